@@ -1,0 +1,1 @@
+"""Statistics over exported judgement/label records (never imports Mephisto)."""

@@ -1,0 +1,1 @@
+"""humaneval: human evaluation of open-domain chatbots."""

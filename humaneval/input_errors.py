@@ -1,0 +1,67 @@
+"""The one error type for bad user input, so every CLI can report it the same way.
+
+Researchers feed us files from ParlAI, other tools and their own scripts. When one is wrong, the
+message must say which file, which line and which field, and the CLI must exit with code 2 without
+writing partial output. Library code raises `InputError`; CLIs wrap their main in `exit_on_input_error`.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+EXIT_BAD_INPUT = 2
+
+T = TypeVar("T")
+
+
+class InputError(ValueError):
+    """Bad input, located as precisely as we can: file, 1-based line, field."""
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.problem = problem
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.field = field
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.path or "<input>"
+        if self.line is not None:
+            where += f":{self.line}"
+        if self.field:
+            where += f": field '{self.field}'"
+        return f"{where}: {self.problem}"
+
+    def at(self, *, path: str | Path | None = None, line: int | None = None) -> "InputError":
+        """The same error with the location filled in where the raiser did not know it."""
+        return InputError(
+            self.problem,
+            path=self.path if self.path is not None else path,
+            line=self.line if self.line is not None else line,
+            field=self.field,
+        )
+
+
+def exit_on_input_error(main: Callable[..., T]) -> Callable[..., T]:
+    """Turn an `InputError` escaping a CLI entry point into one stderr line and exit code 2."""
+
+    @functools.wraps(main)
+    def wrapper(*args: object, **kwargs: object) -> T:
+        try:
+            return main(*args, **kwargs)
+        except InputError as err:
+            print(f"error: {err}", file=sys.stderr)
+            raise SystemExit(EXIT_BAD_INPUT) from None
+
+    return wrapper
