@@ -1,0 +1,104 @@
+"""The whole ACUTE analysis of one set of judgements, as one result object (no files written here).
+
+Which judgements count: onboarding records never count toward win rates, and every judgement of a
+worker whose onboarding failed (`onboarding_passed: false` on any record) is excluded. The analysis
+is then repeated without the workers the quality checks flag, so a reader can see whether any
+conclusion depends on them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from analysis.agreement import Agreement, agreement
+from analysis.bradley_terry import DEFAULT_RIDGE
+from analysis.grids import win_matrix
+from analysis.pairwise_tests import PairTest, pair_tests
+from analysis.position_bias import PositionBias, position_bias
+from analysis.ranking import Ranking, rank_models
+from analysis.records import AcuteJudgements
+from analysis.timing import seconds_per_comparison
+from analysis.workers import FlagThresholds, ratings_per_worker, worker_table
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AcuteOptions:
+    bootstrap_rounds: int = 1000
+    seed: int = 0
+    ridge: float = DEFAULT_RIDGE
+    thresholds: FlagThresholds = field(default_factory=FlagThresholds)
+
+
+@dataclass
+class Comparison:
+    """Pairwise tests and ranking of one subset of judgements."""
+
+    n_judgements: int
+    n_workers: int
+    wins: np.ndarray
+    pairs: list[PairTest]
+    ranking: Ranking
+
+
+@dataclass
+class AcuteResults:
+    judgements: AcuteJudgements  # every record read
+    counted: np.ndarray  # mask: the judgements behind the main statistics
+    excluded_workers: list[str]  # failed onboarding
+    flagged_workers: list[str]
+    main: Comparison
+    without_flagged: Comparison
+    workers: pd.DataFrame
+    ratings_per_worker: pd.DataFrame
+    agreement: Agreement
+    position: PositionBias
+    seconds: np.ndarray  # per record
+    options: AcuteOptions
+
+
+def compare(judgements: AcuteJudgements, options: AcuteOptions) -> Comparison:
+    """Pairwise tests and Bradley–Terry ranking of these judgements."""
+    wins = win_matrix(judgements)
+    return Comparison(
+        n_judgements=len(judgements),
+        n_workers=int(np.unique(judgements.worker).size),
+        wins=wins,
+        pairs=pair_tests(judgements.models, wins),
+        ranking=rank_models(judgements, wins, options.bootstrap_rounds, options.seed, options.ridge),
+    )
+
+
+def analyse_acute(judgements: AcuteJudgements, options: AcuteOptions | None = None) -> AcuteResults:
+    """Run every ACUTE statistic; see the module docstring for which judgements count."""
+    options = options or AcuteOptions()
+    failed = np.bincount(judgements.worker, weights=judgements.onboarding_passed == 0, minlength=len(judgements.workers)) > 0
+    passed_workers = ~failed[judgements.worker]
+    counted = passed_workers & ~judgements.is_onboarding
+    seconds = seconds_per_comparison(judgements)
+    workers = worker_table(judgements, seconds, passed_workers, options.thresholds)
+    flagged = workers.loc[workers["flags"] != "", "worker_id"].tolist()
+    flagged_codes = np.zeros(len(judgements.workers), dtype=bool)
+    index = {w: i for i, w in enumerate(judgements.workers)}
+    flagged_codes[[index[w] for w in flagged]] = True
+    main_set = judgements.subset(counted)
+    log.info("analysing %d judgements (%d flagged workers)", int(counted.sum()), len(flagged))
+    return AcuteResults(
+        judgements=judgements,
+        counted=counted,
+        excluded_workers=sorted(judgements.workers[i] for i in np.flatnonzero(failed)),
+        flagged_workers=sorted(flagged),
+        main=compare(main_set, options),
+        without_flagged=compare(judgements.subset(counted & ~flagged_codes[judgements.worker]), options),
+        workers=workers,
+        ratings_per_worker=ratings_per_worker(main_set),
+        agreement=agreement(main_set),
+        position=position_bias(main_set),
+        seconds=seconds,
+        options=options,
+    )

@@ -1,0 +1,101 @@
+"""How much workers agree on the same conversation pair.
+
+Each judged pair is a unit and each judgement a rating in one of two nominal categories: "chose the
+alphabetically first model" or "chose the other". Three views:
+- per pair, the majority share (1.0 = unanimous, 0.5 = split);
+- Fleiss' kappa over pairs with ≥ 2 judgements (statsmodels when every pair has the same number of
+  judgements; otherwise the standard generalisation to unequal numbers of raters, which reduces to
+  Fleiss' formula when they are equal — statsmodels only implements the equal case);
+- Krippendorff's alpha (nominal), which handles unequal numbers natively (`krippendorff`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import krippendorff
+import numpy as np
+import pandas as pd
+from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
+
+from analysis.records import AcuteJudgements
+
+
+def fleiss_kappa(table: np.ndarray) -> float:
+    """Fleiss' kappa for a (subjects × categories) count table; subjects may have unequal rater counts.
+
+    P_i = (Σ_j n_ij² − n_i) / (n_i (n_i − 1)), P̄ = mean P_i, p_j = Σ_i n_ij / Σ n_i, P_e = Σ p_j²,
+    κ = (P̄ − P_e) / (1 − P_e). Subjects with fewer than 2 ratings carry no agreement and are dropped.
+    """
+    t = np.asarray(table, dtype=float)
+    t = t[t.sum(axis=1) >= 2]
+    if t.shape[0] == 0:
+        return float("nan")
+    raters = t.sum(axis=1)
+    if np.all(raters == raters[0]):
+        return float(statsmodels_fleiss_kappa(t, method="fleiss"))
+    p_i = ((t**2).sum(axis=1) - raters) / (raters * (raters - 1))
+    p_j = t.sum(axis=0) / t.sum()
+    p_e = float((p_j**2).sum())
+    if p_e >= 1.0:
+        return float("nan")
+    return float((p_i.mean() - p_e) / (1 - p_e))
+
+
+def krippendorff_alpha_nominal(table: np.ndarray) -> float:
+    """Krippendorff's alpha (nominal) from a (units × values) count table."""
+    t = np.asarray(table, dtype=float)
+    t = t[t.sum(axis=1) >= 2]
+    if t.shape[0] == 0 or np.count_nonzero(t.sum(axis=0)) < 2:
+        return float("nan")  # no pairable values, or one value only: agreement undefined
+    return float(krippendorff.alpha(value_counts=t, level_of_measurement="nominal"))
+
+
+@dataclass
+class Agreement:
+    per_pair: pd.DataFrame  # pair, run_id, pair_id, model_a, model_b, n, chose_first, majority_share
+    n_pairs_multi: int  # pairs with ≥ 2 judgements
+    mean_majority_share: float  # over pairs with ≥ 2 judgements
+    fleiss_kappa: float
+    krippendorff_alpha: float
+
+
+def pair_vote_counts(judgements: AcuteJudgements) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair index: judgements, and how many chose the alphabetically first of the two models."""
+    first = np.minimum(judgements.model_a, judgements.model_b)
+    n_pairs = len(judgements.pair_keys)
+    n = np.bincount(judgements.pair, minlength=n_pairs)
+    chose_first = np.bincount(judgements.pair, weights=(judgements.winner == first), minlength=n_pairs)
+    return n, chose_first.astype(np.int64)
+
+
+def agreement(judgements: AcuteJudgements) -> Agreement:
+    """Majority share per pair, and Fleiss' kappa and Krippendorff's alpha over multiply-judged pairs."""
+    n, chose_first = pair_vote_counts(judgements)
+    judged = np.flatnonzero(n > 0)
+    model_first = np.zeros(len(judgements.pair_keys), dtype=np.int64)
+    model_second = np.zeros(len(judgements.pair_keys), dtype=np.int64)
+    model_first[judgements.pair] = np.minimum(judgements.model_a, judgements.model_b)
+    model_second[judgements.pair] = np.maximum(judgements.model_a, judgements.model_b)
+    share = np.maximum(chose_first, n - chose_first) / np.maximum(n, 1)
+    per_pair = pd.DataFrame(
+        {
+            "pair": judged,
+            "run_id": [judgements.pair_keys[p][0] for p in judged],
+            "pair_id": [judgements.pair_keys[p][1] for p in judged],
+            "model_a": [judgements.models[m] for m in model_first[judged]],
+            "model_b": [judgements.models[m] for m in model_second[judged]],
+            "n": n[judged],
+            "chose_model_a": chose_first[judged],
+            "majority_share": share[judged],
+        }
+    )
+    multi = judged[n[judged] >= 2]
+    table = np.column_stack([chose_first[multi], n[multi] - chose_first[multi]])
+    return Agreement(
+        per_pair=per_pair,
+        n_pairs_multi=int(multi.size),
+        mean_majority_share=float(share[multi].mean()) if multi.size else float("nan"),
+        fleiss_kappa=fleiss_kappa(table),
+        krippendorff_alpha=krippendorff_alpha_nominal(table),
+    )

@@ -1,0 +1,142 @@
+"""How many judgements a pairwise comparison needs: exact binomial and normal approximation.
+
+Used twice: by `python -m analysis plan` before a study, and per model pair in a report ("n for 80%
+power at the observed effect"), so a reader can tell "no difference" from "too few judgements".
+Worker clustering is handled with the design effect 1 + (m - 1)·ICC (Kish): m judgements from one
+worker are worth fewer than m independent ones.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import binom, norm
+
+#: beyond this the exact search is pointless (and slow); the normal approximation is used instead
+EXACT_SEARCH_LIMIT = 2_000_000
+
+
+def cohens_h(win_rate: float, null: float = 0.5) -> float:
+    """Cohen's h effect size between two proportions (arcsine transform)."""
+    return 2 * math.asin(math.sqrt(win_rate)) - 2 * math.asin(math.sqrt(null))
+
+
+def n_normal(win_rate: float, alpha: float = 0.05, power: float = 0.8) -> int | None:
+    """Normal-approximation n for a two-sided one-sample test of p = 0.5, variance under each hypothesis.
+
+    n = ((z_{1-α/2}·0.5 + z_{power}·sqrt(p(1-p))) / (p - 0.5))², rounded up. None when p = 0.5.
+    """
+    if not 0 <= win_rate <= 1:
+        raise ValueError(f"win rate must be in [0, 1], got {win_rate}")
+    if win_rate == 0.5:
+        return None
+    z_a = norm.isf(alpha / 2)
+    z_b = norm.ppf(power)
+    n = ((z_a * 0.5 + z_b * math.sqrt(win_rate * (1 - win_rate))) / (win_rate - 0.5)) ** 2
+    return max(1, math.ceil(n - 1e-9))
+
+
+def exact_power(n: np.ndarray | int, win_rate: float, alpha: float = 0.05) -> np.ndarray:
+    """Power of the exact two-sided binomial test of p = 0.5 at level `alpha`, for each n.
+
+    For p0 = 0.5 the two-sided p-value (scipy's `binomtest`) is 2·P(X ≥ k) for k above n/2, so the
+    test rejects for k ≥ c with c the smallest count whose upper tail is ≤ α/2, and symmetrically
+    for k ≤ n - c.
+    """
+    n = np.atleast_1d(np.asarray(n, dtype=np.int64))
+    c = binom.isf(alpha / 2, n, 0.5) + 1
+    # isf works in floating point: step c so that P(X >= c) <= alpha/2 < P(X >= c - 1) exactly
+    c = np.where(binom.sf(c - 1, n, 0.5) > alpha / 2 * (1 + 1e-12), c + 1, c)
+    c = np.where(binom.sf(c - 2, n, 0.5) <= alpha / 2 * (1 + 1e-12), c - 1, c)
+    return binom.sf(c - 1, n, win_rate) + binom.cdf(n - c, n, win_rate)
+
+
+def n_exact(win_rate: float, alpha: float = 0.05, power: float = 0.8) -> int | None:
+    """Smallest n at which the exact binomial test reaches `power` (None when p = 0.5 or out of reach).
+
+    Exact power is a saw-tooth in n (the rejection count moves in whole steps), so a slightly larger
+    n can have less power; `n_exact_stable` gives the n from which power never drops below target.
+    """
+    if not 0 <= win_rate <= 1:
+        raise ValueError(f"win rate must be in [0, 1], got {win_rate}")
+    if win_rate == 0.5:
+        return None
+    approx = n_normal(win_rate, alpha, power) or 1
+    if approx > EXACT_SEARCH_LIMIT:
+        return None
+    lo = max(1, int(approx * 0.8) - 50)
+    hi = int(approx * 1.3) + 200
+    while True:
+        ns = np.arange(lo, hi + 1)
+        ok = exact_power(ns, win_rate, alpha) >= power
+        if ok.any():
+            first = int(ns[np.argmax(ok)])
+            if lo == 1 or first > lo:
+                return first
+            hi, lo = lo, max(1, lo - (hi - lo))
+        else:
+            lo, hi = hi + 1, hi + (hi - lo) + 1
+            if lo > EXACT_SEARCH_LIMIT:
+                return None
+
+
+def n_exact_stable(win_rate: float, alpha: float = 0.05, power: float = 0.8) -> int | None:
+    """Smallest n from which exact power stays ≥ target for every larger n (checked 50% beyond)."""
+    first = n_exact(win_rate, alpha, power)
+    if first is None:
+        return None
+    ns = np.arange(first, int(first * 1.5) + 100)
+    below = np.flatnonzero(exact_power(ns, win_rate, alpha) < power)
+    return int(ns[below[-1] + 1]) if below.size else first
+
+
+def design_effect(judgements_per_worker: float, icc: float) -> float:
+    """Kish's design effect for clustered samples: 1 + (m - 1)·ICC."""
+    return 1.0 + max(judgements_per_worker - 1.0, 0.0) * icc
+
+
+@dataclass
+class SampleSizePlan:
+    """What `plan` prints: judgements needed, and workers when judgements are clustered by worker."""
+
+    win_rate: float
+    alpha: float
+    power: float
+    cohens_h: float
+    n_exact: int | None
+    n_exact_stable: int | None
+    n_normal: int | None
+    judgements_per_worker: float
+    icc: float
+    design_effect: float
+    n_clustered: int | None
+    workers_needed: int | None
+
+
+def plan_sample_size(
+    win_rate: float,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    judgements_per_worker: float = 1.0,
+    icc: float = 0.0,
+) -> SampleSizePlan:
+    """Sample size for detecting `win_rate` against 0.5, inflated by the worker design effect."""
+    exact = n_exact(win_rate, alpha, power)
+    deff = design_effect(judgements_per_worker, icc)
+    clustered = math.ceil(exact * deff - 1e-9) if exact is not None else None
+    return SampleSizePlan(
+        win_rate=win_rate,
+        alpha=alpha,
+        power=power,
+        cohens_h=cohens_h(win_rate),
+        n_exact=exact,
+        n_exact_stable=n_exact_stable(win_rate, alpha, power),
+        n_normal=n_normal(win_rate, alpha, power),
+        judgements_per_worker=judgements_per_worker,
+        icc=icc,
+        design_effect=deff,
+        n_clustered=clustered,
+        workers_needed=math.ceil(clustered / judgements_per_worker) if clustered is not None else None,
+    )

@@ -1,0 +1,271 @@
+"""Read and validate ACUTE judgement records (FORMATS.md §5) into compact columns.
+
+Studies reach a million judgements, so records are validated one line at a time and stored as
+integer-coded numpy columns (models, workers, pairs, units) instead of a million dicts: that keeps
+memory far below the 2 GB budget and lets every statistic downstream be a vectorised count.
+Every problem is an `InputError` naming file, line and field, raised before anything is written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from humaneval.input_errors import InputError
+from humaneval.jsonl import iter_jsonl_objects
+
+log = logging.getLogger(__name__)
+
+STRING_FIELDS = ("run_id", "worker_id", "model_a", "model_b", "left", "winner", "question")
+ID_FIELDS = ("unit_id", "pair_id")  # strings in FORMATS.md; integers from other tools are accepted
+TIME_FIELDS = ("started_at", "submitted_at")
+REQUIRED_FIELDS = frozenset(
+    ("task", "reason", "is_onboarding", "onboarding_passed", "dialogue_ids")
+    + STRING_FIELDS
+    + ID_FIELDS
+    + TIME_FIELDS
+)
+#: optional key under which a record may carry its pair's two dialogues (FORMATS.md §2 `dialogue_dicts`)
+DIALOGUES_FIELD = "dialogue_dicts"
+
+
+@dataclass
+class AcuteJudgements:
+    """All judgements of one or more runs, integer-coded.
+
+    `model_a`, `model_b`, `left`, `winner` index `models` (sorted alphabetically); `worker` indexes
+    `workers`; `pair` indexes `pair_keys` ((run_id, pair_id): pair ids are only unique within a run);
+    `unit` indexes units ((run_id, unit_id)), used to split a unit's time over its comparisons.
+    """
+
+    models: list[str]
+    workers: list[str]
+    pair_keys: list[tuple[str, str]]
+    questions: list[str]
+    runs: list[str]
+    model_a: np.ndarray
+    model_b: np.ndarray
+    left: np.ndarray
+    winner: np.ndarray
+    worker: np.ndarray
+    pair: np.ndarray
+    unit: np.ndarray
+    is_onboarding: np.ndarray
+    onboarding_passed: np.ndarray  # 1 passed, 0 failed, -1 not reported (null)
+    started_at: np.ndarray
+    submitted_at: np.ndarray
+    reasons: list[str]
+    #: pair index -> the two dialogue dicts (FORMATS.md §2), when records or a pairings file carry them
+    dialogues: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.worker.shape[0])
+
+    def subset(self, mask: np.ndarray) -> "AcuteJudgements":
+        """The judgements where `mask` is true, sharing the code tables (models stay present)."""
+        idx = np.flatnonzero(mask)
+        return AcuteJudgements(
+            models=self.models,
+            workers=self.workers,
+            pair_keys=self.pair_keys,
+            questions=self.questions,
+            runs=self.runs,
+            model_a=self.model_a[idx],
+            model_b=self.model_b[idx],
+            left=self.left[idx],
+            winner=self.winner[idx],
+            worker=self.worker[idx],
+            pair=self.pair[idx],
+            unit=self.unit[idx],
+            is_onboarding=self.is_onboarding[idx],
+            onboarding_passed=self.onboarding_passed[idx],
+            started_at=self.started_at[idx],
+            submitted_at=self.submitted_at[idx],
+            reasons=[self.reasons[i] for i in idx.tolist()],
+            dialogues=self.dialogues,
+        )
+
+    @property
+    def loser(self) -> np.ndarray:
+        """The model not chosen."""
+        return np.where(self.winner == self.model_a, self.model_b, self.model_a)
+
+
+class _Codes:
+    """String -> dense integer code, in first-seen order."""
+
+    def __init__(self) -> None:
+        self.index: dict[Any, int] = {}
+
+    def code(self, value: Any) -> int:
+        found = self.index.get(value)
+        if found is None:
+            found = self.index[value] = len(self.index)
+        return found
+
+    def values(self) -> list[Any]:
+        return list(self.index)
+
+
+def _fail(problem: str, path: Path, line: int, fieldname: str | None = None) -> InputError:
+    return InputError(problem, path=path, line=line, field=fieldname)
+
+
+def _check_dialogues(value: Any, path: Path, line: int) -> list[dict[str, Any]]:
+    """Two dialogues of `{speakers, dialogue: [{id, text}]}`, as in a pairing (FORMATS.md §2)."""
+    if not isinstance(value, list) or len(value) != 2:
+        raise _fail("must be a list of two dialogues", path, line, DIALOGUES_FIELD)
+    for d in value:
+        if not isinstance(d, dict) or not isinstance(d.get("dialogue"), list):
+            raise _fail("each dialogue must be an object with a 'dialogue' list", path, line, DIALOGUES_FIELD)
+        for turn in d["dialogue"]:
+            if not isinstance(turn, dict) or not isinstance(turn.get("text", ""), str):
+                raise _fail("each turn must be an object with a string 'text'", path, line, DIALOGUES_FIELD)
+    return value
+
+
+def load_acute_judgements(
+    paths: Sequence[str | Path], *, allow_mixed_questions: bool = False
+) -> AcuteJudgements:
+    """Read, validate and combine ACUTE judgement JSONL files (one or several runs).
+
+    Runs asked different questions measure different things, so combining them is refused with an
+    `InputError` unless `allow_mixed_questions` is set. Records of other tasks are an error, not
+    silently skipped: a safety export passed by mistake would otherwise give an empty report.
+    """
+    models, workers, pairs, units, questions, runs = (_Codes() for _ in range(6))
+    cols: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "model_a", "model_b", "left", "winner", "worker", "pair", "unit",
+            "is_onboarding", "onboarding_passed", "started_at", "submitted_at",
+        )
+    }
+    reasons: list[str] = []
+    dialogues: dict[int, list[dict[str, Any]]] = {}
+    first_question_at: dict[int, tuple[Path, int]] = {}
+    for raw_path in paths:
+        path = Path(raw_path)
+        for line, rec in iter_jsonl_objects(path):
+            missing = REQUIRED_FIELDS.difference(rec)
+            if missing:
+                raise _fail("required field is missing", path, line, sorted(missing)[0])
+            if rec["task"] != "acute":
+                raise _fail(f"expected 'acute', got {rec['task']!r}", path, line, "task")
+            for name in STRING_FIELDS:
+                if not isinstance(rec[name], str) or not rec[name]:
+                    raise _fail(f"must be a non-empty string, got {rec[name]!r}", path, line, name)
+            for name in ID_FIELDS:
+                v = rec[name]
+                if isinstance(v, bool) or not isinstance(v, (str, int)):
+                    raise _fail(f"must be a string (or integer) id, got {v!r}", path, line, name)
+            for name in TIME_FIELDS:
+                v = rec[name]
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+                    raise _fail(f"must be a number of Unix seconds, got {v!r}", path, line, name)
+            if rec["submitted_at"] < rec["started_at"]:
+                raise _fail("is earlier than started_at", path, line, "submitted_at")
+            if not isinstance(rec["is_onboarding"], bool):
+                raise _fail("must be true or false", path, line, "is_onboarding")
+            passed = rec["onboarding_passed"]
+            if passed is not None and not isinstance(passed, bool):
+                raise _fail("must be true, false or null", path, line, "onboarding_passed")
+            if rec["dialogue_ids"] is not None and not isinstance(rec["dialogue_ids"], list):
+                raise _fail("must be a list", path, line, "dialogue_ids")
+            reason = rec["reason"]
+            if reason is None:
+                reason = ""
+            elif not isinstance(reason, str):
+                raise _fail("must be a string", path, line, "reason")
+            a, b, left, winner = rec["model_a"], rec["model_b"], rec["left"], rec["winner"]
+            if a == b:
+                raise _fail("model_a and model_b must differ", path, line, "model_b")
+            if left != a and left != b:
+                raise _fail(f"must be model_a or model_b, got {left!r}", path, line, "left")
+            if winner != a and winner != b:
+                raise _fail(f"must be model_a or model_b, got {winner!r}", path, line, "winner")
+            q = questions.code(rec["question"])
+            first_question_at.setdefault(q, (path, line))
+            if q and not allow_mixed_questions:
+                raise _fail(
+                    f"asks a different question than {first_question_at[0][0]}:{first_question_at[0][1]} "
+                    f"({questions.values()[0]!r}); pass --allow-mixed-questions to combine them anyway",
+                    path, line, "question",
+                )
+            run = rec["run_id"]
+            runs.code(run)
+            pair = pairs.code((run, str(rec["pair_id"])))
+            if DIALOGUES_FIELD in rec and pair not in dialogues:
+                dialogues[pair] = _check_dialogues(rec[DIALOGUES_FIELD], path, line)
+            cols["model_a"].append(models.code(a))
+            cols["model_b"].append(models.code(b))
+            cols["left"].append(models.code(left))
+            cols["winner"].append(models.code(winner))
+            cols["worker"].append(workers.code(rec["worker_id"]))
+            cols["pair"].append(pair)
+            cols["unit"].append(units.code((run, str(rec["unit_id"]))))
+            cols["is_onboarding"].append(rec["is_onboarding"])
+            cols["onboarding_passed"].append(-1 if passed is None else int(passed))
+            cols["started_at"].append(float(rec["started_at"]))
+            cols["submitted_at"].append(float(rec["submitted_at"]))
+            reasons.append(reason)
+    names = models.values()
+    order = sorted(range(len(names)), key=names.__getitem__)
+    remap = np.empty(len(names), dtype=np.int16)
+    remap[order] = np.arange(len(names), dtype=np.int16)
+
+    def model_col(key: str) -> np.ndarray:
+        return remap[np.asarray(cols[key], dtype=np.int64)] if names else np.zeros(0, np.int16)
+
+    result = AcuteJudgements(
+        models=[names[i] for i in order],
+        workers=workers.values(),
+        pair_keys=pairs.values(),
+        questions=questions.values(),
+        runs=runs.values(),
+        model_a=model_col("model_a"),
+        model_b=model_col("model_b"),
+        left=model_col("left"),
+        winner=model_col("winner"),
+        worker=np.asarray(cols["worker"], dtype=np.int32),
+        pair=np.asarray(cols["pair"], dtype=np.int32),
+        unit=np.asarray(cols["unit"], dtype=np.int32),
+        is_onboarding=np.asarray(cols["is_onboarding"], dtype=bool),
+        onboarding_passed=np.asarray(cols["onboarding_passed"], dtype=np.int8),
+        started_at=np.asarray(cols["started_at"], dtype=np.float64),
+        submitted_at=np.asarray(cols["submitted_at"], dtype=np.float64),
+        reasons=reasons,
+        dialogues=dialogues,
+    )
+    log.info("read %d judgements of %d models by %d workers", len(result), len(result.models), len(result.workers))
+    return result
+
+
+def attach_pairings(judgements: AcuteJudgements, pairings_path: str | Path) -> int:
+    """Attach dialogues from an ACUTE pairings JSONL (FORMATS.md §2) to the judged pairs.
+
+    A pairing's id is its own `pair_id` key when it has one, else its 0-based index among the
+    file's non-blank lines (onboarding lines count). Pairings match judgements of every run by that
+    id. Returns how many judged pairs received dialogues.
+    """
+    path = Path(pairings_path)
+    by_id: dict[str, list[dict[str, Any]]] = {}
+    for index, (line, rec) in enumerate(iter_jsonl_objects(path)):
+        if "dialogue_dicts" not in rec:
+            raise _fail("required field is missing", path, line, "dialogue_dicts")
+        pid = rec.get("pair_id", index)
+        by_id[str(pid)] = _check_dialogues(rec["dialogue_dicts"], path, line)
+    attached = 0
+    for pair, (_run, pid) in enumerate(judgements.pair_keys):
+        if pid in by_id and pair not in judgements.dialogues:
+            judgements.dialogues[pair] = by_id[pid]
+            attached += 1
+    log.info("attached dialogues of %d pairs from %s", attached, path)
+    return attached
+
+

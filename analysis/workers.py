@@ -1,0 +1,162 @@
+"""Per-worker quality: volume, onboarding, agreement with the crowd, side bias, speed, and flags.
+
+Flags are a list for a person to review, so each criterion is a test with a family-wise guarantee
+rather than a bare cut-off: with Holm's correction across workers at `alpha`, the chance that even
+one careful worker is flagged by that test is at most `alpha`. A worker with few judgements cannot
+be told apart from chance and is therefore not flagged for agreement or side bias.
+
+- agreement: on pairs that others judged too, how often the worker chose what the majority of the
+  *other* judgements of that pair chose (ties among the others are skipped). Flagged when it is
+  significantly below the agreement rate of all other workers (one-sided exact binomial test).
+- side bias: left-choice rate against 0.5 (two-sided exact binomial test).
+- speed: median seconds per comparison below `min_seconds`.
+- onboarding: a failed onboarding (those workers are excluded from every statistic anyway).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binom
+
+from analysis.multiple_testing import holm
+from analysis.records import AcuteJudgements
+from analysis.timing import group_median
+
+
+@dataclass(frozen=True)
+class FlagThresholds:
+    """When a worker is flagged; every field is a CLI option of `python -m analysis acute`."""
+
+    min_seconds: float = 10.0  # flag a median below this many seconds per comparison
+    agreement_alpha: float = 0.05  # Holm-adjusted one-sided p of "agrees less than the others"
+    min_shared: int = 10  # judgements on shared pairs needed before agreement is tested
+    position_alpha: float = 0.05  # Holm-adjusted two-sided p of "left-choice rate ≠ 0.5"
+
+
+def two_sided_half_p(k: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Exact two-sided binomial p against 0.5, vectorised (equals `scipy.stats.binomtest` for p0 = 0.5)."""
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    tail = np.minimum(binom.cdf(k, n, 0.5), binom.sf(k - 1, n, 0.5))
+    return np.where(n > 0, np.minimum(1.0, 2 * tail), np.nan)
+
+
+def loo_majority_agreement(
+    judgements: AcuteJudgements, pool: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each record in `rows`: 1 agrees / 0 disagrees with the majority of the other pool votes, -1 no majority.
+
+    `pool` marks the judgements that form majorities (workers who passed onboarding); a record's own
+    vote is removed from its pair's tally before comparing.
+    """
+    first = np.minimum(judgements.model_a, judgements.model_b)
+    chose_first = (judgements.winner == first).astype(np.int64)
+    n_pairs = len(judgements.pair_keys)
+    n = np.bincount(judgements.pair[pool], minlength=n_pairs)
+    s = np.bincount(judgements.pair[pool], weights=chose_first[pool], minlength=n_pairs).astype(np.int64)
+    p = judgements.pair[rows]
+    own_in = pool[rows].astype(np.int64)
+    others_n = n[p] - own_in
+    others_s = s[p] - own_in * chose_first[rows]
+    twice = 2 * others_s
+    majority_first = twice > others_n
+    majority_second = twice < others_n
+    decided = (majority_first | majority_second) & (others_n > 0)
+    agrees = np.where(majority_first, chose_first[rows] == 1, chose_first[rows] == 0)
+    return np.where(decided, agrees.astype(np.int64), -1), others_n
+
+
+def worker_table(
+    judgements: AcuteJudgements,
+    seconds: np.ndarray,
+    included: np.ndarray,
+    thresholds: FlagThresholds,
+) -> pd.DataFrame:
+    """One row per worker (workers.csv); `included` marks judgements of workers that passed onboarding."""
+    w_all = len(judgements.workers)
+    comparisons = ~judgements.is_onboarding
+    rows = np.flatnonzero(comparisons)
+    w = judgements.worker[rows]
+    n = np.bincount(w, minlength=w_all)
+    n_onboarding = np.bincount(judgements.worker[judgements.is_onboarding], minlength=w_all)
+    failed = np.bincount(judgements.worker, weights=judgements.onboarding_passed == 0, minlength=w_all) > 0
+    reported = np.bincount(judgements.worker, weights=judgements.onboarding_passed >= 0, minlength=w_all) > 0
+    onboarding = np.where(failed, "failed", np.where(reported, "passed", "not reported"))
+
+    agree, _ = loo_majority_agreement(judgements, included & comparisons, rows)
+    decided = agree >= 0
+    n_shared = np.bincount(w[decided], minlength=w_all)
+    n_agree = np.bincount(w[decided], weights=agree[decided], minlength=w_all)
+    total_agree, total_shared = n_agree.sum(), n_shared.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        agreement = np.where(n_shared > 0, n_agree / np.maximum(n_shared, 1), np.nan)
+        others_rate = (total_agree - n_agree) / (total_shared - n_shared)
+    testable = (n_shared >= thresholds.min_shared) & np.isfinite(others_rate)
+    p_agree = np.where(testable, binom.cdf(n_agree, n_shared, np.nan_to_num(others_rate, nan=0.5)), np.nan)
+
+    left = np.bincount(w, weights=judgements.winner[rows] == judgements.left[rows], minlength=w_all)
+    p_left = two_sided_half_p(left, n)
+    median_s = group_median(w, seconds[rows], w_all)
+
+    def adjusted(p: np.ndarray) -> np.ndarray:
+        out = np.full(p.shape, np.nan)
+        ok = np.isfinite(p)
+        out[ok] = holm(p[ok])
+        return out
+
+    p_agree_holm, p_left_holm = adjusted(p_agree), adjusted(p_left)
+    flags: list[str] = []
+    for i in range(w_all):
+        f = []
+        if failed[i]:
+            f.append("failed onboarding")
+        if p_agree_holm[i] < thresholds.agreement_alpha:
+            f.append("low agreement")
+        if p_left_holm[i] < thresholds.position_alpha:
+            f.append("side bias")
+        if median_s[i] < thresholds.min_seconds:
+            f.append("too fast")
+        flags.append("; ".join(f))
+    table = pd.DataFrame(
+        {
+            "worker_id": judgements.workers,
+            "judgements": n,
+            "onboarding_judgements": n_onboarding,
+            "onboarding": onboarding,
+            "shared_judgements": n_shared,
+            "agreement": agreement,
+            "agreement_others": others_rate,
+            "agreement_p_holm": p_agree_holm,
+            "left_chosen": left.astype(np.int64),
+            "left_rate": np.where(n > 0, left / np.maximum(n, 1), np.nan),
+            "left_p": p_left,
+            "left_p_holm": p_left_holm,
+            "median_seconds": median_s,
+            "flags": flags,
+        }
+    )
+    flagged_first = np.lexsort((-n, table["flags"].eq("").to_numpy()))
+    return table.iloc[flagged_first].reset_index(drop=True)
+
+
+def ratings_per_worker(judgements: AcuteJudgements) -> pd.DataFrame:
+    """ParlAI's ratings per worker: for each worker and model, comparisons, wins and win rate."""
+    k = len(judgements.models)
+    w = judgements.worker.astype(np.int64)
+    appear = np.concatenate([w * k + judgements.model_a, w * k + judgements.model_b])
+    size = len(judgements.workers) * k
+    n = np.bincount(appear, minlength=size)
+    wins = np.bincount(w * k + judgements.winner, minlength=size)
+    idx = np.flatnonzero(n)
+    return pd.DataFrame(
+        {
+            "worker_id": [judgements.workers[i // k] for i in idx],
+            "model": [judgements.models[i % k] for i in idx],
+            "comparisons": n[idx],
+            "wins": wins[idx],
+            "win_rate": wins[idx] / n[idx],
+        }
+    )

@@ -1,0 +1,363 @@
+"""ParlAI Conversations JSONL (world logs, self-chats, human–model logs) as typed records.
+
+Every stage that touches chat logs — `models generate` / `self-chat` writing them, the safety
+formatter and the ACUTE pairings builder reading them — goes through this module, so that the quirks
+of the format live in one place (FORMATS.md §1):
+
+- a line is `{"dialog": [[act, act], ...], "context": [act, ...], "metadata_path": ..., ...}`;
+  `dialog` is a list of act *pairs* (`[teacher act, model act]` in `eval_model --world-logs` logs,
+  two model acts in self-chats); the last pair may hold a single act;
+- acts carry many keys besides `id` and `text` (`episode_done`, `beam_texts`, `metrics`,
+  `eval_labels`, ...). We keep every one of them, in their original order, so a file read and
+  written again is byte-identical when it was written by `json.dumps` (as ParlAI does);
+- acts whose id is `context` (personas, topics) normally sit in the top-level `context` list, but
+  older self-chat logs put them inside `dialog`; `Conversation.turns` skips them wherever they are and
+  `Conversation.context_turns` collects them from both places;
+- the optional sidecar `<file minus extension>.metadata` holds `{"date", "opt", "self_chat",
+  "speakers", "version"}` plus any extra keys.
+
+Reading streams one line at a time (logs reach millions of lines); a bad line raises `InputError`
+with file, line and field. Writing is atomic (temp file + rename), sidecar included.
+
+Small API::
+
+    for conv in iter_conversations("logs.jsonl"):        # streaming
+        for turn in conv.turns: print(turn.speaker, turn.text)
+    meta = read_metadata("logs.jsonl")                   # None when there is no sidecar
+    conv = Conversation.from_pairs([(teacher_act, model_act), ...], context=["your persona: ..."])
+    write_conversations("out.jsonl", [conv], metadata=Metadata.new(speakers=["teacher", "bot"]))
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from humaneval.input_errors import InputError
+from humaneval.jsonl import atomic_text_writer, iter_jsonl_objects
+
+logger = logging.getLogger(__name__)
+
+CONTEXT_ID = "context"
+"""Act id ParlAI uses for persona/topic acts (`Conversations.save_conversations(context_ids=...)`)."""
+
+METADATA_VERSION = "0.1"
+"""The only metadata version ParlAI has written so far."""
+
+# Sentinels for how an act held its text, so that a round trip writes back exactly what was read.
+_TEXT_PRESENT = "present"
+_TEXT_MISSING = "missing"
+_TEXT_NULL = "null"
+
+
+@dataclass
+class Turn:
+    """One act: who spoke (`speaker`, ParlAI's `id`), what was said, and every other key untouched.
+
+    `extra` holds all other keys of the act (`episode_done`, `beam_texts`, `metrics`, ...). The
+    original key order is remembered so that `to_act()` reproduces the act exactly.
+    """
+
+    speaker: str
+    text: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+    _key_order: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    _text_form: str = field(default=_TEXT_PRESENT, repr=False, compare=False)
+
+    @property
+    def is_context(self) -> bool:
+        """Persona/topic act rather than an utterance."""
+        return self.speaker == CONTEXT_ID
+
+    @classmethod
+    def from_act(cls, act: Any, *, where: str = "act", path: str | Path | None = None, line: int | None = None) -> Turn:
+        """Check and wrap one ParlAI act (a JSON object with a string `id`)."""
+        if not isinstance(act, dict):
+            raise InputError(f"expected an act object, got {type(act).__name__}", path=path, line=line, field=where)
+        speaker = act.get("id")
+        if not isinstance(speaker, str) or not speaker:
+            raise InputError("act has no speaker id (a non-empty string 'id')", path=path, line=line, field=f"{where}.id")
+        if "text" not in act:
+            text, form = "", _TEXT_MISSING
+        elif act["text"] is None:
+            text, form = "", _TEXT_NULL
+        elif isinstance(act["text"], str):
+            text, form = act["text"], _TEXT_PRESENT
+        else:
+            raise InputError(
+                f"text must be a string, got {type(act['text']).__name__}", path=path, line=line, field=f"{where}.text"
+            )
+        extra = {k: v for k, v in act.items() if k not in ("id", "text")}
+        return cls(speaker=speaker, text=text, extra=extra, _key_order=tuple(act), _text_form=form)
+
+    def to_act(self) -> dict[str, Any]:
+        """The act as ParlAI writes it: original keys in original order, new keys after them."""
+        values: dict[str, Any] = dict(self.extra)
+        values["id"] = self.speaker
+        if self._text_form == _TEXT_PRESENT or self.text:
+            values["text"] = self.text
+        elif self._text_form == _TEXT_NULL:
+            values["text"] = None
+        act = {key: values.pop(key) for key in self._key_order if key in values}
+        if not self._key_order:  # built in code: ParlAI's own order, id first
+            act = {"id": values.pop("id")}
+            if "text" in values:
+                act["text"] = values.pop("text")
+        act.update(values)
+        return act
+
+
+@dataclass
+class Conversation:
+    """One episode: the act pairs, the top-level context acts and any other top-level keys.
+
+    `source_path` / `source_line` say where it was read from, so later stages (pairings) can point
+    users at the exact line of a problem. They are not written back.
+    """
+
+    dialog: list[list[Turn]]
+    context: list[Turn] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    source_path: str | None = field(default=None, compare=False)
+    source_line: int | None = field(default=None, compare=False)
+    _key_order: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def turns(self) -> list[Turn]:
+        """The utterances in order, without context acts (wherever those were stored)."""
+        return [turn for pair in self.dialog for turn in pair if not turn.is_context]
+
+    @property
+    def context_turns(self) -> list[Turn]:
+        """Persona/topic acts: the top-level `context` list, then any `context` acts inside `dialog`."""
+        return list(self.context) + [turn for pair in self.dialog for turn in pair if turn.is_context]
+
+    @property
+    def speakers(self) -> list[str]:
+        """Speaker ids in order of first appearance (the rule ParlAI uses for metadata `speakers`)."""
+        seen: dict[str, None] = {}
+        for turn in self.turns:
+            seen.setdefault(turn.speaker, None)
+        return list(seen)
+
+    @property
+    def metadata_path(self) -> str | None:
+        """The `metadata_path` ParlAI stores on every line (may point to where the log was first written)."""
+        value = self.extra.get("metadata_path")
+        return value if isinstance(value, str) else None
+
+    @classmethod
+    def from_pairs(
+        cls,
+        pairs: Iterable[Sequence[Turn | Mapping[str, Any]]],
+        *,
+        context: Iterable[str | Turn | Mapping[str, Any]] = (),
+        **extra: Any,
+    ) -> Conversation:
+        """Build a conversation in code (generate / self-chat): pairs of acts, context as strings or acts.
+
+        Context strings become `{"id": "context", "text": s, "episode_done": False}` acts, as ParlAI
+        writes them.
+        """
+        dialog = [[_as_turn(act) for act in pair] for pair in pairs]
+        ctx = [
+            Turn(CONTEXT_ID, item, {"episode_done": False}) if isinstance(item, str) else _as_turn(item)
+            for item in context
+        ]
+        return cls(dialog=dialog, context=ctx, extra=dict(extra))
+
+    @classmethod
+    def from_json(cls, obj: Any, *, path: str | Path | None = None, line: int | None = None) -> Conversation:
+        """Check and wrap one parsed line; every problem is an `InputError` naming the field."""
+        if not isinstance(obj, dict):
+            raise InputError(f"expected a JSON object, got {type(obj).__name__}", path=path, line=line)
+        if "dialog" not in obj:
+            raise InputError("missing key 'dialog' (a list of act pairs)", path=path, line=line, field="dialog")
+        raw_dialog = obj["dialog"]
+        if not isinstance(raw_dialog, list):
+            raise InputError(
+                f"'dialog' must be a list of act pairs, got {type(raw_dialog).__name__}", path=path, line=line, field="dialog"
+            )
+        dialog: list[list[Turn]] = []
+        for i, pair in enumerate(raw_dialog):
+            if not isinstance(pair, list):
+                raise InputError(
+                    f"each dialog entry must be a list of acts (a pair), got {type(pair).__name__}",
+                    path=path,
+                    line=line,
+                    field=f"dialog[{i}]",
+                )
+            dialog.append([Turn.from_act(act, where=f"dialog[{i}][{j}]", path=path, line=line) for j, act in enumerate(pair)])
+        raw_context = obj.get("context", [])
+        if raw_context is None:
+            raw_context = []
+        if not isinstance(raw_context, list):
+            raise InputError(
+                f"'context' must be a list of acts, got {type(raw_context).__name__}", path=path, line=line, field="context"
+            )
+        context = [Turn.from_act(act, where=f"context[{i}]", path=path, line=line) for i, act in enumerate(raw_context)]
+        extra = {k: v for k, v in obj.items() if k not in ("dialog", "context")}
+        return cls(
+            dialog=dialog,
+            context=context,
+            extra=extra,
+            source_path=str(path) if path is not None else None,
+            source_line=line,
+            _key_order=tuple(k for k in obj if not (k == "context" and obj[k] is None)),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The line as ParlAI writes it (`dialog`, `context`, then the other keys, unless read otherwise)."""
+        values: dict[str, Any] = {
+            "dialog": [[turn.to_act() for turn in pair] for pair in self.dialog],
+            **self.extra,
+        }
+        if self.context or "context" in self._key_order or not self._key_order:
+            values["context"] = [turn.to_act() for turn in self.context]
+        order = self._key_order or ("dialog", "context", "metadata_path")
+        line = {key: values.pop(key) for key in order if key in values}
+        line.update(values)
+        return line
+
+
+def _as_turn(act: Turn | Mapping[str, Any]) -> Turn:
+    return act if isinstance(act, Turn) else Turn.from_act(dict(act))
+
+
+@dataclass
+class Metadata:
+    """The `.metadata` sidecar ParlAI writes next to a Conversations file.
+
+    `speakers` lists the non-context speaker ids in order of first appearance; for self-chats
+    (`self_chat` true) they are the two sides of the same model.
+    """
+
+    date: str | None = None
+    opt: dict[str, Any] = field(default_factory=dict)
+    self_chat: bool = False
+    speakers: list[str] | None = None
+    version: str = METADATA_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def new(cls, *, opt: Mapping[str, Any] | None = None, self_chat: bool = False, speakers: Sequence[str] | None = None, **extra: Any) -> Metadata:
+        """Metadata stamped with the current time, as `Metadata.save_metadata` in ParlAI does."""
+        return cls(
+            date=str(datetime.datetime.now()),
+            opt=dict(opt or {}),
+            self_chat=self_chat,
+            speakers=list(speakers) if speakers is not None else None,
+            extra=dict(extra),
+        )
+
+    @classmethod
+    def from_json(cls, obj: Any, *, path: str | Path | None = None) -> Metadata:
+        """Check the sidecar; ParlAI needs all five keys, we only need the ones we use to be well typed."""
+        if not isinstance(obj, dict):
+            raise InputError(f"metadata must be a JSON object, got {type(obj).__name__}", path=path)
+        speakers = obj.get("speakers")
+        if speakers is not None and (not isinstance(speakers, list) or not all(isinstance(s, str) for s in speakers)):
+            raise InputError("'speakers' must be a list of speaker ids (strings)", path=path, field="speakers")
+        self_chat = obj.get("self_chat", False)
+        if not isinstance(self_chat, bool):
+            raise InputError(f"'self_chat' must be true or false, got {self_chat!r}", path=path, field="self_chat")
+        opt = obj.get("opt") or {}
+        if not isinstance(opt, dict):
+            raise InputError("'opt' must be a JSON object", path=path, field="opt")
+        date = obj.get("date")
+        version = obj.get("version", METADATA_VERSION)
+        extra = {k: v for k, v in obj.items() if k not in ("date", "opt", "self_chat", "speakers", "version")}
+        return cls(
+            date=None if date is None else str(date),
+            opt=opt,
+            self_chat=self_chat,
+            speakers=speakers,
+            version=str(version),
+            extra=extra,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """ParlAI's key order: date, opt, self_chat, speakers, version, then extra keys."""
+        return {
+            "date": self.date,
+            "opt": self.opt,
+            "self_chat": self.self_chat,
+            "speakers": self.speakers,
+            "version": self.version,
+            **self.extra,
+        }
+
+
+def metadata_path_for(path: str | Path) -> Path:
+    """Where ParlAI looks for the sidecar: the data path with its extension replaced by `.metadata`."""
+    root, _ = os.path.splitext(str(path))
+    return Path(root + ".metadata")
+
+
+def read_metadata(path: str | Path) -> Metadata | None:
+    """The sidecar of the Conversations file at `path`, or None when there is none (it is optional)."""
+    meta_path = metadata_path_for(path)
+    if not meta_path.is_file():
+        return None
+    try:
+        obj = json.loads(meta_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise InputError(f"invalid JSON in metadata ({err.msg}, line {err.lineno} column {err.colno})", path=meta_path) from None
+    except UnicodeDecodeError as err:
+        raise InputError(f"metadata is not UTF-8 text ({err.reason})", path=meta_path) from None
+    return Metadata.from_json(obj, path=meta_path)
+
+
+def iter_conversations(path: str | Path) -> Iterator[Conversation]:
+    """Stream the conversations of a file, one per non-blank line, each checked as it is read."""
+    for lineno, obj in iter_jsonl_objects(path):
+        yield Conversation.from_json(obj, path=path, line=lineno)
+
+
+def read_conversations(path: str | Path) -> list[Conversation]:
+    """All conversations of a (small) file; prefer `iter_conversations` for large logs."""
+    return list(iter_conversations(path))
+
+
+def write_conversations(
+    path: str | Path,
+    conversations: Iterable[Conversation],
+    *,
+    metadata: Metadata | None = None,
+    set_metadata_path: bool = True,
+) -> int:
+    """Write conversations atomically (and the sidecar when `metadata` is given); return the count.
+
+    When `metadata` is given and `set_metadata_path` is true, lines that have no `metadata_path`
+    get one pointing at the sidecar, as ParlAI's writer does. When `metadata.speakers` is None it is
+    filled with the speakers seen, in order of first appearance (ParlAI's rule).
+    """
+    path = Path(path)
+    meta_path = metadata_path_for(path)
+    speakers_seen: dict[str, None] = {}
+    count = 0
+    with atomic_text_writer(path) as handle:
+        for conv in conversations:
+            line = conv.to_json()
+            if metadata is not None and set_metadata_path and "metadata_path" not in line:
+                line["metadata_path"] = str(meta_path)
+            for speaker in conv.speakers:
+                speakers_seen.setdefault(speaker, None)
+            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+            count += 1
+        if metadata is not None:
+            meta = metadata.to_json()
+            if meta["speakers"] is None:
+                meta["speakers"] = list(speakers_seen)
+            # The sidecar is renamed into place just before the data file, inside the data file's
+            # atomic block: a failure while writing either leaves neither half-written.
+            with atomic_text_writer(meta_path) as meta_handle:
+                meta_handle.write(json.dumps(meta, ensure_ascii=False))
+    logger.info("wrote %d conversations to %s", count, path)
+    return count

@@ -1,0 +1,212 @@
+"""Run one Mephisto task run with the local architect, and always clean up after it.
+
+Mephisto leaves the node router running, its server directory behind and the terminal blocked on
+30-second polls when a run is interrupted. `LocalLaunch` owns the whole lifecycle instead: it picks
+a free port, binds the router to loopback, removes stale server directories, launches the run,
+drives Mephisto's event loop until the run is done (or Ctrl-C / SIGTERM), and then stops the router's
+whole process group no matter how we got there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+import os
+import signal
+import time
+import types
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, open_dict
+
+import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
+from humaneval.crowd import node_router
+from humaneval.crowd.data_dir import open_database
+from mephisto.abstractions.blueprint import SharedTaskState
+from mephisto.abstractions.database import MephistoDB
+from mephisto.data_model.task_run import TaskRun
+from mephisto.operations import operator as operator_module
+from mephisto.operations.operator import Operator
+from mephisto.utils.testing import get_mock_requester
+
+logger = logging.getLogger(__name__)
+
+# Mephisto checks for finished runs every 10 s; a second is cheap (one DB query) and makes runs end promptly.
+operator_module.RUN_STATUS_POLL_TIME = 1
+
+PROVIDERS = ("mock", "mturk_sandbox", "mturk")
+
+
+class LaunchError(RuntimeError):
+    """The run could not be started; the message says why and what to do."""
+
+
+class StopRequested(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C so the cleanup in `LocalLaunch.__exit__` runs."""
+
+
+@dataclass(frozen=True)
+class LaunchSettings:
+    """Where and how to run, independent of the task itself."""
+
+    data_dir: Path | None = None  # Mephisto data dir; None = $HUMANEVAL_DATA_DIR or ./data/mephisto
+    bind_host: str = node_router.LOOPBACK  # interface the router listens on
+    public_hostname: str = "localhost"  # how workers reach the router (URLs we print)
+    port: int | None = None  # None = a free port chosen by the OS
+
+
+class LocalLaunch:
+    """Context manager around one task run: `with LocalLaunch(cfg, state) as run: run.wait_until_done()`."""
+
+    def __init__(
+        self,
+        cfg: DictConfig,
+        shared_state: SharedTaskState | None = None,
+        settings: LaunchSettings | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.shared_state = shared_state
+        self.settings = settings or LaunchSettings()
+        self.db: MephistoDB | None = None
+        self.operator: Operator | None = None
+        self.run_id: str | None = None
+        self.port: int | None = None
+        self.router_pid: int | None = None
+        self._saved_env: dict[str, str | None] = {}
+        self._previous_sigterm: Any = None
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def __enter__(self) -> "LocalLaunch":
+        try:
+            self._start()
+        except BaseException:
+            self._stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop()
+
+    def _start(self) -> None:
+        self._previous_sigterm = signal.signal(signal.SIGTERM, _raise_stop_requested)
+        self.db = open_database(self.settings.data_dir)
+        node_router.remove_stale_server_dirs()
+        self.port = self.settings.port or node_router.free_port(self.settings.bind_host)
+        if not node_router.port_is_free(self.port, self.settings.bind_host):
+            raise LaunchError(f"port {self.port} is already in use; choose another or leave it unset")
+        cfg = self._with_architect_settings(self.cfg)
+        self._ensure_requester(cfg)
+        self._set_env(node_router.router_environment(self.settings.bind_host))
+        self.operator = Operator(self.db)
+        self.run_id = self.operator.launch_task_run_or_die(cfg.mephisto, shared_state=self.shared_state)
+        architect = self.operator.get_running_task_runs()[self.run_id].architect
+        self.router_pid = architect.server_process_pid
+        logger.info("task run %s live on port %s (router pid %s)", self.run_id, self.port, self.router_pid)
+
+    def _stop(self) -> None:
+        """Best effort, bounded, and never skipped: Mephisto first, then the router's process group."""
+        previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            if self.operator is not None:
+                with contextlib.suppress(Exception):
+                    self.operator.force_shutdown(timeout=5)
+            if self.router_pid is not None:
+                node_router.kill_process_group(self.router_pid)
+            with contextlib.suppress(Exception):
+                node_router.remove_stale_server_dirs()
+        finally:
+            self._restore_env()
+            signal.signal(signal.SIGINT, previous_int)
+            if self._previous_sigterm is not None:
+                signal.signal(signal.SIGTERM, self._previous_sigterm)
+                self._previous_sigterm = None
+
+    # --- driving the run -------------------------------------------------------------------------
+
+    @property
+    def task_run(self) -> TaskRun:
+        assert self.db is not None and self.run_id is not None, "not launched"
+        return TaskRun.get(self.db, self.run_id)
+
+    def is_done(self) -> bool:
+        """True once Mephisto has no live units left for this run."""
+        assert self.operator is not None
+        return self.run_id not in self.operator.get_running_task_runs()
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float) -> bool:
+        """Run Mephisto's event loop (on this thread) until `condition()` or the timeout."""
+        assert self.operator is not None, "not launched"
+        return self.operator._run_loop_until(condition, timeout)
+
+    def wait_until_done(self, timeout: float | None = None, progress: Callable[[], None] | None = None) -> bool:
+        """Serve the run until every unit is finished; `progress` is called about every 10 s."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.is_done():
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            step = 10.0 if deadline is None else max(0.1, min(10.0, deadline - time.monotonic()))
+            self.wait_until(self.is_done, step)
+            if progress is not None:
+                progress()
+        return True
+
+    def worker_url(self, worker_name: str, assignment_id: str) -> str:
+        """The page a sandbox (mock provider) worker opens."""
+        return (
+            f"http://{self.settings.public_hostname}:{self.port}/"
+            f"?worker_id={worker_name}&assignment_id={assignment_id}"
+        )
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.settings.public_hostname}:{self.port}"
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _with_architect_settings(self, cfg: DictConfig) -> DictConfig:
+        cfg = copy.deepcopy(cfg)
+        with open_dict(cfg):
+            cfg.mephisto.architect.port = str(self.port)
+            cfg.mephisto.architect.hostname = self.settings.public_hostname
+            cfg.mephisto.architect.server_source_path = node_router.prepared_router_source()
+        return cfg
+
+    def _ensure_requester(self, cfg: DictConfig) -> None:
+        assert self.db is not None
+        provider = cfg.mephisto.provider._provider_type
+        name = cfg.mephisto.provider.requester_name
+        if provider == "mock":
+            requester = get_mock_requester(self.db)
+            with open_dict(cfg):
+                cfg.mephisto.provider.requester_name = requester.requester_name
+            return
+        found = self.db.find_requesters(requester_name=name, provider_type=provider)
+        if not found:
+            raise LaunchError(
+                f"no {provider} requester named '{name}' in {self.db.db_path}; register one first with\n"
+                f"  python -m humaneval.crowd register-requester --provider {provider} --name {name}\n"
+                "(see docs/mturk.md)"
+            )
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def _restore_env(self) -> None:
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+
+
+def _raise_stop_requested(signum: int, frame: types.FrameType | None) -> None:
+    raise StopRequested(f"signal {signum}")
+

@@ -1,0 +1,158 @@
+"""Mephisto's node router: install it once, run it on loopback, and clean up after it.
+
+Mephisto 1.1.1's LocalArchitect runs `npm install` inside site-packages on *every* launch, copies the
+router into `site-packages/tmp/local_server_<run id>` (left behind when the launcher is killed, and
+fatal to the next run that reuses the id), binds all interfaces, never checks that its port is free,
+and starts node in its own process group so that it survives its parent. This module owns each of
+those fixes so the launcher can stay about launching.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+from pathlib import Path
+
+import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
+from mephisto.abstractions.architects import router as mephisto_router
+from mephisto.utils.dirs import get_mephisto_tmp_dir
+
+logger = logging.getLogger(__name__)
+
+ROUTER_SOURCE = Path(mephisto_router.__file__).parent / "node"
+PRELOAD = Path(__file__).with_name("router_preload.cjs")
+LOOPBACK = "127.0.0.1"
+
+
+class RouterNotPrepared(RuntimeError):
+    """The router's node packages are missing; scripts/setup.sh installs them once."""
+
+
+def router_is_prepared() -> bool:
+    return (ROUTER_SOURCE / "node_modules" / "express" / "package.json").is_file()
+
+
+def prepare_router() -> bool:
+    """Install the router's node packages from Mephisto's lockfile; return False when already done."""
+    if router_is_prepared():
+        return False
+    if shutil.which("npm") is None:
+        raise RouterNotPrepared("npm not found: install Node.js and npm (Debian: apt-get install nodejs npm)")
+    logger.info("installing Mephisto's node router packages in %s", ROUTER_SOURCE)
+    subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=ROUTER_SOURCE, check=True)
+    return True
+
+
+def prepared_router_source() -> str:
+    """The directory to hand the LocalArchitect as `server_source_path` (skips its npm install)."""
+    if not router_is_prepared():
+        raise RouterNotPrepared(
+            f"Mephisto's node router is not installed in {ROUTER_SOURCE}; run `bash scripts/setup.sh`"
+        )
+    return str(ROUTER_SOURCE)
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    """A port nothing listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_free(port: int, host: str = LOOPBACK) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def router_environment(bind_host: str = LOOPBACK) -> dict[str, str]:
+    """Environment variables the router inherits: loopback bind and the parent watchdog."""
+    node_options = os.environ.get("NODE_OPTIONS", "")
+    preload = f"--require={PRELOAD}"
+    if preload not in node_options:
+        node_options = f"{node_options} {preload}".strip()
+    return {
+        "NODE_OPTIONS": node_options,
+        "HUMANEVAL_ROUTER_HOST": bind_host,
+        "HUMANEVAL_ROUTER_PARENT_PID": str(os.getpid()),
+    }
+
+
+def _processes_using(directory: Path) -> list[int]:
+    """PIDs whose working directory lies inside `directory` (the router runs from its server dir)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            cwd = Path(os.readlink(proc / "cwd"))
+            if cwd == directory or directory in cwd.parents:
+                pids.append(int(proc.name))
+    return pids
+
+
+def remove_stale_server_dirs() -> list[Path]:
+    """Delete `local_server_*` dirs that no running process uses; return what was removed."""
+    tmp = Path(get_mephisto_tmp_dir())
+    removed = []
+    if not tmp.is_dir():
+        return removed
+    for server_dir in tmp.glob("local_server_*"):
+        if _processes_using(server_dir.resolve()):
+            continue
+        shutil.rmtree(server_dir, ignore_errors=True)
+        removed.append(server_dir)
+    if removed:
+        logger.info("removed %d stale local server dir(s): %s", len(removed), ", ".join(p.name for p in removed))
+    return removed
+
+
+def kill_process_group(pid: int, timeout: float = 5.0) -> None:
+    """SIGTERM the process group led by `pid`, SIGKILL it if it lingers."""
+    try:
+        pgid = os.getpgid(pid)
+    except ProcessLookupError:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGTERM)
+    try:
+        os.waitpid(pid, 0) if _is_child(pid) else _wait_gone(pid, timeout)
+    except ChildProcessError:
+        pass
+    if _alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+
+
+def _is_child(pid: int) -> bool:
+    with contextlib.suppress(OSError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid()
+    return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with contextlib.suppress(OSError):
+        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+    return True
+
+
+def _wait_gone(pid: int, timeout: float) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)

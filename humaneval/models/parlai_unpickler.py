@@ -1,0 +1,104 @@
+"""Read ParlAI `model` files without ParlAI, apex or arbitrary code execution.
+
+Fresh ParlAI saves load with `torch.load(weights_only=True)`, but older zoo files pickle ParlAI and apex
+classes (optimizer wrappers, fp16 scalers) next to the weights. Installing those packages to read a file
+would be heavy, and a full unpickle of a downloaded file can run arbitrary code. So we unpickle with an
+allow-list: tensor and storage rebuild functions and plain containers are real; every other global becomes
+an inert stub that swallows its arguments and state. Only the `model` state dict is kept from the result.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from humaneval.input_errors import InputError
+
+log = logging.getLogger(__name__)
+
+# Globals that are safe and needed to rebuild tensors and the containers around them.
+_ALLOWED_MODULE_PREFIXES = ("torch._utils", "torch.storage", "torch._tensor", "torch.nn.parameter", "torch.serialization")
+_ALLOWED_GLOBALS = {
+    ("collections", "OrderedDict"),
+    ("collections", "defaultdict"),
+    ("builtins", "set"),
+    ("builtins", "frozenset"),
+    ("builtins", "slice"),
+    ("builtins", "complex"),
+    ("torch", "Size"),
+    ("torch", "device"),
+}
+
+
+class StubbedObject:
+    """Stands in for any class or function we refuse to import; keeps nothing."""
+
+    stub_for = "?"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __setstate__(self, state: Any) -> None:
+        pass
+
+    def __call__(self, *args: Any, **kwargs: Any) -> "StubbedObject":
+        return self
+
+    def __repr__(self) -> str:
+        return f"<stub for {self.stub_for}>"
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    stubbed: set[str] = set()
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED_GLOBALS or module.startswith(_ALLOWED_MODULE_PREFIXES):
+            return super().find_class(module, name)
+        if module == "torch" and (name.endswith("Storage") or isinstance(getattr(torch, name, None), torch.dtype)):
+            return super().find_class(module, name)
+        qualified = f"{module}.{name}"
+        type(self).stubbed.add(qualified)
+        return type(f"Stub_{name}", (StubbedObject,), {"stub_for": qualified})
+
+
+class _RestrictedPickleModule:
+    """What `torch.load(pickle_module=...)` needs: an `Unpickler` and `load`."""
+
+    Unpickler = _RestrictedUnpickler
+    __name__ = "humaneval_restricted_pickle"
+
+    @staticmethod
+    def load(file: Any, **kwargs: Any) -> Any:
+        return _RestrictedUnpickler(file, **kwargs).load()
+
+
+def load_parlai_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """The `model` state dict of a ParlAI checkpoint file, whatever else was pickled around it."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("ParlAI model file not found", path=path)
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - any refusal of the safe loader sends us to the restricted one
+        log.info("weights_only load refused (%s); using the restricted unpickler", type(err).__name__)
+        _RestrictedUnpickler.stubbed = set()
+        try:
+            blob = torch.load(path, map_location="cpu", weights_only=False, pickle_module=_RestrictedPickleModule)
+        except Exception as err2:  # noqa: BLE001
+            raise InputError(f"cannot read this checkpoint ({type(err2).__name__}: {err2})", path=path) from None
+        if _RestrictedUnpickler.stubbed:
+            log.info("stubbed pickled classes: %s", ", ".join(sorted(_RestrictedUnpickler.stubbed)))
+    if isinstance(blob, dict) and "model" in blob and isinstance(blob["model"], dict):
+        state = blob["model"]
+    elif isinstance(blob, dict) and blob and all(isinstance(v, torch.Tensor) for v in blob.values()):
+        state = blob  # a bare state dict
+    else:
+        raise InputError("no 'model' state dict in this checkpoint", path=path, field="model")
+    tensors = {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
+    if not tensors:
+        raise InputError("the 'model' entry holds no tensors", path=path, field="model")
+    return tensors

@@ -1,0 +1,47 @@
+"""The one interface every safety check implements, and the verdict it returns.
+
+A live chat applies several very different checks (a word list, a profanity classifier, imported ParlAI
+classifiers) to the same message. Giving them one shape — (unsafe?, score, reason) — lets the pipeline
+combine them, lets thresholds be set per check, and lets every verdict be logged the same way
+(FORMATS.md §5: `safety: {check: {unsafe, score, reason}}` per bot turn).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One check's opinion of one message.
+
+    `score` is the check's own measure (a probability for classifiers, 1.0/0.0 for the string matcher)
+    and is `None` when the check could not run (a classifier slot with no imported weights). `reason` is
+    human-readable and always filled, so a blocked message can be explained and a log read without code.
+    """
+
+    unsafe: bool
+    score: float | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"unsafe": self.unsafe, "score": self.score, "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Verdict":
+        score = data.get("score")
+        return cls(unsafe=bool(data["unsafe"]), score=None if score is None else float(score), reason=str(data["reason"]))
+
+
+@runtime_checkable
+class SafetyCheck(Protocol):
+    """A named check; `configured` is False for slots that cannot run yet (their verdict says why)."""
+
+    name: str
+    configured: bool
+
+    def check(self, text: str, context: Sequence[str] = ()) -> Verdict:
+        """Judge `text`; `context` holds the earlier turns, oldest first (multi-turn classifiers use it)."""
+        ...
