@@ -140,10 +140,10 @@ def _validate_dialogue(dialogue: Any, speaker: str, where: str, fail: Any) -> No
 
 def assign_pair_ids(
     pairs: Iterable[tuple[int | None, dict[str, Any]]], *, path: str | Path | None = None
-) -> Iterator[dict[str, Any]]:
-    """Give every pair its stable `pair_id` (see module docstring); duplicates of explicit ids are errors.
+) -> Iterator[tuple[int | None, dict[str, Any]]]:
+    """Give every pair its stable `pair_id` (see module docstring), passing the line through.
 
-    Takes `(line, pair)` so the error can point at the second of two lines sharing an id.
+    Takes `(line, pair)` so that a duplicate explicit id can be reported at its second line.
     """
     seen: dict[str, int | None] = {}
     derived_count: dict[str, int] = {}
@@ -162,15 +162,21 @@ def assign_pair_ids(
                 n += 1
                 derived_count[base] = n
                 pair_id = f"{base}~{n}"
-            pair = {**pair, "pair_id": pair_id}
+            pair = {"pair_id": pair_id, **pair}
         seen[pair_id] = line
-        yield pair
+        yield line, pair
+
+
+def iter_pairings_with_lines(path: str | Path) -> Iterator[tuple[int | None, dict[str, Any]]]:
+    """Stream `(line, pair)` for every validated pair of a pairings JSONL file, `pair_id` included."""
+    checked = ((line, validate_pair(obj, path=path, line=line)) for line, obj in iter_jsonl_objects(path))
+    yield from assign_pair_ids(checked, path=path)
 
 
 def iter_pairings(path: str | Path) -> Iterator[dict[str, Any]]:
     """Stream the validated pairs of a pairings JSONL file, each with its `pair_id`."""
-    checked = ((line, validate_pair(obj, path=path, line=line)) for line, obj in iter_jsonl_objects(path))
-    yield from assign_pair_ids(checked, path=path)
+    for _, pair in iter_pairings_with_lines(path):
+        yield pair
 
 
 def load_pairings(path: str | Path, *, allow_empty: bool = False) -> list[dict[str, Any]]:

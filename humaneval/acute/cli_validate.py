@@ -1,0 +1,35 @@
+"""`python -m humaneval.acute validate FILE`: check a pairings file before launching on it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from humaneval.acute.onboarding import load_onboarding
+from humaneval.acute.pairings_validation import load_pairings, summarize_pairings
+from humaneval.input_errors import exit_on_input_error
+
+
+@exit_on_input_error
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m humaneval.acute validate",
+        description="Check an ACUTE pairings JSONL (ours, ParlAI's or hand-made) against FORMATS.md §2. Prints a "
+        "summary and exits 0, or names the file, line and problem of the first bad pair and exits 2.",
+    )
+    parser.add_argument("file", type=Path, help="pairings JSONL (or, with --onboarding, an onboarding .jsonl/.json)")
+    parser.add_argument(
+        "--onboarding", action="store_true", help="the file holds onboarding pairs only (is_onboarding + correct_answer)"
+    )
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    pairs = load_onboarding(args.file) if args.onboarding else load_pairings(args.file)
+    summary = summarize_pairings(pairs)
+    print(f"{args.file}: OK, {summary['pairs']} pairs ({summary['onboarding']} onboarding)")
+    for (a, b), n in summary["per_model_pair"].items():
+        print(f"  {a} vs {b}: {n}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

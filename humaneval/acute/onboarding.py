@@ -1,0 +1,51 @@
+"""Onboarding pairs: comparisons with a known right answer that a worker must get right first.
+
+The bundled default puts a good conversation beside a bot that only ever says "I don't know"; any
+careful worker picks the good one, so failing it means not reading. Users can bring their own file
+in the same format (FORMATS.md §2 with `is_onboarding: true` and `correct_answer`), as JSONL — or
+as ParlAI's `onboarding.json`, a single (pretty-printed) pair or a list of pairs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from humaneval.acute.pairings_validation import assign_pair_ids, iter_pairings_with_lines, validate_pair
+from humaneval.input_errors import InputError
+
+DEFAULT_ONBOARDING_PATH = Path(__file__).resolve().parents[2] / "task_configs" / "acute" / "data" / "onboarding.jsonl"
+"""The bundled onboarding pairs (good conversation vs. an "I don't know" bot)."""
+
+
+def load_onboarding(path: str | Path = DEFAULT_ONBOARDING_PATH) -> list[dict[str, Any]]:
+    """Validated onboarding pairs, each with `pair_id`; at least one, all with `is_onboarding: true`."""
+    path = Path(path)
+    source = _iter_json_pairs(path) if path.suffix == ".json" else iter_pairings_with_lines(path)
+    pairs: list[dict[str, Any]] = []
+    for line, pair in source:
+        if not pair["is_onboarding"]:
+            raise InputError(
+                "not an onboarding pair ('is_onboarding' must be true in an onboarding file)",
+                path=path,
+                line=line,
+                field="is_onboarding",
+            )
+        pairs.append(pair)
+    if not pairs:
+        raise InputError("no onboarding pairs in the file", path=path)
+    return pairs
+
+
+def _iter_json_pairs(path: Path) -> Iterator[tuple[int | None, dict[str, Any]]]:
+    """ParlAI's `onboarding.json`: one JSON document holding a pair or a list of pairs (no line numbers)."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("file not found", path=path) from None
+    except json.JSONDecodeError as err:
+        raise InputError(f"invalid JSON ({err.msg}, column {err.colno})", path=path, line=err.lineno) from None
+    items = value if isinstance(value, list) else [value]
+    yield from assign_pair_ids(((None, validate_pair(item, path=path)) for item in items), path=path)
