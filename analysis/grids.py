@@ -30,15 +30,3 @@ def win_rate_grid(models: list[str], wins: np.ndarray) -> pd.DataFrame:
 def count_grid(models: list[str], wins: np.ndarray) -> pd.DataFrame:
     """Number of judgements between the row and the column model."""
     return pd.DataFrame(wins + wins.T, index=models, columns=models)
-
-
-def long_grid(models: list[str], wins: np.ndarray) -> pd.DataFrame:
-    """The grids in one long table (grid.csv): one row per ordered pair (row, column)."""
-    rate = win_rate_grid(models, wins).to_numpy()
-    n = wins + wins.T
-    rows = [
-        {"row_model": models[i], "column_model": models[j], "row_wins": int(wins[i, j]),
-         "column_wins": int(wins[j, i]), "n": int(n[i, j]), "row_win_rate": rate[i, j]}
-        for i in range(len(models)) for j in range(len(models)) if i != j
-    ]
-    return pd.DataFrame(rows, columns=["row_model", "column_model", "row_wins", "column_wins", "n", "row_win_rate"])

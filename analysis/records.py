@@ -38,12 +38,14 @@ DIALOGUES_FIELD = "dialogue_dicts"
 class AcuteJudgements:
     """All judgements of one or more runs, integer-coded.
 
-    `model_a`, `model_b`, `left`, `winner` index `models` (sorted alphabetically); `worker` indexes
+    `model_a`, `model_b`, `left`, `winner` index `models` (the compared models, sorted
+    alphabetically) followed by `onboarding_models` (seen only in onboarding pairs); `worker` indexes
     `workers`; `pair` indexes `pair_keys` ((run_id, pair_id): pair ids are only unique within a run);
     `unit` indexes units ((run_id, unit_id)), used to split a unit's time over its comparisons.
     """
 
     models: list[str]
+    onboarding_models: list[str]
     workers: list[str]
     pair_keys: list[tuple[str, str]]
     questions: list[str]
@@ -71,6 +73,7 @@ class AcuteJudgements:
         idx = np.flatnonzero(mask)
         return AcuteJudgements(
             models=self.models,
+            onboarding_models=self.onboarding_models,
             workers=self.workers,
             pair_keys=self.pair_keys,
             questions=self.questions,
@@ -215,7 +218,13 @@ def load_acute_judgements(
             cols["submitted_at"].append(float(rec["submitted_at"]))
             reasons.append(reason)
     names = models.values()
-    order = sorted(range(len(names)), key=names.__getitem__)
+    # models of real comparisons come first (codes 0..K-1, alphabetical); models seen only in
+    # onboarding pairs (the weak "I don't know" bot) follow them and never enter a statistic
+    onboarding = np.asarray(cols["is_onboarding"], dtype=bool)
+    compared: set[int] = set()
+    for key in ("model_a", "model_b"):
+        compared.update(np.unique(np.asarray(cols[key], dtype=np.int64)[~onboarding]).tolist())
+    order = sorted(range(len(names)), key=lambda c: (c not in compared, names[c]))
     remap = np.empty(len(names), dtype=np.int16)
     remap[order] = np.arange(len(names), dtype=np.int16)
 
@@ -223,7 +232,8 @@ def load_acute_judgements(
         return remap[np.asarray(cols[key], dtype=np.int64)] if names else np.zeros(0, np.int16)
 
     result = AcuteJudgements(
-        models=[names[i] for i in order],
+        models=[names[i] for i in order if i in compared],
+        onboarding_models=[names[i] for i in order if i not in compared],
         workers=workers.values(),
         pair_keys=pairs.values(),
         questions=questions.values(),

@@ -1,0 +1,35 @@
+"""`python -m analysis <verb>`: one verb per study type, each imported only when used.
+
+The verb table names a module with `build_parser(parser)` and `run(args) -> int`; `safety` and
+`bad` join it when their analyses exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+VERBS: dict[str, tuple[str, str]] = {
+    "acute": ("analysis.cli_acute", "ACUTE-Eval pairwise judgements -> significance, ranking, workers, HTML report"),
+    "plan": ("analysis.cli_plan", "judgements needed for a pairwise comparison (power analysis)"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="python -m analysis", description="Statistics over exported judgement records.")
+    sub = parser.add_subparsers(dest="verb", metavar="{" + ",".join(VERBS) + "}")
+    for verb, (_module, help_text) in VERBS.items():
+        sub.add_parser(verb, help=help_text, add_help=False)
+    if not argv or argv[0] not in VERBS:
+        parser.parse_args(argv)  # prints help or the error (exit 2)
+        parser.print_help()
+        return 2
+    module = importlib.import_module(VERBS[argv[0]][0])
+    verb_parser = module.build_parser(argparse.ArgumentParser(prog=f"python -m analysis {argv[0]}"))
+    return int(module.run(verb_parser.parse_args(argv[1:])))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

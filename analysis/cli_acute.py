@@ -1,0 +1,80 @@
+"""`python -m analysis acute`: judgement files in, report folder out."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+
+from humaneval.input_errors import InputError, exit_on_input_error
+
+from analysis.acute_analysis import AcuteOptions, analyse_acute
+from analysis.bradley_terry import DEFAULT_RIDGE
+from analysis.records import attach_pairings, load_acute_judgements
+from analysis.report_html import render_html
+from analysis.report_tables import csv_tables, summary
+from analysis.report_writer import write_report
+from analysis.workers import FlagThresholds
+
+
+def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.description = (
+        "Pairwise statistics, Bradley-Terry ranking, worker quality and an HTML report from ACUTE "
+        "judgement records (FORMATS.md §5). Writes significance.csv, grid.csv, grid_counts.csv, "
+        "ranking.csv, ratings_per_worker.csv, workers.csv, agreement_pairs.csv, position_bias.csv, "
+        "*_without_flagged.csv, summary.json and report.html into --out."
+    )
+    d = FlagThresholds()
+    parser.add_argument("--judgements", nargs="+", required=True, metavar="FILE",
+                        help="judgement JSONL files; several files (runs) are combined")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="report folder; created, or replaced if it holds an earlier report")
+    parser.add_argument("--pairings", nargs="*", default=[], metavar="FILE",
+                        help="ACUTE pairings JSONL whose conversations the report shows; a pairing's id is its "
+                             "'pair_id' key, else its 0-based line index (blank lines skipped)")
+    parser.add_argument("--allow-mixed-questions", action="store_true",
+                        help="combine runs that asked different questions (refused by default)")
+    parser.add_argument("--bootstrap-rounds", type=int, default=1000,
+                        help="bootstrap rounds for the ranking intervals (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the bootstrap (default 0)")
+    parser.add_argument("--ridge", type=float, default=DEFAULT_RIDGE,
+                        help=f"Bradley-Terry ridge penalty on squared strengths (default {DEFAULT_RIDGE})")
+    parser.add_argument("--min-seconds", type=float, default=d.min_seconds,
+                        help=f"flag workers whose median seconds per comparison is below this (default {d.min_seconds:g})")
+    parser.add_argument("--agreement-alpha", type=float, default=d.agreement_alpha,
+                        help=f"flag workers whose agreement is below the others' at this Holm-adjusted level (default {d.agreement_alpha:g})")
+    parser.add_argument("--min-shared", type=int, default=d.min_shared,
+                        help=f"judgements on shared pairs a worker needs before agreement is tested (default {d.min_shared})")
+    parser.add_argument("--position-alpha", type=float, default=d.position_alpha,
+                        help=f"flag workers whose left-choice rate differs from 0.5 at this Holm-adjusted level (default {d.position_alpha:g})")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    return parser
+
+
+@exit_on_input_error
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.bootstrap_rounds < 0:
+        raise InputError("must be at least 0", field="--bootstrap-rounds")
+    if args.ridge < 0:
+        raise InputError("must be at least 0", field="--ridge")
+    started = time.perf_counter()
+    judgements = load_acute_judgements(args.judgements, allow_mixed_questions=args.allow_mixed_questions)
+    for path in args.pairings:
+        attach_pairings(judgements, path)
+    print(f"read {len(judgements):,} records ({len(judgements.models)} models, {len(judgements.workers):,} workers) "
+          f"in {time.perf_counter() - started:.1f} s")
+    options = AcuteOptions(
+        bootstrap_rounds=args.bootstrap_rounds, seed=args.seed, ridge=args.ridge,
+        thresholds=FlagThresholds(min_seconds=args.min_seconds, agreement_alpha=args.agreement_alpha,
+                                  min_shared=args.min_shared, position_alpha=args.position_alpha),
+    )
+    results = analyse_acute(judgements, options)
+    paths = write_report(args.out, csv_tables(results), summary(results), render_html(results))
+    print(f"wrote {len(paths)} files to {args.out} in {time.perf_counter() - started:.1f} s")
+    for m in results.main.ranking.models:
+        lo, hi = m.ci_workers
+        print(f"  {m.rank:>2}. {m.model:<24} {m.strength:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+    if results.flagged_workers:
+        print(f"  {len(results.flagged_workers)} flagged workers (see workers.csv)")
+    return 0

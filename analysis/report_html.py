@@ -1,0 +1,291 @@
+"""One self-contained HTML page for an ACUTE report: charts first, tables and conversations after.
+
+No scripts, no external files (the page must open from an e-mail attachment, offline). Every string
+that came from the input — model names, worker ids, reasons, dialogue text, questions — passes
+through `html.escape`, because workers type whatever they like. Large studies are capped (worker
+table, conversation viewer) and the page says where.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.acute_analysis import AcuteResults, Comparison
+from analysis.grids import win_rate_grid
+from analysis.multiple_testing import STAR_CORRECTION
+from analysis.svg_charts import heatmap, histogram, strength_bars, worker_scatter
+
+MAX_WORKER_ROWS = 300
+MAX_VIEWER_PAIRS = 150
+MAX_JUDGEMENTS_PER_PAIR = 40
+
+CSS = """
+body{font-family:system-ui,sans-serif;margin:0;color:#222;background:#fafafa;line-height:1.4}
+main{max-width:1180px;margin:0 auto;padding:20px 28px 60px}
+h1{font-size:26px;margin:8px 0 4px} h2{font-size:20px;margin:34px 0 8px;border-bottom:2px solid #e3e3e3;padding-bottom:4px}
+h3{font-size:16px;margin:18px 0 6px}
+.lead{color:#555;margin:0 0 10px} .note{color:#666;font-size:13px;max-width:900px}
+.cards{display:flex;flex-wrap:wrap;gap:10px;margin:14px 0}
+.card{background:white;border:1px solid #e3e3e3;border-radius:8px;padding:10px 14px;min-width:120px}
+.card b{display:block;font-size:22px} .card span{color:#666;font-size:12px}
+table{border-collapse:collapse;background:white;font-size:13px;margin:6px 0}
+th,td{border:1px solid #e3e3e3;padding:4px 8px;text-align:right;vertical-align:top;white-space:nowrap}
+td.t.wrap{white-space:normal;min-width:240px}
+th{background:#f1f1f1;position:sticky;top:0} td.t,th.t{text-align:left}
+tr.flag td{background:#fff1f0}
+.scroll{max-height:520px;overflow:auto;border:1px solid #e3e3e3;display:inline-block;max-width:100%}
+.side{display:flex;gap:24px;flex-wrap:wrap;align-items:flex-start}
+.two{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:24px}
+.chart{max-width:100%;height:auto;background:white;border:1px solid #e3e3e3;border-radius:8px}
+details.pair{background:white;border:1px solid #e3e3e3;border-radius:8px;margin:6px 0;padding:6px 10px}
+details.pair summary{cursor:pointer;font-weight:600}
+.dialogues{display:flex;gap:14px;margin:8px 0}
+.dialogue{flex:1;border:1px solid #e3e3e3;border-radius:6px;padding:6px 10px;background:#fcfcfc;min-width:0}
+.turn{margin:3px 0;white-space:pre-wrap;word-wrap:break-word} .turn b{color:#555}
+.bot{color:#08519c} .win{color:#b34400;font-weight:600}
+.stars{color:#b34400;font-weight:700}
+"""
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, (float, np.floating)):
+        if not math.isfinite(value):
+            return "—"
+        return f"{value:.{digits}g}" if abs(value) < 1e-3 and value != 0 else f"{value:.{digits}f}"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    return escape(str(value))
+
+
+def _p(value: float) -> str:
+    if not math.isfinite(value):
+        return "—"
+    return f"{value:.2e}" if value < 1e-4 else f"{value:.4f}"
+
+
+def _table(frame: pd.DataFrame, text_columns: set[str], row_class: list[str] | None = None) -> str:
+    head = "".join(f"<th class='{'t' if c in text_columns else ''}'>{escape(str(c))}</th>" for c in frame.columns)
+    body = []
+    for r, row in enumerate(frame.itertuples(index=False)):
+        cls = f" class='{row_class[r]}'" if row_class and row_class[r] else ""
+        cells = "".join(
+            f"<td class='{'t' if c in text_columns else ''}'>{_fmt(v)}</td>" for c, v in zip(frame.columns, row)
+        )
+        body.append(f"<tr{cls}>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _significance_html(comparison: Comparison) -> str:
+    rows = []
+    for t in comparison.pairs:
+        rows.append(
+            "<tr>"
+            f"<td class='t'>{escape(t.model_a)}</td><td class='t'>{escape(t.model_b)}</td>"
+            f"<td>{t.wins_a:,}</td><td>{t.wins_b:,}</td><td>{t.n:,}</td>"
+            f"<td>{t.win_rate_a:.1%} <span class='stars'>{escape(t.stars)}</span></td>"
+            f"<td>[{t.ci_wilson[0]:.3f}, {t.ci_wilson[1]:.3f}]</td><td>[{t.ci_cp[0]:.3f}, {t.ci_cp[1]:.3f}]</td>"
+            f"<td>{_p(t.p_value)}</td><td>{_p(t.p_holm)}</td><td>{_p(t.p_bh)}</td>"
+            f"<td>{t.cohens_h:+.3f}</td><td>{_fmt(t.n_for_80_power)}</td></tr>"
+        )
+    head = (
+        "<tr><th class='t'>model A</th><th class='t'>model B</th><th>A wins</th><th>B wins</th><th>n</th>"
+        "<th>A win rate</th><th>95% Wilson</th><th>95% Clopper–Pearson</th><th>p (exact)</th><th>p Holm</th>"
+        "<th>p BH</th><th>Cohen's h</th><th>n for 80% power</th></tr>"
+    )
+    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _ranking_html(comparison: Comparison) -> str:
+    rows = "".join(
+        f"<tr><td>{m.rank}</td><td class='t'>{escape(m.model)}</td><td>{m.strength:+.3f}</td>"
+        f"<td>[{m.ci_workers[0]:+.3f}, {m.ci_workers[1]:+.3f}]</td><td>[{m.ci_plain[0]:+.3f}, {m.ci_plain[1]:+.3f}]</td>"
+        f"<td>{m.rank_set[0]}{'' if m.rank_set[0] == m.rank_set[1] else '–' + str(m.rank_set[1])}</td><td>{m.n:,}</td></tr>"
+        for m in comparison.ranking.models
+    )
+    head = "<tr><th>rank</th><th class='t'>model</th><th>strength</th><th>95% CI (workers)</th><th>95% CI (plain)</th><th>possible ranks</th><th>judgements</th></tr>"
+    return f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>"
+
+
+def _heatmap(results: AcuteResults) -> str:
+    models = results.judgements.models
+    wins = results.main.wins
+    k = len(models)
+    rate = win_rate_grid(models, wins).to_numpy()
+    ci = np.full((k, k, 2), np.nan)
+    stars: dict[tuple[int, int], str] = {}
+    index = {m: i for i, m in enumerate(models)}
+    for t in results.main.pairs:
+        i, j = index[t.model_a], index[t.model_b]
+        ci[i, j] = t.ci_wilson
+        ci[j, i] = (1 - t.ci_wilson[1], 1 - t.ci_wilson[0])
+        if t.stars:
+            stars[(i, j) if t.win_rate_a > 0.5 else (j, i)] = t.stars
+    return heatmap(models, rate, wins + wins.T, ci, stars)
+
+
+def _viewer(results: AcuteResults) -> str:
+    """Every judged pair (capped): the two conversations side by side, then each choice and reason."""
+    j = results.judgements
+    counted = np.flatnonzero(results.counted)
+    if counted.size == 0:
+        return "<p class='note'>No judgements to show.</p>"
+    pairs = j.pair[counted]
+    order = np.argsort(pairs, kind="stable")
+    sorted_pairs = pairs[order]
+    unique, starts, counts = np.unique(sorted_pairs, return_index=True, return_counts=True)
+    has_dialogue = np.array([int(p) in j.dialogues for p in unique])
+    shown = np.lexsort((-counts, ~has_dialogue))[:MAX_VIEWER_PAIRS]
+    parts = []
+    if unique.size > MAX_VIEWER_PAIRS:
+        parts.append(f"<p class='note'>Showing {MAX_VIEWER_PAIRS} of {unique.size:,} judged pairs (those with conversations first, then the most judged). Every judgement is in the input files.</p>")
+    if not has_dialogue.any():
+        parts.append("<p class='note'>The records carry no conversations: pass <code>--pairings FILE</code> (or records with <code>dialogue_dicts</code>) to see them here.</p>")
+    for u in shown.tolist():
+        p = int(unique[u])
+        rows = counted[order[starts[u] : starts[u] + counts[u]]]
+        first = rows[0]
+        ma, mb = j.models[j.model_a[first]], j.models[j.model_b[first]]
+        wins_a = int((j.winner[rows] == j.model_a[first]).sum())
+        run, pid = j.pair_keys[p]
+        head = (f"pair {escape(pid)} <span class='note'>(run {escape(run)})</span> — {escape(ma)} "
+                f"<span class='win'>{wins_a} : {len(rows) - wins_a}</span> {escape(mb)}")
+        body = []
+        dialogues = j.dialogues.get(p)
+        if dialogues:
+            body.append("<div class='dialogues'>")
+            for d in dialogues:
+                speakers = [s for s in d.get("speakers", []) if isinstance(s, str)]
+                body.append(f"<div class='dialogue'><div class='note'>{escape(' / '.join(speakers))}</div>")
+                for ctx in d.get("context", []) or []:
+                    text = ctx.get("text", "") if isinstance(ctx, dict) else str(ctx)
+                    body.append(f"<div class='turn note'>{escape(str(text))}</div>")
+                for turn in d["dialogue"]:
+                    who = str(turn.get("id", ""))
+                    cls = "turn bot" if who in (ma, mb) else "turn"
+                    body.append(f"<div class='{cls}'><b>{escape(who)}:</b> {escape(str(turn.get('text', '')))}</div>")
+                body.append("</div>")
+            body.append("</div>")
+        body.append("<table><thead><tr><th class='t'>worker</th><th class='t'>left</th><th class='t'>chosen</th><th class='t'>reason</th></tr></thead><tbody>")
+        for r in rows[:MAX_JUDGEMENTS_PER_PAIR].tolist():
+            body.append(
+                f"<tr><td class='t'>{escape(j.workers[j.worker[r]])}</td><td class='t'>{escape(j.models[j.left[r]])}</td>"
+                f"<td class='t win'>{escape(j.models[j.winner[r]])}</td><td class='t wrap'>{escape(j.reasons[r])}</td></tr>"
+            )
+        body.append("</tbody></table>")
+        if len(rows) > MAX_JUDGEMENTS_PER_PAIR:
+            body.append(f"<p class='note'>… and {len(rows) - MAX_JUDGEMENTS_PER_PAIR:,} more judgements of this pair.</p>")
+        parts.append(f"<details class='pair'><summary>{head}</summary>{''.join(body)}</details>")
+    return "".join(parts)
+
+
+def _workers(results: AcuteResults) -> str:
+    w = results.workers
+    shown = w.head(MAX_WORKER_ROWS)
+    cols = ["worker_id", "judgements", "onboarding", "shared_judgements", "agreement", "agreement_p_holm",
+            "left_rate", "left_p_holm", "median_seconds", "flags"]
+    table = _table(shown[cols], {"worker_id", "onboarding", "flags"}, ["flag" if f else "" for f in shown["flags"]])
+    note = (f"<p class='note'>Showing {MAX_WORKER_ROWS} of {len(w):,} workers (flagged first, then by judgements); all are in workers.csv.</p>"
+            if len(w) > MAX_WORKER_ROWS else "")
+    names = w["worker_id"].tolist()
+    scatter = worker_scatter(w["left_rate"].to_numpy(float), w["agreement"].to_numpy(float),
+                             (w["flags"] != "").to_numpy(), names)
+    return f"<div class='side'>{scatter}<div>{note}<div class='scroll'>{table}</div></div></div>"
+
+
+def _card(value: str, label: str) -> str:
+    return f"<div class='card'><b>{value}</b><span>{escape(label)}</span></div>"
+
+
+def render_html(results: AcuteResults) -> str:
+    """The report page as one string."""
+    j = results.judgements
+    main, alt = results.main, results.without_flagged
+    th = results.options.thresholds
+    a, pos = results.agreement, results.position
+    question = " | ".join(j.questions) or "(no judgements)"
+    ranked = main.ranking.models
+    seconds = results.seconds[results.counted]
+    excluded = ", ".join(escape(w) for w in results.excluded_workers) or "none"
+    flagged = ", ".join(escape(w) for w in results.flagged_workers[:200]) or "none"
+    if len(results.flagged_workers) > 200:
+        flagged += f" … ({len(results.flagged_workers):,} in all, see workers.csv)"
+    cards = "".join([
+        _card(f"{main.n_judgements:,}", "judgements counted"),
+        _card(f"{main.n_workers:,}", "workers"),
+        _card(f"{len(j.models)}", "models"),
+        _card(f"{len(results.excluded_workers):,}", "excluded (failed onboarding)"),
+        _card(f"{len(results.flagged_workers):,}", "flagged workers"),
+        _card(_fmt(a.krippendorff_alpha), "Krippendorff's α"),
+        _card(f"{pos.left_rate:.1%}" if pos.n else "—", "left chosen"),
+    ])
+    side_by_side = (
+        "<div class='two'>"
+        f"<div><h3>All workers ({main.n_judgements:,} judgements, {main.n_workers:,} workers)</h3>{_ranking_html(main)}</div>"
+        f"<div><h3>Without flagged workers ({alt.n_judgements:,} judgements, {alt.n_workers:,} workers)</h3>{_ranking_html(alt)}</div>"
+        "</div>"
+        f"<h3>Pairwise tests without flagged workers</h3><div class='scroll'>{_significance_html(alt)}</div>"
+    )
+    pos_table = _table(pos.by_pair.rename(columns={"p_value": "p (exact)"}), {"model_a", "model_b"})
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>ACUTE-Eval report</title><style>{CSS}</style></head>
+<body><main>
+<h1>ACUTE-Eval report</h1>
+<p class="lead">Question: <b>{escape(question)}</b><br>Runs: {escape(', '.join(j.runs))}</p>
+<div class="cards">{cards}</div>
+<p class="note">Onboarding comparisons ({int(j.is_onboarding.sum()):,}) are not counted. Workers who failed onboarding are excluded from every statistic: {excluded}.</p>
+
+<h2>Ranking</h2>
+<p class="note">Bradley–Terry strengths (log-odds, centred at 0; ridge {main.ranking.ridge:g}). Dot = estimate; wide light bar = 95% interval from
+resampling <b>workers</b> with all their votes ({main.ranking.rounds} rounds); thin dark bar = 95% interval from resampling single votes, which
+wrongly treats one worker's votes as independent. Worker intervals are on average {math.sqrt(main.ranking.variance_ratio) if math.isfinite(main.ranking.variance_ratio) else float('nan'):.2f}× as wide.
+"Possible ranks" come from interval overlap: a model is placed below only those whose worker interval lies wholly above its own.</p>
+{strength_bars([m.model for m in ranked], [m.strength for m in ranked], [m.ci_workers for m in ranked], [m.ci_plain for m in ranked], [m.rank_set for m in ranked])}
+{_ranking_html(main)}
+
+<h2>Who beats whom</h2>
+<p class="note">Each cell: how often the <b>row</b> model was chosen over the <b>column</b> model, its 95% Wilson interval and the number of
+judgements. Stars use <b>Holm</b>-adjusted p-values across all {len(main.pairs)} pairs (* &lt; .05, ** &lt; .01, *** &lt; .001); Benjamini–Hochberg
+is in the table for reference. "n for 80% power" is the exact-binomial sample size that would detect the observed win rate.</p>
+{_heatmap(results)}
+<div class="scroll">{_significance_html(main)}</div>
+
+<h2>Without flagged workers</h2>
+<p class="note">The same analysis without the {len(results.flagged_workers):,} flagged workers: {flagged}.
+If a conclusion changes here, it rests on those workers.</p>
+{side_by_side}
+
+<h2>Workers</h2>
+<p class="note">Flags (Holm-adjusted across workers, so at most a {th.agreement_alpha:g} / {th.position_alpha:g} chance that any careful worker is flagged):
+<b>low agreement</b> = agrees with the majority of the other judgements of the same pairs significantly less than the other workers do
+(tested with ≥ {th.min_shared} shared judgements); <b>side bias</b> = left-choice rate differs from 0.5; <b>too fast</b> = median below {th.min_seconds:g} s
+per comparison; <b>failed onboarding</b>. The chart places each worker by side bias (x) and agreement (y); red = flagged.</p>
+{_workers(results)}
+
+<h2>Time per comparison</h2>
+<p class="note">Seconds per comparison (a unit's time split over its comparisons), median {float(np.median(seconds)) if seconds.size else float('nan'):.1f} s; orange bars fall below the "too fast" threshold.</p>
+{histogram(seconds, th.min_seconds, "seconds per comparison (log scale)")}
+
+<h2>Agreement between workers</h2>
+<p class="note">Over the {a.n_pairs_multi:,} conversation pairs judged by at least two workers: mean majority share {_fmt(a.mean_majority_share)}
+(1 = unanimous, 0.5 = split), Fleiss' κ {_fmt(a.fleiss_kappa)}, Krippendorff's α (nominal) {_fmt(a.krippendorff_alpha)}.
+Low values are normal when models are close: workers can only agree on a difference that exists.</p>
+
+<h2>Position bias</h2>
+<p class="note">The left conversation was chosen in {pos.left_chosen:,} of {pos.n:,} judgements ({pos.left_rate:.1%}, 95% CI [{pos.ci_wilson[0]:.3f}, {pos.ci_wilson[1]:.3f}],
+exact binomial p = {_p(pos.p_value)} against 0.5).</p>
+{pos_table}
+
+<h2>Conversations and choices</h2>
+{_viewer(results)}
+<p class="note">Generated by humaneval analysis. CSV tables and summary.json sit next to this page.</p>
+</main></body></html>
+"""

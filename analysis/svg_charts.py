@@ -1,0 +1,190 @@
+"""Hand-built inline SVG charts for the HTML report (no scripts, no external files).
+
+Hand-built rather than matplotlib so the page stays small, crisp at any zoom, and every label is
+real text (searchable, copyable). All text from the input is escaped here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from html import escape
+
+import numpy as np
+
+FONT = "font-family='system-ui, sans-serif'"
+
+
+def _color(rate: float) -> str:
+    """Diverging colour: blue (row loses) — white (0.5) — orange (row wins)."""
+    if not math.isfinite(rate):
+        return "#eeeeee"
+    t = max(-1.0, min(1.0, (rate - 0.5) * 2))
+    lo, hi, mid = (49, 104, 176), (214, 96, 40), (250, 250, 250)
+    end = hi if t > 0 else lo
+    a = abs(t) ** 0.8
+    r, g, b = (round(m + (e - m) * a) for m, e in zip(mid, end))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _text_color(rate: float) -> str:
+    return "#ffffff" if math.isfinite(rate) and abs(rate - 0.5) > 0.3 else "#222222"
+
+
+def heatmap(models: Sequence[str], rate: np.ndarray, counts: np.ndarray, ci: np.ndarray, stars: dict) -> str:
+    """Win-rate grid, row beats column: rate, 95% Wilson interval and judgement count per cell."""
+    k = len(models)
+    longest = max((len(m) for m in models), default=1)
+    cw, ch = 118, 70
+    left = 20 + 7 * min(longest, 28)
+    top = 44 + int(3.6 * min(longest, 28))
+    width, height = left + k * cw + 10, top + k * ch + 40
+    out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' height='{height}' {FONT} role='img' aria-label='win-rate heatmap'>"]
+    out.append(f"<text x='{left}' y='16' font-size='13' fill='#555'>column →  (cell: how often the row model beat the column model)</text>")
+    for j, m in enumerate(models):
+        x = left + j * cw + cw / 2
+        out.append(f"<text x='{x}' y='{top - 10}' font-size='12' text-anchor='start' transform='rotate(-30 {x} {top - 10})'>{escape(m)}</text>")
+    for i, m in enumerate(models):
+        y = top + i * ch
+        out.append(f"<text x='{left - 8}' y='{y + ch / 2 + 4}' font-size='12' text-anchor='end'>{escape(m)}</text>")
+        for j in range(k):
+            x = left + j * cw
+            r = float(rate[i, j])
+            if i == j:
+                out.append(f"<rect x='{x}' y='{y}' width='{cw - 2}' height='{ch - 2}' fill='#ffffff' stroke='#ddd'/>")
+                continue
+            fill = _color(r)
+            fg = _text_color(r)
+            n = int(counts[i, j])
+            tip = f"{models[i]} beat {models[j]}: " + (f"{r:.1%} of {n}" if n else "never compared")
+            out.append(f"<g><title>{escape(tip)}</title><rect x='{x}' y='{y}' width='{cw - 2}' height='{ch - 2}' fill='{fill}' rx='3'/>")
+            if n:
+                lo, hi = ci[i, j]
+                mark = escape(stars.get((i, j), ""))
+                out.append(f"<text x='{x + cw / 2 - 1}' y='{y + 26}' font-size='17' font-weight='600' text-anchor='middle' fill='{fg}'>{r:.0%}{mark}</text>")
+                out.append(f"<text x='{x + cw / 2 - 1}' y='{y + 44}' font-size='11' text-anchor='middle' fill='{fg}'>[{lo:.0%}, {hi:.0%}]</text>")
+                out.append(f"<text x='{x + cw / 2 - 1}' y='{y + 59}' font-size='11' text-anchor='middle' fill='{fg}'>n = {n:,}</text>")
+            else:
+                out.append(f"<text x='{x + cw / 2}' y='{y + ch / 2 + 4}' font-size='12' text-anchor='middle' fill='#888'>not compared</text>")
+            out.append("</g>")
+    out.append("</svg>")
+    return "".join(out)
+
+
+def strength_bars(
+    models: Sequence[str], strength: Sequence[float], ci_workers: Sequence[tuple[float, float]],
+    ci_plain: Sequence[tuple[float, float]], rank_sets: Sequence[tuple[int, int]],
+) -> str:
+    """Bradley–Terry strengths, best on top: dot, thick bar = worker bootstrap CI, thin = plain CI."""
+    k = len(models)
+    row, left, right, top = 34, 170, 150, 34
+    plot = 520
+    width, height = left + plot + right, top + k * row + 40
+    values = [v for pair in list(ci_workers) + list(ci_plain) for v in pair] + list(strength) + [0.0]
+    lo, hi = min(values), max(values)
+    pad = (hi - lo) * 0.08 or 0.5
+    lo, hi = lo - pad, hi + pad
+
+    def sx(v: float) -> float:
+        return left + (v - lo) / (hi - lo) * plot
+
+    out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' height='{height}' {FONT} role='img' aria-label='strengths'>"]
+    step = _nice_step((hi - lo) / 6)
+    tick = math.ceil(lo / step) * step
+    while tick <= hi:
+        x = sx(tick)
+        out.append(f"<line x1='{x}' y1='{top - 8}' x2='{x}' y2='{top + k * row}' stroke='{'#999' if abs(tick) < 1e-9 else '#e5e5e5'}'/>")
+        out.append(f"<text x='{x}' y='{top + k * row + 16}' font-size='11' text-anchor='middle' fill='#555'>{tick:+.2g}</text>")
+        tick += step
+    out.append(f"<text x='{left + plot / 2}' y='{top + k * row + 34}' font-size='12' text-anchor='middle' fill='#333'>strength (log-odds; a difference of 1 = wins 73% of comparisons)</text>")
+    out.append(f"<text x='{left + plot + 10}' y='{top - 14}' font-size='11' fill='#555'>possible ranks</text>")
+    for i, m in enumerate(models):
+        y = top + i * row + row / 2
+        (wl, wh), (pl, ph) = ci_workers[i], ci_plain[i]
+        out.append(f"<g><title>{escape(m)}: {strength[i]:+.3f}, 95% CI workers [{wl:+.3f}, {wh:+.3f}], plain [{pl:+.3f}, {ph:+.3f}]</title>")
+        out.append(f"<text x='{left - 8}' y='{y + 4}' font-size='12' text-anchor='end'>{escape(m)}</text>")
+        out.append(f"<rect x='{sx(wl)}' y='{y - 7}' width='{max(sx(wh) - sx(wl), 1)}' height='14' fill='#9ecae1' rx='3'/>")
+        out.append(f"<rect x='{sx(pl)}' y='{y - 2}' width='{max(sx(ph) - sx(pl), 1)}' height='4' fill='#08519c'/>")
+        out.append(f"<circle cx='{sx(strength[i])}' cy='{y}' r='5' fill='#d94801' stroke='white'/>")
+        r0, r1 = rank_sets[i]
+        out.append(f"<text x='{left + plot + 10}' y='{y + 4}' font-size='12' fill='#333'>{r0 if r0 == r1 else f'{r0}–{r1}'}</text></g>")
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _nice_step(raw: float) -> float:
+    if raw <= 0 or not math.isfinite(raw):
+        return 1.0
+    mag = 10 ** math.floor(math.log10(raw))
+    for m in (1, 2, 2.5, 5, 10):
+        if raw <= m * mag:
+            return m * mag
+    return 10 * mag
+
+
+def histogram(values: np.ndarray, threshold: float, label: str) -> str:
+    """Distribution of seconds per comparison on a log axis, with the 'too fast' threshold marked."""
+    v = values[np.isfinite(values) & (values > 0)]
+    width, height, left, bottom, top = 720, 240, 50, 40, 16
+    plot_w, plot_h = width - left - 20, height - bottom - top
+    out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' height='{height}' {FONT} role='img' aria-label='{escape(label)}'>"]
+    if v.size == 0:
+        out.append(f"<text x='{left}' y='{height / 2}' font-size='13'>no timing data</text></svg>")
+        return "".join(out)
+    logs = np.log10(np.maximum(v, 0.1))
+    lo, hi = float(logs.min()), float(logs.max())
+    if threshold > 0:
+        lo = min(lo, math.log10(threshold))
+    span = max(hi - lo, 0.5)
+    lo, hi = lo - span * 0.05, hi + span * 0.05
+    edges = np.linspace(lo, hi, 41)
+    counts, _ = np.histogram(logs, bins=edges)
+    peak = counts.max() or 1
+
+    def sx(logv: float) -> float:
+        return left + (logv - lo) / (hi - lo) * plot_w
+
+    for c, e0, e1 in zip(counts, edges[:-1], edges[1:]):
+        h = c / peak * plot_h
+        fast = 10**e1 <= threshold
+        out.append(f"<rect x='{sx(e0):.1f}' y='{top + plot_h - h:.1f}' width='{max(sx(e1) - sx(e0) - 1, 1):.1f}' height='{h:.1f}' fill='{'#e6550d' if fast else '#6baed6'}'><title>{10**e0:.3g}–{10**e1:.3g} s: {int(c):,}</title></rect>")
+    for dec in range(math.floor(lo) - 1, math.ceil(hi) + 1):
+        for m in (1, 2, 5):
+            lv = dec + math.log10(m)
+            if lo <= lv <= hi:
+                out.append(f"<line x1='{sx(lv):.1f}' y1='{top + plot_h}' x2='{sx(lv):.1f}' y2='{top + plot_h + 4}' stroke='#999'/>")
+                out.append(f"<text x='{sx(lv):.1f}' y='{top + plot_h + 17}' font-size='11' text-anchor='middle' fill='#555'>{10**lv:g}</text>")
+    if threshold > 0:
+        x = sx(math.log10(threshold))
+        out.append(f"<line x1='{x:.1f}' y1='{top}' x2='{x:.1f}' y2='{top + plot_h}' stroke='#a50f15' stroke-dasharray='4 3'/>")
+        out.append(f"<text x='{x + 4:.1f}' y='{top + 10}' font-size='11' fill='#a50f15'>too fast &lt; {threshold:g} s</text>")
+    out.append(f"<line x1='{left}' y1='{top + plot_h}' x2='{left + plot_w}' y2='{top + plot_h}' stroke='#999'/>")
+    out.append(f"<text x='{left + plot_w / 2}' y='{height - 6}' font-size='12' text-anchor='middle'>{escape(label)}</text>")
+    out.append("</svg>")
+    return "".join(out)
+
+
+def worker_scatter(left_rate: np.ndarray, agreement: np.ndarray, flagged: np.ndarray, names: Sequence[str], cap: int = 3000) -> str:
+    """Each worker: left-choice rate (x) against agreement with the others' majority (y); flagged in red."""
+    width, height, left, bottom, top = 520, 360, 50, 44, 14
+    pw, ph = width - left - 20, height - bottom - top
+    ok = np.flatnonzero(np.isfinite(left_rate) & np.isfinite(agreement))
+    if ok.size > cap:  # keep every flagged worker, sample the rest
+        fl = ok[flagged[ok]]
+        rest = ok[~flagged[ok]]
+        ok = np.concatenate([fl[:cap], np.random.default_rng(0).choice(rest, max(cap - fl[:cap].size, 0), replace=False)])
+    out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' height='{height}' {FONT} role='img' aria-label='workers'>"]
+    for t in (0, 0.25, 0.5, 0.75, 1):
+        x, y = left + t * pw, top + (1 - t) * ph
+        out.append(f"<line x1='{x}' y1='{top}' x2='{x}' y2='{top + ph}' stroke='{'#bbb' if t == 0.5 else '#eee'}'/>")
+        out.append(f"<line x1='{left}' y1='{y}' x2='{left + pw}' y2='{y}' stroke='{'#bbb' if t == 0.5 else '#eee'}'/>")
+        out.append(f"<text x='{x}' y='{top + ph + 15}' font-size='11' text-anchor='middle' fill='#555'>{t:g}</text>")
+        out.append(f"<text x='{left - 6}' y='{y + 4}' font-size='11' text-anchor='end' fill='#555'>{t:g}</text>")
+    for i in sorted(ok.tolist(), key=lambda i: bool(flagged[i])):
+        cx, cy = left + left_rate[i] * pw, top + (1 - agreement[i]) * ph
+        color = "#cb181d" if flagged[i] else "#3182bd"
+        out.append(f"<circle cx='{cx:.1f}' cy='{cy:.1f}' r='3.5' fill='{color}' fill-opacity='0.6'><title>{escape(names[i])}</title></circle>")
+    out.append(f"<text x='{left + pw / 2}' y='{height - 8}' font-size='12' text-anchor='middle'>share of choices on the left (0.5 = no side bias)</text>")
+    out.append(f"<text x='14' y='{top + ph / 2}' font-size='12' text-anchor='middle' transform='rotate(-90 14 {top + ph / 2})'>agreement with the others</text>")
+    out.append("</svg>")
+    return "".join(out)
