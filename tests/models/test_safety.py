@@ -1,0 +1,235 @@
+"""Safety layer: the string matcher's fixes over ParlAI, the profanity classifier, the imported-classifier
+slots, and the pipeline's ParlAI behaviours for unsafe human messages and bot replies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from humaneval.input_errors import InputError
+from humaneval.models.safety import BOT_REPLACED_MESSAGE, HUMAN_BLOCKED_MESSAGE, SafetyPipeline, Verdict
+from humaneval.models.safety.imported_classifiers import ImportedClassifierCheck, parlai_decision
+from humaneval.models.safety.pipeline import ScreeningCheck
+from humaneval.models.safety.profanity_classifier import ProfanityClassifier
+from humaneval.models.safety.string_matcher import DEFAULT_WORD_LIST, StringMatcher, WordList, inflections
+
+HARMLESS = [
+    "she is nice",
+    "who are you",
+    "How are you?",
+    "I grew up in Scunthorpe.",
+    "Could you assess my essay?",
+    "I love spicy buttery popcorn.",
+    "Peanut butter is great.",
+    "Shiitake mushrooms in a cocky little bistro.",
+    "My grapes are ripe.",
+    "A class assignment about the classics.",
+]
+
+
+@pytest.fixture(scope="module")
+def matcher() -> StringMatcher:
+    return StringMatcher()
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> SafetyPipeline:
+    return SafetyPipeline.from_config(None)
+
+
+@pytest.mark.parametrize("text", ["that movie was shitty", "(shit)", "what bullshit", "Bullshit!", "shit."])
+def test_matcher_catches_parlai_misses(matcher: StringMatcher, text: str) -> None:
+    verdict = matcher.check(text)
+    assert verdict.unsafe and verdict.score == 1.0
+    assert "shit" in verdict.reason
+
+
+@pytest.mark.parametrize("text", HARMLESS)
+def test_matcher_has_no_parlai_false_positives(matcher: StringMatcher, text: str) -> None:
+    verdict = matcher.check(text)
+    assert not verdict.unsafe, verdict.reason
+    assert verdict.score == 0.0
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("You're a motherfuckin' liar", "motherfuckin"),
+    ("what a dumbass", "dumbass"),
+    ("go kill yourself", "kill yourself"),
+    ("FUCK", "fuck"),
+    ("that is crappy", "crappy"),
+    ("he raped her", "raped"),
+])
+def test_matcher_inflections_compounds_and_phrases(matcher: StringMatcher, text: str, expected: str) -> None:
+    verdict = matcher.check(text)
+    assert verdict.unsafe and expected in verdict.reason
+
+
+def test_inflection_rules_double_consonants_and_drop_e() -> None:
+    assert {"shitty", "shitting", "shits"} <= inflections("shit")
+    assert {"raped", "raping", "rapes"} <= inflections("rape")
+    assert "buttery" not in inflections("butt")  # no generic "-ery" suffix (ParlAI's false positive)
+
+
+def test_word_list_markers() -> None:
+    wl = WordList.parse(["# comment", "spic", "=cock", "bad*", "!badminton", "go away"])
+    m = StringMatcher(wl)
+    assert m.check("spicy").unsafe  # plain entries inflect: that is why the shipped list has '=spic'
+    assert not m.check("cocky").unsafe and m.check("cock").unsafe
+    assert m.check("superbad").unsafe and not m.check("badminton").unsafe
+    assert m.check("please go away").unsafe and not m.check("go, I am away").unsafe
+
+
+def test_word_list_rejects_bad_entries(tmp_path: Path) -> None:
+    path = tmp_path / "words.txt"
+    path.write_text("ok\n=two words\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        WordList.load(path)
+    assert err.value.line == 2 and str(path) in str(err.value)
+
+
+def test_shipped_word_list_is_attributed() -> None:
+    header = DEFAULT_WORD_LIST.read_text(encoding="utf-8")[:1500]
+    assert "CC-BY-4.0" in header and "LDNOOBW" in header
+
+
+def test_profanity_classifier_scores_and_threshold() -> None:
+    clf = ProfanityClassifier()
+    rude = clf.check("you are an idiot")
+    assert rude.unsafe and rude.score is not None and rude.score > 0.5
+    assert "profanity classifier" in rude.reason and "BAD" not in rude.reason
+    for text in ("she is nice", "who are you"):
+        verdict = clf.check(text)
+        assert not verdict.unsafe and verdict.score is not None and verdict.score < 0.5
+    strict = ProfanityClassifier(threshold=1.01)  # per-check threshold: nothing reaches it
+    assert not strict.check("you are an idiot").unsafe
+
+
+@pytest.mark.parametrize("text", ["she is nice", "who are you", "Scunthorpe", "assess", "spicy buttery"])
+def test_default_pipeline_passes_harmless_text(pipeline: SafetyPipeline, text: str) -> None:
+    assessment = pipeline.assess(text)
+    assert not assessment.unsafe, assessment.reason
+    assert assessment.reason is None
+
+
+def test_unconfigured_slots_report_not_configured(pipeline: SafetyPipeline) -> None:
+    status = pipeline.status()
+    assert status == {"string_matcher": "ready", "profanity_classifier": "ready", "bad_classifier": "not configured",
+                      "single_turn_classifier": "not configured", "sensitive_topics_classifier": "not configured"}
+    verdicts = pipeline.assess("hello there", side="bot").to_dict()
+    assert verdicts["bad_classifier"] == {"unsafe": False, "score": None,
+                                          "reason": verdicts["bad_classifier"]["reason"]}
+    assert "not configured" in verdicts["bad_classifier"]["reason"]
+    assert "sensitive_topics_classifier" not in verdicts  # it screens human messages only by default
+
+
+class FakeClassifier:
+    """Stands in for a converted ParlAI classifier: fixed probabilities, records its inputs."""
+
+    def __init__(self, class_list: list[str], probs: list[float]) -> None:
+        self.class_list = class_list
+        self.probs = probs
+        self.inputs: list[str] = []
+
+    def predict_proba(self, texts: list[str]) -> list[list[float]]:
+        self.inputs.extend(texts)
+        return [self.probs for _ in texts]
+
+
+def test_parlai_threshold_rule() -> None:
+    classes = ["__notok__", "__ok__"]
+    assert parlai_decision(classes, [0.4, 0.6], 0.5) == "__ok__"  # 0.5: argmax
+    assert parlai_decision(classes, [0.4, 0.6], 0.3) == "__notok__"  # class_list[0] iff p > threshold
+    assert parlai_decision(classes, [0.8, 0.2], 0.9) == "__ok__"
+    topics = ["none", "politics", "religion", "medical", "nsfw", "drugs"]
+    assert parlai_decision(topics, [0.1, 0.6, 0.1, 0.1, 0.05, 0.05], 0.3) == "politics"
+
+
+def test_bad_slot_uses_last_four_turns_and_reports_reason() -> None:
+    fake = FakeClassifier(["__notok__", "__ok__"], [0.7, 0.3])
+    check = ImportedClassifierCheck("bad", classifier=fake)
+    verdict = check.check("t5", context=["t1", "t2", "t3", "t4"])
+    assert fake.inputs == ["t2\nt3\nt4\nt5"]
+    assert verdict.unsafe and verdict.score == pytest.approx(0.7)
+    assert "BAD classifier" in verdict.reason and "__notok__" in verdict.reason
+    lenient = ImportedClassifierCheck("bad", classifier=fake, threshold=0.8)
+    assert not lenient.check("t5").unsafe
+
+
+def test_topics_slot_flags_any_sensitive_topic() -> None:
+    fake = FakeClassifier(["none", "politics", "religion", "medical", "nsfw", "drugs"],
+                          [0.2, 0.1, 0.5, 0.1, 0.05, 0.05])
+    verdict = ImportedClassifierCheck("sensitive_topics", classifier=fake).check("is god real?")
+    assert verdict.unsafe and "religion" in verdict.reason and verdict.score == pytest.approx(0.8)
+
+
+def test_slot_with_missing_directory_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as err:
+        SafetyPipeline.from_config({"checks": {"bad_classifier": {"path": str(tmp_path / "nope")}}},
+                                   source="serve.yaml")
+    assert err.value.field == "safety.checks.bad_classifier.path" and err.value.path == "serve.yaml"
+
+
+def test_config_errors_name_the_key() -> None:
+    with pytest.raises(InputError) as err:
+        SafetyPipeline.from_config({"checks": {"string_matcher": {"treshold": 0.5}}})
+    assert "treshold" in str(err.value) and err.value.field == "safety.checks.string_matcher"
+    with pytest.raises(InputError):
+        SafetyPipeline.from_config({"checks": {"x": {"type": "magic"}}})
+    with pytest.raises(InputError):
+        SafetyPipeline.from_config({"screen_bot": "yes"})
+
+
+def test_checks_can_be_disabled_and_thresholded() -> None:
+    pipe = SafetyPipeline.from_config({"checks": {"string_matcher": {"enabled": False},
+                                                  "profanity_classifier": {"threshold": 0.999999}}})
+    assert "string_matcher" not in pipe.status()
+    assert not pipe.assess("i hate you").unsafe  # p≈0.9 is below this pipeline's threshold
+
+
+# ---- ParlAI behaviours ----------------------------------------------------------------------------------
+def test_unsafe_human_message_is_not_sent(pipeline: SafetyPipeline) -> None:
+    calls: list[str] = []
+    outcome = pipeline.screen_turn(["hi", "hello!", "you are full of shit"], lambda: calls.append("x") or "reply")
+    assert calls == []  # the bot never saw it
+    assert outcome.action == "human_blocked" and outcome.text == HUMAN_BLOCKED_MESSAGE
+    assert outcome.text == "[ Sorry, could not process that message. Please try again. ]"
+    assert outcome.generated is None and not outcome.reset_history
+    assert outcome.reason is not None and "string_matcher" in outcome.reason and "shit" in outcome.reason
+    assert outcome.human_safety is not None and outcome.human_safety.verdicts["string_matcher"].unsafe
+
+
+def test_unsafe_bot_reply_is_replaced_and_history_reset(pipeline: SafetyPipeline) -> None:
+    outcome = pipeline.screen_turn(["tell me about your day"], lambda: "it was a bullshit day")
+    assert outcome.action == "bot_replaced" and outcome.reset_history
+    assert outcome.text == BOT_REPLACED_MESSAGE
+    assert outcome.text == "[ Unsafe model reply detected. Clearing agent history. Please try again. ]"
+    assert outcome.generated == "it was a bullshit day"  # kept for the researchers' logs
+    assert outcome.bot_safety is not None and outcome.reason == outcome.bot_safety.reason
+    assert "bullshit" in outcome.reason
+
+
+def test_safe_turn_passes_with_all_verdicts_for_the_log(pipeline: SafetyPipeline) -> None:
+    outcome = pipeline.screen_turn(["who are you"], lambda: "she is nice")
+    assert outcome.action == "reply" and outcome.text == "she is nice" and outcome.reason is None
+    record = outcome.bot_safety.to_dict()  # type: ignore[union-attr]
+    assert set(record) >= {"string_matcher", "profanity_classifier", "bad_classifier"}
+    assert all(set(v) == {"unsafe", "score", "reason"} for v in record.values())
+
+
+def test_screening_can_be_turned_off_per_side(pipeline: SafetyPipeline) -> None:
+    outcome = pipeline.screen_turn(["shit happens"], lambda: "bullshit", screen_human=False, screen_bot=False)
+    assert outcome.action == "reply" and outcome.text == "bullshit"
+    assert outcome.human_safety is None and outcome.bot_safety is None
+
+
+def test_check_sides_and_custom_messages() -> None:
+    only_human = ScreeningCheck(StringMatcher(), frozenset({"human"}))
+    pipe = SafetyPipeline([only_human], human_blocked_message="nope", bot_replaced_message="hidden")
+    assert pipe.screen_turn(["fine"], lambda: "shit").action == "reply"
+    assert pipe.screen_turn(["shit"], lambda: "fine").text == "nope"
+
+
+def test_verdict_round_trips() -> None:
+    verdict = Verdict(unsafe=True, score=0.25, reason="r")
+    assert Verdict.from_dict(verdict.to_dict()) == verdict
