@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import time
 from pathlib import Path
@@ -106,8 +105,6 @@ def _collect(args: argparse.Namespace) -> tuple[list[ModelLogs], list[tuple[str,
 @exit_on_input_error
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
-    if not args.quiet:
-        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logs, restrict = _collect(args)
     started = time.perf_counter()
 
