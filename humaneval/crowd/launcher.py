@@ -14,6 +14,7 @@ import copy
 import logging
 import os
 import signal
+import threading
 import time
 import types
 from collections.abc import Callable
@@ -30,13 +31,16 @@ from mephisto.abstractions.blueprint import SharedTaskState
 from mephisto.abstractions.database import MephistoDB
 from mephisto.data_model.task_run import TaskRun
 from mephisto.operations import operator as operator_module
+from mephisto.operations import task_launcher as task_launcher_module
 from mephisto.operations.operator import Operator
 from mephisto.utils.testing import get_mock_requester
 
 logger = logging.getLogger(__name__)
 
-# Mephisto checks for finished runs every 10 s; a second is cheap (one DB query) and makes runs end promptly.
+# Mephisto checks for finished runs every 10 s and its unit generator sleeps 10 s between passes (and
+# is joined at shutdown); a second is cheap (a few DB queries) and makes runs start and end promptly.
 operator_module.RUN_STATUS_POLL_TIME = 1
+task_launcher_module.UNIT_GENERATOR_WAIT_SECONDS = 1
 
 PROVIDERS = ("mock", "mturk_sandbox", "mturk")
 
@@ -93,7 +97,8 @@ class LocalLaunch:
         self._stop()
 
     def _start(self) -> None:
-        self._previous_sigterm = signal.signal(signal.SIGTERM, _raise_stop_requested)
+        if threading.current_thread() is threading.main_thread():
+            self._previous_sigterm = signal.signal(signal.SIGTERM, _raise_stop_requested)
         self.db = open_database(self.settings.data_dir)
         node_router.remove_stale_server_dirs()
         self.port = self.settings.port or node_router.free_port(self.settings.bind_host)
@@ -110,7 +115,8 @@ class LocalLaunch:
 
     def _stop(self) -> None:
         """Best effort, bounded, and never skipped: Mephisto first, then the router's process group."""
-        previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        on_main_thread = threading.current_thread() is threading.main_thread()
+        previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN) if on_main_thread else None
         try:
             if self.operator is not None:
                 with contextlib.suppress(Exception):
@@ -121,7 +127,8 @@ class LocalLaunch:
                 node_router.remove_stale_server_dirs()
         finally:
             self._restore_env()
-            signal.signal(signal.SIGINT, previous_int)
+            if previous_int is not None:
+                signal.signal(signal.SIGINT, previous_int)
             if self._previous_sigterm is not None:
                 signal.signal(signal.SIGTERM, self._previous_sigterm)
                 self._previous_sigterm = None
@@ -185,6 +192,11 @@ class LocalLaunch:
             with open_dict(cfg):
                 cfg.mephisto.provider.requester_name = requester.requester_name
             return
+        if provider == "mturk_sandbox" and not name.endswith("_sandbox"):
+            # Mephisto stores sandbox requesters as NAME_sandbox; accept the name the user registered.
+            name = f"{name}_sandbox"
+            with open_dict(cfg):
+                cfg.mephisto.provider.requester_name = name
         found = self.db.find_requesters(requester_name=name, provider_type=provider)
         if not found:
             raise LaunchError(

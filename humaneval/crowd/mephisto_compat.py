@@ -59,6 +59,15 @@ def _disable_metrics() -> None:
     operator.shutdown_prometheus_server = lambda *args, **kwargs: None
 
 
+def check_version(version: str) -> None:
+    """Refuse any Mephisto but the one whose defects this layer knows."""
+    if version != SUPPORTED_MEPHISTO_VERSION:
+        raise MephistoVersionError(
+            f"humaneval supports Mephisto {SUPPORTED_MEPHISTO_VERSION} exactly, but {version} is installed; "
+            f"run scripts/setup.sh (it installs mephisto=={SUPPORTED_MEPHISTO_VERSION} with --no-deps)"
+        )
+
+
 def load_mephisto() -> None:
     """Import Mephisto under the compat fixes (idempotent). Raises `MephistoVersionError` on a wrong version."""
     global _loaded
@@ -74,13 +83,7 @@ def load_mephisto() -> None:
         importlib.import_module("mephisto.operations.hydra_config")
     finally:
         dataclasses.dataclass = original  # type: ignore[assignment]
-    mephisto = importlib.import_module("mephisto")
-    version = getattr(mephisto, "__version__", "unknown")
-    if version != SUPPORTED_MEPHISTO_VERSION:
-        raise MephistoVersionError(
-            f"humaneval supports Mephisto {SUPPORTED_MEPHISTO_VERSION} exactly, but {version} is installed; "
-            f"run scripts/setup.sh (it installs mephisto=={SUPPORTED_MEPHISTO_VERSION} with --no-deps)"
-        )
+    check_version(getattr(importlib.import_module("mephisto"), "__version__", "unknown"))
     _disable_metrics()
     _loaded = True
-    logger.debug("Mephisto %s loaded through the compat layer", version)
+    logger.debug("Mephisto %s loaded through the compat layer", SUPPORTED_MEPHISTO_VERSION)

@@ -11,7 +11,7 @@ from humaneval.frontend_bundles import PUBLIC_DIR, bundle_path
 from mephisto.abstractions.blueprints.abstract.static_task.static_blueprint import SharedStaticTaskState
 
 
-def smoke_task(overrides: list[str] | tuple[str, ...] = ()) -> tuple[DictConfig, SharedStaticTaskState]:
+def build_task(overrides: list[str] | tuple[str, ...] = ()) -> tuple[DictConfig, SharedStaticTaskState]:
     cfg = compose_task_config("smoke", overrides)
     with open_dict(cfg):
         if cfg.mephisto.blueprint.get("task_source", None) in (None, "???"):

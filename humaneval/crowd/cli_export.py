@@ -1,0 +1,42 @@
+"""`python -m humaneval.crowd export`: write the records of a task's finished units as JSONL."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from humaneval.crowd.data_dir import DATA_DIR_ENV, open_database
+from humaneval.crowd.export import export_to_file
+from humaneval.input_errors import exit_on_input_error
+
+
+@exit_on_input_error
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m humaneval.crowd export",
+        description="Export every finished unit of a task (all its runs) to JSONL, one record per decision "
+        "(FORMATS.md §5). The file is written atomically: it appears complete or not at all.",
+    )
+    parser.add_argument("--task-name", required=True, help="the task name the run was launched with")
+    parser.add_argument("--out", required=True, type=Path, help="output JSONL file")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None,
+        help=f"Mephisto data directory (default: ${DATA_DIR_ENV} or ./data/mephisto)",
+    )
+    args = parser.parse_args(argv)
+    _register_task_exporters()
+    count = export_to_file(open_database(args.data_dir), args.task_name, args.out)
+    print(f"{count} record(s) written to {args.out}")
+    return 0
+
+
+def _register_task_exporters() -> None:
+    """Import the task packages whose modules register record builders with `humaneval.crowd.export`."""
+    import importlib
+
+    for module in ("humaneval.acute.export",):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as err:
+            if err.name != module:
+                raise
