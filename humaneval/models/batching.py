@@ -57,7 +57,7 @@ class BatchingOptions:
 @dataclass
 class _Pending:
     context: DialogueContext
-    future: "Future[str]"
+    future: "Future[_Outcome]"
     arrived: float
 
 
