@@ -56,7 +56,16 @@ _TEXT_MISSING = "missing"
 _TEXT_NULL = "null"
 
 
-@dataclass
+class _BadAct(Exception):
+    """Internal: an act failed a check; the caller adds where it was."""
+
+    def __init__(self, problem: str, suffix: str = "") -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.suffix = suffix
+
+
+@dataclass(slots=True)
 class Turn:
     """One act: who spoke (`speaker`, ParlAI's `id`), what was said, and every other key untouched.
 
@@ -78,23 +87,32 @@ class Turn:
     @classmethod
     def from_act(cls, act: Any, *, where: str = "act", path: str | Path | None = None, line: int | None = None) -> Turn:
         """Check and wrap one ParlAI act (a JSON object with a string `id`)."""
-        if not isinstance(act, dict):
-            raise InputError(f"expected an act object, got {type(act).__name__}", path=path, line=line, field=where)
+        try:
+            return cls._from_act(act)
+        except _BadAct as bad:
+            raise InputError(bad.problem, path=path, line=line, field=where + bad.suffix) from None
+
+    @classmethod
+    def _from_act(cls, act: Any) -> Turn:
+        # Hot path (millions of acts in big logs): no location strings unless something is wrong.
+        if type(act) is not dict:
+            raise _BadAct(f"expected an act object, got {type(act).__name__}")
         speaker = act.get("id")
-        if not isinstance(speaker, str) or not speaker:
-            raise InputError("act has no speaker id (a non-empty string 'id')", path=path, line=line, field=f"{where}.id")
+        if type(speaker) is not str or not speaker:
+            raise _BadAct("act has no speaker id (a non-empty string 'id')", ".id")
+        extra = act.copy()
+        del extra["id"]
         if "text" not in act:
             text, form = "", _TEXT_MISSING
-        elif act["text"] is None:
-            text, form = "", _TEXT_NULL
-        elif isinstance(act["text"], str):
-            text, form = act["text"], _TEXT_PRESENT
         else:
-            raise InputError(
-                f"text must be a string, got {type(act['text']).__name__}", path=path, line=line, field=f"{where}.text"
-            )
-        extra = {k: v for k, v in act.items() if k not in ("id", "text")}
-        return cls(speaker=speaker, text=text, extra=extra, _key_order=tuple(act), _text_form=form)
+            text = extra.pop("text")
+            if text is None:
+                text, form = "", _TEXT_NULL
+            elif type(text) is str:
+                form = _TEXT_PRESENT
+            else:
+                raise _BadAct(f"text must be a string, got {type(text).__name__}", ".text")
+        return cls(speaker, text, extra, tuple(act), form)
 
     def to_act(self) -> dict[str, Any]:
         """The act as ParlAI writes it: original keys in original order, new keys after them."""
@@ -185,15 +203,21 @@ class Conversation:
                 f"'dialog' must be a list of act pairs, got {type(raw_dialog).__name__}", path=path, line=line, field="dialog"
             )
         dialog: list[list[Turn]] = []
+        make = Turn._from_act
         for i, pair in enumerate(raw_dialog):
-            if not isinstance(pair, list):
+            if type(pair) is not list:
                 raise InputError(
                     f"each dialog entry must be a list of acts (a pair), got {type(pair).__name__}",
                     path=path,
                     line=line,
                     field=f"dialog[{i}]",
                 )
-            dialog.append([Turn.from_act(act, where=f"dialog[{i}][{j}]", path=path, line=line) for j, act in enumerate(pair)])
+            try:
+                dialog.append([make(act) for act in pair])
+            except _BadAct:
+                for j, act in enumerate(pair):  # find the bad act again, now naming its place
+                    Turn.from_act(act, where=f"dialog[{i}][{j}]", path=path, line=line)
+                raise
         raw_context = obj.get("context", [])
         if raw_context is None:
             raw_context = []

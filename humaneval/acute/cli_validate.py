@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from humaneval.acute.onboarding import load_onboarding
-from humaneval.acute.pairings_validation import load_pairings, summarize_pairings
-from humaneval.input_errors import exit_on_input_error
+from humaneval.acute.pairings_validation import iter_pairings, summarize_pairings
+from humaneval.input_errors import InputError, exit_on_input_error
 
 
 @exit_on_input_error
@@ -23,8 +23,11 @@ def main(argv: list[str] | None = None) -> int:
         "--onboarding", action="store_true", help="the file holds onboarding pairs only (is_onboarding + correct_answer)"
     )
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    pairs = load_onboarding(args.file) if args.onboarding else load_pairings(args.file)
+    # Streamed: a 60k-pair file is checked without holding it in memory.
+    pairs = load_onboarding(args.file) if args.onboarding else iter_pairings(args.file)
     summary = summarize_pairings(pairs)
+    if summary["pairs"] == 0:
+        raise InputError("no pairs in the file", path=args.file)
     print(f"{args.file}: OK, {summary['pairs']} pairs ({summary['onboarding']} onboarding)")
     for (a, b), n in summary["per_model_pair"].items():
         print(f"  {a} vs {b}: {n}")

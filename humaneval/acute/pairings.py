@@ -100,11 +100,16 @@ class PairingsReport:
     reused_within_matchup: dict[tuple[str, str], int]
 
 
-def scan_file(logs: ModelLogs) -> FileScan:
+PROGRESS_EVERY = 10_000
+
+
+def scan_file(logs: ModelLogs, progress: ProgressCallback | None = None) -> FileScan:
     """First pass: count and check every conversation and collect the speaker facts."""
     scan = FileScan(metadata=read_metadata(logs.path))
     for conv in iter_conversations(logs.path):
         scan.count += 1
+        if progress is not None and scan.count % PROGRESS_EVERY == 0:
+            progress(f"  {scan.count} conversations read")
         for pair in conv.dialog:
             acts = [turn for turn in pair if not turn.is_context]
             if len(acts) != 2:
@@ -268,7 +273,7 @@ def build_pairings(
     choices: dict[str, SpeakerChoice] = {}
     for name in sorted(models):
         say(f"scanning {by_model[name].path} ({name})")
-        scans[name] = scan_file(by_model[name])
+        scans[name] = scan_file(by_model[name], say)
         choices[name] = resolve_speaker(by_model[name], scans[name])
         say(f"  {scans[name].count} conversations; evaluated speaker: {choices[name].describe()}")
 
@@ -300,6 +305,8 @@ def build_pairings(
             # Every conversation is checked, not only the selected ones: a bad log should fail the
             # same way whatever the seed.
             dialogue = acute_dialogue(conv, name, choices[name], index=index, reserved_ids=reserved)
+            if (index + 1) % PROGRESS_EVERY == 0:
+                say(f"  {index + 1} / {scans[name].count} conversations checked")
             if index in needed[name]:
                 built[index] = dialogue
         dialogues[name] = built

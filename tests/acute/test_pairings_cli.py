@@ -154,3 +154,10 @@ def test_real_process_exit_code_and_message(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert f"{a}:2: invalid JSON" in proc.stderr
     assert not out.exists()
+
+
+def test_validate_empty_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_text("\n\n")
+    code, _, stderr = run(["validate", str(path)], capsys)
+    assert code == 2 and f"{path}: no pairs" in stderr
