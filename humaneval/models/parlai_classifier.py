@@ -1,0 +1,333 @@
+"""ParlAI `transformer/classifier` checkpoints (BAD multi-turn, sensitive topics, single-turn safety) in plain torch.
+
+No Hugging Face class matches these models: a ParlAI TransformerEncoder (with optional segment embeddings,
+`output_scaling` and first/mean/max pooling) under one linear layer. Rather than bending an HF encoder, this
+is a small native module that keeps ParlAI's parameter names, so conversion is a filtered copy of the
+weights and a wrong mapping cannot hide. Predictions follow ParlAI's TorchClassifierAgent exactly,
+including its threshold rule: at threshold 0.5 the argmax class; otherwise `classes[0]` iff its probability
+is above the threshold (that is how the safety classifiers were tuned to be cautious).
+
+Runtime directory: `classifier_config.json`, `model.safetensors` (ParlAI names), tokenizer files and
+`parlai_options.json`, written by `import-parlai`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from humaneval.input_errors import InputError
+from humaneval.models.model_input import ContextEncoder, InputOptions, read_parlai_options, write_parlai_options
+
+if TYPE_CHECKING:
+    from humaneval.models.parlai_import import ImportResult, ZooFolder
+
+log = logging.getLogger(__name__)
+
+CONFIG_FILE = "classifier_config.json"
+FORMAT = "humaneval-parlai-classifier/1"
+REDUCTIONS = ("first", "mean", "max")
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """The ParlAI opt values that shape the network and its decision."""
+
+    vocab_size: int
+    embedding_size: int
+    n_layers: int
+    n_heads: int
+    ffn_size: int
+    n_positions: int
+    classes: tuple[str, ...]
+    variant: str = "xlm"
+    activation: str = "gelu"
+    embeddings_scale: bool = True
+    n_segments: int = 0
+    output_scaling: float = 1.0
+    reduction_type: str = "first"
+    threshold: float = 0.5
+    text_truncate: int | None = 360
+
+    @classmethod
+    def from_parlai_opt(cls, opt: dict[str, Any], vocab_size: int) -> "ClassifierConfig":
+        variant = str(opt.get("variant", "aiayn"))
+        if variant not in ("xlm", "prelayernorm", "aiayn"):
+            raise InputError(f"variant '{variant}' is not supported", field="variant")
+        classes = opt.get("classes")
+        if not isinstance(classes, list) or len(classes) < 2:
+            raise InputError("classifier opt must list at least two 'classes'", field="classes")
+        reduction = str(opt.get("reduction_type") or "first")
+        if reduction not in REDUCTIONS:
+            raise InputError(f"reduction_type '{reduction}' is not supported ({', '.join(REDUCTIONS)})", field="reduction_type")
+        n_layers = int(opt.get("n_encoder_layers") or -1)
+        if n_layers < 1:
+            n_layers = int(opt.get("n_layers", 2))
+        truncate = opt.get("text_truncate")
+        if truncate is None:
+            truncate = opt.get("truncate")
+        return cls(
+            vocab_size=vocab_size,
+            embedding_size=int(opt.get("embedding_size", 300)),
+            n_layers=n_layers,
+            n_heads=int(opt.get("n_heads", 2)),
+            ffn_size=int(opt.get("ffn_size", 300)),
+            n_positions=int(opt.get("n_positions") or 1024),
+            classes=tuple(str(c) for c in classes),
+            variant=variant,
+            activation=str(opt.get("activation", "relu")),
+            embeddings_scale=bool(opt.get("embeddings_scale", True)),
+            n_segments=int(opt.get("n_segments") or 0),
+            output_scaling=float(opt.get("output_scaling") or 1.0),
+            reduction_type=reduction,
+            threshold=float(opt.get("threshold", 0.5) if opt.get("threshold") is not None else 0.5),
+            text_truncate=None if truncate is None or int(truncate) < 0 else int(truncate),
+        )
+
+
+class _Attention(nn.Module):
+    def __init__(self, dim: int, n_heads: int) -> None:
+        super().__init__()
+        self.n_heads = n_heads
+        self.q_lin = nn.Linear(dim, dim)
+        self.k_lin = nn.Linear(dim, dim)
+        self.v_lin = nn.Linear(dim, dim)
+        self.out_lin = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        batch, length, dim = x.shape
+        head = dim // self.n_heads
+
+        def split(t: torch.Tensor) -> torch.Tensor:
+            return t.view(batch, length, self.n_heads, head).transpose(1, 2)
+
+        q, k, v = split(self.q_lin(x)), split(self.k_lin(x)), split(self.v_lin(x))
+        scores = (q / math.sqrt(head)) @ k.transpose(-1, -2)
+        scores = scores.masked_fill(~mask[:, None, None, :], torch.finfo(scores.dtype).min)
+        attended = scores.softmax(dim=-1) @ v
+        return self.out_lin(attended.transpose(1, 2).reshape(batch, length, dim))
+
+
+class _FFN(nn.Module):
+    def __init__(self, dim: int, hidden: int, activation: str) -> None:
+        super().__init__()
+        self.lin1 = nn.Linear(dim, hidden)
+        self.lin2 = nn.Linear(hidden, dim)
+        self.activation = activation
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        hidden = self.lin1(x)
+        hidden = F.gelu(hidden) if self.activation == "gelu" else F.relu(hidden)
+        return self.lin2(hidden)
+
+
+class _EncoderLayer(nn.Module):
+    def __init__(self, config: ClassifierConfig) -> None:
+        super().__init__()
+        dim = config.embedding_size
+        self.prenorm = config.variant == "prelayernorm"
+        self.attention = _Attention(dim, config.n_heads)
+        self.norm1 = nn.LayerNorm(dim, eps=1e-5)
+        self.ffn = _FFN(dim, config.ffn_size, config.activation)
+        self.norm2 = nn.LayerNorm(dim, eps=1e-5)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        attended = self.attention(self.norm1(x) if self.prenorm else x, mask)
+        x = x + attended
+        if not self.prenorm:
+            x = self.norm1(x)
+        x = x + self.ffn(self.norm2(x) if self.prenorm else x)
+        if not self.prenorm:
+            x = self.norm2(x)
+        return x * mask.unsqueeze(-1).to(x.dtype)
+
+
+class _Encoder(nn.Module):
+    """ParlAI's TransformerEncoder (parameter names kept) with its reductions."""
+
+    def __init__(self, config: ClassifierConfig) -> None:
+        super().__init__()
+        self.config = config
+        dim = config.embedding_size
+        self.embeddings = nn.Embedding(config.vocab_size, dim, padding_idx=0)
+        self.position_embeddings = nn.Embedding(config.n_positions, dim)
+        if config.n_segments >= 1:
+            self.segment_embeddings = nn.Embedding(config.n_segments, dim)
+        if config.variant in ("xlm", "prelayernorm"):
+            self.norm_embeddings = nn.LayerNorm(dim, eps=1e-5)
+        self.layers = nn.ModuleList(_EncoderLayer(config) for _ in range(config.n_layers))
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        config = self.config
+        mask = input_ids != 0
+        positions = (mask.long().cumsum(dim=1) - 1).clamp(min=0)
+        x = self.embeddings(input_ids)
+        if config.embeddings_scale:
+            x = x * math.sqrt(config.embedding_size)
+        x = x + self.position_embeddings(positions)
+        if config.n_segments >= 1:
+            x = x + self.segment_embeddings(torch.zeros_like(input_ids))
+        if config.variant == "xlm":
+            x = self.norm_embeddings(x)
+        x = x * mask.unsqueeze(-1).to(x.dtype)
+        for layer in self.layers:
+            x = layer(x, mask)
+        if config.variant == "prelayernorm":
+            x = self.norm_embeddings(x)
+        x = x * config.output_scaling
+        if config.reduction_type == "first":
+            return x[:, 0, :]
+        if config.reduction_type == "max":
+            return x.max(dim=1).values  # as ParlAI: padding positions are zeros and take part
+        divisor = mask.to(x.dtype).sum(dim=1, keepdim=True).clamp(min=1)
+        return (x * mask.unsqueeze(-1).to(x.dtype)).sum(dim=1) / divisor
+
+
+class TransformerClassifier(nn.Module):
+    """ParlAI's TransformerLinearWrapper: encoder, pooled, then `additional_linear_layer` -> class scores."""
+
+    def __init__(self, config: ClassifierConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.transformer = _Encoder(config)
+        self.additional_linear_layer = nn.Linear(config.embedding_size, len(config.classes))
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return self.additional_linear_layer(self.transformer(input_ids))
+
+
+def decide(probs: list[float], classes: tuple[str, ...], threshold: float) -> str:
+    """ParlAI's rule: argmax at 0.5; otherwise classes[0] iff P(classes[0]) > threshold, else classes[1]."""
+    if threshold == 0.5 or len(classes) != 2:
+        return classes[max(range(len(probs)), key=probs.__getitem__)]
+    return classes[0] if probs[0] > threshold else classes[1]
+
+
+@dataclass(frozen=True)
+class ClassifierPrediction:
+    """One verdict: the chosen class and every class probability (kept for the logs)."""
+
+    label: str
+    probs: dict[str, float] = field(default_factory=dict)
+
+    def probability(self, label: str) -> float:
+        return self.probs.get(label, 0.0)
+
+
+class ParlAIClassifier:
+    """A loaded imported classifier: text in, `ClassifierPrediction` out."""
+
+    def __init__(self, name: str, model: TransformerClassifier, encoder: ContextEncoder) -> None:
+        self.name = name
+        self.model = model.eval()
+        self.encoder = encoder
+
+    @property
+    def config(self) -> ClassifierConfig:
+        return self.model.config
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.model.config.classes
+
+    @classmethod
+    def load(cls, path: str | Path, *, name: str | None = None, device: str = "cpu", dtype: str = "float32") -> "ParlAIClassifier":
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        from safetensors.torch import load_file
+        from transformers import AutoTokenizer
+
+        from humaneval.models.blender_generator import resolve_device, resolve_dtype
+
+        path = Path(path).expanduser()
+        config_path = path / CONFIG_FILE
+        if not config_path.is_file():
+            raise InputError(f"not a classifier directory (no {CONFIG_FILE}); import it with `import-parlai`", path=path)
+        raw = json.loads(config_path.read_text(encoding="utf-8"))
+        raw.pop("format", None)
+        raw["classes"] = tuple(raw["classes"])
+        config = ClassifierConfig(**raw)
+        model = TransformerClassifier(config)
+        model.load_state_dict(load_file(str(path / "model.safetensors")), strict=True)
+        model.to(device=resolve_device(device), dtype=resolve_dtype(dtype))
+        tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        opt = read_parlai_options(path)
+        options = InputOptions.from_parlai_opt(opt)
+        return cls(name or path.name, model, ContextEncoder(tokenizer, options, eos_id=2))
+
+    def encode(self, text: str) -> list[int]:
+        """ParlAI's classifier input: start + tokens + end, then keep the last `text_truncate` tokens."""
+        ids = [1, *self.encoder.tokenize(text), 2]
+        limit = self.config.text_truncate
+        if limit is not None and len(ids) > limit:
+            ids = ids[-limit:]
+        return ids
+
+    def scores(self, texts: list[str]) -> torch.Tensor:
+        """Raw class scores (logits), one row per text, in one batched forward pass."""
+        rows = [self.encode(text) for text in texts]
+        width = max(len(r) for r in rows)
+        device = next(self.model.parameters()).device
+        ids = torch.zeros(len(rows), width, dtype=torch.long)
+        for i, row in enumerate(rows):
+            ids[i, : len(row)] = torch.tensor(row)
+        with torch.inference_mode():
+            return self.model(ids.to(device)).float().cpu()
+
+    def predict(self, texts: list[str]) -> list[ClassifierPrediction]:
+        if not texts:
+            return []
+        probs = self.scores(texts).softmax(dim=-1).tolist()
+        classes = self.classes
+        return [
+            ClassifierPrediction(decide(row, classes, self.config.threshold), dict(zip(classes, row, strict=True)))
+            for row in probs
+        ]
+
+
+def bad_classifier_input(turns: list[str] | tuple[str, ...], n_turns: int = 4) -> str:
+    """What the BAD multi-turn classifier reads: the last `n_turns` utterances joined by newlines."""
+    return "\n".join(list(turns)[-n_turns:])
+
+
+# ------------------------------------------------------------------------------------------------ import
+def write_classifier(zoo: "ZooFolder", out_dir: Path) -> "ImportResult":
+    """Convert a ParlAI classifier checkpoint into our runtime directory (called by `import_parlai`)."""
+    from safetensors.torch import save_file
+
+    from humaneval.models.parlai_import import ImportResult, write_tokenizer
+
+    state = zoo.state_dict
+    embeddings = state.get("transformer.embeddings.weight")
+    if embeddings is None:
+        raise InputError("checkpoint has no 'transformer.embeddings.weight' (not a transformer/classifier?)", field="model")
+    config = ClassifierConfig.from_parlai_opt(zoo.opt, vocab_size=int(embeddings.shape[0]))
+    model = TransformerClassifier(config)
+    expected = set(model.state_dict())
+    kept = {k: v.contiguous() for k, v in state.items() if k in expected}
+    missing = sorted(expected - set(kept))
+    if missing:
+        raise InputError(f"checkpoint lacks parameters: {', '.join(missing[:8])}", field="model")
+    ignored = sorted(set(state) - expected)
+    if ignored:
+        log.info("ignoring %d parameters not used for classification: %s", len(ignored), ", ".join(ignored[:5]))
+    if int(state["additional_linear_layer.weight"].shape[0]) != len(config.classes):
+        raise InputError(
+            f"the output layer has {state['additional_linear_layer.weight'].shape[0]} classes but opt lists {len(config.classes)}",
+            field="classes",
+        )
+    payload = {"format": FORMAT, **asdict(config)}
+    (out_dir / CONFIG_FILE).write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    save_file(kept, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
+    write_tokenizer(zoo, out_dir)
+    write_parlai_options(out_dir, zoo.opt, source=f"imported from ParlAI zoo folder {zoo.root.name}")
+    n_params = sum(t.numel() for t in kept.values())
+    return ImportResult(out_dir, "classifier", "TransformerClassifier", config.vocab_size, n_params)
