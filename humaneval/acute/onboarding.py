@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from humaneval.acute.bundled_data import DEFAULT_ONBOARDING_PATH
 from humaneval.acute.pairings_validation import assign_pair_ids, iter_pairings_with_lines, validate_pair
 from humaneval.input_errors import InputError
 
-DEFAULT_ONBOARDING_PATH = Path(__file__).resolve().parents[2] / "task_configs" / "acute" / "data" / "onboarding.jsonl"
-"""The bundled onboarding pairs (good conversation vs. an "I don't know" bot)."""
+__all__ = ["DEFAULT_ONBOARDING_PATH", "load_onboarding"]
 
 
 def load_onboarding(path: str | Path = DEFAULT_ONBOARDING_PATH) -> list[dict[str, Any]]:

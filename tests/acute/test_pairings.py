@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from humaneval.acute.bundled_data import EXAMPLE_CONVERSATIONS, EXAMPLE_PAIRINGS_PATH
 from humaneval.acute.pairings import ModelLogs, build_pairings, pick_least_used, write_pairings
 from humaneval.acute.pairings_validation import load_pairings, validate_pair
 from humaneval.conversations import Conversation, Metadata, write_conversations
 from humaneval.input_errors import InputError
 
-DATA = Path(__file__).resolve().parents[2] / "task_configs" / "acute" / "data"
 
 
 def human_bot_logs(path: Path, model: str, n: int, *, bot_id: str | None = None, human_id: str = "human",
@@ -209,11 +209,11 @@ def test_model_pairs_restricts_the_matchups(tmp_path: Path) -> None:
 
 
 def test_bundled_example_pairings_are_what_the_tool_builds(tmp_path: Path) -> None:
-    logs = [ModelLogs(m, DATA / f"{m}.jsonl") for m in ("persona_bot", "dull_bot", "repetitive_bot")]
+    logs = [ModelLogs(model, path) for model, path in EXAMPLE_CONVERSATIONS.items()]
     pairs, _ = build_pairings(logs, pairs_per_model_pair=8, seed=42)
     write_pairings(tmp_path / "p.jsonl", pairs)
-    assert (tmp_path / "p.jsonl").read_bytes() == (DATA / "example_pairings.jsonl").read_bytes()
-    assert all(d["context"] for p in load_pairings(DATA / "example_pairings.jsonl") for d in p["dialogue_dicts"])
+    assert (tmp_path / "p.jsonl").read_bytes() == EXAMPLE_PAIRINGS_PATH.read_bytes()
+    assert all(d["context"] for p in load_pairings(EXAMPLE_PAIRINGS_PATH) for d in p["dialogue_dicts"])
 
 
 @given(st.lists(st.integers(1, 7), min_size=1, max_size=8), st.integers(1, 20), st.integers(0, 2**32))

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from humaneval.acute.__main__ import main
+from humaneval.acute.bundled_data import EXAMPLE_PAIRINGS_PATH
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = REPO / "task_configs" / "acute" / "data"
+DATA = EXAMPLE_PAIRINGS_PATH.parent
 
 
 def chat_line(bot: str, i: int) -> str:
