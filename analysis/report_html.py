@@ -36,11 +36,11 @@ h3{font-size:16px;margin:18px 0 6px}
 table{border-collapse:collapse;background:white;font-size:13px;margin:6px 0}
 th,td{border:1px solid #e3e3e3;padding:4px 8px;text-align:right;vertical-align:top;white-space:nowrap}
 td.t.wrap{white-space:normal;min-width:240px}
-th{background:#f1f1f1;position:sticky;top:0} td.t,th.t{text-align:left}
+th{background:#f1f1f1} .scroll th{position:sticky;top:0} td.t,th.t{text-align:left}
 tr.flag td{background:#fff1f0}
-.scroll{max-height:520px;overflow:auto;border:1px solid #e3e3e3;display:inline-block;max-width:100%}
+.scroll{max-height:520px;overflow:auto;border:1px solid #e3e3e3;display:block;width:fit-content;max-width:100%}
 .side{display:flex;gap:24px;flex-wrap:wrap;align-items:flex-start}
-.two{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:24px}
+.two{display:flex;flex-wrap:wrap;gap:8px 24px;align-items:flex-start}
 .chart{max-width:100%;height:auto;background:white;border:1px solid #e3e3e3;border-radius:8px}
 details.pair{background:white;border:1px solid #e3e3e3;border-radius:8px;margin:6px 0;padding:6px 10px}
 details.pair summary{cursor:pointer;font-weight:600}
@@ -111,6 +111,46 @@ def _ranking_html(comparison: Comparison) -> str:
     )
     head = "<tr><th>rank</th><th class='t'>model</th><th>strength</th><th>95% CI (workers)</th><th>95% CI (plain)</th><th>possible ranks</th><th>judgements</th></tr>"
     return f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>"
+
+
+def _ranks(r0: int, r1: int) -> str:
+    return str(r0) if r0 == r1 else f"{r0}–{r1}"
+
+
+def _side_by_side(main: Comparison, alt: Comparison) -> str:
+    """Ranking and pairwise tests with and without flagged workers, in one table each."""
+    other = {m.model: m for m in alt.ranking.models}
+    rows = []
+    for m in main.ranking.models:
+        o = other.get(m.model)
+        right = (f"<td>{o.rank}</td><td>{o.strength:+.3f}</td><td>[{o.ci_workers[0]:+.3f}, {o.ci_workers[1]:+.3f}]</td>"
+                 f"<td>{_ranks(*o.rank_set)}</td>") if o else "<td colspan='4'>—</td>"
+        rows.append(f"<tr><td class='t'>{escape(m.model)}</td><td>{m.rank}</td><td>{m.strength:+.3f}</td>"
+                    f"<td>[{m.ci_workers[0]:+.3f}, {m.ci_workers[1]:+.3f}]</td><td>{_ranks(*m.rank_set)}</td>{right}</tr>")
+    ranking = (
+        "<table><thead><tr><th></th><th colspan='4'>all workers "
+        f"({main.n_judgements:,} judgements, {main.n_workers:,} workers)</th><th colspan='4'>without flagged workers "
+        f"({alt.n_judgements:,} judgements, {alt.n_workers:,} workers)</th></tr>"
+        "<tr><th class='t'>model</th><th>rank</th><th>strength</th><th>95% CI (workers)</th><th>possible ranks</th>"
+        "<th>rank</th><th>strength</th><th>95% CI (workers)</th><th>possible ranks</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+    other_pairs = {(t.model_a, t.model_b): t for t in alt.pairs}
+    prow = []
+    for t in main.pairs:
+        o = other_pairs.get((t.model_a, t.model_b))
+        right = (f"<td>{o.wins_a:,} : {o.wins_b:,}</td><td>{o.win_rate_a:.1%} <span class='stars'>{escape(o.stars)}</span></td>"
+                 f"<td>{_p(o.p_holm)}</td>") if o else "<td colspan='3'>—</td>"
+        prow.append(f"<tr><td class='t'>{escape(t.model_a)}</td><td class='t'>{escape(t.model_b)}</td>"
+                    f"<td>{t.wins_a:,} : {t.wins_b:,}</td><td>{t.win_rate_a:.1%} <span class='stars'>{escape(t.stars)}</span></td>"
+                    f"<td>{_p(t.p_holm)}</td>{right}</tr>")
+    pairs = (
+        "<table><thead><tr><th colspan='2'></th><th colspan='3'>all workers</th><th colspan='3'>without flagged workers</th></tr>"
+        "<tr><th class='t'>model A</th><th class='t'>model B</th><th>A : B</th><th>A win rate</th><th>p Holm</th>"
+        "<th>A : B</th><th>A win rate</th><th>p Holm</th></tr></thead>"
+        f"<tbody>{''.join(prow)}</tbody></table>"
+    )
+    return f"<h3>Ranking</h3>{ranking}<h3>Pairwise tests</h3><div class='scroll'>{pairs}</div>"
 
 
 def _heatmap(results: AcuteResults) -> str:
@@ -196,7 +236,7 @@ def _workers(results: AcuteResults) -> str:
     names = w["worker_id"].tolist()
     scatter = worker_scatter(w["left_rate"].to_numpy(float), w["agreement"].to_numpy(float),
                              (w["flags"] != "").to_numpy(), names)
-    return f"<div class='side'>{scatter}<div>{note}<div class='scroll'>{table}</div></div></div>"
+    return f"<div>{scatter}</div>{note}<div class='scroll'>{table}</div>"
 
 
 def _card(value: str, label: str) -> str:
@@ -212,7 +252,9 @@ def render_html(results: AcuteResults) -> str:
     question = " | ".join(j.questions) or "(no judgements)"
     ranked = main.ranking.models
     seconds = results.seconds[results.counted]
-    excluded = ", ".join(escape(w) for w in results.excluded_workers) or "none"
+    excluded = ", ".join(escape(w) for w in results.excluded_workers[:100]) or "none"
+    if len(results.excluded_workers) > 100:
+        excluded += f" … ({len(results.excluded_workers):,} in all, see summary.json)"
     flagged = ", ".join(escape(w) for w in results.flagged_workers[:200]) or "none"
     if len(results.flagged_workers) > 200:
         flagged += f" … ({len(results.flagged_workers):,} in all, see workers.csv)"
@@ -225,13 +267,7 @@ def render_html(results: AcuteResults) -> str:
         _card(_fmt(a.krippendorff_alpha), "Krippendorff's α"),
         _card(f"{pos.left_rate:.1%}" if pos.n else "—", "left chosen"),
     ])
-    side_by_side = (
-        "<div class='two'>"
-        f"<div><h3>All workers ({main.n_judgements:,} judgements, {main.n_workers:,} workers)</h3>{_ranking_html(main)}</div>"
-        f"<div><h3>Without flagged workers ({alt.n_judgements:,} judgements, {alt.n_workers:,} workers)</h3>{_ranking_html(alt)}</div>"
-        "</div>"
-        f"<h3>Pairwise tests without flagged workers</h3><div class='scroll'>{_significance_html(alt)}</div>"
-    )
+    side_by_side = _side_by_side(main, alt)
     pos_table = _table(pos.by_pair.rename(columns={"p_value": "p (exact)"}), {"model_a", "model_b"})
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

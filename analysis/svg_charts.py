@@ -38,9 +38,9 @@ def heatmap(models: Sequence[str], rate: np.ndarray, counts: np.ndarray, ci: np.
     cw, ch = 118, 70
     left = 20 + 7 * min(longest, 28)
     top = 44 + int(3.6 * min(longest, 28))
-    width, height = left + k * cw + 10, top + k * ch + 40
+    width, height = left + k * cw + 10, top + k * ch + 10
     out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' height='{height}' {FONT} role='img' aria-label='win-rate heatmap'>"]
-    out.append(f"<text x='{left}' y='16' font-size='13' fill='#555'>column →  (cell: how often the row model beat the column model)</text>")
+    out.append(f"<text x='8' y='16' font-size='12' fill='#555'>row beats column</text>")
     for j, m in enumerate(models):
         x = left + j * cw + cw / 2
         out.append(f"<text x='{x}' y='{top - 10}' font-size='12' text-anchor='start' transform='rotate(-30 {x} {top - 10})'>{escape(m)}</text>")
