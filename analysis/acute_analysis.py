@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from humaneval.input_errors import InputError
+
 from analysis.agreement import Agreement, agreement
 from analysis.bradley_terry import DEFAULT_RIDGE
 from analysis.grids import win_matrix
@@ -80,6 +82,10 @@ def analyse_acute(judgements: AcuteJudgements, options: AcuteOptions | None = No
     failed = np.bincount(judgements.worker, weights=judgements.onboarding_passed == 0, minlength=len(judgements.workers)) > 0
     passed_workers = ~failed[judgements.worker]
     counted = passed_workers & ~judgements.is_onboarding
+    if not counted.any():
+        raise InputError(
+            f"no comparisons to analyse ({len(judgements)} records: onboarding only, or every worker failed onboarding)"
+        )
     seconds = seconds_per_comparison(judgements)
     workers = worker_table(judgements, seconds, passed_workers, options.thresholds)
     flagged = workers.loc[workers["flags"] != "", "worker_id"].tolist()

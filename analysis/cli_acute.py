@@ -69,7 +69,10 @@ def run(args: argparse.Namespace) -> int:
         thresholds=FlagThresholds(min_seconds=args.min_seconds, agreement_alpha=args.agreement_alpha,
                                   min_shared=args.min_shared, position_alpha=args.position_alpha),
     )
-    results = analyse_acute(judgements, options)
+    try:
+        results = analyse_acute(judgements, options)
+    except InputError as err:
+        raise err.at(path=", ".join(args.judgements)) from None
     paths = write_report(args.out, csv_tables(results), summary(results), render_html(results))
     print(f"wrote {len(paths)} files to {args.out} in {time.perf_counter() - started:.1f} s")
     for m in results.main.ranking.models:

@@ -97,3 +97,11 @@ def test_pairings_attach_by_line_index_or_explicit_id(write_records, tmp_path: P
     assert attach_pairings(j, pairings) == 2
     texts = {j.pair_keys[p][1]: d[0]["dialogue"][0]["text"] for p, d in j.dialogues.items()}
     assert texts == {"1": "second alpha", "x9": "named alpha"}
+
+
+def test_nothing_to_analyse_exits_2(write_records, tmp_path: Path) -> None:
+    only_onboarding = write_records([judgement(is_onboarding=True)])
+    proc = subprocess.run([sys.executable, "-m", "analysis", "acute", "--judgements", str(only_onboarding),
+                           "--out", str(tmp_path / "r")], capture_output=True, text=True)
+    assert proc.returncode == 2 and "no comparisons" in proc.stderr and str(only_onboarding) in proc.stderr
+    assert not (tmp_path / "r").exists()
