@@ -1,0 +1,205 @@
+"""The model registry: names -> (runtime directory, recipe, dtype, device, batch size).
+
+Tasks, the server and the CLIs refer to models by name ("demo_bot", "blender_90M") so that a study config
+says *which* bot without saying *where* its files are or how it runs on this machine; moving a model to a
+GPU host is a one-line change (`device: cuda`). The registry is a YAML file (task_configs/models.yaml by
+default); every entry is checked when the file is read, so a typo fails at start-up with file and field,
+not minutes later inside a crowd task.
+
+Paths: absolute, `~`-relative, relative to the YAML file, or `pkg:...` relative to the installed
+`humaneval` package (how the bundled demo bot is found wherever the package lives).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from humaneval.input_errors import InputError
+from humaneval.models.reply_model import ReplyModel
+
+log = logging.getLogger(__name__)
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # .../humaneval
+REPO_ROOT = PACKAGE_ROOT.parent
+DEFAULT_REGISTRY_PATH = REPO_ROOT / "task_configs" / "models.yaml"
+DEMO_BOT_NAME = "demo_bot"
+DEMO_BOT_PATH = PACKAGE_ROOT / "models" / "demo_bot"
+REGISTRY_ENV = "HUMANEVAL_MODELS"  # optional: a registry file to use when none is passed
+
+_ENTRY_KEYS = {"path", "kind", "dtype", "device", "max_batch_size", "recipe", "description"}
+KINDS = ("generator", "classifier")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One registry entry, checked and with its path resolved."""
+
+    name: str
+    path: Path
+    kind: str = "generator"
+    dtype: str = "float32"
+    device: str = "cpu"
+    max_batch_size: int = 8
+    recipe: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def available(self) -> bool:
+        """Whether the runtime files exist (real checkpoints appear only after `import-parlai`)."""
+        return (self.path / "config.json").is_file()
+
+
+@dataclass(frozen=True)
+class Registry:
+    """All entries of one registry file and the default model name."""
+
+    models: dict[str, ModelSpec]
+    default: str = DEMO_BOT_NAME
+    source: Path | None = None
+
+    def get(self, name: str | None = None) -> ModelSpec:
+        """The entry for `name` (the default when None); unknown names list the known ones."""
+        name = name or self.default
+        if name not in self.models:
+            raise InputError(
+                f"unknown model '{name}' (registry has: {', '.join(sorted(self.models)) or 'nothing'})",
+                path=self.source,
+                field="models",
+            )
+        return self.models[name]
+
+    def load(self, name: str | None = None) -> ReplyModel:
+        """Load the generator called `name` (the default when None)."""
+        return load_generator(self.get(name))
+
+
+def builtin_registry() -> Registry:
+    """Used when no registry file exists (e.g. an installed package without task_configs/): the demo bot only."""
+    spec = ModelSpec(
+        name=DEMO_BOT_NAME,
+        path=DEMO_BOT_PATH,
+        dtype="float32",
+        device="cpu",
+        max_batch_size=16,
+        description="tiny demo bot trained on chatterbot-corpus (not BlenderBot)",
+    )
+    return Registry(models={DEMO_BOT_NAME: spec}, default=DEMO_BOT_NAME, source=None)
+
+
+def resolve_model_path(raw: str, base_dir: Path) -> Path:
+    text = os.path.expandvars(str(raw))
+    if text.startswith("pkg:"):
+        return (PACKAGE_ROOT / text[4:].lstrip("/")).resolve()
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else (base_dir / path).resolve()
+
+
+def _spec_from_entry(name: str, entry: Any, path: Path) -> ModelSpec:
+    where = f"models.{name}"
+    if not isinstance(entry, dict):
+        raise InputError(f"each model entry must be a mapping, got {type(entry).__name__}", path=path, field=where)
+    unknown = sorted(set(entry) - _ENTRY_KEYS)
+    if unknown:
+        raise InputError(f"unknown keys {', '.join(unknown)} (known: {', '.join(sorted(_ENTRY_KEYS))})", path=path, field=where)
+    if not isinstance(entry.get("path"), str) or not entry["path"]:
+        raise InputError("missing 'path' (the runtime directory)", path=path, field=f"{where}.path")
+    kind = entry.get("kind", "generator")
+    if kind not in KINDS:
+        raise InputError(f"kind must be one of {', '.join(KINDS)}", path=path, field=f"{where}.kind")
+    dtype = str(entry.get("dtype", "float32"))
+    if dtype not in ("float32", "fp32", "bfloat16", "bf16", "float16", "fp16"):
+        raise InputError(f"dtype must be float32 or bfloat16 (or float16), got '{dtype}'", path=path, field=f"{where}.dtype")
+    device = str(entry.get("device", "cpu"))
+    if not (device == "cpu" or device == "cuda" or (device.startswith("cuda:") and device[5:].isdigit())):
+        raise InputError(f"device must be cpu, cuda or cuda:N, got '{device}'", path=path, field=f"{where}.device")
+    batch = entry.get("max_batch_size", 8)
+    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+        raise InputError("max_batch_size must be a positive integer", path=path, field=f"{where}.max_batch_size")
+    recipe = entry.get("recipe") or {}
+    if not isinstance(recipe, dict):
+        raise InputError("recipe must be a mapping of decoding overrides", path=path, field=f"{where}.recipe")
+    from humaneval.models.decoding_recipe import DecodingRecipe
+
+    try:
+        DecodingRecipe().with_overrides(recipe)  # validate names and values now, not at load time
+    except InputError as err:
+        raise InputError(err.problem, path=path, field=f"{where}.recipe") from None
+    except TypeError as err:
+        raise InputError(str(err), path=path, field=f"{where}.recipe") from None
+    return ModelSpec(
+        name=name,
+        path=resolve_model_path(entry["path"], path.parent),
+        kind=kind,
+        dtype=dtype,
+        device=device,
+        max_batch_size=batch,
+        recipe=dict(recipe),
+        description=str(entry.get("description", "")),
+    )
+
+
+def load_registry(path: str | Path | None = None) -> Registry:
+    """Read and check a registry file; None means $HUMANEVAL_MODELS, then task_configs/models.yaml, then built-in."""
+    if path is None:
+        env = os.environ.get(REGISTRY_ENV)
+        if env:
+            path = env
+        elif DEFAULT_REGISTRY_PATH.is_file():
+            path = DEFAULT_REGISTRY_PATH
+        else:
+            return builtin_registry()
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("registry file not found", path=path) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as err:
+        line = err.problem_mark.line + 1 if err.problem_mark is not None else None
+        raise InputError(f"invalid YAML ({err.problem})", path=path, line=line) from None
+    if not isinstance(data, dict) or not isinstance(data.get("models"), dict) or not data["models"]:
+        raise InputError("expected a mapping with a non-empty 'models' mapping", path=path, field="models")
+    unknown = sorted(set(data) - {"models", "default"})
+    if unknown:
+        raise InputError(f"unknown top-level keys: {', '.join(unknown)}", path=path)
+    models = {str(name): _spec_from_entry(str(name), entry, path) for name, entry in data["models"].items()}
+    default = str(data.get("default", DEMO_BOT_NAME))
+    if default not in models:
+        raise InputError(f"default model '{default}' is not listed under models", path=path, field="default")
+    return Registry(models=models, default=default, source=path)
+
+
+def load_generator(spec: ModelSpec) -> ReplyModel:
+    """Instantiate a registry entry as a `ReplyModel` (import-time errors name the registry entry)."""
+    if spec.kind != "generator":
+        raise InputError(f"model '{spec.name}' is a {spec.kind}, not a generator", field=f"models.{spec.name}.kind")
+    if not spec.available:
+        raise InputError(
+            f"model '{spec.name}' has no runtime files at {spec.path}; convert a ParlAI zoo folder with "
+            f"`python -m humaneval.models import-parlai ZOO_DIR --out {spec.path}`",
+            field=f"models.{spec.name}.path",
+        )
+    from humaneval.models.blender_generator import BlenderGenerator
+
+    return BlenderGenerator.load(
+        spec.path,
+        name=spec.name,
+        recipe=spec.recipe,
+        dtype=spec.dtype,
+        device=spec.device,
+        max_batch_size=spec.max_batch_size,
+    )
+
+
+def with_device(spec: ModelSpec, device: str | None = None, dtype: str | None = None) -> ModelSpec:
+    """A copy of `spec` for a command-line override (`--device cuda`)."""
+    changes = {k: v for k, v in (("device", device), ("dtype", dtype)) if v}
+    return dataclasses.replace(spec, **changes)
