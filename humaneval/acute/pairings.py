@@ -12,7 +12,8 @@ rule is explicit, logged, and overridable (docs/acute_pairings.md):
 5. sidecar `speakers` names exactly two ids: the second (`[teacher, model]` in `eval_model
    --world-logs` logs, `[human, bot]` in ParlAI human–model chats).
 6. only one speaker id in the whole file: that one.
-7. every dialog pair holds two acts: position 1, the replying side (same convention as 5).
+7. every dialog pair holds two acts (the last may hold one): position 1, the replying side (same
+   convention as 5).
 Otherwise building stops and asks for `speaker=` / `speaker_position=`. If the chosen id speaks on
 both sides of a pair (a self-chat whose two sides share one id), position 0 is used instead.
 
@@ -110,9 +111,11 @@ def scan_file(logs: ModelLogs, progress: ProgressCallback | None = None) -> File
         scan.count += 1
         if progress is not None and scan.count % PROGRESS_EVERY == 0:
             progress(f"  {scan.count} conversations read")
-        for pair in conv.dialog:
+        last = len(conv.dialog) - 1
+        for k, pair in enumerate(conv.dialog):
             acts = [turn for turn in pair if not turn.is_context]
-            if len(acts) != 2:
+            # A chat may end on an unanswered first act: [human, bot], ..., [human].
+            if len(acts) != 2 and not (k == last and len(acts) == 1):
                 scan.every_pair_has_two_acts = False
             if len(acts) >= 2 and acts[0].speaker == acts[1].speaker:
                 scan.ids_on_both_sides.add(acts[0].speaker)

@@ -161,9 +161,19 @@ def test_inference_rules(tmp_path: Path, make, expected) -> None:
         assert all(t.startswith("BOT") for t in evaluated_texts(pair["dialogue_dicts"][0], "m"))
 
 
+def test_unanswered_last_act_keeps_the_second_act_rule(tmp_path: Path) -> None:
+    path = tmp_path / "m.jsonl"
+    write_conversations(path, [Conversation.from_pairs([({"id": "h", "text": "1"}, {"id": "bot", "text": "BOT 2"}), ({"id": "h", "text": "3"},)]),
+                               Conversation.from_pairs([({"id": "h2", "text": "4"}, {"id": "bot", "text": "BOT 5"})])])
+    logs = [ModelLogs("m", path), ModelLogs("n", human_bot_logs(tmp_path / "n.jsonl", "n", 2, bot_id="n"))]
+    pairs, report = build_pairings(logs, pairs_per_model_pair=2)
+    assert (report.speakers["m"].speaker, report.speakers["m"].position) == (None, 1)
+    assert sorted(t for p in pairs for t in evaluated_texts(p["dialogue_dicts"][0], "m")) == ["BOT 2", "BOT 5"]
+
+
 def test_ambiguous_speaker_asks_for_an_option(tmp_path: Path) -> None:
     path = tmp_path / "odd.jsonl"
-    write_conversations(path, [Conversation.from_pairs([({"id": "a", "text": "1"}, {"id": "b", "text": "2"}), ({"id": "a", "text": "3"},)])])
+    write_conversations(path, [Conversation.from_pairs([({"id": "a", "text": "1"},), ({"id": "b", "text": "2"}, {"id": "a", "text": "3"})])])
     logs = [ModelLogs("m", path), ModelLogs("n", human_bot_logs(tmp_path / "n.jsonl", "n", 1, bot_id="n"))]
     with pytest.raises(InputError, match="--speaker m=ID") as err:
         build_pairings(logs, pairs_per_model_pair=1)
