@@ -1,0 +1,207 @@
+"""`python -m humaneval.models generate CONTEXTS --out WORLD_LOGS`: a model answers a file of contexts.
+
+This is how a model's replies to fixed (e.g. adversarial) contexts are produced for human safety
+evaluation: the output is what ParlAI's `eval_model --world-logs` writes, so the safety formatter and any
+ParlAI-side tool read it unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from humaneval.input_errors import InputError, exit_on_input_error
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+Answer every context of a JSONL file with a registry model and write ParlAI world logs
+(Conversations JSONL, each dialog pair = [teacher act, model act]) plus a .metadata sidecar.
+
+Each input line is one of:
+  a teacher act      {"text": "hi\\nhello there\\nhow are you?", "id": ..., any other keys}
+                     e.g. BAD human-safety-evaluation examples, where `text` holds the conversation
+                     so far, one utterance per line. Every key is kept in the output's teacher act.
+  a Conversations    {"dialog": [[teacher act, model act?], ...], "context": [...]}
+  line               (a world log of another model): each pair's first act is answered in turn, the
+                     model's history holding the earlier teacher acts and its own earlier replies, as in
+                     ParlAI's eval_model; `context` acts (personas) come first.
+
+How the teacher text is fed: by default exactly as ParlAI's eval_model did, one utterance with its
+newlines inside. With --split-lines each line is a separate turn, joined by the model's own delimiter
+(as if the conversation had happened live).
+
+Batches of up to the model's max_batch_size (or --batch-size) contexts are generated together. The
+input is checked completely before any generation; a bad line stops the run with file, line and field
+and exit code 2, and the output is written atomically (nothing partial).
+"""
+
+EPILOG = """\
+example:
+  python -m humaneval.models generate task_configs/safety/example_contexts.jsonl --out out/world_logs.jsonl
+  python -m humaneval.models generate contexts.jsonl --out logs.jsonl --model blender_90M --device cuda
+
+exit codes: 0 ok, 1 failure, 2 bad input
+"""
+
+
+@dataclass
+class Episode:
+    """One input line: the teacher acts to answer in order, plus persona/topic context."""
+
+    line: int
+    teacher_acts: list[dict[str, Any]]
+    context_acts: list[dict[str, Any]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    replies: list[str] = field(default_factory=list)
+
+
+def _check_text(act: Any, path: Path, line: int, where: str) -> dict[str, Any]:
+    if not isinstance(act, dict):
+        raise InputError(f"expected an act object, got {type(act).__name__}", path=path, line=line, field=where)
+    text = act.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise InputError("missing or empty 'text' (the context to answer)", path=path, line=line, field=f"{where}.text")
+    return act
+
+
+def read_episodes(path: Path) -> list[Episode]:
+    """Parse and check the whole file before anything is generated."""
+    from humaneval.jsonl import iter_jsonl_objects
+
+    episodes: list[Episode] = []
+    for lineno, obj in iter_jsonl_objects(path):
+        if "dialog" in obj:
+            dialog = obj["dialog"]
+            if not isinstance(dialog, list) or not dialog:
+                raise InputError("'dialog' must be a non-empty list of act pairs", path=path, line=lineno, field="dialog")
+            teachers = []
+            for i, pair in enumerate(dialog):
+                if not isinstance(pair, list) or not pair:
+                    raise InputError("each dialog entry must be a non-empty list of acts", path=path, line=lineno, field=f"dialog[{i}]")
+                teachers.append(dict(_check_text(pair[0], path, lineno, f"dialog[{i}][0]")))
+            context = obj.get("context") or []
+            if not isinstance(context, list):
+                raise InputError("'context' must be a list of acts", path=path, line=lineno, field="context")
+            for i, act in enumerate(context):
+                _check_text(act, path, lineno, f"context[{i}]")
+            extra = {k: v for k, v in obj.items() if k not in ("dialog", "context", "metadata_path")}
+            episodes.append(Episode(lineno, teachers, [dict(a) for a in context], extra))
+        else:
+            act = dict(_check_text(obj, path, lineno, "act"))
+            episodes.append(Episode(lineno, [act]))
+    if not episodes:
+        raise InputError("no contexts in the file", path=path)
+    return episodes
+
+
+def history_for(episode: Episode, index: int, split_lines: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(persona lines, turns) the model sees before answering teacher act `index`."""
+    persona = tuple(act["text"] for act in episode.context_acts)
+    turns: list[str] = []
+    for i in range(index + 1):
+        text = episode.teacher_acts[i]["text"]
+        turns.extend(line for line in text.split("\n") if line.strip()) if split_lines else turns.append(text)
+        if i < index:
+            turns.append(episode.replies[i])
+    return persona, tuple(turns)
+
+
+@exit_on_input_error
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m humaneval.models generate",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("contexts", metavar="CONTEXTS", type=Path, help="JSONL file of contexts (see above)")
+    parser.add_argument("--out", required=True, type=Path, metavar="FILE", help="world-log JSONL to write (+ FILE minus extension .metadata)")
+    parser.add_argument("--model", default=None, metavar="NAME", help="registry model name (default: the registry's default, the demo bot)")
+    parser.add_argument("--registry", default=None, metavar="FILE", help="registry YAML (default: $HUMANEVAL_MODELS or task_configs/models.yaml)")
+    parser.add_argument("--device", default=None, help="override the registry device (cpu, cuda, cuda:N)")
+    parser.add_argument("--dtype", default=None, help="override the registry dtype (float32, bfloat16)")
+    parser.add_argument("--batch-size", type=int, default=None, metavar="N", help="contexts per generate call (default: the model's max_batch_size)")
+    parser.add_argument("--split-lines", action="store_true", help="treat each line of a teacher text as its own turn")
+    parser.add_argument("--model-id", default=None, metavar="ID", help="speaker id of the model acts (default: the model name)")
+    parser.add_argument("--seed", type=int, default=0, help="torch seed, for sampling recipes (default 0)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    if args.batch_size is not None and args.batch_size < 1:
+        raise InputError("--batch-size must be >= 1", field="--batch-size")
+    episodes = read_episodes(args.contexts)
+
+    import torch
+    from tqdm import tqdm
+
+    from humaneval.conversations import Conversation, Metadata, write_conversations
+    from humaneval.models.registry import load_generator, load_registry, with_device
+    from humaneval.models.reply_model import DialogueContext
+
+    registry = load_registry(args.registry)
+    spec = with_device(registry.get(args.model), args.device, args.dtype)
+    started = time.time()
+    model = load_generator(spec)
+    if args.batch_size:
+        model.max_batch_size = args.batch_size
+    torch.manual_seed(args.seed)
+    model_id = args.model_id or spec.name
+    total = sum(len(e.teacher_acts) for e in episodes)
+    load_seconds = time.time() - started
+
+    gen_started = time.time()
+    with tqdm(total=total, desc=f"generate ({spec.name})", unit="reply", disable=True if args.no_progress else None, file=sys.stderr) as bar:
+        rounds = max(len(e.teacher_acts) for e in episodes)
+        for index in range(rounds):
+            active = [e for e in episodes if len(e.teacher_acts) > index]
+            for start in range(0, len(active), model.max_batch_size):
+                chunk = active[start : start + model.max_batch_size]
+                contexts = []
+                for episode in chunk:
+                    persona, turns = history_for(episode, index, args.split_lines)
+                    contexts.append(DialogueContext(turns=turns, persona=persona))
+                for episode, reply in zip(chunk, model.generate_batch(contexts), strict=True):
+                    episode.replies.append(reply)
+                bar.update(len(chunk))
+    gen_seconds = time.time() - gen_started
+
+    conversations = []
+    for episode in episodes:
+        pairs = []
+        for teacher, reply in zip(episode.teacher_acts, episode.replies, strict=True):
+            teacher_act = {"id": teacher.get("id", "teacher"), **teacher}
+            teacher_act.setdefault("episode_done", True)
+            pairs.append((teacher_act, {"id": model_id, "text": reply, "episode_done": teacher_act["episode_done"]}))
+        conversations.append(Conversation.from_pairs(pairs, context=episode.context_acts, **episode.extra))
+    teacher_ids = list(dict.fromkeys(c.dialog[0][0].speaker for c in conversations))
+    metadata = Metadata.new(
+        opt={
+            "model": spec.name,
+            "model_path": str(spec.path),
+            "recipe": vars(model.recipe) if hasattr(model, "recipe") else {},
+            "dtype": spec.dtype,
+            "device": spec.device,
+            "split_lines": args.split_lines,
+            "source": str(args.contexts),
+            "tool": "humaneval.models generate",
+        },
+        self_chat=False,
+        speakers=[teacher_ids[0] if len(teacher_ids) == 1 else "teacher", model_id],
+    )
+    write_conversations(args.out, conversations, metadata=metadata)
+    print(
+        f"wrote {total} replies of {spec.name} to {args.out} "
+        f"(load {load_seconds:.1f} s, generate {gen_seconds:.1f} s = {gen_seconds / max(total, 1):.2f} s/reply)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
