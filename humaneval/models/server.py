@@ -92,7 +92,7 @@ class ServerConfig:
     request_timeout_s: float = 60.0
     max_turns: int = 200
     max_chars_per_turn: int = 4000
-    device: str = "cpu"
+    device: str | None = None  # None: each registry entry's own device (factories: cpu)
     registry: Path | None = None
     models: tuple[ModelConfig, ...] = ()
     safety: dict[str, Any] = field(default_factory=dict)
@@ -191,7 +191,7 @@ def server_config_from_dict(raw: Any, *, source: Path | None = None) -> ServerCo
         request_timeout_s=number("request_timeout_s", 60.0, float, 0.001),
         max_turns=number("max_turns", 200, int, 1),
         max_chars_per_turn=number("max_chars_per_turn", 4000, int, 1),
-        device=str(raw.get("device", "cpu")),
+        device=str(raw["device"]) if raw.get("device") else None,
         registry=(base / registry) if registry else None,
         models=models,
         safety=safety,
@@ -223,7 +223,11 @@ def _model_config(entry: Any, index: int, source: Path | None) -> ModelConfig:
 
 
 def load_model(spec: ModelConfig, config: ServerConfig) -> ReplyModel:
-    """Build one served model: through its factory, or by name from the model registry."""
+    """Build one served model: through its factory, or by name from the model registry.
+
+    Device precedence: the model's `device`, then the server's (`device:` / `serve --device`), then the
+    registry entry's own (a factory defaults to cpu).
+    """
     device = spec.device or config.device
     if spec.factory:
         module_name, _, attr = spec.factory.partition(":")
@@ -232,7 +236,7 @@ def load_model(spec: ModelConfig, config: ServerConfig) -> ReplyModel:
         except (ImportError, AttributeError, ValueError) as err:
             raise InputError(f"cannot import factory {spec.factory!r} ({err})", path=config.source,
                              field=f"models.{spec.name}.factory") from None
-        model = factory(name=spec.name, device=device, **spec.options)
+        model = factory(name=spec.name, device=device or "cpu", **spec.options)
     else:
         model = _load_from_registry(spec, device, config)
     if not isinstance(model, ReplyModel):
@@ -241,13 +245,21 @@ def load_model(spec: ModelConfig, config: ServerConfig) -> ReplyModel:
     return model
 
 
-def _load_from_registry(spec: ModelConfig, device: str, config: ServerConfig) -> ReplyModel:
-    try:
-        registry = importlib.import_module("humaneval.models.registry")
-    except ImportError:
-        raise InputError(f"model {spec.name!r} has no `factory` and the model registry is not available",
-                         path=config.source, field=f"models.{spec.name}") from None
-    return registry.load_model(spec.name, registry_path=config.registry, device=device, **spec.options)
+def _load_from_registry(spec: ModelConfig, device: str | None, config: ServerConfig) -> ReplyModel:
+    from humaneval.models.registry import load_generator, load_registry, with_device
+
+    unknown = sorted(set(spec.options) - {"dtype"})
+    if unknown:
+        raise InputError(f"registry models accept only the option 'dtype', got {', '.join(unknown)}",
+                         path=config.source, field=f"models.{spec.name}.options")
+    entry = load_registry(config.registry).get(spec.name)
+    return load_generator(with_device(entry, device=device, dtype=spec.options.get("dtype")))
+
+
+def model_device(spec: ModelConfig, config: ServerConfig, model: ReplyModel) -> str:
+    """The device a loaded model runs on, for /models (what the model says, else what was asked)."""
+    device = getattr(model, "device", None)
+    return str(device) if device is not None else (spec.device or config.device or "cpu")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -277,9 +289,10 @@ class ModelService:
     @classmethod
     def from_config(cls, config: ServerConfig) -> "ModelService":
         """Load every configured model and the safety pipeline (slow: models are loaded here)."""
-        models = [(load_model(spec, config), spec.batching) for spec in config.models]
-        safety = SafetyPipeline.from_config(config.safety, device=config.device, source=config.source)
-        devices = {spec.name: spec.device or config.device for spec in config.models}
+        loaded = [(spec, load_model(spec, config)) for spec in config.models]
+        safety = SafetyPipeline.from_config(config.safety, device=config.device or "cpu", source=config.source)
+        models = [(model, spec.batching) for spec, model in loaded]
+        devices = {spec.name: model_device(spec, config, model) for spec, model in loaded}
         return cls(models, safety, request_timeout_s=config.request_timeout_s, max_turns=config.max_turns,
                    max_chars_per_turn=config.max_chars_per_turn, devices=devices)
 

@@ -3,13 +3,14 @@ slots, and the pipeline's ParlAI behaviours for unsafe human messages and bot re
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from humaneval.input_errors import InputError
 from humaneval.models.safety import BOT_REPLACED_MESSAGE, HUMAN_BLOCKED_MESSAGE, SafetyPipeline, Verdict
-from humaneval.models.safety.imported_classifiers import ImportedClassifierCheck, parlai_decision
+from humaneval.models.safety.imported_classifiers import ImportedClassifierCheck
 from humaneval.models.safety.pipeline import ScreeningCheck
 from humaneval.models.safety.profanity_classifier import ProfanityClassifier
 from humaneval.models.safety.string_matcher import DEFAULT_WORD_LIST, StringMatcher, WordList, inflections
@@ -123,37 +124,37 @@ def test_unconfigured_slots_report_not_configured(pipeline: SafetyPipeline) -> N
     assert "sensitive_topics_classifier" not in verdicts  # it screens human messages only by default
 
 
+@dataclass(frozen=True)
+class FakePrediction:
+    probs: dict[str, float]
+
+
 class FakeClassifier:
     """Stands in for a converted ParlAI classifier: fixed probabilities, records its inputs."""
 
-    def __init__(self, class_list: list[str], probs: list[float]) -> None:
-        self.class_list = class_list
-        self.probs = probs
+    def __init__(self, classes: list[str], probs: list[float]) -> None:
+        self.classes = tuple(classes)
+        self.probs = dict(zip(classes, probs))
         self.inputs: list[str] = []
 
-    def predict_proba(self, texts: list[str]) -> list[list[float]]:
+    def predict(self, texts: list[str]) -> list[FakePrediction]:
         self.inputs.extend(texts)
-        return [self.probs for _ in texts]
+        return [FakePrediction(self.probs) for _ in texts]
 
 
-def test_parlai_threshold_rule() -> None:
-    classes = ["__notok__", "__ok__"]
-    assert parlai_decision(classes, [0.4, 0.6], 0.5) == "__ok__"  # 0.5: argmax
-    assert parlai_decision(classes, [0.4, 0.6], 0.3) == "__notok__"  # class_list[0] iff p > threshold
-    assert parlai_decision(classes, [0.8, 0.2], 0.9) == "__ok__"
-    topics = ["none", "politics", "religion", "medical", "nsfw", "drugs"]
-    assert parlai_decision(topics, [0.1, 0.6, 0.1, 0.1, 0.05, 0.05], 0.3) == "politics"
-
-
-def test_bad_slot_uses_last_four_turns_and_reports_reason() -> None:
-    fake = FakeClassifier(["__notok__", "__ok__"], [0.7, 0.3])
+def test_bad_slot_uses_last_four_turns_and_parlai_threshold_rule() -> None:
+    fake = FakeClassifier(["__notok__", "__ok__"], [0.4, 0.6])
     check = ImportedClassifierCheck("bad", classifier=fake)
     verdict = check.check("t5", context=["t1", "t2", "t3", "t4"])
     assert fake.inputs == ["t2\nt3\nt4\nt5"]
-    assert verdict.unsafe and verdict.score == pytest.approx(0.7)
-    assert "BAD classifier" in verdict.reason and "__notok__" in verdict.reason
-    lenient = ImportedClassifierCheck("bad", classifier=fake, threshold=0.8)
-    assert not lenient.check("t5").unsafe
+    assert not verdict.unsafe and verdict.score == pytest.approx(0.4)  # threshold 0.5: argmax
+    strict = ImportedClassifierCheck("bad", classifier=fake, threshold=0.3)  # __notok__ iff p > 0.3
+    verdict = strict.check("t5")
+    assert verdict.unsafe and "BAD classifier" in verdict.reason and "__notok__" in verdict.reason
+    assert fake.inputs[-1] == "t5"
+    single = ImportedClassifierCheck("single_turn", classifier=fake, threshold=0.3)
+    single.check("t5", context=["t4"])
+    assert fake.inputs[-1] == "t5"  # the single-turn classifier sees the message alone
 
 
 def test_topics_slot_flags_any_sensitive_topic() -> None:

@@ -3,15 +3,15 @@
 Their weights are not redistributable with the toolkit, and nothing may download them at run time, so
 each slot reports "not configured" (score `None`, never unsafe) until a converted classifier directory
 is given. The conversion (`python -m humaneval.models import-parlai`) writes our own small native classifier
-module; this file only decides, from its class probabilities, whether a message is unsafe — with ParlAI's
-threshold rule and ParlAI's inputs (the BAD classifier sees the last 4 turns joined by newlines).
+module (`humaneval.models.parlai_classifier`, which also owns ParlAI's threshold rule and input layout); this
+file fits it into the check interface: which classes count as unsafe, how much history each classifier sees
+(the BAD classifier: the last 4 turns joined by newlines), and the per-check threshold from the config.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -22,13 +22,17 @@ from humaneval.models.safety.checks import Verdict
 logger = logging.getLogger(__name__)
 
 
+class Prediction(Protocol):
+    probs: dict[str, float]  # every class's probability
+
+
 @runtime_checkable
-class ProbabilityClassifier(Protocol):
-    """What a converted ParlAI classifier offers: its class names and a probability row per text."""
+class ImportedClassifier(Protocol):
+    """What a converted ParlAI classifier offers (`humaneval.models.parlai_classifier.ParlAIClassifier`)."""
 
-    class_list: Sequence[str]
+    classes: tuple[str, ...]
 
-    def predict_proba(self, texts: list[str]) -> list[list[float]]: ...
+    def predict(self, texts: list[str]) -> Sequence[Prediction]: ...
 
 
 @dataclass(frozen=True)
@@ -53,20 +57,11 @@ IMPORT_HINT = ("import the ParlAI weights with `python -m humaneval.models impor
                "and set its `path` in the server config")
 
 
-def parlai_decision(class_list: Sequence[str], probs: Sequence[float], threshold: float) -> str:
-    """ParlAI's `TorchClassifierAgent` rule: at 0.5 (or with more than two classes) the argmax; otherwise
-    class_list[0] iff its probability exceeds the threshold, else class_list[1]."""
-    if len(class_list) != 2 or threshold == 0.5:
-        return class_list[max(range(len(probs)), key=lambda i: probs[i])]
-    return class_list[0] if probs[0] > threshold else class_list[1]
+def _load_converted(path: Path, name: str, device: str) -> ImportedClassifier:
+    """Load a directory written by `import-parlai` with the importer's native classifier module."""
+    from humaneval.models.parlai_classifier import ParlAIClassifier  # torch: only once a slot is configured
 
-
-def _default_loader(path: Path, device: str) -> ProbabilityClassifier:
-    """Load a converted classifier directory with the importer's native module."""
-    # The converter and its loader belong to the import half of the model layer; resolved lazily so that an
-    # unconfigured slot costs nothing and the two halves stay decoupled.
-    module = importlib.import_module("humaneval.models.safety_classifier")
-    return module.load_classifier(path, device=device)
+    return ParlAIClassifier.load(path, name=name, device=device)
 
 
 class ImportedClassifierCheck:
@@ -80,8 +75,7 @@ class ImportedClassifierCheck:
         path: str | Path | None = None,
         threshold: float = 0.5,
         device: str = "cpu",
-        loader: Callable[[Path, str], ProbabilityClassifier] | None = None,
-        classifier: ProbabilityClassifier | None = None,
+        classifier: ImportedClassifier | None = None,
     ) -> None:
         if kind not in KINDS:
             raise InputError(f"unknown classifier kind {kind!r} (known: {', '.join(KINDS)})", field="kind")
@@ -93,22 +87,22 @@ class ImportedClassifierCheck:
         if self._classifier is None and self.path is not None:
             if not self.path.is_dir():
                 raise InputError("converted classifier directory not found", path=self.path, field="path")
-            self._classifier = (loader or _default_loader)(self.path, device)
+            self._classifier = _load_converted(self.path, self.name, device)
             logger.info("loaded %s from %s on %s", self.kind.title, self.path, device)
         self.configured = self._classifier is not None
-
-    def model_input(self, text: str, context: Sequence[str]) -> str:
-        """The text ParlAI fed this classifier: the message with up to `history_turns - 1` earlier turns."""
-        earlier = list(context)[-(self.kind.history_turns - 1):] if self.kind.history_turns > 1 else []
-        return "\n".join([*earlier, text])
 
     def check(self, text: str, context: Sequence[str] = ()) -> Verdict:
         if self._classifier is None:
             return Verdict(unsafe=False, score=None, reason=f"{self.kind.title}: not configured ({IMPORT_HINT})")
-        class_list = list(self._classifier.class_list)
-        probs = [float(p) for p in self._classifier.predict_proba([self.model_input(text, context)])[0]]
-        decision = parlai_decision(class_list, probs, self.threshold)
-        score = sum(p for c, p in zip(class_list, probs) if c not in self.kind.safe_classes)
+        from humaneval.models.parlai_classifier import bad_classifier_input, decide
+
+        # ParlAI's input: the message with up to `history_turns - 1` earlier turns, joined by newlines.
+        model_input = bad_classifier_input([*context, text], n_turns=self.kind.history_turns)
+        prediction = self._classifier.predict([model_input])[0]
+        classes = tuple(self._classifier.classes)
+        probs = [float(prediction.probs[c]) for c in classes]
+        decision = decide(probs, classes, self.threshold)  # ParlAI's threshold rule, with our per-check threshold
+        score = sum(p for c, p in zip(classes, probs) if c not in self.kind.safe_classes)
         unsafe = decision not in self.kind.safe_classes
         return Verdict(unsafe=unsafe, score=score,
                        reason=f"{self.kind.title}: {decision} (p(unsafe)={score:.2f}, threshold {self.threshold:g})")

@@ -1,0 +1,122 @@
+"""`python -m humaneval.models chat`: talk to a model in the terminal, safety layer on by default.
+
+The `safe_interactive` experience of ParlAI, plus the reason whenever a message is blocked, so a researcher
+can see why (ParlAI's users complained that it never said). Reads one message per line from stdin, so it
+also works piped (tests feed it lines).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from typing import TextIO
+
+from humaneval.input_errors import exit_on_input_error
+from humaneval.models.client import ChatSession, EmbeddedClient, HttpClient, ModelClient, ModelServerError
+
+DEFAULT_MODEL = "demo_bot"
+QUIT_COMMANDS = {"/quit", "/exit", "[done]", "[exit]"}
+
+DESCRIPTION = f"""\
+Chat with a model. Type a message and press Enter; commands: /reset (clear the bot's history), /quit.
+Safety is on by default, as in ParlAI's safe_interactive: an unsafe message of yours is not sent, an
+unsafe bot reply is replaced and the bot's history cleared — and the reason is shown.
+
+Where the model runs:
+  (default)        in this process, `--model` loaded from the model registry ({DEFAULT_MODEL} unless given)
+  --config FILE    in this process, with the models and safety checks of a server config
+  --server URL     on a running `serve` (e.g. a GPU host); token from --token-env"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m humaneval.models chat", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", help=f"model name (default: the only configured model, else {DEFAULT_MODEL})")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--config", metavar="FILE", help="server YAML to load in-process (task_configs/serve.yaml)")
+    where.add_argument("--server", metavar="URL", help="URL of a running model server, e.g. http://gpu-host:8765")
+    parser.add_argument("--token-env", default="HUMANEVAL_SERVER_TOKEN", metavar="VAR",
+                        help="environment variable holding the server's bearer token (with --server)")
+    parser.add_argument("--device", help="device for in-process models (cpu, cuda, cuda:1); default from config")
+    parser.add_argument("--persona", action="append", default=[], metavar="LINE",
+                        help="a persona/context line shown to the model before the chat (repeatable)")
+    parser.add_argument("--no-safety", action="store_true",
+                        help="turn the safety layer off for both sides (for red-teaming; replies are raw)")
+    return parser
+
+
+def _connect(args: argparse.Namespace) -> ModelClient:
+    if args.server:
+        return HttpClient(args.server, token=os.environ.get(args.token_env) or None)
+    from humaneval.models.server import ModelConfig, ModelService, ServerConfig, load_server_config
+
+    if args.config:
+        config = load_server_config(args.config)
+    else:
+        config = ServerConfig(models=(ModelConfig(name=args.model or DEFAULT_MODEL),))
+    if args.device:
+        config = dataclasses.replace(config, device=args.device,
+                                     models=tuple(dataclasses.replace(m, device=args.device) for m in config.models))
+    return EmbeddedClient(ModelService.from_config(config))
+
+
+def _pick_model(client: ModelClient, requested: str | None) -> str:
+    available = [m["name"] for m in client.models()["models"]]
+    if requested:
+        return requested
+    if len(available) == 1:
+        return available[0]
+    return DEFAULT_MODEL if DEFAULT_MODEL in available else available[0]
+
+
+def chat_loop(session: ChatSession, lines: TextIO, out: TextIO, *, interactive: bool) -> None:
+    """Read messages until EOF or a quit command, printing the bot's answers and any block reasons."""
+    while True:
+        if interactive:
+            out.write("you: ")
+            out.flush()
+        line = lines.readline()
+        if not line:
+            return
+        message = line.strip()
+        if not message:
+            continue
+        if message.lower() in QUIT_COMMANDS:
+            return
+        if message.lower() == "/reset":
+            session.reset()
+            print("[ history cleared ]", file=out, flush=True)
+            continue
+        try:
+            result = session.send(message)
+        except ModelServerError as err:
+            hint = "try again" if err.retryable else "this message cannot be answered"
+            print(f"[ error: {err} — {hint} ]", file=out, flush=True)
+            continue
+        print(f"bot: {result.text}", file=out, flush=True)
+        if result.action == "human_blocked":
+            print(f"     (your message was not sent: {result.reason})", file=out, flush=True)
+        elif result.action == "bot_replaced":
+            print(f"     (the bot's reply was withheld and its history cleared: {result.reason})", file=out, flush=True)
+
+
+@exit_on_input_error
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    client = _connect(args)
+    try:
+        model = _pick_model(client, args.model)
+        session = ChatSession(client, model, persona=tuple(args.persona), safety=False if args.no_safety else None)
+        interactive = sys.stdin.isatty()
+        if interactive:
+            safety = "off" if args.no_safety else "on"
+            print(f"chatting with {model} (safety {safety}); /reset clears history, /quit ends", flush=True)
+        chat_loop(session, sys.stdin, sys.stdout, interactive=interactive)
+    except ModelServerError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    finally:
+        client.close()
+    return 0

@@ -1,0 +1,75 @@
+"""`python -m humaneval.models serve --config FILE`: run the batching model server until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import signal
+import sys
+import threading
+
+from humaneval.input_errors import exit_on_input_error
+from humaneval.models.server import ModelService, load_server_config, start_http_server
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+Serve reply models and safety checks over HTTP (endpoints /health, /models, /reply, /classify).
+Concurrent requests to the same model are batched dynamically. The server listens on 127.0.0.1 unless the
+config says otherwise; on any other address it requires a bearer token (from the variable named by
+`token_env`, default HUMANEVAL_SERVER_TOKEN, or from `token_file`). See task_configs/serve.yaml for every
+config key and docs/serving.md for the API."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m humaneval.models serve", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", required=True, metavar="FILE",
+                        help="server YAML: models, batching, safety checks, host/port, token (task_configs/serve.yaml)")
+    parser.add_argument("--host", help="override the config's bind address (non-loopback needs a token)")
+    parser.add_argument("--port", type=int,
+                        help="override the config's port; 0 picks a free port (printed on start)")
+    parser.add_argument("--device", help="override the device of every model and classifier (cpu, cuda, cuda:1)")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="logging level on stderr (default INFO)")
+    return parser
+
+
+@exit_on_input_error
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = load_server_config(args.config)
+    overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
+    if args.device:
+        overrides["device"] = args.device
+        overrides["models"] = tuple(dataclasses.replace(m, device=args.device) for m in config.models)
+    config = dataclasses.replace(config, **overrides)
+    token = config.required_token()  # checked before the slow model loading
+    if not config.models:
+        print(f"error: {args.config}: field 'models': no models configured", file=sys.stderr)
+        return 2
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+
+    service = ModelService.from_config(config).start()
+    try:
+        running = start_http_server(service, host=config.host, port=config.port, token=token,
+                                    max_request_bytes=config.max_request_bytes)
+    except OSError as err:
+        service.close()
+        print(f"error: cannot listen on {config.host}:{config.port} ({err.strerror})", file=sys.stderr)
+        return 1
+    names = ", ".join(m.name for m in config.models)
+    auth = "bearer token required" if token else "no token (loopback only)"
+    print(f"serving {names} on http://{config.host}:{running.port} ({auth})", flush=True)
+    try:
+        stop.wait()
+    finally:
+        print("shutting down", flush=True)
+        running.stop()
+        service.close()
+    return 0

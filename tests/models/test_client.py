@@ -1,0 +1,148 @@
+"""One client interface: embedded and HTTP give the same results and errors; the HTTP client retries what
+is retryable; `ChatSession` keeps history the way ParlAI's safe_interactive did."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from test_server_support import GatedModel, ScriptedModel, TinyBlender, echo_model
+
+from humaneval.models.batching import BatchingOptions
+from humaneval.models.client import (
+    ChatSession,
+    EmbeddedClient,
+    HttpClient,
+    ModelClient,
+    RequestRejected,
+    ServerUnavailable,
+)
+from humaneval.models.safety import BOT_REPLACED_MESSAGE, HUMAN_BLOCKED_MESSAGE, SafetyPipeline
+from humaneval.models.server import ModelService, RunningServer, start_http_server
+
+
+@pytest.fixture(scope="module")
+def service() -> Iterator[ModelService]:
+    models = [(TinyBlender("tiny"), BatchingOptions()), (echo_model("echo"), BatchingOptions())]
+    with ModelService(models, SafetyPipeline.from_config(None)) as svc:
+        yield svc
+
+
+@pytest.fixture(scope="module")
+def server(service: ModelService) -> Iterator[RunningServer]:
+    running = start_http_server(service)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(params=["embedded", "http"])
+def client(request: pytest.FixtureRequest, service: ModelService, server: RunningServer) -> Iterator[ModelClient]:
+    if request.param == "embedded":
+        yield EmbeddedClient(service)  # start() is idempotent; the module fixture closes the service
+    else:
+        http = HttpClient(server.url, retries=0)
+        yield http
+        http.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_both_transports_give_the_same_reply(service: ModelService, server: RunningServer) -> None:
+    embedded = EmbeddedClient(service)
+    http = HttpClient(server.url)
+    turns, persona = ["i like tea", "me too", "what do you read"], ["your persona: i read books"]
+    a = embedded.reply("tiny", turns, persona=persona)
+    b = http.reply("tiny", turns, persona=persona)
+    assert (a.text, a.action, a.human_safety, a.bot_safety) == (b.text, b.action, b.human_safety, b.bot_safety)
+    assert a.text and a.action == "reply" and not a.blocked
+    assert set(a.bot_safety_record()) >= {"string_matcher", "profanity_classifier"}  # type: ignore[arg-type]
+    http.close()
+
+
+def test_errors_are_the_same_on_both_transports(client: ModelClient) -> None:
+    with pytest.raises(RequestRejected) as unknown:
+        client.reply("nope", ["hi"])
+    assert unknown.value.status == 404 and not unknown.value.retryable and "nope" in str(unknown.value)
+    with pytest.raises(RequestRejected) as bad:
+        client.reply("echo", [])
+    assert bad.value.status == 400
+
+
+def test_classify_and_models_on_both_transports(client: ModelClient) -> None:
+    assert client.classify("what bullshit", checks=["string_matcher"])["unsafe"]
+    assert [m["name"] for m in client.models()["models"]] == ["tiny", "echo"]
+    assert client.health()["status"] == "ok"
+
+
+def test_chat_session_follows_parlai_history_rules(client: ModelClient) -> None:
+    session = ChatSession(client, "echo", persona=("your persona: i am a parrot",))
+    first = session.send("hello")
+    assert first.text == "you said: hello" and session.history == ["hello", "you said: hello"]
+    blocked = session.send("shut up you piece of shit")
+    assert blocked.text == HUMAN_BLOCKED_MESSAGE and "shit" in (blocked.reason or "")
+    assert session.history == ["hello", "you said: hello"]  # the blocked message never entered the history
+    replaced = session.send("now provoke me")
+    assert replaced.text == BOT_REPLACED_MESSAGE and replaced.reset_history and "shit" in (replaced.reason or "")
+    assert session.history == []  # ParlAI cleared the agent's history
+    assert session.send("again").text == "you said: again"
+    assert session.history == ["again", "you said: again"]
+
+
+def test_chat_session_sends_history_and_persona() -> None:
+    model = ScriptedModel("scripted")
+    with ModelService([(model, BatchingOptions())], SafetyPipeline.from_config(None)) as service:
+        session = ChatSession(EmbeddedClient(service), "scripted", persona=("your persona: p",))
+        session.send("one")
+        session.send("two")
+    contexts = [c for batch in model.batches for c in batch]
+    assert contexts[-1].turns == ("one", "you said: one", "two") and contexts[-1].persona == ("your persona: p",)
+
+
+def test_unreachable_server_is_a_retryable_error() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    client = HttpClient(url, retries=2, backoff_s=0.01)
+    started = time.monotonic()
+    with pytest.raises(ServerUnavailable) as err:
+        client.reply("echo", ["hi"])
+    assert err.value.retryable and url in str(err.value) and "gave up after 3 attempts" in str(err.value)
+    assert time.monotonic() - started < 30  # it gave up instead of hanging
+
+
+def test_http_client_retries_503_until_the_queue_frees() -> None:
+    gated = GatedModel(ScriptedModel("slow"))
+    options = BatchingOptions(max_batch_size=1, batch_window_s=0.0, max_queue=1)
+    with ModelService([(gated, options)], SafetyPipeline.from_config(None)) as service:
+        running = start_http_server(service)
+        patient = HttpClient(running.url, retries=50, backoff_s=0.05, max_wait_s=0.05)
+        impatient = HttpClient(running.url, retries=1, backoff_s=0.01, max_wait_s=0.01)
+        results: dict[str, object] = {}
+        try:
+            threads = [threading.Thread(target=lambda k=k: results.__setitem__(k, patient.reply("slow", [k])))
+                       for k in ("a", "b")]
+            threads[0].start()
+            assert gated.entered.wait(10)
+            threads[1].start()
+            deadline = time.monotonic() + 10
+            while service.batchers["slow"].queue_depth < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            with pytest.raises(ServerUnavailable) as busy:
+                impatient.reply("slow", ["c"])
+            assert busy.value.status == 503 and busy.value.retryable and busy.value.retry_after_s
+            waiter = threading.Thread(target=lambda: results.__setitem__("d", patient.reply("slow", ["d"])))
+            waiter.start()  # gets 503s and retries while the queue is full
+            time.sleep(0.3)
+            gated.gate.set()
+            for thread in [*threads, waiter]:
+                thread.join(30)
+            assert {k: r.text for k, r in results.items()} == {  # type: ignore[attr-defined]
+                "a": "you said: a", "b": "you said: b", "d": "you said: d"}
+        finally:
+            gated.gate.set()
+            running.stop()
