@@ -9,19 +9,7 @@ from typing import Any
 
 import pytest
 
-QUESTION = "Who would you prefer to talk to for a long conversation?"
-
-
-def judgement(**overrides: Any) -> dict[str, Any]:
-    """One valid ACUTE judgement record (FORMATS.md §5), with fields replaced by `overrides`."""
-    rec: dict[str, Any] = {
-        "task": "acute", "run_id": "run1", "unit_id": "u1", "worker_id": "w1", "pair_id": "0",
-        "model_a": "alpha", "model_b": "beta", "left": "alpha", "winner": "alpha", "reason": "more fun",
-        "question": QUESTION, "is_onboarding": False, "onboarding_passed": True, "dialogue_ids": [0, 1],
-        "started_at": 1795260000.0, "submitted_at": 1795260040.0,
-    }
-    rec.update(overrides)
-    return rec
+from analysis_record_factory import judgement  # noqa: F401  (re-exported for fixtures)
 
 
 @pytest.fixture()

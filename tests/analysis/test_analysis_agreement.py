@@ -10,7 +10,7 @@ from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kap
 from analysis.agreement import agreement, fleiss_kappa, krippendorff_alpha_nominal
 from analysis.records import load_acute_judgements
 
-from conftest import judgement
+from analysis_record_factory import judgement
 
 FLEISS_1971 = np.array([
     [0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],

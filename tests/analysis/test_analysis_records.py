@@ -12,7 +12,7 @@ import pytest
 from analysis.records import attach_pairings, load_acute_judgements
 from humaneval.input_errors import InputError
 
-from conftest import judgement
+from analysis_record_factory import judgement
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import judgement
+from analysis_record_factory import judgement
 
 XSS = "<img src=x onerror=alert(1)>"
 

@@ -11,7 +11,7 @@ from analysis.records import load_acute_judgements
 from analysis.timing import group_median, seconds_per_comparison
 from analysis.workers import FlagThresholds, loo_majority_agreement, two_sided_half_p, worker_table
 
-from conftest import judgement
+from analysis_record_factory import judgement
 
 
 def test_two_sided_half_p_equals_binomtest() -> None:
