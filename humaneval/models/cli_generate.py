@@ -43,7 +43,7 @@ and exit code 2, and the output is written atomically (nothing partial).
 
 EPILOG = """\
 example:
-  python -m humaneval.models generate task_configs/safety/example_contexts.jsonl --out out/world_logs.jsonl
+  python -m humaneval.models generate bad_contexts.jsonl --out out/world_logs.jsonl      (the demo bot)
   python -m humaneval.models generate contexts.jsonl --out logs.jsonl --model blender_90M --device cuda
 
 exit codes: 0 ok, 1 failure, 2 bad input
