@@ -67,6 +67,8 @@ def _fmt(value: Any, digits: int = 3) -> str:
 def _p(value: float) -> str:
     if not math.isfinite(value):
         return "—"
+    if value == 0.0:
+        return "&lt; 1e-300"  # below the smallest double: the test is beyond doubt, not exactly zero
     return f"{value:.2e}" if value < 1e-4 else f"{value:.4f}"
 
 
@@ -255,8 +257,8 @@ def render_html(results: AcuteResults) -> str:
     excluded = ", ".join(escape(w) for w in results.excluded_workers[:100]) or "none"
     if len(results.excluded_workers) > 100:
         excluded += f" … ({len(results.excluded_workers):,} in all, see summary.json)"
-    flagged = ", ".join(escape(w) for w in results.flagged_workers[:200]) or "none"
-    if len(results.flagged_workers) > 200:
+    flagged = ", ".join(escape(w) for w in results.flagged_workers[:60]) or "none"
+    if len(results.flagged_workers) > 60:
         flagged += f" … ({len(results.flagged_workers):,} in all, see workers.csv)"
     cards = "".join([
         _card(f"{main.n_judgements:,}", "judgements counted"),
