@@ -226,3 +226,32 @@ def test_pickle_module_is_not_used_for_safe_files(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr("humaneval.models.parlai_unpickler._RestrictedUnpickler.find_class", lambda *a: calls.append(a) or original.find_class(*a))
     state = load_parlai_state_dict(GENERATOR_FIXTURES["xlm"] / "model")
     assert "embeddings.weight" in state and calls == []
+
+
+@pytest.mark.parametrize(("dict_name", "kind"), [("dict_bpe", "bpe"), ("dict_bbpe", "bytelevelbpe")])
+def test_generator_with_subword_dictionary_imports_and_talks(dict_name: str, kind: str, tmp_path: Path) -> None:
+    """A zoo folder with a bpe / bytelevelbpe dictionary (the 90M / 2.7B kinds) end to end."""
+    from humaneval.models.blender_generator import BlenderGenerator
+
+    src = FIXTURES / dict_name
+    n_tokens = len(read_dict_tokens(src / "d.dict"))
+    zoo = tmp_path / "zoo"
+    zoo.mkdir()
+    state = torch.load(GENERATOR_FIXTURES["xlm"] / "model", weights_only=True)["model"]
+    for key in ("embeddings.weight", "encoder.embeddings.weight", "decoder.embeddings.weight"):
+        state[key] = state[key][:n_tokens].clone()
+    torch.save({"model": state}, zoo / "model")
+    opt = json.loads((GENERATOR_FIXTURES["xlm"] / "model.opt").read_text())
+    dict_opt = json.loads((src / "d.dict.opt").read_text())
+    opt.update(dict_tokenizer=kind, dict_lower=dict_opt["dict_lower"], history_add_global_end_token="end")
+    (zoo / "model.opt").write_text(json.dumps(opt))
+    shutil.copyfile(src / "d.dict", zoo / "model.dict")
+    for suffix in (".codecs", "-vocab.json", "-merges.txt"):
+        if (src / f"d.dict{suffix}").exists():
+            shutil.copyfile(src / f"d.dict{suffix}", zoo / f"model.dict{suffix}")
+    out = import_parlai(zoo, tmp_path / "out").out_dir
+    gen = BlenderGenerator.load(out, recipe={"inference": "greedy", "min_length": 3, "max_length": 5})
+    expected = json.loads((src / "parlai_tok.json").read_text())["tests"]["Hello, how are you?"]
+    assert gen.encoder.encode(DialogueContext(turns=("Hello, how are you?",))) == [*expected, 2]
+    reply = gen.generate_batch([DialogueContext(turns=("Hello, how are you?",))])[0]
+    assert reply and "__" not in reply and "<" not in reply  # no special tokens leak into the text
