@@ -71,6 +71,14 @@ def validate_pair(pair: Any, *, path: str | Path | None = None, line: int | None
         raise fail("'dialogue_dicts' must be a list of exactly 2 dialogues", "dialogue_dicts")
     for i, (dialogue, speaker) in enumerate(zip(dialogue_dicts, speakers_to_eval)):
         _validate_dialogue(dialogue, speaker, f"dialogue_dicts[{i}]", fail)
+        other = speakers_to_eval[1 - i]
+        if other in dialogue["speakers"]:
+            # ParlAI's runner asserts this too: a page could not tell which speaker to judge.
+            raise fail(
+                f"the other evaluated speaker {other!r} is also a speaker of this dialogue; "
+                "each dialogue must contain only its own evaluated speaker",
+                f"dialogue_dicts[{i}].speakers",
+            )
 
     if "dialogue_ids" in pair or not is_onboarding:
         if "dialogue_ids" not in pair:

@@ -52,6 +52,8 @@ BAD = {
                                      "dialogue_dicts[0].speakers", "absent"),
     "speaker absent from turns": (lambda p: p["dialogue_dicts"][1].update(dialogue=[{"id": "human_evaluator", "text": "hi"}]),
                                   "dialogue_dicts[1].dialogue", "no turn"),
+    "other model in dialogue": (lambda p: p["dialogue_dicts"][1]["speakers"].append("modelb"), "dialogue_dicts[1].speakers",
+                                "also a speaker of this dialogue"),
     "turn text not str": (lambda p: p["dialogue_dicts"][0]["dialogue"][1].update(text=None), "dialogue_dicts[0].dialogue[1].text", "text"),
     "context not list": (lambda p: p["dialogue_dicts"][1].update(context="persona"), "dialogue_dicts[1].context", "list"),
     "dialogue id bool": (lambda p: p.update(dialogue_ids=[True, 1]), "dialogue_ids[0]", "integer or a string"),
