@@ -1,0 +1,106 @@
+"""`python -m humaneval.crowd review`: list, approve, reject, soft-block and block after a run.
+
+Works for the local sandbox (mock provider) and for MTurk / the MTurk sandbox alike; every action
+prints one line saying what it did, or why it did not.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from humaneval.crowd.data_dir import DATA_DIR_ENV, open_database
+from humaneval.crowd.mturk import MTURK_PROVIDERS, requester_balance
+from humaneval.crowd.review import DEFAULT_SOFT_BLOCK_QUALIFICATION, ReviewAction, TaskReview
+from humaneval.input_errors import exit_on_input_error
+
+EXIT_FAILED = 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m humaneval.crowd review",
+        description="Review the submitted units of a task (all its runs): list them, approve (pays on MTurk), "
+        "reject, soft-block workers (a qualification that keeps them out of runs that check it) or "
+        "block them (MTurk CreateWorkerBlock). See docs/mturk.md.",
+    )
+    # --task-name / --data-dir may come before the verb (`review --task-name T approve --all`) or after
+    # it; the copies on the verbs default to SUPPRESS so they never overwrite the earlier value.
+    task_help = "the task name the run was launched with"
+    data_help = f"Mephisto data directory (default: ${DATA_DIR_ENV} or ./data/mephisto)"
+    parser.add_argument("--task-name", default=None, help=task_help)
+    parser.add_argument("--data-dir", type=Path, default=None, help=data_help)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--task-name", default=argparse.SUPPRESS, help=task_help)
+    common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help=data_help)
+    selection = argparse.ArgumentParser(add_help=False)
+    selection.add_argument("--all", action="store_true", help="every unit awaiting review")
+    selection.add_argument("--worker", action="append", default=[], metavar="NAME",
+                           help="units of this worker (repeatable; with or without the _sandbox suffix)")
+    selection.add_argument("--unit", action="append", default=[], metavar="ID", help="this unit (repeatable)")
+    workers = argparse.ArgumentParser(add_help=False)
+    workers.add_argument("--worker", action="append", required=True, metavar="NAME",
+                         help="worker name as `review list` shows it (repeatable)")
+
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", help="default: list")
+    listing = verbs.add_parser("list", parents=[common], help="units awaiting review: unit, worker, status")
+    listing.add_argument("--reviewed", action="store_true", help="also show units already approved or rejected")
+    verbs.add_parser("approve", parents=[common, selection], help="approve (and on MTurk pay) units")
+    reject = verbs.add_parser("reject", parents=[common, selection], help="reject units (unpaid on MTurk)")
+    reject.add_argument("--reason", required=True, help="shown to the worker by MTurk")
+    soft = verbs.add_parser("soft-block", parents=[common, workers], help="grant workers the block qualification")
+    soft.add_argument(
+        "--qualification", default=None,
+        help="qualification name (default: the task's mephisto.blueprint.block_qualification, else "
+        f"'{DEFAULT_SOFT_BLOCK_QUALIFICATION}')",
+    )
+    block = verbs.add_parser("block", parents=[common, workers], help="block workers with the provider (MTurk: for good)")
+    block.add_argument("--reason", required=True, help="recorded by MTurk with the block")
+    balance = verbs.add_parser("balance", help="the requester's available MTurk balance (the sandbox shows 10000)")
+    balance.add_argument("--provider", required=True, choices=MTURK_PROVIDERS)
+    balance.add_argument("--name", required=True, help="the registered requester name")
+    balance.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help=data_help)
+    return parser
+
+
+def _print_actions(actions: list[ReviewAction]) -> int:
+    if not actions:
+        print("nothing to do: no matching unit awaits review")
+    for action in actions:
+        print(action.describe())
+    failed = sum(not a.ok for a in actions)
+    if failed:
+        print(f"{failed} of {len(actions)} action(s) failed")
+    return EXIT_FAILED if failed else 0
+
+
+@exit_on_input_error
+def main(argv: list[str]) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    db = open_database(args.data_dir)
+    if args.verb == "balance":
+        print(f"{args.provider} requester '{args.name}': available balance ${requester_balance(db, args.provider, args.name):,.2f}")
+        return 0
+    if not args.task_name:
+        parser.error("--task-name is required")
+    review = TaskReview(db, args.task_name)
+    if args.verb in (None, "list"):
+        units = review.units(include_reviewed=getattr(args, "reviewed", False))
+        if not units:
+            print(f"no unit of task '{args.task_name}' awaits review (`list --reviewed` shows the others)")
+            return 0
+        print(f"{'unit':>6}  {'run':>4}  {'provider':<14} {'worker':<28} {'unit status':<14} agent status")
+        for u in units:
+            print(f"{u.unit_id:>6}  {u.task_run_id:>4}  {u.provider_type:<14} {u.worker_name:<28} {u.unit_status:<14} {u.agent_status}")
+        print(f"{len(units)} unit(s)")
+        return 0
+    if args.verb == "approve":
+        return _print_actions(review.approve(review.select(all_units=args.all, workers=args.worker, unit_ids=args.unit)))
+    if args.verb == "reject":
+        return _print_actions(review.reject(review.select(all_units=args.all, workers=args.worker, unit_ids=args.unit), args.reason))
+    if args.verb == "soft-block":
+        return _print_actions(review.soft_block(args.worker, args.qualification))
+    if args.verb == "block":
+        return _print_actions(review.block(args.worker, args.reason))
+    raise AssertionError(args.verb)
