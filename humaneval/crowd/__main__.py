@@ -3,6 +3,7 @@
   prepare-router       install Mephisto's node router packages once (scripts/setup.sh runs it)
   export               finished units of a task -> JSONL records (FORMATS.md §5)
   register-requester   store MTurk (sandbox) credentials for a requester name
+  review               list, approve, reject, soft-block or block the work of a finished run
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ VERBS: dict[str, str] = {
     "prepare-router": "humaneval.crowd.cli_prepare_router",
     "export": "humaneval.crowd.cli_export",
     "register-requester": "humaneval.crowd.cli_register_requester",
+    "review": "humaneval.crowd.cli_review",
 }
 
 
