@@ -14,7 +14,7 @@ import numpy as np
 from scipy.stats import binomtest
 
 from analysis.multiple_testing import benjamini_hochberg, holm, stars
-from analysis.power import cohens_h, n_exact
+from analysis.power import cohens_h, n_for_power
 
 
 @dataclass
@@ -64,7 +64,7 @@ def pair_tests(models: list[str], wins: np.ndarray) -> list[PairTest]:
                 PairTest(
                     model_a=models[i], model_b=models[j], wins_a=w_a, wins_b=w_b, n=n, win_rate_a=rate,
                     p_value=p, ci_wilson=wilson, ci_cp=cp, cohens_h=cohens_h(rate),
-                    n_for_80_power=n_exact(rate, 0.05, 0.8),
+                    n_for_80_power=n_for_power(rate, 0.05, 0.8),
                 )
             )
     p_values = np.array([t.p_value for t in tests])

@@ -58,3 +58,12 @@ def test_plan_cli_rejects_bad_input() -> None:
     proc = subprocess.run([sys.executable, "-m", "analysis", "plan", "--win-rate", "1.5"], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "--win-rate" in proc.stderr
+
+
+def test_n_for_power_switches_to_normal_only_for_huge_n() -> None:
+    from analysis.power import n_for_power
+
+    assert n_for_power(0.55) == n_exact(0.55) == 786
+    assert n_for_power(0.502) == n_normal(0.502)
+    assert abs(n_exact(0.502) - n_normal(0.502)) / n_normal(0.502) < 0.01
+    assert n_for_power(0.5) is None

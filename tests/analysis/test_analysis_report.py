@@ -103,3 +103,18 @@ def test_existing_foreign_folder_is_refused(tmp_path: Path, report: Path) -> Non
     proc = subprocess.run([sys.executable, "-m", "analysis", "acute", "--judgements", str(data), "--out", str(out)],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and (out / "thesis.tex").read_text() == "precious"
+
+
+def test_pairings_file_feeds_the_viewer(tmp_path: Path) -> None:
+    data = tmp_path / "j.jsonl"
+    data.write_text("".join(json.dumps(judgement(pair_id=str(i % 2), worker_id=f"w{i}", unit_id=str(i))) + "\n" for i in range(4)))
+    pairings = tmp_path / "pairings.jsonl"
+    pairings.write_text("".join(
+        json.dumps({"is_onboarding": False, "speakers_to_eval": ["alpha", "beta"], "dialogue_ids": [i, i + 1],
+                    "dialogue_dicts": dialogues("alpha", "beta", f"conversation number {i} & more")}) + "\n"
+        for i in range(2)))
+    out = tmp_path / "out"
+    subprocess.run([sys.executable, "-m", "analysis", "acute", "--judgements", str(data), "--pairings", str(pairings),
+                    "--out", str(out), "--bootstrap-rounds", "20"], check=True, capture_output=True)
+    html = (out / "report.html").read_text()
+    assert "conversation number 0 &amp; more" in html and "conversation number 1 &amp; more" in html
