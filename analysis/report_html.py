@@ -291,7 +291,7 @@ wrongly treats one worker's votes as independent. Worker intervals are on averag
 
 <h2>Who beats whom</h2>
 <p class="note">Each cell: how often the <b>row</b> model was chosen over the <b>column</b> model, its 95% Wilson interval and the number of
-judgements. Stars use <b>Holm</b>-adjusted p-values across all {len(main.pairs)} pairs (* &lt; .05, ** &lt; .01, *** &lt; .001); Benjamini–Hochberg
+judgements. Stars use <b>{STAR_CORRECTION.capitalize()}</b>-adjusted p-values across all {len(main.pairs)} pairs (* &lt; .05, ** &lt; .01, *** &lt; .001); Benjamini–Hochberg
 is in the table for reference. "n for 80% power" is the exact-binomial sample size that would detect the observed win rate.</p>
 {_heatmap(results)}
 <div class="scroll">{_significance_html(main)}</div>
