@@ -45,7 +45,7 @@ def test_chat_in_process_with_safety_on_by_default(tmp_path: Path) -> None:
     out = result.stdout.splitlines()
     assert out[0] == "bot: you said: hello there"
     assert out[1] == f"bot: {HUMAN_BLOCKED_MESSAGE}"
-    assert out[2].startswith("     (your message was not sent: string_matcher: word list match: 'shit'")
+    assert out[2].startswith("     (your message was not sent: word list match: 'shit'")
     assert out[3] == f"bot: {BOT_REPLACED_MESSAGE}"
     assert "history cleared" in out[4] and "'shit'" in out[4]
     assert out[5] == "[ history cleared ]"

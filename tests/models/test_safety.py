@@ -196,7 +196,7 @@ def test_unsafe_human_message_is_not_sent(pipeline: SafetyPipeline) -> None:
     assert outcome.action == "human_blocked" and outcome.text == HUMAN_BLOCKED_MESSAGE
     assert outcome.text == "[ Sorry, could not process that message. Please try again. ]"
     assert outcome.generated is None and not outcome.reset_history
-    assert outcome.reason is not None and "string_matcher" in outcome.reason and "shit" in outcome.reason
+    assert outcome.reason is not None and "word list match" in outcome.reason and "shit" in outcome.reason
     assert outcome.human_safety is not None and outcome.human_safety.verdicts["string_matcher"].unsafe
 
 

@@ -46,8 +46,8 @@ class Assessment:
 
     @property
     def reason(self) -> str | None:
-        """The reasons of the checks that flagged the message, `None` when it is safe."""
-        reasons = [f"{name}: {v.reason}" for name, v in self.verdicts.items() if v.unsafe]
+        """The reasons of the checks that flagged the message (each names its check), `None` when safe."""
+        reasons = [v.reason for v in self.verdicts.values() if v.unsafe]
         return "; ".join(reasons) if reasons else None
 
     def to_dict(self) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,209 @@
+"""Serving benchmark: dynamic batching vs. one request at a time, for concurrent simulated chats.
+
+    .venv/bin/python bench/serving.py            # full run (~4-8 min on 2 CPU cores)
+    .venv/bin/python bench/serving.py --quick    # short run (~1 min): 1, 8, 16 chats, one turn each
+
+The model has the Blender 90M architecture (BlenderbotSmall: vocab 54944, scaled embeddings, 8+8 layers,
+512-d, 16 heads, FFN 2048) with RANDOM weights built from its config — a load generator, not a bot — and
+decodes with the Blender recipe (beam 10, min length 20, 3-gram blocking on the reply and the context,
+start token suppressed; `humaneval.models.decoding_recipe`). Replies are capped at 20 tokens (random
+weights would otherwise run to the 128-token limit; MODELS.md's timings are for 20-token replies too), so
+every reply costs the same and the comparison is about serving, not about reply length.
+
+Each simulated chat is a closed loop with no think time (the worst case for a server): it sends its history
+plus a new human message to a real HTTP server on 127.0.0.1 (`humaneval.models.server`, safety screening
+on, as in production), waits for the reply, appends it, repeats. "off" serves one request at a time (max
+batch 1), as ParlAI did; "on" batches up to 16 requests arriving within 20 ms or while a batch runs.
+Throughput = replies / wall time; latency = per request, as the client sees it.
+
+Targets (2 CPU cores): at 8 chats, throughput on >= 1.8x off; at 16 chats, p95 latency on <= 0.6x off.
+The machine is shared and noisy (2-4x swings): read the numbers as indicative, and never assert them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import random
+import statistics
+import sys
+import threading
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+from transformers import BlenderbotSmallConfig, BlenderbotSmallForConditionalGeneration  # noqa: E402
+
+from humaneval.models.batching import BatchingOptions  # noqa: E402
+from humaneval.models.client import HttpClient  # noqa: E402
+from humaneval.models.decoding_recipe import DecodingRecipe  # noqa: E402
+from humaneval.models.reply_model import DialogueContext  # noqa: E402
+from humaneval.models.safety import SafetyPipeline  # noqa: E402
+from humaneval.models.server import ModelService, start_http_server  # noqa: E402
+
+VOCAB_SIZE = 54944
+REPLY_TOKENS = 20
+CONTEXT_TOKENS = 128  # the simulated chats stay short; truncation keeps the oldest tokens out
+HUMAN_MESSAGES = (
+    "i really like to go hiking on the weekend, what about you?",
+    "do you have any pets or hobbies that keep you busy?",
+    "what kind of music do you listen to when you work?",
+    "i just finished a great book about the history of tea.",
+    "where would you travel if you could go anywhere?",
+    "my favourite food is pasta with fresh tomatoes and basil.",
+    "have you seen any good movies lately?",
+    "i am learning to play the guitar, it is hard but fun.",
+    "what do you usually do in the evening?",
+    "the weather here has been sunny all week.",
+)
+
+
+class RandomBlender90M:
+    """A `ReplyModel` over a random-weight Blender-90M-shaped model; words are hashed to token ids."""
+
+    def __init__(self, *, name: str = "blender_90M_random", device: str = "cpu", dtype: str = "float32",
+                 seed: int = 0) -> None:
+        self.name = name
+        self.max_batch_size = 16
+        torch.manual_seed(seed)
+        config = BlenderbotSmallConfig(
+            vocab_size=VOCAB_SIZE, d_model=512, encoder_layers=8, decoder_layers=8, encoder_attention_heads=16,
+            decoder_attention_heads=16, encoder_ffn_dim=2048, decoder_ffn_dim=2048, max_position_embeddings=512,
+            scale_embedding=True, activation_function="gelu", pad_token_id=0, bos_token_id=1, eos_token_id=2,
+            decoder_start_token_id=1,
+        )
+        torch_dtype = torch.bfloat16 if dtype in ("bf16", "bfloat16") else torch.float32
+        self.model = BlenderbotSmallForConditionalGeneration(config).eval().to(device=device, dtype=torch_dtype)
+        self.device = device
+        recipe = DecodingRecipe(max_length=REPLY_TOKENS)  # the Blender recipe, replies capped at 20 tokens
+        self.generate_kwargs = recipe.generate_kwargs(config.max_position_embeddings)
+
+    def encode(self, context: DialogueContext) -> list[int]:
+        words = " ".join([*context.persona, *context.turns]).split()
+        ids = [4 + zlib.crc32(w.encode()) % (VOCAB_SIZE - 4) for w in words]
+        return ids[-(CONTEXT_TOKENS - 1):] + [2]
+
+    def generate_batch(self, contexts: list[DialogueContext]) -> list[str]:
+        rows = [self.encode(c) for c in contexts]
+        width = max(len(r) for r in rows)
+        ids = torch.tensor([r + [0] * (width - len(r)) for r in rows], device=self.device)
+        with torch.inference_mode():
+            out = self.model.generate(input_ids=ids, attention_mask=(ids != 0).long(), **self.generate_kwargs)
+        return [" ".join(f"t{t}" for t in row.tolist() if t > 3) for row in out]
+
+
+@dataclass
+class Result:
+    chats: int
+    batching: bool
+    replies: int
+    wall_s: float
+    latencies: list[float]
+    batch_sizes: list[int]
+
+    @property
+    def throughput(self) -> float:
+        return self.replies / self.wall_s
+
+    def percentile(self, q: float) -> float:
+        if len(self.latencies) == 1:
+            return self.latencies[0]
+        return statistics.quantiles(self.latencies, n=100, method="inclusive")[int(q) - 1]
+
+
+def run_setting(model: RandomBlender90M, chats: int, turns: int, batching: bool) -> Result:
+    options = BatchingOptions(max_batch_size=16 if batching else 1, batch_window_s=0.02, max_queue=64)
+    latencies: list[float] = []
+    batch_sizes: list[int] = []
+    lock = threading.Lock()
+    with ModelService([(model, options)], SafetyPipeline.from_config(None)) as service:
+        server = start_http_server(service)
+        start = threading.Barrier(chats + 1)
+
+        def chat(index: int) -> None:
+            rng = random.Random(index)
+            client = HttpClient(server.url, retries=0, timeout_s=600)
+            history: list[str] = []
+            start.wait()
+            for _ in range(turns):
+                message = rng.choice(HUMAN_MESSAGES)
+                began = time.perf_counter()
+                result = client.reply(model.name, [*history, message])
+                elapsed = time.perf_counter() - began
+                if result.action != "reply":  # a blocked turn skips generation and would flatter the numbers
+                    raise RuntimeError(f"turn was {result.action}: {result.reason}")
+                history += [message, result.text]
+                with lock:
+                    latencies.append(elapsed)
+                    batch_sizes.append(result.batch_size or 0)
+            client.close()
+
+        threads = [threading.Thread(target=chat, args=(i,)) for i in range(chats)]
+        for thread in threads:
+            thread.start()
+        start.wait()
+        began = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - began
+        server.stop()
+    return Result(chats, batching, len(latencies), wall, latencies, batch_sizes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="short run: 1, 8 and 16 chats, one turn each")
+    parser.add_argument("--chats", type=int, nargs="+", default=None, help="concurrent chats (default 1 4 8 16)")
+    parser.add_argument("--turns", type=int, default=None, help="replies per chat (default 4; --quick: 1)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N")
+    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
+    args = parser.parse_args(argv)
+    chats_list = args.chats or ([1, 8, 16] if args.quick else [1, 4, 8, 16])
+    turns = args.turns or (1 if args.quick else 4)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no per-request access log in the table
+
+    print(f"building a random-weight Blender-90M-architecture model ({args.device}, {args.dtype}, "
+          f"{torch.get_num_threads()} torch threads)...", flush=True)
+    model = RandomBlender90M(device=args.device, dtype=args.dtype)
+    model.generate_batch([DialogueContext(("warm up",))])  # first call pays one-off allocation costs
+
+    results: dict[tuple[int, bool], Result] = {}
+    for chats in chats_list:
+        for batching in (False, True):
+            print(f"  {chats:>2} chats x {turns} turns, batching {'on ' if batching else 'off'} ...", end="",
+                  flush=True)
+            result = run_setting(model, chats, turns, batching)
+            results[(chats, batching)] = result
+            print(f" {result.wall_s:6.1f} s", flush=True)
+
+    print()
+    print(f"{'chats':>5} | {'batching':>8} | {'replies':>7} | {'replies/s':>9} | {'p50 s':>6} | {'p95 s':>6} | "
+          f"{'mean batch':>10}")
+    print("-" * 72)
+    for (chats, batching), r in results.items():
+        mean_batch = statistics.fmean(r.batch_sizes) if r.batch_sizes else 0.0
+        print(f"{chats:>5} | {'on' if batching else 'off':>8} | {r.replies:>7} | {r.throughput:>9.2f} | "
+              f"{r.percentile(50):>6.2f} | {r.percentile(95):>6.2f} | {mean_batch:>10.1f}")
+    print()
+    for chats in chats_list:
+        off, on = results[(chats, False)], results[(chats, True)]
+        print(f"{chats:>2} chats: throughput on/off = {on.throughput / off.throughput:.2f}x, "
+              f"p95 on/off = {on.percentile(95) / off.percentile(95):.2f}x")
+    if 8 in chats_list:
+        ratio = results[(8, True)].throughput / results[(8, False)].throughput
+        print(f"target at 8 chats: throughput >= 1.8x  -> {ratio:.2f}x {'met' if ratio >= 1.8 else 'NOT met'}")
+    if 16 in chats_list:
+        ratio = results[(16, True)].percentile(95) / results[(16, False)].percentile(95)
+        print(f"target at 16 chats: p95 <= 0.6x        -> {ratio:.2f}x {'met' if ratio <= 0.6 else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
