@@ -49,10 +49,6 @@ class LaunchError(RuntimeError):
     """The run could not be started; the message says why and what to do."""
 
 
-class StopRequested(BaseException):
-    """SIGTERM arrived: unwind like Ctrl-C so the cleanup in `LocalLaunch.__exit__` runs."""
-
-
 @dataclass(frozen=True)
 class LaunchSettings:
     """Where and how to run, independent of the task itself."""
@@ -82,6 +78,8 @@ class LocalLaunch:
         self.router_pid: int | None = None
         self._saved_env: dict[str, str | None] = {}
         self._previous_sigterm: Any = None
+        self._previous_sigint: Any = None
+        self.stop_requested: str | None = None  # name of the signal that asked us to stop
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -98,7 +96,10 @@ class LocalLaunch:
 
     def _start(self) -> None:
         if threading.current_thread() is threading.main_thread():
-            self._previous_sigterm = signal.signal(signal.SIGTERM, _raise_stop_requested)
+            # Explicit handlers: a launcher started in the background by a non-interactive shell
+            # inherits SIGINT as ignored, and Ctrl-C / `kill -INT` must still stop it cleanly.
+            self._previous_sigterm = signal.signal(signal.SIGTERM, self._on_stop_signal)
+            self._previous_sigint = signal.signal(signal.SIGINT, self._on_stop_signal)
         self.db = open_database(self.settings.data_dir)
         node_router.remove_stale_server_dirs()
         self.port = self.settings.port or node_router.free_port(self.settings.bind_host)
@@ -114,9 +115,13 @@ class LocalLaunch:
         logger.info("task run %s live on port %s (router pid %s)", self.run_id, self.port, self.router_pid)
 
     def _stop(self) -> None:
-        """Best effort, bounded, and never skipped: Mephisto first, then the router's process group."""
+        """Best effort, bounded, and never skipped: Mephisto first, then the router's process group.
+
+        Further signals are ignored meanwhile: every step below has its own timeout."""
         on_main_thread = threading.current_thread() is threading.main_thread()
-        previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN) if on_main_thread else None
+        if on_main_thread:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
             if self.operator is not None:
                 with contextlib.suppress(Exception):
@@ -127,11 +132,10 @@ class LocalLaunch:
                 node_router.remove_stale_server_dirs()
         finally:
             self._restore_env()
-            if previous_int is not None:
-                signal.signal(signal.SIGINT, previous_int)
-            if self._previous_sigterm is not None:
-                signal.signal(signal.SIGTERM, self._previous_sigterm)
-                self._previous_sigterm = None
+            if on_main_thread:
+                signal.signal(signal.SIGTERM, self._previous_sigterm or signal.SIG_DFL)
+                signal.signal(signal.SIGINT, self._previous_sigint or signal.default_int_handler)
+            self._previous_sigterm = self._previous_sigint = None
 
     # --- driving the run -------------------------------------------------------------------------
 
@@ -140,20 +144,32 @@ class LocalLaunch:
         assert self.db is not None and self.run_id is not None, "not launched"
         return TaskRun.get(self.db, self.run_id)
 
+    def _on_stop_signal(self, signum: int, frame: types.FrameType | None) -> None:
+        """First signal: ask the loop to stop at its next check (state stays consistent). Second: force."""
+        if self.stop_requested is not None:
+            raise KeyboardInterrupt
+        self.stop_requested = signal.Signals(signum).name
+        logger.info("%s received: stopping the run (signal again to force)", self.stop_requested)
+
     def is_done(self) -> bool:
         """True once Mephisto has no live units left for this run."""
         assert self.operator is not None
         return self.run_id not in self.operator.get_running_task_runs()
 
     def wait_until(self, condition: Callable[[], bool], timeout: float) -> bool:
-        """Run Mephisto's event loop (on this thread) until `condition()` or the timeout."""
+        """Run Mephisto's event loop (on this thread) until `condition()`, a stop signal, or the timeout."""
         assert self.operator is not None, "not launched"
-        return self.operator._run_loop_until(condition, timeout)
+        self.operator._run_loop_until(lambda: self.stop_requested is not None or condition(), timeout)
+        return condition()
 
     def wait_until_done(self, timeout: float | None = None, progress: Callable[[], None] | None = None) -> bool:
-        """Serve the run until every unit is finished; `progress` is called about every 10 s."""
+        """Serve the run until every unit is finished (True), or a stop signal / the timeout (False).
+
+        `progress` is called about every 10 s."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while not self.is_done():
+            if self.stop_requested is not None:
+                return False
             if deadline is not None and time.monotonic() >= deadline:
                 return False
             step = 10.0 if deadline is None else max(0.1, min(10.0, deadline - time.monotonic()))
@@ -217,8 +233,4 @@ class LocalLaunch:
             else:
                 os.environ[key] = value
         self._saved_env.clear()
-
-
-def _raise_stop_requested(signum: int, frame: types.FrameType | None) -> None:
-    raise StopRequested(f"signal {signum}")
 

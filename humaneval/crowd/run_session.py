@@ -11,7 +11,7 @@ from omegaconf import DictConfig
 import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
 from humaneval.crowd.data_dir import open_database, resolve_data_dir
 from humaneval.crowd.export import export_to_file
-from humaneval.crowd.launcher import LaunchSettings, LocalLaunch, StopRequested
+from humaneval.crowd.launcher import LaunchSettings, LocalLaunch
 from mephisto.abstractions.blueprint import SharedTaskState
 
 EXIT_INTERRUPTED = 130
@@ -52,8 +52,10 @@ def run_until_done(cfg: DictConfig, shared_state: SharedTaskState, *, sandbox_wo
                     print(f"[{time.strftime('%H:%M:%S')}] units: {line}", flush=True)
                     last[:] = [line]
 
-            run.wait_until_done(progress=progress)
-    except (KeyboardInterrupt, StopRequested):
+            finished = run.wait_until_done(progress=progress)
+    except KeyboardInterrupt:
+        finished = False
+    if not finished:
         print("\nstopped; the router is shut down and all submitted work is in the database.", flush=True)
         return EXIT_INTERRUPTED
     out = data_dir / "exports" / f"{task_name}.jsonl"

@@ -1,0 +1,118 @@
+"""A launch interrupted by Ctrl-C (SIGINT), SIGTERM or even SIGKILL leaves no node router and no bound
+port behind, and the next launch in the same data directory works."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from humaneval.crowd.simulated_worker import SimulatedWorker
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class LaunchProcess:
+    """`python -m humaneval.launch smoke` in a subprocess, its output read line by line."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "humaneval.launch", "smoke", f"humaneval.data_dir={data_dir}"],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.output: list[str] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
+            self.lines.put(line)
+
+    def wait_for_router(self, timeout: float = 60) -> tuple[int, int]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            match = re.search(r"router: pid (\d+), port (\d+)", line)
+            if match:
+                return int(match.group(1)), int(match.group(2))
+        raise AssertionError("launch never reported its router:\n" + "".join(self.output))
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _wait(condition, timeout: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return bool(condition())
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["SIGINT", "SIGTERM", "SIGKILL"])
+def test_interrupted_launch_cleans_up_and_relaunch_works(tmp_path: Path, sig: signal.Signals) -> None:
+    data_dir = tmp_path / "mephisto"
+    first = LaunchProcess(data_dir)
+    try:
+        router_pid, port = first.wait_for_router()
+        assert _alive(router_pid) and _port_open(port)
+        first.proc.send_signal(sig)
+        code = first.proc.wait(60)
+        if sig != signal.SIGKILL:
+            assert code == 130, "".join(first.output)
+            assert "all submitted work is in the database" in "".join(first.output)
+        # SIGKILL gives the launcher no chance to clean up: the router's own watchdog must exit.
+        assert _wait(lambda: not _alive(router_pid), timeout=15), f"router {router_pid} survived {sig.name}"
+        assert _wait(lambda: not _port_open(port), timeout=5), f"port {port} still bound after {sig.name}"
+    finally:
+        first.stop()
+
+    second = LaunchProcess(data_dir)
+    try:
+        router_pid, port = second.wait_for_router()
+        session = SimulatedWorker(f"http://localhost:{port}", "after_restart").request_agent()
+        assert session.agent_id is not None, session.failure_reason
+        assert session.init_task_data["prompt"]
+        second.proc.send_signal(signal.SIGTERM)
+        assert second.proc.wait(60) == 130
+        assert _wait(lambda: not _alive(router_pid), timeout=15)
+    finally:
+        second.stop()
