@@ -1,0 +1,60 @@
+"""Shared file IO: bad lines are located, outputs appear whole or not at all."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from humaneval.input_errors import InputError, exit_on_input_error
+from humaneval.jsonl import iter_jsonl_objects, write_jsonl
+
+
+def test_bad_json_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"a": 1}\n\n{"a": 2\n')
+    with pytest.raises(InputError) as err:
+        list(iter_jsonl_objects(path))
+    assert str(err.value).startswith(f"{path}:3: invalid JSON")
+
+
+def test_non_object_line_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"a": 1}\n[1, 2]\n')
+    with pytest.raises(InputError, match=r":2: expected a JSON object, got list"):
+        list(iter_jsonl_objects(path))
+
+
+def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    out.write_text("old\n")
+
+    def records():
+        yield {"a": 1}
+        raise RuntimeError("crash mid-way")
+
+    with pytest.raises(RuntimeError):
+        write_jsonl(out, records())
+    assert out.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
+
+
+def test_written_file_honours_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        write_jsonl(tmp_path / "out.jsonl", [{"a": 1}])
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out.jsonl").stat().st_mode & 0o777 == 0o644
+
+
+def test_cli_wrapper_turns_input_error_into_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    @exit_on_input_error
+    def main() -> int:
+        raise InputError("speaker 'x' not in dialogue", path="p.jsonl", line=4, field="speakers_to_eval")
+
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.strip() == "error: p.jsonl:4: field 'speakers_to_eval': speaker 'x' not in dialogue"
