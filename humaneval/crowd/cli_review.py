@@ -74,6 +74,13 @@ def _print_actions(actions: list[ReviewAction]) -> int:
     return EXIT_FAILED if failed else 0
 
 
+def _note_unfinished(review: TaskReview) -> None:
+    unfinished = review.unfinished_runs()
+    if unfinished:
+        print(f"note: run(s) {', '.join(unfinished)} not marked finished (live or interrupted); approve or reject "
+              "only after a run has ended: Mephisto expires a run's units when it shuts down")
+
+
 @exit_on_input_error
 def main(argv: list[str]) -> int:
     parser = _parser()
@@ -89,11 +96,13 @@ def main(argv: list[str]) -> int:
         units = review.units(include_reviewed=getattr(args, "reviewed", False))
         if not units:
             print(f"no unit of task '{args.task_name}' awaits review (`list --reviewed` shows the others)")
+            _note_unfinished(review)
             return 0
         print(f"{'unit':>6}  {'run':>4}  {'provider':<14} {'worker':<28} {'unit status':<14} agent status")
         for u in units:
             print(f"{u.unit_id:>6}  {u.task_run_id:>4}  {u.provider_type:<14} {u.worker_name:<28} {u.unit_status:<14} {u.agent_status}")
         print(f"{len(units)} unit(s)")
+        _note_unfinished(review)
         return 0
     if args.verb == "approve":
         return _print_actions(review.approve(review.select(all_units=args.all, workers=args.worker, unit_ids=args.unit)))

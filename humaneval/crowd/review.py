@@ -71,12 +71,18 @@ class ReviewAction:
 
     action: str  # approve / reject / soft-block / block
     target: str
-    ok: bool
+    ok: bool  # False only when something was refused or broke; a skip is fine
     detail: str = ""
+    skipped: bool = False  # nothing to do (e.g. the unit was already reviewed)
 
     def describe(self) -> str:
         done = {"approve": "approved", "reject": "rejected", "soft-block": "soft-blocked", "block": "blocked"}
-        head = f"{done.get(self.action, self.action)} {self.target}" if self.ok else f"FAILED to {self.action} {self.target}"
+        if self.skipped:
+            head = f"skipped {self.target}"
+        elif self.ok:
+            head = f"{done.get(self.action, self.action)} {self.target}"
+        else:
+            head = f"FAILED to {self.action} {self.target}"
         return f"{head}: {self.detail}" if self.detail else head
 
 
@@ -161,6 +167,15 @@ class TaskReview:
             or any(_names_match(u.worker_name, name) for name in workers)
             or u.unit_id in wanted_units
         ]
+
+    def unfinished_runs(self) -> list[str]:
+        """Ids of runs not marked complete: still being served, or interrupted (Ctrl-C, crash).
+
+        Approve and reject only after a run has ended: at shutdown Mephisto expires the run's units,
+        and its mock provider turns already-reviewed units into "expired" (MockUnit.expire only
+        spares completed ones); on MTurk it expires their HITs again.
+        """
+        return [str(run.db_id) for run in self.task_runs if not self.db.get_task_run(run.db_id)["is_completed"]]
 
     def soft_block_qualification(self) -> str:
         """The qualification the task's newest run keeps workers out with, else the default."""
@@ -285,7 +300,7 @@ class TaskReview:
         assert agent is not None
         status = agent.get_status()
         if status != AgentState.STATUS_COMPLETED:
-            result = ReviewAction(action, target, False, f"skipped: already {status}")
+            result = ReviewAction(action, target, True, f"already {status}, not {action}d again", skipped=True)
         else:
             with _swallowed_errors() as errors:
                 act(agent)  # type: ignore[operator]
