@@ -299,6 +299,9 @@ class ModelService:
     def start(self) -> "ModelService":
         for batcher in self.batchers.values():
             batcher.start()
+        # Loads lazily imported checks (the profanity classifier's scikit-learn model, ~1 s) now rather
+        # than during the first crowdworker's turn.
+        self.safety.assess("hello")
         return self
 
     def close(self) -> None:

@@ -248,3 +248,35 @@ def test_server_thread_stops_cleanly() -> None:
     assert not running.thread.is_alive()
     with pytest.raises(requests.ConnectionError):
         requests.get(url + "/health", timeout=2)
+
+
+def test_device_is_passed_through_never_forced_to_cpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = server_config_from_dict({
+        "device": "cuda",
+        "models": [{"name": "a", "factory": "test_server_support:device_probe"},
+                   {"name": "b", "factory": "test_server_support:device_probe", "device": "cuda:1"}],
+    })
+    with ModelService.from_config(config) as service:
+        devices = {m["name"]: m["device"] for m in service.list_models()["models"]}
+    assert devices == {"a": "cuda", "b": "cuda:1"}
+
+    import humaneval.models.registry as registry
+    from humaneval.models.safety import imported_classifiers
+
+    loaded: list[object] = []
+    monkeypatch.setattr(registry, "load_generator", lambda spec: loaded.append(spec) or echo_model(spec.name))
+    classifier_devices: list[str] = []
+    monkeypatch.setattr(imported_classifiers, "_load_converted",
+                        lambda path, name, device: classifier_devices.append(device) or object())
+    (tmp_path / "bad").mkdir()
+    config = server_config_from_dict({
+        "device": "cuda:0",
+        "models": [{"name": "demo_bot", "options": {"dtype": "bfloat16"}}],
+        "safety": {"checks": {"bad_classifier": {"path": str(tmp_path / "bad")}}},
+    })
+    ModelService.from_config(config).close()
+    spec = loaded[-1]
+    assert (spec.name, spec.device, spec.dtype) == ("demo_bot", "cuda:0", "bfloat16")  # type: ignore[attr-defined]
+    assert classifier_devices == ["cuda:0"]
+    ModelService.from_config(server_config_from_dict({"models": [{"name": "demo_bot"}]})).close()
+    assert loaded[-1].device == registry.load_registry().get("demo_bot").device  # type: ignore[attr-defined]

@@ -106,3 +106,10 @@ def echo_model(name: str, device: str = "cpu", **options: object) -> ScriptedMod
         return "well shit, fine" if "provoke" in last else f"you said: {last}"
 
     return ScriptedModel(name, reply_for=reply_for)
+
+
+def device_probe(name: str, device: str = "cpu", **options: object) -> ScriptedModel:
+    """Factory that only records the device it was given (no torch), to check that configs pass it through."""
+    model = ScriptedModel(name)
+    model.device = device  # type: ignore[attr-defined]
+    return model

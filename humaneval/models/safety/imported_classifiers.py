@@ -53,8 +53,8 @@ KINDS: dict[str, ClassifierKind] = {
     "sensitive_topics": ClassifierKind("sensitive-topics classifier", frozenset({"none"}), 1),
 }
 
-IMPORT_HINT = ("import the ParlAI weights with `python -m humaneval.models import-parlai ZOO_DIR --out DIR` "
-               "and set its `path` in the server config")
+# Short: it is repeated in every logged verdict. The how-to is in docs/serving.md and task_configs/serve.yaml.
+NOT_CONFIGURED = "not configured (no imported weights; see docs/serving.md)"
 
 
 def _load_converted(path: Path, name: str, device: str) -> ImportedClassifier:
@@ -93,7 +93,7 @@ class ImportedClassifierCheck:
 
     def check(self, text: str, context: Sequence[str] = ()) -> Verdict:
         if self._classifier is None:
-            return Verdict(unsafe=False, score=None, reason=f"{self.kind.title}: not configured ({IMPORT_HINT})")
+            return Verdict(unsafe=False, score=None, reason=f"{self.kind.title}: {NOT_CONFIGURED}")
         from humaneval.models.parlai_classifier import bad_classifier_input, decide
 
         # ParlAI's input: the message with up to `history_turns - 1` earlier turns, joined by newlines.
