@@ -94,10 +94,13 @@ class _ErrorCapture(logging.Handler):
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
+        lines = record.getMessage().splitlines()
+        message = lines[0] if lines else record.levelname
         if record.exc_info and record.exc_info[1] is not None:
-            message = f"{message.splitlines()[0]} ({record.exc_info[1]})"
-        self.messages.append(message.splitlines()[0] if message else record.levelname)
+            cause = str(record.exc_info[1]).splitlines()[0] if str(record.exc_info[1]) else ""
+            if cause and cause not in message:
+                message = f"{message} ({cause})"
+        self.messages.append(message)
 
 
 @contextlib.contextmanager

@@ -438,8 +438,9 @@ def test_register_requester_writes_a_private_profile_and_the_db_row_and_never_sh
 
     # The secret (and the full key id) appear nowhere: stdout, stderr, log records, the database.
     shown = out + err + "\n".join(f"{r.getMessage()} {r.args}" for r in caplog.records)
-    for secret in (SECRET, KEY_ID):
-        assert secret not in shown
+    for secret in (SECRET, SECRET + "ROTATED"):  # not even a fragment of it
+        assert not [secret[i : i + 8] for i in range(len(secret) - 7) if secret[i : i + 8] in shown]
+    assert KEY_ID not in shown
     assert SECRET.encode() not in (data_dir / "database.db").read_bytes()
     assert KEY_ID[-4:] in out  # enough to tell keys apart
 
