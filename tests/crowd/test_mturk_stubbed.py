@@ -253,10 +253,27 @@ def test_review_approves_rejects_blocks_and_soft_blocks_mturk_sandbox_work(
     register_requester(open_database(data_dir), provider, REQUESTER, AwsKeys(KEY_ID, SECRET))
     edge = make_edge(monkeypatch, provider)
     port = node_router.free_port()
-    prompts = "humaneval.prompts=[one,two,three]"
+    overrides = ("humaneval.prompts=[one,two,three]", "mephisto.blueprint.block_qualification=humaneval_soft_block")
+    # The run keeps out holders of the soft-block qualification: Mephisto finds or creates its MTurk
+    # twin (named with _sandbox on the sandbox) and makes the HIT type exclude it.
+    qual = "humaneval_soft_block_sandbox"
+    listing = {"Query": qual, "MustBeRequestable": True}
+    edge.expect("ListQualificationTypes", {**listing, "MustBeOwnedByCaller": True}, {"QualificationTypes": [], "NumResults": 0})
+    edge.expect("ListQualificationTypes", {**listing, "MustBeOwnedByCaller": False}, {"QualificationTypes": [], "NumResults": 0})
+    edge.expect(
+        "CreateQualificationType",
+        {"Name": qual, "Description": f"Equivalent qualification for {qual}.", "QualificationTypeStatus": "Active"},
+        {"QualificationType": {"QualificationTypeId": "QUAL1", "Name": qual}},
+    )
     edge.expect(
         "CreateHITType",
-        {"AutoApprovalDelayInSeconds": ONE_WEEK, **SMOKE, "QualificationRequirements": []},
+        {
+            "AutoApprovalDelayInSeconds": ONE_WEEK,
+            **SMOKE,
+            "QualificationRequirements": [
+                {"QualificationTypeId": "QUAL1", "Comparator": "DoesNotExist", "ActionsGuarded": "DiscoverPreviewAndAccept"}
+            ],
+        },
         {"HITTypeId": "HITTYPE1"},
     )
     for hit_id in ("HIT1", "HIT2", "HIT3"):
@@ -272,9 +289,9 @@ def test_review_approves_rejects_blocks_and_soft_blocks_mturk_sandbox_work(
     unit_of: dict[str, str] = {}  # MTurk assignment id -> Mephisto unit id
     errors: list[BaseException] = []
 
-    with launch(data_dir, provider, port, (prompts,)) as run:
+    with launch(data_dir, provider, port, overrides) as run:
         db = run.db
-        assert run.wait_until(lambda: len(edge.calls) >= 4, timeout=20), edge.calls
+        assert run.wait_until(lambda: len(edge.calls) >= len(edge.expected), timeout=20), edge.calls
 
         def work() -> None:
             try:
@@ -305,7 +322,7 @@ def test_review_approves_rejects_blocks_and_soft_blocks_mturk_sandbox_work(
         worker_thread.join(10)
         assert not errors, errors
         assert finished, [(u.db_id, u.db_status) for u in db.find_units(task_run_id=run.run_id)]
-    # The run phase: HIT type + 3 HITs, nothing at shutdown (every unit was completed), and the status
+    # The run phase: qualification + HIT type + 3 HITs, nothing at shutdown (every unit was completed), and the status
     # polls only ever asked about HITs a worker had taken, last seeing them submitted.
     edge.assert_all_calls_made()
     assert {hit for hit, _ in edge.polls} <= {"HIT1", "HIT2", "HIT3"}
@@ -323,15 +340,7 @@ def test_review_approves_rejects_blocks_and_soft_blocks_mturk_sandbox_work(
         "RequestError", "This operation can be called with a status of: Submitted",
     )
     edge.expect("CreateWorkerBlock", {"WorkerId": "W2", "Reason": "copied answers"}, {})
-    qual = "humaneval_soft_block_sandbox"  # Mephisto appends _sandbox to qualifications on the sandbox
-    listing = {"Query": qual, "MustBeRequestable": True}
-    edge.expect("ListQualificationTypes", {**listing, "MustBeOwnedByCaller": True}, {"QualificationTypes": [], "NumResults": 0})
-    edge.expect("ListQualificationTypes", {**listing, "MustBeOwnedByCaller": False}, {"QualificationTypes": [], "NumResults": 0})
-    edge.expect(
-        "CreateQualificationType",
-        {"Name": qual, "Description": f"Equivalent qualification for {qual}.", "QualificationTypeStatus": "Active"},
-        {"QualificationType": {"QualificationTypeId": "QUAL1", "Name": qual}},
-    )
+    # The soft block grants the very qualification the HIT type excludes.
     edge.expect(
         "AssociateQualificationWithWorker",
         {"QualificationTypeId": "QUAL1", "WorkerId": "W2", "IntegerValue": 1, "SendNotification": False},
@@ -365,7 +374,10 @@ def test_review_approves_rejects_blocks_and_soft_blocks_mturk_sandbox_work(
 
     assert review_main(["soft-block", *common, "--worker", "W2"]) == 0
     out = capsys.readouterr().out
-    assert "soft-blocked worker W2_sandbox (mturk_sandbox): qualification 'humaneval_soft_block' granted" in out
+    assert (
+        "soft-blocked worker W2_sandbox (mturk_sandbox): qualification 'humaneval_soft_block' granted; "
+        "runs 1 of 'humaneval-smoke' check it"
+    ) in out
 
     edge.assert_all_calls_made()
     assert len(edge.polls) == polls_during_run  # reviewing never polls HITs
