@@ -13,19 +13,19 @@ import os
 import sys
 from typing import TextIO
 
-from humaneval.input_errors import exit_on_input_error
+from humaneval.input_errors import InputError, exit_on_input_error
 from humaneval.models.client import ChatSession, EmbeddedClient, HttpClient, ModelClient, ModelServerError
 
-DEFAULT_MODEL = "demo_bot"
 QUIT_COMMANDS = {"/quit", "/exit", "[done]", "[exit]"}
 
-DESCRIPTION = f"""\
+DESCRIPTION = """\
 Chat with a model. Type a message and press Enter; commands: /reset (clear the bot's history), /quit.
 Safety is on by default, as in ParlAI's safe_interactive: an unsafe message of yours is not sent, an
 unsafe bot reply is replaced and the bot's history cleared — and the reason is shown.
 
 Where the model runs:
-  (default)        in this process, `--model` loaded from the model registry ({DEFAULT_MODEL} unless given)
+  (default)        in this process, `--model` loaded from the model registry (default: the registry's
+                   default model, the demo bot)
   --config FILE    in this process, with the models and safety checks of a server config
   --server URL     on a running `serve` (e.g. a GPU host); token from --token-env"""
 
@@ -33,7 +33,7 @@ Where the model runs:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m humaneval.models chat", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", help=f"model name (default: the only configured model, else {DEFAULT_MODEL})")
+    parser.add_argument("--model", help="model name (default: the only configured model, else the registry's default)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--config", metavar="FILE", help="server YAML to load in-process (task_configs/serve.yaml)")
     where.add_argument("--server", metavar="URL", help="URL of a running model server, e.g. http://gpu-host:8765")
@@ -55,7 +55,7 @@ def _connect(args: argparse.Namespace) -> ModelClient:
     if args.config:
         config = load_server_config(args.config)
     else:
-        config = ServerConfig(models=(ModelConfig(name=args.model or DEFAULT_MODEL),))
+        config = ServerConfig(models=(ModelConfig(name=args.model or _registry_default()),))
     if args.device:
         config = dataclasses.replace(config, device=args.device,
                                      models=tuple(dataclasses.replace(m, device=args.device) for m in config.models))
@@ -63,12 +63,23 @@ def _connect(args: argparse.Namespace) -> ModelClient:
 
 
 def _pick_model(client: ModelClient, requested: str | None) -> str:
+    """The requested model (checked now, not at the first message), else the only one, else the default."""
     available = [m["name"] for m in client.models()["models"]]
     if requested:
+        if requested not in available:
+            raise InputError(f"unknown model {requested!r}; available: {', '.join(available) or 'none'}",
+                             field="--model")
         return requested
     if len(available) == 1:
         return available[0]
-    return DEFAULT_MODEL if DEFAULT_MODEL in available else available[0]
+    default = _registry_default()
+    return default if default in available else available[0]
+
+
+def _registry_default() -> str:
+    from humaneval.models.registry import load_registry
+
+    return load_registry().default
 
 
 def chat_loop(session: ChatSession, lines: TextIO, out: TextIO, *, interactive: bool) -> None:

@@ -65,11 +65,13 @@ def test_chat_against_a_server_and_with_the_torch_model(tmp_path: Path) -> None:
         running = start_http_server(service)
         try:
             result = run_chat(["--server", running.url], ["hi", "what bullshit"])
+            unknown = run_chat(["--server", running.url, "--model", "nope"], ["hi"])
         finally:
             running.stop()
     assert result.returncode == 0, result.stderr
     out = result.stdout.splitlines()
     assert out[0] == "bot: you said: hi" and out[1] == f"bot: {HUMAN_BLOCKED_MESSAGE}" and "bullshit" in out[2]
+    assert unknown.returncode == 2 and "unknown model 'nope'; available: echo" in unknown.stderr
     tiny = run_chat(["--config", str(write_config(tmp_path)), "--model", "tiny"], ["i like tea"])
     assert tiny.returncode == 0, tiny.stderr
     assert tiny.stdout.startswith("bot: ") and len(tiny.stdout.split()) > 1
