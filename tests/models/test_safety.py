@@ -234,3 +234,55 @@ def test_check_sides_and_custom_messages() -> None:
 def test_verdict_round_trips() -> None:
     verdict = Verdict(unsafe=True, score=0.25, reason="r")
     assert Verdict.from_dict(verdict.to_dict()) == verdict
+
+
+def _converted_bad_classifier(root: Path) -> Path:
+    """A tiny random classifier in ParlAI's zoo layout, converted by `import-parlai` (the public importer)."""
+    import json
+
+    import torch
+
+    from humaneval.models.parlai_import import import_parlai
+
+    dim, ffn, words = 8, 16, [f"w{i}" for i in range(20)]
+    gen = torch.Generator().manual_seed(3)
+    state = {
+        "transformer.embeddings.weight": torch.randn(4 + len(words), dim, generator=gen),
+        "transformer.position_embeddings.weight": torch.randn(32, dim, generator=gen),
+        "transformer.norm_embeddings.weight": torch.ones(dim), "transformer.norm_embeddings.bias": torch.zeros(dim),
+        "additional_linear_layer.weight": torch.randn(2, dim, generator=gen),
+        "additional_linear_layer.bias": torch.zeros(2),
+    }
+    layer = "transformer.layers.0."
+    for lin in ("q_lin", "k_lin", "v_lin", "out_lin"):
+        state[f"{layer}attention.{lin}.weight"] = torch.randn(dim, dim, generator=gen) * 0.3
+        state[f"{layer}attention.{lin}.bias"] = torch.zeros(dim)
+    state[f"{layer}ffn.lin1.weight"], state[f"{layer}ffn.lin1.bias"] = torch.randn(ffn, dim, generator=gen), torch.zeros(ffn)
+    state[f"{layer}ffn.lin2.weight"], state[f"{layer}ffn.lin2.bias"] = torch.randn(dim, ffn, generator=gen), torch.zeros(dim)
+    for norm in ("norm1", "norm2"):
+        state[f"{layer}{norm}.weight"], state[f"{layer}{norm}.bias"] = torch.ones(dim), torch.zeros(dim)
+    opt = {"model": "transformer/classifier", "variant": "xlm", "embedding_size": dim, "n_layers": 1, "n_heads": 2,
+           "ffn_size": ffn, "n_positions": 32, "n_segments": 0, "embeddings_scale": True,
+           "learn_positional_embeddings": True, "activation": "gelu", "output_scaling": 1.0, "reduction_type": "mean",
+           "dict_tokenizer": "split", "dict_lower": False, "text_truncate": 30, "delimiter": "\n",
+           "classes": ["__notok__", "__ok__"], "threshold": 0.5}
+    zoo = root / "zoo"
+    zoo.mkdir()
+    torch.save({"model": state}, zoo / "model")
+    (zoo / "model.opt").write_text(json.dumps(opt), encoding="utf-8")
+    specials = ["__null__", "__start__", "__end__", "__unk__"]
+    (zoo / "model.dict").write_text("".join(f"{w}\t1\n" for w in [*specials, *words]), encoding="utf-8")
+    return import_parlai(zoo, root / "bad").out_dir
+
+
+def test_bad_slot_loads_a_converted_classifier_from_the_config(tmp_path: Path) -> None:
+    converted = _converted_bad_classifier(tmp_path)
+    pipe = SafetyPipeline.from_config({"checks": {"bad_classifier": {"path": str(converted), "threshold": 0.01}}})
+    assert pipe.status()["bad_classifier"] == "ready"
+    verdicts = [pipe.assess(text, ["w1 w2", "w3"], only=["bad_classifier"]).verdicts["bad_classifier"]
+                for text in ("w4 w5", "w9 w9 w9 w1")]
+    for verdict in verdicts:
+        assert verdict.score is not None and 0.0 < verdict.score < 1.0
+        assert verdict.unsafe == (verdict.score > 0.01)  # ParlAI's rule with this check's own threshold
+        assert verdict.reason.startswith("BAD classifier: ")
+    assert verdicts[0].score != verdicts[1].score  # the input reaches the model
