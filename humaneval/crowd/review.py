@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
@@ -296,7 +296,9 @@ class TaskReview:
             agent_status=agent.get_status(),
         )
 
-    def _review_unit(self, item: ReviewUnit, action: str, act: object, reason: str = "") -> ReviewAction:
+    def _review_unit(
+        self, item: ReviewUnit, action: str, act: Callable[[Agent], None], reason: str = ""
+    ) -> ReviewAction:
         target = f"unit {item.unit_id} (worker {item.worker_name}, {item.provider_type})"
         unit = Unit.get(self.db, item.unit_id)
         agent = unit.get_assigned_agent()
@@ -306,7 +308,7 @@ class TaskReview:
             result = ReviewAction(action, target, True, f"already {status}, not {action}d again", skipped=True)
         else:
             with _swallowed_errors() as errors:
-                act(agent)  # type: ignore[operator]
+                act(agent)
             unit_status = Unit.get(self.db, item.unit_id).get_status()
             if errors.messages:
                 detail = "the provider refused: " + "; ".join(errors.messages)

@@ -473,3 +473,20 @@ def test_register_requester_without_keys_or_a_terminal_exits_2_saying_what_to_se
         register_main(["--provider", "mturk", "--name", "alice_sandbox", "--data-dir", str(aws_sandbox / "m")])
     assert exit_info.value.code == 2
 
+
+
+def test_register_requester_prompts_for_the_secret_without_echo_in_a_terminal(
+    aws_sandbox: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from humaneval.crowd import cli_register_requester
+
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    prompts: list[str] = []
+    monkeypatch.setattr("builtins.input", lambda prompt: prompts.append(prompt) or KEY_ID)
+    monkeypatch.setattr(cli_register_requester.getpass, "getpass", lambda prompt: prompts.append(prompt) or SECRET)
+    keys = cli_register_requester.read_keys(interactive=True)
+    assert (keys.access_key_id, keys.secret_access_key) == (KEY_ID, SECRET)
+    assert prompts == ["AWS access key id: ", "AWS secret access key (not shown): "]  # the secret via getpass
+    assert SECRET not in repr(keys)  # AwsKeys keeps the secret out of its repr (and so out of logs)
+    assert capsys.readouterr().out == ""
