@@ -363,7 +363,8 @@ class ModelService:
             except QueueFull as err:
                 raise ServiceError(503, str(err), retry_after_s=err.retry_after_s) from None
             except RequestTimedOut:
-                raise ServiceError(504, f"no reply from {model!r} within the request's timeout of {timeout_s:g} s") from None
+                raise ServiceError(
+                    504, f"no reply from {model!r} within the request's timeout of {timeout_s:g} s") from None
             except BatcherStopped as err:
                 raise ServiceError(503, str(err), retry_after_s=5) from None
             except Exception as err:  # a model failure must reach the caller as an error, not a hang
@@ -496,7 +497,8 @@ def create_app(service: ModelService, *, token: str | None = None, max_request_b
     @app.errorhandler(ServiceError)
     def service_error(err: ServiceError) -> Response:
         if err.status >= 500:
-            (logger.info if err.status == 503 else logger.warning)("%s %s -> %d: %s", request.method, request.path, err.status, err.message)
+            log = logger.info if err.status == 503 else logger.warning  # busy is routine, not a fault
+            log("%s %s -> %d: %s", request.method, request.path, err.status, err.message)
         return error_response(err)
 
     @app.errorhandler(HTTPException)

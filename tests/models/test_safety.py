@@ -257,8 +257,10 @@ def _converted_bad_classifier(root: Path) -> Path:
     for lin in ("q_lin", "k_lin", "v_lin", "out_lin"):
         state[f"{layer}attention.{lin}.weight"] = torch.randn(dim, dim, generator=gen) * 0.3
         state[f"{layer}attention.{lin}.bias"] = torch.zeros(dim)
-    state[f"{layer}ffn.lin1.weight"], state[f"{layer}ffn.lin1.bias"] = torch.randn(ffn, dim, generator=gen), torch.zeros(ffn)
-    state[f"{layer}ffn.lin2.weight"], state[f"{layer}ffn.lin2.bias"] = torch.randn(dim, ffn, generator=gen), torch.zeros(dim)
+    state[f"{layer}ffn.lin1.weight"] = torch.randn(ffn, dim, generator=gen)
+    state[f"{layer}ffn.lin1.bias"] = torch.zeros(ffn)
+    state[f"{layer}ffn.lin2.weight"] = torch.randn(dim, ffn, generator=gen)
+    state[f"{layer}ffn.lin2.bias"] = torch.zeros(dim)
     for norm in ("norm1", "norm2"):
         state[f"{layer}{norm}.weight"], state[f"{layer}{norm}.bias"] = torch.ones(dim), torch.zeros(dim)
     opt = {"model": "transformer/classifier", "variant": "xlm", "embedding_size": dim, "n_layers": 1, "n_heads": 2,

@@ -40,7 +40,8 @@ class TinyBlender:
         config = BlenderbotSmallConfig(
             vocab_size=len(VOCAB), d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
             decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=128,
-            pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1, scale_embedding=True, init_std=0.5,
+            pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1, scale_embedding=True,
+            init_std=0.5,  # large random weights, so that replies depend on the input
         )
         self.model = BlenderbotSmallForConditionalGeneration(config).eval().to(device)
         self.calls: list[int] = []  # batch sizes, in order

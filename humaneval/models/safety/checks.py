@@ -32,7 +32,8 @@ class Verdict:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Verdict":
         score = data.get("score")
-        return cls(unsafe=bool(data["unsafe"]), score=None if score is None else float(score), reason=str(data["reason"]))
+        return cls(unsafe=bool(data["unsafe"]), score=None if score is None else float(score),
+                   reason=str(data["reason"]))
 
 
 @runtime_checkable
