@@ -57,13 +57,13 @@ class BatchingOptions:
 @dataclass
 class _Pending:
     context: DialogueContext
-    future: "Future[_Outcome]"
+    future: "Future[BatchedReply]"
     arrived: float
 
 
-@dataclass
-class _Outcome:
-    """The reply and the size of the batch it came from (reported to clients, useful when tuning)."""
+@dataclass(frozen=True)
+class BatchedReply:
+    """A reply and the size of the batch it was generated in (reported to clients; useful when tuning)."""
 
     text: str
     batch_size: int
@@ -117,9 +117,9 @@ class DynamicBatcher:
         with self._cond:
             return len(self._queue)
 
-    def submit(self, context: DialogueContext) -> "Future[_Outcome]":
+    def submit(self, context: DialogueContext) -> "Future[BatchedReply]":
         """Queue one context; raises `QueueFull` (with a Retry-After estimate) when the queue is full."""
-        future: Future[_Outcome] = Future()
+        future: Future[BatchedReply] = Future()
         with self._cond:
             if self._stopping:
                 raise BatcherStopped(f"model {self.model.name!r} is shutting down")
@@ -190,4 +190,4 @@ class DynamicBatcher:
                 self.replies += len(batch)
             logger.debug("%r: batch of %d in %.2f s", self.model.name, len(batch), elapsed)
             for pending, reply in zip(batch, replies):
-                pending.future.set_result(_Outcome(str(reply), len(batch)))
+                pending.future.set_result(BatchedReply(str(reply), len(batch)))

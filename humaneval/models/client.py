@@ -14,11 +14,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import requests
 
 from humaneval.models.safety.checks import Verdict
+
+if TYPE_CHECKING:  # the server module is only needed in-process; HTTP users never import it
+    from humaneval.models.server import ModelService
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +130,7 @@ def _classify_payload(text: str, context: Sequence[str], checks: Sequence[str] |
 class EmbeddedClient:
     """Runs a `ModelService` in this process (started on creation, stopped by `close`)."""
 
-    def __init__(self, service: Any) -> None:
+    def __init__(self, service: "ModelService") -> None:
         self.service = service.start()
 
     @classmethod
