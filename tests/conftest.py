@@ -20,9 +20,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture()
 def chromium() -> Iterator[object]:
-    """A Playwright Browser on Debian's /usr/bin/chromium (never Playwright's own download)."""
+    """A Playwright Browser on Debian's /usr/bin/chromium (never Playwright's own download).
+
+    Function-scoped on purpose: Playwright's sync API keeps an asyncio loop running on this thread
+    while it is open, and Mephisto's Operator refuses to start on such a thread, so a browser kept
+    open across tests would break every later test that launches a task run."""
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium")
