@@ -297,9 +297,10 @@ def test_review_approves_rejects_blocks_and_soft_blocks_mturk_sandbox_work(
             try:
                 for worker_name, hit_id, assignment_id in visits:
                     worker = SimulatedWorker(run.base_url, worker_name, provider_type=provider)
+                    # The worker accepts the HIT on MTurk first; then MTurk loads our page in its frame.
+                    edge.hit_states[hit_id] = "Unassignable"
                     session = request_as_mturk_worker(worker, hit_id, assignment_id)
                     assert session.agent_id is not None, session.failure_reason
-                    edge.hit_states[hit_id] = "Unassignable"  # MTurk: accepted
                     worker.submit_task(session.agent_id, {"answer": f"{worker_name} on {hit_id}"})
                     deadline = time.monotonic() + 20
                     while db.get_agent(session.agent_id)["status"] != "completed":
