@@ -101,6 +101,7 @@ class LocalLaunch:
             self._previous_sigterm = signal.signal(signal.SIGTERM, self._on_stop_signal)
             self._previous_sigint = signal.signal(signal.SIGINT, self._on_stop_signal)
         self.db = open_database(self.settings.data_dir)
+        node_router.use_server_dir_under(Path(self.db.db_root))
         node_router.remove_stale_server_dirs()
         self.port = self.settings.port or node_router.free_port(self.settings.bind_host)
         if not node_router.port_is_free(self.port, self.settings.bind_host):

@@ -1,10 +1,11 @@
 """Mephisto's node router: install it once, run it on loopback, and clean up after it.
 
 Mephisto 1.1.1's LocalArchitect runs `npm install` inside site-packages on *every* launch, copies the
-router into `site-packages/tmp/local_server_<run id>` (left behind when the launcher is killed, and
-fatal to the next run that reuses the id), binds all interfaces, never checks that its port is free,
-and starts node in its own process group so that it survives its parent. This module owns each of
-those fixes so the launcher can stay about launching.
+router into `site-packages/tmp/local_server_<run id>` (shared by every data dir using this Python
+environment, left behind when the launcher is killed, and fatal to the next run that reuses the id),
+binds all interfaces, never checks that its port is free, and starts node in its own process group so
+that it survives its parent. This module owns each of those fixes so the launcher can stay about
+launching. The router copies live under `<data dir>/tmp` instead (see `use_server_dir_under`).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import subprocess
 from pathlib import Path
 
 import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
+from mephisto.abstractions.architects import local_architect
 from mephisto.abstractions.architects import router as mephisto_router
-from mephisto.utils.dirs import get_mephisto_tmp_dir
 
 logger = logging.getLogger(__name__)
 
@@ -99,9 +100,22 @@ def _processes_using(directory: Path) -> list[int]:
     return pids
 
 
+def use_server_dir_under(data_dir: Path) -> Path:
+    """Make the LocalArchitect copy its router into `<data_dir>/tmp` (one place per data dir)."""
+    tmp = data_dir / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    local_architect.get_mephisto_tmp_dir = lambda: str(tmp)
+    return tmp
+
+
+def server_tmp_dir() -> Path:
+    """Where the LocalArchitect currently puts its router copies."""
+    return Path(local_architect.get_mephisto_tmp_dir())
+
+
 def remove_stale_server_dirs() -> list[Path]:
     """Delete `local_server_*` dirs that no running process uses; return what was removed."""
-    tmp = Path(get_mephisto_tmp_dir())
+    tmp = server_tmp_dir()
     removed = []
     if not tmp.is_dir():
         return removed

@@ -34,7 +34,6 @@ from botocore import xform_name
 from botocore.stub import Stubber
 
 import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
-import mephisto.abstractions.architects.local_architect as local_architect
 from humaneval.crowd import node_router
 from humaneval.crowd.cli_register_requester import main as register_main
 from humaneval.crowd.cli_review import main as review_main
@@ -121,11 +120,6 @@ def aws_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(name, raising=False)
     # A developer's ~/.mephisto/config.yml may list other locales for live HITs; the test pins Mephisto's default.
     monkeypatch.setattr(mturk_utils, "get_config_arg", lambda section, key: None)
-    # Our own router copy: other Mephisto runs in this environment use site-packages/tmp/local_server_<run id>.
-    server_tmp = tmp_path / "router-tmp"
-    server_tmp.mkdir()
-    monkeypatch.setattr(local_architect, "get_mephisto_tmp_dir", lambda: str(server_tmp))
-    monkeypatch.setattr(node_router, "get_mephisto_tmp_dir", lambda: str(server_tmp))
     return tmp_path
 
 

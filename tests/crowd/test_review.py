@@ -12,8 +12,6 @@ from typing import TypeVar
 import pytest
 
 import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
-import mephisto.abstractions.architects.local_architect as local_architect
-from humaneval.crowd import node_router
 from humaneval.crowd.cli_review import main as review_main
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.launcher import LaunchSettings, LocalLaunch
@@ -27,16 +25,7 @@ T = TypeVar("T")
 
 
 @pytest.fixture()
-def private_router_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Our own router copy: other Mephisto runs in this environment use site-packages/tmp/local_server_<run id>."""
-    server_tmp = tmp_path / "router-tmp"
-    server_tmp.mkdir()
-    monkeypatch.setattr(local_architect, "get_mephisto_tmp_dir", lambda: str(server_tmp))
-    monkeypatch.setattr(node_router, "get_mephisto_tmp_dir", lambda: str(server_tmp))
-
-
-@pytest.fixture()
-def three_unit_run(tmp_path: Path, private_router_dir: None) -> Iterator[LocalLaunch]:
+def three_unit_run(tmp_path: Path) -> Iterator[LocalLaunch]:
     """The smoke task with three prompts, keeping out holders of the default soft-block qualification."""
     data_dir = tmp_path / "mephisto"
     cfg, state = build_task(
