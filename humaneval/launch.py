@@ -18,6 +18,7 @@ from humaneval.input_errors import InputError
 # task name -> (module with `build_task(overrides) -> (cfg, shared_state)`, summary)
 TASKS: dict[str, tuple[str, str]] = {
     "smoke": ("humaneval.crowd.smoke_task", "a one-question task that checks the sandbox works on this machine"),
+    "acute": ("humaneval.acute.task", "ACUTE-Eval: two conversations side by side, one question (docs/acute.md)"),
 }
 
 

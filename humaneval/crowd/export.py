@@ -56,11 +56,19 @@ class FinishedUnit:
 
 RecordBuilder = Callable[[FinishedUnit], Iterable[dict[str, Any]]]
 _BUILDERS: dict[str, RecordBuilder] = {}
+# Records that do not come from units (e.g. ACUTE's onboarding answers, kept by onboarding agents).
+ExtraRecordSource = Callable[[MephistoDB, str], Iterable[dict[str, Any]]]
+_EXTRA_SOURCES: dict[str, ExtraRecordSource] = {}
 
 
 def register_record_builder(blueprint_type: str, builder: RecordBuilder) -> None:
     """Let a task's module say how its units become records."""
     _BUILDERS[blueprint_type] = builder
+
+
+def register_extra_records(blueprint_type: str, source: ExtraRecordSource) -> None:
+    """Let a task's module add records of its own beyond its units' (called with db and task name)."""
+    _EXTRA_SOURCES[blueprint_type] = source
 
 
 def raw_records(unit: FinishedUnit) -> Iterable[dict[str, Any]]:
@@ -108,6 +116,9 @@ def export_records(db: MephistoDB, task_name: str) -> Iterator[dict[str, Any]]:
     """All records of a task, built by the builder registered for its blueprint type."""
     tasks = db.find_tasks(task_name=task_name)
     builder = _BUILDERS.get(tasks[0].task_type, raw_records) if tasks else raw_records
+    extra = _EXTRA_SOURCES.get(tasks[0].task_type) if tasks else None
+    if extra is not None:
+        yield from extra(db, task_name)
     for unit in finished_units(db, task_name):
         yield from builder(unit)
 

@@ -1,0 +1,55 @@
+// ACUTE-Eval task page: a worker judges the unit's comparisons one after the other (onboarding uses
+// the same view), then everything is submitted at once: one judgement per comparison, with its
+// reason and the times it was shown and answered.
+import { useState } from "react";
+import { createRoot } from "react-dom/client";
+import { useMephistoTask } from "mephisto-task";
+import { TaskShell, SubmittedNotice } from "../shared/TaskShell.jsx";
+import { ComparisonForm } from "./ComparisonForm.jsx";
+import "./acute.css";
+
+function Unit({ data, isOnboarding, onSubmit }) {
+  const comparisons = data.comparisons || [];
+  const [judgements, setJudgements] = useState([]);
+  const [sent, setSent] = useState(false);
+  if (sent) {
+    return isOnboarding ? <div className="he-card he-muted" role="status">Checking your answers…</div> : <SubmittedNotice />;
+  }
+  if (comparisons.length === 0) {
+    return (
+      <div className="he-card" role="status">
+        <p>There is no comparison left for you in this task. Please submit to finish.</p>
+        <button className="he-button" onClick={() => { setSent(true); onSubmit({ judgements: [] }); }}>Submit</button>
+      </div>
+    );
+  }
+  const index = judgements.length;
+  const done = (judgement) => {
+    const all = [...judgements, judgement];
+    if (all.length === comparisons.length) {
+      setSent(true);
+      onSubmit({ judgements: all });
+    }
+    setJudgements(all);
+    window.scrollTo(0, 0);
+  };
+  return (
+    <ComparisonForm key={index} comparison={comparisons[Math.min(index, comparisons.length - 1)]}
+                    question={data.question} index={index} total={comparisons.length}
+                    isOnboarding={isOnboarding} onDone={done} />
+  );
+}
+
+function AcuteTask() {
+  const mephisto = useMephistoTask();
+  const data = mephisto.initialTaskData;
+  return (
+    <TaskShell mephisto={mephisto}
+               preview={<p>Read two conversations side by side and say which speaker you prefer, and why.</p>}>
+      {data && <Unit key={mephisto.agentId} data={data} isOnboarding={!!mephisto.isOnboarding}
+                     onSubmit={mephisto.handleSubmit} />}
+    </TaskShell>
+  );
+}
+
+createRoot(document.getElementById("app")).render(<AcuteTask />);

@@ -1,0 +1,82 @@
+"""ACUTE units and onboardings → judgement records (FORMATS.md §5), registered for `acute_eval`.
+
+One record per comparison a worker judged, with the models resolved from the stored inputs (the page
+never saw them). Onboarding answers are exported too (`is_onboarding: true`), each carrying its
+worker's outcome, because the analysis drops every judgement of a worker whose onboarding failed.
+Which judgements exist is decided by `task_data.judgements_from_submission`, the same function the
+work queue counts with, so the export and the queue always agree.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
+from humaneval.acute.blueprint import BLUEPRINT_TYPE_ACUTE
+from humaneval.acute.task_data import Judgement, judgements_from_submission
+from humaneval.crowd.export import FinishedUnit, register_extra_records, register_record_builder
+from mephisto.abstractions.database import MephistoDB
+from mephisto.data_model.worker import Worker
+
+logger = logging.getLogger(__name__)
+
+
+def _record(common: dict[str, Any], judgement: Judgement, inputs: dict[str, Any], passed: bool | None,
+            started: float | None, submitted: float | None) -> dict[str, Any]:
+    started_at = judgement.started_at if judgement.started_at is not None else started
+    submitted_at = judgement.submitted_at if judgement.submitted_at is not None else submitted
+    if started_at is not None and submitted_at is not None and submitted_at < started_at:
+        started_at, submitted_at = started, submitted  # a skewed browser clock: use the server's times
+    return {
+        **common,
+        "pair_id": judgement.pair_id,
+        "model_a": judgement.model_a,
+        "model_b": judgement.model_b,
+        "left": judgement.left,
+        "winner": judgement.winner,
+        "reason": judgement.reason,
+        "question": inputs["question"]["text"],
+        "is_onboarding": bool(inputs.get("is_onboarding", False)),
+        "onboarding_passed": passed,
+        "dialogue_ids": judgement.dialogue_ids,
+        "started_at": started_at,
+        "submitted_at": submitted_at,
+    }
+
+
+def unit_records(unit: FinishedUnit) -> Iterator[dict[str, Any]]:
+    """The judgements of one submitted unit. Its worker got the unit, so passed onboarding if any."""
+    inputs = unit.inputs if isinstance(unit.inputs, dict) else {}
+    passed = True if inputs.get("onboarding_required") else None
+    common = unit.common_fields("acute")
+    for judgement in judgements_from_submission(inputs, unit.outputs):
+        yield _record(common, judgement, inputs, passed, unit.started_at, unit.submitted_at)
+
+
+def onboarding_records(db: MephistoDB, task_name: str) -> Iterator[dict[str, Any]]:
+    """The answers of every checked onboarding of the task (all runs)."""
+    workers: dict[str, str] = {}
+    for task in db.find_tasks(task_name=task_name):
+        for agent in db.find_onboarding_agents(task_id=task.db_id):
+            data = agent.state.get_data()
+            inputs = data.get("inputs") or {}
+            if "onboarding_passed" not in inputs:
+                continue  # never submitted, or not checked (the run stopped first)
+            if agent.worker_id not in workers:
+                workers[agent.worker_id] = Worker.get(db, agent.worker_id).worker_name
+            common = {
+                "task": "acute",
+                "run_id": task_name,
+                "task_run_id": str(agent.task_run_id),
+                "unit_id": agent.get_agent_id(),
+                "worker_id": workers[agent.worker_id],
+            }
+            started, submitted = agent.state.get_task_start(), agent.state.get_task_end()
+            for judgement in judgements_from_submission(inputs, data.get("outputs")):
+                yield _record(common, judgement, inputs, bool(inputs["onboarding_passed"]), started, submitted)
+
+
+register_record_builder(BLUEPRINT_TYPE_ACUTE, unit_records)
+register_extra_records(BLUEPRINT_TYPE_ACUTE, onboarding_records)

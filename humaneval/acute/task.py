@@ -1,0 +1,55 @@
+"""`python -m humaneval.launch acute`: compose task_configs/acute.yaml and check every input first.
+
+Everything a worker would trip over is checked here, before Mephisto starts anything (docs promise
+it): the pairings file through the same `load_pairings` as `python -m humaneval.acute validate`, the
+question, the onboarding file and the block lists. A problem is an `InputError` (exit code 2 naming
+file, line and field), and nothing is launched or written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from omegaconf import DictConfig, open_dict
+
+import humaneval.acute.export  # noqa: F401  (registers the acute_eval record builders)
+import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
+from humaneval.acute.blueprint import read_block_list
+from humaneval.acute.bundled_data import DEFAULT_ONBOARDING_PATH, EXAMPLE_PAIRINGS_PATH
+from humaneval.acute.onboarding import load_onboarding
+from humaneval.acute.pairings_validation import load_pairings
+from humaneval.acute.questions import resolve_question
+from humaneval.crowd.task_config import compose_task_config
+from humaneval.frontend_bundles import PUBLIC_DIR, bundle_path
+from humaneval.input_errors import InputError
+from mephisto.abstractions.blueprints.abstract.static_task.static_blueprint import SharedStaticTaskState
+
+
+def _absolute(value: str | None, default: Path) -> str:
+    return str(Path(value).expanduser().resolve()) if value else str(default)
+
+
+def build_task(overrides: Sequence[str] = ()) -> tuple[DictConfig, SharedStaticTaskState]:
+    cfg = compose_task_config("acute", overrides)
+    blue = cfg.mephisto.blueprint
+    with open_dict(cfg):
+        if blue.get("task_source", None) in (None, "???"):
+            blue.task_source = str(bundle_path("acute"))
+        blue.extra_source_dir = str(PUBLIC_DIR)
+        blue.pairings_file = _absolute(blue.get("pairings_file"), EXAMPLE_PAIRINGS_PATH)
+        blue.onboarding_file = _absolute(blue.get("onboarding_file"), DEFAULT_ONBOARDING_PATH)
+        blue.block_list_files = [_absolute(p, Path(p)) for p in blue.get("block_list_files") or []]
+    pairs = load_pairings(blue.pairings_file)
+    if all(p["is_onboarding"] for p in pairs):
+        raise InputError("no comparisons (only onboarding pairs) in the file", path=blue.pairings_file)
+    resolve_question(blue.question, text=blue.question_text, choice=blue.question_choice)
+    if blue.get("onboarding_qualification", None) is not None:
+        load_onboarding(blue.onboarding_file)
+    read_block_list(list(blue.block_list_files))
+    for key in ("annotations_per_pair", "subtasks_per_unit"):
+        if int(blue[key]) < 1:
+            raise InputError(f"must be at least 1, got {blue[key]}", field=f"mephisto.blueprint.{key}")
+    if not 0.0 <= float(blue.onboarding_threshold) <= 1.0:
+        raise InputError(f"must be within [0, 1], got {blue.onboarding_threshold}", field="mephisto.blueprint.onboarding_threshold")
+    return cfg, SharedStaticTaskState()

@@ -1,0 +1,135 @@
+"""The data of one ACUTE unit: what the server stores, what the page sees, and what a submission means.
+
+Three shapes, one module, so that the blueprint (which builds units), the page (which shows them) and
+the export (which reads them back) cannot drift apart:
+
+* **stored inputs** (the agent's init state in Mephisto's database): every comparison with its
+  `pair_id`, the two evaluated models in pairing order, the dialogue ids, `left_index` (which of the
+  two is shown left) and the two conversations in display order;
+* **page view** (what the worker's browser receives): the same without model names or dialogue ids,
+  and turns tagged only `evaluated` / `other`: speaker ids are model names, and a worker who can read
+  them in the page source could vote for a brand instead of a conversation;
+* **submission**: `{"judgements": [{"pair_id", "choice": "left"|"right", "reason", "started_at",
+  "submitted_at"}]}`; a judgement counts only if it names a comparison of the unit, a side, and a
+  non-empty reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from humaneval.acute.questions import Question
+
+SIDES = ("left", "right")
+
+
+def conversation_view(dialogue: dict[str, Any], evaluated: str, label: str) -> dict[str, Any]:
+    """One conversation as shown: context lines, then turns tagged by role (never by speaker id)."""
+    context: list[str] = []
+    for act in dialogue.get("context") or []:
+        context += [line for line in str(act.get("text", "")).split("\n") if line.strip()]
+    turns = [
+        {"role": "evaluated" if turn["id"] == evaluated else "other", "text": str(turn["text"])}
+        for turn in dialogue["dialogue"]
+    ]
+    return {"label": label, "context": context, "turns": turns}
+
+
+def comparison_inputs(pair: dict[str, Any], left_index: int) -> dict[str, Any]:
+    """A stored comparison of `pair` with side `left_index` shown on the left."""
+    order = (left_index, 1 - left_index)
+    speakers = pair["speakers_to_eval"]
+    return {
+        "pair_id": pair["pair_id"],
+        "models": list(speakers),
+        "dialogue_ids": list(pair.get("dialogue_ids") or [None, None]),
+        "left_index": left_index,
+        "conversations": [
+            conversation_view(pair["dialogue_dicts"][side], speakers[side], f"Speaker {n}")
+            for n, side in enumerate(order, start=1)
+        ],
+    }
+
+
+def unit_inputs(
+    comparisons: Sequence[dict[str, Any]], question: Question, *, is_onboarding: bool, onboarding_required: bool
+) -> dict[str, Any]:
+    """The stored inputs of a unit (or of an onboarding)."""
+    return {
+        "task": "acute",
+        "is_onboarding": is_onboarding,
+        "onboarding_required": onboarding_required,
+        "question": {
+            "name": question.name,
+            "text": question.text,
+            "choices": [question.choice(1).replace("<Speaker 1>", "Speaker 1"),
+                        question.choice(2).replace("<Speaker 2>", "Speaker 2")],
+        },
+        "comparisons": list(comparisons),
+    }
+
+
+def page_view(inputs: dict[str, Any]) -> dict[str, Any]:
+    """What the browser gets: stored inputs minus anything that names a model."""
+    hidden = ("models", "dialogue_ids")
+    return {
+        **{k: v for k, v in inputs.items() if k != "comparisons"},
+        "comparisons": [{k: v for k, v in c.items() if k not in hidden} for c in inputs.get("comparisons", [])],
+    }
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One counted decision, resolved to models."""
+
+    pair_id: str
+    model_a: str
+    model_b: str
+    left: str
+    winner: str
+    reason: str
+    dialogue_ids: list[Any]
+    started_at: float | None
+    submitted_at: float | None
+
+
+def _time(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
+
+
+def judgements_from_submission(inputs: dict[str, Any] | None, outputs: dict[str, Any] | None) -> list[Judgement]:
+    """The valid judgements of a submission, in the unit's order; anything malformed is left out
+    (and its pair goes back to the queue)."""
+    if not inputs or not isinstance(outputs, dict):
+        return []
+    submitted = outputs.get("judgements")
+    if not isinstance(submitted, list):
+        return []
+    by_pair = {j.get("pair_id"): j for j in submitted if isinstance(j, dict)}
+    found: list[Judgement] = []
+    for comparison in inputs.get("comparisons", []):
+        answer = by_pair.get(comparison["pair_id"])
+        if answer is None or answer.get("choice") not in SIDES:
+            continue
+        reason = answer.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            continue
+        models = comparison["models"]
+        left_index = int(comparison["left_index"])
+        left, right = models[left_index], models[1 - left_index]
+        found.append(
+            Judgement(
+                pair_id=comparison["pair_id"],
+                model_a=models[0],
+                model_b=models[1],
+                left=left,
+                winner=left if answer["choice"] == "left" else right,
+                reason=reason.strip(),
+                dialogue_ids=list(comparison.get("dialogue_ids") or []),
+                started_at=_time(answer.get("started_at")),
+                submitted_at=_time(answer.get("submitted_at")),
+            )
+        )
+    return found
