@@ -1,0 +1,112 @@
+"""Headless Chromium works through the real ACUTE page: onboarding, then a full unit, by clicks and
+typing; markup in a chat turn stays text; the layout stacks on a narrow screen; the export matches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from humaneval.acute.task import build_task
+from humaneval.crowd.data_dir import open_database
+from humaneval.crowd.export import export_records
+from humaneval.crowd.launcher import LaunchSettings
+from humaneval.jsonl import write_jsonl
+from tests.acute.test_acute_integration import study_files
+from tests.acute.test_work_queue import study_pairings
+from tests.crowd.conftest import BackgroundRun, completed_units, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def test_worker_does_onboarding_and_a_unit_in_the_browser(page, tmp_path: Path) -> None:
+    _, onboarding, _ = study_files(tmp_path)
+    pairs = study_pairings(tmp_path, pairs_per_model_pair=1)
+    for pair in pairs:  # whatever the worker gets, the first turn on one side is markup
+        pair["dialogue_dicts"][0]["dialogue"][0]["text"] = XSS
+    pairings = tmp_path / "xss_pairings.jsonl"
+    write_jsonl(pairings, pairs)
+    data_dir = tmp_path / "mephisto"
+    cfg, state = build_task([
+        f"humaneval.data_dir={data_dir}",
+        f"mephisto.blueprint.pairings_file={pairings}",
+        f"mephisto.blueprint.onboarding_file={onboarding}",
+        "mephisto.blueprint.subtasks_per_unit=3",
+        "mephisto.task.task_name=acute-browser",
+    ])
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    with BackgroundRun(cfg, state, LaunchSettings(data_dir=data_dir)) as run:
+        assert wait_for(lambda: run.task_run.get_assignment_statuses().get("launched", 0) > 0, timeout=30)
+        page.goto(run.worker_url("browser_worker", "browser_assignment_1"))
+
+        # Onboarding: the same view, one practice comparison; the right answer is the speaker who talks.
+        progress = page.get_by_test_id("progress")
+        progress.wait_for(timeout=30_000)
+        assert progress.inner_text() == "Practice comparison 1 of 1"
+        left_text = page.get_by_test_id("conversation-left").inner_text()
+        good = "right" if left_text.count("I don't know") >= 2 else "left"
+        page.get_by_test_id(f"choose-{good}").click()
+        page.get_by_label("Why?").click()
+        page.keyboard.type("the other one only says it does not know")
+        page.get_by_role("button", name="Submit").click()
+
+        # The unit: 3 comparisons, both conversations side by side at 1280x800.
+        page.get_by_text("Comparison 1 of 3").wait_for(timeout=30_000)
+        left_box = page.get_by_test_id("conversation-left").bounding_box()
+        right_box = page.get_by_test_id("conversation-right").bounding_box()
+        assert right_box["x"] > left_box["x"] + left_box["width"] - 1 and abs(right_box["y"] - left_box["y"]) < 2
+        assert page.get_by_test_id("question").inner_text() == "Who would you prefer to talk to for a long conversation?"
+        assert page.get_by_text("I would prefer to talk to Speaker 1").is_visible()
+        assert page.locator("[data-testid^=context-]").count() == 2  # personas shown
+
+        reasons = []
+        for i in range(3):
+            page.get_by_text(f"Comparison {i + 1} of 3").wait_for(timeout=10_000)
+            # Markup in a turn is shown as the literal text, and never becomes an element.
+            xss = page.get_by_text(XSS, exact=True)
+            assert xss.count() == 1 and xss.is_visible()
+            assert page.locator("[data-testid^=conversation-] img").count() == 0
+            # Keyboard: Tab to the first choice, pick it with Space; Enter without a reason does nothing.
+            next_button = page.get_by_test_id("next")
+            assert next_button.is_disabled()
+            page.get_by_test_id("choose-left").focus()
+            page.keyboard.press("Space")
+            assert page.get_by_test_id("choose-left").is_checked()
+            page.keyboard.press("Enter")
+            assert page.get_by_text(f"Comparison {i + 1} of 3").is_visible() and next_button.is_disabled()
+            page.keyboard.press("Tab")  # the radio group is one tab stop; next comes the reason
+            assert page.evaluate("document.activeElement.id") == f"reason-{i}"
+            reasons.append(f"reason {i}: speaker one <b>asks</b> questions")
+            page.keyboard.type(reasons[-1])
+            if i == 0:  # a narrow screen stacks the two conversations
+                page.set_viewport_size({"width": 420, "height": 800})
+                left_box = page.get_by_test_id("conversation-left").bounding_box()
+                right_box = page.get_by_test_id("conversation-right").bounding_box()
+                assert right_box["y"] >= left_box["y"] + left_box["height"] - 1
+                assert left_box["width"] <= 420
+                page.set_viewport_size({"width": 1280, "height": 800})
+            next_button.click()
+
+        page.get_by_test_id("submitted").wait_for(timeout=30_000)
+        assert wait_for(lambda: completed_units(run) == 1, timeout=30), run.task_run.get_assignment_statuses()
+        records = list(export_records(open_database(data_dir), "acute-browser"))
+
+    onboarding_records = [r for r in records if r["is_onboarding"]]
+    judged = [r for r in records if not r["is_onboarding"]]
+    assert [(r["worker_id"], r["winner"], r["onboarding_passed"]) for r in onboarding_records] == [
+        ("browser_worker_sandbox", "good_speaker", True)]
+    by_id = {p["pair_id"]: p for p in pairs}
+    assert len(judged) == 3 and [r["reason"] for r in judged] == reasons
+    for r in judged:
+        pair = by_id[r["pair_id"]]
+        assert [r["model_a"], r["model_b"]] == pair["speakers_to_eval"] and r["dialogue_ids"] == pair["dialogue_ids"]
+        assert r["winner"] == r["left"]  # the worker always chose the left conversation
+        assert r["worker_id"] == "browser_worker_sandbox" and r["onboarding_passed"] is True
+        assert r["submitted_at"] >= r["started_at"] > 0
+    assert all(message != "1" for message in dialogs), dialogs  # the markup never ran
+    assert page.errors == [], page.errors
+    json.dumps(records)  # JSON-ready
