@@ -8,13 +8,12 @@ also works piped (tests feed it lines).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from typing import TextIO
 
 from humaneval.input_errors import InputError, exit_on_input_error
-from humaneval.models.client import ChatSession, EmbeddedClient, HttpClient, ModelClient, ModelServerError
+from humaneval.models.client import ChatSession, ModelClient, ModelServerError, open_client
 
 QUIT_COMMANDS = {"/quit", "/exit", "[done]", "[exit]"}
 
@@ -48,18 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _connect(args: argparse.Namespace) -> ModelClient:
-    if args.server:
-        return HttpClient(args.server, token=os.environ.get(args.token_env) or None)
-    from humaneval.models.server import ModelConfig, ModelService, ServerConfig, load_server_config
-
-    if args.config:
-        config = load_server_config(args.config)
-    else:
-        config = ServerConfig(models=(ModelConfig(name=args.model or _registry_default()),))
-    if args.device:
-        config = dataclasses.replace(config, device=args.device,
-                                     models=tuple(dataclasses.replace(m, device=args.device) for m in config.models))
-    return EmbeddedClient(ModelService.from_config(config))
+    token = os.environ.get(args.token_env) or None
+    return open_client(server=args.server, token=token, config=args.config, model=args.model, device=args.device)
 
 
 def _pick_model(client: ModelClient, requested: str | None) -> str:

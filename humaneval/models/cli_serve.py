@@ -42,10 +42,7 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = load_server_config(args.config)
     overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
-    if args.device:
-        overrides["device"] = args.device
-        overrides["models"] = tuple(dataclasses.replace(m, device=args.device) for m in config.models)
-    config = dataclasses.replace(config, **overrides)
+    config = dataclasses.replace(config, **overrides).with_device(args.device)
     token = config.required_token()  # checked before the slow model loading
     if not config.models:
         print(f"error: {args.config}: field 'models': no models configured", file=sys.stderr)

@@ -21,7 +21,7 @@ import requests
 from humaneval.models.safety.checks import Verdict
 
 if TYPE_CHECKING:  # the server module is only needed in-process; HTTP users never import it
-    from humaneval.models.server import ModelService
+    from humaneval.models.server import ModelService, ServerConfig
 
 logger = logging.getLogger(__name__)
 
@@ -250,6 +250,30 @@ def _retry_after(response: requests.Response) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
+
+
+def open_client(*, server: str | None = None, token: str | None = None,
+                config: "str | Path | ServerConfig | None" = None, model: str | None = None,
+                device: str | None = None) -> ModelClient:
+    """The client for wherever the models run — what `chat` and task launchers call.
+
+    `server`: a URL → `HttpClient` (with `token`). Otherwise in-process: the models and safety checks of a
+    server `config` (file or object), or else the registry model `model` (default: the registry's default,
+    the demo bot) with the default safety checks. `device` overrides every in-process model's device.
+    """
+    if server:
+        return HttpClient(server, token=token)
+    from humaneval.models.server import ModelConfig, ModelService, ServerConfig, load_server_config
+
+    if config is None:
+        if model is None:
+            from humaneval.models.registry import load_registry
+
+            model = load_registry().default
+        config = ServerConfig(models=(ModelConfig(name=model),))
+    elif not isinstance(config, ServerConfig):
+        config = load_server_config(config)
+    return EmbeddedClient(ModelService.from_config(config.with_device(device)))
 
 
 @dataclass

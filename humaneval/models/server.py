@@ -15,6 +15,7 @@ it. Requests and responses are documented with examples in docs/serving.md.
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import importlib
 import ipaddress
@@ -101,6 +102,13 @@ class ServerConfig:
     @property
     def loopback_only(self) -> bool:
         return is_loopback(self.host)
+
+    def with_device(self, device: str | None) -> "ServerConfig":
+        """A command-line `--device` override: every model and classifier on `device` (None: unchanged)."""
+        if not device:
+            return self
+        return dataclasses.replace(self, device=device,
+                                   models=tuple(dataclasses.replace(m, device=device) for m in self.models))
 
     def read_token(self) -> str | None:
         """The bearer token from `token_file` or the `token_env` variable; never logged."""

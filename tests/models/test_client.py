@@ -146,3 +146,17 @@ def test_http_client_retries_503_until_the_queue_frees() -> None:
         finally:
             gated.gate.set()
             running.stop()
+
+
+def test_open_client_picks_the_transport(server: RunningServer) -> None:
+    from humaneval.models.client import open_client
+    from humaneval.models.server import server_config_from_dict
+
+    remote = open_client(server=server.url)
+    assert isinstance(remote, HttpClient) and remote.reply("echo", ["hi"]).text == "you said: hi"
+    remote.close()
+    config = server_config_from_dict({"models": [{"name": "e", "factory": "test_server_support:device_probe"}]})
+    local = open_client(config=config, device="cuda:3")  # the override reaches the model, never forced to cpu
+    assert isinstance(local, EmbeddedClient)
+    assert local.models()["models"][0]["device"] == "cuda:3" and local.reply("e", ["yo"]).text == "you said: yo"
+    local.close()
