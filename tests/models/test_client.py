@@ -19,6 +19,7 @@ from humaneval.models.client import (
     ModelClient,
     RequestRejected,
     ServerUnavailable,
+    open_client,
 )
 from humaneval.models.safety import BOT_REPLACED_MESSAGE, HUMAN_BLOCKED_MESSAGE, SafetyPipeline
 from humaneval.models.server import ModelService, RunningServer, start_http_server
@@ -149,7 +150,6 @@ def test_http_client_retries_503_until_the_queue_frees() -> None:
 
 
 def test_open_client_picks_the_transport(server: RunningServer) -> None:
-    from humaneval.models.client import open_client
     from humaneval.models.server import server_config_from_dict
 
     remote = open_client(server=server.url)
@@ -160,3 +160,16 @@ def test_open_client_picks_the_transport(server: RunningServer) -> None:
     assert isinstance(local, EmbeddedClient)
     assert local.models()["models"][0]["device"] == "cuda:3" and local.reply("e", ["yo"]).text == "you said: yo"
     local.close()
+
+
+def test_default_client_serves_the_registry_demo_bot() -> None:
+    """The path `chat` and launchers take on a fresh machine: the registry's default model, in-process."""
+    client = open_client()
+    try:
+        assert [m["name"] for m in client.models()["models"]] == ["demo_bot"]
+        session = ChatSession(client, "demo_bot")
+        result = session.send("How are you?")
+        assert result.action == "reply" and len(result.text.split()) >= 2
+        assert result.bot_safety_record() is not None and session.history[0] == "How are you?"
+    finally:
+        client.close()
