@@ -5,7 +5,7 @@ every CLI, the server and the crowd tasks need a bot that answers something sens
 This is that bot. It is small and knows only the chatterbot small talk; it is NOT BlenderBot and must never
 be reported as one (see humaneval/models/demo_bot/MODEL_CARD.md).
 
-Reproduce the committed weights (seeded; ~5-10 minutes on 2 CPU cores):
+Reproduce the committed weights (seeded; ~10 minutes on 2 idle CPU cores, 0.4 s/step):
 
     .venv/bin/python scripts/train_demo_bot.py --out humaneval/models/demo_bot
 
