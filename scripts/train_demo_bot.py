@@ -49,7 +49,7 @@ DEMO_OPT = {
     "beam_size": 10,
     "beam_min_length": 1,  # chatterbot answers are short; Blender's 20 would force rambling
     "beam_block_ngram": 3,
-    "beam_context_block_ngram": 0,  # the corpus often echoes the question ("Do you like X?" "I like X")
+    "beam_context_block_ngram": 3,  # as Blender; without it self-chats copy the partner's last line forever
     "beam_length_penalty": 0.65,
 }
 
