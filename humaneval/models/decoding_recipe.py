@@ -61,7 +61,8 @@ class DecodingRecipe:
             inference=str(pick("inference", base.inference)),
             beam_size=int(pick("beam_size", base.beam_size)),
             min_length=int(pick("beam_min_length", base.min_length)),
-            max_length=base.max_length,
+            # ParlAI caps generation at label_truncate (its `maxlen`), 256 when unset
+            max_length=int(pick("label_truncate", 256)) if int(pick("label_truncate", 256)) > 0 else 256,
             block_ngram=max(0, int(pick("beam_block_ngram", base.block_ngram))),
             context_block_ngram=max(0, int(pick("beam_context_block_ngram", base.context_block_ngram))),
             length_penalty=float(pick("beam_length_penalty", base.length_penalty)),

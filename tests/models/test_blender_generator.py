@@ -72,6 +72,11 @@ def test_recipe_recorded_at_import_is_blenders() -> None:
     assert kwargs["suppress_tokens"] == [1] and kwargs["length_penalty"] == 0.65 and kwargs["do_sample"] is False
 
 
+def test_recipe_max_length_follows_label_truncate() -> None:
+    assert DecodingRecipe.from_parlai_opt({"label_truncate": 40}).max_length == 40
+    assert DecodingRecipe.from_parlai_opt({}).max_length == 256
+
+
 def test_recipe_overrides_and_typos() -> None:
     recipe = BLENDER_RECIPE.with_overrides({"beam_size": 3, "min_length": 0})
     assert recipe.beam_size == 3 and recipe.min_length == 0 and recipe.block_ngram == 3
