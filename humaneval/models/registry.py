@@ -49,6 +49,7 @@ class ModelSpec:
     max_batch_size: int = 8
     recipe: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    source: Path | None = None  # the registry file it came from (for error messages)
 
     @property
     def available(self) -> bool:
@@ -142,6 +143,7 @@ def _spec_from_entry(name: str, entry: Any, path: Path) -> ModelSpec:
         max_batch_size=batch,
         recipe=dict(recipe),
         description=str(entry.get("description", "")),
+        source=path,
     )
 
 
@@ -179,24 +181,33 @@ def load_registry(path: str | Path | None = None) -> Registry:
 
 def load_generator(spec: ModelSpec) -> ReplyModel:
     """Instantiate a registry entry as a `ReplyModel` (import-time errors name the registry entry)."""
+    where = f"models.{spec.name}"
     if spec.kind != "generator":
-        raise InputError(f"model '{spec.name}' is a {spec.kind}, not a generator", field=f"models.{spec.name}.kind")
+        raise InputError(f"model '{spec.name}' is a {spec.kind}, not a generator", path=spec.source, field=f"{where}.kind")
     if not spec.available:
         raise InputError(
             f"model '{spec.name}' has no runtime files at {spec.path}; convert a ParlAI zoo folder with "
             f"`python -m humaneval.models import-parlai ZOO_DIR --out {spec.path}`",
-            field=f"models.{spec.name}.path",
+            path=spec.source,
+            field=f"{where}.path",
         )
     from humaneval.models.blender_generator import BlenderGenerator
 
-    return BlenderGenerator.load(
-        spec.path,
-        name=spec.name,
-        recipe=spec.recipe,
-        dtype=spec.dtype,
-        device=spec.device,
-        max_batch_size=spec.max_batch_size,
-    )
+    try:
+        return BlenderGenerator.load(
+            spec.path,
+            name=spec.name,
+            recipe=spec.recipe,
+            dtype=spec.dtype,
+            device=spec.device,
+            max_batch_size=spec.max_batch_size,
+        )
+    except InputError as err:
+        if err.path is not None:
+            raise
+        # a setting of this entry (device, dtype, recipe) is wrong: point at the entry
+        field_name = f"{where}.{err.field}" if err.field else where
+        raise InputError(err.problem, path=spec.source, field=field_name) from None
 
 
 def with_device(spec: ModelSpec, device: str | None = None, dtype: str | None = None) -> ModelSpec:

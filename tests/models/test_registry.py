@@ -93,3 +93,13 @@ def test_env_var_selects_the_registry(tmp_path: Path, monkeypatch: pytest.Monkey
     path = write_registry(tmp_path / "env.yaml", {"only": {"path": "x"}})
     monkeypatch.setenv("HUMANEVAL_MODELS", str(path))
     assert load_registry().default == "only"
+
+
+def test_entry_settings_that_fail_at_load_name_the_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    path = write_registry(tmp_path / "gpu.yaml", {"gpu_model": {"path": str(imported_generator("xlm")), "device": "cuda"}})
+    with pytest.raises(InputError, match="no GPU") as err:
+        load_registry(path).load()
+    assert err.value.path == str(path) and err.value.field == "models.gpu_model.device"
