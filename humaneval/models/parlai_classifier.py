@@ -309,7 +309,14 @@ def write_classifier(zoo: "ZooFolder", out_dir: Path) -> "ImportResult":
     embeddings = state.get("transformer.embeddings.weight")
     if embeddings is None:
         raise InputError("checkpoint has no 'transformer.embeddings.weight' (not a transformer/classifier?)", field="model")
-    config = ClassifierConfig.from_parlai_opt(zoo.opt, vocab_size=int(embeddings.shape[0]))
+    opt = dict(zoo.opt)
+    if not opt.get("classes") and opt.get("classes_from_file"):
+        # ParlAI's --classes-from-file: one class per line, looked for beside the checkpoint
+        classes_file = zoo.root / Path(str(opt["classes_from_file"])).name
+        if not classes_file.is_file():
+            raise InputError("opt names classes_from_file but it is not in the zoo folder", path=classes_file)
+        opt["classes"] = [c.strip() for c in classes_file.read_text(encoding="utf-8").splitlines() if c.strip()]
+    config = ClassifierConfig.from_parlai_opt(opt, vocab_size=int(embeddings.shape[0]))
     model = TransformerClassifier(config)
     expected = set(model.state_dict())
     kept = {k: v.contiguous() for k, v in state.items() if k in expected}

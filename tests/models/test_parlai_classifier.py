@@ -172,3 +172,14 @@ def test_class_count_mismatch_is_bad_input(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="classes"):
         import_parlai(_write_zoo(tmp_path / "zoo", opt, state), tmp_path / "clf")
     assert not (tmp_path / "clf").exists()
+
+
+def test_classes_from_file(tmp_path: Path) -> None:
+    opt = {"model": "transformer/classifier", "embedding_size": DIM, "n_layers": LAYERS, "n_heads": HEADS,
+           "ffn_size": FFN, "n_positions": POSITIONS, "variant": "xlm", "dict_tokenizer": "split",
+           "classes": None, "classes_from_file": "/somewhere/else/classes.txt", "reduction_type": "mean"}
+    zoo = _write_zoo(tmp_path / "zoo", opt, _parlai_state("xlm", 2, 0, torch.Generator().manual_seed(2)))
+    (zoo / "classes.txt").write_text("__notok__\n__ok__\n")
+    clf = ParlAIClassifier.load(import_parlai(zoo, tmp_path / "clf").out_dir)
+    assert clf.classes == ("__notok__", "__ok__")
+    assert clf.predict(["tok1"])[0].label in clf.classes
