@@ -4,6 +4,10 @@
 //    machine only.
 // 2. Mephisto starts the router in its own process group, so it outlives a launcher killed with
 //    SIGKILL. The router exits by itself once the launcher (HUMANEVAL_ROUTER_PARENT_PID) is gone.
+// 3. server.js resends every websocket packet 500 ms later unless ws's send callback gets exactly
+//    `undefined`; ws 5 on Node >= 20 reports success as `null`, so every packet (agent
+//    registrations, submissions) reached Mephisto twice, and a duplicated registration created a
+//    phantom agent holding a unit nobody would ever submit. We hand server.js `undefined` on success.
 "use strict";
 const net = require("net");
 
@@ -17,6 +21,23 @@ net.Server.prototype.listen = function (...args) {
     args.splice(1, 0, host);
   }
   return originalListen.apply(this, args);
+};
+
+const Module = require("module");
+const originalLoad = Module._load;
+Module._load = function (request, ...rest) {
+  const loaded = originalLoad.call(this, request, ...rest);
+  if (request === "ws" && loaded && loaded.prototype && !loaded.prototype.__humanevalSendPatched) {
+    const originalSend = loaded.prototype.send;
+    const normalise = (callback) => (error, ...more) => callback(error === null ? undefined : error, ...more);
+    loaded.prototype.send = function (data, options, callback) {
+      if (typeof options === "function") return originalSend.call(this, data, normalise(options));
+      if (typeof callback === "function") return originalSend.call(this, data, options, normalise(callback));
+      return originalSend.call(this, data, options, callback);
+    };
+    loaded.prototype.__humanevalSendPatched = true;
+  }
+  return loaded;
 };
 
 const parentPid = Number(process.env.HUMANEVAL_ROUTER_PARENT_PID || 0);
