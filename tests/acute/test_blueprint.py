@@ -1,0 +1,71 @@
+"""ACUTE launch inputs and unit data without a router: bad inputs stop the launch with exit code 2,
+the page view never names a model, and a submission maps back to models as the export needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from humaneval.acute.bundled_data import EXAMPLE_PAIRINGS_PATH
+from humaneval.acute.pairings_validation import load_pairings
+from humaneval.acute.questions import PRESETS
+from humaneval.acute.task_data import comparison_inputs, judgements_from_submission, page_view, unit_inputs
+from humaneval.launch import main as launch_main
+
+
+def test_default_config_uses_the_bundled_example_and_the_acute_page(capsys: pytest.CaptureFixture[str]) -> None:
+    assert launch_main(["acute", "--cfg"]) == 0
+    out = capsys.readouterr().out
+    assert "_blueprint_type: acute_eval" in out and str(EXAMPLE_PAIRINGS_PATH) in out
+    assert "frontend/dist/acute/bundle.js" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "override", "expected"),
+    [
+        ('{"is_onboarding": false}\n', None, "bad_pairings.jsonl:1: field 'speakers_to_eval': missing key"),
+        ("not json\n", None, "bad_pairings.jsonl:1: invalid JSON"),
+        (None, "mephisto.blueprint.question=funny", "unknown question preset"),
+        (None, "mephisto.blueprint.subtasks_per_unit=0", "subtasks_per_unit"),
+        (None, "mephisto.blueprint.block_list_files=[/nonexistent/blocked.txt]", "blocked.txt"),
+    ],
+)
+def test_bad_inputs_exit_2_before_anything_starts(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None,
+                                                  override: str | None, expected: str) -> None:
+    args = ["acute", f"humaneval.data_dir={tmp_path / 'mephisto'}"]
+    if content is not None:
+        bad = tmp_path / "bad_pairings.jsonl"
+        bad.write_text(content)
+        args.append(f"mephisto.blueprint.pairings_file={bad}")
+    if override:
+        args.append(override)
+    assert launch_main(args) == 2
+    err = capsys.readouterr().err
+    assert expected in err
+    if content is not None:
+        assert "bad_pairings.jsonl" in err
+    assert not (tmp_path / "mephisto").exists()  # nothing written
+
+
+def test_page_view_hides_models_and_submission_maps_back() -> None:
+    pair = load_pairings(EXAMPLE_PAIRINGS_PATH)[0]
+    a, b = pair["speakers_to_eval"]
+    inputs = unit_inputs([comparison_inputs(pair, 1)], PRESETS["human"], is_onboarding=False, onboarding_required=True)
+    view = page_view(inputs)
+    text = repr(view)
+    assert a not in text and b not in text  # neither model name nor speaker id reaches the browser
+    shown = view["comparisons"][0]["conversations"]
+    assert [c["label"] for c in shown] == ["Speaker 1", "Speaker 2"]
+    assert view["question"]["choices"] == ["Speaker 1 sounds more human", "Speaker 2 sounds more human"]
+    # left_index 1: the second evaluated speaker's conversation is on the left.
+    assert [t["text"] for t in shown[0]["turns"]] == [t["text"] for t in pair["dialogue_dicts"][1]["dialogue"]]
+    assert shown[0]["context"] == [line for act in pair["dialogue_dicts"][1].get("context", [])
+                                   for line in act["text"].split("\n") if line.strip()]
+    pid = pair["pair_id"]
+    judged = judgements_from_submission(inputs, {"judgements": [{"pair_id": pid, "choice": "right", "reason": " ok "}]})
+    assert [(j.model_a, j.model_b, j.left, j.winner, j.reason) for j in judged] == [(a, b, b, a, "ok")]
+    for bad in ({"pair_id": pid, "choice": "right", "reason": "  "}, {"pair_id": pid, "choice": "up", "reason": "x"},
+                {"pair_id": "other", "choice": "left", "reason": "x"}):
+        assert judgements_from_submission(inputs, {"judgements": [bad]}) == []
+    assert judgements_from_submission(inputs, None) == []
