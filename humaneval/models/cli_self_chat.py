@@ -47,7 +47,7 @@ the opening is --opening. Personas and topic are written as `context` acts (ACUT
 EPILOG = """\
 example:
   python -m humaneval.models self-chat --out out/selfchat_demo.jsonl --num-chats 20 --turns 6
-  python -m humaneval.acute pairings --log demo_bot=out/selfchat_demo.jsonl --log other=... --out pairings.jsonl
+  python -m humaneval.acute pairings --conversations demo_bot=out/selfchat_demo.jsonl --conversations other=... --out pairings.jsonl
 
 exit codes: 0 ok, 1 failure, 2 bad input
 """
