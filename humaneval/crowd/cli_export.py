@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import humaneval.acute.export  # noqa: F401  (each task's export module registers its record builders)
 from humaneval.crowd.data_dir import DATA_DIR_ENV, open_database
 from humaneval.crowd.export import export_to_file
 from humaneval.input_errors import exit_on_input_error
@@ -24,19 +25,7 @@ def main(argv: list[str]) -> int:
         help=f"Mephisto data directory (default: ${DATA_DIR_ENV} or ./data/mephisto)",
     )
     args = parser.parse_args(argv)
-    _register_task_exporters()
     count = export_to_file(open_database(args.data_dir), args.task_name, args.out)
     print(f"{count} record(s) written to {args.out}")
     return 0
 
-
-def _register_task_exporters() -> None:
-    """Import the task packages whose modules register record builders with `humaneval.crowd.export`."""
-    import importlib
-
-    for module in ("humaneval.acute.export",):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as err:
-            if err.name != module:
-                raise
