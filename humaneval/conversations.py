@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from humaneval.input_errors import InputError
-from humaneval.jsonl import atomic_text_writer, iter_jsonl_objects
+from humaneval.jsonl import atomic_text_writer, iter_jsonl_objects, read_json_document
 
 logger = logging.getLogger(__name__)
 
@@ -329,12 +329,7 @@ def read_metadata(path: str | Path) -> Metadata | None:
     meta_path = metadata_path_for(path)
     if not meta_path.is_file():
         return None
-    try:
-        obj = json.loads(meta_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise InputError(f"invalid JSON in metadata ({err.msg}, line {err.lineno} column {err.colno})", path=meta_path) from None
-    except UnicodeDecodeError as err:
-        raise InputError(f"metadata is not UTF-8 text ({err.reason})", path=meta_path) from None
+    obj = read_json_document(meta_path)
     return Metadata.from_json(obj, path=meta_path)
 
 

@@ -37,6 +37,21 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
                 raise InputError(f"not UTF-8 text ({err.reason})", path=path, line=lineno) from None
 
 
+def read_json_document(path: str | Path) -> Any:
+    """A whole-file JSON document (ParlAI .opt files, onboarding.json, sidecars), with located errors."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("file not found", path=path) from None
+    except UnicodeDecodeError as err:
+        raise InputError(f"not UTF-8 text ({err.reason})", path=path) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputError(f"invalid JSON ({err.msg}, column {err.colno})", path=path, line=err.lineno) from None
+
+
 def iter_jsonl_objects(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Like `iter_jsonl`, but every line must hold a JSON object."""
     for lineno, value in iter_jsonl(path):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from humaneval.input_errors import InputError, exit_on_input_error
-from humaneval.jsonl import iter_jsonl_objects, write_jsonl
+from humaneval.jsonl import iter_jsonl_objects, read_json_document, write_jsonl
 
 
 def test_bad_json_names_file_and_line(tmp_path: Path) -> None:
@@ -58,3 +58,18 @@ def test_cli_wrapper_turns_input_error_into_exit_2(capsys: pytest.CaptureFixture
         main()
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.strip() == "error: p.jsonl:4: field 'speakers_to_eval': speaker 'x' not in dialogue"
+
+
+def test_json_document_errors_are_located(tmp_path: Path) -> None:
+    path = tmp_path / "onboarding.json"
+    path.write_text('[\n  {"a": 1},\n  {"a": }\n]')
+    with pytest.raises(InputError) as err:
+        read_json_document(path)
+    assert str(err.value).startswith(f"{path}:3: invalid JSON")
+    path.write_bytes(b'{"a": "\xff"}')
+    with pytest.raises(InputError, match="not UTF-8 text"):
+        read_json_document(path)
+    with pytest.raises(InputError, match="file not found"):
+        read_json_document(tmp_path / "missing.json")
+    path.write_text('{"a": [1, 2]}')
+    assert read_json_document(path) == {"a": [1, 2]}

@@ -8,7 +8,6 @@ as ParlAI's `onboarding.json`, a single (pretty-printed) pair or a list of pairs
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from humaneval.acute.bundled_data import DEFAULT_ONBOARDING_PATH
 from humaneval.acute.pairings_validation import assign_pair_ids, iter_pairings_with_lines, validate_pair
 from humaneval.input_errors import InputError
+from humaneval.jsonl import read_json_document
 
 __all__ = ["DEFAULT_ONBOARDING_PATH", "load_onboarding"]
 
@@ -41,11 +41,6 @@ def load_onboarding(path: str | Path = DEFAULT_ONBOARDING_PATH) -> list[dict[str
 
 def _iter_json_pairs(path: Path) -> Iterator[tuple[int | None, dict[str, Any]]]:
     """ParlAI's `onboarding.json`: one JSON document holding a pair or a list of pairs (no line numbers)."""
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("file not found", path=path) from None
-    except json.JSONDecodeError as err:
-        raise InputError(f"invalid JSON ({err.msg}, column {err.colno})", path=path, line=err.lineno) from None
+    value = read_json_document(path)
     items = value if isinstance(value, list) else [value]
     yield from assign_pair_ids(((None, validate_pair(item, path=path)) for item in items), path=path)

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from humaneval.jsonl import read_json_document
 from humaneval.models.reply_model import DialogueContext
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def read_parlai_options(model_dir: str | Path) -> dict[str, Any]:
     if not path.exists():
         log.warning("%s has no %s: using ParlAI's default input layout", model_dir, OPTIONS_FILE)
         return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = read_json_document(path)
     return dict(data.get("parlai_opt", {}))
 
 

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from humaneval.input_errors import InputError
+from humaneval.jsonl import read_json_document
 from humaneval.models.model_input import ContextEncoder, InputOptions, read_parlai_options, write_parlai_options
 
 if TYPE_CHECKING:
@@ -251,7 +252,7 @@ class ParlAIClassifier:
         config_path = path / CONFIG_FILE
         if not config_path.is_file():
             raise InputError(f"not a classifier directory (no {CONFIG_FILE}); import it with `import-parlai`", path=path)
-        raw = json.loads(config_path.read_text(encoding="utf-8"))
+        raw = read_json_document(config_path)
         raw.pop("format", None)
         raw["classes"] = tuple(raw["classes"])
         config = ClassifierConfig(**raw)

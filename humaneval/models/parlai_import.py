@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from humaneval.input_errors import InputError
+from humaneval.jsonl import read_json_document
 from humaneval.models.model_input import write_parlai_options
 from humaneval.models.parlai_unpickler import load_parlai_state_dict
 
@@ -61,12 +62,9 @@ class ImportResult:
 
 
 def read_opt(path: Path) -> dict[str, Any]:
-    try:
-        opt = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("no model.opt in the zoo folder", path=path) from None
-    except json.JSONDecodeError as err:
-        raise InputError(f"model.opt is not JSON ({err.msg})", path=path, line=err.lineno) from None
+    if not path.is_file():
+        raise InputError("no model.opt in the zoo folder", path=path)
+    opt = read_json_document(path)
     if not isinstance(opt, dict):
         raise InputError("model.opt must hold a JSON object", path=path)
     return opt
@@ -302,7 +300,7 @@ def write_tokenizer(zoo: ZooFolder, out_dir: Path) -> str:
             if not needed.is_file():
                 raise InputError("dict_tokenizer is bytelevelbpe but this file is missing", path=needed)
         vocab = {BYTELEVEL_SPECIALS.get(tok, tok): i for i, tok in enumerate(tokens)}
-        bpe_vocab = json.loads(vocab_file.read_text(encoding="utf-8"))
+        bpe_vocab = read_json_document(vocab_file)
         absent = [tok for tok in bpe_vocab if tok not in vocab]
         if absent:
             # The BPE can produce these but ParlAI's dictionary maps them to __unk__; HF would fail instead.

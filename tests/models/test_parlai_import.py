@@ -191,6 +191,10 @@ def test_bad_zoo_folders_are_input_errors(tmp_path: Path) -> None:
     (zoo / "model.opt").write_text(json.dumps({**opt, "model": "transformer/ranker"}))
     with pytest.raises(InputError, match="transformer/ranker"):
         import_parlai(zoo, tmp_path / "out")
+    (zoo / "model.opt").write_text('{\n  "variant": "xlm",\n  "n_layers": \n}')
+    with pytest.raises(InputError, match="invalid JSON") as err:
+        import_parlai(zoo, tmp_path / "out")
+    assert (err.value.path, err.value.line) == (str(zoo / "model.opt"), 4)  # the stray "}"
     (zoo / "model.opt").write_text(json.dumps(opt))
     (zoo / "model.dict").unlink()
     with pytest.raises(InputError, match="dictionary file not found"):
