@@ -17,9 +17,9 @@ import shutil
 import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 
-import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
 from mephisto.abstractions.architects import local_architect
 from mephisto.abstractions.architects import router as mephisto_router
 
@@ -130,30 +130,23 @@ def remove_stale_server_dirs() -> list[Path]:
 
 
 def kill_process_group(pid: int, timeout: float = 5.0) -> None:
-    """SIGTERM the process group led by `pid`, SIGKILL it if it lingers."""
+    """SIGTERM the process group led by `pid`, SIGKILL it if it lingers; bounded, never blocks."""
     try:
         pgid = os.getpgid(pid)
     except ProcessLookupError:
         return
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGTERM)
-    try:
-        os.waitpid(pid, 0) if _is_child(pid) else _wait_gone(pid, timeout)
-    except ChildProcessError:
-        pass
-    if _alive(pid):
+    if not _wait_gone(pid, timeout):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)
-
-
-def _is_child(pid: int) -> bool:
-    with contextlib.suppress(OSError):
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid()
-    return False
+        _wait_gone(pid, timeout)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reap it when it was our child (Mephisto starts it from this process)
 
 
 def _alive(pid: int) -> bool:
+    """Running, i.e. neither gone nor a zombie waiting to be reaped."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -164,9 +157,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _wait_gone(pid: int, timeout: float) -> None:
-    import time
-
+def _wait_gone(pid: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
+    return not _alive(pid)
