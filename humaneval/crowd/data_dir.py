@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
 import mephisto.utils.dirs as mephisto_dirs
 from mephisto.abstractions.databases.local_database import LocalMephistoDB
 

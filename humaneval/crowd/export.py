@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
 from humaneval.input_errors import InputError
 from humaneval.jsonl import write_jsonl
 from mephisto.abstractions.database import MephistoDB

@@ -24,7 +24,6 @@ from typing import Any
 
 from omegaconf import DictConfig, open_dict
 
-import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
 from humaneval.crowd import node_router
 from humaneval.crowd.data_dir import open_database
 from mephisto.abstractions.blueprint import SharedTaskState

@@ -26,7 +26,6 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
 from humaneval.input_errors import InputError
 from mephisto.abstractions.database import MephistoDB
 from mephisto.data_model.requester import Requester

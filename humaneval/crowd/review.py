@@ -21,7 +21,6 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
 from humaneval.input_errors import InputError
 from mephisto.abstractions.blueprint import AgentState
 from mephisto.abstractions.database import MephistoDB

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
 from humaneval.crowd.data_dir import open_database, resolve_data_dir
 from humaneval.crowd.export import export_to_file
 from humaneval.crowd.launcher import LaunchSettings, LocalLaunch

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from omegaconf import DictConfig, open_dict
 
-import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
 from humaneval.crowd.task_config import compose_task_config
 from humaneval.frontend_bundles import PUBLIC_DIR, bundle_path
 from mephisto.abstractions.blueprints.abstract.static_task.static_blueprint import SharedStaticTaskState

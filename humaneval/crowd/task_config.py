@@ -16,7 +16,6 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig
 
-import humaneval.crowd  # noqa: F401  (registers Mephisto's structured configs)
 from humaneval.crowd.launcher import PROVIDERS
 from humaneval.input_errors import InputError
 
