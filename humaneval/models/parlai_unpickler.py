@@ -20,9 +20,17 @@ from humaneval.input_errors import InputError
 
 log = logging.getLogger(__name__)
 
-# Globals that are safe and needed to rebuild tensors and the containers around them.
-_ALLOWED_MODULE_PREFIXES = ("torch._utils", "torch.storage", "torch._tensor", "torch.nn.parameter", "torch.serialization")
-_ALLOWED_GLOBALS = {
+# The only globals a checkpoint may name, as exact (module, name) pairs: the functions torch's pickles call
+# to rebuild tensors and parameters, and plain containers and value types. Nothing is allowed by module or
+# prefix: modules such as `torch._utils` and `torch.serialization` also hold functions that resolve any
+# dotted name (`_import_dotted_name`) or import `os`, and protocol-4 pickles may name attributes of
+# attributes ("os.system" inside `torch.serialization`), so a prefix rule hands out code execution.
+_REBUILD_FUNCTIONS = {
+    ("torch._utils", "_rebuild_tensor"),
+    ("torch._utils", "_rebuild_tensor_v2"),
+    ("torch._utils", "_rebuild_parameter"),
+}
+_VALUE_TYPES = {
     ("collections", "OrderedDict"),
     ("collections", "defaultdict"),
     ("builtins", "set"),
@@ -32,6 +40,25 @@ _ALLOWED_GLOBALS = {
     ("torch", "Size"),
     ("torch", "device"),
 }
+
+
+def _torch_value_globals() -> set[tuple[str, str]]:
+    """Every dtype (`torch.float16`) and legacy storage class (`torch.HalfStorage`) by its exact name.
+
+    Old (pre-1.6, non-zip) checkpoints name them as globals. Both are data: a dtype is not callable, and a
+    storage class only allocates memory.
+    """
+    names = set()
+    for name in dir(torch):
+        value = getattr(torch, name, None)
+        if isinstance(value, torch.dtype) or (
+            isinstance(value, type) and name.endswith("Storage") and issubclass(value, torch.storage.TypedStorage)
+        ):
+            names.add(("torch", name))
+    return names
+
+
+_ALLOWED_GLOBALS = frozenset(_REBUILD_FUNCTIONS | _VALUE_TYPES | _torch_value_globals())
 
 
 class StubbedObject:
@@ -56,9 +83,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
     stubbed: set[str] = set()
 
     def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in _ALLOWED_GLOBALS or module.startswith(_ALLOWED_MODULE_PREFIXES):
-            return super().find_class(module, name)
-        if module == "torch" and (name.endswith("Storage") or isinstance(getattr(torch, name, None), torch.dtype)):
+        if (module, name) in _ALLOWED_GLOBALS:
             return super().find_class(module, name)
         qualified = f"{module}.{name}"
         type(self).stubbed.add(qualified)

@@ -174,6 +174,70 @@ def test_import_of_pickled_foreign_checkpoint_gives_same_model(tmp_path: Path) -
     assert torch.equal(weights["model.shared.weight"], state["embeddings.weight"])
 
 
+def _pickle_str(text: str) -> bytes:
+    data = text.encode()
+    return b"\x8c" + bytes([len(data)]) + data  # SHORT_BINUNICODE
+
+
+def _legacy_checkpoint(path: Path, payload: bytes) -> None:
+    """A pre-1.6 (non-zip) torch checkpoint whose main pickle is `payload`: what an old ParlAI zoo file is."""
+    from torch.serialization import MAGIC_NUMBER, PROTOCOL_VERSION
+
+    with path.open("wb") as handle:
+        for header in (MAGIC_NUMBER, PROTOCOL_VERSION, {"protocol_version": PROTOCOL_VERSION, "little_endian": True}):
+            pickle.dump(header, handle, protocol=2)
+        handle.write(payload)
+        pickle.dump([], handle, protocol=2)  # storage keys
+
+
+def _call(callable_ops: bytes, argument: str) -> bytes:
+    """Pickle opcodes that call what `callable_ops` pushes with one string argument (TUPLE1, REDUCE)."""
+    return callable_ops + _pickle_str(argument) + b"\x85R"
+
+
+# Two crafted checkpoints from the hostile-user probe: both pass the old prefix allow-list.
+ATTACKS = {
+    # torch._utils._import_dotted_name("os.system") returns os.system, which is then called.
+    "import_dotted_name": lambda cmd: b"\x80\x04"
+    + _call(_call(_pickle_str("torch._utils") + _pickle_str("_import_dotted_name") + b"\x93", "os.system"), cmd)
+    + b".",
+    # protocol 4 resolves dotted names: `os.system` is an attribute of torch.serialization's `os`.
+    "serialization_os_system": lambda cmd: b"\x80\x04"
+    + _call(_pickle_str("torch.serialization") + _pickle_str("os.system") + b"\x93", cmd)
+    + b".",
+    # torch.serialization's own, unrestricted `pickle.loads`, on a nested pickle that calls os.system.
+    "serialization_pickle_loads": lambda cmd: b"\x80\x04"
+    + _pickle_str("torch.serialization") + _pickle_str("pickle.loads") + b"\x93"
+    + b"C" + bytes([len(inner := b"\x80\x04" + _call(_pickle_str("os") + _pickle_str("system") + b"\x93", cmd) + b".")])
+    + inner + b"\x85R.",
+}
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_crafted_checkpoint_runs_no_code(attack: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The file is refused (exit 2) and the planted command never runs, through the loader and the CLI."""
+    from humaneval.models.__main__ import main
+
+    marker = tmp_path / "pwned"
+    zoo = tmp_path / "zoo"
+    shutil.copytree(GENERATOR_FIXTURES["xlm"], zoo)
+    (zoo / "model").chmod(0o644)
+    _legacy_checkpoint(zoo / "model", ATTACKS[attack](f"touch {marker}"))
+    # Sanity: the same bytes do run the command when unpickled without restriction.
+    probe = tmp_path / "probe"
+    _legacy_checkpoint(tmp_path / "unrestricted", ATTACKS[attack](f"touch {probe}"))
+    torch.load(tmp_path / "unrestricted", weights_only=False)
+    assert probe.exists(), "the crafted file is not an attack; the test proves nothing"
+    with pytest.raises(InputError):
+        load_parlai_state_dict(zoo / "model")
+    with pytest.raises(SystemExit) as exc:
+        main(["import-parlai", str(zoo), "--out", str(tmp_path / "out")])
+    assert exc.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err
+    assert not marker.exists(), f"{attack}: a crafted checkpoint ran a command"
+    assert not (tmp_path / "out").exists()
+
+
 # ------------------------------------------------------------------------------------------ bad input
 def test_bad_zoo_folders_are_input_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="zoo folder not found|weights file"):
