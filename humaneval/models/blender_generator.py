@@ -78,7 +78,9 @@ class BlenderGenerator:
         self.options = options
         self.recipe = recipe
         self.max_batch_size = int(max_batch_size)
-        self.encoder = ContextEncoder(tokenizer, options, eos_id=2)
+        # Without text_truncate the context is cut to what the model has positions for (it cannot read more).
+        positions = getattr(model.config, "max_position_embeddings", None)
+        self.encoder = ContextEncoder(tokenizer, options, eos_id=2, max_input_tokens=positions)
         self._lock = threading.Lock()  # one generate at a time per model; callers may be server threads
 
     @classmethod

@@ -265,12 +265,16 @@ class ParlAIClassifier:
         return cls(name or path.name, model, ContextEncoder(tokenizer, options, eos_id=2))
 
     def encode(self, text: str) -> list[int]:
-        """ParlAI's classifier input: start + tokens + end, then keep the last `text_truncate` tokens."""
-        ids = [1, *self.encoder.tokenize(text), 2]
-        limit = self.config.text_truncate
-        if limit is not None and len(ids) > limit:
-            ids = ids[-limit:]
-        return ids
+        """ParlAI's classifier input: start + tokens + end, then keep the last `text_truncate` tokens.
+
+        Only the end of `text` that can reach those tokens is tokenized (`ContextEncoder.tokenize_end`), so
+        a huge message costs no more than a long one. Without `text_truncate` the bound is `n_positions`:
+        the encoder has no position embedding beyond it, so a longer input could not be scored at all.
+        """
+        limit = self.config.text_truncate if self.config.text_truncate is not None else self.config.n_positions
+        tokens, cut = self.encoder.tokenize_end(text, limit)
+        ids = [*tokens, 2] if cut else [1, *tokens, 2]
+        return ids[-limit:] if limit else ids
 
     def scores(self, texts: list[str]) -> torch.Tensor:
         """Raw class scores (logits), one row per text, in one batched forward pass."""
