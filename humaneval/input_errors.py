@@ -54,7 +54,11 @@ class InputError(ValueError):
 
 
 def exit_on_input_error(main: Callable[..., T]) -> Callable[..., T]:
-    """Turn an `InputError` escaping a CLI entry point into one stderr line and exit code 2."""
+    """Turn an `InputError` escaping a CLI entry point into one stderr line and exit code 2.
+
+    An `OSError` the command did not foresee (a disk that fills up, a file removed under it) is reported
+    the same way, naming the file: a researcher needs the path and the reason, not a traceback.
+    """
 
     @functools.wraps(main)
     def wrapper(*args: object, **kwargs: object) -> T:
@@ -62,6 +66,10 @@ def exit_on_input_error(main: Callable[..., T]) -> Callable[..., T]:
             return main(*args, **kwargs)
         except InputError as err:
             print(f"error: {err}", file=sys.stderr)
+            raise SystemExit(EXIT_BAD_INPUT) from None
+        except OSError as err:
+            where = f"{err.filename}: " if err.filename else ""
+            print(f"error: {where}{err.strerror or err}", file=sys.stderr)
             raise SystemExit(EXIT_BAD_INPUT) from None
 
     return wrapper

@@ -1,55 +1,160 @@
-"""Streaming JSONL in and atomic JSONL out.
+"""Streaming JSONL in and atomic JSONL out, with every fault in a file reported as an `InputError`.
 
-Reading streams (world logs reach millions of lines) and reports the 1-based line of any bad line.
-Writing goes to a temporary file in the target directory that is renamed into place only when the
-whole output is written, so a crash or a bad input line never leaves a partial file behind.
+Reading streams (world logs reach millions of lines) through the `jsonlines` package, which decodes
+each line on its own, so invalid UTF-8 is reported with its line number, skips blank lines and a byte
+order mark, and takes our own `loads`. Ours adds what JSON parsers let through but strict JSON forbids
+and the analysis must never see: `NaN`, `Infinity` and numbers too large for a float (`1e999` parses to
+infinity), and nesting deeper than any of our formats uses (`MAX_DEPTH`; Python's parser would raise
+`RecursionError` on deep input, and deep values break whatever walks them later). A missing file, a
+folder or an unreadable file is an `InputError` too, never a traceback.
+
+Writing goes through `humaneval.outputs`: a temporary file in the target folder, renamed into place
+only when the whole output is written, so a crash or a bad input line never leaves a partial file.
+Writers refuse NaN and infinities (`allow_nan=False`): strict JSON parsers reject them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
+import math
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
+
+import jsonlines
 
 from humaneval.input_errors import InputError
+from humaneval.outputs import staged_outputs
+
+# Deeper than any record, world log or config we read (they nest five or six levels).
+MAX_DEPTH = 64
+
+
+class _NotStrictJSON(ValueError):
+    """A value strict JSON does not have; raised inside `json.loads` so the reader reports the line."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NotStrictJSON(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotStrictJSON(f"number {text[:40]} is too large for a float")
+    return value
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether containers nest deeper than `limit`, without recursion."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in item if isinstance(child, (dict, list)))
+    return False
+
+
+def strict_loads(text: str | bytes) -> Any:
+    """`json.loads` that refuses NaN, infinities and nesting beyond `MAX_DEPTH` (as `ValueError`)."""
+    try:
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise _NotStrictJSON(f"nested more than {MAX_DEPTH} levels deep") from None
+    # Brackets in the text bound the depth from above; only walk the value when they could exceed it.
+    if isinstance(value, (dict, list)) and _bracket_count(text) > MAX_DEPTH and _depth_exceeds(value, MAX_DEPTH):
+        raise _NotStrictJSON(f"nested more than {MAX_DEPTH} levels deep")
+    return value
+
+
+def _bracket_count(text: str | bytes) -> int:
+    if isinstance(text, bytes):
+        return text.count(b"[") + text.count(b"{")
+    return text.count("[") + text.count("{")
+
+
+def _problem(err: jsonlines.InvalidLineError, first_line: int) -> str:
+    """The reason for a bad line in our words (jsonlines' own message repeats the whole line)."""
+    cause = err.__cause__
+    if isinstance(cause, UnicodeDecodeError):
+        return f"not UTF-8 text ({cause.reason} at byte {cause.start})"
+    if isinstance(cause, json.JSONDecodeError):  # one line: the character offset is the column
+        hint = "; a JSONL file holds one complete JSON value per line" if err.lineno == first_line else ""
+        return f"invalid JSON ({cause.msg}, column {cause.pos + 1}{hint})"
+    if isinstance(cause, _NotStrictJSON):
+        return f"invalid JSON ({cause})"
+    return f"invalid JSON ({cause or err})"
+
+
+@contextlib.contextmanager
+def open_input(path: str | Path, mode: str = "rb") -> Iterator[IO[Any]]:
+    """Open a file we read, turning every OS refusal into an `InputError` that names it."""
+    path = Path(path)
+    try:
+        handle = path.open(mode, **({} if "b" in mode else {"encoding": "utf-8"}))
+    except FileNotFoundError:
+        raise InputError("file not found", path=path) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a file", path=path) from None
+    except OSError as err:
+        raise InputError(f"cannot read this file ({err.strerror})", path=path) from None
+    with handle:
+        yield handle
+
+
+class _NumberedLines:
+    """The file's lines, remembering the number of the last one handed out (jsonlines only reports it on errors)."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self._handle = handle
+        self.lineno = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for self.lineno, raw in enumerate(self._handle, start=1):  # noqa: B007 - the attribute is the point
+            yield raw
 
 
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
-    """Yield (line number, parsed value) for every non-blank line; bad JSON raises `InputError`."""
+    """Yield (line number, parsed value) for every non-blank line; any bad line raises `InputError`."""
     path = Path(path)
-    try:
-        handle = path.open(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("file not found", path=path) from None
-    with handle:
-        for lineno, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                yield lineno, json.loads(raw)
-            except json.JSONDecodeError as err:
-                raise InputError(f"invalid JSON ({err.msg}, column {err.colno})", path=path, line=lineno) from None
-            except UnicodeDecodeError as err:
-                raise InputError(f"not UTF-8 text ({err.reason})", path=path, line=lineno) from None
+    with open_input(path) as handle:
+        lines = _NumberedLines(handle)
+        reader = jsonlines.Reader(lines, loads=strict_loads)
+        first_line = 0
+        try:
+            for value in reader.iter(allow_none=True, skip_empty=True):
+                first_line = first_line or lines.lineno
+                yield lines.lineno, value
+        except jsonlines.InvalidLineError as err:
+            raise InputError(_problem(err, first_line or err.lineno), path=path, line=err.lineno) from None
+        except OSError as err:
+            raise InputError(f"cannot read this file ({err.strerror})", path=path, line=lines.lineno + 1) from None
 
 
 def read_json_document(path: str | Path) -> Any:
     """A whole-file JSON document (ParlAI .opt files, onboarding.json, sidecars), with located errors."""
     path = Path(path)
+    with open_input(path) as handle:
+        try:
+            data = handle.read()
+        except OSError as err:
+            raise InputError(f"cannot read this file ({err.strerror})", path=path) from None
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("file not found", path=path) from None
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise InputError(f"not UTF-8 text ({err.reason})", path=path) from None
+        raise InputError(f"not UTF-8 text ({err.reason} at byte {err.start})", path=path) from None
     try:
-        return json.loads(text)
+        return strict_loads(text)
     except json.JSONDecodeError as err:
         raise InputError(f"invalid JSON ({err.msg}, column {err.colno})", path=path, line=err.lineno) from None
+    except _NotStrictJSON as err:
+        raise InputError(f"invalid JSON ({err})", path=path) from None
 
 
 def iter_jsonl_objects(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -63,30 +168,20 @@ def iter_jsonl_objects(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]
 @contextlib.contextmanager
 def atomic_text_writer(path: str | Path) -> Iterator[TextIO]:
     """Open a temp file beside `path`; rename it onto `path` only if the block finishes."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp creates 0600 files; outputs are ordinary files, so apply the user's umask.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_name, 0o666 & ~umask)
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
+    with staged_outputs([path]) as staged, staged[path].open("w", encoding="utf-8") as handle:
+        yield handle
 
 
 def write_jsonl(path: str | Path, records: Iterable[Any]) -> int:
     """Write records atomically, one compact JSON value per line; return how many were written."""
-    count = 0
     with atomic_text_writer(path) as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-            count += 1
+        return write_jsonl_to(handle, records)
+
+
+def write_jsonl_to(handle: TextIO, records: Iterable[Any]) -> int:
+    """Write records to an open file, one strict JSON value per line; return how many were written."""
+    count = 0
+    for record in records:
+        handle.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
+        count += 1
     return count
