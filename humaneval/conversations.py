@@ -40,7 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from humaneval.input_errors import InputError
-from humaneval.jsonl import atomic_text_writer, iter_jsonl_objects, read_json_document
+from humaneval.jsonl import iter_jsonl_objects, read_json_document
+from humaneval.outputs import staged_outputs
 
 logger = logging.getLogger(__name__)
 
@@ -361,22 +362,21 @@ def write_conversations(
     meta_path = metadata_path_for(path)
     speakers_seen: dict[str, None] = {}
     count = 0
-    with atomic_text_writer(path) as handle:
-        for conv in conversations:
-            line = conv.to_json()
-            if metadata is not None and set_metadata_path and "metadata_path" not in line:
-                line["metadata_path"] = str(meta_path)
-            for speaker in conv.speakers:
-                speakers_seen.setdefault(speaker, None)
-            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
-            count += 1
+    # Both files are staged and renamed together: a failure leaves neither, never a sidecar without data.
+    with staged_outputs([path] + ([meta_path] if metadata is not None else [])) as staged:
+        with staged[path].open("w", encoding="utf-8") as handle:
+            for conv in conversations:
+                line = conv.to_json()
+                if metadata is not None and set_metadata_path and "metadata_path" not in line:
+                    line["metadata_path"] = str(meta_path)
+                for speaker in conv.speakers:
+                    speakers_seen.setdefault(speaker, None)
+                handle.write(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n")
+                count += 1
         if metadata is not None:
             meta = metadata.to_json()
             if meta["speakers"] is None:
                 meta["speakers"] = list(speakers_seen)
-            # The sidecar is renamed into place just before the data file, inside the data file's
-            # atomic block: a failure while writing either leaves neither half-written.
-            with atomic_text_writer(meta_path) as meta_handle:
-                meta_handle.write(json.dumps(meta, ensure_ascii=False))
+            staged[meta_path].write_text(json.dumps(meta, ensure_ascii=False, allow_nan=False), encoding="utf-8")
     logger.info("wrote %d conversations to %s", count, path)
     return count

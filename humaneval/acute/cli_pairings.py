@@ -15,6 +15,7 @@ from humaneval.acute.pairings import (
     write_pairings,
 )
 from humaneval.input_errors import InputError, exit_on_input_error
+from humaneval.outputs import check_outputs
 
 EPILOG = """\
 The evaluated speaker of each model is found by this rule (first match wins):
@@ -106,6 +107,7 @@ def _collect(args: argparse.Namespace) -> tuple[list[ModelLogs], list[tuple[str,
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
     logs, restrict = _collect(args)
+    check_outputs([args.out], inputs=[log.path for log in logs], field="--out")
     started = time.perf_counter()
 
     def progress(message: str) -> None:

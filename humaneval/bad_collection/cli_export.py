@@ -4,7 +4,7 @@ Writes, into `--out-dir`:
   dialogues.jsonl                 every conversation (FORMATS.md §4), complete and incomplete
   bot_adversarial_dialogue.txt    ParlAI dialog-format examples (one per labelled utterance)
   bot_adversarial_dialogue.jsonl  the same examples as JSONL
-Each file is written atomically. The per-bot-turn labels the analysis reads come from
+The three files appear together when the export has succeeded, or not at all. The per-bot-turn labels the analysis reads come from
 `python -m humaneval.crowd export --task-name NAME --out labels.jsonl`.
 """
 
@@ -13,9 +13,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from humaneval.crowd.data_dir import DATA_DIR_ENV, open_database
+from humaneval.crowd.data_dir import DATA_DIR_ENV, data_faults_reported, open_existing_database
 from humaneval.input_errors import InputError, exit_on_input_error
-from humaneval.jsonl import atomic_text_writer, write_jsonl
+from humaneval.jsonl import write_jsonl_to
+from humaneval.outputs import check_outputs, staged_outputs
 
 DIALOGUES_FILE = "dialogues.jsonl"
 EXAMPLES_TXT = "bot_adversarial_dialogue.txt"
@@ -45,14 +46,20 @@ def main(argv: list[str]) -> int:
     from humaneval.bad_collection.parlai_examples import parlai_examples
     from humaneval.parlai_dialog_format import format_line
 
-    stored = list(all_conversations(open_database(args.data_dir), args.task_name))
+    db = open_existing_database(args.data_dir)
+    outputs = [args.out_dir / name for name in (DIALOGUES_FILE, EXAMPLES_JSONL, EXAMPLES_TXT)]
+    check_outputs(outputs, inputs=[db.db_path], folders=[args.out_dir], field="--out-dir")
+    with data_faults_reported(db):
+        stored = list(all_conversations(db, args.task_name))
     examples = [example for s in stored if args.include_incomplete or s.conversation.status == COMPLETE
                 for example in parlai_examples(s.conversation, args.bad_num_turns)]
-    dialogues = write_jsonl(args.out_dir / DIALOGUES_FILE, (dialogue_record(s) for s in stored))
-    write_jsonl(args.out_dir / EXAMPLES_JSONL, examples)
-    with atomic_text_writer(args.out_dir / EXAMPLES_TXT) as handle:
-        for example in examples:
-            handle.write(format_line(example) + "\n")
+    with staged_outputs(outputs) as staged:
+        with staged[args.out_dir / DIALOGUES_FILE].open("w", encoding="utf-8") as handle:
+            dialogues = write_jsonl_to(handle, (dialogue_record(s) for s in stored))
+        with staged[args.out_dir / EXAMPLES_JSONL].open("w", encoding="utf-8") as handle:
+            write_jsonl_to(handle, examples)
+        with staged[args.out_dir / EXAMPLES_TXT].open("w", encoding="utf-8") as handle:
+            handle.writelines(format_line(example) + "\n" for example in examples)
     print(f"{dialogues} conversation(s) to {args.out_dir / DIALOGUES_FILE}; {len(examples)} ParlAI example(s) to "
           f"{args.out_dir / EXAMPLES_TXT} and {args.out_dir / EXAMPLES_JSONL}")
     return 0

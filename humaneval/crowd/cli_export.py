@@ -8,9 +8,10 @@ from pathlib import Path
 import humaneval.acute.export  # noqa: F401  (each task's export module registers its record builders)
 import humaneval.bad_collection.export  # noqa: F401
 import humaneval.safety_eval.export  # noqa: F401
-from humaneval.crowd.data_dir import DATA_DIR_ENV, open_database
+from humaneval.crowd.data_dir import DATA_DIR_ENV, data_faults_reported, open_existing_database
 from humaneval.crowd.export import export_to_file
 from humaneval.input_errors import exit_on_input_error
+from humaneval.outputs import check_outputs
 
 
 @exit_on_input_error
@@ -27,7 +28,10 @@ def main(argv: list[str]) -> int:
         help=f"Mephisto data directory (default: ${DATA_DIR_ENV} or ./data/mephisto)",
     )
     args = parser.parse_args(argv)
-    count = export_to_file(open_database(args.data_dir), args.task_name, args.out)
+    db = open_existing_database(args.data_dir)
+    check_outputs([args.out], inputs=[db.db_path], field="--out")
+    with data_faults_reported(db):
+        count = export_to_file(db, args.task_name, args.out)
     print(f"{count} record(s) written to {args.out}")
     return 0
 

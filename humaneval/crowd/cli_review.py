@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from humaneval.crowd.data_dir import DATA_DIR_ENV, open_database
+from humaneval.crowd.data_dir import DATA_DIR_ENV, data_faults_reported, open_existing_database
 from humaneval.crowd.mturk import MTURK_PROVIDERS, requester_balance
 from humaneval.crowd.review import DEFAULT_SOFT_BLOCK_QUALIFICATION, ReviewAction, TaskReview
 from humaneval.input_errors import exit_on_input_error
+from mephisto.abstractions.database import MephistoDB
 
 EXIT_FAILED = 1
 
@@ -85,7 +86,12 @@ def _note_unfinished(review: TaskReview) -> None:
 def main(argv: list[str]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    db = open_database(args.data_dir)
+    db = open_existing_database(args.data_dir)
+    with data_faults_reported(db):
+        return _run(parser, args, db)
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, db: MephistoDB) -> int:
     if args.verb == "balance":
         print(f"{args.provider} requester '{args.name}': available balance ${requester_balance(db, args.provider, args.name):,.2f}")
         return 0

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from humaneval.input_errors import InputError, exit_on_input_error
+from humaneval.outputs import check_outputs
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,9 @@ def main(argv: list[str]) -> int:
 
     if args.batch_size is not None and args.batch_size < 1:
         raise InputError("--batch-size must be >= 1", field="--batch-size")
+    from humaneval.conversations import metadata_path_for
+
+    check_outputs([args.out, metadata_path_for(args.out)], inputs=[args.contexts], field="--out")
     episodes = read_episodes(args.contexts)
 
     import torch

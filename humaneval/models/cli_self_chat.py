@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from humaneval.input_errors import InputError, exit_on_input_error
+from humaneval.outputs import check_outputs
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,9 @@ def main(argv: list[str]) -> int:
             raise InputError(f"{flag} must be >= 1", field=flag)
     if args.batch_size is not None and args.batch_size < 1:
         raise InputError("--batch-size must be >= 1", field="--batch-size")
+    from humaneval.conversations import metadata_path_for
+
+    check_outputs([args.out, metadata_path_for(args.out)], inputs=[args.seeds], field="--out")
     seeds = read_seeds(args.seeds)
 
     import torch

@@ -24,6 +24,7 @@ import torch
 
 from humaneval.input_errors import InputError
 from humaneval.jsonl import read_json_document
+from humaneval.outputs import check_outputs
 from humaneval.models.model_input import write_parlai_options
 from humaneval.models.parlai_unpickler import load_parlai_state_dict
 
@@ -365,7 +366,10 @@ def import_parlai(zoo_dir: str | Path, out_dir: str | Path, *, model_name: str =
     """Convert a generator or classifier zoo folder; writes into a temp dir first so failures leave nothing."""
     zoo = open_zoo_folder(zoo_dir, model_name)
     out = Path(out_dir)
-    if out.exists() and any(out.iterdir()) and not overwrite:
+    check_outputs([], inputs=[zoo.root], folders=[out], field="--out")
+    if zoo.root.resolve().is_relative_to(out.resolve()):  # --overwrite would delete the zoo folder with it
+        raise InputError(f"holds the zoo folder {zoo.root}; choose another output folder", path=out, field="--out")
+    if out.exists() and out.is_dir() and any(out.iterdir()) and not overwrite:
         raise InputError("output directory exists and is not empty (use --overwrite)", path=out)
     if zoo.kind not in GENERATOR_MODELS + CLASSIFIER_MODELS:
         raise InputError(

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from humaneval.input_errors import InputError, exit_on_input_error
+from humaneval.outputs import check_outputs
 from humaneval.jsonl import write_jsonl
 from humaneval.safety_eval.bundled_data import CONTEXTS_PATH
 from humaneval.safety_eval.contexts import iter_bad_contexts, iter_jsonl_contexts
@@ -58,6 +59,7 @@ def main(argv: list[str]) -> int:
     else:
         source_path = args.contexts or CONTEXTS_PATH
         acts = iter_jsonl_contexts(source_path)
+    check_outputs([args.out], inputs=[source_path], field="--out")
     topics: Counter[str] = Counter()
 
     def counted() -> Iterator[dict]:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from humaneval.input_errors import InputError, exit_on_input_error
+from humaneval.outputs import check_outputs
 from humaneval.safety_eval.formatter import (
     ANNOTATE_ALL_BOT,
     ANNOTATE_LAST,
@@ -100,6 +101,7 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     task_data = args.out_dir / f"{args.prefix}{TASK_DATA_NAME}"
     indices_out = args.out_dir / f"{args.prefix}{INDICES_NAME}"
+    check_outputs([task_data, indices_out], inputs=args.world_logs, folders=[args.out_dir], field="--out-dir")
     with tqdm(desc="format", unit=" conv", disable=True if args.quiet else None, file=sys.stderr) as bar:
         report = format_world_logs(
             args.world_logs,

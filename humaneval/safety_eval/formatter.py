@@ -28,7 +28,8 @@ from typing import Any
 
 from humaneval.conversations import read_metadata
 from humaneval.input_errors import InputError
-from humaneval.jsonl import atomic_text_writer, iter_jsonl
+from humaneval.jsonl import iter_jsonl
+from humaneval.outputs import staged_outputs
 from humaneval.safety_eval.turn_range import FIELD as TURN_RANGE_FIELD
 from humaneval.safety_eval.turn_range import parse_turn_range
 
@@ -339,9 +340,14 @@ def format_world_logs(
     held in memory, never the conversations. `progress(1)` is called per conversation written (a
     progress bar's `update`).
     """
+    world_logs = [Path(p) for p in world_logs]
     report = FormatReport()
     seen_ids: set[str] = set()
-    with atomic_text_writer(task_data_path) as data_out, atomic_text_writer(indices_path) as indices_out:
+    with (
+        staged_outputs([task_data_path, indices_path]) as staged,
+        staged[task_data_path].open("w", encoding="utf-8") as data_out,
+        staged[indices_path].open("w", encoding="utf-8") as indices_out,
+    ):
         for path in world_logs:
             for item in iter_annotation_items(
                 path, annotate=annotate, indices=indices, model=model, only_with_range=only_with_range, report=report
@@ -353,12 +359,17 @@ def format_world_logs(
                         line=item.source_line,
                     )
                 seen_ids.add(item.item_id)
-                data_out.write(json.dumps(item.task_data_line(), ensure_ascii=False) + "\n")
+                data_out.write(json.dumps(item.task_data_line(), ensure_ascii=False, allow_nan=False) + "\n")
                 indices_out.write(json.dumps(item.indices) + "\n")
                 report.written += 1
                 report.per_model[item.model or "(unknown)"] += 1
                 if progress is not None:
                     progress(1)
+        if not report.written:
+            raise InputError(
+                f"no conversations to annotate in {', '.join(str(p) for p in world_logs)}"
+                + (" (every line lacks human_eval_turn_range)" if report.skipped_without_range else "")
+            )
     logger.info("formatted %d conversations into %s", report.written, task_data_path)
     return report
 

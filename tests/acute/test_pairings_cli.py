@@ -41,6 +41,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 def test_pairings_verb_builds_a_valid_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     a, b = write_chats(tmp_path / "a.jsonl", "a"), write_chats(tmp_path / "b.jsonl", "b")
     out = tmp_path / "out" / "pairings.jsonl"
+    out.parent.mkdir()
     code, stdout, stderr = run(["pairings", "--conversations", f"a={a}", "--conversations", f"b={b}",
                                 "--out", str(out), "--pairs-per-model-pair", "3", "--seed", "4"], capsys)
     assert code == 0, stderr

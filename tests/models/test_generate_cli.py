@@ -28,6 +28,7 @@ def _bad_style_contexts(path: Path) -> Path:
 def test_generate_writes_world_logs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     registry = tiny_registry(tmp_path, max_batch_size=2)
     out = tmp_path / "out" / "logs.jsonl"
+    out.parent.mkdir()
     code = main(["generate", str(_bad_style_contexts(tmp_path / "in.jsonl")), "--out", str(out), "--registry", str(registry), "--no-progress"])
     assert code == 0
     assert "wrote 4 replies of tiny" in capsys.readouterr().out

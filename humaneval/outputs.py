@@ -1,0 +1,168 @@
+"""Where a command's output files go: never onto one of its inputs, and all of them at once or none.
+
+Every CLI that writes files follows the same two rules, kept here once:
+
+- `check_outputs` refuses, before any work starts, an output that is one of the command's inputs (by
+  resolved path, and by `os.path.samefile` where both exist, so links and `./a/../a` are caught), an output
+  that is a folder, and an output whose folder is missing or not writable. A typo in `--out` must not
+  replace a researcher's world logs, nor create a new tree of folders somewhere unexpected.
+- `staged_outputs` writes every output to a temporary file in its target folder and renames them all into
+  place only when the whole command has succeeded, so a failure (a bad line late in a file, a full disk,
+  Ctrl-C) leaves neither a partial file nor half of a set of files that belong together. An output folder
+  that does not exist yet is staged as a hidden folder beside it and renamed into place at the end.
+
+Files and folders we create get the permissions the user's umask gives, like any file they make
+(temporary files start as 0600, which would hide a report from a colleague on a shared server).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from humaneval.input_errors import InputError
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (or cannot be looked at): not the same file
+        return False
+
+
+def check_writable_folder(folder: Path, *, field: str | None = None) -> None:
+    """The folder an output goes into must exist and be writable: we never create a tree of folders."""
+    if not folder.exists():
+        raise InputError("folder does not exist; create it first", path=folder, field=field)
+    if not folder.is_dir():
+        raise InputError("is not a folder", path=folder, field=field)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError("folder is not writable", path=folder, field=field)
+
+
+def check_outputs(
+    outputs: Iterable[str | Path],
+    *,
+    inputs: Iterable[str | Path | None] = (),
+    field: str | None = None,
+    folders: Iterable[str | Path] = (),
+) -> None:
+    """Refuse outputs that would replace an input, are folders, or cannot be written; see the module doc.
+
+    `outputs` are files; `folders` are output folders that may be created (their parent must exist).
+    `inputs` may hold folders: a file output inside an input folder is allowed, the folder itself is not.
+    """
+    input_paths = [Path(p) for p in inputs if p is not None]
+    for folder in (Path(f) for f in folders):
+        if folder.exists() and not folder.is_dir():
+            raise InputError("exists and is not a folder", path=folder, field=field)
+        if not folder.exists():
+            check_writable_folder(folder.parent if str(folder.parent) else Path("."), field=field)
+        for source in input_paths:
+            if _same_file(folder, source):
+                raise InputError(f"is also an input ({source}); choose another output folder", path=folder, field=field)
+    for out in (Path(o) for o in outputs):
+        if out.is_dir():
+            raise InputError("is a folder; give a file name", path=out, field=field)
+        if out.exists() and not os.access(out, os.W_OK):
+            raise InputError("exists and is not writable", path=out, field=field)
+        parent = out.parent if str(out.parent) else Path(".")
+        if not any(_same_file(parent, Path(f)) for f in folders):
+            check_writable_folder(parent, field=field)
+        for source in input_paths:
+            if _same_file(out, source):
+                raise InputError(f"is also an input ({source}); choose another output file", path=out, field=field)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync(path: Path) -> None:
+    """Data on disk before the rename makes it visible: a power cut must not leave an empty file in place."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class StagedOutputs:
+    """Temporary twins of a set of output files; `commit` renames them all into place."""
+
+    def __init__(self, finals: Sequence[str | Path]) -> None:
+        self.finals = [Path(p) for p in finals]
+        if len({p.resolve() for p in self.finals}) != len(self.finals):
+            raise ValueError("the same output file is named twice")
+        self._temps: dict[Path, Path] = {}
+        self._staged_folders: dict[Path, Path] = {}  # missing target folder -> hidden staging folder
+        try:
+            for final in self.finals:
+                self._temps[final] = self._temp_for(final)
+        except BaseException:
+            self.discard()
+            raise
+
+    def _temp_for(self, final: Path) -> Path:
+        folder = final.parent
+        if not folder.exists():
+            staging = self._staged_folders.get(folder)
+            if staging is None:
+                staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+                self._staged_folders[folder] = staging
+            return staging / final.name
+        fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=folder)
+        os.close(fd)
+        return Path(name)
+
+    def __getitem__(self, final: str | Path) -> Path:
+        """Where to write the output `final` until the commit."""
+        return self._temps[Path(final)]
+
+    def commit(self) -> None:
+        """Give every output the umask's permissions, then rename them (and new folders) into place."""
+        umask = _umask()
+        for temp in self._temps.values():
+            if temp.exists():
+                os.chmod(temp, 0o666 & ~umask)
+                _fsync(temp)
+        for final, temp in self._temps.items():
+            if final.parent in self._staged_folders:
+                continue
+            if temp.exists():
+                os.replace(temp, final)
+        for folder, staging in self._staged_folders.items():
+            os.chmod(staging, 0o777 & ~umask)
+            staging.rename(folder)
+        self._temps.clear()
+        self._staged_folders.clear()
+
+    def discard(self) -> None:
+        """Remove every temporary file and staging folder; the targets stay as they were."""
+        for final, temp in self._temps.items():
+            if final.parent not in self._staged_folders:
+                with contextlib.suppress(FileNotFoundError):
+                    temp.unlink()
+        for staging in self._staged_folders.values():
+            shutil.rmtree(staging, ignore_errors=True)
+        self._temps.clear()
+        self._staged_folders.clear()
+
+
+@contextlib.contextmanager
+def staged_outputs(finals: Sequence[str | Path]) -> Iterator[StagedOutputs]:
+    """Write to `staged[path]` inside the block; all outputs appear when it ends without an error."""
+    staged = StagedOutputs(finals)
+    try:
+        yield staged
+        staged.commit()
+    finally:
+        staged.discard()
