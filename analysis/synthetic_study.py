@@ -3,8 +3,8 @@
 Models have true Bradley–Terry strengths. Careful workers choose by those strengths plus a personal
 taste (a per-worker offset of each model's strength, so one worker's votes are correlated, as in
 real studies); spammers click at random; left-clickers always choose the left conversation. Pairs
-come from a fixed pool so several workers judge the same pair, and every worker first does one
-onboarding comparison, which some fail.
+come from a fixed pool so several workers judge the same pair, but no worker judges one pair twice
+(as in the real task), and every worker first does one onboarding comparison, which some fail.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ class SyntheticStudy:
         pair_b = (pair_a + rng.integers(1, k, d.n_pairs)) % k
         n = d.n_judgements
         worker = np.sort(rng.integers(0, n_w, n))
-        pair = rng.integers(0, d.n_pairs, n)
+        pair = _no_pair_twice(worker, rng.integers(0, d.n_pairs, n), d.n_pairs, np.random.default_rng((d.seed, 1)))
         a, b = pair_a[pair], pair_b[pair]
         left_is_a = rng.random(n) < 0.5
         p_a = 1 / (1 + np.exp(-(taste[worker, a] - taste[worker, b])))
@@ -125,6 +125,25 @@ class SyntheticStudy:
             for rec in self.records():
                 fh.write(dumps(rec) + "\n")
         return path
+
+
+def _no_pair_twice(worker: np.ndarray, pair: np.ndarray, n_pairs: int, rng: np.random.Generator) -> np.ndarray:
+    """`pair` with every pair a worker already judged redrawn until none repeats.
+
+    The ACUTE task never shows a worker one pair twice, and the reader refuses a unit's worker judging
+    one pair twice as a record given twice. The redraws use their own random stream so that the rest
+    of the study (choices, sides, times) is the one its seed always gave.
+    """
+    if worker.size and np.bincount(worker).max() > n_pairs:
+        raise ValueError(f"a worker has more judgements than there are pairs ({n_pairs}): raise n_pairs or n_workers")
+    pair = pair.copy()
+    while True:
+        key = worker.astype(np.int64) * n_pairs + pair
+        repeat = np.ones(key.size, dtype=bool)
+        repeat[np.unique(key, return_index=True)[1]] = False
+        if not repeat.any():
+            return pair
+        pair[repeat] = rng.integers(0, n_pairs, int(repeat.sum()))
 
 
 def _dialogue(model: str, pair_index: int) -> dict[str, Any]:
