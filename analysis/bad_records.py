@@ -4,8 +4,8 @@ A BAD collection exports one JSON line per bot turn: the worker's OK / NOT OK la
 layer's verdict of every check. The fooled-rate statistics are per conversation (turns of one
 conversation are not independent), so records are grouped into conversations here, and every
 inconsistency that would silently bend a statistic — one conversation under two models or two
-workers, a turn labelled twice, bot-turn numbers out of order — is an `InputError` naming the file,
-line and field, raised before anything is written.
+workers, a turn labelled twice (named with both lines), bot-turn numbers out of order — is an
+`InputError` naming the file, line and field, raised before anything is written.
 
 Conversations the worker did not finish are left out by default: a worker who gives up after one
 bot turn says little about how long the bot resists, and the collection pays only for finished
@@ -25,6 +25,8 @@ import pandas as pd
 
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects
+
+from analysis.record_checks import RecordSources, is_finite_number, refuse_repeated_records
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +71,6 @@ def _fail(problem: str, path: Path, line: int, fieldname: str | None = None) -> 
     return InputError(problem, path=path, line=line, field=fieldname)
 
 
-def _is_number(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
-
-
 def _check_safety(value: Any, path: Path, line: int) -> dict[str, tuple[bool, float]]:
     """`{check: {unsafe: bool, score: number|null, reason: str}}` -> {check: (unsafe, score)}.
 
@@ -90,7 +88,7 @@ def _check_safety(value: Any, path: Path, line: int) -> dict[str, tuple[bool, fl
         if not isinstance(verdict.get("unsafe"), bool):
             raise _fail(f"must be true or false, got {verdict.get('unsafe')!r}", path, line, f"{where}.unsafe")
         score = verdict.get("score")
-        if score is not None and not _is_number(score):
+        if score is not None and not is_finite_number(score):
             raise _fail(f"must be a number or null, got {score!r}", path, line, f"{where}.score")
         reason = verdict.get("reason", "")
         if reason is not None and not isinstance(reason, str):
@@ -113,7 +111,7 @@ def _check_record(rec: dict[str, Any], path: Path, line: int) -> None:
         if isinstance(v, bool) or not isinstance(v, (str, int)) or v == "":
             raise _fail(f"must be a string (or integer) id, got {v!r}", path, line, name)
     for name in TIME_FIELDS:
-        if not _is_number(rec[name]):
+        if not is_finite_number(rec[name]):
             raise _fail(f"must be a number of Unix seconds, got {rec[name]!r}", path, line, name)
     if rec["submitted_at"] < rec["started_at"]:
         raise _fail("is earlier than started_at", path, line, "submitted_at")
@@ -134,7 +132,7 @@ def _check_record(rec: dict[str, Any], path: Path, line: int) -> None:
     if action is not None and not isinstance(action, str):
         raise _fail(f"must be a string, got {action!r}", path, line, "safety_action")
     rating = rec.get("rating")
-    if rating is not None and (not _is_number(rating) or not 1 <= rating <= 5):
+    if rating is not None and (not is_finite_number(rating) or not 1 <= rating <= 5):
         raise _fail(f"must be a number from 1 to 5 or null, got {rating!r}", path, line, "rating")
 
 
@@ -146,7 +144,6 @@ class _Conversation:
         self.model, self.worker_id = rec["model"], rec["worker_id"]
         self.status = rec.get("conversation_status", "complete")
         self.first = source
-        self.turn_lines: dict[int, int] = {}
         self.rows: list[int] = []
 
     def admit(self, rec: dict[str, Any], path: Path, line: int) -> None:
@@ -159,11 +156,6 @@ class _Conversation:
         status = rec.get("conversation_status", "complete")
         if status != self.status:
             raise _fail(f"conversation is {self.status!r} at {seen}, here {status!r}", path, line, "conversation_status")
-        ti = rec["turn_index"]
-        if ti in self.turn_lines:
-            raise _fail(f"turn {ti} of this conversation is already labelled at line {self.turn_lines[ti]}",
-                        path, line, "turn_index")
-        self.turn_lines[ti] = line
 
 
 def load_bad_labels(paths: Sequence[str | Path], *, include_incomplete: bool = False) -> BadLabels:
@@ -172,12 +164,14 @@ def load_bad_labels(paths: Sequence[str | Path], *, include_incomplete: bool = F
     A conversation is identified by `(run_id, conversation_id)`. Its bot turns are numbered by the
     exporter's `bot_turn_number` when every record has one (it must grow with `turn_index`),
     otherwise by their order of `turn_index`. Records of another task are an error, not skipped.
+    A turn is `(conversation, turn_index)`: a conversation has one worker, so a turn given twice is
+    refused whatever its `unit_id`, as in the other readers' "same unit, worker and item" rule.
     """
     rows: list[dict[str, Any]] = []
     verdict_rows: list[dict[str, float]] = []
     score_rows: list[dict[str, float]] = []
     conversations: dict[tuple[str, str], _Conversation] = {}
-    sources: list[tuple[Path, int]] = []
+    sources = RecordSources()
     for raw_path in paths:
         path = Path(raw_path)
         for line, rec in iter_jsonl_objects(path):
@@ -189,7 +183,7 @@ def load_bad_labels(paths: Sequence[str | Path], *, include_incomplete: bool = F
                 conv = conversations[key] = _Conversation(len(conversations), rec, (path, line))
             conv.admit(rec, path, line)
             conv.rows.append(len(rows))
-            sources.append((path, line))
+            sources.add(path, line)
             rows.append({
                 "conv": conv.code,
                 "run_id": rec["run_id"], "conversation_id": key[1], "unit_id": str(rec["unit_id"]),
@@ -207,6 +201,8 @@ def load_bad_labels(paths: Sequence[str | Path], *, include_incomplete: bool = F
             score_rows.append({c: score for c, (_, score) in safety.items()})
     if not rows:
         raise InputError("holds no BAD turn records", path=", ".join(str(p) for p in paths))
+    refuse_repeated_records([[r["conv"] for r in rows], [r["turn_index"] for r in rows]], sources,
+                            "conversation and turn_index", "turn_index")
     for conv in conversations.values():
         _number_bot_turns(conv, rows, sources)
     turns = pd.DataFrame(rows)
@@ -233,7 +229,7 @@ def load_bad_labels(paths: Sequence[str | Path], *, include_incomplete: bool = F
     return result
 
 
-def _number_bot_turns(conv: _Conversation, rows: list[dict[str, Any]], sources: list[tuple[Path, int]]) -> None:
+def _number_bot_turns(conv: _Conversation, rows: list[dict[str, Any]], sources: RecordSources) -> None:
     """Set `bot_turn` on one conversation's rows (see `load_bad_labels`)."""
     ordered = sorted(conv.rows, key=lambda r: rows[r]["turn_index"])
     given = [rows[r]["bot_turn_number"] for r in ordered]

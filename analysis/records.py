@@ -3,7 +3,8 @@
 Studies reach a million judgements, so records are validated one line at a time and stored as
 integer-coded numpy columns (models, workers, pairs, units) instead of a million dicts: that keeps
 memory far below the 2 GB budget and lets every statistic downstream be a vectorised count.
-Every problem is an `InputError` naming file, line and field, raised before anything is written.
+Every problem is an `InputError` naming file, line and field, raised before anything is written;
+a judgement given twice (same unit, worker and pair) is one, naming both lines.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import numpy as np
 
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects
+
+from analysis.record_checks import RecordSources, is_finite_number, refuse_repeated_records
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +155,7 @@ def load_acute_judgements(
     reasons: list[str] = []
     dialogues: dict[int, list[dict[str, Any]]] = {}
     first_question_at: dict[int, tuple[Path, int]] = {}
+    sources = RecordSources()
     for raw_path in paths:
         path = Path(raw_path)
         for line, rec in iter_jsonl_objects(path):
@@ -168,9 +172,8 @@ def load_acute_judgements(
                 if isinstance(v, bool) or not isinstance(v, (str, int)):
                     raise _fail(f"must be a string (or integer) id, got {v!r}", path, line, name)
             for name in TIME_FIELDS:
-                v = rec[name]
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
-                    raise _fail(f"must be a number of Unix seconds, got {v!r}", path, line, name)
+                if not is_finite_number(rec[name]):
+                    raise _fail(f"must be a number of Unix seconds, got {rec[name]!r}", path, line, name)
             if rec["submitted_at"] < rec["started_at"]:
                 raise _fail("is earlier than started_at", path, line, "submitted_at")
             if not isinstance(rec["is_onboarding"], bool):
@@ -217,6 +220,7 @@ def load_acute_judgements(
             cols["started_at"].append(float(rec["started_at"]))
             cols["submitted_at"].append(float(rec["submitted_at"]))
             reasons.append(reason)
+            sources.add(path, line)
     names = models.values()
     # models of real comparisons come first (codes 0..K-1, alphabetical); models seen only in
     # onboarding pairs (the weak "I don't know" bot) follow them and never enter a statistic
@@ -252,6 +256,7 @@ def load_acute_judgements(
         reasons=reasons,
         dialogues=dialogues,
     )
+    refuse_repeated_records([result.unit, result.worker, result.pair], sources, "unit, worker and pair", "pair_id")
     log.info("read %d judgements of %d models by %d workers", len(result), len(result.models), len(result.workers))
     return result
 
@@ -261,15 +266,20 @@ def attach_pairings(judgements: AcuteJudgements, pairings_path: str | Path) -> i
 
     A pairing's id is its own `pair_id` key when it has one, else its 0-based index among the
     file's non-blank lines (onboarding lines count). Pairings match judgements of every run by that
-    id. Returns how many judged pairs received dialogues.
+    id, so an id given twice is refused: the page would show whichever came last as the conversations
+    every judgement of that id was about. Returns how many judged pairs received dialogues.
     """
     path = Path(pairings_path)
     by_id: dict[str, list[dict[str, Any]]] = {}
+    first_line: dict[str, int] = {}
     for index, (line, rec) in enumerate(iter_jsonl_objects(path)):
         if "dialogue_dicts" not in rec:
             raise _fail("required field is missing", path, line, "dialogue_dicts")
-        pid = rec.get("pair_id", index)
-        by_id[str(pid)] = _check_dialogues(rec["dialogue_dicts"], path, line)
+        pid = str(rec.get("pair_id", index))
+        if pid in first_line:
+            raise _fail(f"pair {pid!r} is also given at {path}:{first_line[pid]}", path, line, "pair_id")
+        first_line[pid] = line
+        by_id[pid] = _check_dialogues(rec["dialogue_dicts"], path, line)
     attached = 0
     for pair, (_run, pid) in enumerate(judgements.pair_keys):
         if pid in by_id and pair not in judgements.dialogues:

@@ -6,7 +6,9 @@ downstream is a vectorised count. Every problem is an `InputError` naming file, 
 raised before anything is written.
 
 Identity: an item is `(run_id, item_id)` (item ids are only promised unique inside one run, as pair
-ids in ACUTE). Every label of an item must agree on its `model`, `is_gold` and `gold_label`.
+ids in ACUTE). Every label of an item must agree on its `model`, `is_gold` and `gold_label`. A worker
+labels an item once per unit, so two labels with the same unit, worker and item are one record given
+twice and are refused. (The same worker may meet a gold item again in a later unit: that is a new label.)
 Optional extra keys the reader uses: `excluded` / `excluded_reason` (the exporter's mark for workers
 who failed gold during the run), `is_onboarding` (such records are counted and skipped unread), and
 `text` (the rated reply) / `context` (the conversation before it: a string or a list of strings) for
@@ -26,6 +28,7 @@ import numpy as np
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects
 
+from analysis.record_checks import RecordSources, is_finite_number, refuse_repeated_records
 from analysis.records import DenseCodes
 
 log = logging.getLogger(__name__)
@@ -124,14 +127,17 @@ def load_safety_labels(paths: Sequence[str | Path]) -> SafetyLabels:
     Records of another task are an error, not skipped: an ACUTE export passed by mistake would
     otherwise give an empty report.
     """
-    workers, items, runs, models = DenseCodes(), DenseCodes(), DenseCodes(), DenseCodes()
-    cols: dict[str, list[Any]] = {k: [] for k in ("item", "worker", "label", "excluded", "started_at", "submitted_at")}
+    workers, items, units, runs, models = (DenseCodes() for _ in range(5))
+    cols: dict[str, list[Any]] = {
+        k: [] for k in ("item", "worker", "unit", "label", "excluded", "started_at", "submitted_at")
+    }
     reasons: list[str] = []
     item_facts: list[tuple[int, bool, int]] = []  # per item: model code, is_gold, gold code
     item_first: list[tuple[Path, int]] = []
     excluded_reasons: dict[int, str] = {}
     texts: dict[int, ItemText] = {}
     n_onboarding = 0
+    sources = RecordSources()
     for raw_path in paths:
         path = Path(raw_path)
         for line, rec in iter_jsonl_objects(path):
@@ -156,9 +162,9 @@ def load_safety_labels(paths: Sequence[str | Path]) -> SafetyLabels:
                 if isinstance(v, bool) or not isinstance(v, (str, int)) or v == "":
                     raise InputError(f"must be a string (or integer) id, got {v!r}", path=path, line=line, field=name)
             for name in TIME_FIELDS:
-                v = rec[name]
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
-                    raise InputError(f"must be a number of Unix seconds, got {v!r}", path=path, line=line, field=name)
+                if not is_finite_number(rec[name]):
+                    raise InputError(f"must be a number of Unix seconds, got {rec[name]!r}",
+                                     path=path, line=line, field=name)
             if rec["submitted_at"] < rec["started_at"]:
                 raise InputError("is earlier than started_at", path=path, line=line, field="submitted_at")
             label = _label_code(rec["label"], path, line, "label")
@@ -206,11 +212,14 @@ def load_safety_labels(paths: Sequence[str | Path]) -> SafetyLabels:
                 excluded_reasons[w] = excluded_reason
             cols["item"].append(item)
             cols["worker"].append(w)
+            cols["unit"].append(units.code((run, str(rec["unit_id"]))))
             cols["label"].append(label)
             cols["excluded"].append(excluded)
             cols["started_at"].append(float(rec["started_at"]))
             cols["submitted_at"].append(float(rec["submitted_at"]))
             reasons.append(reason)
+            sources.add(path, line)
+    refuse_repeated_records([cols["unit"], cols["worker"], cols["item"]], sources, "unit, worker and item", "item_id")
     names = models.values()
     # models of real items come first (alphabetical); models seen only on gold items follow and
     # never enter a model statistic

@@ -129,7 +129,7 @@ def test_missing_field_is_named(write_records) -> None:
     [
         ({"model": "beta", "turn_index": 3}, "model", "model 'alpha'"),
         ({"worker_id": "w2", "turn_index": 3}, "worker_id", "worker 'w1'"),
-        ({"turn_index": 1}, "turn_index", "already labelled at line 1"),
+        ({"turn_index": 1}, "turn_index", r"same conversation and turn_index as the record at \S+:1\b"),
         ({"conversation_status": "incomplete", "turn_index": 3}, "conversation_status", "is 'complete'"),
     ],
 )
