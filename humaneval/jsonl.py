@@ -93,11 +93,11 @@ def _problem(err: jsonlines.InvalidLineError, first_line: int) -> str:
 
 
 @contextlib.contextmanager
-def open_input(path: str | Path, mode: str = "rb") -> Iterator[IO[Any]]:
-    """Open a file we read, turning every OS refusal into an `InputError` that names it."""
+def open_input(path: str | Path, mode: str = "rb", newline: str | None = None) -> Iterator[IO[Any]]:
+    """Open a file we read (text modes as UTF-8), turning every OS refusal into an `InputError` naming it."""
     path = Path(path)
     try:
-        handle = path.open(mode, **({} if "b" in mode else {"encoding": "utf-8"}))
+        handle = path.open(mode) if "b" in mode else path.open(mode, encoding="utf-8", newline=newline)
     except FileNotFoundError:
         raise InputError("file not found", path=path) from None
     except IsADirectoryError:

@@ -42,8 +42,13 @@ def check_writable_folder(folder: Path, *, field: str | None = None) -> None:
         raise InputError("folder does not exist; create it first", path=folder, field=field)
     if not folder.is_dir():
         raise InputError("is not a folder", path=folder, field=field)
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError("folder is not writable", path=folder, field=field)
+    # Try it rather than ask os.access: root passes every mode check, and a read-only mount fails anyway.
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".write-check.", dir=folder)
+    except OSError as err:
+        raise InputError(f"cannot write in this folder ({err.strerror})", path=folder, field=field) from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def check_outputs(
@@ -70,8 +75,6 @@ def check_outputs(
     for out in (Path(o) for o in outputs):
         if out.is_dir():
             raise InputError("is a folder; give a file name", path=out, field=field)
-        if out.exists() and not os.access(out, os.W_OK):
-            raise InputError("exists and is not writable", path=out, field=field)
         parent = out.parent if str(out.parent) else Path(".")
         if not any(_same_file(parent, Path(f)) for f in folders):
             check_writable_folder(parent, field=field)

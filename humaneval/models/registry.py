@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from humaneval.input_errors import InputError
 from humaneval.models.reply_model import ReplyModel
+from humaneval.yaml_files import read_yaml_document
 
 log = logging.getLogger(__name__)
 
@@ -158,15 +157,7 @@ def load_registry(path: str | Path | None = None) -> Registry:
         else:
             return builtin_registry()
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("registry file not found", path=path) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as err:
-        line = err.problem_mark.line + 1 if err.problem_mark is not None else None
-        raise InputError(f"invalid YAML ({err.problem})", path=path, line=line) from None
+    data = read_yaml_document(path, what="registry file")
     if not isinstance(data, dict) or not isinstance(data.get("models"), dict) or not data["models"]:
         raise InputError("expected a mapping with a non-empty 'models' mapping", path=path, field="models")
     unknown = sorted(set(data) - {"models", "default"})

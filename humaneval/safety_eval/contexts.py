@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from humaneval.input_errors import InputError
-from humaneval.jsonl import iter_jsonl_objects
+from humaneval.jsonl import iter_jsonl_objects, open_input
 from humaneval.parlai_dialog_format import parse_line
 from humaneval.safety_eval.turn_range import FIELD as TURN_RANGE_FIELD
 from humaneval.safety_eval.turn_range import parse_turn_range
@@ -97,12 +97,8 @@ def iter_bad_contexts(path: str | Path) -> Iterator[dict[str, Any]]:
     Errors name the line where the episode starts (or the bad line itself for a parse error).
     """
     path = Path(path)
-    try:
-        handle = path.open(encoding="utf-8", newline="\n")
-    except FileNotFoundError:
-        raise InputError("file not found", path=path) from None
     episode: list[tuple[int, dict[str, Any]]] = []
-    with handle:
+    with open_input(path, "r", newline="\n") as handle:
         lineno = 0
         try:
             for lineno, raw in enumerate(handle, start=1):
