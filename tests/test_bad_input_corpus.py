@@ -35,7 +35,8 @@ MAX_MESSAGE_CHARS = 2000
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     """(exit code, stderr) of `python -m PACKAGE VERB ...`, in process. An exception that escapes fails the test."""
     package, *rest = argv
-    main = importlib.import_module(f"{package}.__main__").main
+    module = importlib.import_module(package)
+    main = module.main if hasattr(module, "main") else importlib.import_module(f"{package}.__main__").main
     try:
         code = main(rest)
     except SystemExit as exit_:
@@ -75,6 +76,7 @@ class JsonlCli:
     wrong_types: str  # a JSON object line of the right shape with a wrong-typed field
     output: str | None  # "file", "folder" or None
     duplicate_refused: bool
+    runs_on_valid_input: bool = True  # False: a valid input starts something long-lived (a study)
 
 
 def _lines(path: Path, n: int) -> list[str]:
@@ -164,6 +166,18 @@ JSONL_CLIS = [
         _bad_records,
         json.dumps({"task": "bad", "label": 1}), "folder", duplicate_refused=True,
     ),
+    JsonlCli(
+        "launch acute",
+        lambda bad, out: ["humaneval.launch", "acute", f"mephisto.blueprint.pairings_file={bad}"],
+        lambda: _lines(ACUTE_DATA / "example_pairings.jsonl", 3),
+        json.dumps({"pair_id": 5, "dialogue_dicts": {}}), None, duplicate_refused=True, runs_on_valid_input=False,
+    ),
+    JsonlCli(
+        "launch safety",
+        lambda bad, out: ["humaneval.launch", "safety", f"mephisto.blueprint.task_data_file={bad}"],
+        lambda: _lines(SAFETY_DATA / "demo_bot_task_data.jsonl", 3),
+        json.dumps({"dialog": 5}), None, duplicate_refused=True, runs_on_valid_input=False,
+    ),
 ]
 
 
@@ -201,12 +215,16 @@ def _corpus() -> list[object]:
         for case in CONTENT_CASES + PATH_CASES:
             if case.startswith("output") and cli.output is None:
                 continue
+            if not cli.runs_on_valid_input and (case in READ_AS_VALID or case == "duplicates" and not cli.duplicate_refused):
+                continue
             cases.append(pytest.param(cli, case, id=f"{cli.name}: {case}"))
     return cases
 
 
 @pytest.mark.parametrize(("cli", "case"), _corpus())
-def test_jsonl_cli_on_bad_input(cli: JsonlCli, case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_jsonl_cli_on_bad_input(cli: JsonlCli, case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # whatever a CLI would create in the working folder shows in the snapshot
     valid = cli.valid_lines()
     bad = tmp_path / "input.jsonl"
     out = tmp_path / ("out" if cli.output == "folder" else "out.jsonl")
