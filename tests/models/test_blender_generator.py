@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from generator_fixtures import FAST_RECIPE, imported_generator
@@ -132,3 +134,31 @@ def test_cuda_device_generates_on_gpu() -> None:
     assert gen.device.type == "cuda"
     cpu = BlenderGenerator.load(imported_generator("xlm"), recipe=FAST_RECIPE, device="cpu")
     assert len(gen.generate_batch(CONTEXTS)) == len(cpu.generate_batch(CONTEXTS)) == len(CONTEXTS)
+
+
+HUGE_CONTEXT = DialogueContext(turns=(" ".join(f"w{i % 900}" for i in range(500_000)), "w1 w2"), persona=("w5 " * 10**5,))
+
+
+def test_huge_context_is_cut_before_tokenizing(tiny: BlenderGenerator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 3 MB context gives the ids of tokenize-everything-then-cut, from a bounded end of the text."""
+    from test_long_input import RecordingTokenizer, full_then_cut
+
+    from humaneval.models.model_input import CEILING_CHARS_PER_TOKEN
+
+    limit = tiny.options.text_truncate
+    assert limit == 128
+    expected = full_then_cut(tiny.encoder, HUGE_CONTEXT, limit)
+    recorder = RecordingTokenizer(tiny.tokenizer)
+    monkeypatch.setattr(tiny.encoder, "tokenizer", recorder)
+    ids, mask = tiny.encode_batch([HUGE_CONTEXT])
+    assert ids[0].tolist() == expected and bool(mask.all())
+    assert max(recorder.lengths) <= CEILING_CHARS_PER_TOKEN * limit < len(HUGE_CONTEXT.turns[0]) // 100
+
+
+def test_untruncated_model_reads_at_most_its_positions(tiny: BlenderGenerator) -> None:
+    """Without text_truncate the context is cut to max_position_embeddings (the old code fed it all and crashed)."""
+    options = dataclasses.replace(tiny.options, text_truncate=None)
+    untruncated = BlenderGenerator("untruncated", tiny.model, tiny.tokenizer, options, tiny.recipe)
+    ids, _ = untruncated.encode_batch([HUGE_CONTEXT])
+    assert ids.shape == (1, tiny.model.config.max_position_embeddings)
+    assert untruncated.generate_batch([HUGE_CONTEXT])[0]

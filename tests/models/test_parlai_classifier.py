@@ -183,3 +183,34 @@ def test_classes_from_file(tmp_path: Path) -> None:
     clf = ParlAIClassifier.load(import_parlai(zoo, tmp_path / "clf").out_dir)
     assert clf.classes == ("__notok__", "__ok__")
     assert clf.predict(["tok1"])[0].label in clf.classes
+
+
+def _converted_bad_like(tmp_path: Path, **opt_changes: object) -> ParlAIClassifier:
+    opt = {"model": "transformer/classifier", "embedding_size": DIM, "n_layers": LAYERS, "n_heads": HEADS,
+           "ffn_size": FFN, "n_positions": POSITIONS, "embeddings_scale": True, "dict_tokenizer": "split",
+           "dict_lower": False, "text_truncate": 12, "delimiter": "\n", **CASES["bad_like"], **opt_changes}
+    opt = {key: value for key, value in opt.items() if value is not None}
+    state = _parlai_state("xlm", 2, 2, torch.Generator().manual_seed(11))
+    return ParlAIClassifier.load(import_parlai(_write_zoo(tmp_path / "zoo", opt, state), tmp_path / "clf").out_dir)
+
+
+HUGE_MESSAGE = " ".join(WORDS[i % 37] if i % 5 else "unknownword" for i in range(400_000))  # 2.7 MB
+
+
+@pytest.mark.parametrize(("text_truncate", "kept"), [(12, 12), (None, POSITIONS)])
+def test_huge_message_is_tokenized_only_as_far_as_the_kept_tokens(tmp_path: Path, text_truncate: int | None,
+                                                                   kept: int) -> None:
+    """The ids equal tokenize-everything-then-cut; the tokenizer sees a bounded end of the text. Without
+    text_truncate the bound is n_positions, so the message can still be scored (the old code crashed)."""
+    from test_long_input import RecordingTokenizer
+
+    from humaneval.models.model_input import CEILING_CHARS_PER_TOKEN
+
+    clf = _converted_bad_like(tmp_path, text_truncate=text_truncate)
+    assert clf.config.text_truncate == text_truncate
+    expected = [1, *clf.encoder.tokenize(HUGE_MESSAGE), 2][-kept:]
+    recorder = RecordingTokenizer(clf.encoder.tokenizer)
+    clf.encoder.tokenizer = recorder
+    assert clf.encode(HUGE_MESSAGE) == expected
+    assert max(recorder.lengths) <= CEILING_CHARS_PER_TOKEN * kept < len(HUGE_MESSAGE) // 100
+    assert torch.equal(clf.scores([HUGE_MESSAGE]), clf.model(torch.tensor([expected])).detach())

@@ -288,3 +288,20 @@ def test_bad_slot_loads_a_converted_classifier_from_the_config(tmp_path: Path) -
         assert verdict.unsafe == (verdict.score > 0.01)  # ParlAI's rule with this check's own threshold
         assert verdict.reason.startswith("BAD classifier: ")
     assert verdicts[0].score != verdicts[1].score  # the input reaches the model
+
+
+def test_bad_slot_on_a_huge_message_tokenizes_only_the_kept_end(tmp_path: Path) -> None:
+    """A 3 MB message costs the classifier no more than its last words (text_truncate 30), same verdict."""
+    from test_long_input import RecordingTokenizer
+
+    from humaneval.models.model_input import CEILING_CHARS_PER_TOKEN
+    from humaneval.models.parlai_classifier import ParlAIClassifier
+
+    classifier = ParlAIClassifier.load(_converted_bad_classifier(tmp_path))
+    recorder = RecordingTokenizer(classifier.encoder.tokenizer)
+    classifier.encoder.tokenizer = recorder
+    check = ImportedClassifierCheck("bad", classifier=classifier, threshold=0.01)
+    last_words = " ".join(f"w{i % 20}" for i in range(40))
+    huge = " ".join(f"w{i % 17}" for i in range(1_000_000)) + " " + last_words
+    assert check.check(huge, ["w1 w2"]) == check.check(last_words, ["w1 w2"])  # both keep the last 29 tokens
+    assert max(recorder.lengths) <= CEILING_CHARS_PER_TOKEN * 30 < len(huge) // 100
