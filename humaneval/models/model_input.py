@@ -190,7 +190,9 @@ class ContextEncoder:
         no space at all in its last (first) `CEILING_CHARS_PER_TOKEN * count` characters reaches it; it is
         then cut mid-word. The tokenizers still agree from the first whitespace after that cut, so just
         the words at the cut can differ; inside one huge space-free word (e.g. thousands of one repeated
-        letter) BPE merges can shift right to its end. That input is degenerate and is logged.
+        letter) BPE merges can shift right to its end, and a word-level (`split`) dictionary, which reads
+        the whole run as one token, cannot tell from the window what precedes the run (older turns are
+        then not reached, a label loses its end token). That input is degenerate and is logged.
         """
         if not count:
             return self.tokenize(text), False
