@@ -305,3 +305,19 @@ def test_bad_slot_on_a_huge_message_tokenizes_only_the_kept_end(tmp_path: Path) 
     huge = " ".join(f"w{i % 17}" for i in range(1_000_000)) + " " + last_words
     assert check.check(huge, ["w1 w2"]) == check.check(last_words, ["w1 w2"])  # both keep the last 29 tokens
     assert max(recorder.lengths) <= CEILING_CHARS_PER_TOKEN * 30 < len(huge) // 100
+
+
+def test_matcher_scans_a_huge_message_without_listing_its_words(matcher: StringMatcher) -> None:
+    """A 1 MB message: the same hits, in the same order, while holding little more than its lowercased copy
+    (a list of its 170k words, as the matcher kept before, is ten times the text)."""
+    import tracemalloc
+
+    text = "A long harmless message about Cooking, " * 12_000 + "then kill yourself, shitty bullshit. " + "more words " * 50_000
+    tracemalloc.start()
+    try:
+        hits = matcher.find(text)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert hits == ["'shitty'", "'bullshit' (contains 'shit')", "'kill yourself'"]
+    assert peak < 2 * len(text)

@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,8 +38,14 @@ _DOUBLING_SUFFIXES = ("ed", "er", "ers", "ing", "in", "y", "ier", "iest", "ies")
 
 def tokenize(text: str) -> list[str]:
     """Lowercase word tokens; apostrophes are dropped first so "motherfuckin'" and "don't" stay one token."""
+    return list(iter_tokens(text))
+
+
+def iter_tokens(text: str) -> Iterator[str]:
+    """`tokenize`, one token at a time: a long message is scanned without holding a list of its words
+    (millions of small strings for a few megabytes of text)."""
     folded = unicodedata.normalize("NFKC", text).lower().replace("'", "").replace("\u2019", "")
-    return _TOKEN.findall(folded)
+    return (match.group() for match in _TOKEN.finditer(folded))
 
 
 def inflections(word: str) -> set[str]:
@@ -118,11 +125,20 @@ class StringMatcher:
         self._max_phrase = max((len(p) for p in self.word_list.phrases), default=0)
 
     def find(self, text: str) -> list[str]:
-        """Every offending token or phrase in `text`, in order (each reported with what it matched)."""
-        tokens = tokenize(text)
+        """Every offending token or phrase in `text`, in order (each reported with what it matched): the
+        words in text order, then the phrases, shortest first. One pass over the tokens, keeping only the
+        last few for phrases, so a huge message costs its normalized copy and not a list of its words."""
         wl = self.word_list
         hits: list[str] = []
-        for token in tokens:
+        phrase_hits: dict[int, list[str]] = {size: [] for size in range(2, self._max_phrase + 1)}
+        recent: deque[str] = deque(maxlen=max(self._max_phrase, 1))
+        for token in iter_tokens(text):
+            recent.append(token)
+            if len(recent) >= 2:
+                last = tuple(recent)
+                for size in range(2, len(last) + 1):
+                    if last[-size:] in wl.phrases:
+                        phrase_hits[size].append(repr(" ".join(last[-size:])))
             if token in wl.allowed:
                 continue
             if token in wl.words:
@@ -131,12 +147,7 @@ class StringMatcher:
             stem = next((s for s in wl.infixes if s in token), None)
             if stem is not None:
                 hits.append(f"{token!r} (contains {stem!r})")
-        for size in range(2, self._max_phrase + 1):
-            for start in range(len(tokens) - size + 1):
-                window = tuple(tokens[start : start + size])
-                if window in wl.phrases:
-                    hits.append(repr(" ".join(window)))
-        return hits
+        return hits + [hit for size in sorted(phrase_hits) for hit in phrase_hits[size]]
 
     def check(self, text: str, context: Sequence[str] = ()) -> Verdict:
         hits = self.find(text)
