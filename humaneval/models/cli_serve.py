@@ -18,7 +18,8 @@ DESCRIPTION = """\
 Serve reply models and safety checks over HTTP (endpoints /health, /models, /reply, /classify).
 Concurrent requests to the same model are batched dynamically. The server listens on 127.0.0.1 unless the
 config says otherwise; on any other address it requires a bearer token (from the variable named by
-`token_env`, default HUMANEVAL_SERVER_TOKEN, or from `token_file`). See task_configs/serve.yaml for every
+`token_env`, default HUMANEVAL_SERVER_TOKEN, or from `token_file`). It holds at most `max_connections`
+connections and closes any that stays silent for `read_timeout_s`. See task_configs/serve.yaml for every
 config key and docs/serving.md for the API."""
 
 
@@ -55,10 +56,13 @@ def main(argv: list[str]) -> int:
     service = ModelService.from_config(config).start()
     try:
         running = start_http_server(service, host=config.host, port=config.port, token=token,
-                                    max_request_bytes=config.max_request_bytes)
-    except OSError as err:
+                                    max_request_bytes=config.max_request_bytes,
+                                    read_timeout_s=config.read_timeout_s, max_connections=config.max_connections,
+                                    worker_threads=config.worker_threads)
+    except (OSError, ValueError) as err:  # waitress raises ValueError for a host it cannot resolve
         service.close()
-        print(f"error: cannot listen on {config.host}:{config.port} ({err.strerror})", file=sys.stderr)
+        reason = getattr(err, "strerror", None) or err
+        print(f"error: cannot listen on {config.host}:{config.port} ({reason})", file=sys.stderr)
         return 1
     names = ", ".join(m.name for m in config.models)
     auth = "bearer token required" if token else "no token (loopback only)"
@@ -67,6 +71,6 @@ def main(argv: list[str]) -> int:
         stop.wait()
     finally:
         print("shutting down", flush=True)
+        service.close()  # first: requests waiting for a model get 503 (retry later) instead of hanging the stop
         running.stop()
-        service.close()
     return 0

@@ -7,10 +7,14 @@ Two layers, so the same behaviour is available in-process and over HTTP:
 - `create_app` wraps it in Flask for a GPU host: `/health`, `/models`, `/reply`, `/classify`, a request size
   limit, and a bearer token that is mandatory whenever the server listens beyond loopback.
 
-It runs on werkzeug's threaded server (`make_server(threaded=True)`): one thread per open request, each
-blocking on its model's batcher while the batcher's single worker thread owns the model. That is enough
-for the tens of concurrent crowdworker chats a study has; put a reverse proxy (TLS) in front when exposing
-it. Requests and responses are documented with examples in docs/serving.md.
+It runs on waitress (`start_http_server`), not werkzeug's development server, because the server must
+survive hostile clients: waitress reads requests on one event-loop thread and hands a request to a worker
+thread only once it has fully arrived, so a client that sends half a request holds no worker; it closes
+connections idle for `read_timeout_s`, stops accepting beyond `max_connections`, and stops reading a body
+at twice `max_request_bytes`. Each worker thread then blocks on its model's batcher while the batcher's
+single worker thread owns the model; `worker_threads` bounds how many requests wait there at once. That is
+enough for the tens of concurrent crowdworker chats a study has; put a reverse proxy (TLS) in front when
+exposing it. Requests and responses are documented with examples in docs/serving.md.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import importlib
 import ipaddress
 import json
 import logging
+import math
 import os
 import threading
 import time
@@ -31,8 +36,8 @@ from typing import Any
 
 import yaml
 from flask import Flask, Response, request
+from waitress.server import TcpWSGIServer, create_server
 from werkzeug.exceptions import HTTPException
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from humaneval.input_errors import InputError
 from humaneval.models.batching import (
@@ -49,6 +54,15 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8765
 DEFAULT_TOKEN_ENV = "HUMANEVAL_SERVER_TOKEN"
+DEFAULT_MAX_REQUEST_BYTES = 64 * 1024
+# A study's clients send a whole request within milliseconds and keep idle connections for one chat turn;
+# 30 s frees a slot held by a stalled or hostile client without cutting off anyone on a slow network.
+DEFAULT_READ_TIMEOUT_S = 30
+# Tens of concurrent chats need tens of connections; 100 leaves room for retries and keep-alive pools.
+DEFAULT_MAX_CONNECTIONS = 100
+# A request holds a worker thread while it waits for its batch, so the threads bound the requests that can
+# be batched together; 64 covers a study's concurrent chats (idle threads cost next to nothing).
+DEFAULT_WORKER_THREADS = 64
 
 
 class ServiceError(Exception):
@@ -89,7 +103,10 @@ class ServerConfig:
     port: int = DEFAULT_PORT
     token_env: str | None = DEFAULT_TOKEN_ENV
     token_file: Path | None = None
-    max_request_bytes: int = 64 * 1024
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    read_timeout_s: int = DEFAULT_READ_TIMEOUT_S
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    worker_threads: int = DEFAULT_WORKER_THREADS
     request_timeout_s: float = 60.0
     max_turns: int = 200
     max_chars_per_turn: int = 4000
@@ -144,8 +161,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-_SERVER_KEYS = {"host", "port", "token_env", "token_file", "max_request_bytes", "request_timeout_s", "max_turns",
-                "max_chars_per_turn", "device", "registry", "models", "safety"}
+_SERVER_KEYS = {"host", "port", "token_env", "token_file", "max_request_bytes", "read_timeout_s", "max_connections",
+                "worker_threads", "request_timeout_s", "max_turns", "max_chars_per_turn", "device", "registry",
+                "models", "safety"}
 _MODEL_KEYS = {"name", "factory", "options", "device", "max_batch_size", "batch_window_ms", "max_queue"}
 
 
@@ -174,8 +192,11 @@ def server_config_from_dict(raw: Any, *, source: Path | None = None) -> ServerCo
 
     def number(key: str, default: float, kind: type = float, minimum: float = 0) -> Any:
         value = raw.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+        if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+                or value < minimum):
             raise InputError(f"must be a number ≥ {minimum}, got {value!r}", path=source, field=key)
+        if kind is int and value != int(value):
+            raise InputError(f"must be a whole number, got {value!r}", path=source, field=key)
         return kind(value)
 
     models_raw = raw.get("models") or []
@@ -195,7 +216,10 @@ def server_config_from_dict(raw: Any, *, source: Path | None = None) -> ServerCo
         port=number("port", DEFAULT_PORT, int),
         token_env=raw.get("token_env", DEFAULT_TOKEN_ENV),
         token_file=(base / token_file) if token_file else None,
-        max_request_bytes=number("max_request_bytes", 64 * 1024, int, 1),
+        max_request_bytes=number("max_request_bytes", DEFAULT_MAX_REQUEST_BYTES, int, 1),
+        read_timeout_s=number("read_timeout_s", DEFAULT_READ_TIMEOUT_S, int, 1),
+        max_connections=number("max_connections", DEFAULT_MAX_CONNECTIONS, int, 1),
+        worker_threads=number("worker_threads", DEFAULT_WORKER_THREADS, int, 1),
         request_timeout_s=number("request_timeout_s", 60.0, float, 0.001),
         max_turns=number("max_turns", 200, int, 1),
         max_chars_per_turn=number("max_chars_per_turn", 4000, int, 1),
@@ -454,7 +478,8 @@ def _safety_switches(value: Any, pipeline: SafetyPipeline) -> tuple[bool, bool]:
 # --------------------------------------------------------------------------------------------------------
 # HTTP
 # --------------------------------------------------------------------------------------------------------
-def create_app(service: ModelService, *, token: str | None = None, max_request_bytes: int = 64 * 1024) -> Flask:
+def create_app(service: ModelService, *, token: str | None = None,
+               max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES) -> Flask:
     """The Flask app for `service`. With a `token`, every endpoint requires `Authorization: Bearer TOKEN`."""
     app = Flask("humaneval.models.server")
     app.config["MAX_CONTENT_LENGTH"] = max_request_bytes
@@ -479,8 +504,15 @@ def create_app(service: ModelService, *, token: str | None = None, max_request_b
                            {"WWW-Authenticate": 'Bearer realm="humaneval"'})
         return None
 
+    @app.after_request
+    def log_request(response: Response) -> Response:
+        logger.info('%s "%s %s" %d', request.remote_addr, request.method, request.path, response.status_code)
+        return response
+
     def json_body() -> Any:
-        raw = request.get_data(cache=False)  # raises 413 beyond MAX_CONTENT_LENGTH
+        # waitress hands the app a known Content-Length (chunked bodies are de-chunked first), so werkzeug
+        # raises 413 beyond MAX_CONTENT_LENGTH before reading.
+        raw = request.get_data(cache=False)
         try:
             return json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
@@ -530,33 +562,84 @@ def create_app(service: ModelService, *, token: str | None = None, max_request_b
 class RunningServer:
     """A server listening in a background thread (tests, benchmarks, `serve`)."""
 
-    server: BaseWSGIServer
+    server: TcpWSGIServer
     thread: threading.Thread
 
     @property
     def port(self) -> int:
-        return int(self.server.server_port)
+        return int(self.server.effective_port)
 
     @property
     def url(self) -> str:
-        host = self.server.host
-        shown = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else host)
-        return f"http://{shown}:{self.port}"
+        host = str(self.server.effective_host)
+        shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+        return f"http://[{shown}]:{self.port}" if ":" in shown else f"http://{shown}:{self.port}"
+
+    @property
+    def open_connections(self) -> int:
+        """Client connections open now, half-sent requests and idle keep-alives included (≤ max_connections)."""
+        return len(self.server.active_channels)
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        """Stop the worker threads (letting running requests finish for up to 5 s), then close every socket.
+
+        Sockets are closed by waitress's event-loop thread, which owns them; with none left its loop returns.
+        """
+        if not self.thread.is_alive():
+            return
+        self.server.task_dispatcher.shutdown(timeout=5)
+        self.server.trigger.pull_trigger(self._close_sockets)
         self.thread.join(10)
+
+    def _close_sockets(self) -> None:
+        for channel in list(self.server.active_channels.values()):
+            channel.handle_close()
+        self.server.close()  # the listening socket and the loop's wake-up pipe
 
 
 def start_http_server(service: ModelService, *, host: str = "127.0.0.1", port: int = 0, token: str | None = None,
-                      max_request_bytes: int = 64 * 1024) -> RunningServer:
-    """Serve `service` over HTTP from a background thread; port 0 picks a free port (see `.port`)."""
+                      max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+                      read_timeout_s: int = DEFAULT_READ_TIMEOUT_S,
+                      max_connections: int = DEFAULT_MAX_CONNECTIONS,
+                      worker_threads: int = DEFAULT_WORKER_THREADS) -> RunningServer:
+    """Serve `service` over HTTP (waitress) from a background thread; port 0 picks a free port (see `.port`)."""
     if token is None and not is_loopback(host):
         raise InputError(f"refusing to listen on {host!r} without a bearer token", field="host")
     app = create_app(service, token=token, max_request_bytes=max_request_bytes)
-    server = make_server(host, port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="http-server", daemon=True)
+    server = create_server(app, **waitress_settings(host, port, max_request_bytes=max_request_bytes,
+                                                    read_timeout_s=read_timeout_s, max_connections=max_connections,
+                                                    worker_threads=worker_threads))
+    thread = threading.Thread(target=server.run, name="http-server", daemon=True)
     thread.start()
-    logger.info("listening on %s:%d (token %s)", host, server.server_port, "required" if token else "not required")
+    logger.info("listening on %s:%s (token %s; at most %d connections, idle ones closed after %d s, %d worker "
+                "threads)", host, server.effective_port, "required" if token else "not required", max_connections,
+                read_timeout_s, worker_threads)
     return RunningServer(server, thread)
+
+
+def waitress_settings(host: str, port: int, *, max_request_bytes: int, read_timeout_s: int, max_connections: int,
+                      worker_threads: int) -> dict[str, Any]:
+    """waitress's adjustments for our limits; each comment is what waitress 3.0.2's source really does."""
+    ipv6 = ":" in host
+    return {
+        "host": host,
+        "port": port,
+        # One address family, as before: "localhost" would otherwise bind ::1 too (with port 0, another port).
+        "ipv4": not ipv6,
+        "ipv6": ipv6,
+        # Tasks run only once their request has fully arrived: slow senders hold a connection, never a thread.
+        "threads": worker_threads,
+        # Compared with every socket in waitress's loop, its own listening socket and wake-up pipe included.
+        # At the limit it stops accepting; further clients wait in the kernel's listen queue.
+        "connection_limit": max_connections + 2,
+        # Closes a connection with no request in progress after this long without receiving or sending
+        # (half-sent requests and idle keep-alives alike), checked every `cleanup_interval` (whole seconds).
+        "channel_timeout": read_timeout_s,
+        "cleanup_interval": 1,
+        # A hard stop on reading, counted on the wire (chunk framing included): waitress answers 413 in plain
+        # text and closes the connection. Bodies below it reach the app, which answers 413 (JSON) for any
+        # de-chunked body over max_request_bytes; the margin keeps the app's exact limit for chunked bodies.
+        "max_request_body_size": 2 * max_request_bytes,
+        "asyncore_use_poll": True,  # select() cannot watch file descriptors above 1023
+        "ident": "humaneval",
+    }

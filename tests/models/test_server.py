@@ -3,6 +3,7 @@ verdicts, validation (400/404/405/413), queue full (503 + Retry-After), timeouts
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Iterator
@@ -223,6 +224,12 @@ def test_config_requires_a_token_off_loopback(tmp_path: Path, monkeypatch: pytes
     ("models:\n  - {name: a}\n  - {name: a}\n", "models"),
     ("port: -5\n", "port"),
     ("models: [\n", None),
+    ("read_timeout_s: 0.5\n", "read_timeout_s"),  # waitress counts whole seconds
+    ("read_timeout_s: 2.5\n", "read_timeout_s"),
+    ("max_connections: 0\n", "max_connections"),
+    ("worker_threads: many\n", "worker_threads"),
+    ("request_timeout_s: .nan\n", "request_timeout_s"),
+    ("max_request_bytes: .inf\n", "max_request_bytes"),
 ])
 def test_bad_config_files_name_the_problem(tmp_path: Path, text: str, field: str | None) -> None:
     path = tmp_path / "serve.yaml"
@@ -236,16 +243,23 @@ def test_example_config_is_valid() -> None:
     example = Path(__file__).resolve().parents[2] / "task_configs" / "serve.yaml"
     config = load_server_config(example)
     assert config.host == "127.0.0.1" and config.models
+    assert config == dataclasses.replace(ServerConfig(), models=config.models, safety=config.safety, source=example)
     assert json.dumps(config.safety)  # plain data, as the pipeline expects
     SafetyPipeline.from_config(config.safety, source=example)
 
 
+def test_connection_limits_are_read_from_the_config() -> None:
+    config = server_config_from_dict({"read_timeout_s": 5, "max_connections": 10, "worker_threads": 3})
+    assert (config.read_timeout_s, config.max_connections, config.worker_threads) == (5, 10, 3)
+
+
 def test_server_thread_stops_cleanly() -> None:
     with ModelService([(echo_model("echo"), BatchingOptions())], SafetyPipeline.from_config(None)) as service:
-        running = start_http_server(service)
+        running = start_http_server(service, worker_threads=3)
         url = running.url
         running.stop()
     assert not running.thread.is_alive()
+    assert not running.server.task_dispatcher.threads  # the worker threads are gone too
     with pytest.raises(requests.ConnectionError):
         requests.get(url + "/health", timeout=2)
 

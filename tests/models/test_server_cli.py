@@ -1,12 +1,13 @@
 """`python -m humaneval.models serve` as a real process: token enforcement off loopback, refusal without a
 token, a server killed and restarted mid-conversation (the client reports a retryable error, then the
-conversation continues), and a clean exit on SIGTERM."""
+conversation continues), a clean exit on SIGTERM, and the connection limits of the config file at work."""
 
 from __future__ import annotations
 
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -32,11 +33,12 @@ def env(**extra: str) -> dict[str, str]:
     return merged
 
 
-def write_config(tmp_path: Path, host: str) -> Path:
+def write_config(tmp_path: Path, host: str, extra: str = "") -> Path:
     path = tmp_path / "serve.yaml"
     path.write_text(
         f"host: {host}\n"
         "port: 0\n"
+        f"{extra}"
         "models:\n"
         "  - name: tiny\n"
         "    factory: test_server_support:tiny_blender\n"
@@ -157,3 +159,16 @@ def test_token_and_restart_mid_conversation(tmp_path: Path, processes: list[Serv
 
     os.killpg(processes[1].proc.pid, signal.SIGTERM)  # Ctrl-C / systemd stop: a clean exit
     assert processes[1].proc.wait(30) == 0
+
+
+def test_connection_limits_from_the_config_file(tmp_path: Path, processes: list[ServeProcess]) -> None:
+    config = write_config(tmp_path, "127.0.0.1", "read_timeout_s: 1\nmax_connections: 2\nworker_threads: 3\n")
+    processes.append(ServeProcess(config, token=None))
+    url = f"http://127.0.0.1:{processes[0].port}"
+    with socket.create_connection(("127.0.0.1", processes[0].port), timeout=30) as stalled:
+        stalled.sendall(b"POST /reply HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
+        # Closed by the server after 1 s of silence (the default would wait 30 s, beyond this socket's 30 s).
+        assert stalled.recv(1024) == b""
+    assert requests.get(url + "/health", timeout=30).status_code == 200
+    processes[0].log.seek(0)
+    assert "at most 2 connections, idle ones closed after 1 s, 3 worker threads" in processes[0].log.read()
