@@ -4,8 +4,9 @@ Two layers, so the same behaviour is available in-process and over HTTP:
 - `ModelService` does the work on plain JSON-like dicts (validation, batching, safety screening) and raises
   `ServiceError(status, message)` for bad requests. `EmbeddedClient` calls it directly — what `launch`
   embeds by default, no sockets.
-- `create_app` wraps it in Flask for a GPU host: `/health`, `/models`, `/reply`, `/classify`, a request size
-  limit, and a bearer token that is mandatory whenever the server listens beyond loopback.
+- `create_app` wraps it in Flask for a GPU host: `/health`, `/models`, `/reply`, `/classify`, strict JSON
+  bodies (application/json, UTF-8, bounded size and nesting, finite numbers only), and a bearer token that is
+  mandatory whenever the server listens beyond loopback.
 
 It runs on waitress (`start_http_server`), not werkzeug's development server, because the server must
 survive hostile clients: waitress reads requests on one event-loop thread and hands a request to a worker
@@ -27,6 +28,7 @@ import json
 import logging
 import math
 import os
+import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -63,6 +65,9 @@ DEFAULT_MAX_CONNECTIONS = 100
 # A request holds a worker thread while it waits for its batch, so the threads bound the requests that can
 # be batched together; 64 covers a study's concurrent chats (idle threads cost next to nothing).
 DEFAULT_WORKER_THREADS = 64
+# The deepest JSON accepted in a request body. Real bodies nest 2 levels; Python's json recurses once per
+# level and raises RecursionError near 1000, so the depth is checked before parsing.
+MAX_JSON_DEPTH = 64
 
 
 class ServiceError(Exception):
@@ -377,9 +382,10 @@ class ModelService:
         persona = self._texts(body.get("persona", []), "persona", required=False)
         screen_human, screen_bot = _safety_switches(body.get("safety"), self.safety)
         timeout_s = body.get("timeout_s", self.request_timeout_s)
-        if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or timeout_s <= 0:
+        if (isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or timeout_s <= 0
+                or (isinstance(timeout_s, float) and not math.isfinite(timeout_s))):
             raise ServiceError(400, f"field 'timeout_s' must be a positive number, got {timeout_s!r}")
-        timeout_s = min(float(timeout_s), self.request_timeout_s)
+        timeout_s = float(min(timeout_s, self.request_timeout_s))  # min first: float(10**400) overflows
         batcher = self.batchers.get(model)
         if batcher is None:
             raise ServiceError(404, f"unknown model {model!r}; available: {', '.join(self.batchers) or 'none'}")
@@ -478,6 +484,96 @@ def _safety_switches(value: Any, pipeline: SafetyPipeline) -> tuple[bool, bool]:
 # --------------------------------------------------------------------------------------------------------
 # HTTP
 # --------------------------------------------------------------------------------------------------------
+# A string escape (kept whole, so an escaped quote is skipped), a quote, or a bracket: all that decides how
+# deep a JSON text nests. Each match is one or two characters, so scanning a body is linear in its size.
+_JSON_STRUCTURE = re.compile(r'\\.|["\[\]{}]', re.DOTALL)
+
+
+def nests_deeper_than(text: str, limit: int) -> bool:
+    """Whether `[`/`{` nest more than `limit` levels deep in the JSON `text` (brackets in strings excluded).
+
+    Checked before `json.loads`, which recurses once per level: 30,000 `[` would reach Python's recursion
+    limit. On invalid JSON this count agrees with the parser up to the first error, where the parser stops,
+    so the parser never nests deeper than counted here.
+    """
+    depth = 0
+    in_string = False
+    for match in _JSON_STRUCTURE.finditer(text):
+        token = match.group()
+        if token == '"':
+            in_string = not in_string
+        elif in_string or token[0] == "\\":
+            continue
+        elif token in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def parse_json_body(raw: bytes) -> Any:
+    """A request body as JSON, strictly: UTF-8, nested at most MAX_JSON_DEPTH levels, finite numbers only,
+    strings of valid Unicode. Anything else is a 400, never a 500 or a silently odd value."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ServiceError(400, f"the request body is not UTF-8 (invalid byte at offset {err.start})") from None
+    if nests_deeper_than(text, MAX_JSON_DEPTH):
+        raise ServiceError(400, f"the request body nests JSON deeper than {MAX_JSON_DEPTH} levels")
+    value = _loads_finite(text)
+    _require_valid_unicode(value)
+    return value
+
+
+def _loads_finite(text: str) -> Any:
+    """`json.loads` refusing NaN, Infinity, -Infinity and overflowing numbers such as 1e999.
+
+    Python's json accepts the three names and reads 1e999 as inf; none of them is JSON, and a NaN slips past
+    every `<=` check (a NaN `timeout_s` used to time the request out), so they are refused wherever they are.
+    """
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except ValueError as err:  # JSONDecodeError, or an integer beyond Python's 4300-digit conversion limit
+        raise ServiceError(400, f"the request body is not valid JSON ({err})") from None
+
+
+def _require_valid_unicode(value: Any) -> None:
+    """Refuse strings holding half a UTF-16 pair: an escape such as "\\ud800" decodes to a lone surrogate,
+    which no reply, log line or record can encode as UTF-8 (the reply used to fail with a 500)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")  # visits every key and string, at C speed
+    except UnicodeEncodeError:
+        raise ServiceError(400, "the request body contains an unpaired surrogate escape (\\ud800-\\udfff); "
+                                "strings must be valid Unicode") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ServiceError(400, f"the request body contains {name}, which is not JSON: numbers must be finite")
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if math.isinf(value):
+        raise ServiceError(400, f"the request body contains the number {literal[:40]}, too large to be finite")
+    return value
+
+
+def require_json_content_type(mimetype: str, params: Mapping[str, str]) -> None:
+    """Bodies must be declared `application/json` (UTF-8): anything else is a client mistake or a browser.
+
+    A web page can POST `text/plain` or a form to a loopback server without the browser asking first
+    (a CORS "simple request"); `application/json` makes the browser ask, and this server never says yes.
+    """
+    if mimetype != "application/json":
+        raise ServiceError(400, f"the request body must be sent as Content-Type: application/json, "
+                                f"got {mimetype or 'none'!r}")
+    charset = params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise ServiceError(400, f"JSON request bodies must be UTF-8, got charset {charset!r}")
+
+
 def create_app(service: ModelService, *, token: str | None = None,
                max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES) -> Flask:
     """The Flask app for `service`. With a `token`, every endpoint requires `Authorization: Bearer TOKEN`."""
@@ -510,13 +606,10 @@ def create_app(service: ModelService, *, token: str | None = None,
         return response
 
     def json_body() -> Any:
+        require_json_content_type(request.mimetype, request.mimetype_params)
         # waitress hands the app a known Content-Length (chunked bodies are de-chunked first), so werkzeug
         # raises 413 beyond MAX_CONTENT_LENGTH before reading.
-        raw = request.get_data(cache=False)
-        try:
-            return json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise ServiceError(400, f"the request body is not valid JSON ({err})") from None
+        return parse_json_body(request.get_data(cache=False))
 
     @app.get("/health")
     def health() -> Response:

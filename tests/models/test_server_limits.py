@@ -1,6 +1,6 @@
 """The HTTP server against hostile clients, over real loopback sockets: half-sent requests (connection cap,
-read timeout, no worker thread held) and oversized bodies however they are sent (413). Each case used to
-hang or pass."""
+read timeout, no worker thread held), oversized bodies however they are sent (413), deep JSON, non-finite
+numbers, broken Unicode and wrong content types (400). Each case used to hang, pass, or answer 500."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ from humaneval.models.client import HttpClient
 from humaneval.models.safety import SafetyPipeline
 from humaneval.models.server import (
     DEFAULT_MAX_REQUEST_BYTES,
+    MAX_JSON_DEPTH,
     ModelService,
     RunningServer,
+    ServiceError,
     start_http_server,
 )
 
@@ -198,3 +200,66 @@ def test_endless_chunk_is_cut_off_with_413(server: RunningServer) -> None:
     wire_limit = 2 * LIMIT
     status, body = exchange(server, head + b" " * (wire_limit - len(b"ffffffff\r\n")))
     assert status == 413 and b"Too Large" in body
+
+
+# --------------------------------------------------------------------------------------------------------
+# JSON content
+# --------------------------------------------------------------------------------------------------------
+def test_deep_json_is_400_but_brackets_in_strings_do_not_count(server: RunningServer) -> None:
+    for depth in (30_000, MAX_JSON_DEPTH + 1):
+        response = post_raw(server, b"[" * depth + b"]" * depth)
+        assert response.status_code == 400
+        assert f"deeper than {MAX_JSON_DEPTH} levels" in response.json()["error"]
+    at_bound = post_raw(server, b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH)
+    assert at_bound.status_code == 400 and "must be a JSON object" in at_bound.json()["error"]
+    text = "[{" * 1000 + '\\"[' * 100  # brackets and escaped quotes inside a string do not nest
+    response = requests.post(server.url + "/reply", json={"model": "echo", "turns": [text]}, headers=AUTH,
+                             timeout=60)
+    assert response.status_code == 200 and response.json()["text"] == f"you said: {text}"
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/reply", b'{"model": "echo", "turns": ["hi"], "timeout_s": NaN}'),
+    ("/reply", b'{"model": "echo", "turns": ["hi"], "timeout_s": Infinity}'),
+    ("/reply", b'{"model": "echo", "turns": ["hi"], "timeout_s": -Infinity}'),
+    ("/reply", b'{"model": "echo", "turns": ["hi"], "timeout_s": 1e999}'),
+    ("/reply", b'{"model": "echo", "turns": ["hi", [1, NaN]]}'),
+    ("/classify", b'{"text": "hi", "context": [-1e999]}'),
+])
+def test_non_finite_numbers_are_400(server: RunningServer, path: str, body: bytes) -> None:
+    response = requests.post(server.url + path, data=body, timeout=60,
+                             headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 400 and "finite" in response.json()["error"]
+
+
+def test_service_refuses_a_nan_timeout_in_process(service: ModelService) -> None:
+    with pytest.raises(ServiceError) as err:  # EmbeddedClient's path: no JSON parser in between
+        service.reply({**REPLY, "timeout_s": float("nan")})
+    assert err.value.status == 400 and "'timeout_s'" in err.value.message
+
+
+@pytest.mark.parametrize("body, fragment", [
+    (b'{"model": "echo", "turns": ["\\ud800"]}', "unpaired surrogate"),
+    (b'{"model": "echo", "turns": ["hi"], "x": ' + b"9" * 5000 + b"}", "not valid JSON"),
+    (b'{"model": "echo", "turns": ["\xff"]}', "not UTF-8"),
+])
+def test_bodies_that_used_to_crash_are_400(server: RunningServer, body: bytes, fragment: str) -> None:
+    response = post_raw(server, body)
+    assert response.status_code == 400 and fragment in response.json()["error"]
+
+
+def test_a_huge_integer_timeout_is_capped_not_a_crash(server: RunningServer) -> None:
+    response = post_raw(server, b'{"model": "echo", "turns": ["hi"], "timeout_s": 1' + b"0" * 400 + b"}")
+    assert response.status_code == 200 and response.json()["text"] == "you said: hi"
+
+
+def test_only_bodies_declared_as_utf8_json_are_accepted(server: RunningServer) -> None:
+    body = json.dumps(REPLY).encode()
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", ""):
+        response = post_raw(server, body, content_type)
+        assert response.status_code == 400
+        assert "Content-Type: application/json" in response.json()["error"]
+    latin = post_raw(server, body, "application/json; charset=latin-1")
+    assert latin.status_code == 400 and "must be UTF-8" in latin.json()["error"]
+    for content_type in ("application/json; charset=utf-8", "Application/JSON; charset=UTF-8"):
+        assert post_raw(server, body, content_type).status_code == 200
