@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from flask import Flask, Response, request
 from waitress.server import TcpWSGIServer, create_server
 from werkzeug.exceptions import HTTPException
@@ -51,6 +50,7 @@ from humaneval.models.batching import (
 )
 from humaneval.models.reply_model import DialogueContext, ReplyModel
 from humaneval.models.safety.pipeline import SIDES, SafetyPipeline
+from humaneval.yaml_files import read_yaml_document
 
 logger = logging.getLogger(__name__)
 
@@ -175,14 +175,7 @@ _MODEL_KEYS = {"name", "factory", "options", "device", "max_batch_size", "batch_
 def load_server_config(path: str | Path) -> ServerConfig:
     """Read and validate a server YAML file; errors name the file and the key."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("config file not found", path=path) from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise InputError(f"invalid YAML ({getattr(err, 'problem', err)})", path=path,
-                         line=mark.line + 1 if mark else None) from None
+    raw = read_yaml_document(path, what="config file")
     return server_config_from_dict(raw or {}, source=path)
 
 
