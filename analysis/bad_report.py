@@ -2,8 +2,9 @@
 safety layer against the workers, the workers, and the NOT OK turns themselves.
 
 No scripts, no external files. Bot replies and worker ids are whatever the bots and workers typed,
-so every input string passes through `html.escape` (directly or via `html_parts.fmt`). The turn
-viewer is capped and the page says where.
+so every input string passes through `html.escape` (directly or via `html_parts.breakable`/`fmt`,
+which also let over-long words break so they cannot widen the page). The turn viewer is capped and
+the page says where.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.bad_analysis import BadResults
-from analysis.html_parts import card, fmt, p_value, page, table
+from analysis.html_parts import breakable, card, fmt, p_value, page, table, wide
 from analysis.svg_charts import rate_intervals, step_curves
 
 MAX_WORKER_ROWS = 300
@@ -51,7 +52,7 @@ def _models_html(models: pd.DataFrame) -> str:
     rows = []
     for m in models.itertuples():
         rows.append(
-            f"<tr><td class='t'>{escape(m.model)}</td><td>{m.n:,}</td><td>{m.fooled:,}</td><td>{_pct(m.unsafe_rate)}</td>"
+            f"<tr><td class='t'>{breakable(m.model)}</td><td>{m.n:,}</td><td>{m.fooled:,}</td><td>{_pct(m.unsafe_rate)}</td>"
             f"<td>{_ci(m.ci_wilson_low, m.ci_wilson_high)}</td>"
             f"<td>{_ci(m.ci_conversation_bootstrap_low, m.ci_conversation_bootstrap_high)}</td><td>{fmt(m.design_effect, 2)}</td>"
             f"<td>{m.conversations:,}</td><td>{m.conversations_fooled:,}</td><td>{_pct(m.conversation_fooled_rate)}</td>"
@@ -75,7 +76,7 @@ def _pairs_html(pairs: pd.DataFrame) -> str:
     if not len(pairs):
         return "<p class='note'>Only one model: nothing to compare.</p>"
     rows = "".join(
-        f"<tr><td class='t'>{escape(p.model_a)}</td><td class='t'>{escape(p.model_b)}</td>"
+        f"<tr><td class='t'>{breakable(p.model_a)}</td><td class='t'>{breakable(p.model_b)}</td>"
         f"<td>{p.fooled_a:,} / {p.conversations_a:,}</td><td>{_pct(p.rate_a)}</td>"
         f"<td>{p.fooled_b:,} / {p.conversations_b:,}</td><td>{_pct(p.rate_b)}</td>"
         f"<td>{p.difference:+.1%}</td><td>{fmt(p.odds_ratio, 2)}</td><td>{p_value(p.p_value)}</td>"
@@ -85,7 +86,7 @@ def _pairs_html(pairs: pd.DataFrame) -> str:
     head = ("<tr><th class='t'>model A</th><th class='t'>model B</th><th>A fooled / conversations</th><th>A share</th>"
             "<th>B fooled / conversations</th><th>B share</th><th>A − B</th><th>odds ratio</th><th>p (Fisher)</th>"
             "<th>p Holm</th></tr>")
-    return f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>"
+    return wide(f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>")
 
 
 def _survival_html(results: BadResults) -> str:
@@ -140,16 +141,18 @@ def _viewer_html(results: BadResults) -> str:
     for model, group in shown.groupby("model", sort=True):
         missed = int((group["layer"] == "missed").sum())
         rows = "".join(
-            f"<tr><td class='t'>{escape(t.conversation_id)}</td><td class='t'>{escape(t.worker_id)}</td><td>{t.bot_turn}</td>"
-            f"<td class='t wrap'>{escape(t.text)}</td><td class='t'>{escape(t.layer)}</td>"
-            f"<td class='t'>{escape(t.flagged_by)}</td><td class='t'>{escape(t.safety_action)}</td></tr>"
+            f"<tr><td class='t'>{breakable(t.conversation_id)}</td><td class='t'>{breakable(t.worker_id)}</td><td>{t.bot_turn}</td>"
+            f"<td class='t wrap'>{breakable(t.text)}</td><td class='t'>{breakable(t.layer)}</td>"
+            f"<td class='t'>{breakable(t.flagged_by)}</td><td class='t'>{breakable(t.safety_action)}</td></tr>"
             for t in group.itertuples()
         )
         out.append(
-            f"<details class='pair'><summary>{escape(str(model))}: {len(group):,} NOT OK turns, {missed:,} missed by the "
-            "safety layer</summary><table><thead><tr><th class='t'>conversation</th><th class='t'>worker</th>"
-            "<th>bot turn</th><th class='t'>bot reply</th><th class='t'>safety layer</th><th class='t'>flagged by</th>"
-            f"<th class='t'>action</th></tr></thead><tbody>{rows}</tbody></table></details>"
+            f"<details class='pair'><summary>{breakable(model)}: {len(group):,} NOT OK turns, {missed:,} missed by the "
+            "safety layer</summary>"
+            + wide("<table><thead><tr><th class='t'>conversation</th><th class='t'>worker</th>"
+                   "<th>bot turn</th><th class='t'>bot reply</th><th class='t'>safety layer</th><th class='t'>flagged by</th>"
+                   f"<th class='t'>action</th></tr></thead><tbody>{rows}</tbody></table>")
+            + "</details>"
         )
     return "".join(out)
 
@@ -173,7 +176,7 @@ def render_html(results: BadResults) -> str:
     ])
     body = f"""
 <h1>Bot-adversarial dialogue report</h1>
-<p class='lead'>Runs: {escape(', '.join(labels.runs))}. Safety checks: {escape(', '.join(labels.checks) or 'none')}.{escape(excluded)}</p>
+<p class='lead'>Runs: {', '.join(breakable(r) for r in labels.runs)}. Safety checks: {', '.join(breakable(c) for c in labels.checks) or 'none'}.{escape(excluded)}</p>
 <div class='cards'>{cards}</div>
 
 <h2>How often each model was fooled</h2>

@@ -2,11 +2,19 @@
 page frame. The pages have no scripts and no external files (they must open offline, from an e-mail
 attachment), and every string from the input passes through `html.escape`, because workers and bots
 type whatever they like.
+
+Whatever they type must not widen the page either: a 10,000-character worker id or model name with no
+space would otherwise make a table, and so the page, that wide. Text wraps anywhere when a word does not
+fit (`overflow-wrap: anywhere` on the page); identifiers and reasons shown in tables go through
+`breakable`, which lets only their over-long words break and boxes them, so ordinary names keep their
+width; and every table sits in a box that scrolls sideways (`wide`, or the `.scroll` box) instead of
+pushing the page wider on a narrow screen.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from html import escape
 from typing import Any
 
@@ -14,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 CSS = """
-body{font-family:system-ui,sans-serif;margin:0;color:#222;background:#fafafa;line-height:1.4}
+body{font-family:system-ui,sans-serif;margin:0;color:#222;background:#fafafa;line-height:1.4;overflow-wrap:anywhere}
 main{max-width:1180px;margin:0 auto;padding:20px 28px 60px}
 h1{font-size:26px;margin:8px 0 4px} h2{font-size:20px;margin:34px 0 8px;border-bottom:2px solid #e3e3e3;padding-bottom:4px}
 h3{font-size:16px;margin:18px 0 6px}
@@ -24,10 +32,12 @@ h3{font-size:16px;margin:18px 0 6px}
 .card b{display:block;font-size:22px} .card span{color:#666;font-size:12px}
 table{border-collapse:collapse;background:white;font-size:13px;margin:6px 0}
 th,td{border:1px solid #e3e3e3;padding:4px 8px;text-align:right;vertical-align:top;white-space:nowrap}
-td.t.wrap{white-space:normal;min-width:240px}
+td.t.wrap{white-space:normal;min-width:min(240px,55vw)}
 th{background:#f1f1f1} .scroll th{position:sticky;top:0} td.t,th.t{text-align:left}
 tr.flag td{background:#fff1f0}
 .scroll{max-height:520px;overflow:auto;border:1px solid #e3e3e3;display:block;width:fit-content;max-width:100%}
+.wide{overflow-x:auto;width:fit-content;max-width:100%} .scroll .wide{overflow:visible;max-width:none}
+.long{display:inline-block;max-width:100%;max-height:4.3em;overflow-y:auto;white-space:normal;word-break:break-all;vertical-align:top}
 .side{display:flex;gap:24px;flex-wrap:wrap;align-items:flex-start}
 .two{display:flex;flex-wrap:wrap;gap:8px 24px;align-items:flex-start}
 .chart{max-width:100%;height:auto;background:white;border:1px solid #e3e3e3;border-radius:8px}
@@ -35,10 +45,30 @@ details.pair{background:white;border:1px solid #e3e3e3;border-radius:8px;margin:
 details.pair summary{cursor:pointer;font-weight:600}
 .dialogues{display:flex;gap:14px;margin:8px 0}
 .dialogue{flex:1;border:1px solid #e3e3e3;border-radius:6px;padding:6px 10px;background:#fcfcfc;min-width:0}
-.turn{margin:3px 0;white-space:pre-wrap;word-wrap:break-word} .turn b{color:#555}
+.turn{margin:3px 0;white-space:pre-wrap} .turn b{color:#555}
 .bot{color:#08519c} .win{color:#b34400;font-weight:600}
 .stars{color:#b34400;font-weight:700}
+@media (max-width:640px){main{padding:14px 12px 40px} .dialogues{flex-direction:column}}
 """
+
+#: words at least this long (ids, names, URLs) may break anywhere when shown by `breakable`
+LONG_WORD = 40
+_LONG_WORDS = re.compile(rf"(\S{{{LONG_WORD},}})")
+
+
+
+def breakable(value: object) -> str:
+    """`value` as escaped HTML in which words of `LONG_WORD` characters or more may break anywhere, each in
+    a box a few lines high that scrolls: in a table a 10,000-character id then neither widens its column
+    past the page nor makes its row thousands of pixels tall. Shorter words are left alone, so ordinary
+    names never break mid-word, as `overflow-wrap` on the whole cell would make them do on a narrow screen."""
+    parts = _LONG_WORDS.split(str(value))
+    return "".join(f"<span class='long'>{escape(p)}</span>" if i % 2 else escape(p) for i, p in enumerate(parts))
+
+
+def wide(table_html: str) -> str:
+    """A table in a box that scrolls sideways when the screen is narrower than the table."""
+    return f"<div class='wide'>{table_html}</div>"
 
 
 def fmt(value: Any, digits: int = 3) -> str:
@@ -50,7 +80,7 @@ def fmt(value: Any, digits: int = 3) -> str:
         return f"{value:.{digits}g}" if abs(value) < 1e-3 and value != 0 else f"{value:.{digits}f}"
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}"
-    return escape(str(value))
+    return breakable(value)
 
 
 def p_value(value: float) -> str:
@@ -70,12 +100,12 @@ def table(frame: pd.DataFrame, text_columns: set[str], row_class: list[str] | No
             f"<td class='{'t' if c in text_columns else ''}'>{fmt(v)}</td>" for c, v in zip(frame.columns, row)
         )
         body.append(f"<tr{cls}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return wide(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
 
 def capped_names(names: list[str], cap: int, where: str) -> str:
     """Escaped, comma-separated names, at most `cap` of them, saying where the full list is."""
-    shown = ", ".join(escape(n) for n in names[:cap]) or "none"
+    shown = ", ".join(breakable(n) for n in names[:cap]) or "none"
     return shown + (f" … ({len(names):,} in all, see {escape(where)})" if len(names) > cap else "")
 
 

@@ -2,7 +2,8 @@
 
 No scripts, no external files (the page must open from an e-mail attachment, offline). Every string
 that came from the input — model names, worker ids, reasons, dialogue text, questions — passes
-through `html.escape`, because workers type whatever they like. Large studies are capped (worker
+through `html.escape`, because workers type whatever they like (ids and names in tables through
+`html_parts.breakable`, so an over-long one cannot widen the page). Large studies are capped (worker
 table, conversation viewer) and the page says where.
 """
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from analysis.acute_analysis import AcuteResults, Comparison
 from analysis.grids import win_rate_grid
-from analysis.html_parts import capped_names, card, fmt, p_value, page, table
+from analysis.html_parts import breakable, capped_names, card, fmt, p_value, page, table, wide
 from analysis.multiple_testing import STAR_CORRECTION
 from analysis.svg_charts import heatmap, histogram, strength_bars, worker_scatter
 
@@ -29,7 +30,7 @@ def _significance_html(comparison: Comparison) -> str:
     for t in comparison.pairs:
         rows.append(
             "<tr>"
-            f"<td class='t'>{escape(t.model_a)}</td><td class='t'>{escape(t.model_b)}</td>"
+            f"<td class='t'>{breakable(t.model_a)}</td><td class='t'>{breakable(t.model_b)}</td>"
             f"<td>{t.wins_a:,}</td><td>{t.wins_b:,}</td><td>{t.n:,}</td>"
             f"<td>{t.win_rate_a:.1%} <span class='stars'>{escape(t.stars)}</span></td>"
             f"<td>[{t.ci_wilson[0]:.3f}, {t.ci_wilson[1]:.3f}]</td><td>[{t.ci_cp[0]:.3f}, {t.ci_cp[1]:.3f}]</td>"
@@ -46,13 +47,13 @@ def _significance_html(comparison: Comparison) -> str:
 
 def _ranking_html(comparison: Comparison) -> str:
     rows = "".join(
-        f"<tr><td>{m.rank}</td><td class='t'>{escape(m.model)}</td><td>{m.strength:+.3f}</td>"
+        f"<tr><td>{m.rank}</td><td class='t'>{breakable(m.model)}</td><td>{m.strength:+.3f}</td>"
         f"<td>[{m.ci_workers[0]:+.3f}, {m.ci_workers[1]:+.3f}]</td><td>[{m.ci_plain[0]:+.3f}, {m.ci_plain[1]:+.3f}]</td>"
         f"<td>{m.rank_set[0]}{'' if m.rank_set[0] == m.rank_set[1] else '–' + str(m.rank_set[1])}</td><td>{m.n:,}</td></tr>"
         for m in comparison.ranking.models
     )
     head = "<tr><th>rank</th><th class='t'>model</th><th>strength</th><th>95% CI (workers)</th><th>95% CI (plain)</th><th>possible ranks</th><th>judgements</th></tr>"
-    return f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>"
+    return wide(f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>")
 
 
 def _ranks(r0: int, r1: int) -> str:
@@ -67,9 +68,9 @@ def _side_by_side(main: Comparison, alt: Comparison) -> str:
         o = other.get(m.model)
         right = (f"<td>{o.rank}</td><td>{o.strength:+.3f}</td><td>[{o.ci_workers[0]:+.3f}, {o.ci_workers[1]:+.3f}]</td>"
                  f"<td>{_ranks(*o.rank_set)}</td>") if o else "<td colspan='4'>—</td>"
-        rows.append(f"<tr><td class='t'>{escape(m.model)}</td><td>{m.rank}</td><td>{m.strength:+.3f}</td>"
+        rows.append(f"<tr><td class='t'>{breakable(m.model)}</td><td>{m.rank}</td><td>{m.strength:+.3f}</td>"
                     f"<td>[{m.ci_workers[0]:+.3f}, {m.ci_workers[1]:+.3f}]</td><td>{_ranks(*m.rank_set)}</td>{right}</tr>")
-    ranking = (
+    ranking = wide(
         "<table><thead><tr><th></th><th colspan='4'>all workers "
         f"({main.n_judgements:,} judgements, {main.n_workers:,} workers)</th><th colspan='4'>without flagged workers "
         f"({alt.n_judgements:,} judgements, {alt.n_workers:,} workers)</th></tr>"
@@ -83,7 +84,7 @@ def _side_by_side(main: Comparison, alt: Comparison) -> str:
         o = other_pairs.get((t.model_a, t.model_b))
         right = (f"<td>{o.wins_a:,} : {o.wins_b:,}</td><td>{o.win_rate_a:.1%} <span class='stars'>{escape(o.stars)}</span></td>"
                  f"<td>{p_value(o.p_holm)}</td>") if o else "<td colspan='3'>—</td>"
-        prow.append(f"<tr><td class='t'>{escape(t.model_a)}</td><td class='t'>{escape(t.model_b)}</td>"
+        prow.append(f"<tr><td class='t'>{breakable(t.model_a)}</td><td class='t'>{breakable(t.model_b)}</td>"
                     f"<td>{t.wins_a:,} : {t.wins_b:,}</td><td>{t.win_rate_a:.1%} <span class='stars'>{escape(t.stars)}</span></td>"
                     f"<td>{p_value(t.p_holm)}</td>{right}</tr>")
     pairs = (
@@ -136,31 +137,31 @@ def _viewer(results: AcuteResults) -> str:
         ma, mb = j.models[j.model_a[first]], j.models[j.model_b[first]]
         wins_a = int((j.winner[rows] == j.model_a[first]).sum())
         run, pid = j.pair_keys[p]
-        head = (f"pair {escape(pid)} <span class='note'>(run {escape(run)})</span> — {escape(ma)} "
-                f"<span class='win'>{wins_a} : {len(rows) - wins_a}</span> {escape(mb)}")
+        head = (f"pair {breakable(pid)} <span class='note'>(run {breakable(run)})</span> — {breakable(ma)} "
+                f"<span class='win'>{wins_a} : {len(rows) - wins_a}</span> {breakable(mb)}")
         body = []
         dialogues = j.dialogues.get(p)
         if dialogues:
             body.append("<div class='dialogues'>")
             for d in dialogues:
                 speakers = [s for s in d.get("speakers", []) if isinstance(s, str)]
-                body.append(f"<div class='dialogue'><div class='note'>{escape(' / '.join(speakers))}</div>")
+                body.append(f"<div class='dialogue'><div class='note'>{' / '.join(breakable(s) for s in speakers)}</div>")
                 for ctx in d.get("context", []) or []:
                     text = ctx.get("text", "") if isinstance(ctx, dict) else str(ctx)
-                    body.append(f"<div class='turn note'>{escape(str(text))}</div>")
+                    body.append(f"<div class='turn note'>{breakable(text)}</div>")
                 for turn in d["dialogue"]:
                     who = str(turn.get("id", ""))
                     cls = "turn bot" if who in (ma, mb) else "turn"
-                    body.append(f"<div class='{cls}'><b>{escape(who)}:</b> {escape(str(turn.get('text', '')))}</div>")
+                    body.append(f"<div class='{cls}'><b>{breakable(who)}:</b> {breakable(turn.get('text', ''))}</div>")
                 body.append("</div>")
             body.append("</div>")
-        body.append("<table><thead><tr><th class='t'>worker</th><th class='t'>left</th><th class='t'>chosen</th><th class='t'>reason</th></tr></thead><tbody>")
-        for r in rows[:MAX_JUDGEMENTS_PER_PAIR].tolist():
-            body.append(
-                f"<tr><td class='t'>{escape(j.workers[j.worker[r]])}</td><td class='t'>{escape(j.models[j.left[r]])}</td>"
-                f"<td class='t win'>{escape(j.models[j.winner[r]])}</td><td class='t wrap'>{escape(j.reasons[r])}</td></tr>"
-            )
-        body.append("</tbody></table>")
+        choices = "".join(
+            f"<tr><td class='t'>{breakable(j.workers[j.worker[r]])}</td><td class='t'>{breakable(j.models[j.left[r]])}</td>"
+            f"<td class='t win'>{breakable(j.models[j.winner[r]])}</td><td class='t wrap'>{breakable(j.reasons[r])}</td></tr>"
+            for r in rows[:MAX_JUDGEMENTS_PER_PAIR].tolist()
+        )
+        body.append(wide("<table><thead><tr><th class='t'>worker</th><th class='t'>left</th><th class='t'>chosen</th>"
+                         f"<th class='t'>reason</th></tr></thead><tbody>{choices}</tbody></table>"))
         if len(rows) > MAX_JUDGEMENTS_PER_PAIR:
             body.append(f"<p class='note'>… and {len(rows) - MAX_JUDGEMENTS_PER_PAIR:,} more judgements of this pair.</p>")
         parts.append(f"<details class='pair'><summary>{head}</summary>{''.join(body)}</details>")
@@ -204,7 +205,7 @@ def render_html(results: AcuteResults) -> str:
     side_by_side = _side_by_side(main, alt)
     pos_table = table(pos.by_pair.rename(columns={"p_value": "p (exact)"}), {"model_a", "model_b"})
     return page("ACUTE-Eval report", f"""<h1>ACUTE-Eval report</h1>
-<p class="lead">Question: <b>{escape(question)}</b><br>Runs: {escape(', '.join(j.runs))}</p>
+<p class="lead">Question: <b>{escape(question)}</b><br>Runs: {', '.join(breakable(r) for r in j.runs)}</p>
 <div class="cards">{cards}</div>
 <p class="note">Onboarding comparisons ({int(j.is_onboarding.sum()):,}) are not counted. Workers who failed onboarding are excluded from every statistic: {excluded}.</p>
 

@@ -1,7 +1,8 @@
 """One self-contained HTML page for a human safety evaluation: rates first, then workers and items.
 
 No scripts, no external files. Every string from the input — model names, worker ids, reasons,
-reply text, excluded reasons — passes through `html.escape` (here or in `html_parts`/`svg_charts`).
+reply text, excluded reasons — passes through `html.escape` (here or in `html_parts`/`svg_charts`;
+ids and names in tables through `html_parts.breakable`, so an over-long one cannot widen the page).
 Every number on the page says which unit it counts: labels or items.
 """
 
@@ -13,7 +14,7 @@ from html import escape
 import numpy as np
 import pandas as pd
 
-from analysis.html_parts import capped_names, card, fmt, p_value, page, table
+from analysis.html_parts import breakable, capped_names, card, fmt, p_value, page, table, wide
 from analysis.safety_analysis import SafetyResults
 from analysis.safety_records import LABELS
 from analysis.svg_charts import FONT, rate_intervals, stacked_shares
@@ -38,7 +39,7 @@ def _rates_table(models: pd.DataFrame) -> str:
             "<tr><th>n</th><th>NOT OK</th><th>95% Wilson</th><th>items</th><th>ties</th><th>unsafe</th><th>95% Wilson</th>"
             "<th>unsafe (P &gt; .5)</th><th>95% Wilson</th><th>mean P(NOT OK)</th></tr>")
     rows = "".join(
-        f"<tr><td class='t'>{escape(r.model)}</td><td>{r.n:,}</td><td>{_pct(r.unsafe_rate)}</td>"
+        f"<tr><td class='t'>{breakable(r.model)}</td><td>{r.n:,}</td><td>{_pct(r.unsafe_rate)}</td>"
         f"<td>{_ci(r.unsafe_ci_low, r.unsafe_ci_high)}</td><td>{r.items:,}</td><td>{r.majority_ties:,}</td>"
         f"<td>{_pct(r.majority_unsafe_rate)} ({r.majority_unsafe:,}/{r.majority_items:,})</td>"
         f"<td>{_ci(r.majority_unsafe_ci_low, r.majority_unsafe_ci_high)}</td>"
@@ -55,7 +56,7 @@ def _buckets_table(models: pd.DataFrame) -> str:
     rows = []
     for _, r in models.iterrows():
         cells = "".join(f"<td>{_pct(r[f'{b}_rate'])} ({int(r[b]):,})</td><td>{_ci(r[f'{b}_ci_low'], r[f'{b}_ci_high'])}</td>" for b in LABELS)
-        rows.append(f"<tr><td class='t'>{escape(r['model'])}</td><td>{int(r['n']):,}</td>{cells}</tr>")
+        rows.append(f"<tr><td class='t'>{breakable(r['model'])}</td><td>{int(r['n']):,}</td>{cells}</tr>")
     return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
 
@@ -63,7 +64,7 @@ def _comparisons_table(comparisons: pd.DataFrame) -> str:
     if comparisons.empty:
         return "<p class='note'>Fewer than two models with decided items: nothing to compare.</p>"
     rows = "".join(
-        f"<tr><td class='t'>{escape(c.model_a)}</td><td class='t'>{escape(c.model_b)}</td>"
+        f"<tr><td class='t'>{breakable(c.model_a)}</td><td class='t'>{breakable(c.model_b)}</td>"
         f"<td>{c.unsafe_items_a:,}/{c.items_a:,} ({_pct(c.unsafe_rate_a)})</td>"
         f"<td>{c.unsafe_items_b:,}/{c.items_b:,} ({_pct(c.unsafe_rate_b)})</td>"
         f"<td>{c.difference:+.3f}</td><td>{fmt(c.odds_ratio)}</td><td>{p_value(c.p_value)}</td><td>{p_value(c.p_holm)}</td></tr>"
@@ -147,20 +148,19 @@ def _viewer(results: SafetyResults) -> str:
         parts.append("<p class='note'>The records carry no reply text (optional keys <code>text</code> and <code>context</code>): "
                      "only the labels are shown.</p>")
     for it in items.itertuples(index=False):
-        head = (f"item {escape(str(it.item_id))} <span class='note'>(run {escape(str(it.run_id))})</span> — {escape(it.model)}: "
+        head = (f"item {breakable(it.item_id)} <span class='note'>(run {breakable(it.run_id)})</span> — {breakable(it.model)}: "
                 f"<span class='win'>{it.labels - it.n_ok} of {it.labels} NOT OK</span>, majority {escape(it.majority)}, "
                 f"Dawid–Skene P(NOT OK) {it.ds_p_unsafe:.2f}")
         body = []
         text = labels.texts.get(int(it.item_code))
         if text is not None:
             body.append("<div class='dialogue'>")
-            body += [f"<div class='turn'>{escape(line)}</div>" for line in text.context]
-            body.append(f"<div class='turn bot'><b>reply:</b> {escape(text.reply)}</div></div>")
-        body.append("<table><thead><tr><th class='t'>worker</th><th class='t'>label</th><th class='t'>reason</th></tr></thead><tbody>")
-        for r in by_item.get(int(it.item_code), []):
-            body.append(f"<tr><td class='t'>{escape(labels.workers[labels.worker[r]])}</td><td class='t'>{escape(LABELS[labels.label[r]])}</td>"
-                        f"<td class='t wrap'>{escape(labels.reasons[r])}</td></tr>")
-        body.append("</tbody></table>")
+            body += [f"<div class='turn'>{breakable(line)}</div>" for line in text.context]
+            body.append(f"<div class='turn bot'><b>reply:</b> {breakable(text.reply)}</div></div>")
+        rows = "".join(f"<tr><td class='t'>{breakable(labels.workers[labels.worker[r]])}</td><td class='t'>{escape(LABELS[labels.label[r]])}</td>"
+                       f"<td class='t wrap'>{breakable(labels.reasons[r])}</td></tr>" for r in by_item.get(int(it.item_code), []))
+        body.append(wide("<table><thead><tr><th class='t'>worker</th><th class='t'>label</th><th class='t'>reason</th></tr></thead>"
+                         f"<tbody>{rows}</tbody></table>"))
         parts.append(f"<details class='pair'><summary>{head}</summary>{''.join(body)}</details>")
     return "".join(parts)
 
@@ -195,7 +195,7 @@ def render_html(results: SafetyResults) -> str:
                + ", ".join(f"{escape(b)} {p:.1%}" for b, p in zip(LABELS, ds.prior)) + ".")
     agreement_table = table(results.agreement, {"scope", "scale"})
     return page("Human safety evaluation report", f"""<h1>Human safety evaluation report</h1>
-<p class="lead">Runs: {escape(', '.join(labels.runs)) or '—'}</p>
+<p class="lead">Runs: {', '.join(breakable(r) for r in labels.runs) or '—'}</p>
 <div class="cards">{cards}</div>
 <p class="note">Onboarding records ({labels.n_onboarding:,}) are not counted. Gold items ({len(results.gold_items):,}) only measure workers and
 never count as model items. Workers the export marked excluded (failed gold during the run): {excluded}. {exclusion}</p>

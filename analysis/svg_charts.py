@@ -1,7 +1,9 @@
 """Hand-built inline SVG charts for the HTML report (no scripts, no external files).
 
 Hand-built rather than matplotlib so the page stays small, crisp at any zoom, and every label is
-real text (searchable, copyable). All text from the input is escaped here.
+real text (searchable, copyable). All text from the input is escaped here. SVG text never wraps, and
+each chart leaves `LABEL_WIDTH` pixels for a name, so longer names are cut with "…" and keep their
+full text in a tooltip (`_label`) rather than run off the chart or over the next label.
 """
 
 from __future__ import annotations
@@ -13,6 +15,30 @@ from html import escape
 import numpy as np
 
 FONT = "font-family='system-ui, sans-serif'"
+#: pixels a model or row name may take (about 28 characters at font size 12)
+LABEL_WIDTH = 196
+
+
+def _char_width(c: str) -> float:
+    """A rough advance of one character at font size 12: capitals, m and w are the wide ones."""
+    return 10.5 if c.isupper() or c in "mw" else 7.0
+
+
+def _label_width(text: str) -> float:
+    """Roughly how many pixels `_label(text)` takes at font size 12."""
+    return min(sum(map(_char_width, text)), LABEL_WIDTH)
+
+
+def _label(text: str) -> str:
+    """Escaped SVG text content: `text`, or as much of it as fits `LABEL_WIDTH` and "…", with the whole
+    in a <title> (a tooltip), because SVG text never wraps and would run over its neighbours."""
+    if sum(map(_char_width, text)) <= LABEL_WIDTH:
+        return escape(text)
+    cut, width = 0, 12.0  # room for the "…"
+    while width + _char_width(text[cut]) <= LABEL_WIDTH:
+        width += _char_width(text[cut])
+        cut += 1
+    return f"<title>{escape(text)}</title>{escape(text[:cut])}…"
 
 
 def _color(rate: float) -> str:
@@ -34,19 +60,19 @@ def _text_color(rate: float) -> str:
 def heatmap(models: Sequence[str], rate: np.ndarray, counts: np.ndarray, ci: np.ndarray, stars: dict) -> str:
     """Win-rate grid, row beats column: rate, 95% Wilson interval and judgement count per cell."""
     k = len(models)
-    longest = max((len(m) for m in models), default=1)
+    longest = max((_label_width(m) for m in models), default=7.0)
     cw, ch = 118, 70
-    left = 20 + 7 * min(longest, 28)
-    top = 44 + int(3.6 * min(longest, 28))
+    left = 20 + round(longest)
+    top = 44 + round(0.52 * longest)  # column names are turned 30°: they rise by half their length
     width, height = left + k * cw + 10, top + k * ch + 10
     out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' height='{height}' {FONT} role='img' aria-label='win-rate heatmap'>"]
     out.append(f"<text x='8' y='16' font-size='12' fill='#555'>row beats column</text>")
     for j, m in enumerate(models):
         x = left + j * cw + cw / 2
-        out.append(f"<text x='{x}' y='{top - 10}' font-size='12' text-anchor='start' transform='rotate(-30 {x} {top - 10})'>{escape(m)}</text>")
+        out.append(f"<text x='{x}' y='{top - 10}' font-size='12' text-anchor='start' transform='rotate(-30 {x} {top - 10})'>{_label(m)}</text>")
     for i, m in enumerate(models):
         y = top + i * ch
-        out.append(f"<text x='{left - 8}' y='{y + ch / 2 + 4}' font-size='12' text-anchor='end'>{escape(m)}</text>")
+        out.append(f"<text x='{left - 8}' y='{y + ch / 2 + 4}' font-size='12' text-anchor='end'>{_label(m)}</text>")
         for j in range(k):
             x = left + j * cw
             r = float(rate[i, j])
@@ -77,7 +103,7 @@ def strength_bars(
 ) -> str:
     """Bradley–Terry strengths, best on top: dot, thick bar = worker bootstrap CI, thin = plain CI."""
     k = len(models)
-    row, left, right, top = 34, 170, 150, 34
+    row, left, right, top = 34, max(170, 20 + round(max((_label_width(m) for m in models), default=0))), 150, 34
     plot = 520
     width, height = left + plot + right, top + k * row + 40
     values = [v for pair in list(ci_workers) + list(ci_plain) for v in pair] + list(strength) + [0.0]
@@ -102,7 +128,7 @@ def strength_bars(
         y = top + i * row + row / 2
         (wl, wh), (pl, ph) = ci_workers[i], ci_plain[i]
         out.append(f"<g><title>{escape(m)}: {strength[i]:+.3f}, 95% CI workers [{wl:+.3f}, {wh:+.3f}], plain [{pl:+.3f}, {ph:+.3f}]</title>")
-        out.append(f"<text x='{left - 8}' y='{y + 4}' font-size='12' text-anchor='end'>{escape(m)}</text>")
+        out.append(f"<text x='{left - 8}' y='{y + 4}' font-size='12' text-anchor='end'>{_label(m)}</text>")
         out.append(f"<rect x='{sx(wl)}' y='{y - 7}' width='{max(sx(wh) - sx(wl), 1)}' height='14' fill='#9ecae1' rx='3'/>")
         out.append(f"<rect x='{sx(pl)}' y='{y - 2}' width='{max(sx(ph) - sx(pl), 1)}' height='4' fill='#08519c'/>")
         out.append(f"<circle cx='{sx(strength[i])}' cy='{y}' r='5' fill='#d94801' stroke='white'/>")
@@ -197,7 +223,7 @@ def rate_intervals(
     """Proportions on a 0–100% axis, one group per row: per series (name, values, 95% intervals, colour)
     a dot and its interval line, so rates measured over different units sit side by side."""
     s = len(series)
-    sub, gap, left, plot, top = 16, 12, 20 + 7 * min(max((len(r) for r in rows), default=1), 28), 520, 40
+    sub, gap, left, plot, top = 16, 12, 20 + round(max((_label_width(r) for r in rows), default=7)), 520, 40
     group = s * sub + gap
     width, height = left + plot + 30, top + len(rows) * group + 40
 
@@ -207,15 +233,15 @@ def rate_intervals(
     out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' height='{height}' {FONT} role='img' aria-label='{escape(axis_label)}'>"]
     x = left
     for name, _v, _ci, color in series:  # legend
-        out.append(f"<circle cx='{x + 5}' cy='14' r='5' fill='{color}'/><text x='{x + 14}' y='18' font-size='12'>{escape(name)}</text>")
-        x += 24 + 7 * len(name)
+        out.append(f"<circle cx='{x + 5}' cy='14' r='5' fill='{color}'/><text x='{x + 14}' y='18' font-size='12'>{_label(name)}</text>")
+        x += 24 + round(_label_width(name))
     for t in (0, 0.2, 0.4, 0.6, 0.8, 1.0):
         out.append(f"<line x1='{sx(t)}' y1='{top - 6}' x2='{sx(t)}' y2='{top + len(rows) * group}' stroke='#e5e5e5'/>")
         out.append(f"<text x='{sx(t)}' y='{top + len(rows) * group + 15}' font-size='11' text-anchor='middle' fill='#555'>{t:.0%}</text>")
     out.append(f"<text x='{left + plot / 2}' y='{height - 6}' font-size='12' text-anchor='middle'>{escape(axis_label)}</text>")
     for r, row in enumerate(rows):
         y0 = top + r * group
-        out.append(f"<text x='{left - 8}' y='{y0 + s * sub / 2 + 4}' font-size='12' text-anchor='end'>{escape(row)}</text>")
+        out.append(f"<text x='{left - 8}' y='{y0 + s * sub / 2 + 4}' font-size='12' text-anchor='end'>{_label(row)}</text>")
         for k, (name, values, ci, color) in enumerate(series):
             v, (lo, hi) = float(values[r]), ci[r]
             if not math.isfinite(v):
@@ -234,18 +260,17 @@ def stacked_shares(
     rows: Sequence[str], categories: Sequence[str], counts: np.ndarray, colors: Sequence[str], axis_label: str,
 ) -> str:
     """One 100% bar per row split into `categories` (counts: rows × categories), share printed when wide enough."""
-    longest = max((len(r) for r in rows), default=1)
-    row_h, left, plot, top = 28, 20 + 7 * min(longest, 28), 560, 44
+    row_h, left, plot, top = 28, 20 + round(max((_label_width(r) for r in rows), default=7)), 560, 44
     width, height = left + plot + 20, top + len(rows) * row_h + 36
     out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' height='{height}' {FONT} role='img' aria-label='{escape(axis_label)}'>"]
     x = left
     for name, color in zip(categories, colors):
-        out.append(f"<rect x='{x}' y='8' width='12' height='12' fill='{color}'/><text x='{x + 16}' y='18' font-size='12'>{escape(name)}</text>")
-        x += 30 + 7 * len(name)
+        out.append(f"<rect x='{x}' y='8' width='12' height='12' fill='{color}'/><text x='{x + 16}' y='18' font-size='12'>{_label(name)}</text>")
+        x += 30 + round(_label_width(name))
     for r, row in enumerate(rows):
         y = top + r * row_h
         total = float(counts[r].sum())
-        out.append(f"<text x='{left - 8}' y='{y + row_h / 2 + 2}' font-size='12' text-anchor='end'>{escape(row)}</text>")
+        out.append(f"<text x='{left - 8}' y='{y + row_h / 2 + 2}' font-size='12' text-anchor='end'>{_label(row)}</text>")
         if total <= 0:
             out.append(f"<text x='{left + 4}' y='{y + row_h / 2 + 2}' font-size='12' fill='#888'>no data</text>")
             continue
@@ -289,8 +314,8 @@ def step_curves(
     out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' height='{height}' {FONT} role='img' aria-label='{escape(y_label)}'>"]
     x = left
     for name, _xs, _ys, color in series:  # legend
-        out.append(f"<line x1='{x}' y1='14' x2='{x + 14}' y2='14' stroke='{color}' stroke-width='2.5'/><text x='{x + 18}' y='18' font-size='12'>{escape(name)}</text>")
-        x += 30 + 7 * len(name)
+        out.append(f"<line x1='{x}' y1='14' x2='{x + 14}' y2='14' stroke='{color}' stroke-width='2.5'/><text x='{x + 18}' y='18' font-size='12'>{_label(name)}</text>")
+        x += 30 + round(_label_width(name))
     for t in (0, 0.25, 0.5, 0.75, 1.0):
         out.append(f"<line x1='{left}' y1='{sy(t)}' x2='{left + pw}' y2='{sy(t)}' stroke='{'#bbb' if t == 0.5 else '#eee'}'/>")
         out.append(f"<text x='{left - 6}' y='{sy(t) + 4}' font-size='11' text-anchor='end' fill='#555'>{t:.0%}</text>")
