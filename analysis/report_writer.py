@@ -3,11 +3,19 @@
 Everything is written into a hidden temporary folder beside the target and renamed into place at
 the end, so an error (or Ctrl-C) never leaves a half-written report that looks complete. An existing
 report folder is replaced; a folder holding anything else is refused rather than deleted.
+
+Reports are opened by colleagues and in spreadsheets. The folder gets the permissions the user's umask
+gives any new folder (`tempfile.mkdtemp` alone makes it 0700, so nobody else on a shared server could
+open it), and the files those it gives any new file. Worker ids, model names and reasons are typed by
+strangers, and a spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return
+as a formula (OWASP, "CSV Injection"): such text cells get a leading `'`, for every table written here.
+Numbers are left alone, so a strength of -0.5 stays a number.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -17,6 +25,33 @@ from typing import Any
 import pandas as pd
 
 from humaneval.input_errors import InputError
+
+#: first characters that make a spreadsheet read a cell as a formula
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defused(value: Any) -> Any:
+    """A string a spreadsheet would run as a formula, with a `'` in front so it shows as text; else `value`."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with every string cell, column name and index label that starts like a formula defused."""
+    out = frame.copy()
+    for i in range(out.shape[1]):  # by position: model names as column names need not be unique once defused
+        column = out.iloc[:, i]
+        if not pd.api.types.is_numeric_dtype(column):
+            out.isetitem(i, column.map(_defused))
+    out.columns = out.columns.map(_defused)
+    out.index = out.index.map(_defused)
+    return out
+
+
+def _umask() -> int:
+    """The process's umask; reading it means setting it, so it is set straight back."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_report(
@@ -34,9 +69,10 @@ def write_report(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
+        tmp.chmod(0o777 & ~_umask())
         for name, frame in tables.items():
             index = frame.index.name is not None
-            frame.to_csv(tmp / name, index=index, float_format="%.10g")
+            spreadsheet_safe(frame).to_csv(tmp / name, index=index, float_format="%.10g")
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (tmp / "report.html").write_text(html, encoding="utf-8")
         if out.exists():
