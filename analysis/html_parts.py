@@ -56,7 +56,6 @@ LONG_WORD = 40
 _LONG_WORDS = re.compile(rf"(\S{{{LONG_WORD},}})")
 
 
-
 def breakable(value: object) -> str:
     """`value` as escaped HTML in which words of `LONG_WORD` characters or more may break anywhere, each in
     a box a few lines high that scrolls: in a table a 10,000-character id then neither widens its column
