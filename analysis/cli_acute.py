@@ -6,6 +6,7 @@ import argparse
 import time
 
 from humaneval.input_errors import InputError, exit_on_input_error
+from humaneval.outputs import check_outputs
 
 from analysis.acute_analysis import AcuteOptions, analyse_acute
 from analysis.bradley_terry import DEFAULT_RIDGE
@@ -55,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("must be at least 0", field="--bootstrap-rounds")
     if args.ridge < 0:
         raise InputError("must be at least 0", field="--ridge")
+    check_outputs([], inputs=[*args.judgements, *args.pairings], folders=[args.out], field="--out")
     started = time.perf_counter()
     judgements = load_acute_judgements(args.judgements, allow_mixed_questions=args.allow_mixed_questions)
     for path in args.pairings:

@@ -6,6 +6,7 @@ import argparse
 import time
 
 from humaneval.input_errors import InputError, exit_on_input_error
+from humaneval.outputs import check_outputs
 
 from analysis.report_writer import write_report
 from analysis.safety_analysis import SafetyOptions, analyse_safety
@@ -53,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("must be above 0", field="--ds-tol")
     if args.ds_max_iter < 1:
         raise InputError("must be at least 1", field="--ds-max-iter")
+    check_outputs([], inputs=args.labels, folders=[args.out], field="--out")
     started = time.perf_counter()
     labels = load_safety_labels(args.labels)
     print(f"read {len(labels):,} labels ({len(labels.models)} models, {len(labels.item_keys):,} items, "

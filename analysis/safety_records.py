@@ -248,6 +248,9 @@ def load_safety_labels(paths: Sequence[str | Path]) -> SafetyLabels:
         texts=texts,
         n_onboarding=n_onboarding,
     )
+    if not len(result):
+        raise InputError(f"holds no safety labels to analyse ({n_onboarding} onboarding records)",
+                         path=", ".join(str(p) for p in paths))
     log.info("read %d safety labels of %d items (%d models) by %d workers",
              len(result), len(result.item_keys), len(result.models), len(result.workers))
     return result

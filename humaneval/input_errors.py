@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 EXIT_BAD_INPUT = 2
+MAX_PROBLEM_CHARS = 500
 
 T = TypeVar("T")
 
@@ -29,7 +30,8 @@ class InputError(ValueError):
         line: int | None = None,
         field: str | None = None,
     ) -> None:
-        self.problem = problem
+        # A message may quote a value from the file; a hostile 4 MB value must not become a 4 MB message.
+        self.problem = problem if len(problem) <= MAX_PROBLEM_CHARS else problem[:MAX_PROBLEM_CHARS] + "… (cut)"
         self.path = str(path) if path is not None else None
         self.line = line
         self.field = field

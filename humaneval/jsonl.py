@@ -4,8 +4,9 @@ Reading streams (world logs reach millions of lines) through the `jsonlines` pac
 each line on its own, so invalid UTF-8 is reported with its line number, skips blank lines and a byte
 order mark, and takes our own `loads`. Ours adds what JSON parsers let through but strict JSON forbids
 and the analysis must never see: `NaN`, `Infinity` and numbers too large for a float (`1e999` parses to
-infinity), and nesting deeper than any of our formats uses (`MAX_DEPTH`; Python's parser would raise
-`RecursionError` on deep input, and deep values break whatever walks them later). A missing file, a
+infinity) or integers past a float's range, nesting deeper than any of our formats uses (`MAX_DEPTH`; Python's parser would raise
+`RecursionError` on deep input, and deep values break whatever walks them later), and lines longer than
+any of our records (`MAX_LINE_BYTES`, checked before the line is held whole). A missing file, a
 folder or an unreadable file is an `InputError` too, never a traceback.
 
 Writing goes through `humaneval.outputs`: a temporary file in the target folder, renamed into place
@@ -29,6 +30,10 @@ from humaneval.outputs import staged_outputs
 
 # Deeper than any record, world log or config we read (they nest five or six levels).
 MAX_DEPTH = 64
+# Longer than any record we read (a pairing with two whole conversations is tens of KB). A line is held
+# in memory three or four times while it is decoded and parsed (up to 4 bytes per character once decoded),
+# so this bound, checked before a line is held whole, keeps a hostile 50 MB line from costing gigabytes.
+MAX_LINE_BYTES = 4 * 1024 * 1024
 
 
 class _NotStrictJSON(ValueError):
@@ -37,6 +42,13 @@ class _NotStrictJSON(ValueError):
 
 def _reject_constant(name: str) -> Any:
     raise _NotStrictJSON(f"{name} is not a JSON number")
+
+
+def _float_sized_int(text: str) -> int:
+    """Integers beyond a float's range (`1` and 400 zeros) break every `float()` and `isfinite` downstream."""
+    if len(text.lstrip("-")) > 308:
+        raise _NotStrictJSON(f"integer {text[:20]}... has {len(text.lstrip('-'))} digits, more than a number can have")
+    return int(text)
 
 
 def _finite_float(text: str) -> float:
@@ -64,7 +76,8 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
 def strict_loads(text: str | bytes) -> Any:
     """`json.loads` that refuses NaN, infinities and nesting beyond `MAX_DEPTH` (as `ValueError`)."""
     try:
-        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float,
+                           parse_int=_float_sized_int)
     except RecursionError:
         raise _NotStrictJSON(f"nested more than {MAX_DEPTH} levels deep") from None
     # Brackets in the text bound the depth from above; only walk the value when they could exceed it.
@@ -108,15 +121,23 @@ def open_input(path: str | Path, mode: str = "rb", newline: str | None = None) -
         yield handle
 
 
+class _LineTooLong(Exception):
+    pass
+
+
 class _NumberedLines:
-    """The file's lines, remembering the number of the last one handed out (jsonlines only reports it on errors)."""
+    """The file's lines, at most `MAX_LINE_BYTES` each, remembering the number of the last one handed out
+    (jsonlines reports line numbers only on errors)."""
 
     def __init__(self, handle: IO[bytes]) -> None:
         self._handle = handle
         self.lineno = 0
 
     def __iter__(self) -> Iterator[bytes]:
-        for self.lineno, raw in enumerate(self._handle, start=1):  # noqa: B007 - the attribute is the point
+        while raw := self._handle.readline(MAX_LINE_BYTES + 1):
+            self.lineno += 1
+            if len(raw) > MAX_LINE_BYTES:
+                raise _LineTooLong
             yield raw
 
 
@@ -133,6 +154,9 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
                 yield lines.lineno, value
         except jsonlines.InvalidLineError as err:
             raise InputError(_problem(err, first_line or err.lineno), path=path, line=err.lineno) from None
+        except _LineTooLong:
+            raise InputError(f"line longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB; no record of ours is that long",
+                             path=path, line=lines.lineno) from None
         except OSError as err:
             raise InputError(f"cannot read this file ({err.strerror})", path=path, line=lines.lineno + 1) from None
 
