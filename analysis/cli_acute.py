@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("must be at least 0", field="--bootstrap-rounds")
     if args.ridge < 0:
         raise InputError("must be at least 0", field="--ridge")
-    check_outputs([], inputs=[*args.judgements, *args.pairings], folders=[args.out], field="--out")
+    check_outputs([], inputs=[*args.judgements, *args.pairings], folders=[args.out], replaces_folders=True,
+                  field="--out")
     started = time.perf_counter()
     judgements = load_acute_judgements(args.judgements, allow_mixed_questions=args.allow_mixed_questions)
     for path in args.pairings:

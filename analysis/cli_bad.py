@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("must be at least 1", field="--same-label-turns")
     if args.min_seconds_per_turn < 0:
         raise InputError("must be at least 0", field="--min-seconds-per-turn")
-    check_outputs([], inputs=args.labels, folders=[args.out], field="--out")
+    check_outputs([], inputs=args.labels, folders=[args.out], replaces_folders=True, field="--out")
     started = time.perf_counter()
     labels = load_bad_labels(args.labels, include_incomplete=args.include_incomplete)
     print(f"read {len(labels.turns):,} bot turns ({labels.n_conversations:,} conversations, {len(labels.models)} models)"

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("must be above 0", field="--ds-tol")
     if args.ds_max_iter < 1:
         raise InputError("must be at least 1", field="--ds-max-iter")
-    check_outputs([], inputs=args.labels, folders=[args.out], field="--out")
+    check_outputs([], inputs=args.labels, folders=[args.out], replaces_folders=True, field="--out")
     started = time.perf_counter()
     labels = load_safety_labels(args.labels)
     print(f"read {len(labels):,} labels ({len(labels.models)} models, {len(labels.item_keys):,} items, "

@@ -15,6 +15,7 @@ Numbers are left alone, so a strength of -0.5 stays a number.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -54,11 +55,25 @@ def _umask() -> int:
     return mask
 
 
+def _strict_json(value: Any) -> Any:
+    """The summary with every NaN or infinity as null: strict JSON readers (and ours) refuse them, and an
+    undefined statistic is "no value", not a number."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {key: _strict_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict_json(item) for item in value]
+    return value
+
+
 def write_report(
     out_dir: str | Path, tables: Mapping[str, pd.DataFrame], summary: Mapping[str, Any], html: str
 ) -> list[Path]:
     """Write CSVs, summary.json and report.html; return the final paths."""
-    out = Path(out_dir)
+    # A link to a report folder: replace the folder it points to and keep the link (renaming onto the
+    # link itself would turn it into a folder and leave the link's old target behind).
+    out = Path(out_dir).resolve() if Path(out_dir).is_symlink() else Path(out_dir)
     names = set(tables) | {"summary.json", "report.html"}
     if out.exists():
         if not out.is_dir():
@@ -73,7 +88,8 @@ def write_report(
         for name, frame in tables.items():
             index = frame.index.name is not None
             spreadsheet_safe(frame).to_csv(tmp / name, index=index, float_format="%.10g")
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (tmp / "summary.json").write_text(
+            json.dumps(_strict_json(summary), indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
         (tmp / "report.html").write_text(html, encoding="utf-8")
         if out.exists():
             old = out.with_name(f".{out.name}.old")

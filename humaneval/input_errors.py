@@ -8,7 +8,9 @@ writing partial output. Library code raises `InputError`; CLIs wrap their main i
 from __future__ import annotations
 
 import functools
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -55,15 +57,23 @@ class InputError(ValueError):
         )
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def exit_on_input_error(main: Callable[..., T]) -> Callable[..., T]:
     """Turn an `InputError` escaping a CLI entry point into one stderr line and exit code 2.
 
     An `OSError` the command did not foresee (a disk that fills up, a file removed under it) is reported
-    the same way, naming the file: a researcher needs the path and the reason, not a traceback.
+    the same way, naming the file: a researcher needs the path and the reason, not a traceback. SIGTERM
+    (`kill`, `timeout`) ends the command like Ctrl-C does, through Python's clean-up, so staged outputs
+    are removed instead of left behind as hidden temporary files.
     """
 
     @functools.wraps(main)
     def wrapper(*args: object, **kwargs: object) -> T:
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _terminated) if in_main_thread else None
         try:
             return main(*args, **kwargs)
         except InputError as err:
@@ -73,5 +83,8 @@ def exit_on_input_error(main: Callable[..., T]) -> Callable[..., T]:
             where = f"{err.filename}: " if err.filename else ""
             print(f"error: {where}{err.strerror or err}", file=sys.stderr)
             raise SystemExit(EXIT_BAD_INPUT) from None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
     return wrapper

@@ -19,6 +19,8 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, TextIO
@@ -74,7 +76,7 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
 
 
 def strict_loads(text: str | bytes) -> Any:
-    """`json.loads` that refuses NaN, infinities and nesting beyond `MAX_DEPTH` (as `ValueError`)."""
+    """`json.loads` that refuses NaN, infinities, nesting beyond `MAX_DEPTH` and lone surrogates (as `ValueError`)."""
     try:
         value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float,
                            parse_int=_float_sized_int)
@@ -83,7 +85,37 @@ def strict_loads(text: str | bytes) -> Any:
     # Brackets in the text bound the depth from above; only walk the value when they could exceed it.
     if isinstance(value, (dict, list)) and _bracket_count(text) > MAX_DEPTH and _depth_exceeds(value, MAX_DEPTH):
         raise _NotStrictJSON(f"nested more than {MAX_DEPTH} levels deep")
+    # A "\ud800" escape without its pair is valid JSON but no text: it cannot be written as UTF-8, so every
+    # writer and tokenizer after us would fail. Such escapes are rare; only look when one could be there.
+    if _has_surrogate_escape(text) and _has_lone_surrogate(value):
+        raise _NotStrictJSON("a \\u escape is half of a surrogate pair, not a character")
     return value
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _has_surrogate_escape(text: str | bytes) -> bool:
+    pattern = _SURROGATE_ESCAPE if isinstance(text, str) else _SURROGATE_ESCAPE_BYTES
+    return pattern.search(text) is not None  # type: ignore[arg-type]
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _bracket_count(text: str | bytes) -> int:
@@ -107,9 +139,18 @@ def _problem(err: jsonlines.InvalidLineError, first_line: int) -> str:
 
 @contextlib.contextmanager
 def open_input(path: str | Path, mode: str = "rb", newline: str | None = None) -> Iterator[IO[Any]]:
-    """Open a file we read (text modes as UTF-8), turning every OS refusal into an `InputError` naming it."""
+    """Open a file we read (text modes as UTF-8), turning every OS refusal into an `InputError` naming it.
+
+    Only regular files: opening a FIFO blocks until someone writes to it, and a device such as /dev/zero
+    never ends, so a command given one would hang instead of saying what is wrong.
+    """
     path = Path(path)
     try:
+        kind = path.stat().st_mode
+        if stat.S_ISDIR(kind):
+            raise IsADirectoryError
+        if not stat.S_ISREG(kind):
+            raise InputError("is not a regular file (a pipe, socket or device); give a file", path=path)
         handle = path.open(mode) if "b" in mode else path.open(mode, encoding="utf-8", newline=newline)
     except FileNotFoundError:
         raise InputError("file not found", path=path) from None

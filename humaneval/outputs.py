@@ -27,13 +27,25 @@ from pathlib import Path
 from humaneval.input_errors import InputError
 
 
+def _resolved(path: Path) -> Path:
+    """The absolute path with links followed as far as they go (a link loop stays as written)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
+        return path.absolute()
+
+
 def _same_file(a: Path, b: Path) -> bool:
-    if a.resolve() == b.resolve():
+    if _resolved(a) == _resolved(b):
         return True
     try:
         return os.path.samefile(a, b)
     except OSError:  # one of them does not exist (or cannot be looked at): not the same file
         return False
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return _resolved(path).is_relative_to(_resolved(folder))
 
 
 def check_writable_folder(folder: Path, *, field: str | None = None) -> None:
@@ -57,11 +69,14 @@ def check_outputs(
     inputs: Iterable[str | Path | None] = (),
     field: str | None = None,
     folders: Iterable[str | Path] = (),
+    replaces_folders: bool = False,
 ) -> None:
     """Refuse outputs that would replace an input, are folders, or cannot be written; see the module doc.
 
     `outputs` are files; `folders` are output folders that may be created (their parent must exist).
     `inputs` may hold folders: a file output inside an input folder is allowed, the folder itself is not.
+    `replaces_folders`: the command replaces each output folder as a whole (a report), so no input may
+    lie anywhere inside one.
     """
     input_paths = [Path(p) for p in inputs if p is not None]
     for folder in (Path(f) for f in folders):
@@ -70,8 +85,9 @@ def check_outputs(
         if not folder.exists():
             check_writable_folder(folder.parent if str(folder.parent) else Path("."), field=field)
         for source in input_paths:
-            if _same_file(folder, source):
-                raise InputError(f"is also an input ({source}); choose another output folder", path=folder, field=field)
+            if _same_file(folder, source) or (replaces_folders and _inside(source, folder)):
+                raise InputError(f"holds an input ({source}), which writing here would replace; choose another "
+                                 "output folder", path=folder, field=field)
     for out in (Path(o) for o in outputs):
         if out.is_dir():
             raise InputError("is a folder; give a file name", path=out, field=field)
@@ -103,7 +119,7 @@ class StagedOutputs:
 
     def __init__(self, finals: Sequence[str | Path]) -> None:
         self.finals = [Path(p) for p in finals]
-        if len({p.resolve() for p in self.finals}) != len(self.finals):
+        if len({_resolved(p) for p in self.finals}) != len(self.finals):
             raise ValueError("the same output file is named twice")
         self._temps: dict[Path, Path] = {}
         self._staged_folders: dict[Path, Path] = {}  # missing target folder -> hidden staging folder

@@ -15,6 +15,7 @@ import importlib
 import json
 import os
 import sqlite3
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,11 +49,15 @@ def snapshot(root: Path) -> dict[str, str]:
     """Every file and folder under `root` with a digest of its content: what 'nothing changed' compares."""
     state = {}
     for path in sorted(root.rglob("*")):
-        rel = str(path.relative_to(root))
-        if path.is_dir():
+        rel, mode = str(path.relative_to(root)), path.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            state[rel] = f"link to {os.readlink(path)}"
+        elif stat.S_ISDIR(mode):
             state[rel] = "dir"
-        else:
+        elif stat.S_ISREG(mode):
             state[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            state[rel] = "fifo or device"
     return state
 
 
@@ -74,7 +79,7 @@ class JsonlCli:
     argv: Callable[[Path, Path], list[str]]  # (bad input, output) -> argv
     valid_lines: Callable[[], list[str]]
     wrong_types: str  # a JSON object line of the right shape with a wrong-typed field
-    output: str | None  # "file", "folder" or None
+    output: str | None  # "file", "folder", "report" (a folder replaced as a whole) or None
     duplicate_refused: bool
     runs_on_valid_input: bool = True  # False: a valid input starts something long-lived (a study)
 
@@ -152,19 +157,19 @@ JSONL_CLIS = [
         "analysis acute",
         lambda bad, out: ["analysis", "acute", "--judgements", str(bad), "--out", str(out), "--bootstrap-rounds", "20"],
         _acute_records,
-        json.dumps({"task": "acute", "winner": 3}), "folder", duplicate_refused=True,
+        json.dumps({"task": "acute", "winner": 3}), "report", duplicate_refused=True,
     ),
     JsonlCli(
         "analysis safety",
         lambda bad, out: ["analysis", "safety", "--labels", str(bad), "--out", str(out)],
         _safety_records,
-        json.dumps({"task": "safety", "label": ["x"]}), "folder", duplicate_refused=True,
+        json.dumps({"task": "safety", "label": ["x"]}), "report", duplicate_refused=True,
     ),
     JsonlCli(
         "analysis bad",
         lambda bad, out: ["analysis", "bad", "--labels", str(bad), "--out", str(out), "--bootstrap-rounds", "20"],
         _bad_records,
-        json.dumps({"task": "bad", "label": 1}), "folder", duplicate_refused=True,
+        json.dumps({"task": "bad", "label": 1}), "report", duplicate_refused=True,
     ),
     JsonlCli(
         "launch acute",
@@ -194,6 +199,7 @@ def _content(case: str, valid: list[str], wrong_types: str) -> bytes:
         "NaN": lambda: (body + '{"value": NaN}\n').encode(),
         "Infinity": lambda: (body + '{"value": [1, -Infinity]}\n').encode(),
         "1e999": lambda: (body + '{"value": 1e999}\n').encode(),
+        "lone surrogate": lambda: (body + '{"text": "a\\ud800b"}\n').encode(),
         "duplicates": lambda: (body + valid[0] + "\n").encode(),
         "deep nesting": lambda: body.encode() + b'{"value": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n",
         "50 MB line": lambda: body.encode() + b'{"junk": "' + b"x" * BIG_LINE_BYTES + b'"}\n',
@@ -203,9 +209,9 @@ def _content(case: str, valid: list[str], wrong_types: str) -> bytes:
 
 
 CONTENT_CASES = ["empty", "blank", "truncated", "array", "scalar", "wrong types", "invalid UTF-8", "NaN", "Infinity",
-                 "1e999", "duplicates", "deep nesting", "50 MB line", "BOM", "CRLF"]
-PATH_CASES = ["missing file", "a folder", "output = input", "output in a missing folder",
-              "output in a read-only folder", "output is a folder"]
+                 "1e999", "lone surrogate", "duplicates", "deep nesting", "50 MB line", "BOM", "CRLF"]
+PATH_CASES = ["missing file", "a folder", "a FIFO", "a symlink loop", "output = input", "output in a missing folder",
+              "output in a read-only folder", "output is a folder", "output folder holds the input"]
 READ_AS_VALID = {"BOM", "CRLF"}
 
 
@@ -215,6 +221,8 @@ def _corpus() -> list[object]:
         for case in CONTENT_CASES + PATH_CASES:
             if case.startswith("output") and cli.output is None:
                 continue
+            if case == "output folder holds the input" and cli.output != "report":
+                continue  # only a report replaces its whole folder
             if not cli.runs_on_valid_input and (case in READ_AS_VALID or case == "duplicates" and not cli.duplicate_refused):
                 continue
             cases.append(pytest.param(cli, case, id=f"{cli.name}: {case}"))
@@ -227,12 +235,19 @@ def test_jsonl_cli_on_bad_input(cli: JsonlCli, case: str, tmp_path: Path, capsys
     monkeypatch.chdir(tmp_path)  # whatever a CLI would create in the working folder shows in the snapshot
     valid = cli.valid_lines()
     bad = tmp_path / "input.jsonl"
-    out = tmp_path / ("out" if cli.output == "folder" else "out.jsonl")
+    out = tmp_path / ("out.jsonl" if cli.output == "file" else "out")
     if case == "missing file":
         bad = tmp_path / "no_such.jsonl"
     elif case == "a folder":
         bad = tmp_path / "folder.jsonl"
         bad.mkdir()
+    elif case == "a FIFO":  # opening one for reading blocks until a writer comes: the command must not hang
+        bad = tmp_path / "fifo.jsonl"
+        os.mkfifo(bad)
+    elif case == "a symlink loop":
+        bad = tmp_path / "loop_a.jsonl"
+        bad.symlink_to(tmp_path / "loop_b.jsonl")
+        (tmp_path / "loop_b.jsonl").symlink_to(bad)
     else:
         bad.write_bytes(_content(case, valid, cli.wrong_types) if case in CONTENT_CASES else _content("CRLF", valid, ""))
     if case == "output = input":
@@ -244,9 +259,13 @@ def test_jsonl_cli_on_bad_input(cli: JsonlCli, case: str, tmp_path: Path, capsys
     elif case == "output is a folder":
         out = tmp_path / "existing"
         out.mkdir()
-        if cli.output == "folder":  # an out-dir that is a file
+        if cli.output != "file":  # an out-dir that is a file
             out = tmp_path / "existing" / "a_file"
             out.write_text("mine")
+    elif case == "output folder holds the input":  # the report would replace the folder, input and all
+        out = tmp_path / "report"
+        out.mkdir()
+        bad = bad.rename(out / "summary.json")
     before = snapshot(tmp_path)
 
     code, err = run_cli(cli.argv(bad, out), capsys)
@@ -267,6 +286,7 @@ def test_jsonl_cli_on_bad_input(cli: JsonlCli, case: str, tmp_path: Path, capsys
         "NaN": f"{bad}:{line}",
         "Infinity": f"{bad}:{line}",
         "1e999": f"{bad}:{line}",
+        "lone surrogate": f"{bad}:{line}",
         "deep nesting": f"{bad}:{line}",
         "wrong types": f"{bad}:{line}",
         "50 MB line": f"{bad}:{line}",
@@ -275,6 +295,7 @@ def test_jsonl_cli_on_bad_input(cli: JsonlCli, case: str, tmp_path: Path, capsys
         "output in a missing folder": "does not exist",
         "output in a read-only folder": str(READ_ONLY_FOLDER),
         "output is a folder": str(out),
+        "output folder holds the input": "holds an input",
     }.get(case, str(bad))
     assert_refused(code, err, mentions=mentions, before=before, root=tmp_path)
 

@@ -8,6 +8,7 @@ file, line and field), and nothing is launched or written.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from mephisto.abstractions.blueprints.abstract.static_task.static_blueprint impo
 
 
 def _absolute(value: str | None, default: Path) -> str:
-    return str(Path(value).expanduser().resolve()) if value else str(default)
+    return os.path.abspath(Path(value).expanduser()) if value else str(default)
 
 
 def build_task(overrides: Sequence[str] = ()) -> tuple[DictConfig, SharedStaticTaskState]:

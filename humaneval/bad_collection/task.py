@@ -7,6 +7,7 @@ code 2 naming file, line and field) before Mephisto starts anything; nothing is 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from mephisto.abstractions.blueprints.remote_procedure.remote_procedure_blueprin
 
 
 def _absolute(value: str | None, default: Path | None) -> str | None:
-    return str(Path(value).expanduser().resolve()) if value else (str(default) if default else None)
+    return os.path.abspath(Path(value).expanduser()) if value else (str(default) if default else None)
 
 
 MODELS_KEY = "mephisto.blueprint.models"

@@ -28,7 +28,7 @@ DATA_DIR_ENV = "HUMANEVAL_DATA_DIR"
 def resolve_data_dir(configured: str | os.PathLike[str] | None = None) -> Path:
     """The configured directory, else $HUMANEVAL_DATA_DIR, else ./data/mephisto; absolute and created."""
     chosen = configured or os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR
-    path = Path(chosen).expanduser().resolve()
+    path = Path(os.path.abspath(Path(chosen).expanduser()))
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -19,6 +19,7 @@ database. What it adds, and why:
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 from collections.abc import Iterator
@@ -80,7 +81,7 @@ class SafetyBlueprintArgs(WorkDrivenUnitsArgs, StaticReactBlueprintArgs):
 
 
 def default_path(value: Optional[str], default: Path) -> str:
-    return str(Path(value).expanduser().resolve()) if value else str(default)
+    return os.path.abspath(Path(value).expanduser()) if value else str(default)
 
 
 @register_mephisto_abstraction()

@@ -8,6 +8,7 @@ nothing is launched or written.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def build_task(overrides: Sequence[str] = ()) -> tuple[DictConfig, SharedStaticT
         blue.annotation_indices_file = default_path(blue.get("annotation_indices_file"), DEMO_ANNOTATION_INDICES_PATH)
         blue.gold_file = default_path(blue.get("gold_file"), DEFAULT_GOLD_PATH)
         blue.onboarding_file = default_path(blue.get("onboarding_file"), DEFAULT_ONBOARDING_PATH)
-        blue.block_list_files = [str(Path(p).expanduser().resolve()) for p in blue.get("block_list_files") or []]
+        blue.block_list_files = [os.path.abspath(Path(p).expanduser()) for p in blue.get("block_list_files") or []]
     for key in ("items_per_unit", "annotations_per_item"):
         _check_number(blue, key, 1)
     for key in ("gold_per_unit", "gold_min_answers"):
