@@ -141,11 +141,11 @@ TEXTS: dict[str, Callable[[], str]] = {
 }
 
 
-def _known_divergence(kind: Kind, text_name: str) -> None:
+def _known_divergence(kind: Kind, text_name: str) -> bool:
     """The one documented difference: a word-level dictionary reads a space-free run longer than the ceiling
-    as one token, so the window inside it cannot tell what comes before the run (older turns, a label's end)."""
-    if kind[0] == "split" and text_name == "no_whitespace_far_over":
-        pytest.xfail("word-level dictionary on a space-free run past the ceiling (model_input._bounded_ids)")
+    as one token, so the window inside it cannot tell what comes before the run (older turns, a label's end).
+    There the ids still hold at most the kept number of tokens; everywhere else they must be the old ones."""
+    return kind[0] == "split" and text_name == "no_whitespace_far_over"
 
 
 @pytest.mark.parametrize("text_name", sorted(TEXTS))
@@ -168,8 +168,9 @@ def test_context_ids_equal_full_tokenize_then_cut(kind: Kind, text_name: str) ->
         recorder.lengths.clear()
         ids = encoder.encode(context)
         assert max(recorder.lengths) <= CEILING * EXPANSION[kind[0]], (kind[0], text_name, max(recorder.lengths))
-        if ids != full_then_cut(reference, context):
-            _known_divergence(kind, text_name)
+        if _known_divergence(kind, text_name):
+            assert 0 < len(ids) <= LIMIT
+            continue
         assert ids == full_then_cut(reference, context), (kind[0], text_name)
 
 
@@ -180,8 +181,9 @@ def test_label_ids_equal_full_tokenize_then_cut(kind: Kind, text_name: str) -> N
     text = TEXTS[text_name]()[::-1]  # reversed: the start now holds what the context tests kept
     ids = encoder.encode_label(text)
     assert max(recorder.lengths) <= CEILING * EXPANSION[kind[0]]
-    if ids != [*reference.tokenize(text), reference.eos_id][:LIMIT]:
-        _known_divergence(kind, text_name)
+    if _known_divergence(kind, text_name):
+        assert 0 < len(ids) <= LIMIT
+        return
     assert ids == [*reference.tokenize(text), reference.eos_id][:LIMIT], (kind[0], text_name)
 
 
