@@ -26,6 +26,7 @@ from omegaconf import DictConfig, open_dict
 
 from humaneval.crowd import node_router
 from humaneval.crowd.data_dir import open_database
+from humaneval.crowd.run_lock import TaskAlreadyRunning, task_run_lock
 from mephisto.abstractions.blueprint import SharedTaskState
 from mephisto.abstractions.database import MephistoDB
 from mephisto.data_model.task_run import TaskRun
@@ -100,6 +101,7 @@ class LocalLaunch:
         self._previous_sigterm: Any = None
         self._previous_sigint: Any = None
         self.stop_requested: str | None = None  # name of the signal that asked us to stop
+        self._lock = contextlib.ExitStack()  # the task's run lock (run_lock), held from start to stop
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -121,6 +123,10 @@ class LocalLaunch:
             self._previous_sigterm = signal.signal(signal.SIGTERM, self._on_stop_signal)
             self._previous_sigint = signal.signal(signal.SIGINT, self._on_stop_signal)
         self.db = open_database(self.settings.data_dir)
+        try:
+            self._lock.enter_context(task_run_lock(Path(self.db.db_root), str(self.cfg.mephisto.task.task_name)))
+        except TaskAlreadyRunning as err:
+            raise LaunchError(str(err)) from None
         node_router.use_server_dir_under(Path(self.db.db_root))
         node_router.remove_stale_server_dirs()
         self.port = self.settings.port or node_router.free_port(self.settings.bind_host)
@@ -154,6 +160,7 @@ class LocalLaunch:
             with contextlib.suppress(Exception):
                 node_router.remove_stale_server_dirs()
         finally:
+            self._lock.close()
             self._restore_env()
             if on_main_thread:
                 signal.signal(signal.SIGTERM, self._previous_sigterm or signal.SIG_DFL)

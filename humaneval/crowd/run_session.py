@@ -3,6 +3,7 @@ the Ctrl-C / SIGTERM story, and the export when the run is done. Shared by every
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -10,10 +11,11 @@ from omegaconf import DictConfig
 
 from humaneval.crowd.data_dir import open_database, resolve_data_dir
 from humaneval.crowd.export import export_to_file
-from humaneval.crowd.launcher import LaunchSettings, LocalLaunch
+from humaneval.crowd.launcher import LaunchError, LaunchSettings, LocalLaunch
 from mephisto.abstractions.blueprint import SharedTaskState
 
 EXIT_INTERRUPTED = 130
+EXIT_CANNOT_LAUNCH = 2
 
 
 def settings_from_config(cfg: DictConfig) -> LaunchSettings:
@@ -54,6 +56,9 @@ def run_until_done(cfg: DictConfig, shared_state: SharedTaskState, *, sandbox_wo
             finished = run.wait_until_done(progress=progress)
     except KeyboardInterrupt:
         finished = False
+    except LaunchError as err:  # nothing was started: another launcher has the task, or the port is taken
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_CANNOT_LAUNCH
     if not finished:
         print("\nstopped; the router is shut down and all submitted work is in the database.", flush=True)
         return EXIT_INTERRUPTED

@@ -116,3 +116,30 @@ def test_interrupted_launch_cleans_up_and_relaunch_works(tmp_path: Path, sig: si
         assert _wait(lambda: not _alive(router_pid), timeout=15)
     finally:
         second.stop()
+
+
+def test_a_second_launcher_of_the_same_task_exits_2_naming_the_first(tmp_path: Path) -> None:
+    """Two launchers would hand out the same units twice (paid twice on MTurk): the second one refuses at
+    once, names the running launcher's pid and starts nothing; once the first is gone, a launch works."""
+    data_dir = tmp_path / "mephisto"
+    first = LaunchProcess(data_dir)
+    try:
+        first.wait_for_router()
+        second = subprocess.run(
+            [sys.executable, "-m", "humaneval.launch", "smoke", f"humaneval.data_dir={data_dir}"],
+            cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 2, second.stdout + second.stderr
+        assert f"launcher pid {first.proc.pid}" in second.stderr and "already running" in second.stderr
+        assert "Traceback" not in second.stderr and "router:" not in second.stdout
+        assert first.proc.poll() is None, "the first launcher must keep running"
+        first.proc.send_signal(signal.SIGINT)
+        assert first.proc.wait(60) == 130
+    finally:
+        first.stop()
+    third = LaunchProcess(data_dir)  # the lock went with the first process
+    try:
+        third.wait_for_router()
+        third.proc.send_signal(signal.SIGINT)
+        assert third.proc.wait(60) == 130
+    finally:
+        third.stop()
