@@ -11,7 +11,7 @@ from pathlib import Path
 
 from humaneval.crowd.data_dir import DATA_DIR_ENV, data_faults_reported, open_existing_database
 from humaneval.crowd.mturk import MTURK_PROVIDERS, requester_balance
-from humaneval.crowd.review import DEFAULT_SOFT_BLOCK_QUALIFICATION, ReviewAction, TaskReview
+from humaneval.crowd.review import SOFT_BLOCK_SUFFIX, ReviewAction, TaskReview
 from humaneval.input_errors import exit_on_input_error
 from mephisto.abstractions.database import MephistoDB
 
@@ -52,8 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     soft = verbs.add_parser("soft-block", parents=[common, workers], help="grant workers the block qualification")
     soft.add_argument(
         "--qualification", default=None,
-        help="qualification name (default: the task's mephisto.blueprint.block_qualification, else "
-        f"'{DEFAULT_SOFT_BLOCK_QUALIFICATION}')",
+        help="qualification name (default: the one the task's newest run checks, its "
+        f"mephisto.blueprint.block_qualification; else the task's own, TASK_NAME{SOFT_BLOCK_SUFFIX})",
     )
     block = verbs.add_parser("block", parents=[common, workers], help="block workers with the provider (MTurk: for good)")
     block.add_argument("--reason", required=True, help="recorded by MTurk with the block")

@@ -33,10 +33,7 @@ from mephisto.utils.qualifications import find_or_create_qualification
 
 logger = logging.getLogger(__name__)
 
-# Used when neither the reviewer nor the task's blueprint (`mephisto.blueprint.block_qualification`)
-# names one. Launch a task with `mephisto.blueprint.block_qualification=humaneval_soft_block` to keep
-# workers soft-blocked here out of it.
-DEFAULT_SOFT_BLOCK_QUALIFICATION = "humaneval_soft_block"
+SOFT_BLOCK_SUFFIX = "_soft_block"
 SANDBOX_SUFFIX = "_sandbox"
 # Loggers of Mephisto's MTurk helpers and of Worker.grant_qualification, which log API failures
 # instead of raising them.
@@ -115,6 +112,13 @@ def _swallowed_errors() -> Iterator[_ErrorCapture]:
             each.removeHandler(capture)
 
 
+def default_block_qualification(task_name: str) -> str:
+    """A task's own soft-block qualification, `<task_name>_soft_block`: what the task YAMLs set
+    (`${mephisto.task.task_name}_soft_block`) and what review falls back to for a task none of whose
+    runs names one. One per task, so a worker soft-blocked from one study may still take another."""
+    return f"{task_name}{SOFT_BLOCK_SUFFIX}"
+
+
 def _names_match(worker_name: str, wanted: str) -> bool:
     """A worker may be named as Mephisto stores it or as the provider knows it (without `_sandbox`)."""
     return worker_name == wanted or worker_name == wanted + SANDBOX_SUFFIX
@@ -180,12 +184,12 @@ class TaskReview:
         return [str(run.db_id) for run in self.task_runs if not self.db.get_task_run(run.db_id)["is_completed"]]
 
     def soft_block_qualification(self) -> str:
-        """The qualification the task's newest run keeps workers out with, else the default."""
+        """The qualification the task's newest run keeps workers out with, else the task's own default."""
         for run in reversed(self.task_runs):
             name = run.args.get("blueprint", {}).get("block_qualification", None)
             if name:
                 return str(name)
-        return DEFAULT_SOFT_BLOCK_QUALIFICATION
+        return default_block_qualification(self.task_name)
 
     def runs_checking(self, qualification: str) -> list[str]:
         """Ids of this task's runs whose blueprint keeps out workers holding `qualification`."""

@@ -7,7 +7,12 @@ needs, one more is offered; when the work is done the open units are expired and
 
 `WorkDrivenUnits` is a mixin for a Mephisto `Blueprint` subclass. The blueprint says how many units
 the unreserved work still needs (`units_still_needed`) and whether everything is collected
-(`work_is_done`); the mixin runs the unit generator and handles block lists.
+(`work_is_done`); the mixin runs the unit generator and handles block lists and soft blocks.
+
+A soft block is Mephisto's `block_qualification`: Mephisto refuses every worker holding it, so it is
+the one thing that keeps a failed worker out (on MTurk too, where it becomes a qualification the HIT
+requires the worker not to have). Each task has its own by default (the YAMLs set
+`${mephisto.task.task_name}_soft_block`), so failing one study's practice never closes another.
 """
 
 from __future__ import annotations
@@ -69,9 +74,12 @@ class WorkDrivenUnits:
     task_run: "TaskRun"
 
     def _init_work_driven_units(self, blueprint_args: "DictConfig") -> None:
-        self.block_qualification: str | None = blueprint_args.get("block_qualification", None)
+        # Mephisto's structured config makes this a required string; the YAMLs default it per task.
+        self.block_qualification: str = str(blueprint_args.block_qualification)
         self.block_list = read_block_list(list(blueprint_args.get("block_list_files") or []))
         self._stop_generating = threading.Event()
+        self._soft_blocked: set[str] = set()  # worker ids already soft-blocked (and announced) by this run
+        self._soft_block_lock = threading.Lock()
 
     # --- what the host blueprint answers ---------------------------------------------------------
 
@@ -142,10 +150,22 @@ class WorkDrivenUnits:
         """Whether the worker may be given units at all (tasks with more reasons to refuse extend it)."""
         return not self.is_block_listed(worker.worker_name)
 
-    def soft_block(self, worker: Worker) -> None:
-        """Give the worker the soft-block qualification (failed onboarding or gold), if one is set."""
-        if self.block_qualification:
-            worker.grant_qualification(self.block_qualification, 1)
+    def soft_block(self, worker: Worker, reason: str) -> None:
+        """Give the worker the soft-block qualification and say on the console who and why, once.
+
+        `reason` is what the worker failed, for the requester ("failed onboarding (1/4 right)"):
+        Mephisto only tells the worker they are not qualified, so without this line nobody running the
+        study could tell a blocked worker from one who left. The line is a warning so that it shows at
+        the launcher's default level. A worker can come here twice (a unit still open when gold
+        excluded them is submitted later), hence the once-per-worker set."""
+        with self._soft_block_lock:
+            if str(worker.db_id) in self._soft_blocked:
+                return
+            self._soft_blocked.add(str(worker.db_id))
+        granted = worker.grant_qualification(self.block_qualification, 1)
+        refused = " (granted locally, but the crowd provider refused it: see the error above)" if granted is False else ""
+        logger.warning("worker %s soft-blocked from task %s: %s%s", worker.worker_name,
+                       self.task_run.get_task().task_name, reason, refused)
 
     def is_block_listed(self, worker_name: str) -> bool:
         name = worker_name[: -len(SANDBOX_SUFFIX)] if worker_name.endswith(SANDBOX_SUFFIX) else worker_name
@@ -155,7 +175,7 @@ class WorkDrivenUnits:
         """Give every block-listed worker the soft-block qualification (creating Mephisto's worker row
         if they never came before), so Mephisto turns them away on arrival, before onboarding; the
         runner's filter is a second line. Local only: nothing is sent to the crowd provider."""
-        if not self.block_list or not self.block_qualification:
+        if not self.block_list:
             return
         db = self.task_run.db
         provider_type = self.task_run.provider_type
