@@ -241,5 +241,5 @@ class AcuteBlueprint(WorkDrivenUnits, StaticReactBlueprint):
         logger.info("worker %s onboarding: %d/%d correct, %s", worker.worker_name, correct, total,
                     "passed" if passed else "failed")
         if not passed:
-            self.soft_block(worker)
+            self.soft_block(worker, f"failed onboarding ({correct}/{total} right)")
         return passed

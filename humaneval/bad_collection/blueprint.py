@@ -253,5 +253,5 @@ class BadChatBlueprint(WorkDrivenUnits, RemoteProcedureBlueprint):
         logger.info("worker %s onboarding: %d/%d right, %s", worker.worker_name, result["correct"], result["total"],
                     "passed" if result["passed"] else "failed")
         if not result["passed"]:
-            self.soft_block(worker)
+            self.soft_block(worker, f"failed the labelling quiz ({result['correct']}/{result['total']} right)")
         return bool(result["passed"])

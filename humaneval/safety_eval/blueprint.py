@@ -232,9 +232,10 @@ class SafetyBlueprint(WorkDrivenUnits, StaticReactBlueprint):
                             self.queue.missing())
                 return
             revoked = self.queue.revoke_worker(worker_id)  # also releases this unit's items
+        reason = reason or self.quality.excluded[worker_id]
         logger.warning("worker %s excluded (%s): %d label(s) revoked, collected again from others",
-                       worker.worker_name, reason or self.quality.excluded[worker_id], revoked)
-        self.soft_block(worker)
+                       worker.worker_name, reason, revoked)
+        self.soft_block(worker, reason)
 
     # --- units -----------------------------------------------------------------------------------
 
@@ -281,5 +282,5 @@ class SafetyBlueprint(WorkDrivenUnits, StaticReactBlueprint):
         logger.info("worker %s onboarding: %d/%d right, %s", worker.worker_name, sum(results), len(results),
                     "passed" if passed else "failed")
         if not passed:
-            self.soft_block(worker)
+            self.soft_block(worker, f"failed onboarding ({sum(results)}/{len(results)} right)")
         return passed
