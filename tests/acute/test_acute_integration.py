@@ -165,7 +165,7 @@ def test_acute_study_end_to_end(tmp_path: Path) -> None:
 
         db = open_database(data_dir)
         careless = db.find_workers(worker_name="careless_sandbox")[0]
-        assert careless.get_granted_qualification("humaneval_soft_block") is not None
+        assert careless.get_granted_qualification("acute-it_soft_block") is not None
         assert careless.is_disqualified("acute_eval_onboarded")
 
     out = tmp_path / "judgements.jsonl"

@@ -15,24 +15,25 @@ import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
 from humaneval.crowd.cli_review import main as review_main
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.launcher import LaunchSettings, LocalLaunch
-from humaneval.crowd.review import DEFAULT_SOFT_BLOCK_QUALIFICATION, TaskReview
+from humaneval.crowd.review import TaskReview, default_block_qualification
 from humaneval.crowd.simulated_worker import SimulatedWorker
 from humaneval.crowd.smoke_task import build_task
 from mephisto.abstractions.providers.mock.mock_worker import MockWorker
 
 TASK = "humaneval-smoke"
+QUALIFICATION = default_block_qualification(TASK)
 T = TypeVar("T")
 
 
 @pytest.fixture()
 def three_unit_run(tmp_path: Path) -> Iterator[LocalLaunch]:
-    """The smoke task with three prompts, keeping out holders of the default soft-block qualification."""
+    """The smoke task with three prompts, keeping out holders of its own soft-block qualification."""
     data_dir = tmp_path / "mephisto"
     cfg, state = build_task(
         [
             f"humaneval.data_dir={data_dir}",
             "humaneval.prompts=[one,two,three]",
-            f"mephisto.blueprint.block_qualification={DEFAULT_SOFT_BLOCK_QUALIFICATION}",
+            f"mephisto.blueprint.block_qualification={QUALIFICATION}",
         ]
     )
     with LocalLaunch(cfg, state, LaunchSettings(data_dir=data_dir)) as run:
@@ -98,7 +99,7 @@ def test_review_cli_lists_approves_rejects_soft_blocks_and_blocks_sandbox_work(
     assert review_main([*common, "soft-block", "--worker", "bob_sandbox"]) == 0
     out = capsys.readouterr().out
     assert (
-        f"soft-blocked worker bob_sandbox (mock): qualification '{DEFAULT_SOFT_BLOCK_QUALIFICATION}' granted; "
+        f"soft-blocked worker bob_sandbox (mock): qualification '{QUALIFICATION}' granted; "
         f"runs {run.run_id} of '{TASK}' check it"
     ) in out
     refused = as_worker(run, SimulatedWorker(run.base_url, "bob").request_agent)
@@ -136,7 +137,7 @@ def test_review_cli_lists_approves_rejects_soft_blocks_and_blocks_sandbox_work(
     }
     agents = {str(a["unit_id"]): a["status"] for a in (db.get_agent(u.agent_id) for u in TaskReview(db, TASK).units(True))}
     assert agents == {alice_unit: "approved", bob_unit: "rejected", third_unit: "approved"}
-    qualification = db.find_qualifications(DEFAULT_SOFT_BLOCK_QUALIFICATION)[0]
+    qualification = db.find_qualifications(QUALIFICATION)[0]
     holders = {db.get_worker(g.worker_id)["worker_name"]: g.value for g in db.check_granted_qualifications(qualification.db_id)}
     assert holders == {"bob_sandbox": 1}
     bob = db.find_workers(worker_name="bob_sandbox")[0]

@@ -171,8 +171,8 @@ def test_safety_study_end_to_end(tmp_path: Path) -> None:
         assert finished, run.task_run.get_assignment_statuses()
         db = open_database(data_dir)
         for name in ("careless", "liar"):
-            assert db.find_workers(worker_name=f"{name}_sandbox")[0].get_granted_qualification("humaneval_soft_block")
-        assert db.find_workers(worker_name="w0_sandbox")[0].get_granted_qualification("humaneval_soft_block") is None
+            assert db.find_workers(worker_name=f"{name}_sandbox")[0].get_granted_qualification("safety-it_soft_block")
+        assert db.find_workers(worker_name="w0_sandbox")[0].get_granted_qualification("safety-it_soft_block") is None
 
     out = tmp_path / "labels.jsonl"
     export_to_file(open_database(data_dir), "safety-it", out)
