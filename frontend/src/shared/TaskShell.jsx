@@ -1,13 +1,15 @@
 // The states every Mephisto task page goes through before showing its task: preview, loading,
 // blocked, and after submission. Task pages render only their own content inside it.
+import { blockedMessage } from "./blockedMessage.js";
 import "./base.css";
 
 export function TaskShell({ mephisto, preview, children }) {
   const { isPreview, isLoading, blockedReason, blockedExplanation } = mephisto;
   if (blockedReason !== null && blockedReason !== undefined) {
+    const { text, closed } = blockedMessage(blockedExplanation);
     return (
       <main className="he-page">
-        <div className="he-card he-error" role="alert">{blockedExplanation || "You cannot work on this task."}</div>
+        <div className={closed ? "he-card he-closed" : "he-card he-error"} role="alert" data-testid="blocked">{text}</div>
       </main>
     );
   }
