@@ -31,6 +31,14 @@ def usage() -> str:
     return "\n".join(lines)
 
 
+def error_line(err: InputError) -> str:
+    """One line for a bad input. A config value's error has no file, and its field is the key the user
+    typed (or can override): that is the location, not `<input>`."""
+    if err.path is None:
+        return f"error: {err.field}: {err.problem}" if err.field else f"error: {err.problem}"
+    return f"error: {err}"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
@@ -46,11 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg, shared_state = module.build_task(overrides)
     except InputError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(error_line(err), file=sys.stderr)
         return 2
-    except Exception as err:  # Hydra's override/composition errors are bad input too
+    except Exception as err:  # a Hydra/OmegaConf error compose_task_config does not translate
         if type(err).__module__.startswith(("hydra", "omegaconf")):
-            print(f"error: bad override: {err}", file=sys.stderr)
+            print(f"error: bad override: {' '.join(str(err).split())}", file=sys.stderr)
             return 2
         raise
     if show_cfg:

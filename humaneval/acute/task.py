@@ -20,7 +20,7 @@ from humaneval.acute.bundled_data import DEFAULT_ONBOARDING_PATH, EXAMPLE_PAIRIN
 from humaneval.acute.onboarding import load_onboarding
 from humaneval.acute.pairings_validation import load_pairings
 from humaneval.acute.questions import resolve_question
-from humaneval.crowd.task_config import compose_task_config
+from humaneval.crowd.task_config import compose_task_config, errors_named_by_key
 from humaneval.crowd.work_driven_units import read_block_list
 from humaneval.frontend_bundles import PUBLIC_DIR, bundle_path
 from humaneval.input_errors import InputError
@@ -29,6 +29,11 @@ from mephisto.abstractions.blueprints.abstract.static_task.static_blueprint impo
 
 def _absolute(value: str | None, default: Path) -> str:
     return os.path.abspath(Path(value).expanduser()) if value else str(default)
+
+
+# resolve_question's fields -> the keys a user sets
+QUESTION_KEYS = {"question": "mephisto.blueprint.question", "question.text": "mephisto.blueprint.question_text",
+                 "question.choice": "mephisto.blueprint.question_choice"}
 
 
 def build_task(overrides: Sequence[str] = ()) -> tuple[DictConfig, SharedStaticTaskState]:
@@ -41,13 +46,17 @@ def build_task(overrides: Sequence[str] = ()) -> tuple[DictConfig, SharedStaticT
         blue.pairings_file = _absolute(blue.get("pairings_file"), EXAMPLE_PAIRINGS_PATH)
         blue.onboarding_file = _absolute(blue.get("onboarding_file"), DEFAULT_ONBOARDING_PATH)
         blue.block_list_files = [_absolute(p, Path(p)) for p in blue.get("block_list_files") or []]
-    pairs = load_pairings(blue.pairings_file)
-    if all(p["is_onboarding"] for p in pairs):
-        raise InputError("no comparisons (only onboarding pairs) in the file", path=blue.pairings_file)
-    resolve_question(blue.question, text=blue.question_text, choice=blue.question_choice)
-    if blue.get("onboarding_qualification", None) is not None:
-        load_onboarding(blue.onboarding_file)
-    read_block_list(list(blue.block_list_files))
+    with errors_named_by_key(cfg):
+        pairs = load_pairings(blue.pairings_file)
+        if all(p["is_onboarding"] for p in pairs):
+            raise InputError("no comparisons (only onboarding pairs) in the file", path=blue.pairings_file)
+        if blue.get("onboarding_qualification", None) is not None:
+            load_onboarding(blue.onboarding_file)
+        read_block_list(list(blue.block_list_files))
+    try:
+        resolve_question(blue.question, text=blue.question_text, choice=blue.question_choice)
+    except InputError as err:
+        raise InputError(err.problem, field=QUESTION_KEYS.get(err.field or "", QUESTION_KEYS["question"])) from None
     for key in ("annotations_per_pair", "subtasks_per_unit"):
         if int(blue[key]) < 1:
             raise InputError(f"must be at least 1, got {blue[key]}", field=f"mephisto.blueprint.{key}")

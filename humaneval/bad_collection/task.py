@@ -21,7 +21,7 @@ import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
 from humaneval.bad_collection.blueprint import check_args
 from humaneval.bad_collection.bundled_data import DEFAULT_ONBOARDING_PATH, DEFAULT_PERSONAS_PATH
 from humaneval.bad_collection.procedures import FUNCTION_REGISTRY
-from humaneval.crowd.task_config import compose_task_config
+from humaneval.crowd.task_config import compose_task_config, errors_named_by_key
 from humaneval.frontend_bundles import PUBLIC_DIR, BundleMissing, bundle_path
 from humaneval.input_errors import InputError
 from mephisto.abstractions.blueprints.remote_procedure.remote_procedure_blueprint import SharedRemoteProcedureTaskState
@@ -73,5 +73,6 @@ def build_task(overrides: Sequence[str] = ()) -> tuple[DictConfig, SharedRemoteP
         blue.onboarding_file = _absolute(blue.get("onboarding_file"), DEFAULT_ONBOARDING_PATH)
         blue.registry_file = _absolute(blue.get("registry_file"), None)
         blue.block_list_files = [_absolute(p, None) for p in blue.get("block_list_files") or []]
-    check_args(blue)
+    with errors_named_by_key(cfg):
+        check_args(blue)
     return cfg, SharedRemoteProcedureTaskState(function_registry=FUNCTION_REGISTRY, static_task_data=[{}])

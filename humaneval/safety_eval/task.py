@@ -16,7 +16,7 @@ from omegaconf import DictConfig, open_dict
 
 import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
 import humaneval.safety_eval.export  # noqa: F401  (registers the blueprint and its record builders)
-from humaneval.crowd.task_config import compose_task_config
+from humaneval.crowd.task_config import compose_task_config, errors_named_by_key
 from humaneval.crowd.work_driven_units import read_block_list
 from humaneval.frontend_bundles import PUBLIC_DIR, bundle_path
 from humaneval.input_errors import InputError
@@ -52,11 +52,12 @@ def build_task(overrides: Sequence[str] = ()) -> tuple[DictConfig, SharedStaticT
         _check_number(blue, key, 0)
     for key in ("gold_threshold", "onboarding_threshold"):
         _check_number(blue, key, 0.0, 1.0)
-    if not load_task_items(blue.task_data_file, blue.annotation_indices_file):
-        raise InputError("no items to annotate", path=blue.task_data_file)
-    if int(blue.gold_per_unit) > 0:
-        load_known_items(blue.gold_file, "gold")
-    if blue.get("onboarding_qualification", None) is not None:
-        load_known_items(blue.onboarding_file, "onboarding")
-    read_block_list(list(blue.block_list_files))
+    with errors_named_by_key(cfg):
+        if not load_task_items(blue.task_data_file, blue.annotation_indices_file):
+            raise InputError("no items to annotate", path=blue.task_data_file)
+        if int(blue.gold_per_unit) > 0:
+            load_known_items(blue.gold_file, "gold")
+        if blue.get("onboarding_qualification", None) is not None:
+            load_known_items(blue.onboarding_file, "onboarding")
+        read_block_list(list(blue.block_list_files))
     return cfg, SharedStaticTaskState()
