@@ -2,33 +2,88 @@
 
 TASK is one of the names below. Without overrides it runs a local sandbox (provider `mock`) on the
 bundled example data and prints the pages to open. Overrides are Hydra's `key=value`, e.g.
-`provider=mturk_sandbox mephisto.provider.requester_name=me mephisto.task.task_reward=0.3`; see the
-task's YAML in task_configs/ for every key with its documentation, or `TASK --cfg` to print it.
+`provider=mturk_sandbox mephisto.provider.requester_name=me mephisto.task.task_reward=0.3`;
+`TASK --help` lists the task's keys with their documentation (the comments in its YAML in
+task_configs/), `TASK --cfg` prints the composed config.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+import textwrap
 
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
+from humaneval.crowd.task_config import KeyDoc, TaskDoc, task_doc
 from humaneval.input_errors import InputError
 
-# task name -> (module with `build_task(overrides) -> (cfg, shared_state)`, summary)
+# task name (also its YAML in task_configs/) -> (module with `build_task(overrides) -> (cfg, shared_state)`, summary)
 TASKS: dict[str, tuple[str, str]] = {
     "smoke": ("humaneval.crowd.smoke_task", "a one-question task that checks the sandbox works on this machine"),
     "acute": ("humaneval.acute.task", "ACUTE-Eval: two conversations side by side, one question (docs/acute.md)"),
     "bad": ("humaneval.bad_collection.task", "bot-adversarial dialogue: live chats with per-turn safety labels (docs/bad_collection.md)"),
     "safety": ("humaneval.safety_eval.task", "safety annotation: is the bot's last message OK to send? (docs/safety_task.md)"),
 }
+HELP_FLAGS = ("-h", "--help")
+WIDTH = 100
 
 
 def usage() -> str:
     lines = [__doc__.strip(), "", "tasks:"]
     lines += [f"  {name:<8} {summary}" for name, (_, summary) in TASKS.items()]
-    lines += ["", "options: --cfg prints the composed config and exits; -h/--help prints this."]
+    lines += ["", "options: TASK --help lists the task's keys; TASK --cfg prints its composed config and exits;",
+              "-h/--help prints this."]
     return "\n".join(lines)
+
+
+def task_help(task: str) -> str:
+    """`TASK --help`: the YAML's header paragraph and every key it documents, read from the YAML itself."""
+    doc = task_doc(task)
+    lines = [f"usage: python -m humaneval.launch {task} [KEY=VALUE ...] [--cfg]", "",
+             textwrap.fill(doc.summary, WIDTH), "",
+             textwrap.fill("Without overrides it runs a local sandbox (provider mock) with the defaults below. "
+                           "Change a key with KEY=VALUE (Hydra's syntax; quote values with spaces or braces for the "
+                           "shell, e.g. 'mephisto.task.task_title=\"My study\"'). --cfg prints the composed config, "
+                           "these keys first, and exits without launching anything.", WIDTH),
+             "", f"keys (KEY=default; documented in task_configs/{task}.yaml):"]
+    for entry in doc.entries:
+        if isinstance(entry, KeyDoc):
+            lines.append(f"  {entry.key}={entry.default}")
+            if entry.doc:
+                lines.append(textwrap.fill(entry.doc, WIDTH, initial_indent=" " * 6, subsequent_indent=" " * 6))
+        else:
+            lines.append(textwrap.fill(f"note: {entry}", WIDTH, initial_indent="  ", subsequent_indent="        "))
+    lines += ["", "Mephisto has more keys (its defaults); --cfg shows them all."]
+    return "\n".join(lines)
+
+
+def config_listing(cfg: DictConfig, doc: TaskDoc, task: str) -> str:
+    """`--cfg`: the keys the task's YAML documents first, then Mephisto's own, as two YAML documents.
+
+    A study's author looks for their own settings; Mephisto's schema (`data_json: ???` ...) would bury them.
+    """
+    rest = OmegaConf.to_container(cfg, resolve=False)
+    study: dict = {}
+    # the YAML's order, except that `provider` (a group choice) joins the other mephisto.provider keys
+    for key in sorted(doc.keys, key=lambda k: k.key != k.path):
+        *parents, leaf = key.path.split(".")
+        sources, target = [rest], study
+        for name in parents:
+            sources.append(sources[-1].get(name, {}))
+            target = target.setdefault(name, {})
+        if leaf in sources[-1]:  # a key deleted with `~KEY` is simply not shown
+            target[leaf] = sources[-1].pop(leaf)
+        for name, parent, child in reversed(list(zip(parents, sources, sources[1:]))):
+            if not child:  # a section all of whose keys moved to the study's part
+                parent.pop(name, None)
+    return "\n".join([
+        f"# {task}: the study's keys (documented in task_configs/{task}.yaml; `{task} --help`)",
+        OmegaConf.to_yaml(OmegaConf.create(study)).rstrip(),
+        "---",
+        "# Mephisto's other keys (override them the same way, KEY=VALUE)",
+        OmegaConf.to_yaml(OmegaConf.create(rest)).rstrip(),
+    ])
 
 
 def error_line(err: InputError) -> str:
@@ -41,13 +96,16 @@ def error_line(err: InputError) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
+    if not argv or argv[0] in HELP_FLAGS:
         print(usage())
         return 0 if argv else 2
     task, rest = argv[0], argv[1:]
     if task not in TASKS:
         print(f"error: unknown task '{task}'\n\n{usage()}", file=sys.stderr)
         return 2
+    if any(arg in HELP_FLAGS for arg in rest):
+        print(task_help(task))
+        return 0
     show_cfg = "--cfg" in rest
     overrides = [a for a in rest if a != "--cfg"]
     module = importlib.import_module(TASKS[task][0])
@@ -62,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         raise
     if show_cfg:
-        print(OmegaConf.to_yaml(cfg))
+        print(config_listing(cfg, task_doc(task), task))
         return 0
     from humaneval.crowd.run_session import run_until_done
 

@@ -1,4 +1,4 @@
-"""`python -m humaneval.launch`: the messages for bad overrides.
+"""`python -m humaneval.launch`: `TASK --help`, `--cfg` and the messages for bad overrides.
 
 All in process through `main(argv)`. None of these paths may start Mephisto: `run_until_done` (the one
 way to a server) fails the test if reached, and the data folder given must stay unwritten.
@@ -9,9 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 import humaneval.crowd.run_session
-from humaneval.launch import main
+from humaneval.crowd.task_config import KeyDoc, task_doc
+from humaneval.launch import TASKS, main
 
 
 @pytest.fixture(autouse=True)
@@ -32,6 +34,48 @@ def assert_one_error_line(code: int, err: str) -> None:
     assert code == 2, err
     assert err.startswith("error: ") and err.count("\n") == 1, err
     assert "<input>" not in err and "Traceback" not in err
+
+
+# --- --help -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_task_help_lists_the_keys_with_the_yaml_comments(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["acute", flag], capsys)
+    assert code == 0 and err == ""
+    assert "ACUTE-Eval: workers read two whole conversations side by side" in out  # the YAML's header
+    assert "Compose order" not in out  # ... without the note for whoever edits the file
+    lines = out.splitlines()
+    at = lines.index("  mephisto.blueprint.annotations_per_pair=1")
+    assert lines[at + 1].strip() == "judgements per pair, each from a different worker"
+    assert "KEY=VALUE" in out and "--cfg" in out
+    assert "provider=mock" in out and "mturk_sandbox" in out
+
+
+@pytest.mark.parametrize(("task", "key", "doc"), [
+    ("acute", "mephisto.blueprint.pairings_file=null", "null = the bundled example"),  # a continuation line
+    ("safety", "mephisto.blueprint.gold_threshold=0.75", "soft-blocked, no more units"),
+    ("bad", "mephisto.blueprint.models={demo_bot: 2}", "Replace the whole mapping on the command line"),
+    ("smoke", "humaneval.prompts=(2 entries, shown by --cfg)", "one unit per prompt"),
+])
+def test_every_task_has_its_help(task: str, key: str, doc: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run([task, "--help"], capsys)
+    assert code == 0 and err == ""
+    entry = out.split(f"\n  {key}\n", 1)[1].split("\n  mephisto.", 1)[0]
+    assert doc in " ".join(entry.split())
+    assert "note: task_source and extra_source_dir are set at launch" in out
+
+
+def test_help_after_overrides_wins_over_them(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["bad", "mephisto.blueprint.min_turns=0", "-h"], capsys)
+    assert code == 0 and "mephisto.blueprint.min_turns=5" in out
+
+
+def test_the_top_level_help_lists_the_tasks_and_points_to_task_help(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["--help"], capsys)
+    assert code == 0
+    assert all(f"\n  {name:<8} " in out for name in TASKS)
+    assert "TASK --help lists the task's keys" in out
 
 
 # --- bad overrides ------------------------------------------------------------------------------
@@ -99,3 +143,43 @@ def test_a_bad_value_is_named_by_its_key(argv: list[str], expected: str, capsys:
     assert_one_error_line(code, err)
     assert err.startswith(expected)
 
+
+# --- --cfg --------------------------------------------------------------------------------------
+
+
+def test_cfg_shows_the_study_keys_before_mephistos(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["acute", "mephisto.blueprint.annotations_per_pair=3", "--cfg"], capsys)
+    assert code == 0
+    assert out.index("annotations_per_pair: 3") < out.index("# Mephisto's other keys") < out.index("data_json: ???")
+    study, rest = yaml.safe_load_all(out)
+    assert list(study) == ["humaneval", "mephisto"]
+    assert study["mephisto"]["provider"] == {"requester_name": "MOCK_REQUESTER", "_provider_type": "mock"}
+    assert study["mephisto"]["task"]["task_name"] == "humaneval-acute"
+    assert "annotations_per_pair" not in rest["mephisto"]["blueprint"]
+    assert rest["mephisto"]["blueprint"]["_blueprint_type"] == "acute_eval"
+
+
+def test_the_yaml_comments_are_read_by_position_not_by_guess(tmp_path: Path) -> None:
+    (tmp_path / "t.yaml").write_text(
+        "# Summary line one\n# and two. Compose order: for editors only.\n"
+        "defaults:\n  - /mephisto/provider: mock  # which provider\n\n"
+        "section:\n"
+        "  # a note before the keys\n"
+        '  title: "has # inside"  # the title\n'
+        "  files: []      # some files\n"
+        "                 # (continued)\n"
+        "  names:         # name -> count\n"
+        "    a: 1         # (aligned: continues)\n"
+        "    b: 2    # b's own remark\n"
+        "  bare: 3\n"
+    )
+    doc = task_doc("t", config_dir=tmp_path)
+    assert doc.summary == "Summary line one and two."
+    assert doc.entries == [
+        KeyDoc("provider", "mephisto.provider._provider_type", "mock", "which provider"),
+        "a note before the keys",
+        KeyDoc("section.title", "section.title", '"has # inside"', "the title"),
+        KeyDoc("section.files", "section.files", "[]", "some files (continued)"),
+        KeyDoc("section.names", "section.names", "{a: 1, b: 2}", "name -> count (aligned: continues) (b: b's own remark)"),
+        KeyDoc("section.bare", "section.bare", "3", ""),
+    ]

@@ -6,6 +6,8 @@ the composed config from tests. The YAML files list Mephisto's groups in their d
 (`/mephisto/blueprint`, `/mephisto/architect`, `/mephisto/provider`), so every Mephisto argument is
 still a Hydra override (`mephisto.task.task_reward=0.5`).
 
+The comments next to each key in those YAML files are the keys' documentation; `task_doc` reads them
+so that `python -m humaneval.launch TASK --help` shows them without a second copy to keep in sync.
 Hydra's errors about overrides become `InputError`s located by the key the user typed.
 """
 
@@ -14,9 +16,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
@@ -28,6 +32,8 @@ from humaneval.input_errors import InputError
 
 TASK_CONFIG_DIR = Path(__file__).resolve().parent.parent.parent / "task_configs"
 OVERRIDE_GRAMMAR_URL = "https://hydra.cc/docs/1.2/advanced/override_grammar/basic"
+# `provider=NAME` chooses Mephisto's provider group; the composed config records the choice here.
+PROVIDER_PATH = "mephisto.provider._provider_type"
 
 
 def translate_overrides(overrides: Sequence[str]) -> list[str]:
@@ -147,3 +153,144 @@ def _leaves(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
         else:
             yield prefix + str(key), value
 
+
+@dataclass(frozen=True)
+class KeyDoc:
+    """One setting of a task's YAML, as `--help` shows it and `--cfg` puts it first."""
+
+    key: str  # what to type on the command line: `provider`, `mephisto.blueprint.seed`
+    path: str  # where the value lands in the composed config
+    default: str  # the value as the YAML writes it
+    doc: str  # the comments next to the key, continuation lines joined
+
+
+@dataclass(frozen=True)
+class TaskDoc:
+    """A task YAML's own documentation: its header paragraph, then its keys and free-standing notes in file order."""
+
+    summary: str
+    entries: list[KeyDoc | str]
+
+    @property
+    def keys(self) -> list[KeyDoc]:
+        return [entry for entry in self.entries if isinstance(entry, KeyDoc)]
+
+
+MAX_DEFAULT_CHARS = 70
+
+
+def task_doc(config_name: str, config_dir: Path = TASK_CONFIG_DIR) -> TaskDoc:
+    """The documentation written as comments in `config_dir/config_name.yaml`.
+
+    The header comment up to its "Compose order:" sentence (which is for whoever edits the file) is the
+    summary. A key's documentation is the comment on its line plus the comment-only lines indented
+    under it; a mapping without a comment on its line (`mephisto:`, `blueprint:`) is a section whose
+    keys are listed one by one, while a commented one (`models:`) is a single setting. Comment-only
+    lines before a key that do not continue the previous one are notes. The provider is the one group
+    choice documented as a key, `provider` (see `translate_overrides`).
+    """
+    text = (config_dir / f"{config_name}.yaml").read_text(encoding="utf-8")
+    return _DocReader(text).read()
+
+
+class _DocReader:
+    """One pass over a task YAML's nodes (for keys, values and their line/column) and lines (for comments)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = text.splitlines()
+        self.entries: list[KeyDoc | str] = []
+        self.cursor = 0  # comment-only lines before this one are accounted for
+
+    def read(self) -> TaskDoc:
+        root = yaml.compose(self.text, Loader=yaml.SafeLoader)
+        header = " ".join(line.lstrip("#").strip() for line in self.lines[:root.start_mark.line])
+        summary = header.split("Compose order:")[0].strip()
+        self.cursor = root.start_mark.line
+        self._section(root, "")
+        return TaskDoc(summary=summary, entries=self.entries)
+
+    def _comment_column(self, line: int) -> int | None:
+        stripped = self.lines[line].lstrip()
+        return len(self.lines[line]) - len(stripped) if stripped.startswith("#") else None
+
+    def _comment_text(self, line: int) -> str:
+        return self.lines[line].strip().lstrip("#").strip()
+
+    def _comment_after(self, line: int, column: int) -> tuple[str, int] | None:
+        """The comment on `line` after `column` (the end of a value, or of a key before its colon)."""
+        rest = self.lines[line][column:]
+        at = rest.find("#")
+        if at < 0 or rest[:at].strip() not in ("", ":"):
+            return None
+        return rest[at + 1:].strip(), column + at
+
+    def _section(self, mapping: yaml.MappingNode, prefix: str) -> None:
+        for key_node, value in mapping.value:
+            key = prefix + key_node.value
+            line = key_node.start_mark.line
+            notes = [self._comment_text(i) for i in range(self.cursor, line) if self._comment_column(i) is not None]
+            if notes:
+                self.entries.append(" ".join(notes))
+            if key == "defaults":
+                self._provider(value)
+            elif isinstance(value, yaml.MappingNode) and self._comment_after(line, key_node.end_mark.column) is None:
+                self.cursor = line + 1
+                self._section(value, key + ".")
+            else:
+                self._setting(key, key_node, value)
+
+    def _provider(self, defaults: yaml.Node) -> None:
+        for item in getattr(defaults, "value", []):
+            for choice_key, choice in item.value if isinstance(item, yaml.MappingNode) else []:
+                if choice_key.value == "/mephisto/provider":
+                    comment = self._comment_after(choice.end_mark.line, choice.end_mark.column)
+                    self.entries.append(KeyDoc("provider", PROVIDER_PATH, choice.value, comment[0] if comment else ""))
+        self.cursor = max(self.cursor, _last_line(defaults) + 1)
+
+    def _setting(self, key: str, key_node: yaml.Node, value: yaml.Node) -> None:
+        line, last = key_node.start_mark.line, _last_line(value)
+        on_key_line = isinstance(value, yaml.ScalarNode) or value.flow_style  # else a block collection below
+        first = self._comment_after(line, value.end_mark.column if on_key_line else key_node.end_mark.column)
+        doc = [first[0]] if first else []
+        inner_keys = {k.start_mark.line: k.value for k, _ in value.value} if isinstance(value, yaml.MappingNode) else {}
+        ends = {n.end_mark.line: n.end_mark.column for n in _scalars(value)}
+        for i in range(line + 1, last + 1):  # comments inside a collection value
+            column = self._comment_column(i)
+            if column is not None:
+                found: tuple[str, int] | None = (self._comment_text(i), column)
+            else:
+                found = self._comment_after(i, ends[i]) if i in ends else None
+            if found:
+                aligned = first is not None and found[1] == first[1]  # continues the key's comment
+                doc.append(found[0] if aligned or i not in inner_keys else f"({inner_keys[i]}: {found[0]})")
+        i = last + 1
+        while i < len(self.lines) and (self._comment_column(i) or -1) > key_node.start_mark.column:
+            doc.append(self._comment_text(i))
+            i += 1
+        self.cursor = i
+        self.entries.append(KeyDoc(key, key, self._default(value), " ".join(doc)))
+
+    def _default(self, value: yaml.Node) -> str:
+        if isinstance(value, yaml.ScalarNode) and value.start_mark.line == value.end_mark.line:
+            return self.lines[value.start_mark.line][value.start_mark.column:value.end_mark.column]
+        data = yaml.safe_load(yaml.serialize(value))
+        flow = yaml.safe_dump(data, default_flow_style=True, width=10**6, sort_keys=False).strip()
+        return flow if len(flow) <= MAX_DEFAULT_CHARS else f"({len(data)} entries, shown by --cfg)"
+
+
+def _scalars(node: yaml.Node) -> Iterator[yaml.ScalarNode]:
+    if isinstance(node, yaml.ScalarNode):
+        yield node
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _scalars(item)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield from _scalars(key)
+            yield from _scalars(value)
+
+
+def _last_line(node: yaml.Node) -> int:
+    """The last line holding part of `node` (a block collection's end mark is the next key's line)."""
+    return max([node.start_mark.line] + [n.end_mark.line for n in _scalars(node)])
