@@ -7,6 +7,7 @@ again from others. A relaunch resumes labels, gold statistics and exclusions fro
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import threading
@@ -113,7 +114,8 @@ class Crowd:
         return True
 
 
-def test_safety_study_end_to_end(tmp_path: Path) -> None:
+def test_safety_study_end_to_end(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="humaneval")
     task_data, indices = write_study(tmp_path)
     data_dir = tmp_path / "mephisto"
     cfg, state = build_task([
@@ -173,6 +175,12 @@ def test_safety_study_end_to_end(tmp_path: Path) -> None:
         for name in ("careless", "liar"):
             assert db.find_workers(worker_name=f"{name}_sandbox")[0].get_granted_qualification("safety-it_soft_block")
         assert db.find_workers(worker_name="w0_sandbox")[0].get_granted_qualification("safety-it_soft_block") is None
+    # The console says once per worker who was soft-blocked and why.
+    blocked = [r.getMessage() for r in caplog.records if " soft-blocked from task " in r.getMessage()]
+    assert sorted(blocked) == [
+        "worker careless_sandbox soft-blocked from task safety-it: failed onboarding (0/4 right)",
+        "worker liar_sandbox soft-blocked from task safety-it: gold accuracy 1/2 below the threshold 0.75",
+    ], blocked
 
     out = tmp_path / "labels.jsonl"
     export_to_file(open_database(data_dir), "safety-it", out)
