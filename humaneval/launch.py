@@ -10,6 +10,7 @@ task_configs/), `TASK --cfg` prints the composed config.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import textwrap
 
@@ -128,4 +129,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except BrokenPipeError:  # `launch TASK --help | head`: the reader has gone, which is no error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own flush at exit would raise again
+        raise SystemExit(1) from None
