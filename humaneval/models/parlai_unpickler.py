@@ -117,13 +117,43 @@ def load_parlai_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
             raise InputError(f"cannot read this checkpoint ({type(err2).__name__}: {err2})", path=path) from None
         if _RestrictedUnpickler.stubbed:
             log.info("stubbed pickled classes: %s", ", ".join(sorted(_RestrictedUnpickler.stubbed)))
-    if isinstance(blob, dict) and "model" in blob and isinstance(blob["model"], dict):
-        state = blob["model"]
-    elif isinstance(blob, dict) and blob and all(isinstance(v, torch.Tensor) for v in blob.values()):
+    # `dict.items`/`dict.values`, not the methods: a pickled OrderedDict can carry instance attributes
+    # (BUILD), and an attribute named `items` would shadow the method.
+    if isinstance(blob, dict) and isinstance(dict.get(blob, "model"), dict):
+        state = dict.get(blob, "model")
+    elif isinstance(blob, dict) and blob and all(isinstance(v, torch.Tensor) for v in dict.values(blob)):
         state = blob  # a bare state dict
     else:
         raise InputError("no 'model' state dict in this checkpoint", path=path, field="model")
-    tensors = {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
+    tensors: dict[str, torch.Tensor] = {}
+    for key, value in dict.items(state):
+        if not isinstance(key, str):
+            # the type only: the repr of a hostile key (a 10,000-digit integer) can itself fail or be huge
+            raise InputError(f"parameter names must be strings; one is of type {type(key).__name__}", path=path, field="model")
+        if isinstance(value, torch.Tensor):
+            check_tensor_data(value, path=path, name=key)
+            tensors[key] = value
     if not tensors:
         raise InputError("the 'model' entry holds no tensors", path=path, field="model")
     return tensors
+
+
+def check_tensor_data(tensor: torch.Tensor, *, path: Path, name: str) -> None:
+    """Refuse a tensor that describes more data than the file holds for it.
+
+    A pickled tensor is a view (size, stride, offset) on a storage; a zero-stride view of 4 bytes can
+    claim to be 512 MiB, and copying it (`contiguous`, saving) would write all of that from a 1 MB file.
+    Legitimately tied weights share one storage, but each of them fits in it, so comparing the storage's
+    size with the bytes the tensor needs catches exactly the expanded and overlapping views.
+    """
+    if tensor.layout != torch.strided or tensor.device.type != "cpu":
+        raise InputError(f"is a {tensor.layout} tensor on {tensor.device}; only dense weights are supported", path=path, field=name)
+    needed = tensor.numel() * tensor.element_size()
+    held = tensor.untyped_storage().nbytes()
+    if needed > held:
+        raise InputError(
+            f"describes {needed:,} bytes of data over a storage of {held:,} bytes (an expanded or overlapping view); "
+            "not a saved weight",
+            path=path,
+            field=name,
+        )
