@@ -398,8 +398,28 @@ OPT_CASES = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(OPT_CASES) + ["output = zoo", "output holds the zoo", "output is a file",
-                                                      "output in a missing folder"])
+# Fields of the fixture's real opt replaced by values that crashed the importer or made it build a model
+# as big as the opt said; the message names model.opt and the field.
+OPT_FIELD_CASES = {
+    "n_heads 0": {"n_heads": 0},
+    "n_heads not dividing the width": {"n_heads": 3},
+    "n_layers text": {"n_layers": "abc"},
+    "n_layers 10 million": {"n_layers": 10_000_000},
+    "embedding_size list": {"embedding_size": [1]},
+    "output_scaling text": {"output_scaling": "x"},
+}
+# Checkpoints (the fixture's weights, one entry set to zeros of this size) the importer must refuse, naming
+# the model file. Zero stride: 4 bytes of data viewed as 512 MiB, which the old importer wrote out.
+WEIGHT_CASES: dict[str, tuple[object, tuple[int, ...], bool]] = {  # key, size, zero stride
+    "zero-stride tensor": ("encoder.layers.0.ffn.lin1.weight", (16384, 8192), True),
+    "wrong-shaped tensor": ("encoder.layers.0.ffn.lin1.weight", (3, 3), False),
+    "non-string parameter name": (1, (1,), False),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OPT_CASES) + sorted(OPT_FIELD_CASES) + sorted(WEIGHT_CASES)
+                         + ["output = zoo", "output holds the zoo", "output is a file", "output in a missing folder",
+                            "output is a link to a folder"])
 def test_import_parlai_on_bad_input(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import shutil
 
@@ -414,6 +434,15 @@ def test_import_parlai_on_bad_input(case: str, tmp_path: Path, capsys: pytest.Ca
         opt.mkdir()
     elif case in OPT_CASES:
         opt.write_bytes(OPT_CASES[case])
+    elif case in OPT_FIELD_CASES:
+        opt.write_text(json.dumps({**json.loads(opt.read_text()), **OPT_FIELD_CASES[case]}))
+    elif case in WEIGHT_CASES:
+        import torch
+
+        key, size, zero_stride = WEIGHT_CASES[case]
+        state = torch.load(zoo / "model", weights_only=True)["model"]
+        state[key] = torch.zeros(1).expand(*size) if zero_stride else torch.zeros(*size)
+        torch.save({"model": state}, zoo / "model")
     elif case == "output = zoo":
         out = zoo
     elif case == "output holds the zoo":
@@ -423,9 +452,20 @@ def test_import_parlai_on_bad_input(case: str, tmp_path: Path, capsys: pytest.Ca
         out.write_text("mine")
     elif case == "output in a missing folder":
         out = tmp_path / "missing" / "converted"
+    elif case == "output is a link to a folder":
+        (tmp_path / "real").mkdir()
+        (tmp_path / "real" / "keep.txt").write_text("mine")
+        out.symlink_to(tmp_path / "real")
+    if case in OPT_CASES:
+        mentions = str(opt)
+    elif case in OPT_FIELD_CASES:
+        mentions = f"{opt}: field '{next(iter(OPT_FIELD_CASES[case]))}'"
+    elif case in WEIGHT_CASES:
+        mentions = str(zoo / "model")
+    else:
+        mentions = "does not exist" if "missing" in case else str(out)
     before = snapshot(tmp_path)
     code, err = run_cli(["humaneval.models", "import-parlai", str(zoo), "--out", str(out), "--overwrite"], capsys)
-    mentions = str(opt) if case in OPT_CASES else "does not exist" if "missing" in case else str(out)
     assert_refused(code, err, mentions=mentions, before=before, root=tmp_path)
 
 

@@ -17,7 +17,7 @@ import json
 import logging
 import math
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,7 @@ from humaneval.jsonl import read_json_document
 from humaneval.models.model_input import ContextEncoder, InputOptions, read_parlai_options, write_parlai_options
 
 if TYPE_CHECKING:
-    from humaneval.models.parlai_import import ImportResult, ZooFolder
+    from humaneval.models.parlai_import import ImportResult, Opt, ZooFolder
 
 log = logging.getLogger(__name__)
 
@@ -60,38 +60,45 @@ class ClassifierConfig:
     text_truncate: int | None = 360
 
     @classmethod
-    def from_parlai_opt(cls, opt: dict[str, Any], vocab_size: int) -> "ClassifierConfig":
-        variant = str(opt.get("variant", "aiayn"))
+    def from_parlai_opt(cls, opt: "Opt", state: dict[str, torch.Tensor], classes: tuple[str, ...]) -> "ClassifierConfig":
+        """The config a classifier opt describes, its sizes checked against the weights (see `generator_config`)."""
+        from humaneval.models.parlai_import import dim, embedding_matrix, heads, layer_count
+
+        variant = opt.text("variant", "aiayn")
         if variant not in ("xlm", "prelayernorm", "aiayn"):
-            raise InputError(f"variant '{variant}' is not supported", field="variant")
-        classes = opt.get("classes")
-        if not isinstance(classes, list) or len(classes) < 2:
-            raise InputError("classifier opt must list at least two 'classes'", field="classes")
-        reduction = str(opt.get("reduction_type") or "first")
+            raise opt.error("variant", f"variant '{variant}' is not supported")
+        reduction = opt.text("reduction_type", "") or "first"
         if reduction not in REDUCTIONS:
-            raise InputError(f"reduction_type '{reduction}' is not supported ({', '.join(REDUCTIONS)})", field="reduction_type")
-        n_layers = int(opt.get("n_encoder_layers") or -1)
-        if n_layers < 1:
-            n_layers = int(opt.get("n_layers", 2))
-        truncate = opt.get("text_truncate")
+            raise opt.error("reduction_type", f"reduction_type '{reduction}' is not supported ({', '.join(REDUCTIONS)})")
+        activation = opt.text("activation", "relu")
+        if activation not in ("relu", "gelu"):
+            raise opt.error("activation", f"activation '{activation}' is not supported (relu or gelu)")
+        threshold = opt.number("threshold", 0.5)
+        if not 0.0 <= threshold <= 1.0:
+            raise opt.error("threshold", f"must be a probability between 0 and 1, not {threshold}")
+        embeddings = embedding_matrix(state, "transformer.embeddings.weight")
+        vocab_size, width = (int(n) for n in embeddings.shape)
+        actual_layers = layer_count(state, "transformer.layers", "encoder layers")
+        layers_key = "n_encoder_layers" if opt.integer("n_encoder_layers", -1, minimum=-1) > 0 else "n_layers"
+        truncate = opt.integer("text_truncate", None)
         if truncate is None:
-            truncate = opt.get("truncate")
+            truncate = opt.integer("truncate", None)
         return cls(
             vocab_size=vocab_size,
-            embedding_size=int(opt.get("embedding_size", 300)),
-            n_layers=n_layers,
-            n_heads=int(opt.get("n_heads", 2)),
-            ffn_size=int(opt.get("ffn_size", 300)),
-            n_positions=int(opt.get("n_positions") or 1024),
-            classes=tuple(str(c) for c in classes),
+            embedding_size=opt.size("embedding_size", width, "embedding columns (transformer.embeddings.weight)", width),
+            n_layers=opt.size(layers_key, actual_layers, "encoder layers", actual_layers),
+            n_heads=heads(opt, width),
+            ffn_size=opt.size("ffn_size", dim(state, "transformer.layers.0.ffn.lin1.weight", 0), "ffn units", 300),
+            n_positions=opt.size("n_positions", dim(state, "transformer.position_embeddings.weight", 0), "positions", 1024),
+            classes=classes,
             variant=variant,
-            activation=str(opt.get("activation", "relu")),
-            embeddings_scale=bool(opt.get("embeddings_scale", True)),
-            n_segments=int(opt.get("n_segments") or 0),
-            output_scaling=float(opt.get("output_scaling") or 1.0),
+            activation=activation,
+            embeddings_scale=opt.flag("embeddings_scale", True),
+            n_segments=opt.integer("n_segments", 0, minimum=0),
+            output_scaling=opt.number("output_scaling", 1.0),
             reduction_type=reduction,
-            threshold=float(opt.get("threshold", 0.5) if opt.get("threshold") is not None else 0.5),
-            text_truncate=None if truncate is None or int(truncate) < 0 else int(truncate),
+            threshold=threshold,
+            text_truncate=None if truncate is None or truncate < 0 else truncate,
         )
 
 
@@ -308,38 +315,57 @@ def write_classifier(zoo: "ZooFolder", out_dir: Path) -> "ImportResult":
     """Convert a ParlAI classifier checkpoint into our runtime directory (called by `import_parlai`)."""
     from safetensors.torch import save_file
 
-    from humaneval.models.parlai_import import ImportResult, write_tokenizer
+    from humaneval.models.parlai_import import (
+        ImportResult,
+        check_parameters,
+        dim,
+        expand_layers,
+        owned_tensors,
+        write_tokenizer,
+    )
 
     state = zoo.state_dict
-    embeddings = state.get("transformer.embeddings.weight")
-    if embeddings is None:
-        raise InputError("checkpoint has no 'transformer.embeddings.weight' (not a transformer/classifier?)", field="model")
-    opt = dict(zoo.opt)
-    if not opt.get("classes") and opt.get("classes_from_file"):
-        # ParlAI's --classes-from-file: one class per line, looked for beside the checkpoint
-        classes_file = zoo.root / Path(str(opt["classes_from_file"])).name
-        if not classes_file.is_file():
-            raise InputError("opt names classes_from_file but it is not in the zoo folder", path=classes_file)
-        opt["classes"] = [c.strip() for c in classes_file.read_text(encoding="utf-8").splitlines() if c.strip()]
-    config = ClassifierConfig.from_parlai_opt(opt, vocab_size=int(embeddings.shape[0]))
-    model = TransformerClassifier(config)
-    expected = set(model.state_dict())
-    kept = {k: v.contiguous() for k, v in state.items() if k in expected}
-    missing = sorted(expected - set(kept))
-    if missing:
-        raise InputError(f"checkpoint lacks parameters: {', '.join(missing[:8])}", field="model")
-    ignored = sorted(set(state) - expected)
+    opt = zoo.options
+    config = ClassifierConfig.from_parlai_opt(opt, state, _classes(zoo))
+    rows = dim(state, "additional_linear_layer.weight", 0)
+    if rows is not None and rows != len(config.classes):
+        raise opt.error("classes", f"the output layer has {rows} classes but opt lists {len(config.classes)}")
+    # Names and shapes only: one layer on the meta device, replicated (see `expand_layers`).
+    with torch.device("meta"):
+        one_layer = TransformerClassifier(replace(config, n_layers=1))
+    expected = expand_layers({name: tuple(t.shape) for name, t in one_layer.state_dict().items()},
+                             {"transformer.layers": config.n_layers})
+    kept = {k: v for k, v in state.items() if k in expected}
+    check_parameters(kept, expected)
+    ignored = sorted(set(state) - set(expected))
     if ignored:
         log.info("ignoring %d parameters not used for classification: %s", len(ignored), ", ".join(ignored[:5]))
-    if int(state["additional_linear_layer.weight"].shape[0]) != len(config.classes):
-        raise InputError(
-            f"the output layer has {state['additional_linear_layer.weight'].shape[0]} classes but opt lists {len(config.classes)}",
-            field="classes",
-        )
+    kept = owned_tensors(kept)
     payload = {"format": FORMAT, **asdict(config)}
     (out_dir / CONFIG_FILE).write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     save_file(kept, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
-    write_tokenizer(zoo, out_dir)
+    write_tokenizer(zoo, out_dir, vocab_size=config.vocab_size)
     write_parlai_options(out_dir, zoo.opt, source=f"imported from ParlAI zoo folder {zoo.root.name}")
     n_params = sum(t.numel() for t in kept.values())
     return ImportResult(out_dir, "classifier", "TransformerClassifier", config.vocab_size, n_params)
+
+
+def _classes(zoo: "ZooFolder") -> tuple[str, ...]:
+    """The class names: the opt's `classes`, or ParlAI's --classes-from-file (one per line, beside the checkpoint)."""
+    opt = zoo.options
+    classes = opt.values.get("classes")
+    where, field_name = opt.path, "classes"
+    if not classes and opt.values.get("classes_from_file"):
+        classes_file = zoo.root / Path(opt.text("classes_from_file", "")).name
+        if not classes_file.is_file():
+            raise InputError("opt names classes_from_file but it is not in the zoo folder", path=classes_file)
+        try:
+            classes = [c.strip() for c in classes_file.read_text(encoding="utf-8").splitlines() if c.strip()]
+        except UnicodeDecodeError:
+            raise InputError("is not UTF-8 text", path=classes_file) from None
+        where, field_name = classes_file, None
+    if not isinstance(classes, list) or len(classes) < 2 or not all(isinstance(c, str) for c in classes):
+        raise InputError("classifier opt must list at least two 'classes' (strings)", path=where, field=field_name)
+    if len(set(classes)) != len(classes):
+        raise InputError("the classes must be distinct (each names one output of the model)", path=where, field=field_name)
+    return tuple(classes)

@@ -12,10 +12,14 @@ against ParlAI's own logits.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+import math
+import os
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +28,7 @@ import torch
 
 from humaneval.input_errors import InputError
 from humaneval.jsonl import read_json_document
-from humaneval.outputs import check_outputs
+from humaneval.outputs import _umask, check_outputs
 from humaneval.models.model_input import write_parlai_options
 from humaneval.models.parlai_unpickler import load_parlai_state_dict
 
@@ -49,6 +53,111 @@ class ZooFolder:
     @property
     def kind(self) -> str:
         return str(self.opt.get("model", ""))
+
+    @property
+    def options(self) -> "Opt":
+        """The opt with typed readers whose errors name `model.opt`."""
+        return Opt(self.opt, Path(f"{self.model_file}.opt"))
+
+
+class Opt:
+    """A model.opt read with its types and ranges checked.
+
+    The opt is a file like any other input: `"n_heads": 0` must be an error naming model.opt and the field,
+    not a ZeroDivisionError deep in a model build. Absent and null values take the caller's default.
+    """
+
+    def __init__(self, values: dict[str, Any], path: Path) -> None:
+        self.values = values
+        self.path = path
+
+    def error(self, key: str, problem: str) -> InputError:
+        return InputError(problem, path=self.path, field=key)
+
+    def integer(self, key: str, default: int | None, *, minimum: int | None = None) -> int | None:
+        value = self.values.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(key, f"must be an integer, not {_describe(value)}")
+        if minimum is not None and value < minimum:
+            raise self.error(key, f"must be >= {minimum}, not {value}")
+        return value
+
+    def number(self, key: str, default: float) -> float:
+        value = self.values.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise self.error(key, f"must be a finite number, not {_describe(value)}")
+        return float(value)
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.values.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.error(key, f"must be true or false, not {_describe(value)}")
+        return value
+
+    def text(self, key: str, default: str) -> str:
+        value = self.values.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise self.error(key, f"must be a string, not {_describe(value)}")
+        return value
+
+    def size(self, key: str, actual: int | None, what: str, default: int) -> int:
+        """A size the weights also fix: the opt's value must agree with them (absent: the weights decide)."""
+        value = self.integer(key, None, minimum=1)
+        if value is not None and actual is not None and value != actual:
+            raise self.error(key, f"is {value} but the checkpoint has {actual} {what}")
+        if value is not None:
+            return value
+        return actual if actual is not None else default
+
+    def check_kept_options(self) -> None:
+        """The input-layout and decoding options copied into the runtime folder must have their JSON types,
+        or the model would be imported fine and then fail each time it is loaded."""
+        for key, kind in _KEPT_OPTION_TYPES.items():
+            if kind is int:
+                self.integer(key, None)
+            elif kind is float:
+                self.number(key, 0.0)
+            elif kind is bool:
+                self.flag(key, False)
+            else:
+                self.text(key, "")
+
+
+# The JSON type of every option in model_input.PARLAI_OPTION_KEYS (a test checks both list the same keys).
+_KEPT_OPTION_TYPES: dict[str, type] = {
+    "dict_tokenizer": str,
+    "dict_lower": bool,
+    "delimiter": str,
+    "text_truncate": int,
+    "label_truncate": int,
+    "truncate": int,
+    "history_add_global_end_token": str,
+    "inference": str,
+    "beam_size": int,
+    "beam_min_length": int,
+    "beam_block_ngram": int,
+    "beam_context_block_ngram": int,
+    "beam_length_penalty": float,
+    "topk": int,
+    "topp": float,
+    "temperature": float,
+}
+
+
+def _describe(value: Any) -> str:
+    """A short, safe description of an opt value for a message (a hostile value may be huge)."""
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        text = json.dumps(value) if not isinstance(value, int) or abs(value) < 10**30 else "a huge integer"
+        return text if len(text) <= 40 else text[:40] + "…"
+    return {list: "a list", dict: "an object", bool: "a boolean"}.get(type(value), type(value).__name__)
 
 
 @dataclass(frozen=True)
@@ -77,13 +186,16 @@ def read_dict_tokens(path: Path) -> list[str]:
         raise InputError("dictionary file not found", path=path)
     tokens: list[str] = []
     with path.open(encoding="utf-8") as handle:
-        for lineno, raw in enumerate(handle, start=1):
-            line = raw.rstrip("\n").rstrip("\r")
-            if not line:
-                continue
-            token = line.rsplit("\t", 1)[0] if "\t" in line else line
-            token = token.replace("\\t", "\t").replace("\\n", "\n").replace("\\r", "\r")
-            tokens.append(token)
+        try:
+            for raw in handle:
+                line = raw.rstrip("\n").rstrip("\r")
+                if not line:
+                    continue
+                token = line.rsplit("\t", 1)[0] if "\t" in line else line
+                token = token.replace("\\t", "\t").replace("\\n", "\n").replace("\\r", "\r")
+                tokens.append(token)
+        except UnicodeDecodeError:
+            raise InputError(f"is not UTF-8 text (after token {len(tokens):,})", path=path) from None
     if tuple(tokens[:4]) != PARLAI_SPECIALS:
         raise InputError(f"expected the first four tokens to be {', '.join(PARLAI_SPECIALS)}", path=path, line=1)
     return tokens
@@ -152,42 +264,91 @@ def map_generator_key(key: str, variant: str) -> str | None:
     raise KeyError(key)
 
 
-def _int_opt(opt: dict[str, Any], key: str, default: int) -> int:
-    value = opt.get(key)
-    return default if value is None else int(value)
+def layer_count(state: dict[str, torch.Tensor], prefix: str, what: str) -> int:
+    """How many layers `prefix.N.` the weights hold; they must be numbered 0..N-1.
+
+    Counted from the weights, never taken from the opt: the opt's number only has to agree, so a hostile
+    `n_layers` of ten million cannot make us build ten million layers.
+    """
+    pattern = re.compile(rf"{re.escape(prefix)}\.([0-9]{{1,6}})\.")
+    indices = {int(match.group(1)) for key in state if (match := pattern.match(key))}
+    if not indices:
+        raise InputError(f"checkpoint has no {what} ({prefix}.0...)", field="model")
+    if indices != set(range(len(indices))):
+        raise InputError(f"{what} are not numbered 0..{len(indices) - 1} ({prefix}.N)", field="model")
+    return len(indices)
 
 
-def generator_config(opt: dict[str, Any], vocab_size: int) -> Any:
-    """The HF config for a ParlAI generator opt (unsupported layouts are bad input, not a crash later)."""
+def dim(state: dict[str, torch.Tensor], key: str, axis: int) -> int | None:
+    """One dimension of a weight, if the weight is there with enough dimensions (else the shape check reports it)."""
+    tensor = state.get(key)
+    return int(tensor.shape[axis]) if tensor is not None and tensor.dim() > axis else None
+
+
+def embedding_matrix(state: dict[str, torch.Tensor], key: str) -> torch.Tensor:
+    """The word embeddings, which fix the vocabulary and model width every other check compares with."""
+    tensor = state.get(key)
+    if tensor is None:
+        raise InputError(f"checkpoint has no '{key}' (not a ParlAI transformer of this kind?)", field="model")
+    if tensor.dim() != 2 or tensor.shape[0] < len(PARLAI_SPECIALS) or tensor.shape[1] < 1:
+        raise InputError(
+            f"must be a vocabulary x width matrix with at least the {len(PARLAI_SPECIALS)} special tokens, "
+            f"not of shape {_shape(tensor.shape)}",
+            field=key,
+        )
+    return tensor
+
+
+def heads(opt: Opt, width: int) -> int:
+    """`n_heads`, which must split the model width evenly (attention cuts each vector into n_heads pieces)."""
+    n_heads = opt.integer("n_heads", 2, minimum=1)
+    if width % n_heads:
+        raise opt.error("n_heads", f"{n_heads} does not divide the embedding size {width}")
+    return n_heads
+
+
+def generator_config(opt: Opt, state: dict[str, torch.Tensor]) -> Any:
+    """The HF config for a ParlAI generator opt, checked against the weights before anything is built.
+
+    Every size the weights fix (vocabulary, width, layers, ffn, positions) is compared with the opt here,
+    so a wrong or hostile opt is a message naming its field, not a giant model or a crash in HF.
+    """
     from transformers import BlenderbotConfig, BlenderbotSmallConfig
 
-    variant = opt.get("variant", "aiayn")
+    variant = opt.text("variant", "aiayn")
     if variant not in ("xlm", "prelayernorm"):
-        raise InputError(f"variant '{variant}' is not a Blender layout (expected xlm or prelayernorm)", field="variant")
-    if _int_opt(opt, "n_segments", 0) > 0:
-        raise InputError("generators with segment embeddings (n_segments > 0) are not supported", field="n_segments")
-    if float(opt.get("output_scaling", 1.0) or 1.0) != 1.0:
-        raise InputError("output_scaling != 1 is not supported for generators", field="output_scaling")
-    if opt.get("share_word_embeddings", True) is False:
-        raise InputError("unshared encoder/decoder embeddings are not supported", field="share_word_embeddings")
-    activation = str(opt.get("activation", "relu"))
+        raise opt.error("variant", f"variant '{variant}' is not a Blender layout (expected xlm or prelayernorm)")
+    if opt.integer("n_segments", 0, minimum=0) > 0:
+        raise opt.error("n_segments", "generators with segment embeddings (n_segments > 0) are not supported")
+    if opt.number("output_scaling", 1.0) != 1.0:
+        raise opt.error("output_scaling", "output_scaling != 1 is not supported for generators")
+    if not opt.flag("share_word_embeddings", True):
+        raise opt.error("share_word_embeddings", "unshared encoder/decoder embeddings are not supported")
+    activation = opt.text("activation", "relu")
     if activation not in ("relu", "gelu"):
-        raise InputError(f"activation '{activation}' is not supported", field="activation")
-    n_layers = _int_opt(opt, "n_layers", 2)
-    n_enc = _int_opt(opt, "n_encoder_layers", -1)
-    n_dec = _int_opt(opt, "n_decoder_layers", -1)
+        raise opt.error("activation", f"activation '{activation}' is not supported")
+    shared = embedding_matrix(state, "embeddings.weight")
+    vocab_size, width = (int(n) for n in shared.shape)
+    layers = {}
+    for stack in ("encoder", "decoder"):
+        actual = layer_count(state, f"{stack}.layers", f"{stack} layers")
+        own = opt.integer(f"n_{stack}_layers", -1, minimum=-1)
+        key = f"n_{stack}_layers" if own > 0 else "n_layers"
+        layers[stack] = opt.size(key, actual, f"{stack} layers", actual)
     common = dict(
         vocab_size=vocab_size,
-        d_model=_int_opt(opt, "embedding_size", 300),
-        encoder_layers=n_enc if n_enc > 0 else n_layers,
-        decoder_layers=n_dec if n_dec > 0 else n_layers,
-        encoder_attention_heads=_int_opt(opt, "n_heads", 2),
-        decoder_attention_heads=_int_opt(opt, "n_heads", 2),
-        encoder_ffn_dim=_int_opt(opt, "ffn_size", 300),
-        decoder_ffn_dim=_int_opt(opt, "ffn_size", 300),
-        max_position_embeddings=_int_opt(opt, "n_positions", 1024),
+        d_model=opt.size("embedding_size", width, "embedding columns (embeddings.weight)", width),
+        encoder_layers=layers["encoder"],
+        decoder_layers=layers["decoder"],
+        encoder_attention_heads=heads(opt, width),
+        decoder_attention_heads=heads(opt, width),
+        encoder_ffn_dim=opt.size("ffn_size", dim(state, "encoder.layers.0.ffn.lin1.weight", 0), "ffn units", 300),
+        decoder_ffn_dim=opt.size("ffn_size", dim(state, "decoder.layers.0.ffn.lin1.weight", 0), "ffn units", 300),
+        max_position_embeddings=opt.size(
+            "n_positions", dim(state, "encoder.position_embeddings.weight", 0), "positions", 1024
+        ),
         activation_function=activation,
-        scale_embedding=bool(opt.get("embeddings_scale", True)),
+        scale_embedding=opt.flag("embeddings_scale", True),
         dropout=0.0,
         attention_dropout=0.0,
         activation_dropout=0.0,
@@ -201,16 +362,19 @@ def generator_config(opt: dict[str, Any], vocab_size: int) -> Any:
     return (BlenderbotSmallConfig if variant == "xlm" else BlenderbotConfig)(**common)
 
 
-def convert_generator_weights(state: dict[str, torch.Tensor], variant: str) -> dict[str, torch.Tensor]:
-    """Rename every ParlAI tensor to its HF name; refuse anything we do not know how to place."""
-    shared = state.get("embeddings.weight")
-    if shared is None:
-        raise InputError("checkpoint has no 'embeddings.weight' (not a ParlAI transformer generator?)", field="model")
+def convert_generator_weights(state: dict[str, torch.Tensor], variant: str) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """Rename every ParlAI tensor to its HF name; refuse anything we do not know how to place.
+
+    Returns the renamed tensors (still views on the checkpoint's storages: nothing is copied before the
+    shape checks) and, for messages, the ParlAI name each HF name came from.
+    """
+    shared = embedding_matrix(state, "embeddings.weight")
     for stack in ("encoder", "decoder"):
         own = state.get(f"{stack}.embeddings.weight")
-        if own is not None and not torch.equal(own, shared):
+        if own is not None and not (own.shape == shared.shape and torch.equal(own, shared)):
             raise InputError(f"{stack}.embeddings differ from the shared embeddings; not supported", field="model")
     out: dict[str, torch.Tensor] = {}
+    sources: dict[str, str] = {}
     unknown: list[str] = []
     for key, tensor in state.items():
         try:
@@ -219,50 +383,124 @@ def convert_generator_weights(state: dict[str, torch.Tensor], variant: str) -> d
             unknown.append(key)
             continue
         if name is not None:
-            out[name] = tensor.contiguous()
+            out[name] = tensor
+            sources[name] = key
     if unknown:
         raise InputError(f"unexpected parameters in the checkpoint: {', '.join(sorted(unknown)[:8])}", field="model")
-    out["final_logits_bias"] = torch.zeros(1, shared.shape[0], dtype=shared.dtype)
-    return out
+    return out, sources
 
 
 def write_generator(zoo: ZooFolder, out_dir: Path) -> ImportResult:
     from safetensors.torch import save_file
 
-    state = zoo.state_dict
-    variant = str(zoo.opt.get("variant", "aiayn"))
-    weights = convert_generator_weights(state, variant)
-    vocab_size = int(weights["model.shared.weight"].shape[0])
-    config = generator_config(zoo.opt, vocab_size)
-    # Check every expected parameter is there before writing anything.
-    expected = _expected_generator_keys(config)
-    missing = sorted(expected - set(weights))
-    if missing:
-        raise InputError(f"checkpoint lacks parameters the layout needs: {', '.join(missing[:8])}", field="model")
-    extra = sorted(set(weights) - expected)
-    if extra:
-        raise InputError(f"checkpoint has parameters the layout does not: {', '.join(extra[:8])}", field="model")
-    config.dtype = str(weights["model.shared.weight"].dtype).replace("torch.", "")
+    opt = zoo.options
+    config = generator_config(opt, zoo.state_dict)
+    weights, sources = convert_generator_weights(zoo.state_dict, opt.text("variant", "aiayn"))
+    check_parameters(weights, _expected_generator_shapes(config), sources)
+    shared = weights["model.shared.weight"]
+    weights = owned_tensors(weights)
+    weights["final_logits_bias"] = torch.zeros(1, config.vocab_size, dtype=shared.dtype)
+    config.dtype = str(shared.dtype).replace("torch.", "")
     config.save_pretrained(str(out_dir))
     save_file(weights, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
     _write_generation_config(out_dir)
-    write_tokenizer(zoo, out_dir)
+    write_tokenizer(zoo, out_dir, vocab_size=config.vocab_size)
     write_parlai_options(out_dir, zoo.opt, source=f"imported from ParlAI zoo folder {zoo.root.name}")
     n_params = sum(t.numel() for k, t in weights.items() if k != "final_logits_bias")
-    arch = config.architectures[0] if getattr(config, "architectures", None) else type(config).__name__
-    return ImportResult(out_dir, "generator", arch, vocab_size, n_params)
+    return ImportResult(out_dir, "generator", config.architectures[0], config.vocab_size, n_params)
 
 
-def _expected_generator_keys(config: Any) -> set[str]:
-    """Parameter names of the HF model for `config`, built on the meta device (no memory for 9.4B)."""
+def _expected_generator_shapes(config: Any) -> dict[str, tuple[int, ...]]:
+    """Parameter names and shapes of the HF model for `config` (and its class, set on `config`)."""
     from transformers import BlenderbotConfig, BlenderbotForConditionalGeneration, BlenderbotSmallForConditionalGeneration
 
     cls = BlenderbotForConditionalGeneration if isinstance(config, BlenderbotConfig) else BlenderbotSmallForConditionalGeneration
     config.architectures = [cls.__name__]
+    one_layer = copy.deepcopy(config)
+    one_layer.encoder_layers = one_layer.decoder_layers = 1
     with torch.device("meta"):
-        model = cls(config)
-    tied = {"model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight", "lm_head.weight"}
-    return set(model.state_dict()) - tied
+        shapes = {name: tuple(t.shape) for name, t in cls(one_layer).state_dict().items()}
+    # tied to model.shared, or (final_logits_bias) zeros we add: not read from the checkpoint
+    for name in ("model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight", "lm_head.weight", "final_logits_bias"):
+        shapes.pop(name, None)
+    return expand_layers(shapes, {"model.encoder.layers": config.encoder_layers, "model.decoder.layers": config.decoder_layers})
+
+
+def expand_layers(shapes: dict[str, tuple[int, ...]], stacks: dict[str, int]) -> dict[str, tuple[int, ...]]:
+    """The shapes of a model with `stacks[prefix]` layers per stack, from the same model built with one.
+
+    Building a model, even on the meta device, costs ~2.5 ms and ~50 KB a layer, and a checkpoint of a few
+    MB can name 10,000 layers by repeating one tensor under many names (25 s, 500 MB before any check
+    could refuse it). Every layer of a stack has the same parameters, so building one is enough.
+    """
+    expanded: dict[str, tuple[int, ...]] = {}
+    for name, shape in shapes.items():
+        stack = next((prefix for prefix in stacks if name.startswith(f"{prefix}.0.")), None)
+        if stack is None:
+            expanded[name] = shape
+            continue
+        rest = name[len(stack) + len(".0.") :]
+        expanded.update({f"{stack}.{i}.{rest}": shape for i in range(stacks[stack])})
+    return expanded
+
+
+def check_parameters(
+    weights: dict[str, torch.Tensor], expected: dict[str, tuple[int, ...]], sources: dict[str, str] | None = None
+) -> None:
+    """Every parameter the model needs is there, nothing else, each a float tensor of the model's shape.
+
+    A 3x3 matrix where the model has 128x64 would be written and only fail (or worse, broadcast) at load.
+    Messages use the checkpoint's own names (`sources` maps converted names back to them).
+    """
+    sources = sources or {}
+    missing = sorted(sources.get(name, name) for name in set(expected) - set(weights))
+    if missing:
+        raise InputError(f"checkpoint lacks parameters the layout needs: {', '.join(missing[:8])}", field="model")
+    extra = sorted(sources.get(name, name) for name in set(weights) - set(expected))
+    if extra:
+        raise InputError(f"checkpoint has parameters the layout does not: {', '.join(extra[:8])}", field="model")
+    for name, shape in expected.items():
+        tensor = weights[name]
+        if tuple(tensor.shape) != shape:
+            raise InputError(f"has shape {_shape(tensor.shape)}, the model needs {_shape(shape)}", field=sources.get(name, name))
+        if not tensor.is_floating_point():
+            raise InputError(f"is a {tensor.dtype} tensor; weights must be floating point", field=sources.get(name, name))
+
+
+def owned_tensors(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Each tensor as a contiguous tensor with its own memory, ready for safetensors.
+
+    Refused first: tensors that together need more bytes than the storages they view hold. Each tensor
+    fits its storage (checked at load), but many tensors can view one storage, and copying each of them
+    would turn a small file into a huge one. Tensors that do not own their whole storage are copied; the
+    check bounds those copies by the checkpoint's size.
+    """
+    storages: dict[int, int] = {}
+    for tensor in weights.values():
+        storage = tensor.untyped_storage()
+        storages[storage.data_ptr()] = storage.nbytes()
+    needed = sum(t.numel() * t.element_size() for t in weights.values())
+    if needed > sum(storages.values()):
+        raise InputError(
+            f"the weights describe {needed:,} bytes but the checkpoint holds {sum(storages.values()):,} "
+            "(several parameters are views of the same data)",
+            field="model",
+        )
+    owned: dict[str, torch.Tensor] = {}
+    used: set[int] = set()
+    for name, tensor in weights.items():
+        storage = tensor.untyped_storage()
+        whole = tensor.is_contiguous() and tensor.storage_offset() == 0 and storage.nbytes() == tensor.numel() * tensor.element_size()
+        if whole and storage.data_ptr() not in used:
+            used.add(storage.data_ptr())
+            owned[name] = tensor
+        else:
+            owned[name] = tensor.clone(memory_format=torch.contiguous_format)
+    return owned
+
+
+def _shape(shape: Any) -> str:
+    return "x".join(str(n) for n in shape) or "scalar"
 
 
 def _write_generation_config(out_dir: Path) -> None:
@@ -272,11 +510,18 @@ def _write_generation_config(out_dir: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------- tokenizer
-def write_tokenizer(zoo: ZooFolder, out_dir: Path) -> str:
-    """Write HF tokenizer files that give ParlAI's ids; returns the dictionary kind."""
-    kind = str(zoo.opt.get("dict_tokenizer") or "re")
+def write_tokenizer(zoo: ZooFolder, out_dir: Path, *, vocab_size: int | None = None) -> str:
+    """Write HF tokenizer files that give ParlAI's ids; returns the dictionary kind.
+
+    With `vocab_size` (the rows of the embedding matrix), a dictionary with more tokens than that is
+    refused: those ids have no embedding and the model would fail on the first text that uses one.
+    """
+    opt = zoo.options
+    kind = opt.text("dict_tokenizer", "") or "re"
     tokens = read_dict_tokens(zoo.dict_file)
-    lower = bool(zoo.opt.get("dict_lower", False))
+    if vocab_size is not None and len(tokens) > vocab_size:
+        raise InputError(f"has {len(tokens):,} tokens but the embeddings only {vocab_size:,} rows", path=zoo.dict_file)
+    lower = opt.flag("dict_lower", False)
     if kind == "bpe":
         codecs = Path(f"{zoo.dict_file}.codecs")
         if not codecs.is_file():
@@ -291,7 +536,7 @@ def write_tokenizer(zoo: ZooFolder, out_dir: Path) -> str:
                 "bos_token": "__start__",
                 "eos_token": "__end__",
                 "unk_token": "__unk__",
-                "model_max_length": _int_opt(zoo.opt, "text_truncate", 512),
+                "model_max_length": opt.integer("text_truncate", 512),
             },
         )
     elif kind == "bytelevelbpe":
@@ -302,6 +547,8 @@ def write_tokenizer(zoo: ZooFolder, out_dir: Path) -> str:
                 raise InputError("dict_tokenizer is bytelevelbpe but this file is missing", path=needed)
         vocab = {BYTELEVEL_SPECIALS.get(tok, tok): i for i, tok in enumerate(tokens)}
         bpe_vocab = read_json_document(vocab_file)
+        if not isinstance(bpe_vocab, dict):
+            raise InputError("must hold a JSON object (token -> id)", path=vocab_file)
         absent = [tok for tok in bpe_vocab if tok not in vocab]
         if absent:
             # The BPE can produce these but ParlAI's dictionary maps them to __unk__; HF would fail instead.
@@ -310,21 +557,21 @@ def write_tokenizer(zoo: ZooFolder, out_dir: Path) -> str:
             )
         _write_json(out_dir / "vocab.json", vocab)
         shutil.copyfile(merges_file, out_dir / "merges.txt")
-        prefix_space = zoo.opt.get("bpe_add_prefix_space")
+        prefix_space = opt.flag("bpe_add_prefix_space", True)
         _write_json(
             out_dir / "tokenizer_config.json",
             {
                 "tokenizer_class": "BlenderbotTokenizer",
-                "add_prefix_space": True if prefix_space is None else bool(prefix_space),
+                "add_prefix_space": prefix_space,
                 "bos_token": "<s>",
                 "eos_token": "</s>",
                 "pad_token": "<pad>",
                 "unk_token": "<unk>",
-                "model_max_length": _int_opt(zoo.opt, "text_truncate", 128),
+                "model_max_length": opt.integer("text_truncate", 128),
             },
         )
     elif kind == "split":
-        _write_split_tokenizer(tokens, lower, out_dir, _int_opt(zoo.opt, "text_truncate", 512))
+        _write_split_tokenizer(tokens, lower, out_dir, opt.integer("text_truncate", 512))
     else:
         raise InputError(
             f"dict_tokenizer '{kind}' is not supported (bpe, bytelevelbpe or split)", path=zoo.dict_file, field="dict_tokenizer"
@@ -366,21 +613,26 @@ def import_parlai(zoo_dir: str | Path, out_dir: str | Path, *, model_name: str =
     """Convert a generator or classifier zoo folder; writes into a temp dir first so failures leave nothing."""
     zoo = open_zoo_folder(zoo_dir, model_name)
     out = Path(out_dir)
-    check_outputs([], inputs=[zoo.root], folders=[out], field="--out")
-    if zoo.root.resolve().is_relative_to(out.resolve()):  # --overwrite would delete the zoo folder with it
-        raise InputError(f"holds the zoo folder {zoo.root}; choose another output folder", path=out, field="--out")
+    if out.is_symlink():
+        # Replacing it would either delete the link's target folder or swap the link for a folder; the
+        # user should say which folder they mean.
+        raise InputError(f"is a symbolic link (to {os.readlink(out)}); give the folder itself", path=out, field="--out")
+    # replaces_folders: --overwrite replaces `out` whole, so the zoo may not lie anywhere inside it
+    check_outputs([], inputs=[zoo.root], folders=[out], field="--out", replaces_folders=True)
     if out.exists() and out.is_dir() and any(out.iterdir()) and not overwrite:
         raise InputError("output directory exists and is not empty (use --overwrite)", path=out)
     if zoo.kind not in GENERATOR_MODELS + CLASSIFIER_MODELS:
         raise InputError(
             f"model '{zoo.kind}' is not supported (transformer/generator or transformer/classifier)",
-            path=Path(f"{zoo.model_file}.opt"),
+            path=zoo.options.path,
             field="model",
         )
+    zoo.options.check_kept_options()
     zoo.state_dict = load_parlai_state_dict(zoo.model_file)
-    staging = out.parent / f".{out.name}.importing"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    # Our own, uniquely named folder beside the output (same file system, so the final rename is atomic):
+    # nothing that already exists is ever cleared to make room, and two imports cannot share one.
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".importing", dir=out.parent))
+    moved = False
     try:
         if zoo.kind in GENERATOR_MODELS:
             result = write_generator(zoo, staging)
@@ -388,14 +640,39 @@ def import_parlai(zoo_dir: str | Path, out_dir: str | Path, *, model_name: str =
             from humaneval.models.parlai_classifier import write_classifier
 
             result = write_classifier(zoo, staging)
+        _move_into_place(staging, out)
+        moved = True
     except InputError as err:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise err.at(path=zoo.model_file)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if out.exists():
-        shutil.rmtree(out)
-    staging.rename(out)
+        raise err.at(path=zoo.model_file) from None
+    finally:
+        if not moved:  # any failure, Ctrl-C included
+            shutil.rmtree(staging, ignore_errors=True)
     log.info("imported %s (%s, %d parameters) into %s", zoo.root, result.architecture, result.n_parameters, out)
     return ImportResult(out, result.kind, result.architecture, result.vocab_size, result.n_parameters)
+
+
+def _move_into_place(staging: Path, out: Path) -> None:
+    """Rename the finished folder to `out`, with the umask's permissions (mkdtemp made it 0700).
+
+    An existing `out` (empty, or replaced with --overwrite) is first renamed onto a fresh empty folder of
+    ours and deleted only once the new one is in place, so a failure in between puts it back.
+    """
+    os.chmod(staging, 0o777 & ~_umask())
+    if not out.exists():
+        staging.rename(out)
+        return
+    aside = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".replaced", dir=out.parent))
+    try:
+        out.rename(aside)  # rename replaces an empty folder
+    except BaseException:
+        aside.rmdir()
+        raise
+    try:
+        staging.rename(out)
+    except BaseException:
+        aside.rename(out)
+        raise
+    try:
+        shutil.rmtree(aside)
+    except OSError as err:
+        log.warning("the new model is in place, but the replaced folder %s could not be removed: %s", aside, err)

@@ -214,3 +214,58 @@ def test_huge_message_is_tokenized_only_as_far_as_the_kept_tokens(tmp_path: Path
     assert clf.encode(HUGE_MESSAGE) == expected
     assert max(recorder.lengths) <= CEILING_CHARS_PER_TOKEN * kept < len(HUGE_MESSAGE) // 100
     assert torch.equal(clf.scores([HUGE_MESSAGE]), clf.model(torch.tensor([expected])).detach())
+
+
+def _classifier_zoo(tmp_path: Path, **opt_changes: object) -> Path:
+    opt = {"model": "transformer/classifier", "embedding_size": DIM, "n_layers": LAYERS, "n_heads": HEADS,
+           "ffn_size": FFN, "n_positions": POSITIONS, "variant": "xlm", "dict_tokenizer": "split",
+           "classes": ["__notok__", "__ok__"], "reduction_type": "mean", **opt_changes}
+    return _write_zoo(tmp_path / "zoo", opt, _parlai_state("xlm", 2, 0, torch.Generator().manual_seed(3)))
+
+
+# The classifier reads the same kind of opt fields as the generator: same rules (each used to crash,
+# build a model as big as the opt said, or be accepted silently).
+BAD_OPTS = {
+    "huge n_layers": ({"n_layers": 10_000_000}, "n_layers", "checkpoint has 2 encoder layers"),
+    "embedding_size off": ({"embedding_size": 32}, "embedding_size", "checkpoint has 16"),
+    "n_heads 0": ({"n_heads": 0}, "n_heads", "must be >= 1"),
+    "n_heads 3": ({"n_heads": 3}, "n_heads", "does not divide the embedding size 16"),
+    "embedding_size list": ({"embedding_size": [1]}, "embedding_size", "must be an integer"),
+    "output_scaling text": ({"output_scaling": "x"}, "output_scaling", "must be a finite number"),
+    "threshold above 1": ({"threshold": 2}, "threshold", "between 0 and 1"),
+    "text_truncate text": ({"text_truncate": "abc"}, "text_truncate", "must be an integer"),
+    "unknown activation": ({"activation": "swish"}, "activation", "not supported"),
+    "repeated class": ({"classes": ["ok", "ok"]}, "classes", "distinct"),
+    "class not a string": ({"classes": ["ok", {"a": 1}]}, "classes", "strings"),
+}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("case", sorted(BAD_OPTS))
+def test_bad_classifier_opt_is_input_error(case: str, tmp_path: Path) -> None:
+    changes, field, problem = BAD_OPTS[case]
+    zoo = _classifier_zoo(tmp_path, **changes)
+    with pytest.raises(InputError) as err:
+        import_parlai(zoo, tmp_path / "clf")
+    assert (err.value.path, err.value.field) == (str(zoo / "model.opt"), field)
+    assert problem in err.value.problem
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["zoo"]
+
+
+@pytest.mark.parametrize(
+    ("key", "tensor", "problem"),
+    [
+        ("transformer.layers.0.ffn.lin2.weight", torch.zeros(1).expand(DIM, FFN), "storage of 4 bytes"),
+        ("transformer.layers.1.attention.q_lin.bias", torch.zeros(3), f"has shape 3, the model needs {DIM}"),
+    ],
+)
+def test_bad_classifier_tensor_is_input_error(key: str, tensor: torch.Tensor, problem: str, tmp_path: Path) -> None:
+    zoo = _classifier_zoo(tmp_path)
+    state = torch.load(zoo / "model", weights_only=True)["model"]
+    state[key] = tensor
+    torch.save({"model": state}, zoo / "model")
+    with pytest.raises(InputError) as err:
+        import_parlai(zoo, tmp_path / "clf")
+    assert (err.value.path, err.value.field) == (str(zoo / "model"), key)
+    assert problem in err.value.problem
+    assert not (tmp_path / "clf").exists()

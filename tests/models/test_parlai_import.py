@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import pickle
@@ -323,3 +324,215 @@ def test_generator_with_subword_dictionary_imports_and_talks(dict_name: str, kin
     assert gen.encoder.encode(DialogueContext(turns=("Hello, how are you?",))) == [*expected, 2]
     reply = gen.generate_batch([DialogueContext(turns=("Hello, how are you?",))])[0]
     assert reply and "__" not in reply and "<" not in reply  # no special tokens leak into the text
+
+
+# ------------------------------------------------------------------------- hostile zoo folders and outputs
+def _zoo_copy(tmp_path: Path, name: str = "zoo", **opt_changes: object) -> Path:
+    """A writable copy of the xlm fixture, its opt patched with `opt_changes`."""
+    zoo = tmp_path / name
+    shutil.copytree(GENERATOR_FIXTURES["xlm"], zoo)
+    for path in zoo.iterdir():
+        path.chmod(0o644)
+    if opt_changes:
+        opt = json.loads((zoo / "model.opt").read_text())
+        (zoo / "model.opt").write_text(json.dumps({**opt, **opt_changes}))
+    return zoo
+
+
+def _fixture_state() -> dict[str, torch.Tensor]:
+    return dict(torch.load(GENERATOR_FIXTURES["xlm"] / "model", weights_only=True)["model"])
+
+
+def _files_under(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_zoo_named_like_a_staging_folder_survives(tmp_path: Path) -> None:
+    """The old importer cleared `.OUT.importing` before use: a zoo folder of that name was deleted."""
+    zoo = _zoo_copy(tmp_path, ".victim.importing")
+    before = _files_under(zoo)
+    import_parlai(zoo, tmp_path / "victim")
+    assert _files_under(zoo) == before
+    assert (tmp_path / "victim" / "model.safetensors").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".victim.importing", "victim"]
+
+
+def test_interrupted_import_removes_only_its_own_staging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C mid-write leaves no output and no staging folder, and a folder we did not make is untouched."""
+    unrelated = tmp_path / ".out.importing"
+    unrelated.mkdir()
+    (unrelated / "notes.txt").write_text("someone else's")
+    zoo = _zoo_copy(tmp_path)
+
+    def interrupt(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("humaneval.models.parlai_import._write_generation_config", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        import_parlai(zoo, tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.importing", "zoo"]
+    assert (unrelated / "notes.txt").read_text() == "someone else's"
+
+
+def test_failed_overwrite_keeps_the_old_output(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    zoo = _zoo_copy(tmp_path, n_heads=3)
+    with pytest.raises(InputError, match="n_heads"):
+        import_parlai(zoo, out, overwrite=True)
+    assert _files_under(out) == {"keep.txt": b"mine"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "zoo"]
+
+
+def test_symlinked_out_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--out LINK --overwrite` used to fail in rmtree with a traceback and leave the staging folder behind."""
+    from humaneval.models.__main__ import main
+
+    target = tmp_path / "models" / "real"
+    target.mkdir(parents=True)
+    (target / "keep.txt").write_text("mine")
+    link = tmp_path / "models" / "link"
+    link.symlink_to(target)
+    zoo = _zoo_copy(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        main(["import-parlai", str(zoo), "--out", str(link), "--overwrite"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "symbolic link" in err and str(link) in err
+    assert link.is_symlink() and _files_under(target) == {"keep.txt": b"mine"}
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["link", "real"]
+
+
+# Opt values that disagree with the weights or have the wrong type: each an InputError naming model.opt and
+# the field, raised before any model is built (n_layers 10,000,000 used to build for minutes).
+OPT_FIELD_CASES = {
+    "huge n_layers": ({"n_layers": 10_000_000}, "n_layers", "checkpoint has 2 encoder layers"),
+    "n_decoder_layers off": ({"n_decoder_layers": 3}, "n_decoder_layers", "checkpoint has 2 decoder layers"),
+    "embedding_size off": ({"embedding_size": 128}, "embedding_size", "checkpoint has 64"),
+    "ffn_size off": ({"ffn_size": 64}, "ffn_size", "checkpoint has 128"),
+    "n_positions off": ({"n_positions": 4096}, "n_positions", "checkpoint has 128"),
+    "n_heads 0": ({"n_heads": 0}, "n_heads", "must be >= 1"),
+    "n_heads 3": ({"n_heads": 3}, "n_heads", "does not divide the embedding size 64"),
+    "n_layers text": ({"n_layers": "abc"}, "n_layers", "must be an integer"),
+    "embedding_size list": ({"embedding_size": [1]}, "embedding_size", "must be an integer, not a list"),
+    "output_scaling text": ({"output_scaling": "x"}, "output_scaling", "must be a finite number"),
+    "embeddings_scale text": ({"embeddings_scale": "false"}, "embeddings_scale", "true or false"),
+    "beam_size text": ({"beam_size": "ten"}, "beam_size", "must be an integer"),
+    "text_truncate float": ({"text_truncate": 1.5}, "text_truncate", "must be an integer"),
+}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("case", sorted(OPT_FIELD_CASES))
+def test_bad_opt_values_are_refused_before_building(case: str, tmp_path: Path) -> None:
+    changes, field, problem = OPT_FIELD_CASES[case]
+    zoo = _zoo_copy(tmp_path, **changes)
+    with pytest.raises(InputError) as err:
+        import_parlai(zoo, tmp_path / "out")
+    assert (err.value.path, err.value.field) == (str(zoo / "model.opt"), field)
+    assert problem in err.value.problem
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["zoo"]
+
+
+def test_kept_option_types_cover_every_kept_option() -> None:
+    from humaneval.models.model_input import PARLAI_OPTION_KEYS
+    from humaneval.models.parlai_import import _KEPT_OPTION_TYPES
+
+    assert set(_KEPT_OPTION_TYPES) == set(PARLAI_OPTION_KEYS)
+
+
+def _import_state(tmp_path: Path, state: object) -> InputError:
+    """Import the xlm fixture with `state` as its `model` entry; the InputError it must raise."""
+    zoo = _zoo_copy(tmp_path)
+    torch.save({"model": state}, zoo / "model")
+    with pytest.raises(InputError) as err:
+        import_parlai(zoo, tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["zoo"], "a refused import left files"
+    assert err.value.path == str(zoo / "model")
+    return err.value
+
+
+def test_zero_stride_tensor_is_refused(tmp_path: Path) -> None:
+    """4 bytes of storage claiming to be 512 MiB: the old importer wrote all of it (from a 1 MB file)."""
+    state = _fixture_state()
+    state["encoder.layers.0.ffn.lin1.weight"] = torch.zeros(1).expand(16384, 8192)
+    err = _import_state(tmp_path, state)
+    assert err.field == "encoder.layers.0.ffn.lin1.weight" and "storage of 4 bytes" in err.problem
+
+
+def test_parameters_viewing_one_storage_are_refused(tmp_path: Path) -> None:
+    """Each view fits its storage, but writing every one would multiply the file's data."""
+    state = _fixture_state()
+    one = state["encoder.layers.0.attention.q_lin.weight"]
+    for layer in range(2):
+        for lin in ("q_lin", "k_lin", "v_lin", "out_lin"):
+            state[f"encoder.layers.{layer}.attention.{lin}.weight"] = one
+    err = _import_state(tmp_path, state)
+    assert err.field == "model" and "views of the same data" in err.problem
+
+
+def test_wrong_shaped_and_non_float_tensors_are_refused(tmp_path: Path) -> None:
+    state = _fixture_state()
+    state["encoder.layers.1.attention.q_lin.bias"] = torch.zeros(3)
+    err = _import_state(tmp_path / "shape", state)
+    assert err.field == "encoder.layers.1.attention.q_lin.bias" and "has shape 3, the model needs 64" in err.problem
+    state = _fixture_state()
+    state["decoder.layers.0.ffn.lin2.bias"] = torch.zeros(64, dtype=torch.long)
+    err = _import_state(tmp_path / "dtype", state)
+    assert err.field == "decoder.layers.0.ffn.lin2.bias" and "floating point" in err.problem
+
+
+def test_non_string_parameter_name_is_refused(tmp_path: Path) -> None:
+    state: dict[object, torch.Tensor] = dict(_fixture_state())
+    state[1] = torch.zeros(1)
+    err = _import_state(tmp_path, state)
+    assert err.field == "model" and "strings" in err.problem
+
+
+class _OrderedDictWithAttributes:
+    """Pickles as an OrderedDict whose BUILD step sets instance attributes (here one shadowing `items`)."""
+
+    def __init__(self, items: dict[str, torch.Tensor], attributes: dict[str, object]) -> None:
+        self.items, self.attributes = items, attributes
+
+    def __reduce__(self) -> tuple:
+        return (collections.OrderedDict, (), self.attributes, None, iter(self.items.items()))
+
+
+class _TrainerState:
+    """Any pickled class of the training code: the weights_only loader refuses the whole file for it."""
+
+
+@pytest.mark.parametrize("loader", ["weights_only", "restricted"])
+def test_ordered_dict_with_shadowing_attribute_still_gives_its_weights(loader: str, tmp_path: Path) -> None:
+    """An `items` attribute on the pickled state dict used to crash the loader (TypeError, exit 1)."""
+    state = _fixture_state()
+    zoo = _zoo_copy(tmp_path)
+    payload: dict[str, object] = {"model": _OrderedDictWithAttributes(state, {"items": torch.float32})}
+    if loader == "restricted":
+        payload["optimizer"] = _TrainerState()  # a class torch's safe loader refuses: ours stubs it
+    torch.save(payload, zoo / "model")
+    loaded = load_parlai_state_dict(zoo / "model")
+    assert set(loaded) == set(state) and all(torch.equal(loaded[k], state[k]) for k in state)
+    assert (import_parlai(zoo, tmp_path / "out").out_dir / "model.safetensors").is_file()
+
+
+@pytest.mark.timeout(60)
+def test_many_layers_repeating_one_tensor_are_refused_quickly(tmp_path: Path) -> None:
+    """2,000 layers per stack, each naming layer 0's tensors again: a 5 MB file for which the old importer
+    built a 4,000-layer model and wrote 0.7 GB. Refused, and no model of that size is ever built."""
+    import time
+
+    state = _fixture_state()
+    for stack in ("encoder", "decoder"):
+        layer0 = {key[len(f"{stack}.layers.0."):]: t for key, t in state.items() if key.startswith(f"{stack}.layers.0.")}
+        for index in range(1, 2000):
+            state.update({f"{stack}.layers.{index}.{rest}": t for rest, t in layer0.items()})
+    zoo = _zoo_copy(tmp_path, n_layers=2000)
+    torch.save({"model": state}, zoo / "model")
+    assert (zoo / "model").stat().st_size < 6_000_000
+    started = time.monotonic()
+    with pytest.raises(InputError, match="views of the same data"):
+        import_parlai(zoo, tmp_path / "out")
+    assert time.monotonic() - started < 20
