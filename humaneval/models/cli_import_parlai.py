@@ -20,9 +20,12 @@ ZOO_DIR holds `model` (the torch checkpoint), `model.opt` and `model.dict` (+ `m
   transformer/classifier (BAD, sensitive topics, safety)    -> humaneval's native classifier directory
 
 The checkpoint is read with a restricted unpickler: pickled classes other than tensors are stubbed and
-only the weights are kept (no ParlAI or apex needed, no code from the file is run). The ParlAI options
-that decide the input layout and decoding are saved as parlai_options.json. Output is written to a temp
-directory and renamed into place, so a failed import leaves nothing behind.
+only the weights are kept (no ParlAI or apex needed, no code from the file is run). The opt is checked
+against the weights before anything is built (layer counts, widths, heads), and every tensor against the
+model's shape; expanded or repeated tensor data is refused. The ParlAI options that decide the input
+layout and decoding are saved as parlai_options.json. Output is written to a fresh hidden folder beside
+DIR and renamed into place, so a failed or interrupted import leaves nothing behind; DIR may not be a
+symbolic link.
 
 Then add the directory to the registry (task_configs/models.yaml) under a name of your choice.
 """
