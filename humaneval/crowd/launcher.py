@@ -102,6 +102,7 @@ class LocalLaunch:
         self._previous_sigint: Any = None
         self.stop_requested: str | None = None  # name of the signal that asked us to stop
         self._lock = contextlib.ExitStack()  # the task's run lock (run_lock), held from start to stop
+        self._task_runner: Any = None  # Mephisto's TaskRunner of our run, whose threads we must end
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -139,7 +140,9 @@ class LocalLaunch:
         self._set_env(node_router.router_environment(self.settings.bind_host))
         self.operator = Operator(self.db)
         self.run_id = self.operator.launch_task_run_or_die(cfg.mephisto, shared_state=self.shared_state)
-        architect = self.operator.get_running_task_runs()[self.run_id].architect
+        live_run = self.operator.get_running_task_runs()[self.run_id]
+        self._task_runner = live_run.task_runner
+        architect = live_run.architect
         self.router_pid = architect.server_process_pid
         logger.info("task run %s live on port %s (router pid %s)", self.run_id, self.port, self.router_pid)
 
@@ -155,6 +158,7 @@ class LocalLaunch:
             if self.operator is not None:
                 with contextlib.suppress(Exception):
                     self.operator.force_shutdown(timeout=5)
+            self._end_task_runner_threads(timeout=10)
             if self.router_pid is not None:
                 node_router.kill_process_group(self.router_pid)
             with contextlib.suppress(Exception):
@@ -166,6 +170,24 @@ class LocalLaunch:
                 signal.signal(signal.SIGTERM, self._previous_sigterm or signal.SIG_DFL)
                 signal.signal(signal.SIGINT, self._previous_sigint or signal.default_int_handler)
             self._previous_sigterm = self._previous_sigint = None
+
+    def _end_task_runner_threads(self, timeout: float) -> None:
+        """Wake and join the threads Mephisto's TaskRunner still runs for agents that never came back.
+
+        When a run completes by itself, Mephisto's operator shuts down its launcher, router and sockets
+        but never its TaskRunner (`_track_and_kill_runs` skips `task_runner.shutdown()`). An onboarding
+        or unit thread whose worker closed the tab then waits for the whole assignment duration (30
+        min by default) and, being a non-daemon thread, keeps the process alive after "run complete".
+        `TaskRunner.shutdown` makes every such agent raise AgentShutdownError and joins the threads;
+        it runs on a daemon thread of its own, bounded, so a wedged thread cannot hang the stop."""
+        runner, self._task_runner = self._task_runner, None
+        if runner is None:
+            return
+        closer = threading.Thread(target=runner.shutdown, name="end-task-runner-threads", daemon=True)
+        closer.start()
+        closer.join(timeout)
+        if closer.is_alive():
+            logger.warning("Mephisto's task threads did not end within %.0f s", timeout)
 
     # --- driving the run -------------------------------------------------------------------------
 

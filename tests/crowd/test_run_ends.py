@@ -1,0 +1,73 @@
+"""A run that is done ends: a worker who walked away during onboarding leaves no Mephisto thread waiting
+for them, so the launcher's process can exit after "run complete" instead of hanging for the assignment
+duration (Mephisto never shuts down the TaskRunner of a run that completes by itself)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from humaneval.acute.task import build_task
+from humaneval.crowd.launcher import LaunchSettings, LocalLaunch
+from humaneval.crowd.simulated_worker import SimulatedWorker
+from tests.acute.test_acute_integration import Crowd, study_files
+
+pytestmark = pytest.mark.integration
+
+MEPHISTO_AGENT_THREADS = ("Onboard-thread-", "Unit-thread-", "Assignment-thread-")
+
+
+def _agent_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith(MEPHISTO_AGENT_THREADS) and t.is_alive()]
+
+
+def test_a_worker_who_abandons_onboarding_does_not_keep_the_run_alive(tmp_path: Path) -> None:
+    pairings, onboarding, _ = study_files(tmp_path, pairs_per_model_pair=1, conversations_per_model=2)
+    data_dir = tmp_path / "mephisto"
+    cfg, state = build_task([
+        f"humaneval.data_dir={data_dir}",
+        f"mephisto.blueprint.pairings_file={pairings}",
+        f"mephisto.blueprint.onboarding_file={onboarding}",
+        "mephisto.blueprint.annotations_per_pair=1",
+        "mephisto.blueprint.subtasks_per_unit=3",
+        "mephisto.task.task_name=acute-ends",
+        "mephisto.task.assignment_duration_in_seconds=900",  # what an abandoned onboarding thread would wait
+    ])
+    errors: list[BaseException] = []
+    with LocalLaunch(cfg, state, LaunchSettings(data_dir=data_dir)) as run:
+        crowd = Crowd(run.base_url)
+
+        def scenario() -> None:
+            try:
+                deadline = time.monotonic() + 20
+                session = None
+                while session is None and time.monotonic() < deadline:  # units are offered within a second or two
+                    session = SimulatedWorker(run.base_url, "dropout").request_agent()
+                    if not session.is_onboarding:
+                        session = None
+                        time.sleep(0.2)
+                assert session is not None, "the dropout never got the onboarding page"
+                # ... and closes the tab. Others do all the work (a worker never sees a conversation twice,
+                # so one worker alone cannot finish the study).
+                names = [f"finisher{i}" for i in range(8)]
+                while not run.is_done():
+                    if not any([crowd.work(name) for name in names]):
+                        time.sleep(0.3)
+            except requests.ConnectionError:
+                pass  # the run ended and its router is gone
+            except BaseException as err:
+                errors.append(err)
+
+        worker = threading.Thread(target=scenario, daemon=True)
+        worker.start()
+        finished = run.wait_until(lambda: run.is_done() or bool(errors), timeout=180)
+        assert not errors, errors
+        assert finished, run.task_run.get_assignment_statuses()
+        assert any(t.name.startswith("Onboard-thread-") for t in _agent_threads()), \
+            "the abandoned onboarding should still be waiting when the run completes (else this test shows nothing)"
+    worker.join(30)
+    assert _agent_threads() == [], "a Mephisto thread still waits for a worker who left"
