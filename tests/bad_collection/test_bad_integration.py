@@ -158,7 +158,7 @@ def test_targets_onboarding_walkaway_and_reconnect(tmp_path: Path) -> None:
         assert not scenario.errors, scenario.errors
         assert finished, run.task_run.get_assignment_statuses()
         careless = open_database(data_dir).find_workers(worker_name="careless_sandbox")[0]
-        assert careless.get_granted_qualification("humaneval_soft_block") is not None
+        assert careless.get_granted_qualification("bad-it_soft_block") is not None
 
     db = open_database(data_dir)
     labels_file = tmp_path / "labels.jsonl"
