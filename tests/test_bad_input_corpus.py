@@ -178,6 +178,12 @@ JSONL_CLIS = [
         json.dumps({"pair_id": 5, "dialogue_dicts": {}}), None, duplicate_refused=True, runs_on_valid_input=False,
     ),
     JsonlCli(
+        "launch bad",
+        lambda bad, out: ["humaneval.launch", "bad", f"mephisto.blueprint.personas_file={bad}"],
+        lambda: _lines(REPO / "task_configs" / "bad" / "data" / "personas.jsonl", 3),
+        json.dumps({"persona": "not a list"}), None, duplicate_refused=False, runs_on_valid_input=False,
+    ),
+    JsonlCli(
         "launch safety",
         lambda bad, out: ["humaneval.launch", "safety", f"mephisto.blueprint.task_data_file={bad}"],
         lambda: _lines(SAFETY_DATA / "demo_bot_task_data.jsonl", 3),
@@ -361,6 +367,7 @@ YAML_CLIS = {
     "models serve --config": lambda bad, tmp: ["humaneval.models", "serve", "--config", str(bad)],
     "models generate --registry": lambda bad, tmp: ["humaneval.models", "generate", str(SAFETY_DATA / "contexts.jsonl"),
                                                     "--out", str(tmp / "out.jsonl"), "--registry", str(bad)],
+    "models chat --config": lambda bad, tmp: ["humaneval.models", "chat", "--config", str(bad)],
 }
 YAML_CASES = {
     "empty": b"",

@@ -59,6 +59,8 @@ def _pick_model(client: ModelClient, requested: str | None) -> str:
             raise InputError(f"unknown model {requested!r}; available: {', '.join(available) or 'none'}",
                              field="--model")
         return requested
+    if not available:  # e.g. an empty --config file: nothing to chat with
+        raise InputError("no models to chat with (the config lists none)", field="models")
     if len(available) == 1:
         return available[0]
     default = _registry_default()
@@ -107,7 +109,10 @@ def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     client = _connect(args)
     try:
-        model = _pick_model(client, args.model)
+        try:
+            model = _pick_model(client, args.model)
+        except InputError as err:
+            raise err.at(path=args.config) from None
         session = ChatSession(client, model, persona=tuple(args.persona), safety=False if args.no_safety else None)
         interactive = sys.stdin.isatty()
         if interactive:
