@@ -4,7 +4,8 @@ TASK is one of the names below. Without overrides it runs a local sandbox (provi
 bundled example data and prints the pages to open. Overrides are Hydra's `key=value`, e.g.
 `provider=mturk_sandbox mephisto.provider.requester_name=me mephisto.task.task_reward=0.3`;
 `TASK --help` lists the task's keys with their documentation (the comments in its YAML in
-task_configs/), `TASK --cfg` prints the composed config.
+task_configs/), `TASK --cfg` prints the composed config. The console shows the worker pages, one
+progress line and our warnings; `TASK -v` (--verbose) adds Mephisto's own log and its router's output.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ TASKS: dict[str, tuple[str, str]] = {
     "safety": ("humaneval.safety_eval.task", "safety annotation: is the bot's last message OK to send? (docs/safety_task.md)"),
 }
 HELP_FLAGS = ("-h", "--help")
+VERBOSE_FLAGS = ("-v", "--verbose")
 WIDTH = 100
 
 
@@ -34,19 +36,21 @@ def usage() -> str:
     lines = [__doc__.strip(), "", "tasks:"]
     lines += [f"  {name:<8} {summary}" for name, (_, summary) in TASKS.items()]
     lines += ["", "options: TASK --help lists the task's keys; TASK --cfg prints its composed config and exits;",
-              "-h/--help prints this."]
+              "TASK -v/--verbose also shows Mephisto's own log; -h/--help prints this."]
     return "\n".join(lines)
 
 
 def task_help(task: str) -> str:
     """`TASK --help`: the YAML's header paragraph and every key it documents, read from the YAML itself."""
     doc = task_doc(task)
-    lines = [f"usage: python -m humaneval.launch {task} [KEY=VALUE ...] [--cfg]", "",
+    lines = [f"usage: python -m humaneval.launch {task} [KEY=VALUE ...] [--cfg] [-v]", "",
              textwrap.fill(doc.summary, WIDTH), "",
              textwrap.fill("Without overrides it runs a local sandbox (provider mock) with the defaults below. "
                            "Change a key with KEY=VALUE (Hydra's syntax; quote values with spaces or braces for the "
                            "shell, e.g. 'mephisto.task.task_title=\"My study\"'). --cfg prints the composed config, "
-                           "these keys first, and exits without launching anything.", WIDTH),
+                           "these keys first, and exits without launching anything. -v (--verbose) shows "
+                           "Mephisto's own log and its router's output next to the worker pages and the "
+                           "progress line.", WIDTH),
              "", f"keys (KEY=default; documented in task_configs/{task}.yaml):"]
     for entry in doc.entries:
         if isinstance(entry, KeyDoc):
@@ -108,7 +112,16 @@ def main(argv: list[str] | None = None) -> int:
         print(task_help(task))
         return 0
     show_cfg = "--cfg" in rest
-    overrides = [a for a in rest if a != "--cfg"]
+    verbose = any(arg in VERBOSE_FLAGS for arg in rest)
+    overrides = [a for a in rest if a != "--cfg" and a not in VERBOSE_FLAGS]
+    from humaneval.crowd.launcher import console_logging  # Mephisto: not loaded for --help
+
+    with console_logging(verbose):
+        return launch(task, overrides, show_cfg=show_cfg, verbose=verbose)
+
+
+def launch(task: str, overrides: list[str], *, show_cfg: bool, verbose: bool) -> int:
+    """Build the task from its YAML and the overrides; print its config (`--cfg`) or run it."""
     module = importlib.import_module(TASKS[task][0])
     try:
         cfg, shared_state = module.build_task(overrides)
@@ -125,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from humaneval.crowd.run_session import run_until_done
 
-    return run_until_done(cfg, shared_state)
+    return run_until_done(cfg, shared_state, verbose=verbose)
 
 
 if __name__ == "__main__":

@@ -103,7 +103,7 @@ def test_a_key_like_no_other_points_to_the_help(capsys: pytest.CaptureFixture[st
 
 
 @pytest.mark.parametrize(("arg", "expected"), [
-    ("--verbose", "error: --verbose: not an override KEY=VALUE"),
+    ("--quiet", "error: --quiet: not an override KEY=VALUE"),
     ("mephisto.blueprint.seed", "error: mephisto.blueprint.seed: not an override KEY=VALUE (missing EQUAL"),
     ("mephisto.blueprint.seed=many", "error: mephisto.blueprint.seed: Value 'many' of type 'str' could not be"),
 ])

@@ -5,6 +5,10 @@ Mephisto leaves the node router running, its server directory behind and the ter
 a free port, binds the router to loopback, removes stale server directories, launches the run,
 drives Mephisto's event loop until the run is done (or Ctrl-C / SIGTERM), and then stops the router's
 whole process group no matter how we got there.
+
+It also keeps Mephisto's console output (its log, the router's connection messages, the mock provider's
+line per unit, its progress bar when units expire) out of a launcher's console unless asked for
+(`LaunchSettings.verbose`); `console_logging` gives our own warnings one plain line each.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ import copy
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,14 +32,17 @@ from omegaconf import DictConfig, open_dict
 from humaneval.crowd import node_router
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.run_lock import TaskAlreadyRunning, task_run_lock
-from mephisto.abstractions.blueprint import SharedTaskState
+from mephisto.abstractions.blueprint import Blueprint, SharedTaskState
 from mephisto.abstractions.database import MephistoDB
+from mephisto.abstractions.providers.mock import mock_unit
 from mephisto.data_model.task_run import TaskRun
 from mephisto.data_model.unit import Unit
 from mephisto.operations import operator as operator_module
 from mephisto.operations import task_launcher as task_launcher_module
 from mephisto.operations.operator import Operator
+from mephisto.utils import logger_core
 from mephisto.utils.testing import get_mock_requester
+from rich.logging import RichHandler
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +52,118 @@ operator_module.RUN_STATUS_POLL_TIME = 1
 task_launcher_module.UNIT_GENERATOR_WAIT_SECONDS = 1
 
 PROVIDERS = ("mock", "mturk_sandbox", "mturk")
+OUR_LOGGERS = "humaneval"
+
+
+class ConsoleFormatter(logging.Formatter):
+    """`warning: message`; another library's record also names its logger (`info: mephisto...: ...`)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        if not _is_ours(record):
+            text = f"{record.name}: {text}"
+        line = f"{record.levelname.lower()}: {text}"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+class ConsoleHandler(logging.Handler):
+    """One plain line per record on the current `sys.stderr`.
+
+    Mephisto's `get_logger` puts a rich handler on the root logger (and on each of its loggers), which
+    wraps every record, ours included, into an 80-column box with a timestamp and file:line when the
+    output is no terminal. Quiet (the default) lets through only our own warnings and errors; verbose
+    lets through every record the loggers' levels pass."""
+
+    def __init__(self, verbose: bool = False) -> None:
+        super().__init__()
+        self.verbose = verbose
+        self.setFormatter(ConsoleFormatter())
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.verbose and not (_is_ours(record) and record.levelno >= logging.WARNING):
+            return False
+        return bool(super().filter(record))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+            stream = sys.stderr
+            if stream.isatty():
+                line = "\r\x1b[K" + line  # first wipe a progress line being updated in place
+            stream.write(line + "\n")
+            stream.flush()
+        except Exception:
+            self.handleError(record)
+
+
+def _is_ours(record: logging.LogRecord) -> bool:
+    return record.name == OUR_LOGGERS or record.name.startswith(OUR_LOGGERS + ".")
+
+
+@contextlib.contextmanager
+def console_logging(verbose: bool = False) -> Iterator[None]:
+    """All logging goes through one `ConsoleHandler` on the root logger meanwhile; for a launcher's CLI.
+
+    Mephisto's rich handlers are taken off the loggers it made so far, and the loggers it makes later
+    (modules imported at launch) get none: their records reach the root logger like any other. Undone
+    on exit, so that a caller in the same process (tests call the CLI's `main`) keeps its logging."""
+    root = logging.getLogger()
+    saved_level, saved_factory = root.level, logger_core.RichHandler
+    saved = {each: list(each.handlers) for each in [root, *logger_core.loggers.values()]}
+    logger_core.RichHandler = logging.NullHandler  # what Mephisto's get_logger attaches from now on
+    for each, handlers in saved.items():
+        for handler in handlers:
+            if isinstance(handler, RichHandler):
+                each.removeHandler(handler)
+    console = ConsoleHandler(verbose)
+    root.addHandler(console)
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    try:
+        yield
+    finally:
+        root.removeHandler(console)
+        root.setLevel(saved_level)
+        logger_core.RichHandler = saved_factory
+        for each, handlers in saved.items():  # in their order, after any a caller added meanwhile
+            each.handlers[:] = handlers + [h for h in each.handlers if h not in handlers]
+
+
+def _no_print(*args: object, **kwargs: object) -> None:
+    """Stands in for `print` in a Mephisto module whose prints only repeat its own log."""
+
+
+@contextlib.contextmanager
+def _attribute_set(target: object, name: str, value: object) -> Iterator[None]:
+    """`target.name = value` meanwhile; restored (or removed, if it was not set) afterwards."""
+    missing = object()
+    previous = vars(target).get(name, missing)
+    setattr(target, name, value)
+    try:
+        yield
+    finally:
+        if previous is missing:
+            delattr(target, name)
+        else:
+            setattr(target, name, previous)
+
+
+@contextlib.contextmanager
+def _stdout_to_devnull() -> Iterator[None]:
+    """File descriptor 1 goes to /dev/null meanwhile: the node router, started now, inherits it and
+    writes a line per connection to it; Mephisto prints its pid there too (flushed into /dev/null)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
 
 
 class LaunchError(RuntimeError):
@@ -58,6 +178,7 @@ class LaunchSettings:
     bind_host: str = node_router.LOOPBACK  # interface the router listens on
     public_hostname: str = "localhost"  # how workers reach the router (URLs we print)
     port: int | None = None  # None = a free port chosen by the OS
+    verbose: bool = False  # Mephisto's console output too: its log (at INFO at least), the router's, the mock provider's
 
 
 def _store_status_on_submit(shared_state: SharedTaskState) -> None:
@@ -103,6 +224,8 @@ class LocalLaunch:
         self.stop_requested: str | None = None  # name of the signal that asked us to stop
         self._lock = contextlib.ExitStack()  # the task's run lock (run_lock), held from start to stop
         self._task_runner: Any = None  # Mephisto's TaskRunner of our run, whose threads we must end
+        self._quiet = contextlib.ExitStack()  # Mephisto's prints silenced for the run (not verbose)
+        self.blueprint: Blueprint | None = None  # the live run's blueprint (kept: the run may end before we ask)
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -139,9 +262,16 @@ class LocalLaunch:
             _store_status_on_submit(self.shared_state)
         self._set_env(node_router.router_environment(self.settings.bind_host))
         self.operator = Operator(self.db)
-        self.run_id = self.operator.launch_task_run_or_die(cfg.mephisto, shared_state=self.shared_state)
+        with contextlib.ExitStack() as launching:
+            if not self.settings.verbose:
+                self._quiet.enter_context(_attribute_set(mock_unit, "print", _no_print))  # a line per unit
+                self._quiet.enter_context(_attribute_set(  # its bar when units expire at the end
+                    task_launcher_module, "tqdm", lambda items, **kwargs: items))
+                launching.enter_context(_stdout_to_devnull())
+            self.run_id = self.operator.launch_task_run_or_die(cfg.mephisto, shared_state=self.shared_state)
         live_run = self.operator.get_running_task_runs()[self.run_id]
         self._task_runner = live_run.task_runner
+        self.blueprint = live_run.blueprint
         architect = live_run.architect
         self.router_pid = architect.server_process_pid
         logger.info("task run %s live on port %s (router pid %s)", self.run_id, self.port, self.router_pid)
@@ -157,6 +287,8 @@ class LocalLaunch:
         try:
             if self.operator is not None:
                 with contextlib.suppress(Exception):
+                    self._close_client_channels()
+                with contextlib.suppress(Exception):
                     self.operator.force_shutdown(timeout=5)
             self._end_task_runner_threads(timeout=10)
             if self.router_pid is not None:
@@ -165,11 +297,23 @@ class LocalLaunch:
                 node_router.remove_stale_server_dirs()
         finally:
             self._lock.close()
+            self._quiet.close()
             self._restore_env()
             if on_main_thread:
                 signal.signal(signal.SIGTERM, self._previous_sigterm or signal.SIG_DFL)
                 signal.signal(signal.SIGINT, self._previous_sigint or signal.default_int_handler)
             self._previous_sigterm = self._previous_sigint = None
+
+    def _close_client_channels(self) -> None:
+        """Close our run's websocket to the router before Mephisto's `force_shutdown` stops the router.
+
+        `force_shutdown` stops the architect (the router) before it closes the channels, so the channel
+        sees its connection drop, takes it for an error and prints a traceback at every Ctrl-C (the
+        path of a run that completes by itself closes the channels first, as this does)."""
+        assert self.operator is not None
+        live_run = self.operator.get_running_task_runs().get(self.run_id)
+        if live_run is not None:
+            live_run.client_io.shutdown()
 
     def _end_task_runner_threads(self, timeout: float) -> None:
         """Wake and join the threads Mephisto's TaskRunner still runs for agents that never came back.
@@ -214,17 +358,22 @@ class LocalLaunch:
         self.operator._run_loop_until(lambda: self.stop_requested is not None or condition(), timeout)
         return condition()
 
-    def wait_until_done(self, timeout: float | None = None, progress: Callable[[], None] | None = None) -> bool:
+    def wait_until_done(
+        self,
+        timeout: float | None = None,
+        progress: Callable[[], None] | None = None,
+        progress_every: float = 10.0,
+    ) -> bool:
         """Serve the run until every unit is finished (True), or a stop signal / the timeout (False).
 
-        `progress` is called about every 10 s."""
+        `progress` is called about every `progress_every` seconds."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while not self.is_done():
             if self.stop_requested is not None:
                 return False
             if deadline is not None and time.monotonic() >= deadline:
                 return False
-            step = 10.0 if deadline is None else max(0.1, min(10.0, deadline - time.monotonic()))
+            step = progress_every if deadline is None else max(0.1, min(progress_every, deadline - time.monotonic()))
             self.wait_until(self.is_done, step)
             if progress is not None:
                 progress()
@@ -246,6 +395,8 @@ class LocalLaunch:
     def _with_architect_settings(self, cfg: DictConfig) -> DictConfig:
         cfg = copy.deepcopy(cfg)
         with open_dict(cfg):
+            if self.settings.verbose and str(cfg.mephisto.get("log_level", "info")).lower() != "debug":
+                cfg.mephisto.log_level = "info"  # the task YAMLs say warning, which would show next to nothing
             cfg.mephisto.architect.port = str(self.port)
             cfg.mephisto.architect.hostname = self.settings.public_hostname
             cfg.mephisto.architect.server_source_path = node_router.prepared_router_source()

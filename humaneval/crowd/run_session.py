@@ -5,65 +5,151 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TextIO
 
 from omegaconf import DictConfig
 
+from humaneval.acute.blueprint import BLUEPRINT_TYPE_ACUTE
+from humaneval.bad_collection.model_quota import ModelQuota
 from humaneval.crowd.data_dir import open_database, resolve_data_dir
-from humaneval.crowd.export import export_to_file
+from humaneval.crowd.export import export_records, export_to_file
 from humaneval.crowd.launcher import LaunchError, LaunchSettings, LocalLaunch
-from mephisto.abstractions.blueprint import SharedTaskState
+from humaneval.crowd.work_driven_units import WorkDrivenUnits
+from humaneval.crowd.work_queue import WorkQueue
+from humaneval.safety_eval.blueprint import BLUEPRINT_TYPE_SAFETY
+from mephisto.abstractions.blueprint import Blueprint, SharedTaskState
+from mephisto.data_model.constants.assignment_state import AssignmentState
 
 EXIT_INTERRUPTED = 130
 EXIT_CANNOT_LAUNCH = 2
+PROGRESS_EVERY = 2.0  # seconds between progress checks (a few database queries each)
+
+# What one collected answer of a queue-driven study is called on the progress line.
+QUEUE_ANSWERS = {BLUEPRINT_TYPE_ACUTE: "judgements", BLUEPRINT_TYPE_SAFETY: "labels"}
+UNITS_DONE = (AssignmentState.COMPLETED, AssignmentState.ACCEPTED, AssignmentState.MIXED,
+              AssignmentState.REJECTED, AssignmentState.SOFT_REJECTED)
+UNITS_WAITING = (AssignmentState.CREATED, AssignmentState.LAUNCHED)
 
 
-def settings_from_config(cfg: DictConfig) -> LaunchSettings:
+def settings_from_config(cfg: DictConfig, verbose: bool = False) -> LaunchSettings:
     he = cfg.humaneval
     return LaunchSettings(
         data_dir=Path(he.data_dir) if he.get("data_dir") else None,
         bind_host=he.get("router_host") or "127.0.0.1",
         public_hostname=he.get("public_hostname") or "localhost",
         port=int(he.port) if he.get("port") else None,
+        verbose=verbose,
     )
 
 
-def run_until_done(cfg: DictConfig, shared_state: SharedTaskState, *, sandbox_workers: int = 3) -> int:
-    """Launch, print how to take part, serve until every unit is done, export. Returns an exit code."""
-    settings = settings_from_config(cfg)
+def study_progress(blueprint: Blueprint | None) -> str | None:
+    """What the study has collected, in its own terms, when the blueprint can tell (None otherwise)."""
+    quota = getattr(blueprint, "quota", None)
+    if isinstance(quota, ModelQuota):
+        done = sum(min(count, quota.targets[model]) for model, count in quota.completed().items())
+        return f"{done} of {sum(quota.targets.values())} conversations collected"
+    queue = getattr(blueprint, "queue", None)
+    if isinstance(queue, WorkQueue):
+        total = len(queue.judgement_counts()) * queue.annotations_per_pair
+        answers = QUEUE_ANSWERS.get(getattr(blueprint, "BLUEPRINT_TYPE", ""), "answers")
+        return f"{total - queue.missing()} of {total} {answers} collected"
+    return None
+
+
+def progress_text(statuses: Mapping[str, int], blueprint: Blueprint | None) -> str:
+    """The progress line without its timestamp: the study's count, then Mephisto's units."""
+    done = sum(statuses.get(s, 0) for s in UNITS_DONE)
+    waiting = sum(statuses.get(s, 0) for s in UNITS_WAITING)
+    units = (f"units: {done} done, {statuses.get(AssignmentState.ASSIGNED, 0)} in progress, "
+             f"{waiting} waiting for a worker")
+    study = study_progress(blueprint)
+    return f"{study}; {units}" if study else units
+
+
+class ProgressLine:
+    """The run's progress on one console line: rewritten in place on a terminal; elsewhere (a log
+    file, a pipe) a new line only when the counts change, so a day-long run does not fill the log."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.in_place = stream.isatty()
+        self._last: str | None = None
+        self._open = False  # an in-place line is on screen without its newline
+
+    def show(self, text: str) -> None:
+        stamped = f"[{time.strftime('%H:%M:%S')}] {text}"
+        if self.in_place:
+            self.stream.write(f"\r\x1b[K{stamped}")
+            self._open = True
+        elif text != self._last:
+            self.stream.write(stamped + "\n")
+        self._last = text
+        self.stream.flush()
+
+    def end(self) -> None:
+        """Finish an in-place line, so that what is printed next starts a line of its own."""
+        if self._open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._open = False
+
+
+def _serve(run: LocalLaunch, task_name: str, provider: str, data_dir: Path, progress: ProgressLine,
+           sandbox_workers: int) -> bool:
+    """Print how to take part, then serve until every unit is done (True) or we are asked to stop."""
+    print(f"task '{task_name}' is live: task run {run.run_id}, provider {provider}, data in {data_dir}")
+    print(f"router: pid {run.router_pid}, port {run.port}, bound to {run.settings.bind_host}", flush=True)
+    if provider == "mock":
+        print("open one of these pages per sandbox worker (any worker_id works):")
+        for i in range(1, sandbox_workers + 1):
+            print(f"  {run.worker_url(f'worker_{i}', f'assignment_{i}_{int(time.time())}')}")
+    print("Ctrl-C stops the run; everything submitted so far is kept, and relaunching with the "
+          "same task name resumes it.", flush=True)
+
+    def show_progress() -> None:
+        progress.show(progress_text(run.task_run.get_assignment_statuses(), run.blueprint))
+
+    show_progress()
+    return run.wait_until_done(progress=show_progress, progress_every=PROGRESS_EVERY)
+
+
+def run_until_done(cfg: DictConfig, shared_state: SharedTaskState, *, sandbox_workers: int = 3,
+                   verbose: bool = False) -> int:
+    """Launch, print how to take part, serve until every unit is done, export. Returns an exit code.
+
+    A study whose work is already complete is not served: the run is stopped at once (exit 0)."""
+    settings = settings_from_config(cfg, verbose)
     task_name = cfg.mephisto.task.task_name
     provider = cfg.mephisto.provider._provider_type
     data_dir = resolve_data_dir(settings.data_dir)
+    progress = ProgressLine(sys.stdout)
+    already_complete = False
     try:
         with LocalLaunch(cfg, shared_state, settings) as run:
-            print(f"task '{task_name}' is live: task run {run.run_id}, provider {provider}, data in {data_dir}")
-            print(f"router: pid {run.router_pid}, port {run.port}, bound to {settings.bind_host}", flush=True)
-            if provider == "mock":
-                print("open one of these pages per sandbox worker (any worker_id works):")
-                for i in range(1, sandbox_workers + 1):
-                    print(f"  {run.worker_url(f'worker_{i}', f'assignment_{i}_{int(time.time())}')}")
-            print("Ctrl-C stops the run; everything submitted so far is kept, and relaunching with the "
-                  "same task name resumes it.", flush=True)
-            last: list[str] = []
-
-            def progress() -> None:
-                statuses = run.task_run.get_assignment_statuses()
-                line = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()) if v)
-                if line != (last[0] if last else None):
-                    print(f"[{time.strftime('%H:%M:%S')}] units: {line}", flush=True)
-                    last[:] = [line]
-
-            finished = run.wait_until_done(progress=progress)
+            # Only the live blueprint knows (it rebuilds its queue or quotas from the database at launch),
+            # so a complete study still starts and stops a router. Asking before the router starts needs
+            # that rebuild outside the blueprint: a later refactor.
+            already_complete = isinstance(run.blueprint, WorkDrivenUnits) and run.blueprint.work_is_done()
+            finished = already_complete or _serve(run, task_name, provider, data_dir, progress, sandbox_workers)
     except KeyboardInterrupt:
         finished = False
     except LaunchError as err:  # nothing was started: another launcher has the task, or the port is taken
         print(f"error: {err}", file=sys.stderr)
         return EXIT_CANNOT_LAUNCH
+    finally:
+        progress.end()
     if not finished:
         print("\nstopped; the router is shut down and all submitted work is in the database.", flush=True)
         return EXIT_INTERRUPTED
+    if already_complete:
+        count = sum(1 for _ in export_records(open_database(data_dir), task_name))
+        where = f" --data-dir {data_dir}" if settings.data_dir is not None else ""
+        print(f"already complete: {count} records collected; export with "
+              f"python -m humaneval.crowd export --task-name {task_name} --out FILE{where}")
+        return 0
     out = data_dir / "exports" / f"{task_name}.jsonl"
     count = export_to_file(open_database(data_dir), task_name, out)
     print(f"run complete: {count} record(s) exported to {out}")
     return 0
-

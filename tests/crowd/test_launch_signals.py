@@ -24,11 +24,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 class LaunchProcess:
-    """`python -m humaneval.launch smoke` in a subprocess, its output read line by line."""
+    """`python -m humaneval.launch TASK` (smoke by default) in a subprocess, its output read line by line."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *args: str, task: str = "smoke") -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "humaneval.launch", "smoke", f"humaneval.data_dir={data_dir}"],
+            [sys.executable, "-m", "humaneval.launch", task, f"humaneval.data_dir={data_dir}", *args],
             cwd=REPO,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -36,7 +36,8 @@ class LaunchProcess:
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
+        self._pumping = threading.Thread(target=self._pump, daemon=True)
+        self._pumping.start()
 
     def _pump(self) -> None:
         assert self.proc.stdout is not None
@@ -44,19 +45,30 @@ class LaunchProcess:
             self.output.append(line)
             self.lines.put(line)
 
-    def wait_for_router(self, timeout: float = 60) -> tuple[int, int]:
+    def wait_for_line(self, pattern: str, timeout: float = 60) -> re.Match[str]:
+        """The first line not read yet that matches `pattern` (a regex)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
                 line = self.lines.get(timeout=0.5)
             except queue.Empty:
-                if self.proc.poll() is not None:
+                if not self._pumping.is_alive() and self.lines.empty():  # the process has exited
                     break
                 continue
-            match = re.search(r"router: pid (\d+), port (\d+)", line)
+            match = re.search(pattern, line)
             if match:
-                return int(match.group(1)), int(match.group(2))
-        raise AssertionError("launch never reported its router:\n" + "".join(self.output))
+                return match
+        raise AssertionError(f"launch never printed /{pattern}/:\n" + "".join(self.output))
+
+    def wait_for_router(self, timeout: float = 60) -> tuple[int, int]:
+        match = self.wait_for_line(r"router: pid (\d+), port (\d+)", timeout)
+        return int(match.group(1)), int(match.group(2))
+
+    def wait(self, timeout: float) -> int:
+        """The exit code, once all the output has been read."""
+        code = self.proc.wait(timeout)
+        self._pumping.join(10)
+        return code
 
     def stop(self) -> None:
         if self.proc.poll() is None:
