@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 import textwrap
+import threading
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -30,6 +32,7 @@ TASKS: dict[str, tuple[str, str]] = {
 HELP_FLAGS = ("-h", "--help")
 VERBOSE_FLAGS = ("-v", "--verbose")
 WIDTH = 100
+EXIT_INTERRUPTED = 130
 
 
 def usage() -> str:
@@ -114,10 +117,21 @@ def main(argv: list[str] | None = None) -> int:
     show_cfg = "--cfg" in rest
     verbose = any(arg in VERBOSE_FLAGS for arg in rest)
     overrides = [a for a in rest if a != "--cfg" and a not in VERBOSE_FLAGS]
-    from humaneval.crowd.launcher import console_logging  # Mephisto: not loaded for --help
+    # A launcher started in the background by a non-interactive shell inherits SIGINT as ignored; a
+    # study must stop on the first Ctrl-C / `kill -INT` in every phase, loading Mephisto included.
+    stop_on_sigint = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler) if stop_on_sigint else None
+    try:
+        from humaneval.crowd.launcher import console_logging  # Mephisto: not loaded for --help
 
-    with console_logging(verbose):
-        return launch(task, overrides, show_cfg=show_cfg, verbose=verbose)
+        with console_logging(verbose):
+            return launch(task, overrides, show_cfg=show_cfg, verbose=verbose)
+    except KeyboardInterrupt:
+        print("\nstopped; everything submitted so far is in the database.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 def launch(task: str, overrides: list[str], *, show_cfg: bool, verbose: bool) -> int:

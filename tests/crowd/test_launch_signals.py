@@ -26,13 +26,15 @@ REPO = Path(__file__).resolve().parents[2]
 class LaunchProcess:
     """`python -m humaneval.launch TASK` (smoke by default) in a subprocess, its output read line by line."""
 
-    def __init__(self, data_dir: Path, *args: str, task: str = "smoke") -> None:
+    def __init__(self, data_dir: Path, *args: str, task: str = "smoke", sigint_ignored: bool = False) -> None:
+        """`sigint_ignored`: started as `launch ... &` from a non-interactive shell, which leaves SIGINT ignored."""
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "humaneval.launch", task, f"humaneval.data_dir={data_dir}", *args],
             cwd=REPO,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
@@ -155,3 +157,38 @@ def test_a_second_launcher_of_the_same_task_exits_2_naming_the_first(tmp_path: P
         assert third.proc.wait(60) == 130
     finally:
         third.stop()
+
+
+def _catches_sigint(pid: int) -> bool:
+    """Whether the process has a handler for SIGINT (bit 1 of SigCgt in /proc/PID/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+    return False
+
+
+def test_first_sigint_before_the_run_stops_a_launcher_started_in_the_background(tmp_path: Path) -> None:
+    """A non-interactive shell's `launch ... &` inherits SIGINT as ignored: the first SIGINT while the study is
+    still being built (before any router) must stop it, with no traceback and no router left."""
+    launch = LaunchProcess(tmp_path / "mephisto", sigint_ignored=True)
+    try:
+        assert _wait(lambda: launch.proc.poll() is not None or _catches_sigint(launch.proc.pid), timeout=30)
+        assert not any("router:" in line for line in launch.output), "too late: the run had started"
+        launch.proc.send_signal(signal.SIGINT)
+        assert launch.proc.wait(60) == 130, "".join(launch.output)
+        output = "".join(launch.output)
+        assert "Traceback" not in output and "router:" not in output, output
+    finally:
+        launch.stop()
+
+
+def test_first_sigint_during_the_run_stops_a_launcher_started_in_the_background(tmp_path: Path) -> None:
+    launch = LaunchProcess(tmp_path / "mephisto", sigint_ignored=True)
+    try:
+        router_pid, _ = launch.wait_for_router()
+        launch.proc.send_signal(signal.SIGINT)
+        assert launch.proc.wait(60) == 130, "".join(launch.output)
+        assert "Traceback" not in "".join(launch.output)
+        assert _wait(lambda: not _alive(router_pid), timeout=15)
+    finally:
+        launch.stop()
