@@ -5,11 +5,8 @@ required judgement exactly once, the ones collected before the crash included.""
 from __future__ import annotations
 
 import json
-import queue
 import signal
 import subprocess
-import sys
-import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -24,22 +21,11 @@ from humaneval.jsonl import write_jsonl
 from tests.acute.test_acute_integration import onboarding_answers, study_files, unit_answers
 from tests.acute.test_work_queue import study_pairings
 from tests.crowd.conftest import wait_for
-from tests.crowd.test_launch_signals import REPO, LaunchProcess
+from tests.crowd.test_launch_signals import LaunchProcess
 
 pytestmark = pytest.mark.integration
 
 TASK = "acute-crash"
-
-
-class AcuteLaunch(LaunchProcess):
-    """`python -m humaneval.launch acute ...` in a subprocess (output read like the smoke launch's)."""
-
-    def __init__(self, overrides: list[str]) -> None:  # not super().__init__: that launches smoke
-        self.proc = subprocess.Popen([sys.executable, "-m", "humaneval.launch", "acute", *overrides], cwd=REPO,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.output: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
 
 
 def work_one_unit(base_url: str, name: str, *, submit: bool = True) -> list[str]:
@@ -68,11 +54,11 @@ def test_killed_launch_resumes_without_loss_or_duplicates(tmp_path: Path) -> Non
     pairings = tmp_path / "pairings.jsonl"
     write_jsonl(pairings, pairs)
     data_dir = tmp_path / "mephisto"
-    overrides = [f"humaneval.data_dir={data_dir}", f"mephisto.blueprint.pairings_file={pairings}",
+    overrides = [f"mephisto.blueprint.pairings_file={pairings}",
                  f"mephisto.blueprint.onboarding_file={onboarding}", "mephisto.blueprint.annotations_per_pair=2",
                  "mephisto.blueprint.subtasks_per_unit=3", f"mephisto.task.task_name={TASK}"]
 
-    first = AcuteLaunch(overrides)
+    first = LaunchProcess(data_dir, *overrides, task="acute")
     try:
         _, port = first.wait_for_router()
         base = f"http://localhost:{port}"
@@ -87,7 +73,7 @@ def test_killed_launch_resumes_without_loss_or_duplicates(tmp_path: Path) -> Non
     finally:
         first.stop()
 
-    second = AcuteLaunch(overrides)
+    second = LaunchProcess(data_dir, *overrides, task="acute")
     try:
         _, port = second.wait_for_router()
         base = f"http://localhost:{port}"

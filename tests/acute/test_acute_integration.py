@@ -205,7 +205,8 @@ def test_acute_study_end_to_end(tmp_path: Path) -> None:
     outcome = {r["worker_id"]: r["onboarding_passed"] for r in onboarding_records}
     assert outcome.pop("careless_sandbox") is False
     assert outcome.pop("ghost_sandbox") is True
-    assert set(outcome.values()) == {True} and set(outcome) == {r["worker_id"] for r in judged}
+    # Everyone who judged had passed; a newcomer may pass and then find all work taken (more so on a busy machine).
+    assert set(outcome.values()) == {True} and {r["worker_id"] for r in judged} <= set(outcome)
     assert all(r["model_a"] == "good_speaker" for r in onboarding_records)
     # Left/right drawn per annotation: each pair was shown both ways round.
     sides = Counter((r["pair_id"], r["left"]) for r in judged)
