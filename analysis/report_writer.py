@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from humaneval.input_errors import InputError
+from humaneval.outputs import staged_folder
 
 #: first characters that make a spreadsheet read a cell as a formula
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -46,13 +44,6 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     out.columns = out.columns.map(_defused)
     out.index = out.index.map(_defused)
     return out
-
-
-def _umask() -> int:
-    """The process's umask; reading it means setting it, so it is set straight back."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _strict_json(value: Any) -> Any:
@@ -82,24 +73,11 @@ def write_report(
         if foreign:
             raise InputError(f"holds files that are not part of a report ({', '.join(foreign[:3])}); choose a new folder", path=out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
-        tmp.chmod(0o777 & ~_umask())
+    with staged_folder(out) as tmp:
         for name, frame in tables.items():
             index = frame.index.name is not None
             spreadsheet_safe(frame).to_csv(tmp / name, index=index, float_format="%.10g")
         (tmp / "summary.json").write_text(
             json.dumps(_strict_json(summary), indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
         (tmp / "report.html").write_text(html, encoding="utf-8")
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return sorted(out / n for n in names)

@@ -10,6 +10,8 @@ Every CLI that writes files follows the same two rules, kept here once:
   place only when the whole command has succeeded, so a failure (a bad line late in a file, a full disk,
   Ctrl-C) leaves neither a partial file nor half of a set of files that belong together. An output folder
   that does not exist yet is staged as a hidden folder beside it and renamed into place at the end.
+- `staged_folder` does the same for an output that is a whole folder (a report, an imported model): it is
+  filled beside the target and replaces it whole at the end.
 
 Files and folders we create get the permissions the user's umask gives, like any file they make
 (temporary files start as 0600, which would hide a report from a colleague on a shared server).
@@ -18,6 +20,7 @@ Files and folders we create get the permissions the user's umask gives, like any
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import tempfile
@@ -25,6 +28,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from humaneval.input_errors import InputError
+
+logger = logging.getLogger(__name__)
 
 
 def _resolved(path: Path) -> Path:
@@ -185,3 +190,47 @@ def staged_outputs(finals: Sequence[str | Path]) -> Iterator[StagedOutputs]:
         staged.commit()
     finally:
         staged.discard()
+
+
+@contextlib.contextmanager
+def staged_folder(out: str | Path, *, suffix: str = ".tmp") -> Iterator[Path]:
+    """A fresh hidden folder of ours beside `out` to fill; when the block succeeds it becomes `out`.
+
+    Our own uniquely named folder (same file system, so the final rename is atomic): nothing that already
+    exists is ever cleared to make room, and two writers cannot share one. An existing `out` is replaced
+    whole; on any failure (Ctrl-C included) the staging folder is removed and `out` stays as it was.
+    """
+    out = Path(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=suffix, dir=out.parent))
+    try:
+        yield staging
+        _replace_folder(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone already after a successful replace
+
+
+def _replace_folder(staging: Path, out: Path) -> None:
+    """Rename the finished folder to `out`, with the umask's permissions (mkdtemp made it 0700).
+
+    An existing `out` is first renamed onto a fresh empty folder of ours and deleted only once the new one
+    is in place, so a failure in between puts it back.
+    """
+    os.chmod(staging, 0o777 & ~_umask())
+    if not out.exists():
+        staging.rename(out)
+        return
+    aside = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".replaced", dir=out.parent))
+    try:
+        out.rename(aside)  # rename replaces an empty folder
+    except BaseException:
+        aside.rmdir()
+        raise
+    try:
+        staging.rename(out)
+    except BaseException:
+        aside.rename(out)
+        raise
+    try:
+        shutil.rmtree(aside)
+    except OSError as err:
+        logger.warning("the new %s is in place, but the replaced folder %s could not be removed: %s", out, aside, err)

@@ -19,7 +19,6 @@ import math
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ import torch
 
 from humaneval.input_errors import InputError
 from humaneval.jsonl import read_json_document
-from humaneval.outputs import _umask, check_outputs
+from humaneval.outputs import check_outputs, staged_folder
 from humaneval.models.model_input import write_parlai_options
 from humaneval.models.parlai_unpickler import load_parlai_state_dict
 
@@ -629,50 +628,15 @@ def import_parlai(zoo_dir: str | Path, out_dir: str | Path, *, model_name: str =
         )
     zoo.options.check_kept_options()
     zoo.state_dict = load_parlai_state_dict(zoo.model_file)
-    # Our own, uniquely named folder beside the output (same file system, so the final rename is atomic):
-    # nothing that already exists is ever cleared to make room, and two imports cannot share one.
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".importing", dir=out.parent))
-    moved = False
     try:
-        if zoo.kind in GENERATOR_MODELS:
-            result = write_generator(zoo, staging)
-        else:
-            from humaneval.models.parlai_classifier import write_classifier
+        with staged_folder(out, suffix=".importing") as staging:
+            if zoo.kind in GENERATOR_MODELS:
+                result = write_generator(zoo, staging)
+            else:
+                from humaneval.models.parlai_classifier import write_classifier
 
-            result = write_classifier(zoo, staging)
-        _move_into_place(staging, out)
-        moved = True
+                result = write_classifier(zoo, staging)
     except InputError as err:
         raise err.at(path=zoo.model_file) from None
-    finally:
-        if not moved:  # any failure, Ctrl-C included
-            shutil.rmtree(staging, ignore_errors=True)
     log.info("imported %s (%s, %d parameters) into %s", zoo.root, result.architecture, result.n_parameters, out)
     return ImportResult(out, result.kind, result.architecture, result.vocab_size, result.n_parameters)
-
-
-def _move_into_place(staging: Path, out: Path) -> None:
-    """Rename the finished folder to `out`, with the umask's permissions (mkdtemp made it 0700).
-
-    An existing `out` (empty, or replaced with --overwrite) is first renamed onto a fresh empty folder of
-    ours and deleted only once the new one is in place, so a failure in between puts it back.
-    """
-    os.chmod(staging, 0o777 & ~_umask())
-    if not out.exists():
-        staging.rename(out)
-        return
-    aside = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".replaced", dir=out.parent))
-    try:
-        out.rename(aside)  # rename replaces an empty folder
-    except BaseException:
-        aside.rmdir()
-        raise
-    try:
-        staging.rename(out)
-    except BaseException:
-        aside.rename(out)
-        raise
-    try:
-        shutil.rmtree(aside)
-    except OSError as err:
-        log.warning("the new model is in place, but the replaced folder %s could not be removed: %s", aside, err)
