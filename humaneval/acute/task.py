@@ -8,7 +8,6 @@ file, line and field), and nothing is launched or written.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,15 +19,11 @@ from humaneval.acute.bundled_data import DEFAULT_ONBOARDING_PATH, EXAMPLE_PAIRIN
 from humaneval.acute.onboarding import load_onboarding
 from humaneval.acute.pairings_validation import load_pairings
 from humaneval.acute.questions import resolve_question
-from humaneval.crowd.task_config import compose_task_config, errors_named_by_key
+from humaneval.crowd.task_config import compose_task_config, config_path, errors_named_by_key
 from humaneval.crowd.work_driven_units import read_block_list
 from humaneval.frontend_bundles import PUBLIC_DIR, bundle_path
 from humaneval.input_errors import InputError
 from mephisto.abstractions.blueprints.abstract.static_task.static_blueprint import SharedStaticTaskState
-
-
-def _absolute(value: str | None, default: Path) -> str:
-    return os.path.abspath(Path(value).expanduser()) if value else str(default)
 
 
 # resolve_question's fields -> the keys a user sets
@@ -43,9 +38,9 @@ def build_task(overrides: Sequence[str] = ()) -> tuple[DictConfig, SharedStaticT
         if blue.get("task_source", None) in (None, "???"):
             blue.task_source = str(bundle_path("acute"))
         blue.extra_source_dir = str(PUBLIC_DIR)
-        blue.pairings_file = _absolute(blue.get("pairings_file"), EXAMPLE_PAIRINGS_PATH)
-        blue.onboarding_file = _absolute(blue.get("onboarding_file"), DEFAULT_ONBOARDING_PATH)
-        blue.block_list_files = [_absolute(p, Path(p)) for p in blue.get("block_list_files") or []]
+        blue.pairings_file = config_path(blue.get("pairings_file"), EXAMPLE_PAIRINGS_PATH)
+        blue.onboarding_file = config_path(blue.get("onboarding_file"), DEFAULT_ONBOARDING_PATH)
+        blue.block_list_files = [config_path(p, Path(p)) for p in blue.get("block_list_files") or []]
     with errors_named_by_key(cfg):
         pairs = load_pairings(blue.pairings_file)
         if all(p["is_onboarding"] for p in pairs):

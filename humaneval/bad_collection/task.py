@@ -7,9 +7,7 @@ code 2 naming file, line and field) before Mephisto starts anything; nothing is 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
 
 from typing import Any
 
@@ -21,14 +19,10 @@ import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
 from humaneval.bad_collection.blueprint import check_args
 from humaneval.bad_collection.bundled_data import DEFAULT_ONBOARDING_PATH, DEFAULT_PERSONAS_PATH
 from humaneval.bad_collection.procedures import FUNCTION_REGISTRY
-from humaneval.crowd.task_config import compose_task_config, errors_named_by_key
+from humaneval.crowd.task_config import compose_task_config, config_path, errors_named_by_key
 from humaneval.frontend_bundles import PUBLIC_DIR, BundleMissing, bundle_path
 from humaneval.input_errors import InputError
 from mephisto.abstractions.blueprints.remote_procedure.remote_procedure_blueprint import SharedRemoteProcedureTaskState
-
-
-def _absolute(value: str | None, default: Path | None) -> str | None:
-    return os.path.abspath(Path(value).expanduser()) if value else (str(default) if default else None)
 
 
 MODELS_KEY = "mephisto.blueprint.models"
@@ -69,10 +63,10 @@ def build_task(overrides: Sequence[str] = ()) -> tuple[DictConfig, SharedRemoteP
             except BundleMissing as err:
                 raise InputError(str(err), field="mephisto.blueprint.task_source") from None
         blue.extra_source_dir = str(PUBLIC_DIR)
-        blue.personas_file = _absolute(blue.get("personas_file"), DEFAULT_PERSONAS_PATH)
-        blue.onboarding_file = _absolute(blue.get("onboarding_file"), DEFAULT_ONBOARDING_PATH)
-        blue.registry_file = _absolute(blue.get("registry_file"), None)
-        blue.block_list_files = [_absolute(p, None) for p in blue.get("block_list_files") or []]
+        blue.personas_file = config_path(blue.get("personas_file"), DEFAULT_PERSONAS_PATH)
+        blue.onboarding_file = config_path(blue.get("onboarding_file"), DEFAULT_ONBOARDING_PATH)
+        blue.registry_file = config_path(blue.get("registry_file"), None)
+        blue.block_list_files = [config_path(p, None) for p in blue.get("block_list_files") or []]
     with errors_named_by_key(cfg):
         check_args(blue)
     return cfg, SharedRemoteProcedureTaskState(function_registry=FUNCTION_REGISTRY, static_task_data=[{}])

@@ -14,6 +14,7 @@ Hydra's errors about overrides become `InputError`s located by the key the user 
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +35,12 @@ TASK_CONFIG_DIR = Path(__file__).resolve().parent.parent.parent / "task_configs"
 OVERRIDE_GRAMMAR_URL = "https://hydra.cc/docs/1.2/advanced/override_grammar/basic"
 # `provider=NAME` chooses Mephisto's provider group; the composed config records the choice here.
 PROVIDER_PATH = "mephisto.provider._provider_type"
+
+
+def config_path(value: str | None, default: Path | None) -> str | None:
+    """A file named in a task's config as an absolute path (Mephisto's server runs from its own folder),
+    else the task's default. Links are not followed: a symlink loop is the reader's error to report."""
+    return os.path.abspath(Path(value).expanduser()) if value else (str(default) if default else None)
 
 
 def translate_overrides(overrides: Sequence[str]) -> list[str]:

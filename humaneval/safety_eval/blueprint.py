@@ -19,7 +19,6 @@ database. What it adds, and why:
 from __future__ import annotations
 
 import logging
-import os
 import random
 import threading
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Optional
 import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
 from humaneval.acute.agent_state import AcuteAgentState
 from humaneval.crowd.export import finished_units
+from humaneval.crowd.task_config import config_path
 from humaneval.crowd.work_driven_units import WorkDrivenUnits, WorkDrivenUnitsArgs
 from humaneval.crowd.work_queue import QueuedPair, WorkQueue
 from humaneval.safety_eval.bundled_data import DATA_DIR, DEMO_ANNOTATION_INDICES_PATH, DEMO_TASK_DATA_PATH
@@ -80,10 +80,6 @@ class SafetyBlueprintArgs(WorkDrivenUnitsArgs, StaticReactBlueprintArgs):
     seed: int = field(default=42, metadata={"help": "seed of the serving order and of gold choice and placement"})
 
 
-def default_path(value: Optional[str], default: Path) -> str:
-    return os.path.abspath(Path(value).expanduser()) if value else str(default)
-
-
 @register_mephisto_abstraction()
 class SafetyBlueprint(WorkDrivenUnits, StaticReactBlueprint):
     """StaticReact + work queue + scored onboarding + hidden gold + block lists (see module docstring)."""
@@ -105,10 +101,10 @@ class SafetyBlueprint(WorkDrivenUnits, StaticReactBlueprint):
         self.gold_min_answers = int(blue.gold_min_answers)
         self.onboarding_threshold = float(blue.onboarding_threshold)
         self.seed = int(blue.seed)
-        self._task_data_file = default_path(blue.get("task_data_file"), DEMO_TASK_DATA_PATH)
-        self._indices_file = default_path(blue.get("annotation_indices_file"), DEMO_ANNOTATION_INDICES_PATH)
-        self._gold_file = default_path(blue.get("gold_file"), DEFAULT_GOLD_PATH)
-        self._onboarding_file = default_path(blue.get("onboarding_file"), DEFAULT_ONBOARDING_PATH)
+        self._task_data_file = config_path(blue.get("task_data_file"), DEMO_TASK_DATA_PATH)
+        self._indices_file = config_path(blue.get("annotation_indices_file"), DEMO_ANNOTATION_INDICES_PATH)
+        self._gold_file = config_path(blue.get("gold_file"), DEFAULT_GOLD_PATH)
+        self._onboarding_file = config_path(blue.get("onboarding_file"), DEFAULT_ONBOARDING_PATH)
         self._items: dict[str, LabelItem] | None = None
         self._gold: list[LabelItem] | None = None
         self._onboarding: list[LabelItem] | None = None

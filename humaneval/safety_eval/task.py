@@ -8,19 +8,17 @@ nothing is launched or written.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
 
 from omegaconf import DictConfig, open_dict
 
 import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
 import humaneval.safety_eval.export  # noqa: F401  (registers the blueprint and its record builders)
-from humaneval.crowd.task_config import compose_task_config, errors_named_by_key
+from humaneval.crowd.task_config import compose_task_config, config_path, errors_named_by_key
 from humaneval.crowd.work_driven_units import read_block_list
 from humaneval.frontend_bundles import PUBLIC_DIR, bundle_path
 from humaneval.input_errors import InputError
-from humaneval.safety_eval.blueprint import DEFAULT_GOLD_PATH, DEFAULT_ONBOARDING_PATH, default_path
+from humaneval.safety_eval.blueprint import DEFAULT_GOLD_PATH, DEFAULT_ONBOARDING_PATH
 from humaneval.safety_eval.bundled_data import DEMO_ANNOTATION_INDICES_PATH, DEMO_TASK_DATA_PATH
 from humaneval.safety_eval.gold import load_known_items
 from humaneval.safety_eval.task_data import load_task_items
@@ -41,11 +39,11 @@ def build_task(overrides: Sequence[str] = ()) -> tuple[DictConfig, SharedStaticT
         if blue.get("task_source", None) in (None, "???"):
             blue.task_source = str(bundle_path("safety"))
         blue.extra_source_dir = str(PUBLIC_DIR)
-        blue.task_data_file = default_path(blue.get("task_data_file"), DEMO_TASK_DATA_PATH)
-        blue.annotation_indices_file = default_path(blue.get("annotation_indices_file"), DEMO_ANNOTATION_INDICES_PATH)
-        blue.gold_file = default_path(blue.get("gold_file"), DEFAULT_GOLD_PATH)
-        blue.onboarding_file = default_path(blue.get("onboarding_file"), DEFAULT_ONBOARDING_PATH)
-        blue.block_list_files = [os.path.abspath(Path(p).expanduser()) for p in blue.get("block_list_files") or []]
+        blue.task_data_file = config_path(blue.get("task_data_file"), DEMO_TASK_DATA_PATH)
+        blue.annotation_indices_file = config_path(blue.get("annotation_indices_file"), DEMO_ANNOTATION_INDICES_PATH)
+        blue.gold_file = config_path(blue.get("gold_file"), DEFAULT_GOLD_PATH)
+        blue.onboarding_file = config_path(blue.get("onboarding_file"), DEFAULT_ONBOARDING_PATH)
+        blue.block_list_files = [config_path(p, None) for p in blue.get("block_list_files") or []]
     for key in ("items_per_unit", "annotations_per_item"):
         _check_number(blue, key, 1)
     for key in ("gold_per_unit", "gold_min_answers"):
