@@ -183,3 +183,35 @@ def test_the_yaml_comments_are_read_by_position_not_by_guess(tmp_path: Path) -> 
         KeyDoc("section.names", "section.names", "{a: 1, b: 2}", "name -> count (aligned: continues) (b: b's own remark)"),
         KeyDoc("section.bare", "section.bare", "3", ""),
     ]
+
+
+def test_sigint_stops_the_build_even_when_inherited_as_ignored(monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """`launch ... &` from a non-interactive shell starts with SIGINT ignored. Ctrl-C while the study is
+    being built (before LocalLaunch installs its own handler) must stop it: exit 130, one line, and the
+    inherited disposition is back afterwards."""
+    import os
+    import signal
+    import time
+
+    import humaneval.launch
+
+    seen: list[object] = []
+
+    def building(*args: object, **kwargs: object) -> int:
+        seen.append(signal.getsignal(signal.SIGINT))
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the task is being built
+        time.sleep(2)  # the handler runs here; an ignored signal lets this return
+        return 0
+
+    monkeypatch.setattr(humaneval.launch, "launch", building)
+    inherited = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        code = main(["smoke"])
+        after = signal.getsignal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, inherited)
+    err = capsys.readouterr().err
+    assert seen == [signal.default_int_handler]
+    assert code == 130 and "stopped;" in err and "Traceback" not in err
+    assert after is signal.SIG_IGN

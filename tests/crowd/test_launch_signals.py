@@ -169,15 +169,19 @@ def _catches_sigint(pid: int) -> bool:
 
 def test_first_sigint_before_the_run_stops_a_launcher_started_in_the_background(tmp_path: Path) -> None:
     """A non-interactive shell's `launch ... &` inherits SIGINT as ignored: the first SIGINT while the study is
-    still being built (before any router) must stop it, with no traceback and no router left."""
+    still being built must stop it, with no traceback and no router left."""
     launch = LaunchProcess(tmp_path / "mephisto", sigint_ignored=True)
     try:
         assert _wait(lambda: launch.proc.poll() is not None or _catches_sigint(launch.proc.pid), timeout=30)
         assert not any("router:" in line for line in launch.output), "too late: the run had started"
         launch.proc.send_signal(signal.SIGINT)
-        assert launch.proc.wait(60) == 130, "".join(launch.output)
+        assert launch.proc.wait(60) == 130, "".join(launch.output)  # the old launcher ignored it and ran on
         output = "".join(launch.output)
-        assert "Traceback" not in output and "router:" not in output, output
+        assert "Traceback" not in output, output
+        # Python runs the handler between bytecodes: if the signal lands inside a long C call, the launch
+        # may reach LocalLaunch, whose own handler then stops the run just as cleanly. No router survives.
+        started = re.search(r"router: pid (\d+)", output)
+        assert started is None or _wait(lambda: not _alive(int(started.group(1))), timeout=15), output
     finally:
         launch.stop()
 
