@@ -18,7 +18,7 @@ import logging
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from humaneval.jsonl import read_json_document
 from humaneval.models.reply_model import DialogueContext
@@ -61,14 +61,6 @@ PARLAI_OPTION_KEYS = (
     "topp",
     "temperature",
 )
-
-
-class TextTokenizer(Protocol):
-    """The slice of a Hugging Face tokenizer we rely on (so tests can pass a fake)."""
-
-    def __call__(self, text: str, add_special_tokens: bool = ...) -> Any: ...
-
-    def decode(self, ids: list[int], skip_special_tokens: bool = ...) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -109,10 +109,6 @@ class SafetyPipeline:
                 raise InputError(f"two safety checks are named {entry.check.name!r}", field="safety.checks")
             self._by_name[entry.check.name] = entry.check
 
-    @property
-    def check_names(self) -> list[str]:
-        return list(self._by_name)
-
     def status(self) -> dict[str, str]:
         """'ready' or 'not configured' per check, for /health and /models."""
         return {name: "ready" if c.configured else "not configured" for name, c in self._by_name.items()}
