@@ -2,12 +2,12 @@
 
 Reading streams (world logs reach millions of lines) through the `jsonlines` package, which decodes
 each line on its own, so invalid UTF-8 is reported with its line number, skips blank lines and a byte
-order mark, and takes our own `loads`. Ours adds what JSON parsers let through but strict JSON forbids
-and the analysis must never see: `NaN`, `Infinity` and numbers too large for a float (`1e999` parses to
-infinity) or integers past a float's range, nesting deeper than any of our formats uses (`MAX_DEPTH`; Python's parser would raise
-`RecursionError` on deep input, and deep values break whatever walks them later), and lines longer than
-any of our records (`MAX_LINE_BYTES`, checked before the line is held whole). A missing file, a
-folder or an unreadable file is an `InputError` too, never a traceback.
+order mark, and takes our own `loads`: `humaneval.strict_json`, which refuses what JSON parsers let
+through but strict JSON forbids and the analysis must never see (NaN, infinities, nesting deeper than any
+of our formats uses, lone surrogates). Integers may have at most `FLOAT_RANGE_DIGITS` digits: whatever
+we read may meet `float()`, and a longer integer has no float. Lines longer than any of our records
+(`MAX_LINE_BYTES`) are refused before the line is held whole. A missing file, a folder or an unreadable
+file is an `InputError` too, never a traceback.
 
 Writing goes through `humaneval.outputs`: a temporary file in the target folder, renamed into place
 only when the whole output is written, so a crash or a bad input line never leaves a partial file.
@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
-import re
 import stat
 from collections.abc import Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, TextIO
 
@@ -29,99 +28,14 @@ import jsonlines
 
 from humaneval.input_errors import InputError
 from humaneval.outputs import staged_outputs
+from humaneval.strict_json import FLOAT_RANGE_DIGITS, NotStrictJSON, strict_loads
 
-# Deeper than any record, world log or config we read (they nest five or six levels).
-MAX_DEPTH = 64
 # Longer than any record we read (a pairing with two whole conversations is tens of KB). A line is held
 # in memory three or four times while it is decoded and parsed (up to 4 bytes per character once decoded),
 # so this bound, checked before a line is held whole, keeps a hostile 50 MB line from costing gigabytes.
 MAX_LINE_BYTES = 4 * 1024 * 1024
 
-
-class _NotStrictJSON(ValueError):
-    """A value strict JSON does not have; raised inside `json.loads` so the reader reports the line."""
-
-
-def _reject_constant(name: str) -> Any:
-    raise _NotStrictJSON(f"{name} is not a JSON number")
-
-
-def _float_sized_int(text: str) -> int:
-    """Integers beyond a float's range (`1` and 400 zeros) break every `float()` and `isfinite` downstream."""
-    if len(text.lstrip("-")) > 308:
-        raise _NotStrictJSON(f"integer {text[:20]}... has {len(text.lstrip('-'))} digits, more than a number can have")
-    return int(text)
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise _NotStrictJSON(f"number {text[:40]} is too large for a float")
-    return value
-
-
-def _depth_exceeds(value: Any, limit: int) -> bool:
-    """Whether containers nest deeper than `limit`, without recursion."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            item = item.values()
-        elif not isinstance(item, list):
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in item if isinstance(child, (dict, list)))
-    return False
-
-
-def strict_loads(text: str | bytes) -> Any:
-    """`json.loads` that refuses NaN, infinities, nesting beyond `MAX_DEPTH` and lone surrogates (as `ValueError`)."""
-    try:
-        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float,
-                           parse_int=_float_sized_int)
-    except RecursionError:
-        raise _NotStrictJSON(f"nested more than {MAX_DEPTH} levels deep") from None
-    # Brackets in the text bound the depth from above; only walk the value when they could exceed it.
-    if isinstance(value, (dict, list)) and _bracket_count(text) > MAX_DEPTH and _depth_exceeds(value, MAX_DEPTH):
-        raise _NotStrictJSON(f"nested more than {MAX_DEPTH} levels deep")
-    # A "\ud800" escape without its pair is valid JSON but no text: it cannot be written as UTF-8, so every
-    # writer and tokenizer after us would fail. Such escapes are rare; only look when one could be there.
-    if _has_surrogate_escape(text) and _has_lone_surrogate(value):
-        raise _NotStrictJSON("a \\u escape is half of a surrogate pair, not a character")
-    return value
-
-
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
-
-
-def _has_surrogate_escape(text: str | bytes) -> bool:
-    pattern = _SURROGATE_ESCAPE if isinstance(text, str) else _SURROGATE_ESCAPE_BYTES
-    return pattern.search(text) is not None  # type: ignore[arg-type]
-
-
-def _has_lone_surrogate(value: Any) -> bool:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
-
-
-def _bracket_count(text: str | bytes) -> int:
-    if isinstance(text, bytes):
-        return text.count(b"[") + text.count(b"{")
-    return text.count("[") + text.count("{")
+_loads = partial(strict_loads, max_int_digits=FLOAT_RANGE_DIGITS)
 
 
 def _problem(err: jsonlines.InvalidLineError, first_line: int) -> str:
@@ -132,7 +46,7 @@ def _problem(err: jsonlines.InvalidLineError, first_line: int) -> str:
     if isinstance(cause, json.JSONDecodeError):  # one line: the character offset is the column
         hint = "; a JSONL file holds one complete JSON value per line" if err.lineno == first_line else ""
         return f"invalid JSON ({cause.msg}, column {cause.pos + 1}{hint})"
-    if isinstance(cause, _NotStrictJSON):
+    if isinstance(cause, NotStrictJSON):
         return f"invalid JSON ({cause})"
     return f"invalid JSON ({cause or err})"
 
@@ -187,7 +101,7 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
     path = Path(path)
     with open_input(path) as handle:
         lines = _NumberedLines(handle)
-        reader = jsonlines.Reader(lines, loads=strict_loads)
+        reader = jsonlines.Reader(lines, loads=_loads)
         first_line = 0
         try:
             for value in reader.iter(allow_none=True, skip_empty=True):
@@ -215,10 +129,10 @@ def read_json_document(path: str | Path) -> Any:
     except UnicodeDecodeError as err:
         raise InputError(f"not UTF-8 text ({err.reason} at byte {err.start})", path=path) from None
     try:
-        return strict_loads(text)
+        return _loads(text)
     except json.JSONDecodeError as err:
         raise InputError(f"invalid JSON ({err.msg}, column {err.colno})", path=path, line=err.lineno) from None
-    except _NotStrictJSON as err:
+    except NotStrictJSON as err:
         raise InputError(f"invalid JSON ({err})", path=path) from None
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from humaneval.input_errors import InputError, exit_on_input_error
 from humaneval.jsonl import iter_jsonl_objects, read_json_document, write_jsonl
+from humaneval.strict_json import FLOAT_RANGE_DIGITS, MAX_DEPTH, PYTHON_INT_DIGITS, NotStrictJSON, strict_loads
 
 
 def test_bad_json_names_file_and_line(tmp_path: Path) -> None:
@@ -73,3 +74,32 @@ def test_json_document_errors_are_located(tmp_path: Path) -> None:
         read_json_document(tmp_path / "missing.json")
     path.write_text('{"a": [1, 2]}')
     assert read_json_document(path) == {"a": [1, 2]}
+
+
+def test_strict_json_refuses_what_python_json_lets_through() -> None:
+    for text in ('{"a": NaN}', "[Infinity]", "[-1e999]", '["a\\ud800"]', "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)):
+        with pytest.raises(NotStrictJSON):
+            strict_loads(text, max_int_digits=PYTHON_INT_DIGITS)
+    assert strict_loads('["\\ud83d\\ude00", 1.5e300]', max_int_digits=FLOAT_RANGE_DIGITS) == ["\U0001F600", 1.5e300]
+
+
+def test_only_brackets_outside_strings_count_towards_the_depth() -> None:
+    inner = '"]]}\\\\", "\\"[[{"'  # brackets, an escaped backslash and an escaped quote, all inside strings
+    at_limit = "[" * MAX_DEPTH + inner + "]" * MAX_DEPTH
+    value = strict_loads(at_limit, max_int_digits=FLOAT_RANGE_DIGITS)
+    for _ in range(MAX_DEPTH - 1):
+        value = value[0]
+    assert value == ["]]}\\", '"[[{']
+    with pytest.raises(NotStrictJSON, match=f"deeper than {MAX_DEPTH} levels"):
+        strict_loads("[" + at_limit + "]", max_int_digits=FLOAT_RANGE_DIGITS)
+
+
+def test_integer_length_is_the_callers_rule(tmp_path: Path) -> None:
+    huge = "1" + "0" * FLOAT_RANGE_DIGITS  # one digit more than a float can hold
+    assert strict_loads(huge, max_int_digits=PYTHON_INT_DIGITS) == 10**FLOAT_RANGE_DIGITS
+    with pytest.raises(NotStrictJSON, match=f"{FLOAT_RANGE_DIGITS + 1} digits"):
+        strict_loads(huge, max_int_digits=FLOAT_RANGE_DIGITS)
+    path = tmp_path / "in.jsonl"  # the file readers keep to numbers a float can hold
+    path.write_text(f'{{"a": 1}}\n{{"a": {huge}}}\n')
+    with pytest.raises(InputError, match=r":2: invalid JSON \(the integer"):
+        list(iter_jsonl_objects(path))

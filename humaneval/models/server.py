@@ -28,7 +28,6 @@ import json
 import logging
 import math
 import os
-import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -50,6 +49,7 @@ from humaneval.models.batching import (
 )
 from humaneval.models.reply_model import DialogueContext, ReplyModel
 from humaneval.models.safety.pipeline import SIDES, SafetyPipeline
+from humaneval.strict_json import PYTHON_INT_DIGITS, strict_loads
 from humaneval.yaml_files import read_yaml_document
 
 logger = logging.getLogger(__name__)
@@ -65,9 +65,6 @@ DEFAULT_MAX_CONNECTIONS = 100
 # A request holds a worker thread while it waits for its batch, so the threads bound the requests that can
 # be batched together; 64 covers a study's concurrent chats (idle threads cost next to nothing).
 DEFAULT_WORKER_THREADS = 64
-# The deepest JSON accepted in a request body. Real bodies nest 2 levels; Python's json recurses once per
-# level and raises RecursionError near 1000, so the depth is checked before parsing.
-MAX_JSON_DEPTH = 64
 
 
 class ServiceError(Exception):
@@ -477,80 +474,18 @@ def _safety_switches(value: Any, pipeline: SafetyPipeline) -> tuple[bool, bool]:
 # --------------------------------------------------------------------------------------------------------
 # HTTP
 # --------------------------------------------------------------------------------------------------------
-# A string escape (kept whole, so an escaped quote is skipped), a quote, or a bracket: all that decides how
-# deep a JSON text nests. Each match is one or two characters, so scanning a body is linear in its size.
-_JSON_STRUCTURE = re.compile(r'\\.|["\[\]{}]', re.DOTALL)
-
-
-def nests_deeper_than(text: str, limit: int) -> bool:
-    """Whether `[`/`{` nest more than `limit` levels deep in the JSON `text` (brackets in strings excluded).
-
-    Checked before `json.loads`, which recurses once per level: 30,000 `[` would reach Python's recursion
-    limit. On invalid JSON this count agrees with the parser up to the first error, where the parser stops,
-    so the parser never nests deeper than counted here.
-    """
-    depth = 0
-    in_string = False
-    for match in _JSON_STRUCTURE.finditer(text):
-        token = match.group()
-        if token == '"':
-            in_string = not in_string
-        elif in_string or token[0] == "\\":
-            continue
-        elif token in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        else:
-            depth -= 1
-    return False
-
-
 def parse_json_body(raw: bytes) -> Any:
-    """A request body as JSON, strictly: UTF-8, nested at most MAX_JSON_DEPTH levels, finite numbers only,
-    strings of valid Unicode. Anything else is a 400, never a 500 or a silently odd value."""
+    """A request body as strict JSON (`humaneval.strict_json`): UTF-8, nested at most `MAX_DEPTH` levels,
+    finite numbers only, strings of valid Unicode. Anything else is a 400, never a 500 or a silently odd
+    value. Integers may be as long as Python converts: `ModelService` checks each field's range itself."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise ServiceError(400, f"the request body is not UTF-8 (invalid byte at offset {err.start})") from None
-    if nests_deeper_than(text, MAX_JSON_DEPTH):
-        raise ServiceError(400, f"the request body nests JSON deeper than {MAX_JSON_DEPTH} levels")
-    value = _loads_finite(text)
-    _require_valid_unicode(value)
-    return value
-
-
-def _loads_finite(text: str) -> Any:
-    """`json.loads` refusing NaN, Infinity, -Infinity and overflowing numbers such as 1e999.
-
-    Python's json accepts the three names and reads 1e999 as inf; none of them is JSON, and a NaN slips past
-    every `<=` check (a NaN `timeout_s` used to time the request out), so they are refused wherever they are.
-    """
     try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
-    except ValueError as err:  # JSONDecodeError, or an integer beyond Python's 4300-digit conversion limit
+        return strict_loads(text, max_int_digits=PYTHON_INT_DIGITS)
+    except ValueError as err:  # JSONDecodeError or NotStrictJSON
         raise ServiceError(400, f"the request body is not valid JSON ({err})") from None
-
-
-def _require_valid_unicode(value: Any) -> None:
-    """Refuse strings holding half a UTF-16 pair: an escape such as "\\ud800" decodes to a lone surrogate,
-    which no reply, log line or record can encode as UTF-8 (the reply used to fail with a 500)."""
-    try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")  # visits every key and string, at C speed
-    except UnicodeEncodeError:
-        raise ServiceError(400, "the request body contains an unpaired surrogate escape (\\ud800-\\udfff); "
-                                "strings must be valid Unicode") from None
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ServiceError(400, f"the request body contains {name}, which is not JSON: numbers must be finite")
-
-
-def _finite_float(literal: str) -> float:
-    value = float(literal)
-    if math.isinf(value):
-        raise ServiceError(400, f"the request body contains the number {literal[:40]}, too large to be finite")
-    return value
 
 
 def require_json_content_type(mimetype: str, params: Mapping[str, str]) -> None:

@@ -19,12 +19,12 @@ from humaneval.models.client import HttpClient
 from humaneval.models.safety import SafetyPipeline
 from humaneval.models.server import (
     DEFAULT_MAX_REQUEST_BYTES,
-    MAX_JSON_DEPTH,
     ModelService,
     RunningServer,
     ServiceError,
     start_http_server,
 )
+from humaneval.strict_json import MAX_DEPTH as MAX_JSON_DEPTH
 
 LIMIT = DEFAULT_MAX_REQUEST_BYTES
 TOKEN = "limits-token"
