@@ -19,7 +19,6 @@ import math
 import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -28,9 +27,17 @@ from torch import nn
 from humaneval.input_errors import InputError
 from humaneval.jsonl import read_json_document
 from humaneval.models.model_input import ContextEncoder, InputOptions, read_parlai_options, write_parlai_options
-
-if TYPE_CHECKING:
-    from humaneval.models.parlai_import import ImportResult, Opt, ZooFolder
+from humaneval.models.parlai_tokenizer import write_tokenizer
+from humaneval.models.parlai_weights import (
+    check_parameters,
+    dim,
+    embedding_matrix,
+    expand_layers,
+    heads,
+    layer_count,
+    owned_tensors,
+)
+from humaneval.models.parlai_zoo import ImportResult, Opt, ZooFolder
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +67,8 @@ class ClassifierConfig:
     text_truncate: int | None = 360
 
     @classmethod
-    def from_parlai_opt(cls, opt: "Opt", state: dict[str, torch.Tensor], classes: tuple[str, ...]) -> "ClassifierConfig":
+    def from_parlai_opt(cls, opt: Opt, state: dict[str, torch.Tensor], classes: tuple[str, ...]) -> "ClassifierConfig":
         """The config a classifier opt describes, its sizes checked against the weights (see `generator_config`)."""
-        from humaneval.models.parlai_import import dim, embedding_matrix, heads, layer_count
-
         variant = opt.text("variant", "aiayn")
         if variant not in ("xlm", "prelayernorm", "aiayn"):
             raise opt.error("variant", f"variant '{variant}' is not supported")
@@ -311,18 +316,9 @@ def bad_classifier_input(turns: list[str] | tuple[str, ...], n_turns: int = 4) -
 
 
 # ------------------------------------------------------------------------------------------------ import
-def write_classifier(zoo: "ZooFolder", out_dir: Path) -> "ImportResult":
+def write_classifier(zoo: ZooFolder, out_dir: Path) -> ImportResult:
     """Convert a ParlAI classifier checkpoint into our runtime directory (called by `import_parlai`)."""
     from safetensors.torch import save_file
-
-    from humaneval.models.parlai_import import (
-        ImportResult,
-        check_parameters,
-        dim,
-        expand_layers,
-        owned_tensors,
-        write_tokenizer,
-    )
 
     state = zoo.state_dict
     opt = zoo.options
@@ -350,7 +346,7 @@ def write_classifier(zoo: "ZooFolder", out_dir: Path) -> "ImportResult":
     return ImportResult(out_dir, "classifier", "TransformerClassifier", config.vocab_size, n_params)
 
 
-def _classes(zoo: "ZooFolder") -> tuple[str, ...]:
+def _classes(zoo: ZooFolder) -> tuple[str, ...]:
     """The class names: the opt's `classes`, or ParlAI's --classes-from-file (one per line, beside the checkpoint)."""
     opt = zoo.options
     classes = opt.values.get("classes")

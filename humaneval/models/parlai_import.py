@@ -8,6 +8,10 @@ directory (`BlenderbotSmall` for the `xlm` 90M layout, `Blenderbot` for `prelaye
 options that decide input layout and decoding are kept in `parlai_options.json` so the model is fed and
 decoded as ParlAI did. The key mapping is the one measured in ../shared/MODELS.md and checked in the tests
 against ParlAI's own logits.
+
+Here: the generator conversion and `import_parlai`, which dispatches on the opt's model. What both
+conversions share lives below them: `parlai_zoo` (the folder and its opt), `parlai_weights` (checkpoint
+checks) and `parlai_tokenizer` (tokenizer files).
 """
 
 from __future__ import annotations
@@ -15,210 +19,37 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import math
 import os
 import re
-import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from humaneval.input_errors import InputError
-from humaneval.jsonl import read_json_document
-from humaneval.outputs import check_outputs, staged_folder
 from humaneval.models.model_input import write_parlai_options
+from humaneval.models.parlai_classifier import write_classifier
+from humaneval.models.parlai_tokenizer import write_tokenizer
 from humaneval.models.parlai_unpickler import load_parlai_state_dict
+from humaneval.models.parlai_weights import (
+    check_parameters,
+    dim,
+    embedding_matrix,
+    expand_layers,
+    heads,
+    layer_count,
+    owned_tensors,
+)
+from humaneval.models.parlai_zoo import ImportResult, Opt, ZooFolder, open_zoo_folder
+from humaneval.outputs import check_outputs, staged_folder
 
 log = logging.getLogger(__name__)
 
-PARLAI_SPECIALS = ("__null__", "__start__", "__end__", "__unk__")  # ids 0..3 = pad, bos, eos, unk
-BYTELEVEL_SPECIALS = {"__null__": "<pad>", "__start__": "<s>", "__end__": "</s>", "__unk__": "<unk>"}
 GENERATOR_MODELS = ("transformer/generator",)
 CLASSIFIER_MODELS = ("transformer/classifier",)
 
 
-@dataclass
-class ZooFolder:
-    """The three things a ParlAI zoo folder holds: options, weights, dictionary."""
-
-    root: Path
-    model_file: Path
-    opt: dict[str, Any]
-    dict_file: Path
-    state_dict: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
-
-    @property
-    def kind(self) -> str:
-        return str(self.opt.get("model", ""))
-
-    @property
-    def options(self) -> "Opt":
-        """The opt with typed readers whose errors name `model.opt`."""
-        return Opt(self.opt, Path(f"{self.model_file}.opt"))
-
-
-class Opt:
-    """A model.opt read with its types and ranges checked.
-
-    The opt is a file like any other input: `"n_heads": 0` must be an error naming model.opt and the field,
-    not a ZeroDivisionError deep in a model build. Absent and null values take the caller's default.
-    """
-
-    def __init__(self, values: dict[str, Any], path: Path) -> None:
-        self.values = values
-        self.path = path
-
-    def error(self, key: str, problem: str) -> InputError:
-        return InputError(problem, path=self.path, field=key)
-
-    def integer(self, key: str, default: int | None, *, minimum: int | None = None) -> int | None:
-        value = self.values.get(key)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error(key, f"must be an integer, not {_describe(value)}")
-        if minimum is not None and value < minimum:
-            raise self.error(key, f"must be >= {minimum}, not {value}")
-        return value
-
-    def number(self, key: str, default: float) -> float:
-        value = self.values.get(key)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise self.error(key, f"must be a finite number, not {_describe(value)}")
-        return float(value)
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.values.get(key)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise self.error(key, f"must be true or false, not {_describe(value)}")
-        return value
-
-    def text(self, key: str, default: str) -> str:
-        value = self.values.get(key)
-        if value is None:
-            return default
-        if not isinstance(value, str):
-            raise self.error(key, f"must be a string, not {_describe(value)}")
-        return value
-
-    def size(self, key: str, actual: int | None, what: str, default: int) -> int:
-        """A size the weights also fix: the opt's value must agree with them (absent: the weights decide)."""
-        value = self.integer(key, None, minimum=1)
-        if value is not None and actual is not None and value != actual:
-            raise self.error(key, f"is {value} but the checkpoint has {actual} {what}")
-        if value is not None:
-            return value
-        return actual if actual is not None else default
-
-    def check_kept_options(self) -> None:
-        """The input-layout and decoding options copied into the runtime folder must have their JSON types,
-        or the model would be imported fine and then fail each time it is loaded."""
-        for key, kind in _KEPT_OPTION_TYPES.items():
-            if kind is int:
-                self.integer(key, None)
-            elif kind is float:
-                self.number(key, 0.0)
-            elif kind is bool:
-                self.flag(key, False)
-            else:
-                self.text(key, "")
-
-
-# The JSON type of every option in model_input.PARLAI_OPTION_KEYS (a test checks both list the same keys).
-_KEPT_OPTION_TYPES: dict[str, type] = {
-    "dict_tokenizer": str,
-    "dict_lower": bool,
-    "delimiter": str,
-    "text_truncate": int,
-    "label_truncate": int,
-    "truncate": int,
-    "history_add_global_end_token": str,
-    "inference": str,
-    "beam_size": int,
-    "beam_min_length": int,
-    "beam_block_ngram": int,
-    "beam_context_block_ngram": int,
-    "beam_length_penalty": float,
-    "topk": int,
-    "topp": float,
-    "temperature": float,
-}
-
-
-def _describe(value: Any) -> str:
-    """A short, safe description of an opt value for a message (a hostile value may be huge)."""
-    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        text = json.dumps(value) if not isinstance(value, int) or abs(value) < 10**30 else "a huge integer"
-        return text if len(text) <= 40 else text[:40] + "…"
-    return {list: "a list", dict: "an object", bool: "a boolean"}.get(type(value), type(value).__name__)
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    """What the importer wrote, for the CLI to report."""
-
-    out_dir: Path
-    kind: str  # "generator" or "classifier"
-    architecture: str
-    vocab_size: int
-    n_parameters: int
-
-
-def read_opt(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise InputError("no model.opt in the zoo folder", path=path)
-    opt = read_json_document(path)
-    if not isinstance(opt, dict):
-        raise InputError("model.opt must hold a JSON object", path=path)
-    return opt
-
-
-def read_dict_tokens(path: Path) -> list[str]:
-    """Tokens of a ParlAI `.dict` in id order (ParlAI escapes tab/newline/CR inside tokens)."""
-    if not path.is_file():
-        raise InputError("dictionary file not found", path=path)
-    tokens: list[str] = []
-    with path.open(encoding="utf-8") as handle:
-        try:
-            for raw in handle:
-                line = raw.rstrip("\n").rstrip("\r")
-                if not line:
-                    continue
-                token = line.rsplit("\t", 1)[0] if "\t" in line else line
-                token = token.replace("\\t", "\t").replace("\\n", "\n").replace("\\r", "\r")
-                tokens.append(token)
-        except UnicodeDecodeError:
-            raise InputError(f"is not UTF-8 text (after token {len(tokens):,})", path=path) from None
-    if tuple(tokens[:4]) != PARLAI_SPECIALS:
-        raise InputError(f"expected the first four tokens to be {', '.join(PARLAI_SPECIALS)}", path=path, line=1)
-    return tokens
-
-
-def open_zoo_folder(zoo_dir: str | Path, model_name: str = "model") -> ZooFolder:
-    """Locate `model`, `model.opt`, `model.dict` (a path to the model file itself also works)."""
-    zoo = Path(zoo_dir)
-    if zoo.is_file():
-        model_file, zoo = zoo, zoo.parent
-    else:
-        model_file = zoo / model_name
-    if not zoo.is_dir():
-        raise InputError("zoo folder not found", path=zoo)
-    if not model_file.is_file():
-        raise InputError(f"no '{model_file.name}' weights file in the zoo folder", path=zoo)
-    opt = read_opt(Path(f"{model_file}.opt"))
-    dict_file = Path(f"{model_file}.dict")
-    if not dict_file.is_file() and opt.get("dict_file"):
-        dict_file = zoo / Path(str(opt["dict_file"])).name
-    return ZooFolder(root=zoo, model_file=model_file, opt=opt, dict_file=dict_file)
-
-
-# ----------------------------------------------------------------------------------------------- weights
+# ------------------------------------------------------------------------------------------- generators
 _LAYER_RENAMES = (
     (".self_attention.", ".self_attn."),
     (".encoder_attention.", ".encoder_attn."),
@@ -261,49 +92,6 @@ def map_generator_key(key: str, variant: str) -> str | None:
             mapped = mapped.replace(old, new)
         return "model" + mapped
     raise KeyError(key)
-
-
-def layer_count(state: dict[str, torch.Tensor], prefix: str, what: str) -> int:
-    """How many layers `prefix.N.` the weights hold; they must be numbered 0..N-1.
-
-    Counted from the weights, never taken from the opt: the opt's number only has to agree, so a hostile
-    `n_layers` of ten million cannot make us build ten million layers.
-    """
-    pattern = re.compile(rf"{re.escape(prefix)}\.([0-9]{{1,6}})\.")
-    indices = {int(match.group(1)) for key in state if (match := pattern.match(key))}
-    if not indices:
-        raise InputError(f"checkpoint has no {what} ({prefix}.0...)", field="model")
-    if indices != set(range(len(indices))):
-        raise InputError(f"{what} are not numbered 0..{len(indices) - 1} ({prefix}.N)", field="model")
-    return len(indices)
-
-
-def dim(state: dict[str, torch.Tensor], key: str, axis: int) -> int | None:
-    """One dimension of a weight, if the weight is there with enough dimensions (else the shape check reports it)."""
-    tensor = state.get(key)
-    return int(tensor.shape[axis]) if tensor is not None and tensor.dim() > axis else None
-
-
-def embedding_matrix(state: dict[str, torch.Tensor], key: str) -> torch.Tensor:
-    """The word embeddings, which fix the vocabulary and model width every other check compares with."""
-    tensor = state.get(key)
-    if tensor is None:
-        raise InputError(f"checkpoint has no '{key}' (not a ParlAI transformer of this kind?)", field="model")
-    if tensor.dim() != 2 or tensor.shape[0] < len(PARLAI_SPECIALS) or tensor.shape[1] < 1:
-        raise InputError(
-            f"must be a vocabulary x width matrix with at least the {len(PARLAI_SPECIALS)} special tokens, "
-            f"not of shape {_shape(tensor.shape)}",
-            field=key,
-        )
-    return tensor
-
-
-def heads(opt: Opt, width: int) -> int:
-    """`n_heads`, which must split the model width evenly (attention cuts each vector into n_heads pieces)."""
-    n_heads = opt.integer("n_heads", 2, minimum=1)
-    if width % n_heads:
-        raise opt.error("n_heads", f"{n_heads} does not divide the embedding size {width}")
-    return n_heads
 
 
 def generator_config(opt: Opt, state: dict[str, torch.Tensor]) -> Any:
@@ -425,186 +213,10 @@ def _expected_generator_shapes(config: Any) -> dict[str, tuple[int, ...]]:
     return expand_layers(shapes, {"model.encoder.layers": config.encoder_layers, "model.decoder.layers": config.decoder_layers})
 
 
-def expand_layers(shapes: dict[str, tuple[int, ...]], stacks: dict[str, int]) -> dict[str, tuple[int, ...]]:
-    """The shapes of a model with `stacks[prefix]` layers per stack, from the same model built with one.
-
-    Building a model, even on the meta device, costs ~2.5 ms and ~50 KB a layer, and a checkpoint of a few
-    MB can name 10,000 layers by repeating one tensor under many names (25 s, 500 MB before any check
-    could refuse it). Every layer of a stack has the same parameters, so building one is enough.
-    """
-    expanded: dict[str, tuple[int, ...]] = {}
-    for name, shape in shapes.items():
-        stack = next((prefix for prefix in stacks if name.startswith(f"{prefix}.0.")), None)
-        if stack is None:
-            expanded[name] = shape
-            continue
-        rest = name[len(stack) + len(".0.") :]
-        expanded.update({f"{stack}.{i}.{rest}": shape for i in range(stacks[stack])})
-    return expanded
-
-
-def check_parameters(
-    weights: dict[str, torch.Tensor], expected: dict[str, tuple[int, ...]], sources: dict[str, str] | None = None
-) -> None:
-    """Every parameter the model needs is there, nothing else, each a float tensor of the model's shape.
-
-    A 3x3 matrix where the model has 128x64 would be written and only fail (or worse, broadcast) at load.
-    Messages use the checkpoint's own names (`sources` maps converted names back to them).
-    """
-    sources = sources or {}
-    missing = sorted(sources.get(name, name) for name in set(expected) - set(weights))
-    if missing:
-        raise InputError(f"checkpoint lacks parameters the layout needs: {', '.join(missing[:8])}", field="model")
-    extra = sorted(sources.get(name, name) for name in set(weights) - set(expected))
-    if extra:
-        raise InputError(f"checkpoint has parameters the layout does not: {', '.join(extra[:8])}", field="model")
-    for name, shape in expected.items():
-        tensor = weights[name]
-        if tuple(tensor.shape) != shape:
-            raise InputError(f"has shape {_shape(tensor.shape)}, the model needs {_shape(shape)}", field=sources.get(name, name))
-        if not tensor.is_floating_point():
-            raise InputError(f"is a {tensor.dtype} tensor; weights must be floating point", field=sources.get(name, name))
-
-
-def owned_tensors(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Each tensor as a contiguous tensor with its own memory, ready for safetensors.
-
-    Refused first: tensors that together need more bytes than the storages they view hold. Each tensor
-    fits its storage (checked at load), but many tensors can view one storage, and copying each of them
-    would turn a small file into a huge one. Tensors that do not own their whole storage are copied; the
-    check bounds those copies by the checkpoint's size.
-    """
-    storages: dict[int, int] = {}
-    for tensor in weights.values():
-        storage = tensor.untyped_storage()
-        storages[storage.data_ptr()] = storage.nbytes()
-    needed = sum(t.numel() * t.element_size() for t in weights.values())
-    if needed > sum(storages.values()):
-        raise InputError(
-            f"the weights describe {needed:,} bytes but the checkpoint holds {sum(storages.values()):,} "
-            "(several parameters are views of the same data)",
-            field="model",
-        )
-    owned: dict[str, torch.Tensor] = {}
-    used: set[int] = set()
-    for name, tensor in weights.items():
-        storage = tensor.untyped_storage()
-        whole = tensor.is_contiguous() and tensor.storage_offset() == 0 and storage.nbytes() == tensor.numel() * tensor.element_size()
-        if whole and storage.data_ptr() not in used:
-            used.add(storage.data_ptr())
-            owned[name] = tensor
-        else:
-            owned[name] = tensor.clone(memory_format=torch.contiguous_format)
-    return owned
-
-
-def _shape(shape: Any) -> str:
-    return "x".join(str(n) for n in shape) or "scalar"
-
-
 def _write_generation_config(out_dir: Path) -> None:
     """Plain-HF users get ParlAI's ids; our generator passes the full recipe itself."""
     payload = {"bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0, "decoder_start_token_id": 1}
     (out_dir / "generation_config.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-
-
-# --------------------------------------------------------------------------------------------- tokenizer
-def write_tokenizer(zoo: ZooFolder, out_dir: Path, *, vocab_size: int | None = None) -> str:
-    """Write HF tokenizer files that give ParlAI's ids; returns the dictionary kind.
-
-    With `vocab_size` (the rows of the embedding matrix), a dictionary with more tokens than that is
-    refused: those ids have no embedding and the model would fail on the first text that uses one.
-    """
-    opt = zoo.options
-    kind = opt.text("dict_tokenizer", "") or "re"
-    tokens = read_dict_tokens(zoo.dict_file)
-    if vocab_size is not None and len(tokens) > vocab_size:
-        raise InputError(f"has {len(tokens):,} tokens but the embeddings only {vocab_size:,} rows", path=zoo.dict_file)
-    lower = opt.flag("dict_lower", False)
-    if kind == "bpe":
-        codecs = Path(f"{zoo.dict_file}.codecs")
-        if not codecs.is_file():
-            raise InputError("dict_tokenizer is bpe but the .codecs file is missing", path=codecs)
-        _write_json(out_dir / "vocab.json", {tok: i for i, tok in enumerate(tokens)})
-        shutil.copyfile(codecs, out_dir / "merges.txt")
-        _write_json(
-            out_dir / "tokenizer_config.json",
-            {
-                "tokenizer_class": "BlenderbotSmallTokenizer",
-                "pad_token": "__null__",
-                "bos_token": "__start__",
-                "eos_token": "__end__",
-                "unk_token": "__unk__",
-                "model_max_length": opt.integer("text_truncate", 512),
-            },
-        )
-    elif kind == "bytelevelbpe":
-        vocab_file = Path(f"{zoo.dict_file}-vocab.json")
-        merges_file = Path(f"{zoo.dict_file}-merges.txt")
-        for needed in (vocab_file, merges_file):
-            if not needed.is_file():
-                raise InputError("dict_tokenizer is bytelevelbpe but this file is missing", path=needed)
-        vocab = {BYTELEVEL_SPECIALS.get(tok, tok): i for i, tok in enumerate(tokens)}
-        bpe_vocab = read_json_document(vocab_file)
-        if not isinstance(bpe_vocab, dict):
-            raise InputError("must hold a JSON object (token -> id)", path=vocab_file)
-        absent = [tok for tok in bpe_vocab if tok not in vocab]
-        if absent:
-            # The BPE can produce these but ParlAI's dictionary maps them to __unk__; HF would fail instead.
-            raise InputError(
-                f"{len(absent)} BPE tokens are missing from the dictionary (e.g. {absent[:3]})", path=zoo.dict_file
-            )
-        _write_json(out_dir / "vocab.json", vocab)
-        shutil.copyfile(merges_file, out_dir / "merges.txt")
-        prefix_space = opt.flag("bpe_add_prefix_space", True)
-        _write_json(
-            out_dir / "tokenizer_config.json",
-            {
-                "tokenizer_class": "BlenderbotTokenizer",
-                "add_prefix_space": prefix_space,
-                "bos_token": "<s>",
-                "eos_token": "</s>",
-                "pad_token": "<pad>",
-                "unk_token": "<unk>",
-                "model_max_length": opt.integer("text_truncate", 128),
-            },
-        )
-    elif kind == "split":
-        _write_split_tokenizer(tokens, lower, out_dir, opt.integer("text_truncate", 512))
-    else:
-        raise InputError(
-            f"dict_tokenizer '{kind}' is not supported (bpe, bytelevelbpe or split)", path=zoo.dict_file, field="dict_tokenizer"
-        )
-    return kind
-
-
-def _write_split_tokenizer(tokens: list[str], lower: bool, out_dir: Path, max_len: int) -> None:
-    """ParlAI's `split` tokenizer (pad . , ; : ! ? with spaces, split on whitespace) as a word-level tokenizer.json."""
-    from tokenizers import Regex, Tokenizer, normalizers, pre_tokenizers
-    from tokenizers.models import WordLevel
-
-    tokenizer = Tokenizer(WordLevel(vocab={tok: i for i, tok in enumerate(tokens)}, unk_token="__unk__"))
-    if lower:
-        tokenizer.normalizer = normalizers.Lowercase()
-    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
-        [pre_tokenizers.Split(Regex(r"[.,;:!?]"), behavior="isolated"), pre_tokenizers.WhitespaceSplit()]
-    )
-    tokenizer.save(str(out_dir / "tokenizer.json"))
-    _write_json(
-        out_dir / "tokenizer_config.json",
-        {
-            "tokenizer_class": "PreTrainedTokenizerFast",
-            "pad_token": "__null__",
-            "bos_token": "__start__",
-            "eos_token": "__end__",
-            "unk_token": "__unk__",
-            "model_max_length": max_len,
-        },
-    )
-
-
-def _write_json(path: Path, payload: Any) -> None:
-    path.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 # ------------------------------------------------------------------------------------------------- entry
@@ -633,8 +245,6 @@ def import_parlai(zoo_dir: str | Path, out_dir: str | Path, *, model_name: str =
             if zoo.kind in GENERATOR_MODELS:
                 result = write_generator(zoo, staging)
             else:
-                from humaneval.models.parlai_classifier import write_classifier
-
                 result = write_classifier(zoo, staging)
     except InputError as err:
         raise err.at(path=zoo.model_file) from None

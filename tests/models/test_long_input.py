@@ -49,7 +49,8 @@ class RecordingTokenizer:
 
 def _bpe_dictionary(root: Path) -> Path:
     """ParlAI's `bpe` fixture dictionary (the 90M kind) converted to HF files by the importer."""
-    from humaneval.models.parlai_import import ZooFolder, write_tokenizer
+    from humaneval.models.parlai_tokenizer import write_tokenizer
+    from humaneval.models.parlai_zoo import ZooFolder
 
     zoo_root = FIXTURES / "dict_bpe"
     opt = json.loads((zoo_root / "d.dict.opt").read_text())

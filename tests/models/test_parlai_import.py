@@ -17,8 +17,10 @@ from generator_fixtures import FIXTURES, GENERATOR_FIXTURES, imported_generator
 
 from humaneval.input_errors import InputError
 from humaneval.models.model_input import ContextEncoder, InputOptions, read_parlai_options
-from humaneval.models.parlai_import import ZooFolder, import_parlai, read_dict_tokens, write_tokenizer
+from humaneval.models.parlai_import import import_parlai
+from humaneval.models.parlai_tokenizer import read_dict_tokens, write_tokenizer
 from humaneval.models.parlai_unpickler import load_parlai_state_dict
+from humaneval.models.parlai_zoo import ZooFolder
 from humaneval.models.reply_model import DialogueContext
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -437,7 +439,7 @@ def test_bad_opt_values_are_refused_before_building(case: str, tmp_path: Path) -
 
 def test_kept_option_types_cover_every_kept_option() -> None:
     from humaneval.models.model_input import PARLAI_OPTION_KEYS
-    from humaneval.models.parlai_import import _KEPT_OPTION_TYPES
+    from humaneval.models.parlai_zoo import _KEPT_OPTION_TYPES
 
     assert set(_KEPT_OPTION_TYPES) == set(PARLAI_OPTION_KEYS)
 
