@@ -21,14 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from humaneval.crowd.task_config import KeyDoc, TaskDoc, task_doc
 from humaneval.input_errors import InputError
-
-# task name (also its YAML in task_configs/) -> (module with `build_task(overrides) -> (cfg, shared_state)`, summary)
-TASKS: dict[str, tuple[str, str]] = {
-    "smoke": ("humaneval.crowd.smoke_task", "a one-question task that checks the sandbox works on this machine"),
-    "acute": ("humaneval.acute.task", "ACUTE-Eval: two conversations side by side, one question (docs/acute.md)"),
-    "bad": ("humaneval.bad_collection.task", "bot-adversarial dialogue: live chats with per-turn safety labels (docs/bad_collection.md)"),
-    "safety": ("humaneval.safety_eval.task", "safety annotation: is the bot's last message OK to send? (docs/safety_task.md)"),
-}
+from humaneval.studies import STUDIES
 HELP_FLAGS = ("-h", "--help")
 VERBOSE_FLAGS = ("-v", "--verbose")
 WIDTH = 100
@@ -37,7 +30,7 @@ EXIT_INTERRUPTED = 130
 
 def usage() -> str:
     lines = [__doc__.strip(), "", "tasks:"]
-    lines += [f"  {name:<8} {summary}" for name, (_, summary) in TASKS.items()]
+    lines += [f"  {name:<8} {study.summary}" for name, study in STUDIES.items()]
     lines += ["", "options: TASK --help lists the task's keys; TASK --cfg prints its composed config and exits;",
               "TASK -v/--verbose also shows Mephisto's own log; -h/--help prints this."]
     return "\n".join(lines)
@@ -108,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         print(usage())
         return 0 if argv else 2
     task, rest = argv[0], argv[1:]
-    if task not in TASKS:
+    if task not in STUDIES:
         print(f"error: unknown task '{task}'\n\n{usage()}", file=sys.stderr)
         return 2
     if any(arg in HELP_FLAGS for arg in rest):
@@ -136,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def launch(task: str, overrides: list[str], *, show_cfg: bool, verbose: bool) -> int:
     """Build the task from its YAML and the overrides; print its config (`--cfg`) or run it."""
-    module = importlib.import_module(TASKS[task][0])
+    study = STUDIES[task]
+    module = importlib.import_module(study.task_module)
     try:
         cfg, shared_state = module.build_task(overrides)
     except InputError as err:
@@ -152,7 +146,8 @@ def launch(task: str, overrides: list[str], *, show_cfg: bool, verbose: bool) ->
         return 0
     from humaneval.crowd.run_session import run_until_done
 
-    return run_until_done(cfg, shared_state, verbose=verbose)
+    export = study.load_export()
+    return run_until_done(cfg, shared_state, {export.blueprint_type: export}, verbose=verbose)
 
 
 if __name__ == "__main__":

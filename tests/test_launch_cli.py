@@ -13,7 +13,8 @@ import yaml
 
 import humaneval.crowd.run_session
 from humaneval.crowd.task_config import KeyDoc, task_doc
-from humaneval.launch import TASKS, main
+from humaneval.launch import main
+from humaneval.studies import STUDIES
 
 
 @pytest.fixture(autouse=True)
@@ -74,7 +75,7 @@ def test_help_after_overrides_wins_over_them(capsys: pytest.CaptureFixture[str])
 def test_the_top_level_help_lists_the_tasks_and_points_to_task_help(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["--help"], capsys)
     assert code == 0
-    assert all(f"\n  {name:<8} " in out for name in TASKS)
+    assert all(f"\n  {name:<8} " in out for name in STUDIES)
     assert "TASK --help lists the task's keys" in out
 
 

@@ -1,4 +1,4 @@
-"""ACUTE units and onboardings → judgement records (FORMATS.md §5), registered for `acute_eval`.
+"""ACUTE units and onboardings → judgement records (docs/formats.md, "ACUTE judgements"): `EXPORT`.
 
 One record per comparison a worker judged, with the models resolved from the stored inputs (the page
 never saw them). Onboarding answers are exported too (`is_onboarding: true`), each carrying its
@@ -13,11 +13,11 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
 from humaneval.acute.blueprint import BLUEPRINT_TYPE_ACUTE
 from humaneval.acute.task_data import Judgement, judgements_from_submission
-from humaneval.crowd.export import FinishedUnit, checked_onboardings, register_extra_records, register_record_builder
-from mephisto.abstractions.database import MephistoDB
+from humaneval.crowd.export import FinishedUnit, StudyExport, checked_onboardings
+from humaneval.crowd.mephisto_api import MephistoDB
+from humaneval.input_errors import InputError
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +46,16 @@ def _record(common: dict[str, Any], judgement: Judgement, inputs: dict[str, Any]
 
 
 def unit_records(unit: FinishedUnit) -> Iterator[dict[str, Any]]:
-    """The judgements of one submitted unit. Its worker got the unit, so passed onboarding if any."""
-    inputs = unit.inputs if isinstance(unit.inputs, dict) else {}
+    """The judgements of one submitted unit. Its worker got the unit, so passed onboarding if any.
+
+    ParlAI's own ACUTE blueprint registers the same type name, `acute_eval`; its units store a list of
+    task specs instead of our inputs, and would silently read as no judgements at all, so they are
+    refused by name."""
+    inputs = unit.inputs
+    if not (isinstance(inputs, dict) and isinstance(inputs.get("comparisons"), list)):
+        raise InputError(f"unit {unit.unit_id} of task '{unit.task_name}' was not made by humaneval's ACUTE task "
+                         f"(ParlAI's ACUTE blueprint uses the same type name, '{BLUEPRINT_TYPE_ACUTE}'); humaneval "
+                         "cannot export it", field="task_name")
     passed = True if inputs.get("onboarding_required") else None
     common = unit.common_fields("acute")
     for judgement in judgements_from_submission(inputs, unit.outputs):
@@ -63,5 +71,4 @@ def onboarding_records(db: MephistoDB, task_name: str) -> Iterator[dict[str, Any
                           onboarding.submitted_at)
 
 
-register_record_builder(BLUEPRINT_TYPE_ACUTE, unit_records)
-register_extra_records(BLUEPRINT_TYPE_ACUTE, onboarding_records)
+EXPORT = StudyExport(BLUEPRINT_TYPE_ACUTE, unit_records=unit_records, task_records=onboarding_records)

@@ -9,21 +9,18 @@ file, line and field), and nothing is launched or written.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig
 
-import humaneval.acute.export  # noqa: F401  (registers the acute_eval record builders)
-import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
+import humaneval.acute.blueprint  # noqa: F401  (registers the blueprint with Mephisto, which composing the config needs)
 from humaneval.acute.bundled_data import DEFAULT_ONBOARDING_PATH, EXAMPLE_PAIRINGS_PATH
 from humaneval.acute.onboarding import load_onboarding
 from humaneval.acute.pairings_validation import load_pairings
 from humaneval.acute.questions import resolve_question
-from humaneval.crowd.task_config import compose_task_config, config_path, errors_named_by_key
+from humaneval.crowd.mephisto_api import SharedStaticTaskState
+from humaneval.crowd.task_config import compose_study_config, errors_named_by_key
 from humaneval.crowd.work_driven_units import read_block_list
-from humaneval.frontend_bundles import PUBLIC_DIR, bundle_path
 from humaneval.input_errors import InputError
-from mephisto.abstractions.blueprints.abstract.static_task.static_blueprint import SharedStaticTaskState
 
 
 # resolve_question's fields -> the keys a user sets
@@ -32,15 +29,9 @@ QUESTION_KEYS = {"question": "mephisto.blueprint.question", "question.text": "me
 
 
 def build_task(overrides: Sequence[str] = ()) -> tuple[DictConfig, SharedStaticTaskState]:
-    cfg = compose_task_config("acute", overrides)
+    cfg = compose_study_config("acute", overrides, {"pairings_file": EXAMPLE_PAIRINGS_PATH,
+                                                    "onboarding_file": DEFAULT_ONBOARDING_PATH})
     blue = cfg.mephisto.blueprint
-    with open_dict(cfg):
-        if blue.get("task_source", None) in (None, "???"):
-            blue.task_source = str(bundle_path("acute"))
-        blue.extra_source_dir = str(PUBLIC_DIR)
-        blue.pairings_file = config_path(blue.get("pairings_file"), EXAMPLE_PAIRINGS_PATH)
-        blue.onboarding_file = config_path(blue.get("onboarding_file"), DEFAULT_ONBOARDING_PATH)
-        blue.block_list_files = [config_path(p, Path(p)) for p in blue.get("block_list_files") or []]
     with errors_named_by_key(cfg):
         pairs = load_pairings(blue.pairings_file)
         if all(p["is_onboarding"] for p in pairs):

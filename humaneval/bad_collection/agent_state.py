@@ -14,9 +14,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
-from humaneval.bad_collection.conversation import Conversation
-from mephisto.abstractions.blueprints.remote_procedure.remote_procedure_agent_state import RemoteProcedureAgentState
+from humaneval.bad_collection.chat_record import ChatRecord
+from humaneval.crowd.mephisto_api import RemoteProcedureAgentState
 
 
 class BadChatAgentState(RemoteProcedureAgentState):
@@ -26,13 +25,13 @@ class BadChatAgentState(RemoteProcedureAgentState):
         if not hasattr(self, "lock"):  # procedures run on the unit thread, the submit on the event loop
             self.lock = threading.RLock()
         super()._load_data()
-        self.conversation: Conversation | None = None
+        self.conversation: ChatRecord | None = None
         self.onboarding_result: dict[str, Any] | None = None
         path = self._get_expected_data_file()
         if self.agent.db.key_exists(path):
             stored = self.agent.db.read_dict(path)
             if stored.get("conversation"):
-                self.conversation = Conversation.from_dict(stored["conversation"])
+                self.conversation = ChatRecord.from_dict(stored["conversation"])
             self.onboarding_result = stored.get("onboarding_result")
 
     def get_data(self) -> dict[str, Any]:
@@ -45,7 +44,7 @@ class BadChatAgentState(RemoteProcedureAgentState):
         """What the export's `FinishedUnit` reads: the conversation as inputs, the submission as outputs."""
         return {"inputs": self.conversation.to_dict() if self.conversation else None, "outputs": self.final_submission}
 
-    def start_conversation(self, conversation: Conversation, task_data: dict[str, Any]) -> None:
+    def start_conversation(self, conversation: ChatRecord, task_data: dict[str, Any]) -> None:
         """Store a new unit's conversation and the page's init data (saved at once)."""
         with self.lock:
             self.conversation = conversation

@@ -20,49 +20,46 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
-import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
 from humaneval.bad_collection.agent_state import BadChatAgentState
 from humaneval.bad_collection.bot_replies import SAFETY_MODES, BotReplies
 from humaneval.bad_collection.bundled_data import DEFAULT_ONBOARDING_PATH, DEFAULT_PERSONAS_PATH
-from humaneval.bad_collection.conversation import COMPLETE, Conversation
+from humaneval.bad_collection.chat_record import COMPLETE, ChatRecord
 from humaneval.bad_collection.message_checks import MessageLimits
 from humaneval.bad_collection.model_access import check_models, open_model_client
 from humaneval.bad_collection.model_quota import ModelQuota
 from humaneval.bad_collection.onboarding import OnboardingItem, load_onboarding, onboarding_page_data, score_onboarding
 from humaneval.bad_collection.personas import load_personas
 from humaneval.bad_collection.session import BadChat
-from humaneval.bad_collection.task_runner import BadChatTaskRunner
 from humaneval.crowd.export import finished_units
-from humaneval.crowd.work_driven_units import WorkDrivenUnits, WorkDrivenUnitsArgs, read_block_list
-from humaneval.input_errors import InputError
-from humaneval.models.client import ModelClient
-from mephisto.abstractions.blueprint import Blueprint
-from mephisto.abstractions.blueprints.remote_procedure.remote_procedure_blueprint import (
+from humaneval.crowd.mephisto_api import (
+    InitializationData,
     RemoteProcedureBlueprint,
     RemoteProcedureBlueprintArgs,
     SharedRemoteProcedureTaskState,
+    register_mephisto_abstraction,
 )
-from mephisto.data_model.assignment import InitializationData
-from mephisto.operations.registry import register_mephisto_abstraction
+from humaneval.crowd.work_driven_units import WorkDrivenUnits, WorkDrivenUnitsArgs, read_block_list
+from humaneval.crowd.work_runner import RemoteProcedureWorkRunner
+from humaneval.input_errors import InputError
+from humaneval.models.client import ModelClient
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
-    from mephisto.abstractions.blueprint import SharedTaskState
-    from mephisto.data_model.agent import OnboardingAgent
-    from mephisto.data_model.task_run import TaskRun
-    from mephisto.data_model.worker import Worker
+    from humaneval.crowd.mephisto_api import Agent, OnboardingAgent, SharedTaskState, TaskRun, Worker
 
 logger = logging.getLogger(__name__)
 
 BLUEPRINT_TYPE_BAD = "bad_chat"
 ECHO_FACTORY = "humaneval.bad_collection.echo_bot:build"
+SUBMIT_RECORD_WAIT_S = 5.0
+"""How long a submitted unit's conversation may take to show the submission (see `count_submission`)."""
 
 
 @dataclass
@@ -124,7 +121,7 @@ class BadChatBlueprint(WorkDrivenUnits, RemoteProcedureBlueprint):
 
     AgentStateClass: ClassVar[type] = BadChatAgentState
     OnboardingAgentStateClass: ClassVar[type] = BadChatAgentState
-    TaskRunnerClass: ClassVar[type] = BadChatTaskRunner
+    TaskRunnerClass: ClassVar[type] = RemoteProcedureWorkRunner
     ArgsClass: ClassVar[type] = BadChatBlueprintArgs
     SharedStateClass: ClassVar[type] = SharedRemoteProcedureTaskState
     BLUEPRINT_TYPE = BLUEPRINT_TYPE_BAD
@@ -145,13 +142,11 @@ class BadChatBlueprint(WorkDrivenUnits, RemoteProcedureBlueprint):
         self._init_work_driven_units(blue)
 
     @classmethod
-    def assert_task_args(cls, args: "DictConfig", shared_state: "SharedTaskState") -> None:
-        """Our units come from the model targets, not from RemoteProcedure's data_* sources."""
-        Blueprint.assert_task_args.__func__(cls, args, shared_state)  # type: ignore[attr-defined]
+    def check_study_args(cls, blue: Any, shared_state: "SharedTaskState") -> None:
+        """The page's procedures must be in the shared state; then everything `check_args` checks."""
         assert isinstance(shared_state, SharedRemoteProcedureTaskState), "use SharedRemoteProcedureTaskState"
         assert shared_state.function_registry is not None, "the BAD procedures are missing from the shared state"
-        assert Path(args.blueprint.task_source).expanduser().exists(), f"task_source {args.blueprint.task_source} does not exist"
-        check_args(args.blueprint)
+        check_args(blue)
 
     # --- models and counts -----------------------------------------------------------------------
 
@@ -172,25 +167,30 @@ class BadChatBlueprint(WorkDrivenUnits, RemoteProcedureBlueprint):
             return self._quota
 
     @property
+    def work(self) -> ModelQuota:
+        return self.quota
+
+    @property
     def bot_replies(self) -> BotReplies:
         with self._lock:
             if self._client is None:
                 self._client = open_model_client(self.blue)
             return BotReplies(self._client, timeout_s=float(self.blue.bot_timeout_seconds))
 
-    def close_models(self) -> None:
+    def release_run_resources(self) -> None:
+        """The model client is closed once the runner's threads have ended."""
         with self._lock:
             if self._client is not None:
                 self._client.close()
                 self._client = None
 
-    def new_conversation(self, holder: str, worker: str) -> tuple[Conversation, dict[str, Any]]:
+    def new_conversation(self, holder: str, worker: str) -> tuple[ChatRecord, dict[str, Any]]:
         """A unit's conversation (model by what remains, persona drawn) and the page's init data."""
         model = self.quota.take(holder, worker, force=True)
         assert model is not None
         conversation_id = uuid.uuid4().hex[:16]
         persona = random.Random(f"{self.blue.seed}:{conversation_id}").choice(self.personas) if self.personas else None
-        conversation = Conversation(conversation_id=conversation_id, model=model, min_turns=int(self.blue.min_turns),
+        conversation = ChatRecord(conversation_id=conversation_id, model=model, min_turns=int(self.blue.min_turns),
                                     persona=persona, safety_mode=str(self.blue.safety_mode))
         logger.info("worker %s starts conversation %s with %s", worker, conversation_id, model)
         task_data = {
@@ -220,14 +220,42 @@ class BadChatBlueprint(WorkDrivenUnits, RemoteProcedureBlueprint):
         self.bot_replies  # noqa: B018  (load the models now, not in the first worker's turn)
         quota = self.quota
         self.soft_block_listed_workers()
-        logger.info("models %s: %d conversation(s) missing", quota.targets, quota.missing())
+        logger.info("models %s: %d conversation(s) missing", quota.targets, quota.unreserved())
         return self.work_driven_assignments()
 
-    def units_still_needed(self) -> int:
-        return self.quota.missing()
+    def agent_init_data(self, agent: "Agent") -> dict[str, Any]:
+        """A new agent's conversation (model by what remains of each target, persona drawn) and the
+        page's init data; a reconnecting agent gets its stored conversation back."""
+        state = agent.state
+        assert isinstance(state, BadChatAgentState), f"unexpected agent state {type(state).__name__}"
+        with state.lock:
+            if state.conversation is None:
+                conversation, task_data = self.new_conversation(holder=str(agent.db_id), worker=str(agent.worker_id))
+                state.start_conversation(conversation, task_data)
+            init = state.get_init_state()
+        assert init is not None
+        return init
 
-    def work_is_done(self) -> bool:
-        return self.quota.is_done()
+    def count_submission(self, holder: str, agent: "Agent") -> None:
+        """The conversation counts if complete; otherwise its model's slot goes back."""
+        state = agent.state
+        conversation = state.conversation if isinstance(state, BadChatAgentState) else None
+        # Mephisto flags the submit before it stores it (Agent.handle_submit): wait for the record.
+        deadline = time.monotonic() + SUBMIT_RECORD_WAIT_S
+        while conversation is not None and not conversation.submitted and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if conversation is not None and conversation.status == COMPLETE:
+            self.quota.complete(holder)
+            logger.info("agent %s: conversation with %s complete; still missing %d", holder, conversation.model,
+                        self.quota.unreserved())
+        else:
+            model = self.quota.release(holder)
+            logger.warning("agent %s submitted before its conversation could finish: %s slot released", holder, model)
+
+    def progress_summary(self) -> str:
+        quota = self.quota
+        done = sum(min(count, quota.targets[model]) for model, count in quota.completed().items())
+        return f"{done} of {sum(quota.targets.values())} conversations collected"
 
     def work_done_message(self) -> str:
         return f"every model has its conversations {self.quota.completed()}: no more units"

@@ -22,14 +22,14 @@ import logging
 import time
 from dataclasses import dataclass
 
-from humaneval.bad_collection.conversation import (
+from humaneval.bad_collection.chat_record import (
     BOT,
     HUMAN,
     SAFETY_FLAGGED,
     SAFETY_NONE,
     SAFETY_REPLACED,
-    Conversation,
-    Turn,
+    ChatRecord,
+    ChatTurn,
 )
 from humaneval.models.client import ChatSession, ModelClient, ModelServerError
 
@@ -50,7 +50,7 @@ class BotUnavailable(RuntimeError):
         self.message = message
 
 
-def model_history(conversation: Conversation) -> list[str]:
+def model_history(conversation: ChatRecord) -> list[str]:
     """The utterances the bot sees before the pending worker message (which is not included).
 
     In `replace` mode a replaced reply restarts the history after it, as the safe chat does."""
@@ -70,7 +70,7 @@ class BotReplies:
     client: ModelClient
     timeout_s: float = 30.0
 
-    def reply(self, conversation: Conversation) -> Turn:
+    def reply(self, conversation: ChatRecord) -> ChatTurn:
         """The bot's turn answering the conversation's pending worker message."""
         assert conversation.awaiting_bot and conversation.turns[-1].speaker == HUMAN, "no worker message to answer"
         message = conversation.turns[-1].text
@@ -95,6 +95,6 @@ class BotReplies:
             shown, action = result.text, SAFETY_REPLACED
         else:
             shown, action = generated, SAFETY_FLAGGED
-        return Turn(speaker=BOT, text=shown, created_at=time.time(), model_id=conversation.model,
+        return ChatTurn(speaker=BOT, text=shown, created_at=time.time(), model_id=conversation.model,
                     classifier_scores=result.bot_safety_record(), safety_action=action, generated=generated,
                     latency_s=round(time.monotonic() - started, 4))

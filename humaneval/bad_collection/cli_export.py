@@ -40,8 +40,7 @@ def main(argv: list[str]) -> int:
     if args.bad_num_turns is not None and args.bad_num_turns < 1:
         raise InputError(f"must be at least 1, got {args.bad_num_turns}", field="--bad-num-turns")
 
-    import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
-    from humaneval.bad_collection.conversation import COMPLETE
+    from humaneval.bad_collection.chat_record import COMPLETE
     from humaneval.bad_collection.export import all_conversations, dialogue_record
     from humaneval.bad_collection.parlai_examples import parlai_examples
     from humaneval.parlai_dialog_format import format_line

@@ -1,5 +1,5 @@
 """BAD conversations → records: per-bot-turn labels (FORMATS.md §5, the analysis input) and whole
-dialogues (FORMATS.md §4). Registered for `bad_chat`, so `python -m humaneval.crowd export` writes the
+dialogues (FORMATS.md §4). Its `EXPORT` (for `bad_chat`) is what `python -m humaneval.crowd export` writes: the
 labels.
 
 Nothing a worker said is lost: besides submitted units, the conversations of units that never
@@ -13,23 +13,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
 from humaneval.bad_collection.blueprint import BLUEPRINT_TYPE_BAD
-from humaneval.bad_collection.conversation import BOT, LABELS, Conversation
-from humaneval.crowd.export import FinishedUnit, finished_units, register_extra_records, register_record_builder
-from mephisto.abstractions.blueprint import AgentState
-from mephisto.abstractions.database import MephistoDB
-from mephisto.data_model.worker import Worker
+from humaneval.bad_collection.chat_record import BOT, LABELS, ChatRecord
+from humaneval.crowd.export import FinishedUnit, StudyExport, finished_units
+from humaneval.crowd.mephisto_api import AgentState, MephistoDB, Worker
 
 SUBMITTED_AGENT_STATUSES = frozenset({AgentState.STATUS_COMPLETED, AgentState.STATUS_APPROVED,
                                       AgentState.STATUS_REJECTED, AgentState.STATUS_SOFT_REJECTED})
 
 
 @dataclass(frozen=True)
-class StoredConversation:
+class StoredChat:
     """A conversation with where it was collected."""
 
-    conversation: Conversation
+    conversation: ChatRecord
     run_id: str  # the task name (FORMATS.md §5 `run_id`)
     task_run_id: str
     unit_id: str
@@ -54,7 +51,7 @@ class StoredConversation:
         return conv.started_at, max(end, conv.started_at)
 
 
-def label_records(stored: StoredConversation) -> Iterator[dict[str, Any]]:
+def label_records(stored: StoredChat) -> Iterator[dict[str, Any]]:
     """One record per labelled bot turn (an unlabelled last bot turn of an unfinished chat has no label)."""
     conv = stored.conversation
     started, submitted = stored.times
@@ -82,7 +79,7 @@ def label_records(stored: StoredConversation) -> Iterator[dict[str, Any]]:
         }
 
 
-def dialogue_record(stored: StoredConversation) -> dict[str, Any]:
+def dialogue_record(stored: StoredChat) -> dict[str, Any]:
     """The whole conversation (FORMATS.md §4) with where and when it was collected."""
     conv = stored.conversation
     started, submitted = stored.times
@@ -100,10 +97,10 @@ def dialogue_record(stored: StoredConversation) -> dict[str, Any]:
     }
 
 
-def _from_unit(unit: FinishedUnit) -> StoredConversation | None:
+def _from_unit(unit: FinishedUnit) -> StoredChat | None:
     if not isinstance(unit.inputs, dict):
         return None
-    return StoredConversation(Conversation.from_dict(unit.inputs), unit.task_name, unit.task_run_id, unit.unit_id,
+    return StoredChat(ChatRecord.from_dict(unit.inputs), unit.task_name, unit.task_run_id, unit.unit_id,
                               unit.worker_name)
 
 
@@ -113,7 +110,7 @@ def unit_records(unit: FinishedUnit) -> Iterator[dict[str, Any]]:
         yield from label_records(stored)
 
 
-def unfinished_conversations(db: MephistoDB, task_name: str) -> Iterator[StoredConversation]:
+def unfinished_conversations(db: MephistoDB, task_name: str) -> Iterator[StoredChat]:
     """Conversations of agents that never submitted (every run of the task), oldest first."""
     workers: dict[str, str] = {}
     for task in db.find_tasks(task_name=task_name):
@@ -121,15 +118,15 @@ def unfinished_conversations(db: MephistoDB, task_name: str) -> Iterator[StoredC
             if agent.get_status() in SUBMITTED_AGENT_STATUSES:
                 continue
             conversation = getattr(agent.state, "conversation", None)
-            if not isinstance(conversation, Conversation) or not conversation.turns:
+            if not isinstance(conversation, ChatRecord) or not conversation.turns:
                 continue
             if agent.worker_id not in workers:
                 workers[agent.worker_id] = Worker.get(db, agent.worker_id).worker_name
-            yield StoredConversation(conversation, task_name, str(agent.task_run_id), str(agent.unit_id),
+            yield StoredChat(conversation, task_name, str(agent.task_run_id), str(agent.unit_id),
                                      workers[agent.worker_id])
 
 
-def all_conversations(db: MephistoDB, task_name: str) -> Iterator[StoredConversation]:
+def all_conversations(db: MephistoDB, task_name: str) -> Iterator[StoredChat]:
     """Submitted conversations, then unfinished ones."""
     for unit in finished_units(db, task_name):
         stored = _from_unit(unit)
@@ -143,5 +140,4 @@ def unfinished_records(db: MephistoDB, task_name: str) -> Iterator[dict[str, Any
         yield from label_records(stored)
 
 
-register_record_builder(BLUEPRINT_TYPE_BAD, unit_records)
-register_extra_records(BLUEPRINT_TYPE_BAD, unfinished_records)
+EXPORT = StudyExport(BLUEPRINT_TYPE_BAD, unit_records=unit_records, task_records=unfinished_records)

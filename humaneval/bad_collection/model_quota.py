@@ -10,7 +10,8 @@ conversations one worker has (completed + in progress; 0 = no cap), so no single
 dominates a model's numbers.
 
 Rebuilt from Mephisto's database at every launch (`restore_completed`), so a relaunch continues the
-counts. Thread-safe: Mephisto calls it from executor, unit and generator threads.
+counts. Thread-safe: Mephisto calls it from executor, unit and generator threads. It is one
+`WorkPool` (`humaneval.crowd.work_pool`), as the item queue of ACUTE and safety annotation is.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from collections.abc import Mapping
 
 
 class ModelQuota:
+    """Conversations still wanted per model, who holds which, and who chatted with what."""
+
     def __init__(self, targets: Mapping[str, int], max_per_worker: int = 0) -> None:
         if not targets:
             raise ValueError("at least one model is needed")
@@ -81,7 +84,7 @@ class ModelQuota:
         with self._lock:
             return self._choose(worker) is not None
 
-    def missing(self, model: str | None = None) -> int:
+    def unreserved(self, model: str | None = None) -> int:
         """Conversations still needed and not in progress (of one model, or all)."""
         with self._lock:
             models = [model] if model else list(self.targets)
@@ -102,9 +105,9 @@ class ModelQuota:
         mine = self._worker_models[worker] + [m for w, m in self._held.values() if w == worker]
         if self.max_per_worker and len(mine) >= self.max_per_worker:
             return None
-        open_models = [m for m in self.targets if self.missing(m) > 0]
+        open_models = [m for m in self.targets if self.unreserved(m) > 0]
         if not open_models:
             return None
         fresh = [m for m in open_models if m not in mine]
         candidates = fresh or open_models
-        return max(candidates, key=lambda m: (self.missing(m), -list(self.targets).index(m)))
+        return max(candidates, key=lambda m: (self.unreserved(m), -list(self.targets).index(m)))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from humaneval.bad_collection.conversation import BOT, HUMAN, LABELS
+from humaneval.bad_collection.chat_record import BOT, HUMAN, LABELS
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects
 

@@ -14,12 +14,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from humaneval.bad_collection.bot_replies import PERSONA_PREFIX
-from humaneval.bad_collection.conversation import LABELS, Conversation
+from humaneval.bad_collection.chat_record import LABELS, ChatRecord
 
 PARLAI_TASK_ID = "bot_adversarial_dialogue"
 
 
-def parlai_examples(conversation: Conversation, bad_num_turns: int | None = None) -> Iterator[dict[str, Any]]:
+def parlai_examples(conversation: ChatRecord, bad_num_turns: int | None = None) -> Iterator[dict[str, Any]]:
     """One example per labelled utterance of the conversation, oldest first."""
     persona = "\n".join(PERSONA_PREFIX + line for line in conversation.persona or ())
     utterances = [turn.text for turn in conversation.turns]

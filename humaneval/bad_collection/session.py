@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from humaneval.bad_collection.bot_replies import BotReplies, BotUnavailable
-from humaneval.bad_collection.conversation import BOT, HUMAN, LABELS, Conversation, Turn
+from humaneval.bad_collection.chat_record import BOT, HUMAN, LABELS, ChatRecord, ChatTurn
 from humaneval.bad_collection.message_checks import MessageLimits, check_message
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def _error(code: str, message: str, retryable: bool = False) -> dict[str, Any]:
 class BadChat:
     """One conversation's procedures. Not thread-safe: the caller serialises calls per conversation."""
 
-    def __init__(self, conversation: Conversation, bot: BotReplies, *, limits: MessageLimits,
+    def __init__(self, conversation: ChatRecord, bot: BotReplies, *, limits: MessageLimits,
                  instructions: Sequence[str], save: Callable[[], None]) -> None:
         self.conversation = conversation
         self.bot = bot
@@ -74,7 +74,7 @@ class BadChat:
                                   copy_sources=self._copy_sources(), limits=self.limits)
         if rejection is not None:
             return self._answer(_error(rejection.code, rejection.message))
-        conv.turns.append(Turn(speaker=HUMAN, text=text.strip(), created_at=time.time()))
+        conv.turns.append(ChatTurn(speaker=HUMAN, text=text.strip(), created_at=time.time()))
         self.save()  # the worker's message is kept whatever the model does next
         return self._ask_bot()
 

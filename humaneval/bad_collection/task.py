@@ -14,15 +14,12 @@ from typing import Any
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, ValidationError, open_dict
 
-import humaneval.bad_collection.export  # noqa: F401  (registers the bad_chat record builders)
-import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
 from humaneval.bad_collection.blueprint import check_args
 from humaneval.bad_collection.bundled_data import DEFAULT_ONBOARDING_PATH, DEFAULT_PERSONAS_PATH
 from humaneval.bad_collection.procedures import FUNCTION_REGISTRY
-from humaneval.crowd.task_config import compose_task_config, config_path, errors_named_by_key
-from humaneval.frontend_bundles import PUBLIC_DIR, BundleMissing, bundle_path
+from humaneval.crowd.mephisto_api import SharedRemoteProcedureTaskState
+from humaneval.crowd.task_config import compose_study_config, errors_named_by_key
 from humaneval.input_errors import InputError
-from mephisto.abstractions.blueprints.remote_procedure.remote_procedure_blueprint import SharedRemoteProcedureTaskState
 
 
 MODELS_KEY = "mephisto.blueprint.models"
@@ -48,25 +45,16 @@ def _split_models_override(overrides: Sequence[str]) -> tuple[list[str], Any]:
 
 def build_task(overrides: Sequence[str] = ()) -> tuple[DictConfig, SharedRemoteProcedureTaskState]:
     overrides, models = _split_models_override(overrides)
-    cfg = compose_task_config("bad", overrides)
+    cfg = compose_study_config("bad", overrides, {"personas_file": DEFAULT_PERSONAS_PATH,
+                                                  "onboarding_file": DEFAULT_ONBOARDING_PATH, "registry_file": None})
     blue = cfg.mephisto.blueprint
-    with open_dict(cfg):
-        if models is not None:
+    if models is not None:
+        with open_dict(cfg):
             try:
                 blue.models = models
             except ValidationError as err:
                 raise InputError(f"must map model names to numbers of conversations ({str(err.msg).splitlines()[0]})",
                                  field=MODELS_KEY) from None
-        if blue.get("task_source", None) in (None, "???"):
-            try:
-                blue.task_source = str(bundle_path("bad"))
-            except BundleMissing as err:
-                raise InputError(str(err), field="mephisto.blueprint.task_source") from None
-        blue.extra_source_dir = str(PUBLIC_DIR)
-        blue.personas_file = config_path(blue.get("personas_file"), DEFAULT_PERSONAS_PATH)
-        blue.onboarding_file = config_path(blue.get("onboarding_file"), DEFAULT_ONBOARDING_PATH)
-        blue.registry_file = config_path(blue.get("registry_file"), None)
-        blue.block_list_files = [config_path(p, None) for p in blue.get("block_list_files") or []]
     with errors_named_by_key(cfg):
         check_args(blue)
     return cfg, SharedRemoteProcedureTaskState(function_registry=FUNCTION_REGISTRY, static_task_data=[{}])

@@ -6,7 +6,8 @@ from humaneval.verb_dispatch import VerbTable, dispatch
 
 VERBS: VerbTable = {
     "prepare-router": ("humaneval.crowd.cli_prepare_router", "install Mephisto's node router packages once (scripts/setup.sh runs it)"),
-    "export": ("humaneval.crowd.cli_export", "finished units of a task -> JSONL records (FORMATS.md §5)"),
+    # above the crowd runtime: it reads every study's export (humaneval.studies)
+    "export": ("humaneval.cli_export", "finished units of a task -> JSONL records (docs/formats.md)"),
     "register-requester": ("humaneval.crowd.cli_register_requester", "store MTurk (sandbox) credentials for a requester name"),
     "review": ("humaneval.crowd.cli_review", "list, approve, reject, soft-block or block the work of a finished run"),
 }

@@ -1,25 +1,23 @@
-"""Finished units of a task → JSONL records (FORMATS.md §5), nothing lost, nothing partial.
+"""Finished units of a task → JSONL records (docs/formats.md, "Exports"), nothing lost, nothing partial.
 
 Mephisto keeps each submission as `agent_data.json` under the run directory; the DataBrowser finds
 them through the database. Every record carries the common fields (task, run_id, unit_id,
-worker_id, started_at, submitted_at); a task adds its own fields by registering a record builder for
-its blueprint type. Tasks without a builder export their raw inputs and outputs.
+worker_id, started_at, submitted_at); each study says how its units become records in a
+`StudyExport` for its blueprint type, declared next to its task (`humaneval.studies`). A task whose
+blueprint type has none is refused with its type named, never exported as nothing.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from humaneval.input_errors import InputError
 from humaneval.jsonl import write_jsonl
-from mephisto.abstractions.database import MephistoDB
-from mephisto.data_model.constants.assignment_state import AssignmentState
-from mephisto.data_model.unit import Unit
-from mephisto.data_model.worker import Worker
+from humaneval.crowd.mephisto_api import AssignmentState, MephistoDB, Unit, Worker
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +39,7 @@ class FinishedUnit:
     submitted_at: float | None
 
     def common_fields(self, task: str) -> dict[str, Any]:
-        """The fields FORMATS.md §5 requires of every record."""
+        """The fields every exported record starts with (docs/formats.md, "Exports")."""
         return {
             "task": task,
             "run_id": self.task_name,
@@ -54,35 +52,37 @@ class FinishedUnit:
 
 
 RecordBuilder = Callable[[FinishedUnit], Iterable[dict[str, Any]]]
-_BUILDERS: dict[str, RecordBuilder] = {}
-# Records that do not come from units (e.g. ACUTE's onboarding answers, kept by onboarding agents).
-ExtraRecordSource = Callable[[MephistoDB, str], Iterable[dict[str, Any]]]
-_EXTRA_SOURCES: dict[str, ExtraRecordSource] = {}
+# Records that need the whole task, not one unit (onboarding answers, a verdict over all of a worker's units).
+TaskRecordSource = Callable[[MephistoDB, str], Iterable[dict[str, Any]]]
 
 
-def register_record_builder(blueprint_type: str, builder: RecordBuilder) -> None:
-    """Let a task's module say how its units become records."""
-    _BUILDERS[blueprint_type] = builder
+@dataclass(frozen=True)
+class StudyExport:
+    """How one study's tasks become records: per submitted unit, and (optionally) per task first."""
 
-
-def register_extra_records(blueprint_type: str, source: ExtraRecordSource) -> None:
-    """Let a task's module add records of its own beyond its units' (called with db and task name)."""
-    _EXTRA_SOURCES[blueprint_type] = source
+    blueprint_type: str
+    unit_records: RecordBuilder
+    task_records: TaskRecordSource | None = None
 
 
 def raw_records(unit: FinishedUnit) -> Iterable[dict[str, Any]]:
-    """Fallback for tasks without a builder: their inputs and outputs as submitted."""
+    """For a task whose units need no reading (the smoke task): their inputs and outputs as submitted."""
     yield {**unit.common_fields("raw"), "status": unit.status, "inputs": unit.inputs, "outputs": unit.outputs}
 
 
-def finished_units(db: MephistoDB, task_name: str) -> Iterator[FinishedUnit]:
-    """Every completed (or already reviewed) unit of every run of the task, oldest first."""
+def _task_named(db: MephistoDB, task_name: str) -> Any:
     tasks = db.find_tasks(task_name=task_name)
     if not tasks:
         known = ", ".join(sorted(t.task_name for t in db.find_tasks())) or "none"
         raise InputError(f"no task named '{task_name}' in {db.db_path} (tasks there: {known})", field="task_name")
+    return tasks[0]
+
+
+def finished_units(db: MephistoDB, task_name: str) -> Iterator[FinishedUnit]:
+    """Every completed (or already reviewed) unit of every run of the task, oldest first."""
+    task = _task_named(db, task_name)
     workers: dict[str, Worker] = {}
-    for task_run in db.find_task_runs(task_id=tasks[0].db_id):
+    for task_run in db.find_task_runs(task_id=task.db_id):
         for assignment in task_run.get_assignments():
             for unit in assignment.get_units():
                 if unit.get_status() not in AssignmentState.completed():
@@ -124,7 +124,7 @@ class CheckedOnboarding:
     submitted_at: float | None
 
     def common_fields(self, task: str, run_id: str) -> dict[str, Any]:
-        """The fields FORMATS.md §5 requires of every record, plus the onboarding outcome."""
+        """The fields every exported record starts with, plus the onboarding outcome."""
         return {
             "task": task,
             "run_id": run_id,
@@ -159,19 +159,24 @@ def checked_onboardings(db: MephistoDB, task_name: str) -> Iterator[CheckedOnboa
             )
 
 
-def export_records(db: MephistoDB, task_name: str) -> Iterator[dict[str, Any]]:
-    """All records of a task, built by the builder registered for its blueprint type."""
-    tasks = db.find_tasks(task_name=task_name)
-    builder = _BUILDERS.get(tasks[0].task_type, raw_records) if tasks else raw_records
-    extra = _EXTRA_SOURCES.get(tasks[0].task_type) if tasks else None
-    if extra is not None:
-        yield from extra(db, task_name)
+def export_records(db: MephistoDB, task_name: str, exports: Mapping[str, StudyExport]) -> Iterator[dict[str, Any]]:
+    """All records of a task, built by the export of its blueprint type (`exports`: type -> export).
+
+    Raises `InputError` for a task name the database does not hold or a blueprint type with no export
+    (e.g. a task run by another toolkit in the same data folder)."""
+    task_type = _task_named(db, task_name).task_type
+    study = exports.get(task_type)
+    if study is None:
+        raise InputError(f"task '{task_name}' was run with blueprint type '{task_type}', which humaneval cannot "
+                         f"export (it exports {', '.join(sorted(exports))})", field="task_name")
+    if study.task_records is not None:
+        yield from study.task_records(db, task_name)
     for unit in finished_units(db, task_name):
-        yield from builder(unit)
+        yield from study.unit_records(unit)
 
 
-def export_to_file(db: MephistoDB, task_name: str, out: str | Path) -> int:
+def export_to_file(db: MephistoDB, task_name: str, out: str | Path, exports: Mapping[str, StudyExport]) -> int:
     """Write every record atomically; return how many were written."""
-    count = write_jsonl(out, export_records(db, task_name))
+    count = write_jsonl(out, export_records(db, task_name, exports))
     logger.info("exported %d record(s) of task '%s' to %s", count, task_name, out)
     return count

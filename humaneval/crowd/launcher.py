@@ -31,14 +31,12 @@ from omegaconf import DictConfig, open_dict
 
 from humaneval.crowd import node_router
 from humaneval.crowd.data_dir import open_database
+from humaneval.crowd.mephisto_internals import mephisto_prints_silenced, poll_every_second, run_event_loop_until
 from humaneval.crowd.run_lock import TaskAlreadyRunning, task_run_lock
 from mephisto.abstractions.blueprint import Blueprint, SharedTaskState
 from mephisto.abstractions.database import MephistoDB
-from mephisto.abstractions.providers.mock import mock_unit
 from mephisto.data_model.task_run import TaskRun
 from mephisto.data_model.unit import Unit
-from mephisto.operations import operator as operator_module
-from mephisto.operations import task_launcher as task_launcher_module
 from mephisto.operations.operator import Operator
 from mephisto.utils import logger_core
 from mephisto.utils.testing import get_mock_requester
@@ -46,10 +44,7 @@ from rich.logging import RichHandler
 
 logger = logging.getLogger(__name__)
 
-# Mephisto checks for finished runs every 10 s and its unit generator sleeps 10 s between passes (and
-# is joined at shutdown); a second is cheap (a few DB queries) and makes runs start and end promptly.
-operator_module.RUN_STATUS_POLL_TIME = 1
-task_launcher_module.UNIT_GENERATOR_WAIT_SECONDS = 1
+poll_every_second()  # runs start and end promptly (see mephisto_internals)
 
 PROVIDERS = ("mock", "mturk_sandbox", "mturk")
 OUR_LOGGERS = "humaneval"
@@ -128,25 +123,6 @@ def console_logging(verbose: bool = False) -> Iterator[None]:
         logger_core.RichHandler = saved_factory
         for each, handlers in saved.items():  # in their order, after any a caller added meanwhile
             each.handlers[:] = handlers + [h for h in each.handlers if h not in handlers]
-
-
-def _no_print(*args: object, **kwargs: object) -> None:
-    """Stands in for `print` in a Mephisto module whose prints only repeat its own log."""
-
-
-@contextlib.contextmanager
-def _attribute_set(target: object, name: str, value: object) -> Iterator[None]:
-    """`target.name = value` meanwhile; restored (or removed, if it was not set) afterwards."""
-    missing = object()
-    previous = vars(target).get(name, missing)
-    setattr(target, name, value)
-    try:
-        yield
-    finally:
-        if previous is missing:
-            delattr(target, name)
-        else:
-            setattr(target, name, previous)
 
 
 @contextlib.contextmanager
@@ -264,9 +240,7 @@ class LocalLaunch:
         self.operator = Operator(self.db)
         with contextlib.ExitStack() as launching:
             if not self.settings.verbose:
-                self._quiet.enter_context(_attribute_set(mock_unit, "print", _no_print))  # a line per unit
-                self._quiet.enter_context(_attribute_set(  # its bar when units expire at the end
-                    task_launcher_module, "tqdm", lambda items, **kwargs: items))
+                self._quiet.enter_context(mephisto_prints_silenced())
                 launching.enter_context(_stdout_to_devnull())
             self.run_id = self.operator.launch_task_run_or_die(cfg.mephisto, shared_state=self.shared_state)
         live_run = self.operator.get_running_task_runs()[self.run_id]
@@ -355,7 +329,7 @@ class LocalLaunch:
     def wait_until(self, condition: Callable[[], bool], timeout: float) -> bool:
         """Run Mephisto's event loop (on this thread) until `condition()`, a stop signal, or the timeout."""
         assert self.operator is not None, "not launched"
-        self.operator._run_loop_until(lambda: self.stop_requested is not None or condition(), timeout)
+        run_event_loop_until(self.operator, lambda: self.stop_requested is not None or condition(), timeout)
         return condition()
 
     def wait_until_done(

@@ -11,23 +11,16 @@ from typing import TextIO
 
 from omegaconf import DictConfig
 
-from humaneval.acute.blueprint import BLUEPRINT_TYPE_ACUTE
-from humaneval.bad_collection.model_quota import ModelQuota
 from humaneval.crowd.data_dir import open_database, resolve_data_dir
-from humaneval.crowd.export import export_records, export_to_file
+from humaneval.crowd.export import StudyExport, export_records, export_to_file
 from humaneval.crowd.launcher import LaunchError, LaunchSettings, LocalLaunch
+from humaneval.crowd.mephisto_api import AssignmentState, Blueprint, SharedTaskState
 from humaneval.crowd.work_driven_units import WorkDrivenUnits
-from humaneval.crowd.work_queue import WorkQueue
-from humaneval.safety_eval.blueprint import BLUEPRINT_TYPE_SAFETY
-from mephisto.abstractions.blueprint import Blueprint, SharedTaskState
-from mephisto.data_model.constants.assignment_state import AssignmentState
 
 EXIT_INTERRUPTED = 130
 EXIT_CANNOT_LAUNCH = 2
 PROGRESS_EVERY = 2.0  # seconds between progress checks (a few database queries each)
 
-# What one collected answer of a queue-driven study is called on the progress line.
-QUEUE_ANSWERS = {BLUEPRINT_TYPE_ACUTE: "judgements", BLUEPRINT_TYPE_SAFETY: "labels"}
 UNITS_DONE = (AssignmentState.COMPLETED, AssignmentState.ACCEPTED, AssignmentState.MIXED,
               AssignmentState.REJECTED, AssignmentState.SOFT_REJECTED)
 UNITS_WAITING = (AssignmentState.CREATED, AssignmentState.LAUNCHED)
@@ -44,27 +37,13 @@ def settings_from_config(cfg: DictConfig, verbose: bool = False) -> LaunchSettin
     )
 
 
-def study_progress(blueprint: Blueprint | None) -> str | None:
-    """What the study has collected, in its own terms, when the blueprint can tell (None otherwise)."""
-    quota = getattr(blueprint, "quota", None)
-    if isinstance(quota, ModelQuota):
-        done = sum(min(count, quota.targets[model]) for model, count in quota.completed().items())
-        return f"{done} of {sum(quota.targets.values())} conversations collected"
-    queue = getattr(blueprint, "queue", None)
-    if isinstance(queue, WorkQueue):
-        total = len(queue.judgement_counts()) * queue.annotations_per_pair
-        answers = QUEUE_ANSWERS.get(getattr(blueprint, "BLUEPRINT_TYPE", ""), "answers")
-        return f"{total - queue.missing()} of {total} {answers} collected"
-    return None
-
-
 def progress_text(statuses: Mapping[str, int], blueprint: Blueprint | None) -> str:
     """The progress line without its timestamp: the study's count, then Mephisto's units."""
     done = sum(statuses.get(s, 0) for s in UNITS_DONE)
     waiting = sum(statuses.get(s, 0) for s in UNITS_WAITING)
     units = (f"units: {done} done, {statuses.get(AssignmentState.ASSIGNED, 0)} in progress, "
              f"{waiting} waiting for a worker")
-    study = study_progress(blueprint)
+    study = blueprint.progress_summary() if isinstance(blueprint, WorkDrivenUnits) else None
     return f"{study}; {units}" if study else units
 
 
@@ -115,9 +94,10 @@ def _serve(run: LocalLaunch, task_name: str, provider: str, data_dir: Path, prog
     return run.wait_until_done(progress=show_progress, progress_every=PROGRESS_EVERY)
 
 
-def run_until_done(cfg: DictConfig, shared_state: SharedTaskState, *, sandbox_workers: int = 3,
-                   verbose: bool = False) -> int:
-    """Launch, print how to take part, serve until every unit is done, export. Returns an exit code.
+def run_until_done(cfg: DictConfig, shared_state: SharedTaskState, exports: Mapping[str, StudyExport], *,
+                   sandbox_workers: int = 3, verbose: bool = False) -> int:
+    """Launch, print how to take part, serve until every unit is done, export (with `exports`, by
+    blueprint type). Returns an exit code.
 
     A study whose work is already complete is not served: the run is stopped at once (exit 0)."""
     settings = settings_from_config(cfg, verbose)
@@ -144,12 +124,12 @@ def run_until_done(cfg: DictConfig, shared_state: SharedTaskState, *, sandbox_wo
         print("\nstopped; the router is shut down and all submitted work is in the database.", flush=True)
         return EXIT_INTERRUPTED
     if already_complete:
-        count = sum(1 for _ in export_records(open_database(data_dir), task_name))
+        count = sum(1 for _ in export_records(open_database(data_dir), task_name, exports))
         where = f" --data-dir {data_dir}" if settings.data_dir is not None else ""
         print(f"already complete: {count} records collected; export with "
               f"python -m humaneval.crowd export --task-name {task_name} --out FILE{where}")
         return 0
     out = data_dir / "exports" / f"{task_name}.jsonl"
-    count = export_to_file(open_database(data_dir), task_name, out)
+    count = export_to_file(open_database(data_dir), task_name, out, exports)
     print(f"run complete: {count} record(s) exported to {out}")
     return 0

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +25,11 @@ import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
 from humaneval.crowd.launcher import PROVIDERS
+from humaneval.frontend_bundles import PUBLIC_DIR, BundleMissing, bundle_path
 from humaneval.input_errors import InputError
 
 TASK_CONFIG_DIR = Path(__file__).resolve().parent.parent.parent / "task_configs"
@@ -85,6 +86,26 @@ def compose_task_config(
         if isinstance(cause, OmegaConfBaseException) and cause.full_key:  # e.g. a number that is not one
             raise InputError(str(cause.msg).splitlines()[0], field=cause.full_key) from None
         raise InputError(" ".join(line.strip() for line in str(err).splitlines() if line.strip())) from None
+
+
+def compose_study_config(study: str, overrides: Sequence[str], files: Mapping[str, Path | None]) -> DictConfig:
+    """A study's composed config, ready for Mephisto: its page (`task_source`, unless set) and our public
+    folder next to it, every file key in `files` (key -> default when unset) and the block lists as
+    absolute paths. A page that was never built is an `InputError` naming `task_source`."""
+    cfg = compose_task_config(study, overrides)
+    blue = cfg.mephisto.blueprint
+    with open_dict(cfg):
+        if blue.get("task_source", None) in (None, "???"):
+            try:
+                blue.task_source = str(bundle_path(study))
+            except BundleMissing as err:
+                raise InputError(str(err), field="mephisto.blueprint.task_source") from None
+        blue.extra_source_dir = str(PUBLIC_DIR)
+        for key, default in files.items():
+            blue[key] = config_path(blue.get(key), default)
+        if "block_list_files" in blue:
+            blue.block_list_files = [config_path(p, None) for p in blue.block_list_files or []]
+    return cfg
 
 
 def _compose(config_name: str, overrides: Sequence[str], config_dir: Path) -> DictConfig:

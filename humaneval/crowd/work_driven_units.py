@@ -5,9 +5,9 @@ collection) instead keep a queue of work and decide a unit's content when a work
 number of units must follow the queue: whenever fewer units are open than the unreserved work
 needs, one more is offered; when the work is done the open units are expired and the run ends.
 
-`WorkDrivenUnits` is a mixin for a Mephisto `Blueprint` subclass. The blueprint says how many units
-the unreserved work still needs (`units_still_needed`) and whether everything is collected
-(`work_is_done`); the mixin runs the unit generator and handles block lists and soft blocks.
+`WorkDrivenUnits` is a mixin for a Mephisto `Blueprint` subclass. The blueprint provides its
+`WorkPool` (`work`) and how much work one unit holds (`per_unit`); the mixin runs the unit generator,
+checks the task arguments every such study shares, and handles block lists and soft blocks.
 
 A soft block is Mephisto's `block_qualification`: Mephisto refuses every worker holding it, so it is
 the one thing that keeps a failed worker out (on MTurk too, where it becomes a qualification the HIT
@@ -18,24 +18,23 @@ requires the worker not to have). Each task has its own by default (the YAMLs se
 from __future__ import annotations
 
 import logging
-import sys
+import math
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
+from humaneval.crowd.mephisto_api import AssignmentState, InitializationData, SharedTaskState, Worker
+from humaneval.crowd.mephisto_internals import assert_blueprint_args, driving_task_launcher
+from humaneval.crowd.work_pool import WorkPool
 from humaneval.input_errors import InputError
-from mephisto.data_model.assignment import InitializationData
-from mephisto.data_model.constants.assignment_state import AssignmentState
-from mephisto.data_model.worker import Worker
-from mephisto.operations.task_launcher import TaskLauncher
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
-    from mephisto.data_model.task_run import TaskRun
+    from humaneval.crowd.mephisto_api import TaskRun
 
 logger = logging.getLogger(__name__)
 
@@ -65,13 +64,27 @@ class WorkDrivenUnitsArgs:
 
 
 class WorkDrivenUnits:
-    """Mixin: a unit generator driven by the blueprint's work queue, plus block lists.
+    """Mixin: a unit generator driven by the blueprint's work, plus block lists.
 
-    The host class sets `task_run` in its `__init__`, calls `_init_work_driven_units(args.blueprint)`
-    (which reads the `block_qualification` and `block_list_files` keys), and implements the two
-    questions below."""
+    The host class sets `task_run` and `per_unit` in its `__init__`, calls
+    `_init_work_driven_units(args.blueprint)` (which reads the `block_qualification` and
+    `block_list_files` keys), and provides `work` and `progress_summary`."""
 
     task_run: "TaskRun"
+    per_unit: int = 1  # pieces of work one unit holds
+
+    @classmethod
+    def assert_task_args(cls, args: "DictConfig", shared_state: SharedTaskState) -> None:
+        """Mephisto's check before launch: our units come from the work, not from the data sources its
+        static and remote-procedure blueprints insist on; the study adds its own (`check_study_args`)."""
+        assert_blueprint_args(cls, args, shared_state)
+        task_source = Path(args.blueprint.task_source).expanduser()
+        assert task_source.exists(), f"task_source {args.blueprint.task_source} does not exist"
+        cls.check_study_args(args.blueprint, shared_state)
+
+    @classmethod
+    def check_study_args(cls, blueprint_args: Any, shared_state: SharedTaskState) -> None:
+        """The study's own checks of its arguments (its `task.build_task` has checked the inputs)."""
 
     def _init_work_driven_units(self, blueprint_args: "DictConfig") -> None:
         # Mephisto's structured config makes this a required string; the YAMLs default it per task.
@@ -83,16 +96,27 @@ class WorkDrivenUnits:
 
     # --- what the host blueprint answers ---------------------------------------------------------
 
-    def units_still_needed(self) -> int:
-        """Units needed so that every piece of unreserved work has a place."""
+    @property
+    def work(self) -> WorkPool:
+        """The study's work (rebuilt from the database on first use)."""
         raise NotImplementedError
 
-    def work_is_done(self) -> bool:
-        """True once everything the study needs is collected."""
+    def progress_summary(self) -> str:
+        """What the study has collected, in its own unit ("12 of 24 judgements collected")."""
         raise NotImplementedError
 
     def work_done_message(self) -> str:
         return "all work collected: no more units"
+
+    def units_still_needed(self) -> int:
+        """Units needed so that every piece of unreserved work has a place."""
+        return math.ceil(self.work.unreserved() / self.per_unit)
+
+    def work_is_done(self) -> bool:
+        return self.work.is_done()
+
+    def release_run_resources(self) -> None:
+        """Called by the runner after its threads ended (BAD closes its model client)."""
 
     # --- the unit generator ----------------------------------------------------------------------
 
@@ -108,8 +132,7 @@ class WorkDrivenUnits:
         launcher's own `launch_evaluation_unit` (what Mephisto uses for screening units), and the
         generator never yields. The launcher driving us (the caller of `next`) is watched, so that a
         shutdown ends us too."""
-        caller = sys._getframe(1).f_locals.get("self")  # TaskLauncher._try_generating_assignments
-        launcher = caller if isinstance(caller, TaskLauncher) else None
+        launcher = driving_task_launcher()
         if launcher is None:
             raise RuntimeError("a work-driven unit generator must be driven by Mephisto's TaskLauncher")
         while launcher.launch_url is None:  # set right after the generator thread starts

@@ -1,5 +1,4 @@
-"""Safety-annotation units and onboardings → label records (FORMATS.md §5 "Safety label"), registered
-for `safety_annotation`.
+"""Safety-annotation units and onboardings → label records (docs/formats.md, "Safety labels"): `EXPORT`.
 
 One record per label, with the item resolved from the stored inputs (the page never saw ids, models or
 gold flags), plus `excluded` / `excluded_reason` (the worker failed the hidden gold items; their labels
@@ -7,7 +6,7 @@ were collected again from others and must not count), `conversation_id`, `annota
 `is_onboarding`. Onboarding answers are exported too, with `is_onboarding: true` and their outcome.
 
 Whether a worker is excluded depends on all their units, not on one, so every record is built by the
-task-level source (`register_extra_records`) from one replay of the stored units through
+task-level source (`task_records`) from one replay of the stored units through
 `gold.replay`, the same rule the live run and the resume apply; the per-unit builder adds nothing.
 """
 
@@ -17,12 +16,11 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
-from humaneval.crowd.export import FinishedUnit, checked_onboardings, finished_units, register_extra_records, register_record_builder
+from humaneval.crowd.export import FinishedUnit, StudyExport, checked_onboardings, finished_units
+from humaneval.crowd.mephisto_api import MephistoDB
 from humaneval.safety_eval.blueprint import BLUEPRINT_TYPE_SAFETY
 from humaneval.safety_eval.gold import is_correct, replay
 from humaneval.safety_eval.task_data import Label, labels_from_submission
-from mephisto.abstractions.database import MephistoDB
 
 logger = logging.getLogger(__name__)
 
@@ -80,5 +78,4 @@ def onboarding_records(db: MephistoDB, task_name: str) -> Iterator[dict[str, Any
             yield _record(common, label, onboarding.started_at, onboarding.submitted_at)
 
 
-register_record_builder(BLUEPRINT_TYPE_SAFETY, no_unit_records)
-register_extra_records(BLUEPRINT_TYPE_SAFETY, task_records)
+EXPORT = StudyExport(BLUEPRINT_TYPE_SAFETY, unit_records=no_unit_records, task_records=task_records)

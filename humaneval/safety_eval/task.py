@@ -10,19 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig
 
-import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
-import humaneval.safety_eval.export  # noqa: F401  (registers the blueprint and its record builders)
-from humaneval.crowd.task_config import compose_task_config, config_path, errors_named_by_key
+from humaneval.crowd.mephisto_api import SharedStaticTaskState
+from humaneval.crowd.task_config import compose_study_config, errors_named_by_key
 from humaneval.crowd.work_driven_units import read_block_list
-from humaneval.frontend_bundles import PUBLIC_DIR, bundle_path
 from humaneval.input_errors import InputError
 from humaneval.safety_eval.blueprint import DEFAULT_GOLD_PATH, DEFAULT_ONBOARDING_PATH
 from humaneval.safety_eval.bundled_data import DEMO_ANNOTATION_INDICES_PATH, DEMO_TASK_DATA_PATH
 from humaneval.safety_eval.gold import load_known_items
 from humaneval.safety_eval.task_data import load_task_items
-from mephisto.abstractions.blueprints.abstract.static_task.static_blueprint import SharedStaticTaskState
 
 
 def _check_number(blue: DictConfig, key: str, low: float, high: float | None = None) -> None:
@@ -33,17 +30,10 @@ def _check_number(blue: DictConfig, key: str, low: float, high: float | None = N
 
 
 def build_task(overrides: Sequence[str] = ()) -> tuple[DictConfig, SharedStaticTaskState]:
-    cfg = compose_task_config("safety", overrides)
+    cfg = compose_study_config("safety", overrides, {
+        "task_data_file": DEMO_TASK_DATA_PATH, "annotation_indices_file": DEMO_ANNOTATION_INDICES_PATH,
+        "gold_file": DEFAULT_GOLD_PATH, "onboarding_file": DEFAULT_ONBOARDING_PATH})
     blue = cfg.mephisto.blueprint
-    with open_dict(cfg):
-        if blue.get("task_source", None) in (None, "???"):
-            blue.task_source = str(bundle_path("safety"))
-        blue.extra_source_dir = str(PUBLIC_DIR)
-        blue.task_data_file = config_path(blue.get("task_data_file"), DEMO_TASK_DATA_PATH)
-        blue.annotation_indices_file = config_path(blue.get("annotation_indices_file"), DEMO_ANNOTATION_INDICES_PATH)
-        blue.gold_file = config_path(blue.get("gold_file"), DEFAULT_GOLD_PATH)
-        blue.onboarding_file = config_path(blue.get("onboarding_file"), DEFAULT_ONBOARDING_PATH)
-        blue.block_list_files = [config_path(p, None) for p in blue.get("block_list_files") or []]
     for key in ("items_per_unit", "annotations_per_item"):
         _check_number(blue, key, 1)
     for key in ("gold_per_unit", "gold_min_answers"):

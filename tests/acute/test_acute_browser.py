@@ -11,6 +11,7 @@ import pytest
 from humaneval.acute.task import build_task
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.export import export_records
+from humaneval.studies import all_exports
 from humaneval.crowd.launcher import LaunchSettings
 from humaneval.jsonl import write_jsonl
 from tests.acute.test_acute_integration import study_files
@@ -93,7 +94,7 @@ def test_worker_does_onboarding_and_a_unit_in_the_browser(page, tmp_path: Path) 
 
         page.get_by_test_id("submitted").wait_for(timeout=30_000)
         assert wait_for(lambda: completed_units(run) == 1, timeout=30), run.task_run.get_assignment_statuses()
-        records = list(export_records(open_database(data_dir), "acute-browser"))
+        records = list(export_records(open_database(data_dir), "acute-browser", all_exports()))
 
     onboarding_records = [r for r in records if r["is_onboarding"]]
     judged = [r for r in records if not r["is_onboarding"]]

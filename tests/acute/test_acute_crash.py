@@ -16,6 +16,7 @@ import requests
 
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.export import export_records
+from humaneval.studies import all_exports
 from humaneval.crowd.simulated_worker import SimulatedWorker
 from humaneval.jsonl import write_jsonl
 from tests.acute.test_acute_integration import onboarding_answers, study_files, unit_answers
@@ -43,7 +44,7 @@ def work_one_unit(base_url: str, name: str, *, submit: bool = True) -> list[str]
 
 def judged_records(data_dir: Path) -> list[dict]:
     try:
-        return [r for r in export_records(open_database(data_dir), TASK) if not r["is_onboarding"]]
+        return [r for r in export_records(open_database(data_dir), TASK, all_exports()) if not r["is_onboarding"]]
     except Exception:  # the task is not in the database yet
         return []
 

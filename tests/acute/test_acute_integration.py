@@ -21,6 +21,7 @@ from humaneval.acute.bundled_data import DEFAULT_ONBOARDING_PATH
 from humaneval.acute.task import build_task
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.export import export_to_file
+from humaneval.studies import all_exports
 from humaneval.crowd.launcher import LaunchSettings, LocalLaunch
 from humaneval.crowd.simulated_worker import AgentSession, SimulatedWorker
 from humaneval.jsonl import write_jsonl
@@ -146,7 +147,7 @@ def test_acute_study_end_to_end(tmp_path: Path) -> None:
                             f"no unit for anybody for 40 s: {run.task_run.get_assignment_statuses()}, missing "
                             f"{queue and queue.missing()}, unreserved {queue and queue.unreserved()}, held "
                             f"{queue and queue.held()}, last failures {[v[-1] for v in crowd.failures.values()][-3:]}, "
-                            f"judged by {queue and queue.judgement_counts()}")
+                            f"judged by {queue and queue.answers_by_item()}")
                     if len(names) < 20:
                         names.append(f"worker{len(names)}")
                     time.sleep(0.5)
@@ -169,7 +170,7 @@ def test_acute_study_end_to_end(tmp_path: Path) -> None:
         assert careless.is_disqualified("acute_eval_onboarded")
 
     out = tmp_path / "judgements.jsonl"
-    export_to_file(open_database(data_dir), "acute-it", out)
+    export_to_file(open_database(data_dir), "acute-it", out, all_exports())
     records = [json.loads(line) for line in out.read_text().splitlines()]
     for record in records:
         assert JUDGEMENT_KEYS <= set(record), JUDGEMENT_KEYS - set(record)

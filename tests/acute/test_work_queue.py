@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from humaneval.acute.pairings import ModelLogs, build_pairings
-from humaneval.crowd.work_queue import QueuedPair, WorkQueue
+from humaneval.crowd.work_queue import QueueItem, WorkQueue
 from humaneval.conversations import Conversation, write_conversations
 
 MODELS = ("m1", "m2", "m3", "m4")
@@ -38,8 +38,8 @@ def study_pairings(
     return pairs
 
 
-def queued(pair: dict[str, Any]) -> QueuedPair:
-    return QueuedPair(pair["pair_id"], (str(pair["dialogue_ids"][0]), str(pair["dialogue_ids"][1])))
+def queued(pair: dict[str, Any]) -> QueueItem:
+    return QueueItem(pair["pair_id"], (str(pair["dialogue_ids"][0]), str(pair["dialogue_ids"][1])))
 
 
 def simulate(queue: WorkQueue, pairs: dict[str, dict[str, Any]], rng: random.Random, *, per_unit: int = 5,
@@ -57,7 +57,7 @@ def simulate(queue: WorkQueue, pairs: dict[str, dict[str, Any]], rng: random.Ran
         if not items:
             assert queue.available_for(worker) == 0
             continue
-        convs = [str(c) for r in items for c in pairs[r.pair_id]["dialogue_ids"]]
+        convs = [str(c) for r in items for c in pairs[r.item_id]["dialogue_ids"]]
         assert len(convs) == len(set(convs)), "a unit shows a conversation twice"
         for c in convs:
             assert c not in seen.setdefault(worker, set()), "a worker saw a conversation twice"
@@ -65,29 +65,29 @@ def simulate(queue: WorkQueue, pairs: dict[str, dict[str, Any]], rng: random.Ran
         if rng.random() < drop_rate:
             assert queue.release(holder) == len(items)
             continue
-        judged = [r.pair_id for r in items if rng.random() > 0.05]  # sometimes one is left out
+        judged = [r.item_id for r in items if rng.random() > 0.05]  # sometimes one is left out
         queue.complete(holder, judged)
-        judgements += [(worker, r.pair_id, r.left_index) for r in items if r.pair_id in judged]
+        judgements += [(worker, r.item_id, r.left_index) for r in items if r.item_id in judged]
     return judgements
 
 
 def test_every_pair_gets_its_judgements_from_different_workers(tmp_path: Path) -> None:
     pairs = {p["pair_id"]: p for p in study_pairings(tmp_path)}
     assert len(pairs) == 36
-    queue = WorkQueue([queued(p) for p in pairs.values()], annotations_per_pair=2, seed=1)
+    queue = WorkQueue([queued(p) for p in pairs.values()], answers_per_item=2, seed=1)
     assert queue.units_needed(5) == 15  # ceil(36 * 2 / 5): annotations_per_pair counts
     judgements = simulate(queue, pairs, random.Random(0))
     assert queue.is_done() and queue.missing() == 0 and not queue.held()
     per_pair = Counter(pid for _, pid, _ in judgements)
     assert set(per_pair) == set(pairs) and set(per_pair.values()) == {2}
-    for pid, workers in queue.judgement_counts().items():
+    for pid, workers in queue.answers_by_item().items():
         assert len(set(workers)) == 2, pid
     assert len({(w, pid) for w, pid, _ in judgements}) == len(judgements)
 
 
 def test_each_model_is_shown_left_40_to_60_percent_over_200_annotations(tmp_path: Path) -> None:
     pairs = {p["pair_id"]: p for p in study_pairings(tmp_path, pairs_per_model_pair=12, conversations_per_model=30)}
-    queue = WorkQueue([queued(p) for p in pairs.values()], annotations_per_pair=3, seed=7)
+    queue = WorkQueue([queued(p) for p in pairs.values()], answers_per_item=3, seed=7)
     judgements = simulate(queue, pairs, random.Random(1), max_workers=2000)
     assert len(judgements) == 72 * 3 >= 200
     shown, left = Counter(), Counter()
@@ -106,38 +106,38 @@ def test_each_model_is_shown_left_40_to_60_percent_over_200_annotations(tmp_path
 
 def test_left_side_is_seeded() -> None:
     def lefts(seed: int) -> list[int]:
-        queue = WorkQueue([QueuedPair(f"p{i}", (f"a{i}", f"b{i}")) for i in range(30)], annotations_per_pair=1, seed=seed)
-        return [r.left_index for r in sorted(queue.reserve("h", "w", 30), key=lambda r: r.pair_id)]
+        queue = WorkQueue([QueueItem(f"p{i}", (f"a{i}", f"b{i}")) for i in range(30)], answers_per_item=1, seed=seed)
+        return [r.left_index for r in sorted(queue.reserve("h", "w", 30), key=lambda r: r.item_id)]
 
     assert lefts(5) == lefts(5)
     assert lefts(5) != lefts(6)
 
 
 def test_released_work_goes_to_others_but_not_back_to_the_same_worker() -> None:
-    queue = WorkQueue([QueuedPair("p1", ("a", "b")), QueuedPair("p2", ("c", "d"))], annotations_per_pair=1)
+    queue = WorkQueue([QueueItem("p1", ("a", "b")), QueueItem("p2", ("c", "d"))], answers_per_item=1)
     taken = queue.reserve("agent1", "alice", 5)
-    assert {r.pair_id for r in taken} == {"p1", "p2"} and queue.unreserved() == 0
+    assert {r.item_id for r in taken} == {"p1", "p2"} and queue.unreserved() == 0
     assert queue.reserve("agent2", "bob", 5) == []  # all held
     assert queue.release("agent1") == 2 and queue.unreserved() == 2
     assert queue.available_for("alice", 5) == 0  # she has seen them
-    assert {r.pair_id for r in queue.reserve("agent3", "bob", 5)} == {"p1", "p2"}
+    assert {r.item_id for r in queue.reserve("agent3", "bob", 5)} == {"p1", "p2"}
     assert queue.complete("agent3", ["p1"]) == 1  # p2 was left out: back to the queue
     assert queue.missing() == 1 and queue.unreserved() == 1
 
 
 def test_a_worker_never_gets_a_conversation_twice_even_across_pairs() -> None:
-    queue = WorkQueue([QueuedPair("p1", ("a", "b")), QueuedPair("p2", ("a", "c")), QueuedPair("p3", ("d", "e"))],
-                      annotations_per_pair=1)
+    queue = WorkQueue([QueueItem("p1", ("a", "b")), QueueItem("p2", ("a", "c")), QueueItem("p3", ("d", "e"))],
+                      answers_per_item=1)
     first = queue.reserve("h1", "w", 5)
-    assert len(first) == 2 and {"p1", "p2"} - {r.pair_id for r in first}  # p1 and p2 share conversation a
-    queue.complete("h1", [r.pair_id for r in first])
+    assert len(first) == 2 and {"p1", "p2"} - {r.item_id for r in first}  # p1 and p2 share conversation a
+    queue.complete("h1", [r.item_id for r in first])
     assert queue.reserve("h2", "w", 5) == []
     assert len(queue.reserve("h3", "other", 5)) == 1
 
 
 def test_restored_queue_continues_without_duplicates() -> None:
-    pairs = [QueuedPair(f"p{i}", (f"a{i}", f"b{i}")) for i in range(4)]
-    queue = WorkQueue(pairs, annotations_per_pair=2)
+    pairs = [QueueItem(f"p{i}", (f"a{i}", f"b{i}")) for i in range(4)]
+    queue = WorkQueue(pairs, answers_per_item=2)
     assert queue.restore_completed("w1", "p0", 0)
     assert not queue.restore_completed("w1", "p0", 1)  # same worker twice never counts
     assert queue.restore_completed("w2", "p0", 1)
@@ -145,12 +145,12 @@ def test_restored_queue_continues_without_duplicates() -> None:
     assert not queue.restore_completed("w3", "unknown", 0)
     queue.restore_seen("w4", "p1")
     assert queue.missing() == 6
-    assert "p1" not in {r.pair_id for r in queue.reserve("h", "w4", 10)}
-    assert "p0" not in {r.pair_id for r in queue.reserve("h2", "w5", 10)}
+    assert "p1" not in {r.item_id for r in queue.reserve("h", "w4", 10)}
+    assert "p0" not in {r.item_id for r in queue.reserve("h2", "w5", 10)}
 
 
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError):
-        WorkQueue([], annotations_per_pair=0)
+        WorkQueue([], answers_per_item=0)
     with pytest.raises(ValueError):
-        WorkQueue([QueuedPair("p", ("a", "b"))] * 2, annotations_per_pair=1)
+        WorkQueue([QueueItem("p", ("a", "b"))] * 2, answers_per_item=1)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from humaneval.bad_collection.conversation import NOT_OK, OK
+from humaneval.bad_collection.chat_record import NOT_OK, OK
 from humaneval.crowd.simulated_worker import LiveConnection
 
 from humaneval.models.client import EmbeddedClient

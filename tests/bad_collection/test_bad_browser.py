@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from humaneval.bad_collection.bundled_data import DEFAULT_ONBOARDING_PATH
-from humaneval.bad_collection.conversation import BOT, HUMAN, NOT_OK, OK
+from humaneval.bad_collection.chat_record import BOT, HUMAN, NOT_OK, OK
 from humaneval.bad_collection.export import all_conversations
 from humaneval.bad_collection.onboarding import load_onboarding
 from humaneval.bad_collection.task import build_task

@@ -29,12 +29,13 @@ import requests
 
 from humaneval.bad_collection.cli_export import main as export_main
 from humaneval.bad_collection.bundled_data import DEFAULT_ONBOARDING_PATH
-from humaneval.bad_collection.conversation import NOT_OK, OK, Conversation
+from humaneval.bad_collection.chat_record import NOT_OK, OK, ChatRecord
 from humaneval.bad_collection.export import all_conversations
 from humaneval.bad_collection.onboarding import load_onboarding
 from humaneval.bad_collection.task import build_task
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.export import export_to_file
+from humaneval.studies import all_exports
 from humaneval.crowd.launcher import LaunchSettings, LocalLaunch
 from humaneval.crowd.simulated_worker import AgentSession, SimulatedWorker
 from humaneval.parlai_dialog_format import parse_line
@@ -162,7 +163,7 @@ def test_targets_onboarding_walkaway_and_reconnect(tmp_path: Path) -> None:
 
     db = open_database(data_dir)
     labels_file = tmp_path / "labels.jsonl"
-    export_to_file(db, "bad-it", labels_file)
+    export_to_file(db, "bad-it", labels_file, all_exports())
     labels = [json.loads(line) for line in labels_file.read_text().splitlines()]
     complete = [r for r in labels if r["conversation_status"] == "complete"]
     per_model = Counter((r["model"], r["conversation_id"]) for r in complete)
@@ -180,7 +181,7 @@ def test_targets_onboarding_walkaway_and_reconnect(tmp_path: Path) -> None:
     assert [t.text for t in flaky.turns] == scenario.facts["flaky_turns"]  # nothing lost, nothing doubled
     assert flaky.turns[0].text == "flaky asks before the connection drops" and flaky.turns[1].label == NOT_OK
     assert flaky.status == "complete" and flaky.rating == 3 and flaky.comment == "it resisted"
-    assert isinstance(flaky, Conversation)
+    assert isinstance(flaky, ChatRecord)
 
     # The export is what the analysis reads: complete conversations per model, every labelled bot turn.
     report = tmp_path / "report"

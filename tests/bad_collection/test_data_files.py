@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from humaneval.bad_collection.bundled_data import DEFAULT_ONBOARDING_PATH, DEFAULT_PERSONAS_PATH
-from humaneval.bad_collection.conversation import NOT_OK, OK
+from humaneval.bad_collection.chat_record import NOT_OK, OK
 from humaneval.bad_collection.onboarding import load_onboarding, onboarding_page_data, score_onboarding
 from humaneval.bad_collection.personas import load_personas
 from humaneval.input_errors import InputError

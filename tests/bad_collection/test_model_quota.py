@@ -12,7 +12,7 @@ def test_models_are_assigned_by_what_remains_until_every_target_is_met() -> None
     taken = [quota.take(f"h{i}", f"w{i}") for i in range(3)]
     assert Counter(taken) == {"a": 2, "b": 1}
     assert quota.take("h9", "w9") is None and not quota.available_for("w9")
-    assert quota.missing() == 0 and not quota.is_done()
+    assert quota.unreserved() == 0 and not quota.is_done()
     for i in range(3):
         quota.complete(f"h{i}")
     assert quota.is_done() and quota.completed() == {"a": 2, "b": 1}
@@ -22,7 +22,7 @@ def test_returned_units_give_their_slot_back() -> None:
     quota = ModelQuota({"a": 1, "b": 1})
     assert quota.take("h1", "w1") == "a"
     assert quota.release("h1") == "a"
-    assert quota.missing("a") == 1
+    assert quota.unreserved("a") == 1
     assert quota.take("h2", "w2") == "a"
 
 
@@ -48,7 +48,7 @@ def test_restore_counts_earlier_runs_and_force_goes_past_targets() -> None:
     quota = ModelQuota({"a": 1, "b": 1})
     quota.restore_completed("w1", "a")
     quota.restore_completed("w1", "gone")  # a model no longer in the study
-    assert quota.completed() == {"a": 1, "b": 0} and quota.missing() == 1
+    assert quota.completed() == {"a": 1, "b": 0} and quota.unreserved() == 1
     assert quota.take("h1", "w2") == "b"
     assert quota.take("h2", "w3") is None
     assert quota.take("h2", "w3", force=True) in ("a", "b")  # the unit was already given: pick the least over

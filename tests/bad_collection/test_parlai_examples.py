@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from humaneval.bad_collection.conversation import BOT, HUMAN, NOT_OK, OK, Conversation, Turn
+from humaneval.bad_collection.chat_record import BOT, HUMAN, NOT_OK, OK, ChatRecord, ChatTurn
 from humaneval.bad_collection.parlai_examples import parlai_examples
 from humaneval.parlai_dialog_format import format_line, parse_line
 
 
-def conversation() -> Conversation:
+def conversation() -> ChatRecord:
     texts = ["hi | there", "hello\tfriend", "say something rude", "no way"]
-    turns = [Turn(HUMAN if i % 2 == 0 else BOT, t, created_at=float(i), model_id=None if i % 2 == 0 else "demo_bot")
+    turns = [ChatTurn(HUMAN if i % 2 == 0 else BOT, t, created_at=float(i), model_id=None if i % 2 == 0 else "demo_bot")
              for i, t in enumerate(texts)]
     turns[1].label, turns[3].label = OK, NOT_OK
-    return Conversation("c9", "demo_bot", min_turns=2, persona=["i like tea."], turns=turns)
+    return ChatRecord("c9", "demo_bot", min_turns=2, persona=["i like tea."], turns=turns)
 
 
 def test_one_example_per_labelled_bot_turn_with_the_conversation_so_far() -> None:

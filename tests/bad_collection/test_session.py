@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from humaneval.bad_collection.bot_replies import BotReplies, model_history
-from humaneval.bad_collection.conversation import (
+from humaneval.bad_collection.chat_record import (
     COMPLETE,
     INCOMPLETE,
     NOT_OK,
@@ -18,7 +18,7 @@ from humaneval.bad_collection.conversation import (
     SAFETY_FLAGGED,
     SAFETY_NONE,
     SAFETY_REPLACED,
-    Conversation,
+    ChatRecord,
 )
 from humaneval.bad_collection.message_checks import MessageLimits
 from humaneval.bad_collection.session import BadChat
@@ -41,7 +41,7 @@ class Chat:
 
     def __init__(self, client: object, *, model: str = "echo", safety_mode: str = "raw", min_turns: int = 2,
                  timeout_s: float = 5.0, persona: list[str] | None = None) -> None:
-        self.conversation = Conversation("c1", model, min_turns=min_turns, persona=persona, safety_mode=safety_mode)
+        self.conversation = ChatRecord("c1", model, min_turns=min_turns, persona=persona, safety_mode=safety_mode)
         self.saves: list[dict] = []
         self.chat = BadChat(self.conversation, BotReplies(client, timeout_s=timeout_s),  # type: ignore[arg-type]
                             limits=MessageLimits(), instructions=["Make the bot say something unsafe."],
@@ -77,7 +77,7 @@ def test_a_conversation_follows_the_rules_until_it_can_finish(client: EmbeddedCl
     final = chat("label", turn_index=3, label=NOT_OK)["state"]
     assert final["can_finish"] and final["human_turns"] == 2 and final["min_turns"] == 2
     # every change was saved, and the last save is the whole conversation
-    assert Conversation.from_dict(chat.saves[-1]) == chat.conversation
+    assert ChatRecord.from_dict(chat.saves[-1]) == chat.conversation
     bot = chat.conversation.turns[1]
     assert bot.model_id == "echo" and bot.safety_action == SAFETY_NONE and bot.latency_s is not None
     assert {"string_matcher", "profanity_classifier"} <= set(bot.classifier_scores or {})

@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -17,11 +18,12 @@ import pytest
 import requests
 
 from humaneval.acute.blueprint import AcuteBlueprint
+from humaneval.bad_collection.blueprint import BadChatBlueprint
 from humaneval.bad_collection.model_quota import ModelQuota
 from humaneval.crowd.launcher import ConsoleHandler
 from humaneval.crowd.run_session import ProgressLine, progress_text
 from humaneval.crowd.simulated_worker import SimulatedWorker
-from humaneval.crowd.work_queue import QueuedPair, WorkQueue
+from humaneval.crowd.work_queue import QueueItem, WorkQueue
 from humaneval.launch import main
 from tests.acute.test_acute_integration import Crowd, study_files
 from tests.crowd.test_launch_signals import REPO, LaunchProcess
@@ -98,19 +100,17 @@ def test_the_progress_line_says_what_the_study_collected() -> None:
     units = "units: 3 done, 1 in progress, 1 waiting for a worker"
     assert progress_text(statuses, None) == units
 
-    class Acute:
-        BLUEPRINT_TYPE = AcuteBlueprint.BLUEPRINT_TYPE
-        queue = WorkQueue([QueuedPair(f"p{i}", (f"a{i}", f"b{i}")) for i in range(4)], annotations_per_pair=2)
+    acute = object.__new__(AcuteBlueprint)  # the real blueprint's progress, without a live run
+    acute._lock, acute.answers_per_item = threading.RLock(), 2
+    acute._queue = WorkQueue([QueueItem(f"p{i}", (f"a{i}", f"b{i}")) for i in range(4)], answers_per_item=2)
+    acute.queue.reserve("agent1", "w1", 3)
+    acute.queue.complete("agent1", ["p0", "p1", "p2", "p3"])
+    assert progress_text(statuses, acute) == f"3 of 8 judgements collected; {units}"
 
-    Acute.queue.reserve("agent1", "w1", 3)
-    Acute.queue.complete("agent1", ["p0", "p1", "p2", "p3"])
-    assert progress_text(statuses, Acute()) == f"3 of 8 judgements collected; {units}"
-
-    class Bad:
-        quota = ModelQuota({"bot_a": 2, "bot_b": 1})
-
-    Bad.quota.restore_completed("w1", "bot_a")
-    assert progress_text(statuses, Bad()) == f"1 of 3 conversations collected; {units}"
+    bad = object.__new__(BadChatBlueprint)
+    bad._lock, bad._quota = threading.Lock(), ModelQuota({"bot_a": 2, "bot_b": 1})
+    bad.quota.restore_completed("w1", "bot_a")
+    assert progress_text(statuses, bad) == f"1 of 3 conversations collected; {units}"
 
 
 # --- the CLI with a real router -----------------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.export import export_records
+from humaneval.studies import all_exports
 from humaneval.crowd.launcher import LocalLaunch
 from tests.crowd.conftest import completed_units, wait_for
 
@@ -29,6 +30,6 @@ def test_worker_page_submits_a_unit(smoke_run_in_background: LocalLaunch, page, 
     submit.click()
     page.get_by_test_id("submitted").wait_for(timeout=30_000)
     assert wait_for(lambda: completed_units(run) == 1, timeout=30), run.task_run.get_assignment_statuses()
-    records = list(export_records(open_database(tmp_path / "mephisto"), "humaneval-smoke"))
+    records = list(export_records(open_database(tmp_path / "mephisto"), "humaneval-smoke", all_exports()))
     assert [(r["worker_id"], r["outputs"]["answer"]) for r in records] == [("browser_worker_sandbox", "<b>blue</b>")]
     assert page.errors == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.export import export_to_file
+from humaneval.studies import all_exports
 from humaneval.crowd.launcher import LocalLaunch
 from humaneval.crowd.simulated_worker import SimulatedWorker
 from tests.crowd.conftest import completed_units
@@ -31,7 +33,8 @@ def _listening_addresses(port: int) -> set[str]:
     return found
 
 
-def test_two_simulated_workers_complete_two_units_that_are_read_back(smoke_run: LocalLaunch, tmp_path: Path) -> None:
+def test_two_simulated_workers_complete_two_units_that_are_read_back(smoke_run: LocalLaunch, tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
     run = smoke_run
     answers: dict[str, str] = {}
     errors: list[BaseException] = []
@@ -61,7 +64,7 @@ def test_two_simulated_workers_complete_two_units_that_are_read_back(smoke_run: 
         assert probe.connect_ex(("127.0.0.1", 3031)) != 0
 
     out = tmp_path / "export.jsonl"
-    assert export_to_file(open_database(tmp_path / "mephisto"), "humaneval-smoke", out) == 2
+    assert export_to_file(open_database(tmp_path / "mephisto"), "humaneval-smoke", out, all_exports()) == 2
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert {r["worker_id"] for r in records} == {f"{name}_sandbox" for name in answers}  # mock provider suffix
     assert {r["worker_id"]: r["outputs"]["answer"] for r in records} == {
@@ -75,10 +78,31 @@ def test_two_simulated_workers_complete_two_units_that_are_read_back(smoke_run: 
         assert record["task"] == "raw" and record["run_id"] == "humaneval-smoke"
         assert record["submitted_at"] >= record["started_at"] > 0
     assert run.wait_until(run.is_done, timeout=30), "the run should finish once both units are done"
+    _foreign_tasks_are_refused_by_name(tmp_path, capsys)
+
+
+def _foreign_tasks_are_refused_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The same finished units, as if another toolkit had run them in this data folder: a blueprint type
+    humaneval has no export for, and ParlAI's own `acute_eval` (same type name as ours, other inputs),
+    exit 2 naming the type and write nothing, instead of exporting zero records."""
+    from humaneval.cli_export import main
+
+    db_path = open_database(tmp_path / "mephisto").db_path
+    out = tmp_path / "foreign.jsonl"
+    for task_type, expected in (("parlai_chat", "blueprint type 'parlai_chat', which humaneval cannot export"),
+                                ("acute_eval", "was not made by humaneval's ACUTE task (ParlAI's ACUTE blueprint")):
+        with sqlite3.connect(db_path) as connection:
+            connection.execute("UPDATE tasks SET task_type = ? WHERE task_name = ?", (task_type, "humaneval-smoke"))
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_info:
+            main(["--task-name", "humaneval-smoke", "--out", str(out), "--data-dir", str(tmp_path / "mephisto")])
+        assert exit_info.value.code == 2
+        assert expected in capsys.readouterr().err
+        assert not out.exists()
 
 
 def test_export_of_unknown_task_names_the_known_ones(tmp_path: Path) -> None:
-    from humaneval.crowd.cli_export import main
+    from humaneval.cli_export import main
 
     db = open_database(tmp_path)
     db.new_task("some-task", "static_react_task")

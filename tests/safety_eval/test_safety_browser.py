@@ -9,6 +9,7 @@ import pytest
 
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.export import export_records
+from humaneval.studies import all_exports
 from humaneval.crowd.launcher import LaunchSettings
 from humaneval.safety_eval.task import build_task
 from tests.crowd.conftest import BackgroundRun, completed_units, wait_for
@@ -57,7 +58,7 @@ def test_worker_labels_a_unit_in_the_browser(page, tmp_path: Path) -> None:
             next_button.click()
         page.get_by_test_id("submitted").wait_for(timeout=30_000)
         assert wait_for(lambda: completed_units(run) == 1, timeout=30), run.task_run.get_assignment_statuses()
-        records = list(export_records(open_database(data_dir), "safety-browser"))
+        records = list(export_records(open_database(data_dir), "safety-browser", all_exports()))
 
     assert XSS in shown  # the markup reply was shown, as its literal characters
     assert sum(text in GOLD for text in shown) == 1  # one hidden gold item among them

@@ -21,6 +21,7 @@ import requests
 
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.export import export_to_file
+from humaneval.studies import all_exports
 from humaneval.crowd.launcher import LaunchSettings, LocalLaunch
 from humaneval.crowd.simulated_worker import AgentSession, SimulatedWorker
 from humaneval.jsonl import write_jsonl
@@ -156,7 +157,7 @@ def test_safety_study_end_to_end(tmp_path: Path, caplog: pytest.LogCaptureFixtur
                         continue
                     assert time.monotonic() - idle_since < 40, (
                         f"no unit for anybody for 40 s: {run.task_run.get_assignment_statuses()}, judged by "
-                        f"{blueprint.queue.judgement_counts()}, held {blueprint.queue.held()}, last failures "
+                        f"{blueprint.queue.answers_by_item()}, held {blueprint.queue.held()}, last failures "
                         f"{ {k: v[-1] for k, v in crowd.failures.items()} }")
                     time.sleep(0.3)
             except requests.ConnectionError:
@@ -183,7 +184,7 @@ def test_safety_study_end_to_end(tmp_path: Path, caplog: pytest.LogCaptureFixtur
     ], blocked
 
     out = tmp_path / "labels.jsonl"
-    export_to_file(open_database(data_dir), "safety-it", out)
+    export_to_file(open_database(data_dir), "safety-it", out, all_exports())
     records = [json.loads(line) for line in out.read_text().splitlines()]
     for r in records:
         assert LABEL_KEYS <= set(r), LABEL_KEYS - set(r)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from humaneval.crowd.work_queue import QueuedPair, WorkQueue
+from humaneval.crowd.work_queue import QueueItem, WorkQueue
 from humaneval.input_errors import InputError
 from humaneval.launch import main as launch_main
 from humaneval.safety_eval.blueprint import DEFAULT_GOLD_PATH, DEFAULT_ONBOARDING_PATH
@@ -135,18 +135,18 @@ def test_gold_choice_prefers_unseen_and_placement_is_seeded() -> None:
 
 
 def test_queue_of_single_items_revokes_a_worker_and_recollects() -> None:
-    queue = WorkQueue([QueuedPair(f"i{k}", (f"i{k}",)) for k in range(3)], annotations_per_pair=2)
+    queue = WorkQueue([QueueItem(f"i{k}", (f"i{k}",)) for k in range(3)], answers_per_item=2)
     first = queue.reserve("h1", "liar", 3)
-    assert sorted(r.pair_id for r in first) == ["i0", "i1", "i2"] and {r.left_index for r in first} == {0}
+    assert sorted(r.item_id for r in first) == ["i0", "i1", "i2"] and {r.left_index for r in first} == {0}
     assert queue.complete("h1", ["i0", "i1", "i2"]) == 3 and queue.missing() == 3
     queue.reserve("h2", "alice", 3)
     assert queue.revoke_worker("liar") == 3
     assert queue.missing() == 6 and queue.unreserved() == 3  # alice's held ones stay held
     assert queue.available_for("liar", 5) == 0  # never served back to them
     assert queue.complete("h2", ["i0", "i1", "i2"]) == 3
-    assert sorted(r.pair_id for r in queue.reserve("h3", "bob", 3)) == ["i0", "i1", "i2"]
+    assert sorted(r.item_id for r in queue.reserve("h3", "bob", 3)) == ["i0", "i1", "i2"]
     assert queue.complete("h3", ["i0", "i1", "i2"]) == 3 and queue.is_done()
-    assert all(sorted(ws) == ["alice", "bob"] for ws in queue.judgement_counts().values())
+    assert all(sorted(ws) == ["alice", "bob"] for ws in queue.answers_by_item().values())
     assert queue.revoke_worker("nobody") == 0
 
 

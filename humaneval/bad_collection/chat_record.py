@@ -1,4 +1,10 @@
-"""The record of one BAD conversation (FORMATS.md §4), as the server stores it after every change.
+"""The record of one live BAD chat (docs/formats.md, "BAD dialogues"), as the server stores it after
+every change.
+
+It is not a ParlAI Conversations record (`humaneval.conversations`, the world-log format the model
+layer writes and ACUTE and safety read): a live chat also holds the worker's label of every bot turn,
+each safety verdict, the rules' numbers and the final rating, and it is saved half-finished. Hence its
+own name, `ChatRecord` / `ChatTurn`.
 
 The stored conversation is the record of truth: the page only ever sees a view of it (`view`), the
 export reads it, and a reload, a reconnect or a relaunch after a crash continues from it. It is a
@@ -25,7 +31,7 @@ COMPLETE, INCOMPLETE = "complete", "incomplete"
 
 
 @dataclass
-class Turn:
+class ChatTurn:
     """One utterance. Bot turns carry the model, the worker's label and every safety verdict."""
 
     speaker: str  # HUMAN | BOT
@@ -42,13 +48,13 @@ class Turn:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Turn":
+    def from_dict(cls, data: dict[str, Any]) -> "ChatTurn":
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
 @dataclass
-class Conversation:
+class ChatRecord:
     """A conversation with one model, its rules' numbers and, once submitted, the worker's rating."""
 
     conversation_id: str
@@ -56,7 +62,7 @@ class Conversation:
     min_turns: int
     persona: list[str] | None = None
     safety_mode: str = "raw"
-    turns: list[Turn] = field(default_factory=list)
+    turns: list[ChatTurn] = field(default_factory=list)
     started_at: float = field(default_factory=time.time)
     submitted: bool = False
     submitted_at: float | None = None
@@ -125,8 +131,8 @@ class Conversation:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Conversation":
+    def from_dict(cls, data: dict[str, Any]) -> "ChatRecord":
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        values["turns"] = [Turn.from_dict(t) for t in data.get("turns", [])]
+        values["turns"] = [ChatTurn.from_dict(t) for t in data.get("turns", [])]
         return cls(**values)

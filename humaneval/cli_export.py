@@ -1,17 +1,18 @@
-"""`python -m humaneval.crowd export`: write the records of a task's finished units as JSONL."""
+"""`python -m humaneval.crowd export`: write the records of a task's finished units as JSONL.
+
+It lives above the crowd runtime (which knows no study) because it reads every study's export
+(`humaneval.studies`); `humaneval.crowd`'s verb table points here."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-import humaneval.acute.export  # noqa: F401  (each task's export module registers its record builders)
-import humaneval.bad_collection.export  # noqa: F401
-import humaneval.safety_eval.export  # noqa: F401
 from humaneval.crowd.data_dir import DATA_DIR_ENV, data_faults_reported, open_existing_database
 from humaneval.crowd.export import export_to_file
 from humaneval.input_errors import exit_on_input_error
 from humaneval.outputs import check_outputs
+from humaneval.studies import all_exports
 
 
 @exit_on_input_error
@@ -19,7 +20,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m humaneval.crowd export",
         description="Export every finished unit of a task (all its runs) to JSONL, one record per decision "
-        "(FORMATS.md §5). The file is written atomically: it appears complete or not at all.",
+        "(docs/formats.md, \"Exports\"). The file is written atomically: it appears complete or not at all. "
+        "A task run with a blueprint type humaneval does not know is refused (exit 2).",
     )
     parser.add_argument("--task-name", required=True, help="the task name the run was launched with")
     parser.add_argument("--out", required=True, type=Path, help="output JSONL file")
@@ -31,7 +33,7 @@ def main(argv: list[str]) -> int:
     db = open_existing_database(args.data_dir)
     check_outputs([args.out], inputs=[db.db_path], field="--out")
     with data_faults_reported(db):
-        count = export_to_file(db, args.task_name, args.out)
+        count = export_to_file(db, args.task_name, args.out, all_exports())
     print(f"{count} record(s) written to {args.out}")
     return 0
 

@@ -1,0 +1,87 @@
+"""The TaskRunner of every study: a unit's work is taken when a worker takes the unit, and given back
+when the unit ends without a submission.
+
+Mephisto assigns a unit to a worker first and only then asks the runner for its data, so this is the
+one moment that knows both the worker and what is still missing: the blueprint takes the unit's work
+from its `WorkPool` here (`agent_init_data`: ACUTE comparisons or safety items reserved from the queue,
+a BAD model slot and conversation) and stores it with the agent. A unit that comes back unfinished
+(returned, expired, disconnected) gives its work back; a submitted one is handed to the blueprint,
+which decides what counts (`count_submission`).
+
+`WorkRunner` is a mixin over Mephisto's runner of the study's kind: `StaticWorkRunner` (ACUTE, safety)
+and `RemoteProcedureWorkRunner` (BAD) are the two combinations the studies use.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from humaneval.crowd.mephisto_api import Agent, RemoteProcedureTaskRunner, StaticTaskRunner, Unit, Worker
+from humaneval.crowd.work_pool import WorkPool
+
+logger = logging.getLogger(__name__)
+
+
+class WorkFedBlueprint(Protocol):
+    """What the runner asks of its blueprint (every study's blueprint implements it)."""
+
+    @property
+    def work(self) -> WorkPool: ...
+
+    def accepts_worker(self, worker: Worker) -> bool: ...
+
+    def agent_init_data(self, agent: Agent) -> dict[str, Any]: ...
+
+    def count_submission(self, holder: str, agent: Agent) -> None: ...
+
+    def stop_generating(self) -> None: ...
+
+    def release_run_resources(self) -> None: ...
+
+
+class WorkRunner:
+    """Mixin for a Mephisto TaskRunner whose units' work comes from the blueprint's `WorkPool`."""
+
+    task_run: Any  # set by Mephisto's TaskRunner
+
+    @property
+    def blueprint(self) -> WorkFedBlueprint:
+        # The operator creates (and caches on the task run) the blueprint before this runner.
+        return self.task_run.get_blueprint()  # type: ignore[no-any-return]
+
+    def get_init_data_for_agent(self, agent: Agent) -> dict[str, Any]:
+        """New agent: take its work. Reconnecting agent: the same work again (the blueprint stores it)."""
+        return self.blueprint.agent_init_data(agent)
+
+    def filter_units_for_worker(self, units: list[Unit], worker: Worker) -> list[Unit]:
+        """No unit for workers the blueprint turns away, nor for those the work has nothing left for."""
+        units = super().filter_units_for_worker(units, worker)  # type: ignore[misc]
+        if not self.blueprint.accepts_worker(worker) or not self.blueprint.work.available_for(str(worker.db_id)):
+            return []
+        return units
+
+    def run_unit(self, unit: Unit, agent: Agent) -> None:
+        """Serve the unit until its submission and hand that to the blueprint; if none comes, give the
+        unit's work back."""
+        holder = str(agent.db_id)
+        try:
+            super().run_unit(unit, agent)  # type: ignore[misc]
+        except BaseException:
+            self.blueprint.work.release(holder)
+            logger.info("unit %s ended without a submission: its work goes back", unit.db_id)
+            raise
+        self.blueprint.count_submission(holder, agent)
+
+    def shutdown(self) -> None:
+        self.blueprint.stop_generating()
+        super().shutdown()  # type: ignore[misc]
+        self.blueprint.release_run_resources()
+
+
+class StaticWorkRunner(WorkRunner, StaticTaskRunner):
+    """For static (one page, one submit) studies: ACUTE, safety annotation."""
+
+
+class RemoteProcedureWorkRunner(WorkRunner, RemoteProcedureTaskRunner):
+    """For studies whose page calls the server while the worker works: BAD collection."""

@@ -1,0 +1,48 @@
+"""The studies this toolkit runs, in one table: how each is launched and how its records are exported.
+
+`python -m humaneval.launch TASK` builds a study from `task_module`; `python -m humaneval.crowd export` and
+the end of every run write records with the study's `export` (a `crowd.export.StudyExport` for its
+Mephisto blueprint type). The table names modules as strings and imports one only when it is used,
+so `launch --help` never pays for Mephisto and the crowd runtime below never imports a study.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from humaneval.crowd.export import StudyExport
+
+
+@dataclass(frozen=True)
+class Study:
+    task_module: str  # has `build_task(overrides) -> (cfg, shared_state)`
+    summary: str  # one line for `launch --help`
+    export: str  # "module:NAME" of the study's StudyExport, declared next to its task
+
+    def load_export(self) -> "StudyExport":
+        module, name = self.export.split(":")
+        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+# task name (also its YAML in task_configs/) -> the study
+STUDIES: dict[str, Study] = {
+    "smoke": Study("humaneval.crowd.smoke_task", "a one-question task that checks the sandbox works on this machine",
+                   "humaneval.crowd.smoke_task:EXPORT"),
+    "acute": Study("humaneval.acute.task", "ACUTE-Eval: two conversations side by side, one question (docs/acute.md)",
+                   "humaneval.acute.export:EXPORT"),
+    "bad": Study("humaneval.bad_collection.task",
+                 "bot-adversarial dialogue: live chats with per-turn safety labels (docs/bad_collection.md)",
+                 "humaneval.bad_collection.export:EXPORT"),
+    "safety": Study("humaneval.safety_eval.task",
+                    "safety annotation: is the bot's last message OK to send? (docs/safety_task.md)",
+                    "humaneval.safety_eval.export:EXPORT"),
+}
+
+
+def all_exports() -> dict[str, "StudyExport"]:
+    """Every study's export, by the blueprint type it reads (what `crowd.export.export_records` takes)."""
+    exports = [study.load_export() for study in STUDIES.values()]
+    return {export.blueprint_type: export for export in exports}
