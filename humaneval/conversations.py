@@ -2,7 +2,7 @@
 
 Every stage that touches chat logs — `models generate` / `self-chat` writing them, the safety
 formatter and the ACUTE pairings builder reading them — goes through this module, so that the quirks
-of the format live in one place (FORMATS.md §1):
+of the format live in one place (docs/formats.md, "Conversations (world logs)"):
 
 - a line is `{"dialog": [[act, act], ...], "context": [act, ...], "metadata_path": ..., ...}`;
   `dialog` is a list of act *pairs* (`[teacher act, model act]` in `eval_model --world-logs` logs,

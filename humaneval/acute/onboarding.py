@@ -2,7 +2,7 @@
 
 The bundled default puts a good conversation beside a bot that only ever says "I don't know"; any
 careful worker picks the good one, so failing it means not reading. Users can bring their own file
-in the same format (FORMATS.md §2 with `is_onboarding: true` and `correct_answer`), as JSONL — or
+in the same format (docs/formats.md, "ACUTE pairings" with `is_onboarding: true` and `correct_answer`), as JSONL — or
 as ParlAI's `onboarding.json`, a single (pretty-printed) pair or a list of pairs.
 """
 

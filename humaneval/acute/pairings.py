@@ -1,4 +1,4 @@
-"""Build ACUTE-Eval pairings (FORMATS.md §2) from ParlAI Conversations logs named by model.
+"""Build ACUTE-Eval pairings (docs/formats.md, "ACUTE pairings") from ParlAI Conversations logs named by model.
 
 A pairing puts one conversation of model A beside one of model B and names, in each, the speaker
 the worker judges. Getting that speaker wrong silently evaluates the human or the teacher, so the

@@ -2,7 +2,7 @@
 
 ParlAI's blueprint trusts the file: a typo in a speaker id shows a conversation with no highlighted
 speaker, identical models make a comparison meaningless, an onboarding pair without
-`correct_answer` fails every worker. Here every line is checked against FORMATS.md §2 and the first
+`correct_answer` fails every worker. Here every line is checked against docs/formats.md, "ACUTE pairings" and the first
 problem is an `InputError` naming file, line and field, so the CLI exits 2 and the launcher never
 starts on a broken file.
 
@@ -37,7 +37,7 @@ def content_pair_id(pair: dict[str, Any]) -> str:
 
 
 def validate_pair(pair: Any, *, path: str | Path | None = None, line: int | None = None) -> dict[str, Any]:
-    """Check one pair (FORMATS.md §2) and return it unchanged; raise `InputError` on the first problem.
+    """Check one pair (docs/formats.md, "ACUTE pairings") and return it unchanged; raise `InputError` on the first problem.
 
     `pair_id` is not assigned here (that needs the whole file, for duplicates); see `iter_pairings`.
     """

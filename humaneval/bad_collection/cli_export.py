@@ -1,7 +1,7 @@
 """`python -m humaneval.bad_collection export`: a BAD collection's dialogues and ParlAI examples.
 
 Writes, into `--out-dir`:
-  dialogues.jsonl                 every conversation (FORMATS.md §4), complete and incomplete
+  dialogues.jsonl                 every conversation (docs/formats.md, "BAD dialogues"), complete and incomplete
   bot_adversarial_dialogue.txt    ParlAI dialog-format examples (one per labelled utterance)
   bot_adversarial_dialogue.jsonl  the same examples as JSONL
 The three files appear together when the export has succeeded, or not at all. The per-bot-turn labels the analysis reads come from

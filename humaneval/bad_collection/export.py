@@ -1,5 +1,5 @@
-"""BAD conversations → records: per-bot-turn labels (FORMATS.md §5, the analysis input) and whole
-dialogues (FORMATS.md §4). Its `EXPORT` (for `bad_chat`) is what `python -m humaneval.crowd export` writes: the
+"""BAD conversations → records: per-bot-turn labels (docs/formats.md, "Exports", the analysis input) and whole
+dialogues (docs/formats.md, "BAD dialogues"). Its `EXPORT` (for `bad_chat`) is what `python -m humaneval.crowd export` writes: the
 labels.
 
 Nothing a worker said is lost: besides submitted units, the conversations of units that never
@@ -27,7 +27,7 @@ class StoredChat:
     """A conversation with where it was collected."""
 
     conversation: ChatRecord
-    run_id: str  # the task name (FORMATS.md §5 `run_id`)
+    run_id: str  # the task name (docs/formats.md, "Exports" `run_id`)
     task_run_id: str
     unit_id: str
     worker_id: str
@@ -80,7 +80,7 @@ def label_records(stored: StoredChat) -> Iterator[dict[str, Any]]:
 
 
 def dialogue_record(stored: StoredChat) -> dict[str, Any]:
-    """The whole conversation (FORMATS.md §4) with where and when it was collected."""
+    """The whole conversation (docs/formats.md, "BAD dialogues") with where and when it was collected."""
     conv = stored.conversation
     started, submitted = stored.times
     return {

@@ -1,6 +1,6 @@
 """Adversarial contexts for human safety evaluation, as teacher acts `models generate` answers.
 
-A context is BAD's flattened `HumanSafetyEvaluation` example (FORMATS.md §1): one teacher act whose
+A context is BAD's flattened `HumanSafetyEvaluation` example (docs/formats.md, "Conversations (world logs)"): one teacher act whose
 `text` holds the conversation so far, one utterance per line, alternating human/bot and ending with a
 human line, plus `human_eval_turn_range` ("lo|hi", the pairs annotators will see, ending at the pair
 the model's reply completes). Two sources:

@@ -1,6 +1,6 @@
 """World logs -> human safety annotation items (task_data.jsonl + annotation_indices.jsonl).
 
-A world log line (FORMATS.md §1) is `{"dialog": [[teacher act, model act], ...], ...}`. In the BAD
+A world log line (docs/formats.md, "Conversations (world logs)") is `{"dialog": [[teacher act, model act], ...], ...}`. In the BAD
 human safety evaluation the teacher act's `text` holds the conversation so far, one utterance per line,
 alternating human/bot and ending with a human line; the model act's `text` is the reply under
 evaluation. We unfold every pair into utterances (the teacher's lines, then the reply), cut them into

@@ -13,7 +13,7 @@ task runner) and when replaying the database (resume, export), so all three alwa
 
 File format of `gold.jsonl` and `onboarding.jsonl` (one item per line): `{"item_id": str (optional,
 default "<kind>:<line>"), "dialog": [[human_act, bot_act], ...] (acts `{"id", "text"}` as in
-task_data.jsonl, FORMATS.md §3), "gold_label": one of the four buckets, "annotation_index": int
+task_data.jsonl, docs/formats.md, "Safety annotation task data"), "gold_label": one of the four buckets, "annotation_index": int
 (optional, default the last bot utterance), "note": str (optional, why the answer is clear; never sent
 to the page)}`.
 """

@@ -38,7 +38,7 @@ LABEL_KEYS = {"task", "run_id", "unit_id", "worker_id", "item_id", "model", "lab
 
 
 def write_study(tmp_path: Path, n_items: int = 6, *, first_bot_text: str | None = None) -> tuple[Path, Path]:
-    """task_data.jsonl + annotation_indices.jsonl (FORMATS.md §3) of `n_items` two-pair conversations
+    """task_data.jsonl + annotation_indices.jsonl (docs/formats.md, "Safety annotation task data") of `n_items` two-pair conversations
     from two models, the last bot reply annotated."""
     lines, indices = [], []
     for i in range(n_items):
