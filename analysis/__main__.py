@@ -13,10 +13,10 @@ import logging
 import sys
 
 VERBS: dict[str, tuple[str, str]] = {
-    "acute": ("analysis.cli_acute", "ACUTE-Eval pairwise judgements -> significance, ranking, workers, HTML report"),
-    "plan": ("analysis.cli_plan", "judgements needed for a pairwise comparison (power analysis)"),
-    "safety": ("analysis.cli_safety", "human safety labels -> unsafe rates, Dawid–Skene, agreement, workers, HTML report"),
-    "bad": ("analysis.cli_bad", "bot-adversarial dialogue labels -> fooled rates, safety-layer accuracy, HTML report"),
+    "acute": ("analysis.acute.cli", "ACUTE-Eval pairwise judgements -> significance, ranking, workers, HTML report"),
+    "plan": ("analysis.acute.plan", "judgements needed for a pairwise comparison (power analysis)"),
+    "safety": ("analysis.safety.cli", "human safety labels -> unsafe rates, Dawid–Skene, agreement, workers, HTML report"),
+    "bad": ("analysis.bad.cli", "bot-adversarial dialogue labels -> fooled rates, safety-layer accuracy, HTML report"),
 }
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.synthetic_study import StudyDesign, simulate  # noqa: E402
+from analysis.synthetic.acute import StudyDesign, simulate  # noqa: E402
 
 STRENGTHS = {f"model_{i}": s for i, s in enumerate([0.0, 0.1, 0.15, 0.3, 0.35, 0.5, -0.2, -0.4])}
 

@@ -89,14 +89,14 @@ def _lines(path: Path, n: int) -> list[str]:
 
 
 def _acute_records() -> list[str]:
-    from analysis.synthetic_study import StudyDesign, simulate
+    from analysis.synthetic.acute import StudyDesign, simulate
 
     design = StudyDesign(strengths={"a": 0.0, "b": 0.5}, n_judgements=12, n_workers=3, n_pairs=6, judgements_per_unit=2)
     return [json.dumps(r) for r in simulate(design).records()]
 
 
 def _safety_records() -> list[str]:
-    from analysis.synthetic_safety import SafetyStudy, careful_confusion, simulate
+    from analysis.synthetic.safety import SafetyStudy, careful_confusion, simulate
 
     study = SafetyStudy(bucket_shares={"m1": [0.8, 0.1, 0.05, 0.05], "m2": [0.5, 0.3, 0.1, 0.1]},
                         confusions=[careful_confusion(0.9)] * 4, items_per_model=4)
@@ -104,7 +104,7 @@ def _safety_records() -> list[str]:
 
 
 def _bad_records() -> list[str]:
-    from analysis.bad_synthetic import BadDesign, simulate_bad
+    from analysis.synthetic.bad import BadDesign, simulate_bad
 
     design = BadDesign(models={"m1": 0.1, "m2": 0.3}, conversations_per_model=3, workers=3)
     return [json.dumps(r) for r in simulate_bad(design)]

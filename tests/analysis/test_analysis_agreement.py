@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
 
-from analysis.agreement import agreement, fleiss_kappa, krippendorff_alpha_nominal
-from analysis.records import load_acute_judgements
+from analysis.acute.agreement import agreement
+from analysis.acute.records import load_acute_judgements
+from analysis.stats.agreement import fleiss_kappa, krippendorff_alpha_nominal
 
 from analysis_record_factory import judgement
 

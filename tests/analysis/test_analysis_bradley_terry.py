@@ -6,8 +6,8 @@ import choix
 import numpy as np
 import pytest
 
-from analysis.bradley_terry import fit_bradley_terry
-from analysis.ranking import rank_sets
+from analysis.acute.ranking import rank_sets
+from analysis.stats.bradley_terry import fit_bradley_terry
 
 
 def choix_strengths(wins: np.ndarray, ridge: float) -> np.ndarray:

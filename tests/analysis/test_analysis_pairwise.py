@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from analysis.multiple_testing import benjamini_hochberg, holm, stars
-from analysis.pairwise_tests import binomial_summary, pair_tests
+from analysis.acute.pairwise import pair_tests
+from analysis.stats.corrections import benjamini_hochberg, holm, stars
+from analysis.stats.exact_tests import binomial_summary
 
 
 def test_ten_nil_and_seven_three() -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import binom, binomtest
 
-from analysis.power import design_effect, exact_power, n_exact, n_exact_stable, n_normal, plan_sample_size
+from analysis.stats.power import design_effect, exact_power, n_exact, n_exact_stable, n_normal, plan_sample_size
 
 
 def test_plan_for_055() -> None:
@@ -61,7 +61,7 @@ def test_plan_cli_rejects_bad_input() -> None:
 
 
 def test_n_for_power_switches_to_normal_only_for_huge_n() -> None:
-    from analysis.power import n_for_power
+    from analysis.stats.power import n_for_power
 
     assert n_for_power(0.55) == n_exact(0.55) == 786
     assert n_for_power(0.502) == n_normal(0.502)

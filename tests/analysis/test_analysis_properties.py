@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.bradley_terry import fit_bradley_terry
-from analysis.pairwise_tests import binomial_summary
+from analysis.stats.bradley_terry import fit_bradley_terry
+from analysis.stats.exact_tests import binomial_summary
 
 
 @given(st.integers(1, 400).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.records import attach_pairings, load_acute_judgements
+from analysis.acute.records import attach_pairings, load_acute_judgements
 from humaneval.input_errors import InputError
 
 from analysis_record_factory import judgement

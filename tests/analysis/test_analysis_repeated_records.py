@@ -14,12 +14,14 @@ from typing import Any
 
 import pytest
 
-from analysis import bad_records, records, safety_records
 from analysis.__main__ import main
-from analysis.bad_synthetic import BadDesign, simulate_bad
-from analysis.synthetic_safety import SafetyStudy, careful_confusion
-from analysis.synthetic_safety import simulate as simulate_safety
-from analysis.synthetic_study import StudyDesign, simulate
+from analysis.acute import records
+from analysis.bad import records as bad_records
+from analysis.safety import records as safety_records
+from analysis.synthetic.acute import StudyDesign, simulate
+from analysis.synthetic.bad import BadDesign, simulate_bad
+from analysis.synthetic.safety import SafetyStudy, careful_confusion
+from analysis.synthetic.safety import simulate as simulate_safety
 from humaneval.input_errors import InputError
 
 from analysis_record_factory import judgement

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.acute_analysis import AcuteOptions, analyse_acute
-from analysis.records import load_acute_judgements
-from analysis.synthetic_study import StudyDesign, simulate
+from analysis.acute.records import load_acute_judgements
+from analysis.acute.statistics import AcuteOptions, analyse_acute
+from analysis.synthetic.acute import StudyDesign, simulate
 
 STRENGTHS = {"blender_90M": 0.0, "blender_400M": 0.6, "blender_2B": 1.1, "demo_bot": -0.8, "kind_bot": 0.3}
 

@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 from scipy.stats import binomtest
 
-from analysis.records import load_acute_judgements
-from analysis.timing import group_median, seconds_per_comparison
-from analysis.workers import FlagThresholds, loo_majority_agreement, two_sided_half_p, worker_table
+from analysis.acute.records import load_acute_judgements
+from analysis.acute.timing import seconds_per_comparison
+from analysis.acute.workers import FlagThresholds, loo_majority_agreement, worker_table
+from analysis.stats.exact_tests import two_sided_half_p
+from analysis.stats.grouped import group_median
 
 from analysis_record_factory import judgement
 

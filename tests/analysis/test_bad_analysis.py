@@ -21,10 +21,10 @@ from statsmodels.duration.survfunc import SurvfuncRight
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis.bad_analysis import BadOptions, analyse_bad, conversation_bootstrap
-from analysis.bad_records import load_bad_labels
-from analysis.bad_synthetic import BadDesign, simulate_bad, write_bad
-from analysis.bad_tables import summary
+from analysis.bad.records import load_bad_labels
+from analysis.bad.statistics import BadOptions, analyse_bad, conversation_bootstrap
+from analysis.bad.tables import summary
+from analysis.synthetic.bad import BadDesign, simulate_bad, write_bad
 from test_bad_records import bad_turn
 
 TOL = 1e-9
@@ -245,7 +245,7 @@ def test_notok_viewer_rows_and_summary(study) -> None:
 
 def test_degenerate_collection_still_reports(write_records) -> None:
     """One model, no safety checks at all, nothing NOT OK: empty pairs, undefined precision/recall, a page."""
-    from analysis.bad_report import render_html
+    from analysis.bad.report import render_html
 
     path = write_records([bad_turn(turn_index=2 * i + 1, safety={}) for i in range(3)])
     results = analyse_bad(load_bad_labels([path]), BadOptions(bootstrap_rounds=50))

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from analysis.bad_synthetic import BadDesign, simulate_bad, write_bad
+from analysis.synthetic.bad import BadDesign, simulate_bad, write_bad
 from test_bad_records import bad_turn
 
 REPO = Path(__file__).resolve().parents[2]

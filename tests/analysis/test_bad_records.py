@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from analysis.bad_records import load_bad_labels
+from analysis.bad.records import load_bad_labels
 from humaneval.input_errors import InputError
 
 

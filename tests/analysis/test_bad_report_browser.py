@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from analysis.bad_analysis import BadOptions, analyse_bad
-from analysis.bad_records import load_bad_labels
-from analysis.bad_report import render_html
-from analysis.bad_synthetic import BadDesign, simulate_bad
-from analysis.bad_tables import csv_tables, summary
-from analysis.report_writer import write_report
+from analysis.bad.records import load_bad_labels
+from analysis.bad.report import render_html
+from analysis.bad.statistics import BadOptions, analyse_bad
+from analysis.bad.tables import csv_tables, summary
+from analysis.report.writer import write_report
+from analysis.synthetic.bad import BadDesign, simulate_bad
 from humaneval.jsonl import write_jsonl
 
 XSS = "<img src=x onerror=alert(1)>"

@@ -10,17 +10,19 @@ from typing import Any
 
 import pytest
 
-from analysis import bad_report, report_html, safety_report
-from analysis.acute_analysis import AcuteOptions, analyse_acute
-from analysis.bad_analysis import BadOptions, analyse_bad
-from analysis.bad_records import load_bad_labels
-from analysis.bad_synthetic import BadDesign, simulate_bad
-from analysis.records import load_acute_judgements
-from analysis.safety_analysis import SafetyOptions, analyse_safety
-from analysis.safety_records import load_safety_labels
-from analysis.synthetic_safety import SafetyStudy, careful_confusion, spammer_confusion
-from analysis.synthetic_safety import simulate as simulate_safety
-from analysis.synthetic_study import StudyDesign, simulate
+from analysis.acute import report as acute_report
+from analysis.acute.records import load_acute_judgements
+from analysis.acute.statistics import AcuteOptions, analyse_acute
+from analysis.bad import report as bad_report
+from analysis.bad.records import load_bad_labels
+from analysis.bad.statistics import BadOptions, analyse_bad
+from analysis.safety import report as safety_report
+from analysis.safety.records import load_safety_labels
+from analysis.safety.statistics import SafetyOptions, analyse_safety
+from analysis.synthetic.acute import StudyDesign, simulate
+from analysis.synthetic.bad import BadDesign, simulate_bad
+from analysis.synthetic.safety import SafetyStudy, careful_confusion, spammer_confusion
+from analysis.synthetic.safety import simulate as simulate_safety
 from humaneval.jsonl import write_jsonl
 
 LONG_WORKER, LONG_MODEL, LONG_TEXT = "W" * 10_000, "M" * 10_000, "R" * 10_000
@@ -59,7 +61,7 @@ def acute_page(folder: Path, long: bool) -> str:
     design = StudyDesign(strengths={"alpha": 0.0, "beta": 0.6, "gamma": 1.0}, n_judgements=120, n_workers=8,
                          n_pairs=30, with_dialogues=True, seed=2)
     write_jsonl(folder / "acute.jsonl", _acute(list(simulate(design).records()), long))
-    return report_html.render_html(analyse_acute(load_acute_judgements([folder / "acute.jsonl"]),
+    return acute_report.render_html(analyse_acute(load_acute_judgements([folder / "acute.jsonl"]),
                                                  AcuteOptions(bootstrap_rounds=20)))
 
 

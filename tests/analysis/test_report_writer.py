@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.report_writer import spreadsheet_safe, write_report
+from analysis.report.writer import spreadsheet_safe, write_report
 from analysis_record_factory import judgement
 from humaneval.jsonl import write_jsonl
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.dawid_skene import dawid_skene
-from analysis.synthetic_safety import K, SafetyStudy, careful_confusion, simulate, spammer_confusion
+from analysis.stats.dawid_skene import dawid_skene
+from analysis.synthetic.safety import K, SafetyStudy, careful_confusion, simulate, spammer_confusion
 
 #: Dawid–Skene error rate vs the worker's realised error rate (share of their labels that differ from the
 #: true bucket). Over 20 seeds of the recovery design the largest deviation was 0.044.

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from analysis.__main__ import main
-from analysis.safety_records import load_safety_labels
+from analysis.safety.records import load_safety_labels
 
 
 def safety_label(**overrides: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.synthetic_safety import SafetyStudy, careful_confusion, simulate, spammer_confusion
+from analysis.synthetic.safety import SafetyStudy, careful_confusion, simulate, spammer_confusion
 
 XSS = "<img src=x onerror=alert(1)>"
 

@@ -12,8 +12,8 @@ from scipy.stats import binomtest, fisher_exact, hypergeom
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis.safety_analysis import SafetyOptions, analyse_safety
-from analysis.safety_records import load_safety_labels
+from analysis.safety.records import load_safety_labels
+from analysis.safety.statistics import SafetyOptions, analyse_safety
 from test_safety_records import safety_label, write
 
 

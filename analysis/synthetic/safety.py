@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from analysis.safety_records import LABELS
+from analysis.safety.records import LABELS
 
 K = len(LABELS)
 

@@ -1,6 +1,6 @@
 """The machine-readable part of a safety report: CSV tables and `summary.json` (FORMATS.md §6).
 
-Only builds tables and dicts; `report_writer` puts them on disk atomically. NaN (a rate over zero
+Only builds tables and dicts; `analysis.report.writer` puts them on disk atomically. NaN (a rate over zero
 items, a kappa with one category) becomes `null` in JSON, which has no NaN.
 """
 
@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.safety_analysis import SafetyResults
-from analysis.safety_records import LABELS
+from analysis.safety.records import LABELS
+from analysis.safety.statistics import SafetyResults
 
 #: what each rate is a share of; repeated in summary.json so a reader of the JSON alone knows
 UNITS = {

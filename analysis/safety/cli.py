@@ -8,11 +8,11 @@ import time
 from humaneval.input_errors import InputError, exit_on_input_error
 from humaneval.outputs import check_outputs
 
-from analysis.report_writer import write_report
-from analysis.safety_analysis import SafetyOptions, analyse_safety
-from analysis.safety_records import load_safety_labels
-from analysis.safety_report import render_html
-from analysis.safety_tables import csv_tables, summary
+from analysis.report.writer import write_report
+from analysis.safety.records import load_safety_labels
+from analysis.safety.report import render_html
+from analysis.safety.statistics import SafetyOptions, analyse_safety
+from analysis.safety.tables import csv_tables, summary
 
 
 def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

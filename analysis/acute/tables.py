@@ -1,6 +1,6 @@
 """The machine-readable part of a report: CSV tables and `summary.json` (FORMATS.md §6).
 
-Only builds tables and dicts; `report_writer` puts them on disk atomically.
+Only builds tables and dicts; `analysis.report.writer` puts them on disk atomically.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.acute_analysis import AcuteResults, Comparison
-from analysis.grids import count_grid, win_rate_grid
-from analysis.multiple_testing import STAR_CORRECTION
+from analysis.acute.grids import count_grid, win_rate_grid
+from analysis.acute.statistics import AcuteResults, Comparison
+from analysis.stats.corrections import STAR_CORRECTION
 
 
 def significance_table(comparison: Comparison) -> pd.DataFrame:

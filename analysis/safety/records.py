@@ -1,6 +1,6 @@
 """Read and validate human safety labels (FORMATS.md §5 "Safety label") into compact columns.
 
-One record is one worker's bucket for one model reply. As in `analysis.records`, records are
+One record is one worker's bucket for one model reply. As in `analysis.acute.records`, records are
 validated one line at a time and stored as integer-coded numpy columns, so every statistic
 downstream is a vectorised count. Every problem is an `InputError` naming file, line and field,
 raised before anything is written.
@@ -28,8 +28,7 @@ import numpy as np
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects
 
-from analysis.record_checks import RecordSources, is_finite_number, refuse_repeated_records
-from analysis.records import DenseCodes
+from analysis.stats.record_checks import DenseCodes, RecordSources, is_finite_number, refuse_repeated_records
 
 log = logging.getLogger(__name__)
 

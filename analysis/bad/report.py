@@ -2,7 +2,7 @@
 safety layer against the workers, the workers, and the NOT OK turns themselves.
 
 No scripts, no external files. Bot replies and worker ids are whatever the bots and workers typed,
-so every input string passes through `html.escape` (directly or via `html_parts.breakable`/`fmt`,
+so every input string passes through `html.escape` (directly or via `analysis.report.html_parts.breakable`/`fmt`,
 which also let over-long words break so they cannot widen the page). The turn viewer is capped and
 the page says where.
 """
@@ -15,9 +15,9 @@ from html import escape
 import numpy as np
 import pandas as pd
 
-from analysis.bad_analysis import BadResults
-from analysis.html_parts import breakable, card, fmt, p_value, page, table, wide
-from analysis.svg_charts import rate_intervals, step_curves
+from analysis.bad.statistics import BadResults
+from analysis.report.charts import rate_intervals, step_curves
+from analysis.report.html_parts import breakable, card, fmt, p_value, page, table, wide
 
 MAX_WORKER_ROWS = 300
 MAX_VIEWER_TURNS = 400

@@ -1,4 +1,4 @@
-"""Seconds a worker spent per comparison.
+"""Seconds an ACUTE worker spent per comparison.
 
 Exporters record times per unit: when a unit holds several comparisons, its records share one
 (started_at, submitted_at) and the unit's time is split evenly over them. Records with their own
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.records import AcuteJudgements
+from analysis.acute.records import AcuteJudgements
 
 
 def seconds_per_comparison(judgements: AcuteJudgements) -> np.ndarray:
@@ -25,17 +25,3 @@ def seconds_per_comparison(judgements: AcuteJudgements) -> np.ndarray:
     shares_unit_times = (judgements.started_at == start[unit]) & (judgements.submitted_at == end[unit])
     unit_shared = np.bincount(unit, weights=~shares_unit_times, minlength=n_units) == 0
     return np.where(unit_shared[unit], (end - start)[unit] / count[unit], own)
-
-
-def group_median(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
-    """Median of `values` per integer group (NaN for empty groups), without a Python loop."""
-    order = np.lexsort((values, groups))
-    g, v = groups[order], values[order]
-    counts = np.bincount(g, minlength=n_groups)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    out = np.full(n_groups, np.nan)
-    has = counts > 0
-    lo = starts[has] + (counts[has] - 1) // 2
-    hi = starts[has] + counts[has] // 2
-    out[has] = (v[lo] + v[hi]) / 2
-    return out

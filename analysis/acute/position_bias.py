@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.pairwise_tests import binomial_summary
-from analysis.records import AcuteJudgements
+from analysis.acute.records import AcuteJudgements
+from analysis.stats.exact_tests import binomial_summary
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """One self-contained HTML page for a human safety evaluation: rates first, then workers and items.
 
 No scripts, no external files. Every string from the input — model names, worker ids, reasons,
-reply text, excluded reasons — passes through `html.escape` (here or in `html_parts`/`svg_charts`;
-ids and names in tables through `html_parts.breakable`, so an over-long one cannot widen the page).
+reply text, excluded reasons — passes through `html.escape` (here or in `analysis.report`;
+ids and names in tables through `breakable`, so an over-long one cannot widen the page).
 Every number on the page says which unit it counts: labels or items.
 """
 
@@ -14,10 +14,10 @@ from html import escape
 import numpy as np
 import pandas as pd
 
-from analysis.html_parts import breakable, capped_names, card, fmt, p_value, page, table, wide
-from analysis.safety_analysis import SafetyResults
-from analysis.safety_records import LABELS
-from analysis.svg_charts import FONT, rate_intervals, stacked_shares
+from analysis.report.charts import FONT, rate_intervals, stacked_shares
+from analysis.report.html_parts import breakable, capped_names, card, fmt, p_value, page, table, wide
+from analysis.safety.records import LABELS
+from analysis.safety.statistics import SafetyResults
 
 MAX_WORKER_ROWS = 300
 MAX_DISPUTED_ITEMS = 40

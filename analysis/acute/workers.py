@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom
 
-from analysis.multiple_testing import holm
-from analysis.records import AcuteJudgements
-from analysis.timing import group_median
+from analysis.acute.records import AcuteJudgements
+from analysis.stats.corrections import holm
+from analysis.stats.exact_tests import two_sided_half_p
+from analysis.stats.grouped import group_median
 
 
 @dataclass(frozen=True)
@@ -34,14 +35,6 @@ class FlagThresholds:
     agreement_alpha: float = 0.05  # Holm-adjusted one-sided p of "agrees less than the others"
     min_shared: int = 10  # judgements on shared pairs needed before agreement is tested
     position_alpha: float = 0.05  # Holm-adjusted two-sided p of "left-choice rate ≠ 0.5"
-
-
-def two_sided_half_p(k: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Exact two-sided binomial p against 0.5, vectorised (equals `scipy.stats.binomtest` for p0 = 0.5)."""
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    tail = np.minimum(binom.cdf(k, n, 0.5), binom.sf(k - 1, n, 0.5))
-    return np.where(n > 0, np.minimum(1.0, 2 * tail), np.nan)
 
 
 def loo_majority_agreement(

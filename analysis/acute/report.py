@@ -3,7 +3,7 @@
 No scripts, no external files (the page must open from an e-mail attachment, offline). Every string
 that came from the input — model names, worker ids, reasons, dialogue text, questions — passes
 through `html.escape`, because workers type whatever they like (ids and names in tables through
-`html_parts.breakable`, so an over-long one cannot widen the page). Large studies are capped (worker
+`analysis.report.html_parts.breakable`, so an over-long one cannot widen the page). Large studies are capped (worker
 table, conversation viewer) and the page says where.
 """
 
@@ -14,11 +14,11 @@ from html import escape
 
 import numpy as np
 
-from analysis.acute_analysis import AcuteResults, Comparison
-from analysis.grids import win_rate_grid
-from analysis.html_parts import breakable, capped_names, card, fmt, p_value, page, table, wide
-from analysis.multiple_testing import STAR_CORRECTION
-from analysis.svg_charts import heatmap, histogram, strength_bars, worker_scatter
+from analysis.acute.grids import win_rate_grid
+from analysis.acute.statistics import AcuteResults, Comparison
+from analysis.report.charts import heatmap, histogram, strength_bars, worker_scatter
+from analysis.report.html_parts import breakable, capped_names, card, fmt, p_value, page, table, wide
+from analysis.stats.corrections import STAR_CORRECTION
 
 MAX_WORKER_ROWS = 300
 MAX_VIEWER_PAIRS = 150

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import binomtest
 
-from analysis.multiple_testing import benjamini_hochberg, holm, stars
-from analysis.power import cohens_h, n_for_power
+from analysis.stats.corrections import benjamini_hochberg, holm, stars
+from analysis.stats.exact_tests import binomial_summary
+from analysis.stats.power import cohens_h, n_for_power
 
 
 @dataclass
@@ -35,14 +35,6 @@ class PairTest:
     p_holm: float = float("nan")
     p_bh: float = float("nan")
     stars: str = ""
-
-
-def binomial_summary(wins: int, n: int) -> tuple[float, tuple[float, float], tuple[float, float]]:
-    """Exact two-sided p against 0.5, and 95% Wilson and Clopper–Pearson intervals of wins / n."""
-    result = binomtest(wins, n, 0.5, alternative="two-sided")
-    wilson = result.proportion_ci(confidence_level=0.95, method="wilson")
-    exact = result.proportion_ci(confidence_level=0.95, method="exact")
-    return float(result.pvalue), (float(wilson.low), float(wilson.high)), (float(exact.low), float(exact.high))
 
 
 def pair_tests(models: list[str], wins: np.ndarray) -> list[PairTest]:

@@ -6,7 +6,7 @@ import argparse
 
 from humaneval.input_errors import InputError, exit_on_input_error
 
-from analysis.power import plan_sample_size
+from analysis.stats.power import plan_sample_size
 
 
 def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

@@ -8,13 +8,13 @@ import time
 from humaneval.input_errors import InputError, exit_on_input_error
 from humaneval.outputs import check_outputs
 
-from analysis.acute_analysis import AcuteOptions, analyse_acute
-from analysis.bradley_terry import DEFAULT_RIDGE
-from analysis.records import attach_pairings, load_acute_judgements
-from analysis.report_html import render_html
-from analysis.report_tables import csv_tables, summary
-from analysis.report_writer import write_report
-from analysis.workers import FlagThresholds
+from analysis.acute.records import attach_pairings, load_acute_judgements
+from analysis.acute.report import render_html
+from analysis.acute.statistics import AcuteOptions, analyse_acute
+from analysis.acute.tables import csv_tables, summary
+from analysis.acute.workers import FlagThresholds
+from analysis.report.writer import write_report
+from analysis.stats.bradley_terry import DEFAULT_RIDGE
 
 
 def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

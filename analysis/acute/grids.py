@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.records import AcuteJudgements
+from analysis.acute.records import AcuteJudgements
 
 
 def win_matrix(judgements: AcuteJudgements) -> np.ndarray:

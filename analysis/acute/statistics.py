@@ -16,15 +16,15 @@ import pandas as pd
 
 from humaneval.input_errors import InputError
 
-from analysis.agreement import Agreement, agreement
-from analysis.bradley_terry import DEFAULT_RIDGE
-from analysis.grids import win_matrix
-from analysis.pairwise_tests import PairTest, pair_tests
-from analysis.position_bias import PositionBias, position_bias
-from analysis.ranking import Ranking, rank_models
-from analysis.records import AcuteJudgements
-from analysis.timing import seconds_per_comparison
-from analysis.workers import FlagThresholds, ratings_per_worker, worker_table
+from analysis.acute.agreement import Agreement, agreement
+from analysis.acute.grids import win_matrix
+from analysis.acute.pairwise import PairTest, pair_tests
+from analysis.acute.position_bias import PositionBias, position_bias
+from analysis.acute.ranking import Ranking, rank_models
+from analysis.acute.records import AcuteJudgements
+from analysis.acute.timing import seconds_per_comparison
+from analysis.acute.workers import FlagThresholds, ratings_per_worker, worker_table
+from analysis.stats.bradley_terry import DEFAULT_RIDGE
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The machine-readable part of a BAD report: CSV tables and `summary.json` (FORMATS.md §6).
 
-Only builds tables and dicts; `report_writer` puts them on disk atomically.
+Only builds tables and dicts; `analysis.report.writer` puts them on disk atomically.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.bad_analysis import BadResults
-from analysis.multiple_testing import STAR_CORRECTION
+from analysis.bad.statistics import BadResults
+from analysis.stats.corrections import STAR_CORRECTION
 
 
 def csv_tables(results: BadResults) -> dict[str, pd.DataFrame]:

@@ -24,11 +24,11 @@ import pandas as pd
 from scipy.stats import fisher_exact
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis.agreement import fleiss_kappa, krippendorff_alpha_nominal
-from analysis.dawid_skene import DEFAULT_MAX_ITER, DEFAULT_SMOOTHING, DEFAULT_TOL, DawidSkene, dawid_skene
-from analysis.multiple_testing import holm
-from analysis.safety_records import LABELS, SafetyLabels
-from analysis.timing import group_median
+from analysis.safety.records import LABELS, SafetyLabels
+from analysis.stats.agreement import fleiss_kappa, krippendorff_alpha_nominal
+from analysis.stats.corrections import holm
+from analysis.stats.dawid_skene import DEFAULT_MAX_ITER, DEFAULT_SMOOTHING, DEFAULT_TOL, DawidSkene, dawid_skene
+from analysis.stats.grouped import group_median
 
 log = logging.getLogger(__name__)
 

@@ -81,3 +81,19 @@ def refuse_repeated_records(keys: Sequence[Sequence[Any]], sources: RecordSource
         f"has the same {what} as the record at {first_path}:{first_line}: a record given twice would be counted twice",
         path=path, line=line, field=field,
     )
+
+
+class DenseCodes:
+    """String -> dense integer code, in first-seen order."""
+
+    def __init__(self) -> None:
+        self.index: dict[Any, int] = {}
+
+    def code(self, value: Any) -> int:
+        found = self.index.get(value)
+        if found is None:
+            found = self.index[value] = len(self.index)
+        return found
+
+    def values(self) -> list[Any]:
+        return list(self.index)

@@ -20,7 +20,7 @@ import numpy as np
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects
 
-from analysis.record_checks import RecordSources, is_finite_number, refuse_repeated_records
+from analysis.stats.record_checks import DenseCodes, RecordSources, is_finite_number, refuse_repeated_records
 
 log = logging.getLogger(__name__)
 
@@ -100,22 +100,6 @@ class AcuteJudgements:
     def loser(self) -> np.ndarray:
         """The model not chosen."""
         return np.where(self.winner == self.model_a, self.model_b, self.model_a)
-
-
-class DenseCodes:
-    """String -> dense integer code, in first-seen order."""
-
-    def __init__(self) -> None:
-        self.index: dict[Any, int] = {}
-
-    def code(self, value: Any) -> int:
-        found = self.index.get(value)
-        if found is None:
-            found = self.index[value] = len(self.index)
-        return found
-
-    def values(self) -> list[Any]:
-        return list(self.index)
 
 
 def _fail(problem: str, path: Path, line: int, fieldname: str | None = None) -> InputError:

@@ -8,11 +8,11 @@ import time
 from humaneval.input_errors import InputError, exit_on_input_error
 from humaneval.outputs import check_outputs
 
-from analysis.bad_analysis import BadOptions, analyse_bad
-from analysis.bad_records import load_bad_labels
-from analysis.bad_report import render_html
-from analysis.bad_tables import csv_tables, summary
-from analysis.report_writer import write_report
+from analysis.bad.records import load_bad_labels
+from analysis.bad.report import render_html
+from analysis.bad.statistics import BadOptions, analyse_bad
+from analysis.bad.tables import csv_tables, summary
+from analysis.report.writer import write_report
 
 
 def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from analysis.bradley_terry import DEFAULT_RIDGE, fit_bradley_terry
-from analysis.records import AcuteJudgements
+from analysis.acute.records import AcuteJudgements
+from analysis.stats.bradley_terry import DEFAULT_RIDGE, fit_bradley_terry
 
 log = logging.getLogger(__name__)
 

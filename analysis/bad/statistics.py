@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import fisher_exact
 
-from analysis.bad_records import BadLabels
-from analysis.multiple_testing import holm, stars
-from analysis.pairwise_tests import binomial_summary
+from analysis.bad.records import BadLabels
+from analysis.stats.corrections import holm, stars
+from analysis.stats.exact_tests import binomial_summary
 
 log = logging.getLogger(__name__)
 

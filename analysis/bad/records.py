@@ -26,7 +26,7 @@ import pandas as pd
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects
 
-from analysis.record_checks import RecordSources, is_finite_number, refuse_repeated_records
+from analysis.stats.record_checks import RecordSources, is_finite_number, refuse_repeated_records
 
 log = logging.getLogger(__name__)
 

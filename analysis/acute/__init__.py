@@ -1,0 +1,1 @@
+"""ACUTE-Eval: pairwise judgements -> significance, Bradley–Terry ranking, worker quality, report (`python -m analysis acute`, `plan`)."""

@@ -1,0 +1,1 @@
+"""Human safety evaluation: labels -> unsafe rates, Dawid–Skene, agreement, worker gold accuracy, report (`python -m analysis safety`)."""
