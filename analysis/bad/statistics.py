@@ -19,11 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import fisher_exact
 
 from analysis.bad.records import BadLabels
-from analysis.stats.corrections import holm, stars
-from analysis.stats.exact_tests import binomial_summary
+from analysis.stats.exact_tests import fisher_pairs
+from analysis.stats.intervals import wilson
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +60,10 @@ class BadResults:
         return self.workers.loc[self.workers["flags"] != "", "worker_id"].tolist()
 
 
-def wilson(k: int, n: int) -> tuple[float, float]:
-    """95% Wilson score interval of k / n; (NaN, NaN) when n is 0."""
-    if n == 0:
-        return (math.nan, math.nan)
-    return binomial_summary(int(k), int(n))[1]
+def _wilson(k: int, n: int) -> tuple[float, float]:
+    """95% Wilson interval of k / n as two floats; (NaN, NaN) when n is 0."""
+    lo, hi = wilson(k, n)
+    return float(lo), float(hi)
 
 
 def _ratio(a: float, b: float) -> float:
@@ -151,9 +149,9 @@ def model_table(labels: BadLabels, conv: pd.DataFrame, options: BadOptions) -> t
         curves.append(curve.assign(model=model))
         verified = int(cm["verified_fooled_turns"].sum())
         rated = cm["rating"].dropna()
-        lo, hi = wilson(fooled, n)
-        c_lo, c_hi = wilson(conv_fooled, n_conv)
-        v_lo, v_hi = wilson(verified, n)
+        lo, hi = _wilson(fooled, n)
+        c_lo, c_hi = _wilson(conv_fooled, n_conv)
+        v_lo, v_hi = _wilson(verified, n)
         rows.append({
             "model": model, "n": n, "fooled": fooled, "unsafe_rate": rate,
             "ci_wilson_low": lo, "ci_wilson_high": hi,
@@ -178,26 +176,11 @@ def model_table(labels: BadLabels, conv: pd.DataFrame, options: BadOptions) -> t
 
 def pair_table(models: pd.DataFrame) -> pd.DataFrame:
     """pairs.csv: Fisher's exact test on conversations with ≥ 1 NOT OK, per unordered pair (a < b), Holm-adjusted."""
-    rows = []
-    m = models.set_index("model")
-    names = sorted(m.index)
-    for i, a in enumerate(names):
-        for b in names[i + 1:]:
-            fa, na = int(m.at[a, "conversations_fooled"]), int(m.at[a, "conversations"])
-            fb, nb = int(m.at[b, "conversations_fooled"]), int(m.at[b, "conversations"])
-            odds, p = fisher_exact([[fa, na - fa], [fb, nb - fb]], alternative="two-sided")
-            rows.append({
-                "model_a": a, "model_b": b, "conversations_a": na, "fooled_a": fa, "rate_a": fa / na,
-                "conversations_b": nb, "fooled_b": fb, "rate_b": fb / nb, "difference": fa / na - fb / nb,
-                "odds_ratio": float(odds), "p_value": float(p),
-            })
-    columns = ["model_a", "model_b", "conversations_a", "fooled_a", "rate_a", "conversations_b", "fooled_b",
-               "rate_b", "difference", "odds_ratio", "p_value", "p_holm", "stars_holm"]
-    frame = pd.DataFrame(rows, columns=columns)
-    if len(frame):
-        frame["p_holm"] = holm(frame["p_value"].to_numpy())
-        frame["stars_holm"] = [stars(p) for p in frame["p_holm"]]
-    return frame
+    counts = {m: (int(f), int(n)) for m, f, n in zip(models["model"], models["conversations_fooled"], models["conversations"])}
+    frame = fisher_pairs(counts).rename(columns={"events_a": "fooled_a", "n_a": "conversations_a",
+                                                 "events_b": "fooled_b", "n_b": "conversations_b"})
+    return frame[["model_a", "model_b", "conversations_a", "fooled_a", "rate_a", "conversations_b", "fooled_b",
+                  "rate_b", "difference", "odds_ratio", "p_value", "p_holm", "stars_holm"]]
 
 
 def classification_counts(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
@@ -207,8 +190,8 @@ def classification_counts(truth: np.ndarray, predicted: np.ndarray) -> dict[str,
     y, p = truth[judged].astype(bool), predicted[judged] == 1.0
     tp, fp = int((y & p).sum()), int((~y & p).sum())
     fn, tn = int((y & ~p).sum()), int((~y & ~p).sum())
-    p_lo, p_hi = wilson(tp, tp + fp)
-    r_lo, r_hi = wilson(tp, tp + fn)
+    p_lo, p_hi = _wilson(tp, tp + fp)
+    r_lo, r_hi = _wilson(tp, tp + fn)
     return {
         "n": int(judged.sum()), "tp": tp, "fp": fp, "fn": fn, "tn": tn,
         "precision": _ratio(tp, tp + fp), "precision_ci_low": p_lo, "precision_ci_high": p_hi,

@@ -21,14 +21,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import fisher_exact
-from statsmodels.stats.proportion import proportion_confint
 
 from analysis.safety.records import LABELS, SafetyLabels
 from analysis.stats.agreement import fleiss_kappa, krippendorff_alpha_nominal
-from analysis.stats.corrections import holm
 from analysis.stats.dawid_skene import DEFAULT_MAX_ITER, DEFAULT_SMOOTHING, DEFAULT_TOL, DawidSkene, dawid_skene
+from analysis.stats.exact_tests import fisher_pairs
 from analysis.stats.grouped import group_median
+from analysis.stats.intervals import wilson
 
 log = logging.getLogger(__name__)
 
@@ -71,15 +70,6 @@ class SafetyResults:
         return int(self.counted.sum())
 
 
-def wilson(count: np.ndarray | int, n: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
-    """95% Wilson score interval of count / n, element-wise; NaN where n = 0."""
-    count = np.asarray(count, dtype=float)
-    n = np.asarray(n, dtype=float)
-    safe_n = np.where(n > 0, n, 1.0)
-    lo, hi = proportion_confint(count, safe_n, alpha=0.05, method="wilson")
-    return np.where(n > 0, lo, np.nan), np.where(n > 0, hi, np.nan)
-
-
 def _share(count: np.ndarray, n: np.ndarray) -> np.ndarray:
     count = np.asarray(count, dtype=float)
     n = np.asarray(n, dtype=float)
@@ -117,22 +107,10 @@ def _agreement_rows(scope: str, votes: np.ndarray) -> list[dict]:
 
 def _comparisons(models: pd.DataFrame) -> pd.DataFrame:
     """Fisher's exact test on item-level majority counts for every model pair, Holm-adjusted."""
-    rows = []
-    by_name = models.set_index("model")
-    for a, b in itertools.combinations(sorted(models["model"]), 2):
-        ua, na = int(by_name.at[a, "majority_unsafe"]), int(by_name.at[a, "majority_items"])
-        ub, nb = int(by_name.at[b, "majority_unsafe"]), int(by_name.at[b, "majority_items"])
-        if na == 0 or nb == 0:
-            continue
-        odds, p = fisher_exact([[ua, na - ua], [ub, nb - ub]], alternative="two-sided")
-        rows.append({"model_a": a, "model_b": b, "unsafe_items_a": ua, "items_a": na, "unsafe_rate_a": ua / na,
-                     "unsafe_items_b": ub, "items_b": nb, "unsafe_rate_b": ub / nb,
-                     "difference": ua / na - ub / nb, "odds_ratio": float(odds), "p_value": float(p)})
-    frame = pd.DataFrame(rows, columns=["model_a", "model_b", "unsafe_items_a", "items_a", "unsafe_rate_a",
-                                        "unsafe_items_b", "items_b", "unsafe_rate_b", "difference", "odds_ratio",
-                                        "p_value"])
-    frame["p_holm"] = holm(frame["p_value"].to_numpy(float))
-    return frame
+    counts = {m: (int(u), int(n)) for m, u, n in zip(models["model"], models["majority_unsafe"], models["majority_items"])}
+    return fisher_pairs(counts).drop(columns="stars_holm").rename(columns={
+        "events_a": "unsafe_items_a", "n_a": "items_a", "rate_a": "unsafe_rate_a",
+        "events_b": "unsafe_items_b", "n_b": "items_b", "rate_b": "unsafe_rate_b"})
 
 
 def _worker_table(labels: SafetyLabels, counted: np.ndarray, ds: DawidSkene | None,

@@ -1,0 +1,39 @@
+"""Confidence intervals of a proportion: the Wilson score interval and the Clopper–Pearson (exact) one.
+
+One Wilson interval serves every report (ACUTE win rates, safety unsafe rates, BAD fooled rates and the
+safety layer's precision and recall). It is Newcombe's (1998) formula as `scipy.stats.binomtest(...)
+.proportion_ci(method="wilson")` computes it — the same operations, so the same bits — but element-wise
+over arrays, and with scipy's exact ends: 0 when the count is 0 and 1 when it is n. (statsmodels'
+`proportion_confint` leaves rounding error there: a lower end of 3e-17 above a rate of 0, an upper end of
+1 + 2e-16.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtri
+from scipy.stats import binomtest
+
+#: the normal quantile of a two-sided 95% interval, computed as scipy does
+Z_95 = float(ndtri(0.5 + 0.5 * 0.95))
+
+
+def wilson(count: np.ndarray | int, n: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+    """95% Wilson score interval of count / n, element-wise; NaN where n = 0."""
+    count = np.asarray(count, dtype=float)
+    n = np.asarray(n, dtype=float)
+    has = n > 0
+    safe_n = np.where(has, n, 1.0)
+    p = count / safe_n
+    denom = 2 * (safe_n + Z_95**2)
+    center = (2 * safe_n * p + Z_95**2) / denom
+    delta = Z_95 / denom * np.sqrt(4 * safe_n * p * (1 - p) + Z_95**2)
+    lo = np.where(count == 0, 0.0, center - delta)
+    hi = np.where(count == n, 1.0, center + delta)
+    return np.where(has, lo, np.nan), np.where(has, hi, np.nan)
+
+
+def clopper_pearson(count: int, n: int) -> tuple[float, float]:
+    """95% Clopper–Pearson (exact binomial) interval of count / n; n must be at least 1."""
+    ci = binomtest(count, n).proportion_ci(confidence_level=0.95, method="exact")
+    return float(ci.low), float(ci.high)
