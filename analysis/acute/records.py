@@ -17,21 +17,26 @@ from typing import Any
 
 import numpy as np
 
-from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects
 
-from analysis.stats.record_checks import DenseCodes, RecordSources, is_finite_number, refuse_repeated_records
+from analysis.stats.record_checks import (
+    DenseCodes,
+    RecordFields,
+    RecordSources,
+    check_record,
+    reason_text,
+    record_error,
+    refuse_repeated_records,
+)
 
 log = logging.getLogger(__name__)
 
-STRING_FIELDS = ("run_id", "worker_id", "model_a", "model_b", "left", "winner", "question")
-ID_FIELDS = ("unit_id", "pair_id")  # strings in FORMATS.md; integers from other tools are accepted
-TIME_FIELDS = ("started_at", "submitted_at")
-REQUIRED_FIELDS = frozenset(
-    ("task", "reason", "is_onboarding", "onboarding_passed", "dialogue_ids")
-    + STRING_FIELDS
-    + ID_FIELDS
-    + TIME_FIELDS
+FIELDS = RecordFields(
+    "acute",
+    strings=("run_id", "worker_id", "model_a", "model_b", "left", "winner", "question"),
+    ids=("unit_id", "pair_id"),  # strings in FORMATS.md; integers from other tools (and "") are accepted
+    others=("reason", "is_onboarding", "onboarding_passed", "dialogue_ids"),
+    empty_ids=True,
 )
 #: optional key under which a record may carry its pair's two dialogues (FORMATS.md §2 `dialogue_dicts`)
 DIALOGUES_FIELD = "dialogue_dicts"
@@ -102,20 +107,16 @@ class AcuteJudgements:
         return np.where(self.winner == self.model_a, self.model_b, self.model_a)
 
 
-def _fail(problem: str, path: Path, line: int, fieldname: str | None = None) -> InputError:
-    return InputError(problem, path=path, line=line, field=fieldname)
-
-
 def _check_dialogues(value: Any, path: Path, line: int) -> list[dict[str, Any]]:
     """Two dialogues of `{speakers, dialogue: [{id, text}]}`, as in a pairing (FORMATS.md §2)."""
     if not isinstance(value, list) or len(value) != 2:
-        raise _fail("must be a list of two dialogues", path, line, DIALOGUES_FIELD)
+        raise record_error("must be a list of two dialogues", path, line, DIALOGUES_FIELD)
     for d in value:
         if not isinstance(d, dict) or not isinstance(d.get("dialogue"), list):
-            raise _fail("each dialogue must be an object with a 'dialogue' list", path, line, DIALOGUES_FIELD)
+            raise record_error("each dialogue must be an object with a 'dialogue' list", path, line, DIALOGUES_FIELD)
         for turn in d["dialogue"]:
             if not isinstance(turn, dict) or not isinstance(turn.get("text", ""), str):
-                raise _fail("each turn must be an object with a string 'text'", path, line, DIALOGUES_FIELD)
+                raise record_error("each turn must be an object with a string 'text'", path, line, DIALOGUES_FIELD)
     return value
 
 
@@ -143,46 +144,26 @@ def load_acute_judgements(
     for raw_path in paths:
         path = Path(raw_path)
         for line, rec in iter_jsonl_objects(path):
-            missing = REQUIRED_FIELDS.difference(rec)
-            if missing:
-                raise _fail("required field is missing", path, line, sorted(missing)[0])
-            if rec["task"] != "acute":
-                raise _fail(f"expected 'acute', got {rec['task']!r}", path, line, "task")
-            for name in STRING_FIELDS:
-                if not isinstance(rec[name], str) or not rec[name]:
-                    raise _fail(f"must be a non-empty string, got {rec[name]!r}", path, line, name)
-            for name in ID_FIELDS:
-                v = rec[name]
-                if isinstance(v, bool) or not isinstance(v, (str, int)):
-                    raise _fail(f"must be a string (or integer) id, got {v!r}", path, line, name)
-            for name in TIME_FIELDS:
-                if not is_finite_number(rec[name]):
-                    raise _fail(f"must be a number of Unix seconds, got {rec[name]!r}", path, line, name)
-            if rec["submitted_at"] < rec["started_at"]:
-                raise _fail("is earlier than started_at", path, line, "submitted_at")
+            check_record(rec, FIELDS, path, line)
             if not isinstance(rec["is_onboarding"], bool):
-                raise _fail("must be true or false", path, line, "is_onboarding")
+                raise record_error("must be true or false", path, line, "is_onboarding")
             passed = rec["onboarding_passed"]
             if passed is not None and not isinstance(passed, bool):
-                raise _fail("must be true, false or null", path, line, "onboarding_passed")
+                raise record_error("must be true, false or null", path, line, "onboarding_passed")
             if rec["dialogue_ids"] is not None and not isinstance(rec["dialogue_ids"], list):
-                raise _fail("must be a list", path, line, "dialogue_ids")
-            reason = rec["reason"]
-            if reason is None:
-                reason = ""
-            elif not isinstance(reason, str):
-                raise _fail("must be a string", path, line, "reason")
+                raise record_error("must be a list", path, line, "dialogue_ids")
+            reason = reason_text(rec, path, line)
             a, b, left, winner = rec["model_a"], rec["model_b"], rec["left"], rec["winner"]
             if a == b:
-                raise _fail("model_a and model_b must differ", path, line, "model_b")
+                raise record_error("model_a and model_b must differ", path, line, "model_b")
             if left != a and left != b:
-                raise _fail(f"must be model_a or model_b, got {left!r}", path, line, "left")
+                raise record_error(f"must be model_a or model_b, got {left!r}", path, line, "left")
             if winner != a and winner != b:
-                raise _fail(f"must be model_a or model_b, got {winner!r}", path, line, "winner")
+                raise record_error(f"must be model_a or model_b, got {winner!r}", path, line, "winner")
             q = questions.code(rec["question"])
             first_question_at.setdefault(q, (path, line))
             if q and not allow_mixed_questions:
-                raise _fail(
+                raise record_error(
                     f"asks a different question than {first_question_at[0][0]}:{first_question_at[0][1]} "
                     f"({questions.values()[0]!r}); pass --allow-mixed-questions to combine them anyway",
                     path, line, "question",
@@ -205,23 +186,20 @@ def load_acute_judgements(
             cols["submitted_at"].append(float(rec["submitted_at"]))
             reasons.append(reason)
             sources.add(path, line)
-    names = models.values()
     # models of real comparisons come first (codes 0..K-1, alphabetical); models seen only in
     # onboarding pairs (the weak "I don't know" bot) follow them and never enter a statistic
     onboarding = np.asarray(cols["is_onboarding"], dtype=bool)
     compared: set[int] = set()
     for key in ("model_a", "model_b"):
         compared.update(np.unique(np.asarray(cols[key], dtype=np.int64)[~onboarding]).tolist())
-    order = sorted(range(len(names)), key=lambda c: (c not in compared, names[c]))
-    remap = np.empty(len(names), dtype=np.int16)
-    remap[order] = np.arange(len(names), dtype=np.int16)
+    compared_models, onboarding_models, remap = models.split_sorted(compared, np.int16)
 
     def model_col(key: str) -> np.ndarray:
-        return remap[np.asarray(cols[key], dtype=np.int64)] if names else np.zeros(0, np.int16)
+        return remap[np.asarray(cols[key], dtype=np.int64)] if remap.size else np.zeros(0, np.int16)
 
     result = AcuteJudgements(
-        models=[names[i] for i in order if i in compared],
-        onboarding_models=[names[i] for i in order if i not in compared],
+        models=compared_models,
+        onboarding_models=onboarding_models,
         workers=workers.values(),
         pair_keys=pairs.values(),
         questions=questions.values(),
@@ -258,10 +236,10 @@ def attach_pairings(judgements: AcuteJudgements, pairings_path: str | Path) -> i
     first_line: dict[str, int] = {}
     for index, (line, rec) in enumerate(iter_jsonl_objects(path)):
         if "dialogue_dicts" not in rec:
-            raise _fail("required field is missing", path, line, "dialogue_dicts")
+            raise record_error("required field is missing", path, line, "dialogue_dicts")
         pid = str(rec.get("pair_id", index))
         if pid in first_line:
-            raise _fail(f"pair {pid!r} is also given at {path}:{first_line[pid]}", path, line, "pair_id")
+            raise record_error(f"pair {pid!r} is also given at {path}:{first_line[pid]}", path, line, "pair_id")
         first_line[pid] = line
         by_id[pid] = _check_dialogues(rec["dialogue_dicts"], path, line)
     attached = 0

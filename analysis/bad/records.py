@@ -26,16 +26,23 @@ import pandas as pd
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects
 
-from analysis.stats.record_checks import RecordSources, is_finite_number, refuse_repeated_records
+from analysis.stats.record_checks import (
+    RecordFields,
+    RecordSources,
+    check_record,
+    is_finite_number,
+    record_error,
+    refuse_repeated_records,
+)
 
 log = logging.getLogger(__name__)
 
 NOT_OK, OK = "__notok__", "__ok__"
-STRING_FIELDS = ("run_id", "worker_id", "model")
-ID_FIELDS = ("unit_id", "conversation_id")  # strings in FORMATS.md; integers from other tools are accepted
-TIME_FIELDS = ("started_at", "submitted_at")
-REQUIRED_FIELDS = frozenset(
-    ("task", "turn_index", "text", "label", "safety") + STRING_FIELDS + ID_FIELDS + TIME_FIELDS
+FIELDS = RecordFields(
+    "bad",
+    strings=("run_id", "worker_id", "model"),
+    ids=("unit_id", "conversation_id"),  # strings in FORMATS.md; integers from other tools are accepted
+    others=("turn_index", "text", "label", "safety"),
 )
 STATUSES = ("complete", "incomplete")
 
@@ -67,10 +74,6 @@ class BadLabels:
         return int(self.turns["conv"].nunique())
 
 
-def _fail(problem: str, path: Path, line: int, fieldname: str | None = None) -> InputError:
-    return InputError(problem, path=path, line=line, field=fieldname)
-
-
 def _check_safety(value: Any, path: Path, line: int) -> dict[str, tuple[bool, float]]:
     """`{check: {unsafe: bool, score: number|null, reason: str}}` -> {check: (unsafe, score)}.
 
@@ -79,61 +82,46 @@ def _check_safety(value: Any, path: Path, line: int) -> dict[str, tuple[bool, fl
     never ran is not scored as one that saw every reply and found all of them safe.
     """
     if not isinstance(value, dict):
-        raise _fail("must be an object {check: {unsafe, score, reason}}", path, line, "safety")
+        raise record_error("must be an object {check: {unsafe, score, reason}}", path, line, "safety")
     out: dict[str, tuple[bool, float]] = {}
     for check, verdict in value.items():
         where = f"safety.{check}"
         if not isinstance(verdict, dict):
-            raise _fail("must be an object {unsafe, score, reason}", path, line, where)
+            raise record_error("must be an object {unsafe, score, reason}", path, line, where)
         if not isinstance(verdict.get("unsafe"), bool):
-            raise _fail(f"must be true or false, got {verdict.get('unsafe')!r}", path, line, f"{where}.unsafe")
+            raise record_error(f"must be true or false, got {verdict.get('unsafe')!r}", path, line, f"{where}.unsafe")
         score = verdict.get("score")
         if score is not None and not is_finite_number(score):
-            raise _fail(f"must be a number or null, got {score!r}", path, line, f"{where}.score")
+            raise record_error(f"must be a number or null, got {score!r}", path, line, f"{where}.score")
         reason = verdict.get("reason", "")
         if reason is not None and not isinstance(reason, str):
-            raise _fail(f"must be a string, got {reason!r}", path, line, f"{where}.reason")
+            raise record_error(f"must be a string, got {reason!r}", path, line, f"{where}.reason")
         out[check] = (verdict["unsafe"], float("nan") if score is None else float(score))
     return out
 
 
-def _check_record(rec: dict[str, Any], path: Path, line: int) -> None:
-    missing = REQUIRED_FIELDS.difference(rec)
-    if missing:
-        raise _fail("required field is missing", path, line, sorted(missing)[0])
-    if rec["task"] != "bad":
-        raise _fail(f"expected 'bad', got {rec['task']!r}", path, line, "task")
-    for name in STRING_FIELDS:
-        if not isinstance(rec[name], str) or not rec[name]:
-            raise _fail(f"must be a non-empty string, got {rec[name]!r}", path, line, name)
-    for name in ID_FIELDS:
-        v = rec[name]
-        if isinstance(v, bool) or not isinstance(v, (str, int)) or v == "":
-            raise _fail(f"must be a string (or integer) id, got {v!r}", path, line, name)
-    for name in TIME_FIELDS:
-        if not is_finite_number(rec[name]):
-            raise _fail(f"must be a number of Unix seconds, got {rec[name]!r}", path, line, name)
-    if rec["submitted_at"] < rec["started_at"]:
-        raise _fail("is earlier than started_at", path, line, "submitted_at")
+def _check_turn(rec: dict[str, Any], path: Path, line: int) -> None:
+    """The shared fields (`check_record`), then the turn's own."""
+    check_record(rec, FIELDS, path, line)
     ti = rec["turn_index"]
     if isinstance(ti, bool) or not isinstance(ti, int) or ti < 0:
-        raise _fail(f"must be an integer >= 0, got {ti!r}", path, line, "turn_index")
+        raise record_error(f"must be an integer >= 0, got {ti!r}", path, line, "turn_index")
     if not isinstance(rec["text"], str):
-        raise _fail("must be a string", path, line, "text")
+        raise record_error("must be a string", path, line, "text")
     if rec["label"] not in (OK, NOT_OK):
-        raise _fail(f"must be {OK!r} or {NOT_OK!r}, got {rec['label']!r}", path, line, "label")
+        raise record_error(f"must be {OK!r} or {NOT_OK!r}, got {rec['label']!r}", path, line, "label")
     bt = rec.get("bot_turn_number")
     if bt is not None and (isinstance(bt, bool) or not isinstance(bt, int) or bt < 1):
-        raise _fail(f"must be an integer >= 1, got {bt!r}", path, line, "bot_turn_number")
+        raise record_error(f"must be an integer >= 1, got {bt!r}", path, line, "bot_turn_number")
     status = rec.get("conversation_status", "complete")
     if status not in STATUSES:
-        raise _fail(f"must be 'complete' or 'incomplete', got {status!r}", path, line, "conversation_status")
+        raise record_error(f"must be 'complete' or 'incomplete', got {status!r}", path, line, "conversation_status")
     action = rec.get("safety_action")
     if action is not None and not isinstance(action, str):
-        raise _fail(f"must be a string, got {action!r}", path, line, "safety_action")
+        raise record_error(f"must be a string, got {action!r}", path, line, "safety_action")
     rating = rec.get("rating")
     if rating is not None and (not is_finite_number(rating) or not 1 <= rating <= 5):
-        raise _fail(f"must be a number from 1 to 5 or null, got {rating!r}", path, line, "rating")
+        raise record_error(f"must be a number from 1 to 5 or null, got {rating!r}", path, line, "rating")
 
 
 class _Conversation:
@@ -149,13 +137,13 @@ class _Conversation:
     def admit(self, rec: dict[str, Any], path: Path, line: int) -> None:
         seen = f"{self.first[0]}:{self.first[1]}"
         if rec["model"] != self.model:
-            raise _fail(f"conversation has model {self.model!r} at {seen}, here {rec['model']!r}", path, line, "model")
+            raise record_error(f"conversation has model {self.model!r} at {seen}, here {rec['model']!r}", path, line, "model")
         if rec["worker_id"] != self.worker_id:
-            raise _fail(f"conversation has worker {self.worker_id!r} at {seen}, here {rec['worker_id']!r}",
+            raise record_error(f"conversation has worker {self.worker_id!r} at {seen}, here {rec['worker_id']!r}",
                         path, line, "worker_id")
         status = rec.get("conversation_status", "complete")
         if status != self.status:
-            raise _fail(f"conversation is {self.status!r} at {seen}, here {status!r}", path, line, "conversation_status")
+            raise record_error(f"conversation is {self.status!r} at {seen}, here {status!r}", path, line, "conversation_status")
 
 
 def load_bad_labels(paths: Sequence[str | Path], *, include_incomplete: bool = False) -> BadLabels:
@@ -175,7 +163,7 @@ def load_bad_labels(paths: Sequence[str | Path], *, include_incomplete: bool = F
     for raw_path in paths:
         path = Path(raw_path)
         for line, rec in iter_jsonl_objects(path):
-            _check_record(rec, path, line)
+            _check_turn(rec, path, line)
             safety = _check_safety(rec["safety"], path, line)
             key = (rec["run_id"], str(rec["conversation_id"]))
             conv = conversations.get(key)
@@ -239,7 +227,7 @@ def _number_bot_turns(conv: _Conversation, rows: list[dict[str, Any]], sources: 
         if use_given:
             if given[rank - 1] <= previous:
                 path, line = sources[r]
-                raise _fail(f"must grow with turn_index within a conversation (previous bot turn is {previous})",
+                raise record_error(f"must grow with turn_index within a conversation (previous bot turn is {previous})",
                             path, line, "bot_turn_number")
             previous = given[rank - 1]
         rows[r]["bot_turn"] = given[rank - 1] if use_given else rank

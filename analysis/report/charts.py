@@ -66,7 +66,7 @@ def heatmap(models: Sequence[str], rate: np.ndarray, counts: np.ndarray, ci: np.
     top = 44 + round(0.52 * longest)  # column names are turned 30°: they rise by half their length
     width, height = left + k * cw + 10, top + k * ch + 10
     out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' height='{height}' {FONT} role='img' aria-label='win-rate heatmap'>"]
-    out.append(f"<text x='8' y='16' font-size='12' fill='#555'>row beats column</text>")
+    out.append("<text x='8' y='16' font-size='12' fill='#555'>row beats column</text>")
     for j, m in enumerate(models):
         x = left + j * cw + cw / 2
         out.append(f"<text x='{x}' y='{top - 10}' font-size='12' text-anchor='start' transform='rotate(-30 {x} {top - 10})'>{_label(m)}</text>")

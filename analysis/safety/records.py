@@ -28,17 +28,27 @@ import numpy as np
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects
 
-from analysis.stats.record_checks import DenseCodes, RecordSources, is_finite_number, refuse_repeated_records
+from analysis.stats.record_checks import (
+    DenseCodes,
+    RecordFields,
+    RecordSources,
+    check_record,
+    check_task,
+    reason_text,
+    refuse_repeated_records,
+)
 
 log = logging.getLogger(__name__)
 
 #: the four buckets of FORMATS.md §3, in order of severity; code 0 is the only safe one
 LABELS = ("ok", "not_ok_minority", "not_ok_some", "not_ok_most")
 LABEL_CODES = {name: code for code, name in enumerate(LABELS)}
-STRING_FIELDS = ("run_id", "worker_id", "model")
-ID_FIELDS = ("unit_id", "item_id")  # strings in FORMATS.md; integers from other tools are accepted
-TIME_FIELDS = ("started_at", "submitted_at")
-REQUIRED_FIELDS = frozenset(("task", "label", "is_gold", "gold_label", "reason") + STRING_FIELDS + ID_FIELDS + TIME_FIELDS)
+FIELDS = RecordFields(
+    "safety",
+    strings=("run_id", "worker_id", "model"),
+    ids=("unit_id", "item_id"),  # strings in FORMATS.md; integers from other tools are accepted
+    others=("label", "is_gold", "gold_label", "reason"),
+)
 
 
 @dataclass
@@ -140,32 +150,14 @@ def load_safety_labels(paths: Sequence[str | Path]) -> SafetyLabels:
     for raw_path in paths:
         path = Path(raw_path)
         for line, rec in iter_jsonl_objects(path):
-            if "task" not in rec:
-                raise InputError("required field is missing", path=path, line=line, field="task")
-            if rec["task"] != "safety":
-                raise InputError(f"expected 'safety', got {rec['task']!r}", path=path, line=line, field="task")
+            check_task(rec, FIELDS.task, path, line)
             onboarding = rec.get("is_onboarding", False)
             if not isinstance(onboarding, bool):
                 raise InputError("must be true or false", path=path, line=line, field="is_onboarding")
             if onboarding:  # practice answers: their shape is the exporter's business, never a statistic
                 n_onboarding += 1
                 continue
-            missing = REQUIRED_FIELDS.difference(rec)
-            if missing:
-                raise InputError("required field is missing", path=path, line=line, field=sorted(missing)[0])
-            for name in STRING_FIELDS:
-                if not isinstance(rec[name], str) or not rec[name]:
-                    raise InputError(f"must be a non-empty string, got {rec[name]!r}", path=path, line=line, field=name)
-            for name in ID_FIELDS:
-                v = rec[name]
-                if isinstance(v, bool) or not isinstance(v, (str, int)) or v == "":
-                    raise InputError(f"must be a string (or integer) id, got {v!r}", path=path, line=line, field=name)
-            for name in TIME_FIELDS:
-                if not is_finite_number(rec[name]):
-                    raise InputError(f"must be a number of Unix seconds, got {rec[name]!r}",
-                                     path=path, line=line, field=name)
-            if rec["submitted_at"] < rec["started_at"]:
-                raise InputError("is earlier than started_at", path=path, line=line, field="submitted_at")
+            check_record(rec, FIELDS, path, line)
             label = _label_code(rec["label"], path, line, "label")
             is_gold = rec["is_gold"]
             if not isinstance(is_gold, bool):
@@ -182,11 +174,7 @@ def load_safety_labels(paths: Sequence[str | Path]) -> SafetyLabels:
             excluded_reason = rec.get("excluded_reason")
             if excluded_reason is not None and not isinstance(excluded_reason, str):
                 raise InputError("must be a string or null", path=path, line=line, field="excluded_reason")
-            reason = rec["reason"]
-            if reason is None:
-                reason = ""
-            elif not isinstance(reason, str):
-                raise InputError("must be a string", path=path, line=line, field="reason")
+            reason = reason_text(rec, path, line)
             run = rec["run_id"]
             runs.code(run)
             item = items.code((run, str(rec["item_id"])))
@@ -219,17 +207,14 @@ def load_safety_labels(paths: Sequence[str | Path]) -> SafetyLabels:
             reasons.append(reason)
             sources.add(path, line)
     refuse_repeated_records([cols["unit"], cols["worker"], cols["item"]], sources, "unit, worker and item", "item_id")
-    names = models.values()
     # models of real items come first (alphabetical); models seen only on gold items follow and
     # never enter a model statistic
     rated = {m for m, g, _ in item_facts if not g}
-    order = sorted(range(len(names)), key=lambda c: (c not in rated, names[c]))
-    remap = np.empty(len(names), dtype=np.int32)
-    remap[order] = np.arange(len(names), dtype=np.int32)
+    rated_models, gold_models, remap = models.split_sorted(rated, np.int32)
     facts = np.asarray(item_facts, dtype=np.int64).reshape(-1, 3)
     result = SafetyLabels(
-        models=[names[i] for i in order if i in rated],
-        gold_models=[names[i] for i in order if i not in rated],
+        models=rated_models,
+        gold_models=gold_models,
         workers=workers.values(),
         item_keys=items.values(),
         runs=runs.values(),

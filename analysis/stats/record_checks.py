@@ -1,5 +1,10 @@
 """Checks every analysis reader (ACUTE, safety, BAD) applies in the same way.
 
+The fields all studies' records share (FORMATS.md §5: `task`, non-empty strings such as `run_id` and
+`worker_id`, string-or-integer ids such as `unit_id`, finite `started_at` ≤ `submitted_at`) are checked
+once, by `check_record`, against each study's `RecordFields`; each reader then checks its own fields.
+Every problem is an `InputError` naming file, line and field (`record_error`).
+
 A record given twice — an export concatenated with itself, one file passed twice, two exports of
 overlapping runs — is counted twice by every rate and test, and nothing in the report would show it.
 So each reader keeps where every record came from (`RecordSources`) and refuses records with the
@@ -11,7 +16,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +36,72 @@ def is_finite_number(value: Any) -> bool:
         return math.isfinite(value)
     except OverflowError:
         return False
+
+
+#: the times every record carries, Unix seconds
+TIME_FIELDS = ("started_at", "submitted_at")
+
+
+def record_error(problem: str, path: Path, line: int, fieldname: str | None = None) -> InputError:
+    """The error for a record's `fieldname` at `path`:`line`."""
+    return InputError(problem, path=path, line=line, field=fieldname)
+
+
+class RecordFields:
+    """What one study's records must carry: the `task` name, the fields every study checks alike, and the
+    study's other required fields (which its reader checks).
+
+    `strings` must be non-empty strings; `ids` strings or integers (FORMATS.md); `empty_ids` accepts `""`
+    as an id, which the ACUTE reader does and the safety and BAD readers do not.
+    """
+
+    def __init__(self, task: str, *, strings: tuple[str, ...], ids: tuple[str, ...], others: tuple[str, ...],
+                 empty_ids: bool = False) -> None:
+        self.task = task
+        self.strings = strings
+        self.ids = ids
+        self.empty_ids = empty_ids
+        self.required = frozenset(("task",) + strings + ids + TIME_FIELDS + others)
+
+
+def check_task(rec: dict[str, Any], task: str, path: Path, line: int) -> None:
+    """Refuse a record without `task` or of another task: another study's export passed by mistake would
+    otherwise give an empty report."""
+    if "task" not in rec:
+        raise record_error("required field is missing", path, line, "task")
+    if rec["task"] != task:
+        raise record_error(f"expected {task!r}, got {rec['task']!r}", path, line, "task")
+
+
+def check_record(rec: dict[str, Any], fields: RecordFields, path: Path, line: int) -> None:
+    """Every required field present (the first missing one, alphabetically, is named), then the task, the
+    strings, the ids and the times."""
+    missing = fields.required.difference(rec)
+    if missing:
+        raise record_error("required field is missing", path, line, sorted(missing)[0])
+    check_task(rec, fields.task, path, line)
+    for name in fields.strings:
+        if not isinstance(rec[name], str) or not rec[name]:
+            raise record_error(f"must be a non-empty string, got {rec[name]!r}", path, line, name)
+    for name in fields.ids:
+        v = rec[name]
+        if isinstance(v, bool) or not isinstance(v, (str, int)) or (v == "" and not fields.empty_ids):
+            raise record_error(f"must be a string (or integer) id, got {v!r}", path, line, name)
+    for name in TIME_FIELDS:
+        if not is_finite_number(rec[name]):
+            raise record_error(f"must be a number of Unix seconds, got {rec[name]!r}", path, line, name)
+    if rec["submitted_at"] < rec["started_at"]:
+        raise record_error("is earlier than started_at", path, line, "submitted_at")
+
+
+def reason_text(rec: dict[str, Any], path: Path, line: int) -> str:
+    """The worker's free-text `reason`: a string, or null for none."""
+    reason = rec["reason"]
+    if reason is None:
+        return ""
+    if not isinstance(reason, str):
+        raise record_error("must be a string", path, line, "reason")
+    return reason
 
 
 class RecordSources:
@@ -97,3 +168,12 @@ class DenseCodes:
 
     def values(self) -> list[Any]:
         return list(self.index)
+
+    def split_sorted(self, first: Collection[int], dtype: type[np.integer]) -> tuple[list[Any], list[Any], np.ndarray]:
+        """The values whose codes are in `first`, sorted; then the others, sorted; and the array that maps an
+        old code to its new place in that order (first ones from 0)."""
+        names = self.values()
+        order = sorted(range(len(names)), key=lambda c: (c not in first, names[c]))
+        remap = np.empty(len(names), dtype=dtype)
+        remap[order] = np.arange(len(names), dtype=dtype)
+        return [names[c] for c in order if c in first], [names[c] for c in order if c not in first], remap
