@@ -5,7 +5,7 @@ each line on its own, so invalid UTF-8 is reported with its line number, skips b
 order mark, and takes our own `loads`: `humaneval.strict_json`, which refuses what JSON parsers let
 through but strict JSON forbids and the analysis must never see (NaN, infinities, nesting deeper than any
 of our formats uses, lone surrogates). Integers may have at most `FLOAT_RANGE_DIGITS` digits: whatever
-we read may meet `float()`, and a longer integer has no float. Lines longer than any of our records
+we read may meet `float()`, and longer integers are past a float's range. Lines longer than any of our records
 (`MAX_LINE_BYTES`) are refused before the line is held whole. A missing file, a folder or an unreadable
 file is an `InputError` too, never a traceback.
 

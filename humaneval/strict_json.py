@@ -4,13 +4,13 @@ Python's `json` accepts more than JSON, and each extra has broken something afte
 `Infinity` and `-Infinity` (a NaN slips past every `<=` check: a NaN `timeout_s` timed a request out),
 numbers that overflow to infinity (`1e999` reads as inf), an escape such as `"\\ud800"` that decodes to
 half a UTF-16 pair (no writer, log or tokenizer can encode it as UTF-8), and nesting so deep that the
-parser, which recurses once per level, raises `RecursionError` (30,000 `[` are enough). `strict_loads`
+parser, which recurses once per level, raises `RecursionError` (about a thousand `[` are enough). `strict_loads`
 refuses all of them with `NotStrictJSON` (a `ValueError` saying what is wrong); syntax errors stay
 `json.JSONDecodeError`, so callers can still report their line and column.
 
 The one rule the callers choose is how long an integer may be (`max_int_digits`). The file readers
 (`humaneval.jsonl`) feed the analysis, where any number may meet `float()`, so they allow
-`FLOAT_RANGE_DIGITS`: one digit more and the integer has no float. The model server checks the range of
+`FLOAT_RANGE_DIGITS`, about where a float's range ends (1.8e308). The model server checks the range of
 each field it reads and caps a huge `timeout_s` at its own limit rather than refusing it, so it allows
 `PYTHON_INT_DIGITS`, the longest integer Python converts by default.
 """
@@ -27,7 +27,7 @@ from typing import Any
 
 # Deeper than any record, world log, config or request body we read (they nest two to six levels).
 MAX_DEPTH = 64
-# The longest integer a float can hold (about 1.8e308): longer ones break every `float()` and `isfinite`.
+# Longer integers are past a float's range (about 1.8e308, 309 digits) and break `float()` and `isfinite`.
 FLOAT_RANGE_DIGITS = 308
 # Python's default limit on integer-string conversion (4300): beyond it `int()` itself refuses.
 PYTHON_INT_DIGITS = sys.int_info.default_max_str_digits
