@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import time
 
 from humaneval.input_errors import InputError, exit_on_input_error
-from humaneval.outputs import check_outputs
 
 from analysis.acute.records import attach_pairings, load_acute_judgements
 from analysis.acute.report import render_html
 from analysis.acute.statistics import AcuteOptions, analyse_acute
 from analysis.acute.tables import csv_tables, summary
 from analysis.acute.workers import FlagThresholds
-from analysis.report.writer import write_report
+from analysis.report.cli import ReportRun, add_inputs_and_out, require, tell_flagged
 from analysis.stats.bradley_terry import DEFAULT_RIDGE
 
 
@@ -25,10 +23,7 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "*_without_flagged.csv, summary.json and report.html into --out."
     )
     d = FlagThresholds()
-    parser.add_argument("--judgements", nargs="+", required=True, metavar="FILE",
-                        help="judgement JSONL files; several files (runs) are combined")
-    parser.add_argument("--out", required=True, metavar="DIR",
-                        help="report folder; created, or replaced if it holds an earlier report")
+    add_inputs_and_out(parser, "--judgements", "judgement JSONL files; several files (runs) are combined")
     parser.add_argument("--pairings", nargs="*", default=[], metavar="FILE",
                         help="ACUTE pairings JSONL whose conversations the report shows; a pairing's id is its "
                              "'pair_id' key, else its 0-based line index (blank lines skipped)")
@@ -52,18 +47,14 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 @exit_on_input_error
 def run(args: argparse.Namespace) -> int:
-    if args.bootstrap_rounds < 0:
-        raise InputError("must be at least 0", field="--bootstrap-rounds")
-    if args.ridge < 0:
-        raise InputError("must be at least 0", field="--ridge")
-    check_outputs([], inputs=[*args.judgements, *args.pairings], folders=[args.out], replaces_folders=True,
-                  field="--out")
-    started = time.perf_counter()
+    require(args.bootstrap_rounds >= 0, "must be at least 0", "--bootstrap-rounds")
+    require(args.ridge >= 0, "must be at least 0", "--ridge")
+    report = ReportRun(args.out, [*args.judgements, *args.pairings])
     judgements = load_acute_judgements(args.judgements, allow_mixed_questions=args.allow_mixed_questions)
     for path in args.pairings:
         attach_pairings(judgements, path)
     print(f"read {len(judgements):,} records ({len(judgements.models)} models, {len(judgements.workers):,} workers) "
-          f"in {time.perf_counter() - started:.1f} s")
+          f"in {report.seconds():.1f} s")
     options = AcuteOptions(
         bootstrap_rounds=args.bootstrap_rounds, seed=args.seed, ridge=args.ridge,
         thresholds=FlagThresholds(min_seconds=args.min_seconds, agreement_alpha=args.agreement_alpha,
@@ -73,11 +64,9 @@ def run(args: argparse.Namespace) -> int:
         results = analyse_acute(judgements, options)
     except InputError as err:
         raise err.at(path=", ".join(args.judgements)) from None
-    paths = write_report(args.out, csv_tables(results), summary(results), render_html(results))
-    print(f"wrote {len(paths)} files to {args.out} in {time.perf_counter() - started:.1f} s")
+    report.write(csv_tables(results), summary(results), render_html(results))
     for m in results.main.ranking.models:
         lo, hi = m.ci_workers
         print(f"  {m.rank:>2}. {m.model:<24} {m.strength:+.3f} [{lo:+.3f}, {hi:+.3f}]")
-    if results.flagged_workers:
-        print(f"  {len(results.flagged_workers)} flagged workers (see workers.csv)")
+    tell_flagged(results.flagged_workers)
     return 0

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from humaneval.input_errors import InputError, exit_on_input_error
+from humaneval.input_errors import exit_on_input_error
 
+from analysis.report.cli import require
 from analysis.stats.power import plan_sample_size
 
 
@@ -26,11 +27,11 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 @exit_on_input_error
 def run(args: argparse.Namespace) -> int:
-    checks = [("--win-rate", 0 <= args.win_rate <= 1), ("--alpha", 0 < args.alpha < 1), ("--power", 0 < args.power < 1),
-              ("--judgements-per-worker", args.judgements_per_worker >= 1), ("--icc", 0 <= args.icc <= 1)]
-    for name, ok in checks:
-        if not ok:
-            raise InputError("out of range", field=name)
+    require(0 <= args.win_rate <= 1, "out of range", "--win-rate")
+    require(0 < args.alpha < 1, "out of range", "--alpha")
+    require(0 < args.power < 1, "out of range", "--power")
+    require(args.judgements_per_worker >= 1, "out of range", "--judgements-per-worker")
+    require(0 <= args.icc <= 1, "out of range", "--icc")
     plan = plan_sample_size(args.win_rate, args.alpha, args.power, args.judgements_per_worker, args.icc)
     if plan.n_exact is None:
         print(f"win rate {args.win_rate} cannot be told from 0.5 (or needs more than 2 million judgements)")

@@ -13,16 +13,18 @@ import math
 from html import escape
 
 import numpy as np
+import pandas as pd
 
 from analysis.acute.grids import win_rate_grid
 from analysis.acute.statistics import AcuteResults, Comparison
-from analysis.report.charts import heatmap, histogram, strength_bars, worker_scatter
+from analysis.report.charts import heatmap, histogram, scatter, strength_bars
 from analysis.report.html_parts import breakable, capped_names, card, fmt, p_value, page, table, wide
 from analysis.stats.corrections import STAR_CORRECTION
 
 MAX_WORKER_ROWS = 300
 MAX_VIEWER_PAIRS = 150
 MAX_JUDGEMENTS_PER_PAIR = 40
+MAX_CHART_WORKERS = 3000
 
 
 def _significance_html(comparison: Comparison) -> str:
@@ -168,6 +170,24 @@ def _viewer(results: AcuteResults) -> str:
     return "".join(parts)
 
 
+def _worker_chart(workers: pd.DataFrame) -> str:
+    """Each worker: left-choice rate (x) against agreement with the others' majority (y); flagged in red.
+    Above `MAX_CHART_WORKERS` every flagged worker is kept and the rest sampled."""
+    x = workers["left_rate"].to_numpy(float)
+    y = workers["agreement"].to_numpy(float)
+    flagged = (workers["flags"] != "").to_numpy()
+    names = workers["worker_id"].tolist()
+    ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    if ok.size > MAX_CHART_WORKERS:
+        fl = ok[flagged[ok]][:MAX_CHART_WORKERS]
+        rest = ok[~flagged[ok]]
+        ok = np.concatenate([fl, np.random.default_rng(0).choice(rest, max(MAX_CHART_WORKERS - fl.size, 0), replace=False)])
+    shown = sorted(ok.tolist(), key=lambda i: bool(flagged[i]))
+    return scatter(x[shown], y[shown], ["#cb181d" if flagged[i] else "#3182bd" for i in shown], [names[i] for i in shown],
+                   "share of choices on the left (0.5 = no side bias)", "agreement with the others",
+                   radius=3.5, opacity=0.6, mid_lines=True)
+
+
 def _workers(results: AcuteResults) -> str:
     w = results.workers
     shown = w.head(MAX_WORKER_ROWS)
@@ -176,10 +196,7 @@ def _workers(results: AcuteResults) -> str:
     rows = table(shown[cols], {"worker_id", "onboarding", "flags"}, ["flag" if f else "" for f in shown["flags"]])
     note = (f"<p class='note'>Showing {MAX_WORKER_ROWS} of {len(w):,} workers (flagged first, then by judgements); all are in workers.csv.</p>"
             if len(w) > MAX_WORKER_ROWS else "")
-    names = w["worker_id"].tolist()
-    scatter = worker_scatter(w["left_rate"].to_numpy(float), w["agreement"].to_numpy(float),
-                             (w["flags"] != "").to_numpy(), names)
-    return f"<div>{scatter}</div>{note}<div class='scroll'>{rows}</div>"
+    return f"<div>{_worker_chart(w)}</div>{note}<div class='scroll'>{rows}</div>"
 
 
 def render_html(results: AcuteResults) -> str:

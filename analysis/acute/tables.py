@@ -5,13 +5,13 @@ Only builds tables and dicts; `analysis.report.writer` puts them on disk atomica
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
 
 from analysis.acute.grids import count_grid, win_rate_grid
 from analysis.acute.statistics import AcuteResults, Comparison
+from analysis.report.writer import json_ready
 from analysis.stats.corrections import STAR_CORRECTION
 
 
@@ -60,17 +60,6 @@ def csv_tables(results: AcuteResults) -> dict[str, pd.DataFrame]:
     }
 
 
-def _clean(value: Any) -> Any:
-    """JSON has no NaN: missing numbers become null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
-
-
 def _pairs(comparison: Comparison) -> list[dict[str, Any]]:
     return [
         {
@@ -94,11 +83,11 @@ def _ranking(comparison: Comparison) -> list[dict[str, Any]]:
 
 
 def summary(results: AcuteResults) -> dict[str, Any]:
-    """summary.json: FORMATS.md §6 keys first, then extras (allowed by the format)."""
+    """summary.json: FORMATS.md §6 keys first, then extras (allowed by the format); NaN becomes null."""
     j = results.judgements
     questions = j.questions
     a, p = results.agreement, results.position
-    return _clean(
+    return json_ready(
         {
             "task": "acute",
             "question": questions[0] if len(questions) == 1 else " | ".join(questions),

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import time
 
-from humaneval.input_errors import InputError, exit_on_input_error
-from humaneval.outputs import check_outputs
+from humaneval.input_errors import exit_on_input_error
 
 from analysis.bad.records import load_bad_labels
 from analysis.bad.report import render_html
 from analysis.bad.statistics import BadOptions, analyse_bad
 from analysis.bad.tables import csv_tables, summary
-from analysis.report.writer import write_report
+from analysis.report.cli import ReportRun, add_inputs_and_out, require, tell_flagged
 
 
 def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -24,10 +22,8 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "conversations.csv, notok_turns.csv, summary.json and report.html into --out. See docs/analysis_bad.md."
     )
     d = BadOptions()
-    parser.add_argument("--labels", nargs="+", required=True, metavar="FILE",
-                        help="BAD turn-label JSONL files (one line per bot turn); several files (runs) are combined")
-    parser.add_argument("--out", required=True, metavar="DIR",
-                        help="report folder; created, or replaced if it holds an earlier report")
+    add_inputs_and_out(parser, "--labels",
+                       "BAD turn-label JSONL files (one line per bot turn); several files (runs) are combined")
     parser.add_argument("--include-incomplete", action="store_true",
                         help="also analyse conversations whose records say conversation_status 'incomplete' "
                              "(left out by default)")
@@ -45,25 +41,19 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 @exit_on_input_error
 def run(args: argparse.Namespace) -> int:
-    if args.bootstrap_rounds < 0:
-        raise InputError("must be at least 0", field="--bootstrap-rounds")
-    if args.same_label_turns < 1:
-        raise InputError("must be at least 1", field="--same-label-turns")
-    if args.min_seconds_per_turn < 0:
-        raise InputError("must be at least 0", field="--min-seconds-per-turn")
-    check_outputs([], inputs=args.labels, folders=[args.out], replaces_folders=True, field="--out")
-    started = time.perf_counter()
+    require(args.bootstrap_rounds >= 0, "must be at least 0", "--bootstrap-rounds")
+    require(args.same_label_turns >= 1, "must be at least 1", "--same-label-turns")
+    require(args.min_seconds_per_turn >= 0, "must be at least 0", "--min-seconds-per-turn")
+    report = ReportRun(args.out, args.labels)
     labels = load_bad_labels(args.labels, include_incomplete=args.include_incomplete)
     print(f"read {len(labels.turns):,} bot turns ({labels.n_conversations:,} conversations, {len(labels.models)} models)"
           + (f"; left out {labels.excluded_conversations:,} incomplete conversations" if labels.excluded_conversations else ""))
     options = BadOptions(bootstrap_rounds=args.bootstrap_rounds, seed=args.seed,
                          same_label_turns=args.same_label_turns, min_seconds_per_turn=args.min_seconds_per_turn)
     results = analyse_bad(labels, options)
-    paths = write_report(args.out, csv_tables(results), summary(results), render_html(results))
-    print(f"wrote {len(paths)} files to {args.out} in {time.perf_counter() - started:.1f} s")
+    report.write(csv_tables(results), summary(results), render_html(results))
     for m in results.models.itertuples():
         print(f"  {m.model:<24} fooled {m.fooled:>5,} / {m.n:<6,} = {m.unsafe_rate:6.1%} "
               f"[{m.ci_wilson_low:.1%}, {m.ci_wilson_high:.1%}]  verified fooled {m.verified_fooled:,}")
-    if results.flagged_workers:
-        print(f"  {len(results.flagged_workers)} flagged workers (see workers.csv)")
+    tell_flagged(results.flagged_workers)
     return 0

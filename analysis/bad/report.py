@@ -9,7 +9,6 @@ the page says where.
 
 from __future__ import annotations
 
-import math
 from html import escape
 
 import numpy as np
@@ -17,19 +16,15 @@ import pandas as pd
 
 from analysis.bad.statistics import BadResults
 from analysis.report.charts import rate_intervals, step_curves
-from analysis.report.html_parts import breakable, card, fmt, p_value, page, table, wide
+from analysis.report.html_parts import breakable, card, fmt, interval, p_value, page, percent, table, wide
 
 MAX_WORKER_ROWS = 300
 MAX_VIEWER_TURNS = 400
 PALETTE = ("#08519c", "#d94801", "#31a354", "#756bb1", "#e7298a", "#66a61e", "#a6761d", "#1b9e77", "#666666")
 
 
-def _pct(value: float) -> str:
-    return "—" if not math.isfinite(value) else f"{value:.1%}"
-
-
 def _ci(lo: float, hi: float) -> str:
-    return "—" if not (math.isfinite(lo) and math.isfinite(hi)) else f"[{lo:.1%}, {hi:.1%}]"
+    return interval(lo, hi, ".1%")
 
 
 def _fooled_chart(models: pd.DataFrame) -> str:
@@ -52,13 +47,13 @@ def _models_html(models: pd.DataFrame) -> str:
     rows = []
     for m in models.itertuples():
         rows.append(
-            f"<tr><td class='t'>{breakable(m.model)}</td><td>{m.n:,}</td><td>{m.fooled:,}</td><td>{_pct(m.unsafe_rate)}</td>"
+            f"<tr><td class='t'>{breakable(m.model)}</td><td>{m.n:,}</td><td>{m.fooled:,}</td><td>{percent(m.unsafe_rate)}</td>"
             f"<td>{_ci(m.ci_wilson_low, m.ci_wilson_high)}</td>"
             f"<td>{_ci(m.ci_conversation_bootstrap_low, m.ci_conversation_bootstrap_high)}</td><td>{fmt(m.design_effect, 2)}</td>"
-            f"<td>{m.conversations:,}</td><td>{m.conversations_fooled:,}</td><td>{_pct(m.conversation_fooled_rate)}</td>"
+            f"<td>{m.conversations:,}</td><td>{m.conversations_fooled:,}</td><td>{percent(m.conversation_fooled_rate)}</td>"
             f"<td>{_ci(m.ci_conversation_wilson_low, m.ci_conversation_wilson_high)}</td>"
-            f"<td>{m.verified_fooled:,}</td><td>{_pct(m.verified_fooled_rate)}</td>"
-            f"<td>{_ci(m.ci_verified_wilson_low, m.ci_verified_wilson_high)}</td><td>{_pct(m.verified_share_of_fooled)}</td>"
+            f"<td>{m.verified_fooled:,}</td><td>{percent(m.verified_fooled_rate)}</td>"
+            f"<td>{_ci(m.ci_verified_wilson_low, m.ci_verified_wilson_high)}</td><td>{percent(m.verified_share_of_fooled)}</td>"
             f"<td>{m.replaced:,}</td><td>{m.workers:,}</td><td>{fmt(m.mean_rating, 2)}</td></tr>"
         )
     head = (
@@ -77,8 +72,8 @@ def _pairs_html(pairs: pd.DataFrame) -> str:
         return "<p class='note'>Only one model: nothing to compare.</p>"
     rows = "".join(
         f"<tr><td class='t'>{breakable(p.model_a)}</td><td class='t'>{breakable(p.model_b)}</td>"
-        f"<td>{p.fooled_a:,} / {p.conversations_a:,}</td><td>{_pct(p.rate_a)}</td>"
-        f"<td>{p.fooled_b:,} / {p.conversations_b:,}</td><td>{_pct(p.rate_b)}</td>"
+        f"<td>{p.fooled_a:,} / {p.conversations_a:,}</td><td>{percent(p.rate_a)}</td>"
+        f"<td>{p.fooled_b:,} / {p.conversations_b:,}</td><td>{percent(p.rate_b)}</td>"
         f"<td>{p.difference:+.1%}</td><td>{fmt(p.odds_ratio, 2)}</td><td>{p_value(p.p_value)}</td>"
         f"<td>{p_value(p.p_holm)} <span class='stars'>{escape(p.stars_holm)}</span></td></tr>"
         for p in pairs.itertuples()
@@ -109,11 +104,11 @@ def _safety_frame(frame: pd.DataFrame) -> pd.DataFrame:
         **({"model": frame["model"]} if "model" in frame else {}),
         "verdict": np.where(frame["verdict"] == "layer", "layer (any check)", frame["check"]),
         "turns judged": frame["n"], "TP": frame["tp"], "FP": frame["fp"], "FN": frame["fn"], "TN": frame["tn"],
-        "precision": [_pct(v) for v in frame["precision"]],
+        "precision": [percent(v) for v in frame["precision"]],
         "precision 95% Wilson": [_ci(lo, hi) for lo, hi in zip(frame["precision_ci_low"], frame["precision_ci_high"])],
-        "recall": [_pct(v) for v in frame["recall"]],
+        "recall": [percent(v) for v in frame["recall"]],
         "recall 95% Wilson": [_ci(lo, hi) for lo, hi in zip(frame["recall_ci_low"], frame["recall_ci_high"])],
-        "F1": frame["f1"], "flagged": [_pct(v) for v in frame["flag_rate"]],
+        "F1": frame["f1"], "flagged": [percent(v) for v in frame["flag_rate"]],
     })
 
 
@@ -168,10 +163,10 @@ def render_html(results: BadResults) -> str:
         card(fmt(labels.n_conversations), "conversations"),
         card(fmt(len(t)), "labelled bot turns"),
         card(fmt(int(t["worker_id"].nunique())), "workers"),
-        card(_pct(float(t["notok"].mean())), "bot turns labelled NOT OK (all models)"),
+        card(percent(float(t["notok"].mean())), "bot turns labelled NOT OK (all models)"),
         card(fmt(int(m["verified_fooled"].sum())), "verified fooled: NOT OK, layer missed"),
-        card(_pct(float(layer["recall"])), "safety-layer recall"),
-        card(_pct(float(layer["precision"])), "safety-layer precision"),
+        card(percent(float(layer["recall"])), "safety-layer recall"),
+        card(percent(float(layer["precision"])), "safety-layer precision"),
         card(fmt(len(results.flagged_workers)), "flagged workers"),
     ])
     body = f"""

@@ -5,13 +5,12 @@ Only builds tables and dicts; `analysis.report.writer` puts them on disk atomica
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from analysis.bad.statistics import BadResults
+from analysis.report.writer import json_ready
 from analysis.stats.corrections import STAR_CORRECTION
 
 
@@ -29,17 +28,8 @@ def csv_tables(results: BadResults) -> dict[str, pd.DataFrame]:
     }
 
 
-def _json_value(value: Any) -> Any:
-    """numpy scalars -> Python; NaN -> null (JSON has no NaN)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Table rows as JSON objects; `<name>_low`/`<name>_high` column pairs become `<name>: [low, high]`."""
+    """Table rows as JSON objects (NaN as null); `<name>_low`/`<name>_high` column pairs become `<name>: [low, high]`."""
     out = []
     for record in frame.to_dict(orient="records"):
         row: dict[str, Any] = {}
@@ -47,9 +37,9 @@ def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
             if key.endswith("_high") and key[:-5] + "_low" in record:
                 continue
             if key.endswith("_low") and key[:-4] + "_high" in record:
-                row[key[:-4]] = [_json_value(value), _json_value(record[key[:-4] + "_high"])]
+                row[key[:-4]] = [json_ready(value), json_ready(record[key[:-4] + "_high"])]
             else:
-                row[key] = _json_value(value)
+                row[key] = json_ready(value)
         out.append(row)
     return out
 

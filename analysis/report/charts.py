@@ -190,28 +190,35 @@ def histogram(values: np.ndarray, threshold: float, label: str) -> str:
     return "".join(out)
 
 
-def worker_scatter(left_rate: np.ndarray, agreement: np.ndarray, flagged: np.ndarray, names: Sequence[str], cap: int = 3000) -> str:
-    """Each worker: left-choice rate (x) against agreement with the others' majority (y); flagged in red."""
+def scatter(
+    x: Sequence[float], y: Sequence[float], colors: Sequence[str], tips: Sequence[str], x_label: str, y_label: str, *,
+    radius: float, opacity: float, mid_lines: bool = False, y_threshold: tuple[float, str] | None = None,
+    empty_note: str | None = None,
+) -> str:
+    """Points in the unit square (x to the right, y up), drawn in the order given so later ones lie on top, each
+    with its colour and a tooltip. `mid_lines` darkens the grid lines at 0.5; `y_threshold` (value, label)
+    draws a dashed red line; `empty_note` is shown when there is no point."""
     width, height, left, bottom, top = 520, 360, 50, 44, 14
     pw, ph = width - left - 20, height - bottom - top
-    ok = np.flatnonzero(np.isfinite(left_rate) & np.isfinite(agreement))
-    if ok.size > cap:  # keep every flagged worker, sample the rest
-        fl = ok[flagged[ok]]
-        rest = ok[~flagged[ok]]
-        ok = np.concatenate([fl[:cap], np.random.default_rng(0).choice(rest, max(cap - fl[:cap].size, 0), replace=False)])
     out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' height='{height}' {FONT} role='img' aria-label='workers'>"]
     for t in (0, 0.25, 0.5, 0.75, 1):
-        x, y = left + t * pw, top + (1 - t) * ph
-        out.append(f"<line x1='{x}' y1='{top}' x2='{x}' y2='{top + ph}' stroke='{'#bbb' if t == 0.5 else '#eee'}'/>")
-        out.append(f"<line x1='{left}' y1='{y}' x2='{left + pw}' y2='{y}' stroke='{'#bbb' if t == 0.5 else '#eee'}'/>")
-        out.append(f"<text x='{x}' y='{top + ph + 15}' font-size='11' text-anchor='middle' fill='#555'>{t:g}</text>")
-        out.append(f"<text x='{left - 6}' y='{y + 4}' font-size='11' text-anchor='end' fill='#555'>{t:g}</text>")
-    for i in sorted(ok.tolist(), key=lambda i: bool(flagged[i])):
-        cx, cy = left + left_rate[i] * pw, top + (1 - agreement[i]) * ph
-        color = "#cb181d" if flagged[i] else "#3182bd"
-        out.append(f"<circle cx='{cx:.1f}' cy='{cy:.1f}' r='3.5' fill='{color}' fill-opacity='0.6'><title>{escape(names[i])}</title></circle>")
-    out.append(f"<text x='{left + pw / 2}' y='{height - 8}' font-size='12' text-anchor='middle'>share of choices on the left (0.5 = no side bias)</text>")
-    out.append(f"<text x='14' y='{top + ph / 2}' font-size='12' text-anchor='middle' transform='rotate(-90 14 {top + ph / 2})'>agreement with the others</text>")
+        gx, gy = left + t * pw, top + (1 - t) * ph
+        stroke = "#bbb" if mid_lines and t == 0.5 else "#eee"
+        out.append(f"<line x1='{gx}' y1='{top}' x2='{gx}' y2='{top + ph}' stroke='{stroke}'/><line x1='{left}' y1='{gy}' x2='{left + pw}' y2='{gy}' stroke='{stroke}'/>")
+        out.append(f"<text x='{gx}' y='{top + ph + 15}' font-size='11' text-anchor='middle' fill='#555'>{t:g}</text>")
+        out.append(f"<text x='{left - 6}' y='{gy + 4}' font-size='11' text-anchor='end' fill='#555'>{t:g}</text>")
+    if y_threshold is not None:
+        value, label = y_threshold
+        ty = top + (1 - value) * ph
+        out.append(f"<line x1='{left}' y1='{ty}' x2='{left + pw}' y2='{ty}' stroke='#a50f15' stroke-dasharray='4 3'/>")
+        out.append(f"<text x='{left + pw - 4}' y='{ty - 4}' font-size='11' text-anchor='end' fill='#a50f15'>{escape(label)}</text>")
+    for xi, yi, color, tip in zip(x, y, colors, tips):
+        out.append(f"<circle cx='{left + xi * pw:.1f}' cy='{top + (1 - yi) * ph:.1f}' r='{radius:g}' fill='{color}' fill-opacity='{opacity:g}'>"
+                   f"<title>{escape(tip)}</title></circle>")
+    if empty_note is not None and not len(x):
+        out.append(f"<text x='{left + 10}' y='{top + 20}' font-size='12' fill='#888'>{escape(empty_note)}</text>")
+    out.append(f"<text x='{left + pw / 2}' y='{height - 8}' font-size='12' text-anchor='middle'>{escape(x_label)}</text>")
+    out.append(f"<text x='14' y='{top + ph / 2}' font-size='12' text-anchor='middle' transform='rotate(-90 14 {top + ph / 2})'>{escape(y_label)}</text>")
     out.append("</svg>")
     return "".join(out)
 

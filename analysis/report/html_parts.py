@@ -82,6 +82,16 @@ def fmt(value: Any, digits: int = 3) -> str:
     return breakable(value)
 
 
+def percent(rate: float) -> str:
+    """A rate as a percentage with one decimal; "—" when it is undefined (NaN)."""
+    return f"{rate:.1%}" if math.isfinite(rate) else "—"
+
+
+def interval(lo: float, hi: float, spec: str) -> str:
+    """`[lo, hi]` with both ends in the format `spec` (".3f", ".1%"); "—" when an end is undefined."""
+    return f"[{lo:{spec}}, {hi:{spec}}]" if math.isfinite(lo) and math.isfinite(hi) else "—"
+
+
 def p_value(value: float) -> str:
     if not math.isfinite(value):
         return "—"

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from humaneval.input_errors import InputError
@@ -46,15 +47,18 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _strict_json(value: Any) -> Any:
-    """The summary with every NaN or infinity as null: strict JSON readers (and ours) refuse them, and an
-    undefined statistic is "no value", not a number."""
+def json_ready(value: Any) -> Any:
+    """`value` as strict JSON can hold it, through dicts, lists and tuples: numpy scalars as Python values, and
+    every NaN or infinity as null — strict JSON readers (and ours) refuse them, and an undefined statistic
+    is "no value", not a number."""
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, Mapping):
-        return {key: _strict_json(item) for key, item in value.items()}
+        return {key: json_ready(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_strict_json(item) for item in value]
+        return [json_ready(item) for item in value]
     return value
 
 
@@ -78,6 +82,6 @@ def write_report(
             index = frame.index.name is not None
             spreadsheet_safe(frame).to_csv(tmp / name, index=index, float_format="%.10g")
         (tmp / "summary.json").write_text(
-            json.dumps(_strict_json(summary), indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+            json.dumps(json_ready(summary), indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
         (tmp / "report.html").write_text(html, encoding="utf-8")
     return sorted(out / n for n in names)

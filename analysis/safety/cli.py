@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import time
 
-from humaneval.input_errors import InputError, exit_on_input_error
-from humaneval.outputs import check_outputs
+from humaneval.input_errors import exit_on_input_error
 
-from analysis.report.writer import write_report
+from analysis.report.cli import ReportRun, add_inputs_and_out, require, tell_flagged
 from analysis.safety.records import load_safety_labels
 from analysis.safety.report import render_html
 from analysis.safety.statistics import SafetyOptions, analyse_safety
@@ -23,10 +21,8 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "worker_confusion.csv, agreement.csv, summary.json and report.html into --out."
     )
     d = SafetyOptions()
-    parser.add_argument("--labels", nargs="+", required=True, metavar="FILE",
-                        help="safety label JSONL files; several files (runs) are combined; an item is (run_id, item_id)")
-    parser.add_argument("--out", required=True, metavar="DIR",
-                        help="report folder; created, or replaced if it holds an earlier report")
+    add_inputs_and_out(parser, "--labels",
+                       "safety label JSONL files; several files (runs) are combined; an item is (run_id, item_id)")
     parser.add_argument("--include-excluded", action="store_true",
                         help="keep the labels of workers the export marked 'excluded' (dropped by default)")
     parser.add_argument("--gold-threshold", type=float, default=d.gold_threshold,
@@ -44,32 +40,24 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 @exit_on_input_error
 def run(args: argparse.Namespace) -> int:
-    if not 0.0 <= args.gold_threshold <= 1.0:
-        raise InputError("must be between 0 and 1", field="--gold-threshold")
-    if args.min_gold < 1:
-        raise InputError("must be at least 1", field="--min-gold")
-    if args.ds_smoothing <= 0:
-        raise InputError("must be above 0 (a zero pseudo-count lets one label veto an item)", field="--ds-smoothing")
-    if args.ds_tol <= 0:
-        raise InputError("must be above 0", field="--ds-tol")
-    if args.ds_max_iter < 1:
-        raise InputError("must be at least 1", field="--ds-max-iter")
-    check_outputs([], inputs=args.labels, folders=[args.out], replaces_folders=True, field="--out")
-    started = time.perf_counter()
+    require(0.0 <= args.gold_threshold <= 1.0, "must be between 0 and 1", "--gold-threshold")
+    require(args.min_gold >= 1, "must be at least 1", "--min-gold")
+    require(args.ds_smoothing > 0, "must be above 0 (a zero pseudo-count lets one label veto an item)", "--ds-smoothing")
+    require(args.ds_tol > 0, "must be above 0", "--ds-tol")
+    require(args.ds_max_iter >= 1, "must be at least 1", "--ds-max-iter")
+    report = ReportRun(args.out, args.labels)
     labels = load_safety_labels(args.labels)
     print(f"read {len(labels):,} labels ({len(labels.models)} models, {len(labels.item_keys):,} items, "
-          f"{len(labels.workers):,} workers) in {time.perf_counter() - started:.1f} s")
+          f"{len(labels.workers):,} workers) in {report.seconds():.1f} s")
     options = SafetyOptions(include_excluded=args.include_excluded, gold_threshold=args.gold_threshold,
                             min_gold=args.min_gold, smoothing=args.ds_smoothing, tol=args.ds_tol,
                             max_iter=args.ds_max_iter)
     results = analyse_safety(labels, options)
-    paths = write_report(args.out, csv_tables(results), summary(results), render_html(results))
-    print(f"wrote {len(paths)} files to {args.out} in {time.perf_counter() - started:.1f} s")
+    report.write(csv_tables(results), summary(results), render_html(results))
     for r in results.models.itertuples(index=False):
         print(f"  {r.model:<24} labels {r.unsafe_rate:6.1%} NOT OK of {r.n:,}; items (majority) "
               f"{r.majority_unsafe_rate:6.1%} of {r.majority_items:,}; items (Dawid–Skene) {r.ds_unsafe_rate:6.1%}")
     if results.ds is not None and not results.ds.converged:
         print(f"  warning: Dawid–Skene did not converge in {results.ds.iterations} iterations (raise --ds-max-iter)")
-    if results.flagged_workers:
-        print(f"  {len(results.flagged_workers)} flagged workers (see workers.csv)")
+    tell_flagged(results.flagged_workers)
     return 0

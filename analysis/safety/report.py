@@ -8,14 +8,13 @@ Every number on the page says which unit it counts: labels or items.
 
 from __future__ import annotations
 
-import math
 from html import escape
 
 import numpy as np
 import pandas as pd
 
-from analysis.report.charts import FONT, rate_intervals, stacked_shares
-from analysis.report.html_parts import breakable, capped_names, card, fmt, p_value, page, table, wide
+from analysis.report.charts import rate_intervals, scatter, stacked_shares
+from analysis.report.html_parts import breakable, capped_names, card, fmt, interval, p_value, page, percent, table, wide
 from analysis.safety.records import LABELS
 from analysis.safety.statistics import SafetyResults
 
@@ -25,12 +24,8 @@ BUCKET_COLORS = ("#a1d99b", "#fdd0a2", "#fd8d3c", "#d94801")
 SERIES_COLORS = ("#6baed6", "#d94801", "#54278f")
 
 
-def _pct(rate: float) -> str:
-    return f"{rate:.1%}" if math.isfinite(rate) else "—"
-
-
 def _ci(lo: float, hi: float) -> str:
-    return f"[{lo:.3f}, {hi:.3f}]" if math.isfinite(lo) and math.isfinite(hi) else "—"
+    return interval(lo, hi, ".3f")
 
 
 def _rates_table(models: pd.DataFrame) -> str:
@@ -39,12 +34,12 @@ def _rates_table(models: pd.DataFrame) -> str:
             "<tr><th>n</th><th>NOT OK</th><th>95% Wilson</th><th>items</th><th>ties</th><th>unsafe</th><th>95% Wilson</th>"
             "<th>unsafe (P &gt; .5)</th><th>95% Wilson</th><th>mean P(NOT OK)</th></tr>")
     rows = "".join(
-        f"<tr><td class='t'>{breakable(r.model)}</td><td>{r.n:,}</td><td>{_pct(r.unsafe_rate)}</td>"
+        f"<tr><td class='t'>{breakable(r.model)}</td><td>{r.n:,}</td><td>{percent(r.unsafe_rate)}</td>"
         f"<td>{_ci(r.unsafe_ci_low, r.unsafe_ci_high)}</td><td>{r.items:,}</td><td>{r.majority_ties:,}</td>"
-        f"<td>{_pct(r.majority_unsafe_rate)} ({r.majority_unsafe:,}/{r.majority_items:,})</td>"
+        f"<td>{percent(r.majority_unsafe_rate)} ({r.majority_unsafe:,}/{r.majority_items:,})</td>"
         f"<td>{_ci(r.majority_unsafe_ci_low, r.majority_unsafe_ci_high)}</td>"
-        f"<td>{_pct(r.ds_unsafe_rate)} ({r.ds_unsafe:,}/{r.items:,})</td><td>{_ci(r.ds_unsafe_ci_low, r.ds_unsafe_ci_high)}</td>"
-        f"<td>{_pct(r.ds_expected_unsafe_rate)}</td></tr>"
+        f"<td>{percent(r.ds_unsafe_rate)} ({r.ds_unsafe:,}/{r.items:,})</td><td>{_ci(r.ds_unsafe_ci_low, r.ds_unsafe_ci_high)}</td>"
+        f"<td>{percent(r.ds_expected_unsafe_rate)}</td></tr>"
         for r in models.itertuples(index=False)
     )
     return f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>"
@@ -55,7 +50,7 @@ def _buckets_table(models: pd.DataFrame) -> str:
         f"<th>{escape(b)}</th><th>95% Wilson</th>" for b in LABELS) + "</tr>"
     rows = []
     for _, r in models.iterrows():
-        cells = "".join(f"<td>{_pct(r[f'{b}_rate'])} ({int(r[b]):,})</td><td>{_ci(r[f'{b}_ci_low'], r[f'{b}_ci_high'])}</td>" for b in LABELS)
+        cells = "".join(f"<td>{percent(r[f'{b}_rate'])} ({int(r[b]):,})</td><td>{_ci(r[f'{b}_ci_low'], r[f'{b}_ci_high'])}</td>" for b in LABELS)
         rows.append(f"<tr><td class='t'>{breakable(r['model'])}</td><td>{int(r['n']):,}</td>{cells}</tr>")
     return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
@@ -65,8 +60,8 @@ def _comparisons_table(comparisons: pd.DataFrame) -> str:
         return "<p class='note'>Fewer than two models with decided items: nothing to compare.</p>"
     rows = "".join(
         f"<tr><td class='t'>{breakable(c.model_a)}</td><td class='t'>{breakable(c.model_b)}</td>"
-        f"<td>{c.unsafe_items_a:,}/{c.items_a:,} ({_pct(c.unsafe_rate_a)})</td>"
-        f"<td>{c.unsafe_items_b:,}/{c.items_b:,} ({_pct(c.unsafe_rate_b)})</td>"
+        f"<td>{c.unsafe_items_a:,}/{c.items_a:,} ({percent(c.unsafe_rate_a)})</td>"
+        f"<td>{c.unsafe_items_b:,}/{c.items_b:,} ({percent(c.unsafe_rate_b)})</td>"
         f"<td>{c.difference:+.3f}</td><td>{fmt(c.odds_ratio)}</td><td>{p_value(c.p_value)}</td><td>{p_value(c.p_holm)}</td></tr>"
         for c in comparisons.itertuples(index=False)
     )
@@ -77,33 +72,17 @@ def _comparisons_table(comparisons: pd.DataFrame) -> str:
 
 def _worker_chart(workers: pd.DataFrame, threshold: float) -> str:
     """Each worker with gold answers: Dawid–Skene error rate (x) against binary gold accuracy (y)."""
-    width, height, left, bottom, top = 520, 360, 50, 44, 14
-    pw, ph = width - left - 20, height - bottom - top
     x = workers["ds_error_rate"].to_numpy(float)
     y = workers["gold_accuracy"].to_numpy(float)
-    shown = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
-    out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' height='{height}' {FONT} role='img' aria-label='workers'>"]
-    for t in (0, 0.25, 0.5, 0.75, 1):
-        gx, gy = left + t * pw, top + (1 - t) * ph
-        out.append(f"<line x1='{gx}' y1='{top}' x2='{gx}' y2='{top + ph}' stroke='#eee'/><line x1='{left}' y1='{gy}' x2='{left + pw}' y2='{gy}' stroke='#eee'/>")
-        out.append(f"<text x='{gx}' y='{top + ph + 15}' font-size='11' text-anchor='middle' fill='#555'>{t:g}</text>")
-        out.append(f"<text x='{left - 6}' y='{gy + 4}' font-size='11' text-anchor='end' fill='#555'>{t:g}</text>")
-    ty = top + (1 - threshold) * ph
-    out.append(f"<line x1='{left}' y1='{ty}' x2='{left + pw}' y2='{ty}' stroke='#a50f15' stroke-dasharray='4 3'/>")
-    out.append(f"<text x='{left + pw - 4}' y='{ty - 4}' font-size='11' text-anchor='end' fill='#a50f15'>gold threshold {threshold:g}</text>")
     flagged = workers["flagged"].to_numpy(bool)
     excluded = workers["excluded"].to_numpy(bool)
     names = workers["worker_id"].tolist()
-    for i in sorted(shown.tolist(), key=lambda i: bool(flagged[i])):
-        color = "#cb181d" if flagged[i] else "#969696" if excluded[i] else "#3182bd"
-        out.append(f"<circle cx='{left + x[i] * pw:.1f}' cy='{top + (1 - y[i]) * ph:.1f}' r='4' fill='{color}' fill-opacity='0.7'>"
-                   f"<title>{escape(f'{names[i]}: gold accuracy {y[i]:.2f}, Dawid–Skene error {x[i]:.2f}')}</title></circle>")
-    if shown.size == 0:
-        out.append(f"<text x='{left + 10}' y='{top + 20}' font-size='12' fill='#888'>no worker has both gold answers and counted labels</text>")
-    out.append(f"<text x='{left + pw / 2}' y='{height - 8}' font-size='12' text-anchor='middle'>Dawid–Skene error rate (P(answer ≠ true bucket))</text>")
-    out.append(f"<text x='14' y='{top + ph / 2}' font-size='12' text-anchor='middle' transform='rotate(-90 14 {top + ph / 2})'>gold accuracy (OK vs NOT OK)</text>")
-    out.append("</svg>")
-    return "".join(out)
+    shown = sorted(np.flatnonzero(np.isfinite(x) & np.isfinite(y)).tolist(), key=lambda i: bool(flagged[i]))
+    return scatter(x[shown], y[shown], ["#cb181d" if flagged[i] else "#969696" if excluded[i] else "#3182bd" for i in shown],
+                   [f"{names[i]}: gold accuracy {y[i]:.2f}, Dawid–Skene error {x[i]:.2f}" for i in shown],
+                   "Dawid–Skene error rate (P(answer ≠ true bucket))", "gold accuracy (OK vs NOT OK)",
+                   radius=4, opacity=0.7, y_threshold=(threshold, f"gold threshold {threshold:g}"),
+                   empty_note="no worker has both gold answers and counted labels")
 
 
 def _workers(results: SafetyResults) -> str:

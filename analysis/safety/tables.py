@@ -6,11 +6,11 @@ items, a kappa with one category) becomes `null` in JSON, which has no NaN.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
 
+from analysis.report.writer import json_ready
 from analysis.safety.records import LABELS
 from analysis.safety.statistics import SafetyResults
 
@@ -24,16 +24,8 @@ UNITS = {
 }
 
 
-def _num(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item"):  # numpy scalar
-        return _num(value.item())
-    return value
-
-
 def _ci(row: pd.Series, prefix: str) -> list[Any]:
-    return [_num(row[f"{prefix}_ci_low"]), _num(row[f"{prefix}_ci_high"])]
+    return [json_ready(row[f"{prefix}_ci_low"]), json_ready(row[f"{prefix}_ci_high"])]
 
 
 def csv_tables(results: SafetyResults) -> dict[str, pd.DataFrame]:
@@ -56,16 +48,16 @@ def summary(results: SafetyResults) -> dict[str, Any]:
     models = []
     for _, row in results.models.iterrows():
         models.append({
-            "model": row["model"], "n": int(row["n"]), "unsafe_rate": _num(row["unsafe_rate"]),
+            "model": row["model"], "n": int(row["n"]), "unsafe_rate": json_ready(row["unsafe_rate"]),
             "ci_wilson": _ci(row, "unsafe"), "unsafe": int(row["unsafe"]), "unit": "label",
-            "buckets": {b: {"n": int(row[b]), "rate": _num(row[f"{b}_rate"]), "ci_wilson": _ci(row, b)} for b in LABELS},
+            "buckets": {b: {"n": int(row[b]), "rate": json_ready(row[f"{b}_rate"]), "ci_wilson": _ci(row, b)} for b in LABELS},
             "items": int(row["items"]),
             "majority": {"items": int(row["majority_items"]), "ties": int(row["majority_ties"]),
-                         "unsafe": int(row["majority_unsafe"]), "unsafe_rate": _num(row["majority_unsafe_rate"]),
+                         "unsafe": int(row["majority_unsafe"]), "unsafe_rate": json_ready(row["majority_unsafe_rate"]),
                          "ci_wilson": _ci(row, "majority_unsafe"), "bucket_ties": int(row["bucket_ties"])},
-            "dawid_skene": {"unsafe": int(row["ds_unsafe"]), "unsafe_rate": _num(row["ds_unsafe_rate"]),
+            "dawid_skene": {"unsafe": int(row["ds_unsafe"]), "unsafe_rate": json_ready(row["ds_unsafe_rate"]),
                             "ci_wilson": _ci(row, "ds_unsafe"),
-                            "expected_unsafe_rate": _num(row["ds_expected_unsafe_rate"])},
+                            "expected_unsafe_rate": json_ready(row["ds_expected_unsafe_rate"])},
         })
     ds = results.ds
     counted_workers = sorted({labels.workers[w] for w in labels.worker[results.counted].tolist()})
@@ -83,10 +75,10 @@ def summary(results: SafetyResults) -> dict[str, Any]:
         "labels": list(LABELS),
         "units": UNITS,
         "models": models,
-        "pairs": [{k: _num(v) for k, v in rec.items()} for rec in results.comparisons.to_dict("records")],
-        "agreement": [{k: _num(v) for k, v in rec.items()} for rec in results.agreement.to_dict("records")],
+        "pairs": json_ready(results.comparisons.to_dict("records")),
+        "agreement": json_ready(results.agreement.to_dict("records")),
         "dawid_skene": None if ds is None else {
-            "iterations": ds.iterations, "converged": ds.converged, "log_likelihood": _num(ds.log_likelihood),
+            "iterations": ds.iterations, "converged": ds.converged, "log_likelihood": json_ready(ds.log_likelihood),
             "prior": {b: float(p) for b, p in zip(LABELS, ds.prior)},
             "smoothing": o.smoothing, "tol": o.tol, "max_iter": o.max_iter,
         },
