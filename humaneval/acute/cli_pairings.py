@@ -40,7 +40,7 @@ def _key_value(option: str, text: str) -> tuple[str, str]:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m humaneval.acute pairings",
-        description="Build ACUTE-Eval pairings (docs/formats.md, "ACUTE pairings") from ParlAI Conversations JSONL logs named by model.",
+        description="Build ACUTE-Eval pairings (docs/formats.md, section 'ACUTE pairings') from ParlAI Conversations JSONL logs named by model.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

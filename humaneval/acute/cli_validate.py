@@ -15,7 +15,7 @@ from humaneval.input_errors import InputError, exit_on_input_error
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m humaneval.acute validate",
-        description="Check an ACUTE pairings JSONL (ours, ParlAI's or hand-made) against docs/formats.md, "ACUTE pairings". Prints a "
+        description="Check an ACUTE pairings JSONL (ours, ParlAI's or hand-made) against docs/formats.md (section 'ACUTE pairings'). Prints a "
         "summary and exits 0, or names the file, line and problem of the first bad pair and exits 2.",
     )
     parser.add_argument("file", type=Path, help="pairings JSONL (or, with --onboarding, an onboarding .jsonl/.json)")
