@@ -1,4 +1,4 @@
-"""The machine-readable part of a report: CSV tables and `summary.json` (FORMATS.md §6).
+"""The machine-readable part of an ACUTE report: CSV tables and `summary.json` (FORMATS.md §6).
 
 Only builds tables and dicts; `analysis.report.writer` puts them on disk atomically.
 """
