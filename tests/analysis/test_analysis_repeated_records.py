@@ -138,7 +138,7 @@ def test_a_huge_integer_timestamp_in_a_file_exits_2(tmp_path: Path, capsys: pyte
         main(["acute", "--judgements", str(path), "--out", str(tmp_path / "report")])
     err = capsys.readouterr().err
     # The reader refuses the literal itself (more digits than a float can hold), before any field check.
-    assert exit_info.value.code == 2 and f"{path}:2: invalid JSON (integer" in err and "Traceback" not in err
+    assert exit_info.value.code == 2 and f"{path}:2: invalid JSON (the integer" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize(("field", "value"), [("rating", HUGE), ("score", HUGE), ("score", float("inf"))],
