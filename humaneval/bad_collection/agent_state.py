@@ -27,6 +27,7 @@ class BadChatAgentState(RemoteProcedureAgentState):
         super()._load_data()
         self.conversation: ChatRecord | None = None
         self.onboarding_result: dict[str, Any] | None = None
+        self.last_request_at: float | None = None  # the page's last request (in memory: for idle units only)
         path = self._get_expected_data_file()
         if self.agent.db.key_exists(path):
             stored = self.agent.db.read_dict(path)

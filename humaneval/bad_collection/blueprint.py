@@ -79,6 +79,7 @@ class BadChatBlueprintArgs(WorkDrivenUnitsArgs, RemoteProcedureBlueprintArgs):
     min_message_chars: int = field(default=3, metadata={"help": "shortest accepted worker message"})
     max_message_chars: int = field(default=300, metadata={"help": "longest accepted worker message"})
     bot_timeout_seconds: float = field(default=30.0, metadata={"help": "longest wait for a bot reply"})
+    idle_unit_seconds: Optional[float] = field(default=600.0, metadata={"help": "a chat idle this long is ended and its slot given back; None = never"})
     use_personas: bool = field(default=True, metadata={"help": "give the bot a persona"})
     personas_file: Optional[str] = field(default=None, metadata={"help": "personas JSONL; None = bundled"})
     onboarding_file: Optional[str] = field(default=None, metadata={"help": "onboarding quiz JSONL; None = bundled"})
@@ -103,8 +104,9 @@ def check_args(blue: Any) -> None:
             raise InputError(f"must be at least {minimum}, got {blue[key]}", field=f"mephisto.blueprint.{key}")
     if int(blue.max_message_chars) < int(blue.min_message_chars):
         raise InputError("must not be below min_message_chars", field="mephisto.blueprint.max_message_chars")
-    if float(blue.bot_timeout_seconds) <= 0:
-        raise InputError("must be positive", field="mephisto.blueprint.bot_timeout_seconds")
+    for key in ("bot_timeout_seconds", "idle_unit_seconds"):
+        if blue.get(key) is not None and float(blue[key]) <= 0:
+            raise InputError(f"must be positive, got {blue[key]}", field=f"mephisto.blueprint.{key}")
     if not 0.0 <= float(blue.onboarding_threshold) <= 1.0:
         raise InputError(f"must be within [0, 1], got {blue.onboarding_threshold}",
                          field="mephisto.blueprint.onboarding_threshold")
@@ -139,6 +141,7 @@ class BadChatBlueprint(WorkDrivenUnits, RemoteProcedureBlueprint):
         self._quota: ModelQuota | None = None
         self._client: ModelClient | None = None
         self._lock = threading.Lock()
+        self.idle_unit_seconds = float(blue.idle_unit_seconds) if blue.get("idle_unit_seconds") is not None else None
         self._init_work_driven_units(blue)
 
     @classmethod
@@ -208,6 +211,7 @@ class BadChatBlueprint(WorkDrivenUnits, RemoteProcedureBlueprint):
         if not isinstance(state, BadChatAgentState) or state.conversation is None:
             return {"ok": False, "state": None,
                     "error": {"code": "no_conversation", "message": "There is no chat on this page.", "retryable": False}}
+        state.last_request_at = time.time()
         chat = BadChat(state.conversation, self.bot_replies, limits=self.limits,
                        instructions=[self.instructions["title"], *self.instructions["paragraphs"]],
                        save=state.save_conversation)
@@ -235,6 +239,13 @@ class BadChatBlueprint(WorkDrivenUnits, RemoteProcedureBlueprint):
             init = state.get_init_state()
         assert init is not None
         return init
+
+    def last_activity(self, agent: "Agent") -> float | None:
+        """The worker's last page request (load, reconnect, message, label) or the chat's last turn."""
+        state = agent.state
+        if not isinstance(state, BadChatAgentState) or state.conversation is None:
+            return None
+        return max(state.conversation.last_activity, state.last_request_at or 0.0)
 
     def count_submission(self, holder: str, agent: "Agent") -> None:
         """The conversation counts if complete; otherwise its model's slot goes back."""

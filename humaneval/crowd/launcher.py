@@ -51,15 +51,24 @@ OUR_LOGGERS = "humaneval"
 
 
 class ConsoleFormatter(logging.Formatter):
-    """`warning: message`; another library's record also names its logger (`info: mephisto...: ...`)."""
+    """`warning: message`; another library's record also names its logger (`error: mephisto...: ...`).
+
+    `verbose` False (the quiet console): another library's error comes as its one line, without the
+    traceback, and says where the rest is; our own records keep theirs."""
+
+    def __init__(self, verbose: bool = False) -> None:
+        super().__init__()
+        self.verbose = verbose
 
     def format(self, record: logging.LogRecord) -> str:
         text = record.getMessage()
         if not _is_ours(record):
             text = f"{record.name}: {text}"
         line = f"{record.levelname.lower()}: {text}"
-        if record.exc_info:
+        if record.exc_info and (self.verbose or _is_ours(record)):
             line += "\n" + self.formatException(record.exc_info)
+        elif record.exc_info:
+            line += f" ({record.exc_info[0].__name__ if record.exc_info[0] else 'error'}; -v shows the traceback)"
         return line
 
 
@@ -68,16 +77,18 @@ class ConsoleHandler(logging.Handler):
 
     Mephisto's `get_logger` puts a rich handler on the root logger (and on each of its loggers), which
     wraps every record, ours included, into an 80-column box with a timestamp and file:line when the
-    output is no terminal. Quiet (the default) lets through only our own warnings and errors; verbose
-    lets through every record the loggers' levels pass."""
+    output is no terminal. Quiet (the default) lets through our own warnings and errors, and the
+    errors of Mephisto and other libraries (a crowd provider refusing a call must not go unseen);
+    verbose lets through every record the loggers' levels pass."""
 
     def __init__(self, verbose: bool = False) -> None:
         super().__init__()
         self.verbose = verbose
-        self.setFormatter(ConsoleFormatter())
+        self.setFormatter(ConsoleFormatter(verbose))
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.verbose and not (_is_ours(record) and record.levelno >= logging.WARNING):
+        shown = record.levelno >= (logging.WARNING if _is_ours(record) else logging.ERROR)
+        if not self.verbose and not shown:
             return False
         return bool(super().filter(record))
 

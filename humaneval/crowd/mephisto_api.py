@@ -27,13 +27,14 @@ from mephisto.abstractions.database import MephistoDB
 from mephisto.data_model.agent import Agent, OnboardingAgent
 from mephisto.data_model.assignment import InitializationData
 from mephisto.data_model.constants.assignment_state import AssignmentState
+from mephisto.data_model.exceptions import AgentDisconnectedError
 from mephisto.data_model.task_run import TaskRun
 from mephisto.data_model.unit import Unit
 from mephisto.data_model.worker import Worker
 from mephisto.operations.registry import register_mephisto_abstraction
 
 __all__ = [
-    "Agent", "AgentState", "AssignmentState", "Blueprint", "InitializationData", "MephistoDB", "OnboardingAgent",
+    "Agent", "AgentDisconnectedError", "AgentState", "AssignmentState", "Blueprint", "InitializationData", "MephistoDB", "OnboardingAgent",
     "RemoteProcedureAgentState", "RemoteProcedureBlueprint", "RemoteProcedureBlueprintArgs",
     "RemoteProcedureTaskRunner", "SharedRemoteProcedureTaskState", "SharedStaticTaskState", "SharedTaskState",
     "StaticAgentState", "StaticReactBlueprint", "StaticReactBlueprintArgs", "StaticTaskRunner", "TaskRun", "Unit",

@@ -24,9 +24,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Protocol
 
-from humaneval.crowd.mephisto_api import AssignmentState, InitializationData, SharedTaskState, Worker
+from humaneval.crowd.mephisto_api import AgentState, AssignmentState, InitializationData, SharedTaskState, Worker
 from humaneval.crowd.mephisto_internals import assert_blueprint_args, driving_task_launcher
 from humaneval.crowd.work_pool import WorkPool
 from humaneval.input_errors import InputError
@@ -34,7 +34,14 @@ from humaneval.input_errors import InputError
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
-    from humaneval.crowd.mephisto_api import TaskRun
+    from humaneval.crowd.mephisto_api import Agent, TaskRun
+
+
+class RunningUnits(Protocol):
+    """What the generator reads of the task runner: Mephisto's `TaskRunner.running_units`
+    (unit id -> `RunningUnit(unit, agent, thread)`), whose agents are the live ones."""
+
+    running_units: dict[str, Any]
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +79,7 @@ class WorkDrivenUnits:
 
     task_run: "TaskRun"
     per_unit: int = 1  # pieces of work one unit holds
+    idle_unit_seconds: float | None = None  # a unit idle this long is ended (needs `last_activity`); None = never
 
     @classmethod
     def assert_task_args(cls, args: "DictConfig", shared_state: SharedTaskState) -> None:
@@ -131,7 +139,12 @@ class WorkDrivenUnits:
         silently leaving units unlaunched. So each unit is created and launched here, through the
         launcher's own `launch_evaluation_unit` (what Mephisto uses for screening units), and the
         generator never yields. The launcher driving us (the caller of `next`) is watched, so that a
-        shutdown ends us too."""
+        shutdown ends us too.
+
+        Once the work is done the generator stays until no unit is in progress, because units still
+        come back: a worker who disconnects or idles out (`end_idle_units`) returns their unit to
+        Mephisto, which offers it again. Those are expired at once, so a run whose work is done ends
+        with its last unit instead of waiting for units nobody needs."""
         launcher = driving_task_launcher()
         if launcher is None:
             raise RuntimeError("a work-driven unit generator must be driven by Mephisto's TaskLauncher")
@@ -139,13 +152,20 @@ class WorkDrivenUnits:
             if self._stop_generating.is_set() or launcher.finished_generators:
                 return
             time.sleep(0.05)
+        announced = False
         while not (self._stop_generating.is_set() or launcher.finished_generators):
-            if self.work_is_done():
+            done = self.work_is_done()
+            self.end_idle_units(work_done=done)
+            if done:
+                if not announced:
+                    logger.info("%s", self.work_done_message())
+                    announced = True
                 self._expire_open_units()
-                logger.info("%s", self.work_done_message())
-                return
-            for _ in range(max(0, self.units_still_needed() - self.open_units())):
-                launcher.launch_evaluation_unit({}, 0)
+                if not self.units_in_progress():
+                    return
+            else:
+                for _ in range(max(0, self.units_still_needed() - self.open_units())):
+                    launcher.launch_evaluation_unit({}, 0)
             time.sleep(_IDLE_POLL_SECONDS)
         return
         yield  # a generator (Mephisto runs generators on their own thread), but it never yields
@@ -153,6 +173,42 @@ class WorkDrivenUnits:
     def stop_generating(self) -> None:
         """Called by the task runner's shutdown."""
         self._stop_generating.set()
+
+    def units_in_progress(self) -> int:
+        return len(self.task_run.db.find_units(task_run_id=self.task_run.db_id, status=AssignmentState.ASSIGNED))
+
+    # --- idle units ------------------------------------------------------------------------------
+
+    def last_activity(self, agent: "Agent") -> float | None:
+        """When the agent's worker last did something we can see (None: the study cannot tell, e.g. a
+        static page that talks to the server only to submit; such units end at Mephisto's
+        `assignment_duration_in_seconds`)."""
+        return None
+
+    def attach_runner(self, runner: "RunningUnits") -> None:
+        """The task runner announces itself: it knows the units in progress and their live agents."""
+        self._runner = runner
+
+    def end_idle_units(self, work_done: bool) -> int:
+        """End the units whose worker has been idle for `idle_unit_seconds`: the agent is marked
+        disconnected (Mephisto frees the unit and our runner gives its work back); when the work is
+        already done the unit is expired first, so nobody is offered it again. Returns how many."""
+        runner = getattr(self, "_runner", None)
+        if self.idle_unit_seconds is None or runner is None:
+            return 0
+        now, ended = time.time(), 0
+        for running in list(runner.running_units.values()):
+            agent = running.agent
+            last = self.last_activity(agent)
+            if last is None or now - last < self.idle_unit_seconds or agent.get_status() in AgentState.complete():
+                continue
+            logger.warning("worker %s idle for %.0f s: unit %s ended%s", agent.get_worker().worker_name, now - last,
+                           running.unit.db_id, "" if work_done else ", its work goes to others")
+            if work_done:
+                running.unit.expire()
+            agent.update_status(AgentState.STATUS_DISCONNECT)
+            ended += 1
+        return ended
 
     def open_units(self) -> int:
         db, run_id = self.task_run.db, self.task_run.db_id

@@ -17,10 +17,21 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
-from humaneval.crowd.mephisto_api import Agent, RemoteProcedureTaskRunner, StaticTaskRunner, Unit, Worker
+from humaneval.crowd.mephisto_api import (
+    Agent,
+    AgentDisconnectedError,
+    AgentState,
+    RemoteProcedureTaskRunner,
+    StaticTaskRunner,
+    Unit,
+    Worker,
+)
 from humaneval.crowd.work_pool import WorkPool
 
 logger = logging.getLogger(__name__)
+
+ENDED_WITHOUT_SUBMIT = (AgentState.STATUS_DISCONNECT, AgentState.STATUS_RETURNED, AgentState.STATUS_TIMEOUT,
+                        AgentState.STATUS_EXPIRED)
 
 
 class WorkFedBlueprint(Protocol):
@@ -39,11 +50,17 @@ class WorkFedBlueprint(Protocol):
 
     def release_run_resources(self) -> None: ...
 
+    def attach_runner(self, runner: Any) -> None: ...
+
 
 class WorkRunner:
     """Mixin for a Mephisto TaskRunner whose units' work comes from the blueprint's `WorkPool`."""
 
     task_run: Any  # set by Mephisto's TaskRunner
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.blueprint.attach_runner(self)  # its unit generator ends idle units through our running_units
 
     @property
     def blueprint(self) -> WorkFedBlueprint:
@@ -67,6 +84,11 @@ class WorkRunner:
         holder = str(agent.db_id)
         try:
             super().run_unit(unit, agent)  # type: ignore[misc]
+            if agent.get_status() in ENDED_WITHOUT_SUBMIT:
+                # The mock provider's `await_submit` answers "submitted" for an agent marked disconnected
+                # (`providers/mock/mock_agent.py:98-109` returns before the base class's status check),
+                # so run_unit returns normally; raise what every other provider raises.
+                raise AgentDisconnectedError(agent.db_id)
         except BaseException:
             self.blueprint.work.release(holder)
             logger.info("unit %s ended without a submission: its work goes back", unit.db_id)

@@ -5,6 +5,7 @@ And a study whose work is complete is not served again."""
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
 import signal
@@ -40,7 +41,7 @@ def _record(name: str, level: int, message: str) -> logging.LogRecord:
     return logging.LogRecord(name, level, __file__, 1, message, None, None)
 
 
-def test_the_console_handler_shows_our_warnings_as_plain_lines_and_others_only_when_verbose(
+def test_the_console_handler_shows_our_warnings_and_every_error_as_plain_lines_the_rest_only_when_verbose(
         capsys: pytest.CaptureFixture[str]) -> None:
     long_warning = "worker W soft-blocked from task T: failed onboarding (1/4 right) " + "x" * 80
     for verbose in (False, True):
@@ -49,13 +50,23 @@ def test_the_console_handler_shows_our_warnings_as_plain_lines_and_others_only_w
         handler.handle(_record("humaneval.crowd.launcher", logging.INFO, "task run 1 live"))
         handler.handle(_record("mephisto.operations.operator", logging.WARNING, "Shutting down servers"))
         handler.handle(_record("sh.command", logging.INFO, "<Command '/usr/bin/rm -rf x'>"))
+        try:
+            raise ConnectionError("HIT creation refused")
+        except ConnectionError:
+            failure = _record("mephisto.abstractions.providers.mturk", logging.ERROR, "could not launch unit 7")
+            failure.exc_info = sys.exc_info()
+        handler.handle(failure)
     quiet, verbose_out = capsys.readouterr().err.split(f"warning: {long_warning}\n")[1:]
-    assert quiet == ""
-    assert verbose_out.splitlines() == [
+    # Quiet: Mephisto's errors still show, one line each; its info and warnings do not.
+    assert quiet.splitlines() == ["error: mephisto.abstractions.providers.mturk: could not launch unit 7 "
+                                  "(ConnectionError; -v shows the traceback)"]
+    assert verbose_out.splitlines()[:4] == [
         "info: task run 1 live",
         "warning: mephisto.operations.operator: Shutting down servers",
         "info: sh.command: <Command '/usr/bin/rm -rf x'>",
+        "error: mephisto.abstractions.providers.mturk: could not launch unit 7",
     ]
+    assert "Traceback" in verbose_out and "HIT creation refused" in verbose_out
 
 
 @pytest.mark.parametrize("flag", ["-v", "--verbose"])
@@ -156,8 +167,12 @@ def test_verbose_console_adds_mephisto_and_its_router(tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
-def test_relaunching_a_complete_study_says_so_and_serves_nothing(tmp_path: Path) -> None:
-    pairings, onboarding, _ = study_files(tmp_path, pairs_per_model_pair=1, conversations_per_model=2)
+def test_a_second_launcher_is_refused_the_first_collects_exactly_the_design_and_a_relaunch_serves_nothing(
+        tmp_path: Path) -> None:
+    """While an ACUTE study runs, a second launcher of the same task exits 2 naming the first; the first
+    ends with exactly one judgement per pair (the design), never two by one worker; relaunching the
+    complete study says so and serves nothing."""
+    pairings, onboarding, pairs = study_files(tmp_path, pairs_per_model_pair=1, conversations_per_model=2)
     args = [f"mephisto.blueprint.pairings_file={pairings}", f"mephisto.blueprint.onboarding_file={onboarding}",
             "mephisto.blueprint.annotations_per_pair=1", "mephisto.blueprint.subtasks_per_unit=3",
             "mephisto.task.task_name=acute-relaunch"]
@@ -166,6 +181,10 @@ def test_relaunching_a_complete_study_says_so_and_serves_nothing(tmp_path: Path)
     try:
         _, port = first.wait_for_router()
         first.wait_for_line(r"0 of \d+ judgements collected; units: ")
+        rival = subprocess.run([sys.executable, "-m", "humaneval.launch", "acute", f"humaneval.data_dir={data_dir}",
+                                *args], cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert rival.returncode == 2, rival.stdout + rival.stderr
+        assert f"launcher pid {first.proc.pid}" in rival.stderr and "already running" in rival.stderr
         crowd = Crowd(f"http://localhost:{port}")
         names = [f"finisher{i}" for i in range(8)]  # a worker never sees a conversation twice
         deadline = time.monotonic() + 180
@@ -179,6 +198,9 @@ def test_relaunching_a_complete_study_says_so_and_serves_nothing(tmp_path: Path)
     finally:
         first.stop()
     records = int(first.wait_for_line(r"run complete: (\d+) record\(s\) exported").group(1))
+    exported = [json.loads(line) for line in (data_dir / "exports" / "acute-relaunch.jsonl").read_text().splitlines()]
+    judgements = [(r["pair_id"], r["worker_id"]) for r in exported if not r["is_onboarding"]]
+    assert sorted(pair for pair, _ in judgements) == sorted(pairs)  # one judgement per pair, none twice
 
     second = subprocess.run([sys.executable, "-m", "humaneval.launch", "acute", f"humaneval.data_dir={data_dir}", *args],
                             cwd=REPO, capture_output=True, text=True, timeout=120)

@@ -71,3 +71,56 @@ def test_a_worker_who_abandons_onboarding_does_not_keep_the_run_alive(tmp_path: 
             "the abandoned onboarding should still be waiting when the run completes (else this test shows nothing)"
     worker.join(30)
     assert _agent_threads() == [], "a Mephisto thread still waits for a worker who left"
+
+
+def test_a_bad_study_whose_conversations_are_done_ends_although_a_worker_left_mid_chat(tmp_path: Path) -> None:
+    """A worker takes a chat, says one thing and leaves; two others complete the two wanted
+    conversations. With a 15-minute assignment duration, the run still ends within seconds of the
+    last submission: the idle chat is ended (`idle_unit_seconds`), its unit expired, its words kept."""
+    from humaneval.bad_collection.export import all_conversations
+    from humaneval.bad_collection.task import build_task as build_bad_task
+    from humaneval.crowd.data_dir import open_database
+    from tests.bad_collection.support import call, chat_until_finishable
+    from tests.bad_collection.test_bad_integration import Scenario, wait_for_unit
+
+    data_dir = tmp_path / "mephisto"
+    cfg, state = build_bad_task([
+        f"humaneval.data_dir={data_dir}",
+        "mephisto.blueprint.models={echo: 2}",
+        "mephisto.blueprint.min_turns=1",
+        "mephisto.blueprint.idle_unit_seconds=3",
+        "mephisto.task.task_name=bad-ends",
+        "mephisto.task.assignment_duration_in_seconds=900",
+    ])
+    with LocalLaunch(cfg, state, LaunchSettings(data_dir=data_dir)) as run:
+
+        def crowd(facts: dict[str, str]) -> None:
+            leaver = SimulatedWorker(run.base_url, "leaver")
+            session, _ = wait_for_unit(leaver)
+            assert session.agent_id, session.failure_reason
+            live = leaver.connect_live(session.agent_id)
+            assert call(live, "send_message", text="hello, and goodbye")["ok"]
+            facts["conversation"] = session.init_task_data["task_data"]["conversation_id"]
+            live.close()  # ... and the tab stays closed
+            for name in ("stayer1", "stayer2"):
+                worker = SimulatedWorker(run.base_url, name)
+                session, _ = wait_for_unit(worker)
+                assert session.agent_id, session.failure_reason
+                live = worker.connect_live(session.agent_id)
+                chat_until_finishable(live, name)
+                worker.submit_task(session.agent_id, {"rating": 4, "comment": ""})
+                live.close()
+            facts["last_submit"] = str(time.monotonic())
+
+        scenario = Scenario(crowd)
+        finished = run.wait_until(lambda: run.is_done() or bool(scenario.errors), timeout=120)
+        assert not scenario.errors, scenario.errors
+        assert finished, run.task_run.get_assignment_statuses()
+        assert time.monotonic() - float(scenario.facts["last_submit"]) < 60, "the run waited for the abandoned chat"
+    scenario.thread.join(30)
+    assert _agent_threads() == [], "a Mephisto thread still waits for a worker who left"
+    left = scenario.facts
+    stored = {s.conversation.conversation_id: s.conversation for s in all_conversations(open_database(data_dir), "bad-ends")}
+    assert stored[left["conversation"]].status == "incomplete"
+    assert stored[left["conversation"]].turns[0].text == "hello, and goodbye"
+    assert sum(c.status == "complete" for c in stored.values()) == 2
