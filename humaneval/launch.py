@@ -5,7 +5,8 @@ bundled example data and prints the pages to open. Overrides are Hydra's `key=va
 `provider=mturk_sandbox mephisto.provider.requester_name=me mephisto.task.task_reward=0.3`;
 `TASK --help` lists the task's keys with their documentation (the comments in its YAML in
 task_configs/), `TASK --cfg` prints the composed config. The console shows the worker pages, one
-progress line and our warnings; `TASK -v` (--verbose) adds Mephisto's own log and its router's output.
+progress line, our warnings and every error (Mephisto's too, one line each); `TASK -v` (--verbose) adds
+Mephisto's own log, tracebacks and its router's output.
 """
 
 from __future__ import annotations
