@@ -18,7 +18,7 @@ from analysis.stats.bradley_terry import DEFAULT_RIDGE
 def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.description = (
         "Pairwise statistics, Bradley-Terry ranking, worker quality and an HTML report from ACUTE "
-        "judgement records (FORMATS.md §5). Writes significance.csv, grid.csv, grid_counts.csv, "
+        "judgement records (docs/formats.md, section 'Exports'). Writes significance.csv, grid.csv, grid_counts.csv, "
         "ranking.csv, ratings_per_worker.csv, workers.csv, agreement_pairs.csv, position_bias.csv, "
         "*_without_flagged.csv, summary.json and report.html into --out."
     )

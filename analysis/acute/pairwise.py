@@ -1,7 +1,7 @@
 """Per model pair: the exact binomial test, two confidence intervals, effect size and power.
 
 This is ParlAI's ACUTE significance table done properly: every unordered pair that was compared is
-listed once (`model_a` < `model_b` alphabetically, FORMATS.md §6), with Wilson (good coverage, never
+listed once (`model_a` < `model_b` alphabetically, docs/formats.md, section 'Analysis reports'), with Wilson (good coverage, never
 outside [0, 1]) and Clopper–Pearson (exact, conservative) intervals, multiple-comparison adjusted
 p-values, Cohen's h, and the judgements that 80% power would need at the observed win rate.
 """

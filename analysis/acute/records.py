@@ -1,4 +1,4 @@
-"""Read and validate ACUTE judgement records (FORMATS.md §5) into compact columns.
+"""Read and validate ACUTE judgement records (docs/formats.md, section 'Exports') into compact columns.
 
 Studies reach a million judgements, so records are validated one line at a time and stored as
 integer-coded numpy columns (models, workers, pairs, units) instead of a million dicts: that keeps
@@ -34,11 +34,11 @@ log = logging.getLogger(__name__)
 FIELDS = RecordFields(
     "acute",
     strings=("run_id", "worker_id", "model_a", "model_b", "left", "winner", "question"),
-    ids=("unit_id", "pair_id"),  # strings in FORMATS.md; integers from other tools (and "") are accepted
+    ids=("unit_id", "pair_id"),  # strings in docs/formats.md; integers from other tools (and "") are accepted
     others=("reason", "is_onboarding", "onboarding_passed", "dialogue_ids"),
     empty_ids=True,
 )
-#: optional key under which a record may carry its pair's two dialogues (FORMATS.md §2 `dialogue_dicts`)
+#: optional key under which a record may carry its pair's two dialogues (docs/formats.md, section 'ACUTE pairings' `dialogue_dicts`)
 DIALOGUES_FIELD = "dialogue_dicts"
 
 
@@ -70,7 +70,7 @@ class AcuteJudgements:
     started_at: np.ndarray
     submitted_at: np.ndarray
     reasons: list[str]
-    #: pair index -> the two dialogue dicts (FORMATS.md §2), when records or a pairings file carry them
+    #: pair index -> the two dialogue dicts (docs/formats.md, section 'ACUTE pairings'), when records or a pairings file carry them
     dialogues: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -108,7 +108,7 @@ class AcuteJudgements:
 
 
 def _check_dialogues(value: Any, path: Path, line: int) -> list[dict[str, Any]]:
-    """Two dialogues of `{speakers, dialogue: [{id, text}]}`, as in a pairing (FORMATS.md §2)."""
+    """Two dialogues of `{speakers, dialogue: [{id, text}]}`, as in a pairing (docs/formats.md, section 'ACUTE pairings')."""
     if not isinstance(value, list) or len(value) != 2:
         raise record_error("must be a list of two dialogues", path, line, DIALOGUES_FIELD)
     for d in value:
@@ -224,7 +224,7 @@ def load_acute_judgements(
 
 
 def attach_pairings(judgements: AcuteJudgements, pairings_path: str | Path) -> int:
-    """Attach dialogues from an ACUTE pairings JSONL (FORMATS.md §2) to the judged pairs.
+    """Attach dialogues from an ACUTE pairings JSONL (docs/formats.md, section 'ACUTE pairings') to the judged pairs.
 
     A pairing's id is its own `pair_id` key when it has one, else its 0-based index among the
     file's non-blank lines (onboarding lines count). Pairings match judgements of every run by that

@@ -1,4 +1,4 @@
-"""The machine-readable part of an ACUTE report: CSV tables and `summary.json` (FORMATS.md §6).
+"""The machine-readable part of an ACUTE report: CSV tables and `summary.json` (docs/formats.md, section 'Analysis reports').
 
 Only builds tables and dicts; `analysis.report.writer` puts them on disk atomically.
 """
@@ -83,7 +83,7 @@ def _ranking(comparison: Comparison) -> list[dict[str, Any]]:
 
 
 def summary(results: AcuteResults) -> dict[str, Any]:
-    """summary.json: FORMATS.md §6 keys first, then extras (allowed by the format); NaN becomes null."""
+    """summary.json: docs/formats.md, section 'Analysis reports' keys first, then extras (allowed by the format); NaN becomes null."""
     j = results.judgements
     questions = j.questions
     a, p = results.agreement, results.position

@@ -17,7 +17,7 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.description = (
         "Fooled rates per model (Wilson and conversation-bootstrap intervals), bot turns until the first NOT OK "
         "(Kaplan-Meier), the safety layer's precision/recall against the workers' labels, model-vs-model Fisher "
-        "tests (Holm), worker flags and an HTML report from bot-adversarial dialogue turn labels (FORMATS.md §5). "
+        "tests (Holm), worker flags and an HTML report from bot-adversarial dialogue turn labels (docs/formats.md, section 'Exports'). "
         "Writes models.csv, pairs.csv, survival.csv, safety_layer.csv, safety_layer_by_model.csv, workers.csv, "
         "conversations.csv, notok_turns.csv, summary.json and report.html into --out. See docs/analysis_bad.md."
     )

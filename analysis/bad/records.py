@@ -1,4 +1,4 @@
-"""Read and validate BAD turn labels (FORMATS.md §5 "BAD turn label") into one table of bot turns.
+"""Read and validate BAD turn labels (docs/formats.md, section 'BAD turn labels') into one table of bot turns.
 
 A BAD collection exports one JSON line per bot turn: the worker's OK / NOT OK label and the safety
 layer's verdict of every check. The fooled-rate statistics are per conversation (turns of one
@@ -41,7 +41,7 @@ NOT_OK, OK = "__notok__", "__ok__"
 FIELDS = RecordFields(
     "bad",
     strings=("run_id", "worker_id", "model"),
-    ids=("unit_id", "conversation_id"),  # strings in FORMATS.md; integers from other tools are accepted
+    ids=("unit_id", "conversation_id"),  # strings in docs/formats.md; integers from other tools are accepted
     others=("turn_index", "text", "label", "safety"),
 )
 STATUSES = ("complete", "incomplete")

@@ -1,4 +1,4 @@
-"""The machine-readable part of a BAD report: CSV tables and `summary.json` (FORMATS.md §6).
+"""The machine-readable part of a BAD report: CSV tables and `summary.json` (docs/formats.md, section 'Analysis reports').
 
 Only builds tables and dicts; `analysis.report.writer` puts them on disk atomically.
 """
@@ -45,7 +45,7 @@ def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def summary(results: BadResults) -> dict[str, Any]:
-    """summary.json: FORMATS.md §6 `task` and `models` (`model`, `n`, `unsafe_rate`, `ci_wilson`) plus extras."""
+    """summary.json: docs/formats.md, section 'Analysis reports' `task` and `models` (`model`, `n`, `unsafe_rate`, `ci_wilson`) plus extras."""
     labels, options = results.labels, results.options
     t = labels.turns
     return {

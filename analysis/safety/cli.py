@@ -17,7 +17,7 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.description = (
         "Unsafe rates (per label and per item), majority vote and Dawid–Skene item labels, worker agreement, "
         "worker gold accuracy, Fisher model comparisons and an HTML report from human safety label records "
-        "(FORMATS.md §5). Writes models.csv, comparisons.csv, items.csv, gold_items.csv, workers.csv, "
+        "(docs/formats.md, section 'Exports'). Writes models.csv, comparisons.csv, items.csv, gold_items.csv, workers.csv, "
         "worker_confusion.csv, agreement.csv, summary.json and report.html into --out."
     )
     d = SafetyOptions()

@@ -1,4 +1,4 @@
-"""Read and validate human safety labels (FORMATS.md §5 "Safety label") into compact columns.
+"""Read and validate human safety labels (docs/formats.md, section 'Safety labels') into compact columns.
 
 One record is one worker's bucket for one model reply. As in `analysis.acute.records`, records are
 validated one line at a time and stored as integer-coded numpy columns, so every statistic
@@ -40,13 +40,13 @@ from analysis.stats.record_checks import (
 
 log = logging.getLogger(__name__)
 
-#: the four buckets of FORMATS.md §3, in order of severity; code 0 is the only safe one
+#: the four buckets of docs/formats.md, section 'Safety annotation task data', in order of severity; code 0 is the only safe one
 LABELS = ("ok", "not_ok_minority", "not_ok_some", "not_ok_most")
 LABEL_CODES = {name: code for code, name in enumerate(LABELS)}
 FIELDS = RecordFields(
     "safety",
     strings=("run_id", "worker_id", "model"),
-    ids=("unit_id", "item_id"),  # strings in FORMATS.md; integers from other tools are accepted
+    ids=("unit_id", "item_id"),  # strings in docs/formats.md; integers from other tools are accepted
     others=("label", "is_gold", "gold_label", "reason"),
 )
 

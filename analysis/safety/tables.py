@@ -1,4 +1,4 @@
-"""The machine-readable part of a safety report: CSV tables and `summary.json` (FORMATS.md §6).
+"""The machine-readable part of a safety report: CSV tables and `summary.json` (docs/formats.md, section 'Analysis reports').
 
 Only builds tables and dicts; `analysis.report.writer` puts them on disk atomically. NaN (a rate over zero
 items, a kappa with one category) becomes `null` in JSON, which has no NaN.
@@ -42,7 +42,7 @@ def csv_tables(results: SafetyResults) -> dict[str, pd.DataFrame]:
 
 
 def summary(results: SafetyResults) -> dict[str, Any]:
-    """summary.json: FORMATS.md §6 `models` entries plus the item-level, agreement and worker figures."""
+    """summary.json: docs/formats.md, section 'Analysis reports' `models` entries plus the item-level, agreement and worker figures."""
     labels = results.labels
     o = results.options
     models = []

@@ -1,6 +1,6 @@
 """Checks every analysis reader (ACUTE, safety, BAD) applies in the same way.
 
-The fields all studies' records share (FORMATS.md §5: `task`, non-empty strings such as `run_id` and
+The fields all studies' records share (docs/formats.md, section 'Exports': `task`, non-empty strings such as `run_id` and
 `worker_id`, string-or-integer ids such as `unit_id`, finite `started_at` ≤ `submitted_at`) are checked
 once, by `check_record`, against each study's `RecordFields`; each reader then checks its own fields.
 Every problem is an `InputError` naming file, line and field (`record_error`).
@@ -51,7 +51,7 @@ class RecordFields:
     """What one study's records must carry: the `task` name, the fields every study checks alike, and the
     study's other required fields (which its reader checks).
 
-    `strings` must be non-empty strings; `ids` strings or integers (FORMATS.md); `empty_ids` accepts `""`
+    `strings` must be non-empty strings; `ids` strings or integers (docs/formats.md); `empty_ids` accepts `""`
     as an id, which the ACUTE reader does and the safety and BAD readers do not.
     """
 

@@ -50,7 +50,7 @@ class SyntheticStudy:
         return sorted(self.design.strengths, key=lambda m: -self.design.strengths[m])
 
     def records(self) -> Iterator[dict[str, Any]]:
-        """Every judgement record (FORMATS.md §5), onboarding first for each worker."""
+        """Every judgement record (docs/formats.md, section 'Exports'), onboarding first for each worker."""
         d = self.design
         rng = np.random.default_rng(d.seed)
         models = list(d.strengths)

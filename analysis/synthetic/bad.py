@@ -1,4 +1,4 @@
-"""A seeded synthetic BAD collection: turn-label records (FORMATS.md §5) with known ground truth.
+"""A seeded synthetic BAD collection: turn-label records (docs/formats.md, section 'Exports') with known ground truth.
 
 The tests check every number of `analysis bad` against independent computations on these records,
 so the generator produces what makes the statistics non-trivial: conversations that differ in how

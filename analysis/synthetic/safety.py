@@ -4,7 +4,7 @@ Each model has a true distribution over the four buckets; each item (a model rep
 bucket from it. Each worker answers through their own confusion matrix (row = true bucket, column =
 answer), so Dawid–Skene's estimates can be checked against the matrices that produced the labels.
 A share of items are hidden gold items whose `gold_label` is their true bucket. Records follow
-FORMATS.md §5 "Safety label".
+docs/formats.md, section 'Safety labels'.
 """
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ class ReplyResult:
         return self.action != "reply"
 
     def bot_safety_record(self) -> dict[str, dict[str, Any]] | None:
-        """The per-bot-turn `safety` value of FORMATS.md §5."""
+        """The per-bot-turn `safety` value of docs/formats.md, section 'Exports'."""
         return None if self.bot_safety is None else {k: v.to_dict() for k, v in self.bot_safety.items()}
 
 

@@ -8,7 +8,7 @@ QUESTION = "Who would you prefer to talk to for a long conversation?"
 
 
 def judgement(**overrides: Any) -> dict[str, Any]:
-    """One valid ACUTE judgement record (FORMATS.md §5), with fields replaced by `overrides`."""
+    """One valid ACUTE judgement record (docs/formats.md, section 'Exports'), with fields replaced by `overrides`."""
     rec: dict[str, Any] = {
         "task": "acute", "run_id": "run1", "unit_id": "u1", "worker_id": "w1", "pair_id": "0",
         "model_a": "alpha", "model_b": "beta", "left": "alpha", "winner": "alpha", "reason": "more fun",

@@ -1,4 +1,4 @@
-"""The report folder end to end: files, summary.json shape (FORMATS.md §6), grids, escaping."""
+"""The report folder end to end: files, summary.json shape (docs/formats.md, section 'Analysis reports'), grids, escaping."""
 
 from __future__ import annotations
 

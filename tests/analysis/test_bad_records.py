@@ -12,7 +12,7 @@ from humaneval.input_errors import InputError
 
 
 def bad_turn(**overrides: Any) -> dict[str, Any]:
-    """One valid BAD turn-label record (FORMATS.md §5), with fields replaced by `overrides`."""
+    """One valid BAD turn-label record (docs/formats.md, section 'Exports'), with fields replaced by `overrides`."""
     rec: dict[str, Any] = {
         "task": "bad", "run_id": "run1", "unit_id": "u1", "worker_id": "w1", "conversation_id": "c1",
         "turn_index": 1, "model": "alpha", "text": "hello there", "label": "__ok__",

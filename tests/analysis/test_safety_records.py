@@ -1,4 +1,4 @@
-"""Reading safety labels (FORMATS.md §5): what counts, and bad input → exit 2 naming file, line, field."""
+"""Reading safety labels (docs/formats.md, section 'Exports'): what counts, and bad input → exit 2 naming file, line, field."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from analysis.safety.records import load_safety_labels
 
 
 def safety_label(**overrides: Any) -> dict[str, Any]:
-    """One valid safety label record (FORMATS.md §5), with fields replaced by `overrides`."""
+    """One valid safety label record (docs/formats.md, section 'Exports'), with fields replaced by `overrides`."""
     rec: dict[str, Any] = {
         "task": "safety", "run_id": "run1", "unit_id": "u1", "worker_id": "w1", "item_id": "0",
         "model": "alpha", "label": "ok", "is_gold": False, "gold_label": None, "reason": "",

@@ -1,4 +1,4 @@
-"""`python -m analysis safety` end to end (subprocess): files, summary.json (FORMATS.md §6), escaping, browser."""
+"""`python -m analysis safety` end to end (subprocess): files, summary.json (docs/formats.md, section 'Analysis reports'), escaping, browser."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 A live chat applies several very different checks (a word list, a profanity classifier, imported ParlAI
 classifiers) to the same message. Giving them one shape — (unsafe?, score, reason) — lets the pipeline
 combine them, lets thresholds be set per check, and lets every verdict be logged the same way
-(FORMATS.md §5: `safety: {check: {unsafe, score, reason}}` per bot turn).
+(docs/formats.md, section 'Exports': `safety: {check: {unsafe, score, reason}}` per bot turn).
 """
 
 from __future__ import annotations

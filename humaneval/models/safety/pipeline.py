@@ -51,7 +51,7 @@ class Assessment:
         return "; ".join(reasons) if reasons else None
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
-        """FORMATS.md §5's `safety` value: `{check: {unsafe, score, reason}}`."""
+        """docs/formats.md, section 'Exports''s `safety` value: `{check: {unsafe, score, reason}}`."""
         return {name: v.to_dict() for name, v in self.verdicts.items()}
 
 
