@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
@@ -48,6 +50,11 @@ details.pair summary{cursor:pointer;font-weight:600}
 .turn{margin:3px 0;white-space:pre-wrap} .turn b{color:#555}
 .bot{color:#08519c} .win{color:#b34400;font-weight:600}
 .stars{color:#b34400;font-weight:700}
+.verdict{background:white;border:1px solid #c9d7e8;border-left:5px solid #3b6ea5;border-radius:8px;padding:8px 16px 10px;margin:14px 0 18px;max-width:900px}
+.verdict h2{font-size:18px;margin:2px 0 6px;border:0;padding:0}
+.verdict ul{margin:0;padding-left:20px} .verdict li{margin:4px 0}
+.verdict a.rests{font-size:12px;color:#3b6ea5;white-space:nowrap;margin-left:6px}
+.thin{color:#888;font-style:italic;font-size:12px}
 @media (max-width:640px){main{padding:14px 12px 40px} .dialogues{flex-direction:column}}
 """
 
@@ -70,7 +77,14 @@ def wide(table_html: str) -> str:
     return f"<div class='wide'>{table_html}</div>"
 
 
+class Html(str):
+    """A string that already is safe HTML made by this module (e.g. `not_enough_data`), which `fmt`, and so
+    `table`, shows as it is instead of escaping; text from the data must never be wrapped in it."""
+
+
 def fmt(value: Any, digits: int = 3) -> str:
+    if isinstance(value, Html):
+        return str(value)
     if value is None:
         return "—"
     if isinstance(value, (float, np.floating)):
@@ -121,6 +135,45 @@ def capped_names(names: list[str], cap: int, where: str) -> str:
 def card(value: str, label: str) -> str:
     """A headline number; `value` is already HTML, `label` is escaped."""
     return f"<div class='card'><b>{value}</b><span>{escape(label)}</span></div>"
+
+
+_ANCHOR = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+
+
+@dataclass(frozen=True)
+class VerdictSentence:
+    """One plain-language sentence of a report's verdict, and the id of the table (or section) it rests on,
+    which the verdict links to; `anchor` is None when the sentence rests on no one table."""
+
+    text: str
+    anchor: str | None = None
+
+
+def verdict_box(sentences: Iterable[VerdictSentence | str]) -> str:
+    """The box at the top of a report titled "Verdict": one list item per sentence, each followed by a small
+    "see table" link to `#anchor` when it has one. Sentences are plain text and escaped (nothing from the data
+    is ever rendered as HTML); plain strings are sentences without a link. An anchor must be an HTML id made
+    of letters, digits, `-` and `_` starting with a letter, so a link never leaves the page; others are
+    refused with ValueError. With no sentence the box is left out (empty string)."""
+    items = []
+    for s in sentences:
+        sentence = s if isinstance(s, VerdictSentence) else VerdictSentence(str(s))
+        link = ""
+        if sentence.anchor is not None:
+            if not _ANCHOR.fullmatch(sentence.anchor):
+                raise ValueError(f"verdict anchor {sentence.anchor!r} is not a plain HTML id")
+            link = f" <a class='rests' href='#{sentence.anchor}'>see table</a>"
+        items.append(f"<li>{escape(sentence.text)}{link}</li>")
+    if not items:
+        return ""
+    return f"<section class='verdict' aria-labelledby='verdict'><h2 id='verdict'>Verdict</h2><ul>{''.join(items)}</ul></section>"
+
+
+def not_enough_data(needs: str) -> Html:
+    """What stands in for a statistic left out under the data-sufficiency rules: a muted "not enough data:
+    needs …" (`needs` is escaped). It is `Html`, so it can be put in a DataFrame cell given to `table` (shown
+    as is) as well as into a paragraph."""
+    return Html(f"<span class='thin'>not enough data: needs {escape(needs)}</span>")
 
 
 def page(title: str, body: str) -> str:
