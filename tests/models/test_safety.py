@@ -11,7 +11,7 @@ import pytest
 from humaneval.input_errors import InputError
 from humaneval.models.safety import BOT_REPLACED_MESSAGE, HUMAN_BLOCKED_MESSAGE, SafetyPipeline, Verdict
 from humaneval.models.safety.imported_classifiers import ImportedClassifierCheck
-from humaneval.models.safety.pipeline import ScreeningCheck
+from humaneval.models.safety.pipeline import Assessment, ScreeningCheck
 from humaneval.models.safety.profanity_classifier import ProfanityClassifier
 from humaneval.models.safety.string_matcher import DEFAULT_WORD_LIST, StringMatcher, WordList, inflections
 
@@ -118,10 +118,24 @@ def test_unconfigured_slots_report_not_configured(pipeline: SafetyPipeline) -> N
     assert status == {"string_matcher": "ready", "profanity_classifier": "ready", "bad_classifier": "not configured",
                       "single_turn_classifier": "not configured", "sensitive_topics_classifier": "not configured"}
     verdicts = pipeline.assess("hello there", side="bot").to_dict()
-    assert verdicts["bad_classifier"] == {"unsafe": False, "score": None,
+    # A slot that did not run is recorded as not run (unsafe null), never as a "safe" verdict.
+    assert verdicts["bad_classifier"] == {"unsafe": None, "score": None,
                                           "reason": verdicts["bad_classifier"]["reason"]}
     assert "not configured" in verdicts["bad_classifier"]["reason"]
     assert "sensitive_topics_classifier" not in verdicts  # it screens human messages only by default
+
+
+def test_not_run_verdicts_round_trip_and_old_records_read_as_not_run() -> None:
+    not_run = Verdict.not_run("BAD classifier: not configured")
+    assert not not_run.ran and Verdict.from_dict(not_run.to_dict()) == not_run
+    # records written before not-run verdicts existed: unsafe false with no score
+    old = Verdict.from_dict({"unsafe": False, "score": None, "reason": "BAD classifier: not configured"})
+    assert old.unsafe is None and not old.ran
+    ran = Verdict.from_dict({"unsafe": False, "score": 0.0, "reason": "no word list match"})
+    assert ran.ran and ran.unsafe is False
+    flagged = Assessment({"a": not_run, "b": Verdict(unsafe=True, score=1.0, reason="b: hit")})
+    assert flagged.unsafe and flagged.reason == "b: hit"
+    assert not Assessment({"a": not_run}).unsafe and Assessment({"a": not_run}).reason is None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Slots for the ParlAI safety classifiers (BAD multi-turn, sensitive topics, single-turn safety).
 
 Their weights are not redistributable with the toolkit, and nothing may download them at run time, so
-each slot reports "not configured" (score `None`, never unsafe) until a converted classifier directory
+each slot reports "not configured" (a not-run verdict: `unsafe` and score `None`) until a converted classifier directory
 is given. The conversion (`python -m humaneval.models import-parlai`) writes our own small native classifier
 module (`humaneval.models.parlai_classifier`, which also owns ParlAI's threshold rule and input layout); this
 file fits it into the check interface: which classes count as unsafe, how much history each classifier sees
@@ -93,7 +93,7 @@ class ImportedClassifierCheck:
 
     def check(self, text: str, context: Sequence[str] = ()) -> Verdict:
         if self._classifier is None:
-            return Verdict(unsafe=False, score=None, reason=f"{self.kind.title}: {NOT_CONFIGURED}")
+            return Verdict.not_run(f"{self.kind.title}: {NOT_CONFIGURED}")
         from humaneval.models.parlai_classifier import bad_classifier_input, decide
 
         # ParlAI's input: the message with up to `history_turns - 1` earlier turns, joined by newlines.

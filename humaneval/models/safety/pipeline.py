@@ -36,18 +36,19 @@ Action = Literal["reply", "human_blocked", "bot_replaced"]
 
 @dataclass(frozen=True)
 class Assessment:
-    """All verdicts on one message; unsafe when any check that screens this side says so."""
+    """All verdicts on one message; unsafe when any check that screens this side says so (a check that did
+    not run, `unsafe` `None`, says nothing)."""
 
     verdicts: dict[str, Verdict]
 
     @property
     def unsafe(self) -> bool:
-        return any(v.unsafe for v in self.verdicts.values())
+        return any(v.unsafe is True for v in self.verdicts.values())
 
     @property
     def reason(self) -> str | None:
         """The reasons of the checks that flagged the message (each names its check), `None` when safe."""
-        reasons = [v.reason for v in self.verdicts.values() if v.unsafe]
+        reasons = [v.reason for v in self.verdicts.values() if v.unsafe is True]
         return "; ".join(reasons) if reasons else None
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
