@@ -33,9 +33,7 @@ from humaneval.crowd.work_queue import QueueItem, WorkQueue
 from humaneval.input_errors import InputError
 
 if TYPE_CHECKING:
-    from omegaconf import DictConfig
-
-    from humaneval.crowd.mephisto_api import OnboardingAgent, SharedTaskState, TaskRun
+    from humaneval.crowd.mephisto_api import OnboardingAgent, SharedTaskState
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +71,8 @@ class AcuteBlueprint(QueueFedBlueprint):
     per_unit_key: ClassVar[str] = "subtasks_per_unit"
     answers_per_item_key: ClassVar[str] = "annotations_per_pair"
 
-    def __init__(self, task_run: "TaskRun", args: "DictConfig", shared_state: "SharedTaskState") -> None:
-        super().__init__(task_run, args, shared_state)
-        blue = args.blueprint
+    def configure(self, blue: Any) -> None:
+        super().configure(blue)
         self.question: Question = resolve_question(blue.question, text=blue.question_text, choice=blue.question_choice)
         self._pairings_file = blue.get("pairings_file", None) or str(EXAMPLE_PAIRINGS_PATH)
         self._onboarding_file = blue.get("onboarding_file", None) or str(DEFAULT_ONBOARDING_PATH)

@@ -52,7 +52,7 @@ from humaneval.models.client import ModelClient
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
-    from humaneval.crowd.mephisto_api import Agent, OnboardingAgent, SharedTaskState, TaskRun, Worker
+    from humaneval.crowd.mephisto_api import Agent, MephistoDB, OnboardingAgent, SharedTaskState, TaskRun, Worker
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +131,11 @@ class BadChatBlueprint(WorkDrivenUnits, RemoteProcedureBlueprint):
     def __init__(self, task_run: "TaskRun", args: "DictConfig", shared_state: "SharedTaskState") -> None:
         super().__init__(task_run, args, shared_state)
         self.task_run = task_run
-        blue = self.blue = args.blueprint
+        self.configure(args.blueprint)
+        self._init_work_driven_units(args.blueprint)
+
+    def configure(self, blue: Any) -> None:
+        self.blue = blue
         self.limits = MessageLimits(min_chars=int(blue.min_message_chars), max_chars=int(blue.max_message_chars))
         self.threshold = float(blue.onboarding_threshold)
         self.instructions = {"title": str(blue.instructions_title), "paragraphs": list(blue.instructions_paragraphs),
@@ -142,7 +146,6 @@ class BadChatBlueprint(WorkDrivenUnits, RemoteProcedureBlueprint):
         self._client: ModelClient | None = None
         self._lock = threading.Lock()
         self.idle_unit_seconds = float(blue.idle_unit_seconds) if blue.get("idle_unit_seconds") is not None else None
-        self._init_work_driven_units(blue)
 
     @classmethod
     def check_study_args(cls, blue: Any, shared_state: "SharedTaskState") -> None:
@@ -158,16 +161,22 @@ class BadChatBlueprint(WorkDrivenUnits, RemoteProcedureBlueprint):
         """The model targets, rebuilt from the database on first use (every earlier run of the task)."""
         with self._lock:
             if self._quota is None:
-                quota = ModelQuota(dict(self.blue.models), int(self.blue.max_conversations_per_worker))
                 task_name = self.task_run.get_task().task_name
-                for unit in finished_units(self.task_run.db, task_name):
-                    record = unit.inputs if isinstance(unit.inputs, dict) else {}
-                    if record.get("status") == COMPLETE:
-                        quota.restore_completed(unit.mephisto_worker_id, str(record.get("model")))
-                if any(quota.completed().values()):
-                    logger.info("resuming task %s: complete conversations so far %s", task_name, quota.completed())
-                self._quota = quota
+                self._quota = self._stored_quota(self.task_run.db, task_name)
+                if any(self._quota.completed().values()):
+                    logger.info("resuming task %s: complete conversations so far %s", task_name, self._quota.completed())
             return self._quota
+
+    def _stored_quota(self, db: "MephistoDB", task_name: str) -> ModelQuota:
+        quota = ModelQuota(dict(self.blue.models), int(self.blue.max_conversations_per_worker))
+        for unit in finished_units(db, task_name):
+            record = unit.inputs if isinstance(unit.inputs, dict) else {}
+            if record.get("status") == COMPLETE:
+                quota.restore_completed(unit.mephisto_worker_id, str(record.get("model")))
+        return quota
+
+    def stored_work_done(self, db: "MephistoDB", task_name: str) -> bool:
+        return self._stored_quota(db, task_name).is_done()
 
     @property
     def work(self) -> ModelQuota:

@@ -31,12 +31,12 @@ from mephisto.data_model.exceptions import AgentDisconnectedError
 from mephisto.data_model.task_run import TaskRun
 from mephisto.data_model.unit import Unit
 from mephisto.data_model.worker import Worker
-from mephisto.operations.registry import register_mephisto_abstraction
+from mephisto.operations.registry import get_blueprint_from_type, register_mephisto_abstraction
 
 __all__ = [
     "Agent", "AgentDisconnectedError", "AgentState", "AssignmentState", "Blueprint", "InitializationData", "MephistoDB", "OnboardingAgent",
     "RemoteProcedureAgentState", "RemoteProcedureBlueprint", "RemoteProcedureBlueprintArgs",
     "RemoteProcedureTaskRunner", "SharedRemoteProcedureTaskState", "SharedStaticTaskState", "SharedTaskState",
     "StaticAgentState", "StaticReactBlueprint", "StaticReactBlueprintArgs", "StaticTaskRunner", "TaskRun", "Unit",
-    "Worker", "register_mephisto_abstraction",
+    "Worker", "get_blueprint_from_type", "register_mephisto_abstraction",
 ]

@@ -19,7 +19,8 @@ content is chosen only when a worker takes a unit:
   stored with the onboarding for the export (`StoredInputsAgentState`).
 
 A study subclasses `QueueFedBlueprint`, names its two size arguments (`per_unit_key`,
-`answers_per_item_key`) and answers the questions in the "study" section.
+`answers_per_item_key`), reads its own settings in `configure` (no Mephisto there: a relaunch asks
+`work_done_in` before launching anything) and answers the questions in the "study" section.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from humaneval.crowd.work_runner import StaticWorkRunner
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
-    from humaneval.crowd.mephisto_api import Agent, OnboardingAgent, SharedTaskState, TaskRun
+    from humaneval.crowd.mephisto_api import Agent, MephistoDB, OnboardingAgent, SharedTaskState, TaskRun
 
 logger = logging.getLogger(__name__)
 
@@ -74,14 +75,22 @@ class QueueFedBlueprint(WorkDrivenUnits, StaticReactBlueprint):
     def __init__(self, task_run: "TaskRun", args: "DictConfig", shared_state: "SharedTaskState") -> None:
         super().__init__(task_run, args, shared_state)
         self.task_run = task_run
-        blue = args.blueprint
+        self.configure(args.blueprint)
+        self._init_work_driven_units(args.blueprint)
+
+    def configure(self, blue: Any) -> None:
+        """The sizes, the seed and the threshold; a study extends it with its own settings."""
         self.per_unit = int(blue[self.per_unit_key])
         self.answers_per_item = int(blue[self.answers_per_item_key])
         self.seed = int(blue.seed)
         self.onboarding_threshold = float(blue.onboarding_threshold)
         self._queue: WorkQueue | None = None
         self._lock = threading.RLock()  # the queue's lazy build; studies guard their own state with it too
-        self._init_work_driven_units(args.blueprint)
+
+    def stored_work_done(self, db: "MephistoDB", task_name: str) -> bool:
+        queue = WorkQueue(self.queue_items(), self.answers_per_item, self.seed)
+        self.restore_finished(queue, list(finished_units(db, task_name)))
+        return queue.is_done()
 
     # --- the study -------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from omegaconf import DictConfig
 from humaneval.crowd.data_dir import open_database, resolve_data_dir
 from humaneval.crowd.export import StudyExport, export_records, export_to_file
 from humaneval.crowd.launcher import LaunchError, LaunchSettings, LocalLaunch
-from humaneval.crowd.mephisto_api import AssignmentState, Blueprint, SharedTaskState
+from humaneval.crowd.mephisto_api import AssignmentState, Blueprint, SharedTaskState, get_blueprint_from_type
 from humaneval.crowd.work_driven_units import WorkDrivenUnits
 
 EXIT_INTERRUPTED = 130
@@ -94,25 +94,40 @@ def _serve(run: LocalLaunch, task_name: str, provider: str, data_dir: Path, prog
     return run.wait_until_done(progress=show_progress, progress_every=PROGRESS_EVERY)
 
 
+def _work_already_done(cfg: DictConfig, data_dir: Path, task_name: str) -> bool:
+    """Whether an earlier run of this task already collected everything its config asks for, asked of the
+    study's blueprint class before anything starts (no router, no lock). A study whose config asks for
+    more (e.g. a higher annotations_per_pair) is not done."""
+    if not (data_dir / "database.db").exists():
+        return False
+    db = open_database(data_dir)
+    if not db.find_tasks(task_name=task_name):
+        return False
+    blueprint_class = get_blueprint_from_type(cfg.mephisto.blueprint._blueprint_type)
+    return issubclass(blueprint_class, WorkDrivenUnits) and blueprint_class.work_done_in(cfg.mephisto.blueprint, db,
+                                                                                          task_name)
+
+
 def run_until_done(cfg: DictConfig, shared_state: SharedTaskState, exports: Mapping[str, StudyExport], *,
                    sandbox_workers: int = 3, verbose: bool = False) -> int:
     """Launch, print how to take part, serve until every unit is done, export (with `exports`, by
     blueprint type). Returns an exit code.
 
-    A study whose work is already complete is not served: the run is stopped at once (exit 0)."""
+    A study whose work is already complete is not launched at all (exit 0, with the export command)."""
     settings = settings_from_config(cfg, verbose)
     task_name = cfg.mephisto.task.task_name
     provider = cfg.mephisto.provider._provider_type
     data_dir = resolve_data_dir(settings.data_dir)
+    if _work_already_done(cfg, data_dir, task_name):
+        count = sum(1 for _ in export_records(open_database(data_dir), task_name, exports))
+        where = f" --data-dir {data_dir}" if settings.data_dir is not None else ""
+        print(f"already complete: {count} records collected; export with "
+              f"python -m humaneval.crowd export --task-name {task_name} --out FILE{where}")
+        return 0
     progress = ProgressLine(sys.stdout)
-    already_complete = False
     try:
         with LocalLaunch(cfg, shared_state, settings) as run:
-            # Only the live blueprint knows (it rebuilds its queue or quotas from the database at launch),
-            # so a complete study still starts and stops a router. Asking before the router starts needs
-            # that rebuild outside the blueprint: a later refactor.
-            already_complete = isinstance(run.blueprint, WorkDrivenUnits) and run.blueprint.work_is_done()
-            finished = already_complete or _serve(run, task_name, provider, data_dir, progress, sandbox_workers)
+            finished = _serve(run, task_name, provider, data_dir, progress, sandbox_workers)
     except KeyboardInterrupt:
         finished = False
     except LaunchError as err:  # nothing was started: another launcher has the task, or the port is taken
@@ -123,12 +138,6 @@ def run_until_done(cfg: DictConfig, shared_state: SharedTaskState, exports: Mapp
     if not finished:
         print("\nstopped; the router is shut down and all submitted work is in the database.", flush=True)
         return EXIT_INTERRUPTED
-    if already_complete:
-        count = sum(1 for _ in export_records(open_database(data_dir), task_name, exports))
-        where = f" --data-dir {data_dir}" if settings.data_dir is not None else ""
-        print(f"already complete: {count} records collected; export with "
-              f"python -m humaneval.crowd export --task-name {task_name} --out FILE{where}")
-        return 0
     out = data_dir / "exports" / f"{task_name}.jsonl"
     count = export_to_file(open_database(data_dir), task_name, out, exports)
     print(f"run complete: {count} record(s) exported to {out}")

@@ -34,7 +34,7 @@ from humaneval.input_errors import InputError
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
-    from humaneval.crowd.mephisto_api import Agent, TaskRun
+    from humaneval.crowd.mephisto_api import Agent, MephistoDB, TaskRun
 
 
 class RunningUnits(Protocol):
@@ -101,6 +101,25 @@ class WorkDrivenUnits:
         self._stop_generating = threading.Event()
         self._soft_blocked: set[str] = set()  # worker ids already soft-blocked (and announced) by this run
         self._soft_block_lock = threading.Lock()
+
+    # --- the work, also without a live run -------------------------------------------------------
+
+    @classmethod
+    def work_done_in(cls, blueprint_args: Any, db: "MephistoDB", task_name: str) -> bool:
+        """Whether everything `blueprint_args` ask for is already collected in `db` (every run of the
+        task), decided before anything is launched: relaunching a complete study then starts no server.
+        The study is configured without Mephisto (`configure`) and rebuilds its work from the stored
+        units, as a live run would (`stored_work_done`)."""
+        study = cls.__new__(cls)
+        study.configure(blueprint_args)
+        return study.stored_work_done(db, task_name)
+
+    def configure(self, blueprint_args: Any) -> None:
+        """The study's own settings from its arguments (no Mephisto: also used by `work_done_in`)."""
+
+    def stored_work_done(self, db: "MephistoDB", task_name: str) -> bool:
+        """Whether the units stored in `db` for the task already complete the work."""
+        raise NotImplementedError
 
     # --- what the host blueprint answers ---------------------------------------------------------
 

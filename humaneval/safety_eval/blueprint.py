@@ -32,9 +32,7 @@ from humaneval.safety_eval.gold import WorkerQuality, choose_gold, load_known_it
 from humaneval.safety_eval.task_data import LabelItem, labels_from_submission, load_task_items, page_view, unit_inputs
 
 if TYPE_CHECKING:
-    from omegaconf import DictConfig
-
-    from humaneval.crowd.mephisto_api import OnboardingAgent, SharedTaskState, TaskRun
+    from humaneval.crowd.mephisto_api import OnboardingAgent, SharedTaskState
 
 logger = logging.getLogger(__name__)
 
@@ -71,9 +69,8 @@ class SafetyBlueprint(QueueFedBlueprint):
     per_unit_key: ClassVar[str] = "items_per_unit"
     answers_per_item_key: ClassVar[str] = "annotations_per_item"
 
-    def __init__(self, task_run: "TaskRun", args: "DictConfig", shared_state: "SharedTaskState") -> None:
-        super().__init__(task_run, args, shared_state)
-        blue = args.blueprint
+    def configure(self, blue: Any) -> None:
+        super().configure(blue)
         self.gold_per_unit = int(blue.gold_per_unit)
         self.gold_threshold = float(blue.gold_threshold)
         self.gold_min_answers = int(blue.gold_min_answers)
