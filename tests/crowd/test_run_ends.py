@@ -124,3 +124,50 @@ def test_a_bad_study_whose_conversations_are_done_ends_although_a_worker_left_mi
     assert stored[left["conversation"]].status == "incomplete"
     assert stored[left["conversation"]].turns[0].text == "hello, and goodbye"
     assert sum(c.status == "complete" for c in stored.values()) == 2
+
+
+def test_a_worker_who_abandons_an_acute_unit_does_not_keep_the_run_alive(tmp_path: Path) -> None:
+    """A static page says nothing to the server until it submits, so an abandoned ACUTE unit comes back
+    when `assignment_duration_in_seconds` runs out (set it to what a unit needs): its comparisons go to
+    others, the run ends by itself with every pair judged, and no Mephisto thread is left waiting."""
+    pairings, onboarding, pairs = study_files(tmp_path, pairs_per_model_pair=1, conversations_per_model=2)
+    data_dir = tmp_path / "mephisto"
+    cfg, state = build_task([
+        f"humaneval.data_dir={data_dir}",
+        f"mephisto.blueprint.pairings_file={pairings}",
+        f"mephisto.blueprint.onboarding_file={onboarding}",
+        "mephisto.blueprint.annotations_per_pair=1",
+        "mephisto.blueprint.subtasks_per_unit=3",
+        "mephisto.task.task_name=acute-unit-left",
+        "mephisto.task.assignment_duration_in_seconds=8",
+    ])
+    errors: list[BaseException] = []
+    with LocalLaunch(cfg, state, LaunchSettings(data_dir=data_dir)) as run:
+        crowd = Crowd(run.base_url)
+
+        def scenario() -> None:
+            try:
+                deadline = time.monotonic() + 20
+                while crowd.take_unit("leaver") is None and time.monotonic() < deadline:
+                    time.sleep(0.2)  # takes a unit (after onboarding) and never submits it
+                assert crowd.sessions["leaver"], "the leaver never got a unit"
+                names = [f"finisher{i}" for i in range(8)]
+                while not run.is_done():
+                    if not any([crowd.work(name) for name in names]):
+                        time.sleep(0.3)
+            except requests.ConnectionError:
+                pass  # the run ended and its router is gone
+            except BaseException as err:
+                errors.append(err)
+
+        worker = threading.Thread(target=scenario, daemon=True)
+        worker.start()
+        finished = run.wait_until(lambda: run.is_done() or bool(errors), timeout=120)
+        assert not errors, errors
+        assert finished, run.task_run.get_assignment_statuses()
+        queue = run.blueprint.queue
+        assert queue.is_done() and sorted(queue.answers_by_item()) == sorted(pairs)
+        leaver = str(run.db.find_workers(worker_name="leaver_sandbox")[0].db_id)
+        assert all(leaver not in workers for workers in queue.answers_by_item().values())  # the unit came back
+    worker.join(30)
+    assert _agent_threads() == [], "a Mephisto thread still waits for a worker who left"
