@@ -15,10 +15,18 @@ from humaneval.acute.task import build_task
 from humaneval.crowd.launcher import LaunchSettings, LocalLaunch
 from humaneval.crowd.simulated_worker import SimulatedWorker
 from tests.acute.test_acute_integration import Crowd, study_files
+from tests.crowd.test_launch_signals import _alive
 
 pytestmark = pytest.mark.integration
 
 MEPHISTO_AGENT_THREADS = ("Onboard-thread-", "Unit-thread-", "Assignment-thread-")
+
+
+def _gone(pid: int | None) -> bool:
+    deadline = time.monotonic() + 15
+    while pid is not None and _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return pid is not None and not _alive(pid)
 
 
 def _agent_threads() -> list[threading.Thread]:
@@ -71,6 +79,7 @@ def test_a_worker_who_abandons_onboarding_does_not_keep_the_run_alive(tmp_path: 
             "the abandoned onboarding should still be waiting when the run completes (else this test shows nothing)"
     worker.join(30)
     assert _agent_threads() == [], "a Mephisto thread still waits for a worker who left"
+    assert _gone(run.router_pid), "the node router outlived the run"
 
 
 def test_a_bad_study_whose_conversations_are_done_ends_although_a_worker_left_mid_chat(tmp_path: Path) -> None:
@@ -119,6 +128,7 @@ def test_a_bad_study_whose_conversations_are_done_ends_although_a_worker_left_mi
         assert time.monotonic() - float(scenario.facts["last_submit"]) < 60, "the run waited for the abandoned chat"
     scenario.thread.join(30)
     assert _agent_threads() == [], "a Mephisto thread still waits for a worker who left"
+    assert _gone(run.router_pid), "the node router outlived the run"
     left = scenario.facts
     stored = {s.conversation.conversation_id: s.conversation for s in all_conversations(open_database(data_dir), "bad-ends")}
     assert stored[left["conversation"]].status == "incomplete"
@@ -171,3 +181,4 @@ def test_a_worker_who_abandons_an_acute_unit_does_not_keep_the_run_alive(tmp_pat
         assert all(leaver not in workers for workers in queue.answers_by_item().values())  # the unit came back
     worker.join(30)
     assert _agent_threads() == [], "a Mephisto thread still waits for a worker who left"
+    assert _gone(run.router_pid), "the node router outlived the run"
