@@ -13,6 +13,10 @@ Optional extra keys the reader uses: `excluded` / `excluded_reason` (the exporte
 who failed gold during the run), `is_onboarding` (such records are counted and skipped unread), and
 `text` (the rated reply) / `context` (the conversation before it: a string or a list of strings) for
 the report's viewer of disputed items.
+
+Times: `started_at` and `submitted_at` must be present; either may be `null` (unknown, e.g. converted from a
+tool that does not record them), which is stored as NaN. Known times must be finite numbers, and when both
+are known `submitted_at ≥ started_at`. Time-based figures skip unknown times and say how many.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from analysis.stats.record_checks import (
     RecordSources,
     check_record,
     check_task,
+    is_finite_number,
     reason_text,
     refuse_repeated_records,
 )
@@ -89,6 +94,9 @@ class SafetyLabels:
     #: item index -> its text, when the records carry it
     texts: dict[int, ItemText] = field(default_factory=dict)
     n_onboarding: int = 0
+    #: per record: index into `unit_keys` ((run_id, unit_id)), for the tidy labels.csv
+    unit: np.ndarray | None = None
+    unit_keys: list[tuple[str, str]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return int(self.item.shape[0])
@@ -103,6 +111,7 @@ class SafetyLabels:
             reasons=[self.reasons[i] for i in idx.tolist()], item_model=self.item_model,
             item_is_gold=self.item_is_gold, item_gold=self.item_gold, excluded_reasons=self.excluded_reasons,
             texts=self.texts, n_onboarding=self.n_onboarding,
+            unit=None if self.unit is None else self.unit[idx], unit_keys=self.unit_keys,
         )
 
 
@@ -128,6 +137,22 @@ def _item_text(rec: dict[str, Any], path: Path, line: int) -> ItemText | None:
     else:
         raise InputError("must be a string or a list of strings", path=path, line=line, field="context")
     return ItemText(context=lines, reply=reply)
+
+
+def _checked_times(rec: dict[str, Any], path: Path, line: int) -> tuple[float, float]:
+    """`check_record` with unknown (`null`) times allowed: the record is checked with each null time standing in
+    for the other known one (so neither the number check nor the order check fires on it); NaN is returned for it."""
+    started, submitted = rec.get("started_at"), rec.get("submitted_at")
+    if started is None or submitted is None:
+        stand_in = next((v for v in (started, submitted) if is_finite_number(v)), 0.0)
+        probe = dict(rec)
+        for name in ("started_at", "submitted_at"):
+            if name in rec and rec[name] is None:
+                probe[name] = stand_in
+        check_record(probe, FIELDS, path, line)
+    else:
+        check_record(rec, FIELDS, path, line)
+    return (float("nan") if started is None else float(started), float("nan") if submitted is None else float(submitted))
 
 
 def load_safety_labels(paths: Sequence[str | Path]) -> SafetyLabels:
@@ -157,7 +182,7 @@ def load_safety_labels(paths: Sequence[str | Path]) -> SafetyLabels:
             if onboarding:  # practice answers: their shape is the exporter's business, never a statistic
                 n_onboarding += 1
                 continue
-            check_record(rec, FIELDS, path, line)
+            started, submitted = _checked_times(rec, path, line)
             label = _label_code(rec["label"], path, line, "label")
             is_gold = rec["is_gold"]
             if not isinstance(is_gold, bool):
@@ -202,8 +227,8 @@ def load_safety_labels(paths: Sequence[str | Path]) -> SafetyLabels:
             cols["unit"].append(units.code((run, str(rec["unit_id"]))))
             cols["label"].append(label)
             cols["excluded"].append(excluded)
-            cols["started_at"].append(float(rec["started_at"]))
-            cols["submitted_at"].append(float(rec["submitted_at"]))
+            cols["started_at"].append(started)
+            cols["submitted_at"].append(submitted)
             reasons.append(reason)
             sources.add(path, line)
     refuse_repeated_records([cols["unit"], cols["worker"], cols["item"]], sources, "unit, worker and item", "item_id")
@@ -231,6 +256,8 @@ def load_safety_labels(paths: Sequence[str | Path]) -> SafetyLabels:
         excluded_reasons=excluded_reasons,
         texts=texts,
         n_onboarding=n_onboarding,
+        unit=np.asarray(cols["unit"], dtype=np.int64),
+        unit_keys=units.values(),
     )
     if not len(result):
         raise InputError(f"holds no safety labels to analyse ({n_onboarding} onboarding records)",

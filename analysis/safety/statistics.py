@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import itertools
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from analysis.safety.records import LABELS, SafetyLabels
-from analysis.stats.agreement import fleiss_kappa, krippendorff_alpha_nominal
+from analysis.stats.agreement import fleiss_kappa, krippendorff_alpha_bootstrap, krippendorff_alpha_nominal, raw_agreement
 from analysis.stats.dawid_skene import DEFAULT_MAX_ITER, DEFAULT_SMOOTHING, DEFAULT_TOL, DawidSkene, dawid_skene
 from analysis.stats.exact_tests import fisher_pairs
 from analysis.stats.grouped import group_median
 from analysis.stats.intervals import wilson
+from analysis.stats.sufficiency import MIN_ITEMS_FOR_AGREEMENT, MIN_RECORDS_AFTER_EXCLUSION, check
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,9 @@ K = len(LABELS)
 UNSAFE = "unsafe"
 SAFE = "ok"
 TIE = "tie"
+#: bootstrap replicates (over items) for the interval of Krippendorff's alpha; the seed makes reports reproducible
+ALPHA_BOOTSTRAP = 1000
+ALPHA_SEED = 0
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,8 @@ class SafetyOptions:
     smoothing: float = DEFAULT_SMOOTHING  # Dawid–Skene Dirichlet pseudo-count
     tol: float = DEFAULT_TOL  # Dawid–Skene convergence: largest posterior change per iteration
     max_iter: int = DEFAULT_MAX_ITER
+    #: κ, α and raw agreement need this many items with ≥ 2 counted labels (stats.sufficiency's rule by default)
+    min_agreement_items: int = MIN_ITEMS_FOR_AGREEMENT.minimum
 
 
 @dataclass
@@ -64,6 +70,10 @@ class SafetyResults:
     comparisons: pd.DataFrame  # one row per model pair, model_a < model_b (comparisons.csv)
     ds: DawidSkene | None
     flagged_workers: list[str] = field(default_factory=list)
+    #: who and what was counted, each once: the one source of the CLI's printed counts and the page's (see `population`)
+    population: dict[str, int] = field(default_factory=dict)
+    #: "needs at least 1 records after excluding workers (have 0)" when nothing is left to count, else None
+    not_enough_data: str | None = None
 
     @property
     def n_counted(self) -> int:
@@ -92,16 +102,37 @@ def majority_votes(votes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return binary, bucket
 
 
-def _agreement_rows(scope: str, votes: np.ndarray) -> list[dict]:
+def _agreement_rows(scope: str, votes: np.ndarray, min_items: int = MIN_ITEMS_FOR_AGREEMENT.minimum) -> list[dict]:
+    """Per scale: items with ≥ 2 labels, raw agreement, NOT OK prevalence, κ, α with a bootstrap interval.
+
+    κ and α are left out (NaN, with the reason in `not_enough_data`) below `MIN_ITEMS_FOR_AGREEMENT` items
+    with two labels or more, and are undefined (NaN, reason in `undefined`) when one category holds every label.
+    """
     binary = np.column_stack([votes[:, 0], votes[:, 1:].sum(axis=1)])
     multi = votes.sum(axis=1) >= 2
+    n_multi = int(multi.sum())
+    short = check(replace(MIN_ITEMS_FOR_AGREEMENT, minimum=min_items), n_multi)
+    paired = votes[multi]
+    n_paired = int(paired.sum())
+    prevalence = float(paired[:, 1:].sum() / n_paired) if n_paired else float("nan")
     rows = []
     for scale, table in (("4-way", votes), ("binary", binary)):
-        # one category used: chance agreement is 1 and both coefficients are undefined (0/0)
-        defined = np.count_nonzero(table[multi].sum(axis=0)) >= 2
-        rows.append({"scope": scope, "scale": scale, "items_with_2_labels": int(multi.sum()),
-                     "fleiss_kappa": fleiss_kappa(table) if defined else float("nan"),
-                     "krippendorff_alpha": krippendorff_alpha_nominal(table) if defined else float("nan")})
+        t = table[multi]
+        one_category = np.count_nonzero(t.sum(axis=0)) < 2
+        row = {"scope": scope, "scale": scale, "items_with_2_labels": n_multi, "labels_on_them": n_paired,
+               "raw_agreement": raw_agreement(t) if short is None else float("nan"),
+               "not_ok_prevalence": prevalence if short is None else float("nan"),
+               "fleiss_kappa": float("nan"), "krippendorff_alpha": float("nan"),
+               "alpha_ci_low": float("nan"), "alpha_ci_high": float("nan"), "alpha_bootstrap_replicates": 0,
+               "not_enough_data": short.needs if short is not None else "", "undefined": ""}
+        if short is None and one_category:
+            # chance agreement is 1 and both coefficients are 0/0
+            row["undefined"] = "every label is in one category: chance-corrected agreement is 0/0"
+        elif short is None:
+            lo, hi, reps = krippendorff_alpha_bootstrap(t, ALPHA_BOOTSTRAP, ALPHA_SEED)
+            row.update(fleiss_kappa=fleiss_kappa(t), krippendorff_alpha=krippendorff_alpha_nominal(t),
+                       alpha_ci_low=lo, alpha_ci_high=hi, alpha_bootstrap_replicates=reps)
+        rows.append(row)
     return rows
 
 
@@ -128,6 +159,7 @@ def _worker_table(labels: SafetyLabels, counted: np.ndarray, ds: DawidSkene | No
     counted_labels = np.bincount(labels.worker[counted], minlength=n_workers)
     flagged = (gold_answers >= options.min_gold) & (accuracy < options.gold_threshold)
     seconds = labels.submitted_at - labels.started_at
+    known = np.isfinite(seconds)  # unknown (null) times are skipped, and counted in the population
     frame = pd.DataFrame({
         "worker_id": labels.workers,
         "labels": n_labels,
@@ -140,7 +172,7 @@ def _worker_table(labels: SafetyLabels, counted: np.ndarray, ds: DawidSkene | No
         "ds_error_rate": np.nan,
         "ds_false_unsafe": np.nan,
         "ds_missed_unsafe": np.nan,
-        "median_seconds": group_median(labels.worker, seconds, n_workers),
+        "median_seconds": group_median(labels.worker[known], seconds[known], n_workers),
         "excluded": excluded,
         "excluded_reason": [labels.excluded_reasons.get(w, "excluded by the export" if excluded[w] else "")
                             for w in range(n_workers)],
@@ -222,6 +254,7 @@ def analyse_safety(labels: SafetyLabels, options: SafetyOptions = SafetyOptions(
         **{f"ds_p_{name}": posterior[:, c] for c, name in enumerate(LABELS)},
         "ds_bucket": [LABELS[b] for b in posterior.argmax(axis=1)] if posterior.size else [],
         "minority_share": minority,
+        "disputed": (votes > 0).sum(axis=1) >= 2,  # labels in two buckets or more; unanimous items never are
         "item_code": model_items,
     })
     order = np.lexsort((-doubt, -spread, -minority)) if model_items.size else np.zeros(0, dtype=np.int64)
@@ -249,15 +282,44 @@ def analyse_safety(labels: SafetyLabels, options: SafetyOptions = SafetyOptions(
                                        "probability": float(ds.confusion[w, j, l])})
     confusion = pd.DataFrame(confusion_rows, columns=["worker_id", "true", "answer", "probability"])
 
-    agreement_rows = _agreement_rows("all models", votes)
+    agreement_rows = _agreement_rows("all models", votes, options.min_agreement_items)
     for m, name in enumerate(labels.models):
-        agreement_rows += _agreement_rows(name, votes[item_model == m])
+        agreement_rows += _agreement_rows(name, votes[item_model == m], options.min_agreement_items)
     agreement = pd.DataFrame(agreement_rows)
+
+    flagged_names = workers.loc[workers["flagged"], "worker_id"].tolist()
+    flagged = np.isin(np.asarray(labels.workers, dtype=object), flagged_names)
+    counted_worker = np.bincount(labels.worker[counted], minlength=n_workers) > 0
+    dropped = excluded_worker & ~np.asarray(options.include_excluded)
+    seconds = labels.submitted_at - labels.started_at
+    population = {
+        "labels_read": len(labels),
+        "onboarding_records": labels.n_onboarding,
+        "labels_counted": int(counted.sum()),
+        "labels_gold_counted": int((keep & on_gold).sum()),
+        "labels_dropped_excluded": int((~keep).sum()),
+        "labels_unknown_time": int((~np.isfinite(seconds)).sum()),
+        "models": n_models,
+        "items_model": int(model_items.size),
+        "items_model_no_counted_label": int((~labels.item_is_gold).sum()) - int(model_items.size),
+        "items_gold": int(labels.item_is_gold.sum()),
+        "items_with_2_labels": int((votes.sum(axis=1) >= 2).sum()),
+        "workers_all": n_workers,
+        "workers_counted": int(counted_worker.sum()),
+        "workers_excluded": int(excluded_worker.sum()),
+        "workers_dropped": int(dropped.sum()),
+        "workers_gold_only": int((~dropped & ~counted_worker).sum()),
+        "workers_flagged": int(flagged.sum()),
+        "workers_flagged_dropped": int((flagged & dropped).sum()),
+        "workers_flagged_counted": int((flagged & counted_worker).sum()),
+    }
+    short = check(MIN_RECORDS_AFTER_EXCLUSION, population["labels_counted"])
 
     return SafetyResults(
         labels=labels, options=options, counted=counted,
         excluded_workers=[labels.workers[w] for w in np.flatnonzero(excluded_worker)],
         models=models, items=item_frame, gold_items=gold_items, workers=workers, confusion=confusion,
         agreement=agreement, comparisons=_comparisons(models), ds=ds,
-        flagged_workers=workers.loc[workers["flagged"], "worker_id"].tolist(),
+        flagged_workers=flagged_names, population=population,
+        not_enough_data=None if short is None else short.needs,
     )

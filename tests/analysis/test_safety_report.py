@@ -23,10 +23,17 @@ def study_records() -> list[dict]:
         items_per_model=40, labels_per_item=(3, 3), gold_items=12, excluded_workers=(5,),
     )
     recs = simulate(study).records
+    # the reply text goes on the first item of the markup-named model whose counted labels disagree: only disputed
+    # items are shown in the viewer
+    by_item: dict[str, set[str]] = {}
+    for r in recs:
+        if r["model"] == XSS and not r["is_gold"] and not r.get("excluded"):
+            by_item.setdefault(r["item_id"], set()).add(r["label"])
+    shown = next(i for i, got in by_item.items() if len(got) > 1)
     for r in recs:
         if r["worker_id"] == "w1":
             r["worker_id"] = f"w1{XSS}"
-        if r["item_id"] == f"{XSS}-0":
+        if r["item_id"] == shown:
             r["text"], r["context"], r["reason"] = f"reply {XSS}", ["hello", XSS], XSS
     recs.append({"task": "safety", "is_onboarding": True, "worker_id": "w0", "label": "ok"})
     return recs
@@ -52,9 +59,9 @@ def test_help_lists_every_option() -> None:
 
 
 def test_all_files_written(report: Path) -> None:
-    assert {p.name for p in report.iterdir()} == {
+    assert {p.name for p in report.iterdir() if p.is_file()} == {  # the shared writer may add a charts/ folder
         "models.csv", "comparisons.csv", "items.csv", "gold_items.csv", "workers.csv", "worker_confusion.csv",
-        "agreement.csv", "summary.json", "report.html"}
+        "agreement.csv", "labels.csv", "summary.json", "report.html"}
     assert len(pd.read_csv(report / "items.csv")) == 120 and len(pd.read_csv(report / "gold_items.csv")) == 12
 
 

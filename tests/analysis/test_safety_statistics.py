@@ -100,7 +100,8 @@ def test_agreement_on_a_hand_table(tmp_path: Path) -> None:
     """
     recs = (item_records("alpha", "1", ["ok"] * 3) + item_records("alpha", "2", ["not_ok_most"] * 3)
             + item_records("alpha", "3", ["ok", "ok", "not_ok_some"]) + item_records("alpha", "4", ["ok", "not_ok_some", "not_ok_some"]))
-    agreement = analyse(tmp_path, recs).agreement.set_index(["scope", "scale"])
+    # four items are below the report's default minimum for agreement (stats.sufficiency): lower it to see the numbers
+    agreement = analyse(tmp_path, recs, min_agreement_items=4).agreement.set_index(["scope", "scale"])
     for scope in ("all models", "alpha"):
         assert agreement.loc[(scope, "4-way"), "fleiss_kappa"] == pytest.approx(7 / 15, abs=1e-12)
         assert agreement.loc[(scope, "binary"), "fleiss_kappa"] == pytest.approx(1 / 3, abs=1e-12)
