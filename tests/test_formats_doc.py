@@ -6,8 +6,7 @@ writes are also compared with what the real writer produces (the exporters, the 
 analysis reports, `import-parlai`). A tag without a check here, a format section without an example, a
 field a writer emits that the page does not name, or a broken in-page link fails the suite.
 
-Readers are imported inside each test (modules are being moved around); `_find` locates a function or
-class by name when its module has moved, so a move fails loudly only if the name itself disappears.
+Each test imports the real reader or writer it feeds, from the module docs/formats.md names.
 """
 
 from __future__ import annotations
@@ -119,26 +118,9 @@ def _slug(title: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------ the code
-def _find(name: str, *modules: str) -> Any:
-    """`name` from the first of `modules` that has it, else from whichever module of humaneval/ or analysis/
-    defines it at top level (its module moved)."""
-    for module in modules:
-        try:
-            found = importlib.import_module(module)
-        except ImportError:
-            continue
-        if hasattr(found, name):
-            return getattr(found, name)
-    definition = re.compile(rf"^(?:def|class) {re.escape(name)}\b|^{re.escape(name)}\s*[:=]", re.M)
-    for package in ("humaneval", "analysis"):
-        for path in sorted((ROOT / package).rglob("*.py")):
-            if definition.search(path.read_text(encoding="utf-8")):
-                module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-                found = importlib.import_module(module)
-                if hasattr(found, name):
-                    return getattr(found, name)
-    raise AssertionError(f"nothing named {name} in humaneval/ or analysis/ any more: update tests/test_formats_doc.py "
-                         "and docs/formats.md")
+def _find(name: str, module: str) -> Any:
+    """`name` from `module` (a reader named in docs/formats.md)."""
+    return getattr(importlib.import_module(module), name)
 
 
 def _jsonl(path: Path) -> list[Any]:
@@ -152,8 +134,8 @@ def _write_jsonl(path: Path, records: list[Any]) -> Path:
 
 # ============================================================================ one check per example tag
 def check_conversations(tmp_path: Path) -> None:
-    iter_conversations = _find("iter_conversations", "humaneval.conversations")
-    write_conversations = _find("write_conversations", "humaneval.conversations")
+    from humaneval.conversations import iter_conversations
+    from humaneval.conversations import write_conversations
     ex = example("conversations")
     path = ex.write(tmp_path / "dull_bot.jsonl")
     conversations = list(iter_conversations(path))
@@ -169,7 +151,7 @@ def check_conversations(tmp_path: Path) -> None:
 
 
 def check_conversations_metadata(tmp_path: Path) -> None:
-    read_metadata = _find("read_metadata", "humaneval.conversations")
+    from humaneval.conversations import read_metadata
     ex = example("conversations-metadata")
     (tmp_path / "dull_bot.jsonl").write_text(example("conversations").text + "\n", encoding="utf-8")
     ex.write(tmp_path / "dull_bot.metadata")
@@ -183,8 +165,8 @@ def check_conversations_metadata(tmp_path: Path) -> None:
 
 
 def check_world_log(tmp_path: Path) -> None:
-    iter_conversations = _find("iter_conversations", "humaneval.conversations")
-    iter_annotation_items = _find("iter_annotation_items", "humaneval.safety_eval.formatter")
+    from humaneval.conversations import iter_conversations
+    from humaneval.safety_eval.formatter import iter_annotation_items
     ex = example("world-log")
     path = ex.write(tmp_path / "demo_bot_world_logs.jsonl")
     [conversation] = iter_conversations(path)
@@ -200,7 +182,7 @@ def check_world_log(tmp_path: Path) -> None:
 
 
 def check_safety_contexts(tmp_path: Path) -> None:
-    iter_jsonl_contexts = _find("iter_jsonl_contexts", "humaneval.safety_eval.contexts")
+    from humaneval.safety_eval.contexts import iter_jsonl_contexts
     ex = example("safety-contexts")
     [act] = iter_jsonl_contexts(ex.write(tmp_path / "contexts.jsonl"))
     assert act == ex.jsonl()[0]
@@ -210,9 +192,9 @@ def check_safety_contexts(tmp_path: Path) -> None:
 
 
 def check_parlai_dialog_txt(tmp_path: Path) -> None:
-    parse_line = _find("parse_line", "humaneval.parlai_dialog_format")
-    format_line = _find("format_line", "humaneval.parlai_dialog_format")
-    iter_bad_contexts = _find("iter_bad_contexts", "humaneval.safety_eval.contexts")
+    from humaneval.parlai_dialog_format import parse_line
+    from humaneval.parlai_dialog_format import format_line
+    from humaneval.safety_eval.contexts import iter_bad_contexts
     ex = example("parlai-dialog-txt")
     for line in ex.lines:
         message = parse_line(line)
@@ -225,7 +207,7 @@ def check_parlai_dialog_txt(tmp_path: Path) -> None:
 
 
 def check_generate_contexts(tmp_path: Path) -> None:
-    read_episodes = _find("read_episodes", "humaneval.models.cli_generate")
+    from humaneval.models.cli_generate import read_episodes
     ex = example("generate-contexts")
     episodes = read_episodes(ex.write(tmp_path / "contexts.jsonl"))
     assert [len(e.teacher_acts) for e in episodes] == [1, 2]
@@ -234,7 +216,7 @@ def check_generate_contexts(tmp_path: Path) -> None:
 
 
 def check_self_chat_seeds(tmp_path: Path) -> None:
-    read_seeds = _find("read_seeds", "humaneval.models.cli_self_chat")
+    from humaneval.models.cli_self_chat import read_seeds
     ex = example("self-chat-seeds")
     seeds = read_seeds(ex.write(tmp_path / "seeds.jsonl"))
     assert seeds[0].topic == "winter holidays" and seeds[1].persona_a == ("your persona: i have two dogs.",)
@@ -243,13 +225,13 @@ def check_self_chat_seeds(tmp_path: Path) -> None:
 
 
 def _pairing(tmp_path: Path) -> dict[str, Any]:
-    load_pairings = _find("load_pairings", "humaneval.acute.pairings_validation")
+    from humaneval.acute.pairings_validation import load_pairings
     [pair] = load_pairings(example("acute-pairings").write(tmp_path / "pairings.jsonl"))
     return pair
 
 
 def check_acute_pairings(tmp_path: Path) -> None:
-    content_pair_id = _find("content_pair_id", "humaneval.acute.pairings_validation")
+    from humaneval.acute.pairings_validation import content_pair_id
     ex = example("acute-pairings")
     pair = _pairing(tmp_path)
     assert pair == ex.jsonl()[0]
@@ -262,14 +244,14 @@ def check_acute_pairings(tmp_path: Path) -> None:
     assert_documented(pair, where, "pairing")
     assert_documented(pair["dialogue_dicts"][0], where, "pairing dialogue")
     # and the analysis' own reader of pairings takes it
-    load_acute_judgements = _find("load_acute_judgements", "analysis.records")
-    attach_pairings = _find("attach_pairings", "analysis.records")
+    from analysis.acute.records import load_acute_judgements
+    from analysis.acute.records import attach_pairings
     judgements = load_acute_judgements([example("acute-judgement").write(tmp_path / "judgements.jsonl")])
     assert attach_pairings(judgements, tmp_path / "pairings.jsonl") == 1
 
 
 def check_acute_onboarding(tmp_path: Path) -> None:
-    load_onboarding = _find("load_onboarding", "humaneval.acute.onboarding")
+    from humaneval.acute.onboarding import load_onboarding
     ex = example("acute-onboarding")
     [pair] = load_onboarding(ex.write(tmp_path / "onboarding.jsonl"))
     assert pair == ex.jsonl()[0] and pair["correct_answer"] == "good_speaker"
@@ -277,21 +259,21 @@ def check_acute_onboarding(tmp_path: Path) -> None:
 
 
 def check_acute_onboarding_json(tmp_path: Path) -> None:
-    load_onboarding = _find("load_onboarding", "humaneval.acute.onboarding")
+    from humaneval.acute.onboarding import load_onboarding
     ex = example("acute-onboarding-json")
     [pair] = load_onboarding(ex.write(tmp_path / "onboarding.json"))
     assert pair["is_onboarding"] is True and pair["pair_id"]  # a derived id
 
 
 def _task_items(tmp_path: Path) -> list[Any]:
-    load_task_items = _find("load_task_items", "humaneval.safety_eval.task_data")
+    from humaneval.safety_eval.task_data import load_task_items
     data = example("safety-task-data").write(tmp_path / "task_data.jsonl")
     indices = example("safety-annotation-indices").write(tmp_path / "annotation_indices.jsonl")
     return load_task_items(data, indices)
 
 
 def check_safety_task_data(tmp_path: Path) -> None:
-    read_annotation_items = _find("read_annotation_items", "humaneval.safety_eval.formatter")
+    from humaneval.safety_eval.formatter import read_annotation_items
     ex = example("safety-task-data")
     [item] = _task_items(tmp_path)
     assert item.item_id == "demo_bot:hs002" and item.model == "demo_bot" and item.annotation_index == 3
@@ -299,7 +281,7 @@ def check_safety_task_data(tmp_path: Path) -> None:
     assert conversation.task_data_line() == ex.jsonl()[0]  # what `safety_eval format` writes for it
     assert_documented(ex.jsonl()[0], ex.section_text, "task data line")
     # the formatter writes exactly this line from the world-log example
-    format_world_logs = _find("format_world_logs", "humaneval.safety_eval.formatter")
+    from humaneval.safety_eval.formatter import format_world_logs
     logs = example("world-log").write(tmp_path / "demo_bot_world_logs.jsonl")
     format_world_logs([logs], tmp_path / "out_data.jsonl", tmp_path / "out_indices.jsonl")
     assert (tmp_path / "out_data.jsonl").read_text(encoding="utf-8") == ex.text + "\n"
@@ -313,7 +295,7 @@ def check_safety_annotation_indices(tmp_path: Path) -> None:
 
 
 def check_safety_gold(tmp_path: Path) -> None:
-    load_known_items = _find("load_known_items", "humaneval.safety_eval.gold")
+    from humaneval.safety_eval.gold import load_known_items
     ex = example("safety-gold")
     [item] = load_known_items(ex.write(tmp_path / "gold.jsonl"), "gold")
     assert item.item_id == "gold-notok-insult" and item.gold_label == "not_ok_most" and item.annotation_index == 3
@@ -323,13 +305,13 @@ def check_safety_gold(tmp_path: Path) -> None:
 
 
 def check_bad_personas(tmp_path: Path) -> None:
-    load_personas = _find("load_personas", "humaneval.bad_collection.personas")
+    from humaneval.bad_collection.personas import load_personas
     ex = example("bad-personas")
     assert load_personas(ex.write(tmp_path / "personas.jsonl")) == [ex.jsonl()[0]["persona"]]
 
 
 def check_bad_onboarding(tmp_path: Path) -> None:
-    load_onboarding = _find("load_onboarding", "humaneval.bad_collection.onboarding")
+    from humaneval.bad_collection.onboarding import load_onboarding
     ex = example("bad-onboarding")
     [item] = load_onboarding(ex.write(tmp_path / "onboarding.jsonl"))
     assert item.label == "__notok__" and len(item.context) == 3
@@ -337,7 +319,7 @@ def check_bad_onboarding(tmp_path: Path) -> None:
 
 
 def check_block_list(tmp_path: Path) -> None:
-    read_block_list = _find("read_block_list", "humaneval.crowd.work_driven_units")
+    from humaneval.crowd.work_driven_units import read_block_list
     ex = example("block-list")
     assert read_block_list([str(ex.write(tmp_path / "blocked.txt"))]) == {"A1B2C3D4E5F6G7", "worker_17"}
 
@@ -357,7 +339,7 @@ def _export_of(mod: Any) -> tuple[Callable[..., Any], Callable[..., Any] | None]
 
 
 def _finished_unit(record: dict[str, Any], inputs: Any, outputs: Any) -> Any:
-    FinishedUnit = _find("FinishedUnit", "humaneval.crowd.export")
+    from humaneval.crowd.export import FinishedUnit
     return FinishedUnit(task_name=record["run_id"], task_run_id=record["task_run_id"], unit_id=record["unit_id"],
                         assignment_id="1", worker_name=record["worker_id"], mephisto_worker_id="7", status="completed",
                         inputs=inputs, outputs=outputs, started_at=record["started_at"] - 5.0,
@@ -365,7 +347,7 @@ def _finished_unit(record: dict[str, Any], inputs: Any, outputs: Any) -> Any:
 
 
 def _checked_onboarding(record: dict[str, Any], inputs: Any, outputs: Any) -> Any:
-    CheckedOnboarding = _find("CheckedOnboarding", "humaneval.crowd.export")
+    from humaneval.crowd.export import CheckedOnboarding
     return CheckedOnboarding(task_run_id=record["task_run_id"], agent_id=record["unit_id"],
                              worker_name=record["worker_id"], inputs=inputs, outputs=outputs,
                              started_at=record["started_at"] - 5.0, submitted_at=record["submitted_at"] + 5.0)
@@ -391,16 +373,16 @@ def _judgement_answer(record: dict[str, Any], models: list[str]) -> dict[str, An
 
 
 def check_acute_judgement(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    load_acute_judgements = _find("load_acute_judgements", "analysis.records")
+    from analysis.acute.records import load_acute_judgements
     ex = example("acute-judgement")
     judgements = load_acute_judgements([ex.write(tmp_path / "judgements.jsonl")])
     assert len(judgements) == 2 and judgements.models == ["dull_bot", "repetitive_bot"]
 
     mod = _exporter("humaneval.acute.export")
-    comparison_inputs = _find("comparison_inputs", "humaneval.acute.task_data")
-    unit_inputs = _find("unit_inputs", "humaneval.acute.task_data")
-    resolve_question = _find("resolve_question", "humaneval.acute.questions")
-    load_onboarding = _find("load_onboarding", "humaneval.acute.onboarding")
+    from humaneval.acute.task_data import comparison_inputs
+    from humaneval.acute.task_data import unit_inputs
+    from humaneval.acute.questions import resolve_question
+    from humaneval.acute.onboarding import load_onboarding
     question = resolve_question("engaging")
     onboarding_record, unit_record = ex.jsonl()
     assert onboarding_record["question"] == unit_record["question"] == question.text
@@ -426,13 +408,13 @@ def check_acute_judgement(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def check_safety_label(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    load_safety_labels = _find("load_safety_labels", "analysis.safety_records")
+    from analysis.safety.records import load_safety_labels
     ex = example("safety-label")
     labels = load_safety_labels([ex.write(tmp_path / "labels.jsonl")])
     assert len(labels) == 1 and labels.models == ["demo_bot"]
 
     mod = _exporter("humaneval.safety_eval.export")
-    unit_inputs = _find("unit_inputs", "humaneval.safety_eval.task_data")
+    from humaneval.safety_eval.task_data import unit_inputs
     [item] = _task_items(tmp_path)
     [record] = ex.jsonl()
     inputs = unit_inputs([item.stored(is_gold=False)], is_onboarding=False, onboarding_required=True,
@@ -462,7 +444,7 @@ def _chat(tmp_path: Path) -> tuple[Any, Any]:
 
 
 def check_bad_turn_label(tmp_path: Path) -> None:
-    load_bad_labels = _find("load_bad_labels", "analysis.bad_records")
+    from analysis.bad.records import load_bad_labels
     ex = example("bad-turn-label")
     labels = load_bad_labels([ex.write(tmp_path / "labels.jsonl")])
     assert len(labels.turns) == 1 and labels.models == ["demo_bot"]
@@ -473,7 +455,7 @@ def check_bad_turn_label(tmp_path: Path) -> None:
 
 
 def check_bad_dialogue(tmp_path: Path) -> None:
-    iter_jsonl_objects = _find("iter_jsonl_objects", "humaneval.jsonl")
+    from humaneval.jsonl import iter_jsonl_objects
     ex = example("bad-dialogue")
     assert [obj for _, obj in iter_jsonl_objects(ex.write(tmp_path / "dialogues.jsonl"))] == ex.jsonl()
     mod, stored = _chat(tmp_path)
@@ -484,7 +466,7 @@ def check_bad_dialogue(tmp_path: Path) -> None:
 
 
 def check_bad_parlai_jsonl(tmp_path: Path) -> None:
-    parlai_examples = _find("parlai_examples", "humaneval.bad_collection.parlai_examples")
+    from humaneval.bad_collection.parlai_examples import parlai_examples
     ex = example("bad-parlai-jsonl")
     _, stored = _chat(tmp_path)
     written = list(parlai_examples(stored.conversation))
@@ -493,8 +475,8 @@ def check_bad_parlai_jsonl(tmp_path: Path) -> None:
 
 
 def check_bad_parlai_txt(tmp_path: Path) -> None:
-    parse_line = _find("parse_line", "humaneval.parlai_dialog_format")
-    format_line = _find("format_line", "humaneval.parlai_dialog_format")
+    from humaneval.parlai_dialog_format import parse_line
+    from humaneval.parlai_dialog_format import format_line
     ex = example("bad-parlai-txt")
     [as_json] = example("bad-parlai-jsonl").jsonl()
     [line] = ex.lines
@@ -505,7 +487,7 @@ def check_bad_parlai_txt(tmp_path: Path) -> None:
 
 # --- configs and models
 def check_model_registry(tmp_path: Path) -> None:
-    load_registry = _find("load_registry", "humaneval.models.registry")
+    from humaneval.models.registry import load_registry
     ex = example("model-registry")
     registry = load_registry(ex.write(tmp_path / "models.yaml"))
     assert registry.default == "demo_bot" and set(registry.models) == {"demo_bot", "blender_90M"}
@@ -520,8 +502,8 @@ def check_model_registry(tmp_path: Path) -> None:
 
 
 def check_server_config(tmp_path: Path) -> None:
-    load_server_config = _find("load_server_config", "humaneval.models.server", "humaneval.models.server_config")
-    SafetyPipeline = _find("SafetyPipeline", "humaneval.models.safety.pipeline")
+    from humaneval.models.server.config import load_server_config
+    from humaneval.models.safety.pipeline import SafetyPipeline
     ex = example("server-config")
     config = load_server_config(ex.write(tmp_path / "serve.yaml"))
     assert [m.name for m in config.models] == ["demo_bot"] and config.port == 8765
@@ -539,8 +521,8 @@ def check_server_config(tmp_path: Path) -> None:
 
 
 def check_word_list(tmp_path: Path) -> None:
-    WordList = _find("WordList", "humaneval.models.safety.string_matcher")
-    StringMatcher = _find("StringMatcher", "humaneval.models.safety.string_matcher")
+    from humaneval.models.safety.string_matcher import WordList
+    from humaneval.models.safety.string_matcher import StringMatcher
     ex = example("word-list")
     matcher = StringMatcher(WordList.load(ex.write(tmp_path / "words.txt")))
     assert matcher.find("what bullshit")
@@ -551,10 +533,10 @@ def check_word_list(tmp_path: Path) -> None:
 
 
 def check_parlai_model_opt(tmp_path: Path) -> None:
-    Opt = _find("Opt", "humaneval.models.parlai_import")
-    GENERATOR_MODELS = _find("GENERATOR_MODELS", "humaneval.models.parlai_import")
-    InputOptions = _find("InputOptions", "humaneval.models.model_input")
-    DecodingRecipe = _find("DecodingRecipe", "humaneval.models.decoding_recipe")
+    from humaneval.models.parlai_zoo import Opt
+    from humaneval.models.parlai_import import GENERATOR_MODELS
+    from humaneval.models.model_input import InputOptions
+    from humaneval.models.decoding_recipe import DecodingRecipe
     ex = example("parlai-model-opt")
     opt = ex.json()
     Opt(opt, tmp_path / "model.opt").check_kept_options()
@@ -566,9 +548,9 @@ def check_parlai_model_opt(tmp_path: Path) -> None:
 
 
 def check_parlai_options(tmp_path: Path) -> None:
-    read_parlai_options = _find("read_parlai_options", "humaneval.models.model_input")
-    PARLAI_OPTION_KEYS = _find("PARLAI_OPTION_KEYS", "humaneval.models.model_input")
-    InputOptions = _find("InputOptions", "humaneval.models.model_input")
+    from humaneval.models.model_input import read_parlai_options
+    from humaneval.models.model_input import PARLAI_OPTION_KEYS
+    from humaneval.models.model_input import InputOptions
     ex = example("parlai-options")
     ex.write(tmp_path / "parlai_options.json")
     opt = read_parlai_options(tmp_path)
@@ -580,8 +562,8 @@ def check_parlai_options(tmp_path: Path) -> None:
 
 
 def check_classifier_config(tmp_path: Path) -> None:
-    ClassifierConfig = _find("ClassifierConfig", "humaneval.models.parlai_classifier")
-    FORMAT = _find("FORMAT", "humaneval.models.parlai_classifier")
+    from humaneval.models.parlai_classifier import ClassifierConfig
+    from humaneval.models.parlai_classifier import FORMAT
     raw = example("classifier-config").json()
     assert raw.pop("format") == FORMAT
     config = ClassifierConfig(**{**raw, "classes": tuple(raw["classes"])})
@@ -809,8 +791,8 @@ def test_in_page_links_and_anchors() -> None:
 
 def test_the_jsonl_rules_the_page_states(tmp_path: Path) -> None:
     """"Reading and writing JSON, JSONL and YAML": what every JSONL reader accepts and refuses."""
-    iter_jsonl = _find("iter_jsonl", "humaneval.jsonl")
-    InputError = _find("InputError", "humaneval.input_errors")
+    from humaneval.jsonl import iter_jsonl
+    from humaneval.input_errors import InputError
     where = section_text("Reading and writing JSON, JSONL and YAML")
     assert "**A line is at most 4 MiB** (4,194,304 bytes" in where and "nested more than 64 levels" in where
     accepted = tmp_path / "ok.jsonl"
@@ -879,8 +861,8 @@ def test_imported_model_folders_hold_only_documented_files(tmp_path: Path) -> No
 def test_every_bundled_data_file_is_read_by_its_documented_reader() -> None:
     """The bundled example data is in the formats the page describes (each file through its reader)."""
     data = ROOT / "task_configs"
-    iter_conversations = _find("iter_conversations", "humaneval.conversations")
-    read_metadata = _find("read_metadata", "humaneval.conversations")
+    from humaneval.conversations import iter_conversations
+    from humaneval.conversations import read_metadata
     for model in ("persona_bot", "dull_bot", "repetitive_bot"):
         path = data / "acute/data" / f"{model}.jsonl"
         assert list(iter_conversations(path)) and read_metadata(path) is not None
