@@ -578,13 +578,14 @@ _REPORT_MODELS = ["dull_bot", "persona_bot", "repetitive_bot"]
 
 
 def _acute_records() -> list[dict[str, Any]]:
+    # 12 workers: enough for the worker bootstrap (MIN_WORKERS_FOR_WORKER_BOOTSTRAP), so `ci` is a list
     template = example("acute-judgement").jsonl()[1]
     records = []
     pairs = [("dull_bot", "persona_bot"), ("dull_bot", "repetitive_bot"), ("persona_bot", "repetitive_bot")]
     for i in range(90):
         a, b = pairs[i % 3]
         winner = b if (i % 5) else a
-        records.append({**template, "unit_id": f"u{i // 3}", "worker_id": f"w{i % 6}", "pair_id": f"p{i}",
+        records.append({**template, "unit_id": f"u{i // 3}", "worker_id": f"w{i % 12}", "pair_id": f"p{i}",
                         "model_a": a, "model_b": b, "left": a if i % 2 else b, "winner": winner,
                         "started_at": 1795260000.0 + 60 * i, "submitted_at": 1795260040.0 + 60 * i,
                         "dialogue_ids": [2 * i, 2 * i + 1]})

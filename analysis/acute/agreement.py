@@ -16,6 +16,7 @@ import pandas as pd
 
 from analysis.acute.records import AcuteJudgements
 from analysis.stats.agreement import fleiss_kappa, krippendorff_alpha_nominal
+from analysis.stats.sufficiency import MIN_ANNOTATIONS_PER_ITEM_FOR_AGREEMENT, MIN_ITEMS_FOR_AGREEMENT, Insufficient, check
 
 
 @dataclass
@@ -25,6 +26,9 @@ class Agreement:
     mean_majority_share: float  # over pairs with ≥ 2 judgements
     fleiss_kappa: float
     krippendorff_alpha: float
+    #: not None when there are too few pairs judged twice: reports show "not enough data" instead of the three
+    #: numbers above (NaN when no pair was judged twice)
+    insufficient: Insufficient | None = None
 
 
 def pair_vote_counts(judgements: AcuteJudgements) -> tuple[np.ndarray, np.ndarray]:
@@ -58,11 +62,21 @@ def agreement(judgements: AcuteJudgements) -> Agreement:
         }
     )
     multi = judged[n[judged] >= 2]
+    if multi.size == 0:
+        thin = check(MIN_ANNOTATIONS_PER_ITEM_FOR_AGREEMENT, int(n.max()) if n.size else 0)
+    else:
+        thin = check(MIN_ITEMS_FOR_AGREEMENT, int(multi.size))
+    if multi.size == 0:
+        nan = float("nan")
+        return Agreement(per_pair, 0, nan, nan, nan, thin)
+    # the numbers are computed even below MIN_ITEMS_FOR_AGREEMENT (library users may want them); the report
+    # and summary.json show "not enough data" instead whenever `insufficient` is set
     table = np.column_stack([chose_first[multi], n[multi] - chose_first[multi]])
     return Agreement(
         per_pair=per_pair,
         n_pairs_multi=int(multi.size),
-        mean_majority_share=float(share[multi].mean()) if multi.size else float("nan"),
+        mean_majority_share=float(share[multi].mean()),
         fleiss_kappa=fleiss_kappa(table),
         krippendorff_alpha=krippendorff_alpha_nominal(table),
+        insufficient=thin,
     )

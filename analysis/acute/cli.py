@@ -20,7 +20,7 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "Pairwise statistics, Bradley-Terry ranking, worker quality and an HTML report from ACUTE "
         "judgement records (docs/formats.md, section 'Exports'). Writes significance.csv, grid.csv, grid_counts.csv, "
         "ranking.csv, ratings_per_worker.csv, workers.csv, agreement_pairs.csv, position_bias.csv, "
-        "*_without_flagged.csv, summary.json and report.html into --out."
+        "*_without_flagged.csv, judgements.csv (one row per record), summary.json and report.html into --out."
     )
     d = FlagThresholds()
     add_inputs_and_out(parser, "--judgements", "judgement JSONL files; several files (runs) are combined")
@@ -66,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
         raise err.at(path=", ".join(args.judgements)) from None
     report.write(csv_tables(results), summary(results), render_html(results))
     for m in results.main.ranking.models:
-        lo, hi = m.ci_workers
-        print(f"  {m.rank:>2}. {m.model:<24} {m.strength:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+        ci = f"[{m.ci_workers[0]:+.3f}, {m.ci_workers[1]:+.3f}]" if m.ci_workers else "(no worker interval)"
+        print(f"  {m.rank:>2}. {m.model:<24} {m.strength:+.3f} {ci}")
+    if results.main.worker_bootstrap is not None:
+        print(f"  worker intervals: {results.main.worker_bootstrap.message}")
     tell_flagged(results.flagged_workers)
     return 0

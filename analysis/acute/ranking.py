@@ -29,10 +29,10 @@ _BATCH = 256
 class ModelRank:
     model: str
     strength: float
-    ci_workers: tuple[float, float]
+    ci_workers: tuple[float, float] | None  # None: not enough workers (Comparison.worker_bootstrap says why)
     ci_plain: tuple[float, float]
     rank: int
-    rank_set: tuple[int, int]
+    rank_set: tuple[int, int] | None  # from the worker intervals: None with them
     n: int
     wins: int
 

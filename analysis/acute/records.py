@@ -10,6 +10,7 @@ a judgement given twice (same unit, worker and pair) is one, naming both lines.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ FIELDS = RecordFields(
     strings=("run_id", "worker_id", "model_a", "model_b", "left", "winner", "question"),
     ids=("unit_id", "pair_id"),  # strings in docs/formats.md; integers from other tools (and "") are accepted
     others=("reason", "is_onboarding", "onboarding_passed", "dialogue_ids"),
+    nullable_times=True,  # null = unknown (tools that do not record times); a present time is checked
     empty_ids=True,
 )
 #: optional key under which a record may carry its pair's two dialogues (docs/formats.md, section 'ACUTE pairings' `dialogue_dicts`)
@@ -72,6 +74,10 @@ class AcuteJudgements:
     reasons: list[str]
     #: pair index -> the two dialogue dicts (docs/formats.md, section 'ACUTE pairings'), when records or a pairings file carry them
     dialogues: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    #: unit index -> (run_id, unit_id as read, as a string); for judgements.csv
+    unit_keys: list[tuple[str, str]] = field(default_factory=list)
+    #: per record: index into `questions`
+    question: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
     def __len__(self) -> int:
         return int(self.worker.shape[0])
@@ -99,6 +105,8 @@ class AcuteJudgements:
             submitted_at=self.submitted_at[idx],
             reasons=[self.reasons[i] for i in idx.tolist()],
             dialogues=self.dialogues,
+            unit_keys=self.unit_keys,
+            question=self.question[idx] if self.question.size else self.question,
         )
 
     @property
@@ -134,7 +142,7 @@ def load_acute_judgements(
         k: []
         for k in (
             "model_a", "model_b", "left", "winner", "worker", "pair", "unit",
-            "is_onboarding", "onboarding_passed", "started_at", "submitted_at",
+            "is_onboarding", "onboarding_passed", "started_at", "submitted_at", "question",
         )
     }
     reasons: list[str] = []
@@ -180,10 +188,12 @@ def load_acute_judgements(
             cols["worker"].append(workers.code(rec["worker_id"]))
             cols["pair"].append(pair)
             cols["unit"].append(units.code((run, str(rec["unit_id"]))))
+            cols["question"].append(q)
             cols["is_onboarding"].append(rec["is_onboarding"])
             cols["onboarding_passed"].append(-1 if passed is None else int(passed))
-            cols["started_at"].append(float(rec["started_at"]))
-            cols["submitted_at"].append(float(rec["submitted_at"]))
+            # null (unknown) becomes NaN; timing.py treats it, and a 0-second duration, as unknown
+            cols["started_at"].append(math.nan if rec["started_at"] is None else float(rec["started_at"]))
+            cols["submitted_at"].append(math.nan if rec["submitted_at"] is None else float(rec["submitted_at"]))
             reasons.append(reason)
             sources.add(path, line)
     # models of real comparisons come first (codes 0..K-1, alphabetical); models seen only in
@@ -217,6 +227,8 @@ def load_acute_judgements(
         submitted_at=np.asarray(cols["submitted_at"], dtype=np.float64),
         reasons=reasons,
         dialogues=dialogues,
+        unit_keys=units.values(),
+        question=np.asarray(cols["question"], dtype=np.int32),
     )
     refuse_repeated_records([result.unit, result.worker, result.pair], sources, "unit, worker and pair", "pair_id")
     log.info("read %d judgements of %d models by %d workers", len(result), len(result.models), len(result.workers))

@@ -17,8 +17,20 @@ import pandas as pd
 
 from analysis.acute.grids import win_rate_grid
 from analysis.acute.statistics import AcuteResults, Comparison
+from analysis.acute.verdict import verdict
 from analysis.report.charts import heatmap, histogram, scatter, strength_bars
-from analysis.report.html_parts import breakable, capped_names, card, fmt, p_value, page, table, wide
+from analysis.report.html_parts import (
+    breakable,
+    capped_names,
+    card,
+    fmt,
+    not_enough_data,
+    p_value,
+    page,
+    table,
+    verdict_box,
+    wide,
+)
 from analysis.stats.corrections import STAR_CORRECTION
 
 MAX_WORKER_ROWS = 300
@@ -47,11 +59,22 @@ def _significance_html(comparison: Comparison) -> str:
     return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def _ci_workers(comparison: Comparison, ci: tuple[float, float] | None) -> str:
+    """A worker-bootstrap interval cell, or "not enough data: needs ..." when there were too few workers."""
+    if ci is None:
+        return str(not_enough_data(comparison.worker_bootstrap.needs)) if comparison.worker_bootstrap else "—"
+    return f"[{ci[0]:+.3f}, {ci[1]:+.3f}]"
+
+
+def _rank_set(rank_set: tuple[int, int] | None) -> str:
+    return "—" if rank_set is None else _ranks(*rank_set)
+
+
 def _ranking_html(comparison: Comparison) -> str:
     rows = "".join(
         f"<tr><td>{m.rank}</td><td class='t'>{breakable(m.model)}</td><td>{m.strength:+.3f}</td>"
-        f"<td>[{m.ci_workers[0]:+.3f}, {m.ci_workers[1]:+.3f}]</td><td>[{m.ci_plain[0]:+.3f}, {m.ci_plain[1]:+.3f}]</td>"
-        f"<td>{m.rank_set[0]}{'' if m.rank_set[0] == m.rank_set[1] else '–' + str(m.rank_set[1])}</td><td>{m.n:,}</td></tr>"
+        f"<td>{_ci_workers(comparison, m.ci_workers)}</td><td>[{m.ci_plain[0]:+.3f}, {m.ci_plain[1]:+.3f}]</td>"
+        f"<td>{_rank_set(m.rank_set)}</td><td>{m.n:,}</td></tr>"
         for m in comparison.ranking.models
     )
     head = "<tr><th>rank</th><th class='t'>model</th><th>strength</th><th>95% CI (workers)</th><th>95% CI (plain)</th><th>possible ranks</th><th>judgements</th></tr>"
@@ -64,14 +87,17 @@ def _ranks(r0: int, r1: int) -> str:
 
 def _side_by_side(main: Comparison, alt: Comparison) -> str:
     """Ranking and pairwise tests with and without flagged workers, in one table each."""
+    if alt.empty is not None:
+        return (f"<p class='note'>Without the flagged workers: {not_enough_data(alt.empty.needs)}. Every worker is "
+                "flagged, so whether a conclusion rests on them cannot be checked here.</p>")
     other = {m.model: m for m in alt.ranking.models}
     rows = []
     for m in main.ranking.models:
         o = other.get(m.model)
-        right = (f"<td>{o.rank}</td><td>{o.strength:+.3f}</td><td>[{o.ci_workers[0]:+.3f}, {o.ci_workers[1]:+.3f}]</td>"
-                 f"<td>{_ranks(*o.rank_set)}</td>") if o else "<td colspan='4'>—</td>"
+        right = (f"<td>{o.rank}</td><td>{o.strength:+.3f}</td><td>{_ci_workers(alt, o.ci_workers)}</td>"
+                 f"<td>{_rank_set(o.rank_set)}</td>") if o else "<td colspan='4'>—</td>"
         rows.append(f"<tr><td class='t'>{breakable(m.model)}</td><td>{m.rank}</td><td>{m.strength:+.3f}</td>"
-                    f"<td>[{m.ci_workers[0]:+.3f}, {m.ci_workers[1]:+.3f}]</td><td>{_ranks(*m.rank_set)}</td>{right}</tr>")
+                    f"<td>{_ci_workers(main, m.ci_workers)}</td><td>{_rank_set(m.rank_set)}</td>{right}</tr>")
     ranking = wide(
         "<table><thead><tr><th></th><th colspan='4'>all workers "
         f"({main.n_judgements:,} judgements, {main.n_workers:,} workers)</th><th colspan='4'>without flagged workers "
@@ -182,6 +208,8 @@ def _worker_chart(workers: pd.DataFrame) -> str:
         fl = ok[flagged[ok]][:MAX_CHART_WORKERS]
         rest = ok[~flagged[ok]]
         ok = np.concatenate([fl, np.random.default_rng(0).choice(rest, max(MAX_CHART_WORKERS - fl.size, 0), replace=False)])
+    if ok.size == 0:  # no worker has an agreement (e.g. one judgement per pair): no empty frame
+        return ""
     shown = sorted(ok.tolist(), key=lambda i: bool(flagged[i]))
     return scatter(x[shown], y[shown], ["#cb181d" if flagged[i] else "#3182bd" for i in shown], [names[i] for i in shown],
                    "share of choices on the left (0.5 = no side bias)", "agreement with the others",
@@ -199,6 +227,81 @@ def _workers(results: AcuteResults) -> str:
     return f"<div>{_worker_chart(w)}</div>{note}<div class='scroll'>{rows}</div>"
 
 
+def _width_sentence(main: Comparison) -> str:
+    """"Worker intervals are on average X× as wide", or why there are no worker intervals."""
+    if main.worker_bootstrap is not None:
+        return f"Worker intervals and possible ranks: {not_enough_data(main.worker_bootstrap.needs)}."
+    ratio = main.ranking.variance_ratio
+    if not math.isfinite(ratio):
+        return ""
+    return f"Worker intervals are on average {math.sqrt(ratio):.2f}× as wide."
+
+
+def _worker_warning(main: Comparison) -> str:
+    """A warning when every record carries one worker id: per-worker numbers then mean nothing."""
+    if main.worker_bootstrap is not None and main.worker_bootstrap.rule.name == "MIN_DISTINCT_WORKER_IDS":
+        return ("<p class='note flag'><b>Warning:</b> every judgement carries the same worker id. Did the export lose "
+                "the worker ids? Worker intervals would have zero width and ranks would look certain; they are left "
+                "out, and the worker checks below describe one id, not one person.</p>")
+    return ""
+
+
+def _strength_chart(main: Comparison) -> str:
+    """The strength chart; left out without worker intervals (a zero-width bar would look certain)."""
+    ranked = main.ranking.models
+    if not ranked or any(m.ci_workers is None or m.rank_set is None for m in ranked):
+        return ""
+    return strength_bars([m.model for m in ranked], [m.strength for m in ranked], [m.ci_workers for m in ranked],
+                         [m.ci_plain for m in ranked], [m.rank_set for m in ranked])
+
+
+def _times_html(results: AcuteResults) -> str:
+    th = results.options.thresholds
+    seconds = results.seconds[results.counted]
+    known = seconds[np.isfinite(seconds)]
+    t = results.times
+    unknown = t.get("null_time", 0) + t.get("zero_seconds", 0)
+    note = ""
+    if unknown:
+        note = (f" Time unknown for {unknown:,} of {seconds.size:,} judgements ({t.get('null_time', 0):,} with a null time, "
+                f"{t.get('zero_seconds', 0):,} lasting exactly 0 s, a placeholder); they are left out of this chart and of "
+                "the \"too fast\" flag.")
+    if results.times_insufficient is not None:
+        return f"<p class='note'>Seconds per comparison: {not_enough_data(results.times_insufficient.needs)}.{escape(note)}</p>"
+    return (f"<p class='note'>Seconds per comparison (a unit's time split over its comparisons), median "
+            f"{float(np.median(known)):.1f} s; orange bars fall below the \"too fast\" threshold.{escape(note)}</p>"
+            f"{histogram(known, th.min_seconds, 'seconds per comparison (log scale)')}")
+
+
+def _agreement_html(results: AcuteResults) -> str:
+    a = results.agreement
+    if a.insufficient is not None:
+        return f"<p class='note'>Agreement between workers: {not_enough_data(a.insufficient.needs)}.</p>"
+    return (f"<p class='note'>Over the {a.n_pairs_multi:,} conversation pairs judged by at least two workers: mean majority share "
+            f"{fmt(a.mean_majority_share)} (1 = unanimous, 0.5 = split), Fleiss' κ {fmt(a.fleiss_kappa)}, Krippendorff's α "
+            f"(nominal) {fmt(a.krippendorff_alpha)}. Low values are normal when models are close: workers can only agree on a "
+            "difference that exists.</p>")
+
+
+def _position_html(results: AcuteResults) -> str:
+    pos = results.position
+    if pos.n == 0:
+        return "<p class='note'>No judgements.</p>"
+    raw = (f"<p class='note'>The left conversation was chosen in {pos.left_chosen:,} of {pos.n:,} judgements ({pos.left_rate:.1%}, "
+           f"95% CI [{pos.ci_wilson[0]:.3f}, {pos.ci_wilson[1]:.3f}], exact binomial p = {p_value(pos.p_value)} against 0.5). "
+           "This raw rate mixes side and model when a model was shown more often on one side, so the test of side bias is "
+           "made <b>within model pairs</b>: per pair a 2×2 table (which model was on the left × which was chosen), "
+           "Fisher's exact test per pair and the Cochran–Mantel–Haenszel test pooled over pairs (odds ratio &gt; 1 = the "
+           "left model is favoured).</p>")
+    if pos.stratified is not None:
+        strat = f"<p class='note'>Side bias within model pairs: {not_enough_data(pos.stratified.needs)} (a pair always shown in one order cannot separate side from model).</p>"
+    else:
+        strat = (f"<p class='note'>Within model pairs ({pos.pairs_both_ways} shown both ways): Mantel–Haenszel odds ratio "
+                 f"{fmt(pos.mh_odds_ratio)}, Cochran–Mantel–Haenszel χ² = {fmt(pos.cmh_statistic)}, p = {p_value(pos.cmh_p)}.</p>")
+    shown = pos.by_pair.rename(columns={"p_value": "p raw (exact)", "p_fisher": "p within pair (Fisher)"})
+    return raw + strat + table(shown, {"model_a", "model_b"})
+
+
 def render_html(results: AcuteResults) -> str:
     """The report page as one string."""
     j = results.judgements
@@ -206,8 +309,6 @@ def render_html(results: AcuteResults) -> str:
     th = results.options.thresholds
     a, pos = results.agreement, results.position
     question = " | ".join(j.questions) or "(no judgements)"
-    ranked = main.ranking.models
-    seconds = results.seconds[results.counted]
     excluded = capped_names(results.excluded_workers, 100, "summary.json")
     flagged = capped_names(results.flagged_workers, 60, "workers.csv")
     cards = "".join([
@@ -216,56 +317,52 @@ def render_html(results: AcuteResults) -> str:
         card(f"{len(j.models)}", "models"),
         card(f"{len(results.excluded_workers):,}", "excluded (failed onboarding)"),
         card(f"{len(results.flagged_workers):,}", "flagged workers"),
-        card(fmt(a.krippendorff_alpha), "Krippendorff's α"),
+        card(fmt(a.krippendorff_alpha) if a.insufficient is None else "—", "Krippendorff's α"),
         card(f"{pos.left_rate:.1%}" if pos.n else "—", "left chosen"),
     ])
     side_by_side = _side_by_side(main, alt)
-    pos_table = table(pos.by_pair.rename(columns={"p_value": "p (exact)"}), {"model_a", "model_b"})
     return page("ACUTE-Eval report", f"""<h1>ACUTE-Eval report</h1>
 <p class="lead">Question: <b>{escape(question)}</b><br>Runs: {', '.join(breakable(r) for r in j.runs)}</p>
 <div class="cards">{cards}</div>
+{verdict_box(verdict(results))}
 <p class="note">Onboarding comparisons ({int(j.is_onboarding.sum()):,}) are not counted. Workers who failed onboarding are excluded from every statistic: {excluded}.</p>
 
-<h2>Ranking</h2>
+<h2 id="ranking">Ranking</h2>
 <p class="note">Bradley–Terry strengths (log-odds, centred at 0; ridge {main.ranking.ridge:g}). Dot = estimate; wide light bar = 95% interval from
 resampling <b>workers</b> with all their votes ({main.ranking.rounds} rounds); thin dark bar = 95% interval from resampling single votes, which
-wrongly treats one worker's votes as independent. Worker intervals are on average {math.sqrt(main.ranking.variance_ratio) if math.isfinite(main.ranking.variance_ratio) else float('nan'):.2f}× as wide.
+wrongly treats one worker's votes as independent. {_width_sentence(main)}
 "Possible ranks" come from interval overlap: a model is placed below only those whose worker interval lies wholly above its own.</p>
-{strength_bars([m.model for m in ranked], [m.strength for m in ranked], [m.ci_workers for m in ranked], [m.ci_plain for m in ranked], [m.rank_set for m in ranked])}
+{_worker_warning(main)}
+{_strength_chart(main)}
 {_ranking_html(main)}
 
-<h2>Who beats whom</h2>
+<h2 id="significance">Who beats whom</h2>
 <p class="note">Each cell: how often the <b>row</b> model was chosen over the <b>column</b> model, its 95% Wilson interval and the number of
 judgements. Stars use <b>{STAR_CORRECTION.capitalize()}</b>-adjusted p-values across all {len(main.pairs)} pairs (* &lt; .05, ** &lt; .01, *** &lt; .001); Benjamini–Hochberg
 is in the table for reference. "n for 80% power" is the exact-binomial sample size that would detect the observed win rate.</p>
 {_heatmap(results)}
 <div class="scroll">{_significance_html(main)}</div>
 
-<h2>Without flagged workers</h2>
+<h2 id="without-flagged">Without flagged workers</h2>
 <p class="note">The same analysis without the {len(results.flagged_workers):,} flagged workers: {flagged}.
 If a conclusion changes here, it rests on those workers.</p>
 {side_by_side}
 
-<h2>Workers</h2>
+<h2 id="workers">Workers</h2>
 <p class="note">Flags (Holm-adjusted across workers, so at most a {th.agreement_alpha:g} / {th.position_alpha:g} chance that any careful worker is flagged):
 <b>low agreement</b> = agrees with the majority of the other judgements of the same pairs significantly less than the other workers do
 (tested with ≥ {th.min_shared} shared judgements); <b>side bias</b> = left-choice rate differs from 0.5; <b>too fast</b> = median below {th.min_seconds:g} s
 per comparison; <b>failed onboarding</b>. The chart places each worker by side bias (x) and agreement (y); red = flagged.</p>
 {_workers(results)}
 
-<h2>Time per comparison</h2>
-<p class="note">Seconds per comparison (a unit's time split over its comparisons), median {float(np.median(seconds)) if seconds.size else float('nan'):.1f} s; orange bars fall below the "too fast" threshold.</p>
-{histogram(seconds, th.min_seconds, "seconds per comparison (log scale)")}
+<h2 id="times">Time per comparison</h2>
+{_times_html(results)}
 
-<h2>Agreement between workers</h2>
-<p class="note">Over the {a.n_pairs_multi:,} conversation pairs judged by at least two workers: mean majority share {fmt(a.mean_majority_share)}
-(1 = unanimous, 0.5 = split), Fleiss' κ {fmt(a.fleiss_kappa)}, Krippendorff's α (nominal) {fmt(a.krippendorff_alpha)}.
-Low values are normal when models are close: workers can only agree on a difference that exists.</p>
+<h2 id="agreement">Agreement between workers</h2>
+{_agreement_html(results)}
 
-<h2>Position bias</h2>
-<p class="note">The left conversation was chosen in {pos.left_chosen:,} of {pos.n:,} judgements ({pos.left_rate:.1%}, 95% CI [{pos.ci_wilson[0]:.3f}, {pos.ci_wilson[1]:.3f}],
-exact binomial p = {p_value(pos.p_value)} against 0.5).</p>
-{pos_table}
+<h2 id="position-bias">Position bias</h2>
+{_position_html(results)}
 
 <h2>Conversations and choices</h2>
 {_viewer(results)}

@@ -22,9 +22,18 @@ from analysis.acute.pairwise import PairTest, pair_tests
 from analysis.acute.position_bias import PositionBias, position_bias
 from analysis.acute.ranking import Ranking, rank_models
 from analysis.acute.records import AcuteJudgements
-from analysis.acute.timing import seconds_per_comparison
+from analysis.acute.timing import seconds_per_comparison, unknown_time_counts
 from analysis.acute.workers import FlagThresholds, ratings_per_worker, worker_table
 from analysis.stats.bradley_terry import DEFAULT_RIDGE
+from analysis.stats.sufficiency import (
+    MIN_DISTINCT_WORKER_IDS,
+    MIN_KNOWN_TIMES,
+    MIN_RECORDS_AFTER_EXCLUSION,
+    MIN_WORKERS_FOR_WORKER_BOOTSTRAP,
+    Insufficient,
+    check,
+    first_failure,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +55,10 @@ class Comparison:
     wins: np.ndarray
     pairs: list[PairTest]
     ranking: Ranking
+    #: why the worker-bootstrap intervals (and the rank sets built on them) are left out, or None
+    worker_bootstrap: Insufficient | None = None
+    #: not None when no judgement is left (e.g. every worker flagged): nothing of this comparison is shown
+    empty: Insufficient | None = None
 
 
 @dataclass
@@ -60,19 +73,36 @@ class AcuteResults:
     ratings_per_worker: pd.DataFrame
     agreement: Agreement
     position: PositionBias
-    seconds: np.ndarray  # per record
+    seconds: np.ndarray  # per record; NaN = unknown (null time or a 0-second placeholder)
     options: AcuteOptions
+    #: among the counted judgements: {"known", "null_time", "zero_seconds"}
+    times: dict[str, int] = field(default_factory=dict)
+    #: not None when no counted judgement has a known time (time flags and the histogram are left out)
+    times_insufficient: Insufficient | None = None
 
 
 def compare(judgements: AcuteJudgements, options: AcuteOptions) -> Comparison:
     """Pairwise tests and Bradley–Terry ranking of these judgements."""
     wins = win_matrix(judgements)
+    n_workers = int(np.unique(judgements.worker).size)
+    ranking = rank_models(judgements, wins, options.bootstrap_rounds, options.seed, options.ridge)
+    empty = check(MIN_RECORDS_AFTER_EXCLUSION, len(judgements))
+    # one worker id for every record gives zero-width worker intervals and definite ranks; fewer than
+    # the minimum gives intervals far too narrow: both are left out rather than shown
+    thin = first_failure((MIN_DISTINCT_WORKER_IDS, n_workers), (MIN_WORKERS_FOR_WORKER_BOOTSTRAP, n_workers))
+    if thin is not None and options.bootstrap_rounds > 0:
+        for m in ranking.models:
+            m.ci_workers = None
+            m.rank_set = None
+        ranking.variance_ratio = float("nan")
     return Comparison(
         n_judgements=len(judgements),
-        n_workers=int(np.unique(judgements.worker).size),
+        n_workers=n_workers,
         wins=wins,
-        pairs=pair_tests(judgements.models, wins),
-        ranking=rank_models(judgements, wins, options.bootstrap_rounds, options.seed, options.ridge),
+        pairs=pair_tests(judgements.models, wins) if empty is None else [],
+        ranking=ranking,
+        worker_bootstrap=thin,
+        empty=empty,
     )
 
 
@@ -93,6 +123,7 @@ def analyse_acute(judgements: AcuteJudgements, options: AcuteOptions | None = No
     index = {w: i for i, w in enumerate(judgements.workers)}
     flagged_codes[[index[w] for w in flagged]] = True
     main_set = judgements.subset(counted)
+    times = unknown_time_counts(judgements, seconds, counted)
     log.info("analysing %d judgements (%d flagged workers)", int(counted.sum()), len(flagged))
     return AcuteResults(
         judgements=judgements,
@@ -107,4 +138,6 @@ def analyse_acute(judgements: AcuteJudgements, options: AcuteOptions | None = No
         position=position_bias(main_set),
         seconds=seconds,
         options=options,
+        times=times,
+        times_insufficient=check(MIN_KNOWN_TIMES, times["known"]),
     )

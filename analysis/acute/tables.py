@@ -7,12 +7,29 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analysis.acute.grids import count_grid, win_rate_grid
 from analysis.acute.statistics import AcuteResults, Comparison
+from analysis.acute.verdict import verdict
 from analysis.report.writer import json_ready
 from analysis.stats.corrections import STAR_CORRECTION
+
+
+SIGNIFICANCE_COLUMNS = [
+    "model_a", "model_b", "wins_a", "wins_b", "n", "win_rate_a", "ci_wilson_low", "ci_wilson_high", "ci_cp_low",
+    "ci_cp_high", "p_value", "p_holm", "p_bh", "stars_holm", "cohens_h", "n_for_80_power",
+]
+RANKING_COLUMNS = [
+    "rank", "model", "strength", "ci_workers_low", "ci_workers_high", "ci_plain_low", "ci_plain_high",
+    "rank_best", "rank_worst", "n", "wins",
+]
+#: judgements.csv: one row per record read (onboarding and excluded workers included), every field
+JUDGEMENT_COLUMNS = [
+    "run_id", "unit_id", "pair_id", "worker_id", "model_a", "model_b", "left", "winner", "reason", "question",
+    "is_onboarding", "onboarding_passed", "started_at", "submitted_at", "seconds", "counted", "flagged_worker",
+]
 
 
 def significance_table(comparison: Comparison) -> pd.DataFrame:
@@ -26,21 +43,55 @@ def significance_table(comparison: Comparison) -> pd.DataFrame:
         }
         for t in comparison.pairs
     ]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=SIGNIFICANCE_COLUMNS)
 
 
 def ranking_table(comparison: Comparison) -> pd.DataFrame:
     """ranking.csv: best first; strengths are centred log-odds (P(i beats j) = σ(s_i − s_j))."""
+    if comparison.empty is not None:
+        return pd.DataFrame(columns=RANKING_COLUMNS)
+    none = (None, None)
     rows = [
         {
             "rank": m.rank, "model": m.model, "strength": m.strength,
-            "ci_workers_low": m.ci_workers[0], "ci_workers_high": m.ci_workers[1],
+            "ci_workers_low": (m.ci_workers or none)[0], "ci_workers_high": (m.ci_workers or none)[1],
             "ci_plain_low": m.ci_plain[0], "ci_plain_high": m.ci_plain[1],
-            "rank_best": m.rank_set[0], "rank_worst": m.rank_set[1], "n": m.n, "wins": m.wins,
+            "rank_best": (m.rank_set or none)[0], "rank_worst": (m.rank_set or none)[1], "n": m.n, "wins": m.wins,
         }
         for m in comparison.ranking.models
     ]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=RANKING_COLUMNS)
+
+
+def judgements_table(results: AcuteResults) -> pd.DataFrame:
+    """judgements.csv: the tidy table, one row per record read, all its fields, plus what the analysis made
+    of it: `seconds` (empty = unknown), `counted` (behind the main statistics) and `flagged_worker`."""
+    j = results.judgements
+    models = [*j.models, *j.onboarding_models]
+    flagged = set(results.flagged_workers)
+    worker = [j.workers[w] for w in j.worker]
+    return pd.DataFrame(
+        {
+            "run_id": [j.pair_keys[p][0] for p in j.pair],
+            "unit_id": [j.unit_keys[u][1] for u in j.unit],
+            "pair_id": [j.pair_keys[p][1] for p in j.pair],
+            "worker_id": worker,
+            "model_a": [models[m] for m in j.model_a],
+            "model_b": [models[m] for m in j.model_b],
+            "left": [models[m] for m in j.left],
+            "winner": [models[m] for m in j.winner],
+            "reason": j.reasons,
+            "question": [j.questions[q] for q in j.question],
+            "is_onboarding": j.is_onboarding,
+            "onboarding_passed": pd.array([None if v < 0 else bool(v) for v in j.onboarding_passed], dtype="boolean"),
+            "started_at": j.started_at,
+            "submitted_at": j.submitted_at,
+            "seconds": results.seconds,
+            "counted": results.counted,
+            "flagged_worker": [w in flagged for w in worker],
+        },
+        columns=JUDGEMENT_COLUMNS,
+    )
 
 
 def csv_tables(results: AcuteResults) -> dict[str, pd.DataFrame]:
@@ -57,6 +108,7 @@ def csv_tables(results: AcuteResults) -> dict[str, pd.DataFrame]:
         "position_bias.csv": results.position.by_pair,
         "significance_without_flagged.csv": significance_table(results.without_flagged),
         "ranking_without_flagged.csv": ranking_table(results.without_flagged),
+        "judgements.csv": judgements_table(results),
     }
 
 
@@ -72,21 +124,88 @@ def _pairs(comparison: Comparison) -> list[dict[str, Any]]:
     ]
 
 
-def _ranking(comparison: Comparison) -> list[dict[str, Any]]:
+def _ranking(comparison: Comparison) -> list[dict[str, Any]] | None:
+    """Ranking entries; `ci` and `rank_set` are null when the worker bootstrap had too few workers (the
+    reason is in `worker_bootstrap`); None when no judgement is left."""
+    if comparison.empty is not None:
+        return None
     return [
         {
-            "model": m.model, "strength": m.strength, "ci": list(m.ci_workers), "rank": m.rank,
-            "ci_plain": list(m.ci_plain), "rank_set": list(m.rank_set), "n": m.n, "wins": m.wins,
+            "model": m.model, "strength": m.strength, "ci": list(m.ci_workers) if m.ci_workers else None,
+            "rank": m.rank, "ci_plain": list(m.ci_plain), "rank_set": list(m.rank_set) if m.rank_set else None,
+            "n": m.n, "wins": m.wins,
         }
         for m in comparison.ranking.models
     ]
+
+
+def _worker_bootstrap(comparison: Comparison) -> dict[str, Any]:
+    """{"workers": N} or {"not_enough_data": "needs at least 10 workers (have 3)"}."""
+    if comparison.worker_bootstrap is not None:
+        return comparison.worker_bootstrap.as_json()
+    return {"workers": comparison.n_workers, "rounds": comparison.ranking.rounds}
+
+
+def _without_flagged(results: AcuteResults) -> dict[str, Any]:
+    alt = results.without_flagged
+    out: dict[str, Any] = {
+        "n_judgements": alt.n_judgements,
+        "n_workers": alt.n_workers,
+        "pairs": _pairs(alt),
+        "ranking": _ranking(alt),
+    }
+    if alt.empty is not None:
+        out.update(alt.empty.as_json())
+    else:
+        out["worker_bootstrap"] = _worker_bootstrap(alt)
+    return out
+
+
+def _agreement(results: AcuteResults) -> dict[str, Any]:
+    a = results.agreement
+    out: dict[str, Any] = {
+        "pairs_with_2_or_more": a.n_pairs_multi, "mean_majority_share": a.mean_majority_share,
+        "fleiss_kappa": a.fleiss_kappa, "krippendorff_alpha_nominal": a.krippendorff_alpha,
+    }
+    if a.insufficient is not None:
+        out.update({"mean_majority_share": None, "fleiss_kappa": None, "krippendorff_alpha_nominal": None})
+        out.update(a.insufficient.as_json())
+    return out
+
+
+def _position(results: AcuteResults) -> dict[str, Any]:
+    p = results.position
+    stratified: dict[str, Any] = {
+        "test": "Cochran-Mantel-Haenszel over model pairs (2x2: which model was left x which was chosen), "
+                "chi-square 1 df, no continuity correction; per pair Fisher's exact test",
+        "pairs_shown_both_ways": p.pairs_both_ways,
+        "cmh_statistic": p.cmh_statistic, "p_value": p.cmh_p, "mh_odds_ratio_left": p.mh_odds_ratio,
+    }
+    if p.stratified is not None:
+        stratified.update(p.stratified.as_json())
+    return {
+        "left_chosen": p.left_chosen, "n": p.n, "left_rate": p.left_rate, "p_value": p.p_value,
+        "ci_wilson": list(p.ci_wilson), "stratified": stratified,
+    }
+
+
+def _times(results: AcuteResults) -> dict[str, Any]:
+    seconds = results.seconds[results.counted]
+    known = seconds[np.isfinite(seconds)]
+    out: dict[str, Any] = {
+        **results.times,
+        "median_seconds": float(np.median(known)) if known.size else None,
+        "unknown_means": "a null started_at/submitted_at, or a duration of exactly 0 seconds (a placeholder)",
+    }
+    if results.times_insufficient is not None:
+        out.update(results.times_insufficient.as_json())
+    return out
 
 
 def summary(results: AcuteResults) -> dict[str, Any]:
     """summary.json: docs/formats.md, section 'Analysis reports' keys first, then extras (allowed by the format); NaN becomes null."""
     j = results.judgements
     questions = j.questions
-    a, p = results.agreement, results.position
     return json_ready(
         {
             "task": "acute",
@@ -113,21 +232,13 @@ def summary(results: AcuteResults) -> dict[str, Any]:
                 "seed": results.options.seed,
                 "variance_ratio_workers_vs_plain": results.main.ranking.variance_ratio,
             },
+            "verdict": [s.text for s in verdict(results)],
+            "worker_bootstrap": _worker_bootstrap(results.main),
             "flagged_workers": results.flagged_workers,
             "flag_thresholds": vars(results.options.thresholds),
-            "agreement": {
-                "pairs_with_2_or_more": a.n_pairs_multi, "mean_majority_share": a.mean_majority_share,
-                "fleiss_kappa": a.fleiss_kappa, "krippendorff_alpha_nominal": a.krippendorff_alpha,
-            },
-            "position_bias": {
-                "left_chosen": p.left_chosen, "n": p.n, "left_rate": p.left_rate, "p_value": p.p_value,
-                "ci_wilson": list(p.ci_wilson),
-            },
-            "without_flagged": {
-                "n_judgements": results.without_flagged.n_judgements,
-                "n_workers": results.without_flagged.n_workers,
-                "pairs": _pairs(results.without_flagged),
-                "ranking": _ranking(results.without_flagged),
-            },
+            "agreement": _agreement(results),
+            "position_bias": _position(results),
+            "times": _times(results),
+            "without_flagged": _without_flagged(results),
         }
     )

@@ -3,6 +3,11 @@
 Exporters record times per unit: when a unit holds several comparisons, its records share one
 (started_at, submitted_at) and the unit's time is split evenly over them. Records with their own
 times (other tools) keep them.
+
+Unknown times are NaN: a `null` `started_at`/`submitted_at` (read as NaN), and a duration of exactly
+0 seconds, which is a placeholder of tools that write one timestamp twice, not a real answer time — taken
+at face value it would flag every worker as too fast. Time-based flags and plots skip unknown times and
+the report says how many there were.
 """
 
 from __future__ import annotations
@@ -13,15 +18,29 @@ from analysis.acute.records import AcuteJudgements
 
 
 def seconds_per_comparison(judgements: AcuteJudgements) -> np.ndarray:
-    """One duration per record, in seconds."""
+    """One duration per record, in seconds; NaN when unknown (null time, or a 0-second placeholder)."""
     unit = judgements.unit
     n_units = int(unit.max()) + 1 if unit.size else 0
     start = np.full(n_units, np.inf)
     end = np.full(n_units, -np.inf)
+    # NaN (null) times propagate: a unit with an unknown time has an unknown duration
     np.minimum.at(start, unit, judgements.started_at)
     np.maximum.at(end, unit, judgements.submitted_at)
     count = np.bincount(unit, minlength=n_units)
     own = judgements.submitted_at - judgements.started_at
     shares_unit_times = (judgements.started_at == start[unit]) & (judgements.submitted_at == end[unit])
     unit_shared = np.bincount(unit, weights=~shares_unit_times, minlength=n_units) == 0
-    return np.where(unit_shared[unit], (end - start)[unit] / count[unit], own)
+    seconds = np.where(unit_shared[unit], (end - start)[unit] / np.maximum(count[unit], 1), own)
+    return np.where(seconds > 0, seconds, np.nan)
+
+
+
+def unknown_time_counts(judgements: AcuteJudgements, seconds: np.ndarray, rows: np.ndarray) -> dict[str, int]:
+    """Among `rows` (a mask): how many durations are unknown, because a time is null or because it is 0 s."""
+    null = np.isnan(judgements.started_at) | np.isnan(judgements.submitted_at)
+    unknown = np.isnan(seconds)
+    return {
+        "known": int((rows & ~unknown).sum()),
+        "null_time": int((rows & null).sum()),
+        "zero_seconds": int((rows & unknown & ~null).sum()),
+    }

@@ -9,7 +9,8 @@ be told apart from chance and is therefore not flagged for agreement or side bia
   *other* judgements of that pair chose (ties among the others are skipped). Flagged when it is
   significantly below the agreement rate of all other workers (one-sided exact binomial test).
 - side bias: left-choice rate against 0.5 (two-sided exact binomial test).
-- speed: median seconds per comparison below `min_seconds`.
+- speed: median seconds per comparison below `min_seconds`, over the comparisons whose time is known
+  (a worker with no known time is not flagged).
 - onboarding: a failed onboarding (those workers are excluded from every statistic anyway).
 """
 
@@ -92,7 +93,8 @@ def worker_table(
 
     left = np.bincount(w, weights=judgements.winner[rows] == judgements.left[rows], minlength=w_all)
     p_left = two_sided_half_p(left, n)
-    median_s = group_median(w, seconds[rows], w_all)
+    known = np.isfinite(seconds[rows])  # unknown times (null, or a 0-second placeholder) are skipped
+    median_s = group_median(w[known], seconds[rows][known], w_all)
 
     def adjusted(p: np.ndarray) -> np.ndarray:
         out = np.full(p.shape, np.nan)

@@ -52,12 +52,14 @@ class RecordFields:
     study's other required fields (which its reader checks).
 
     `strings` must be non-empty strings; `ids` strings or integers (docs/formats.md); `empty_ids` accepts `""`
-    as an id, which the ACUTE reader does and the safety and BAD readers do not.
+    as an id, which the ACUTE reader does and the safety and BAD readers do not; `nullable_times` accepts
+    `null` (unknown) for `started_at`/`submitted_at` (ACUTE); a present time is checked as always.
     """
 
     def __init__(self, task: str, *, strings: tuple[str, ...], ids: tuple[str, ...], others: tuple[str, ...],
-                 empty_ids: bool = False) -> None:
+                 empty_ids: bool = False, nullable_times: bool = False) -> None:
         self.task = task
+        self.nullable_times = nullable_times
         self.strings = strings
         self.ids = ids
         self.empty_ids = empty_ids
@@ -88,9 +90,11 @@ def check_record(rec: dict[str, Any], fields: RecordFields, path: Path, line: in
         if isinstance(v, bool) or not isinstance(v, (str, int)) or (v == "" and not fields.empty_ids):
             raise record_error(f"must be a string (or integer) id, got {v!r}", path, line, name)
     for name in TIME_FIELDS:
+        if rec[name] is None and fields.nullable_times:
+            continue
         if not is_finite_number(rec[name]):
             raise record_error(f"must be a number of Unix seconds, got {rec[name]!r}", path, line, name)
-    if rec["submitted_at"] < rec["started_at"]:
+    if rec["started_at"] is not None and rec["submitted_at"] is not None and rec["submitted_at"] < rec["started_at"]:
         raise record_error("is earlier than started_at", path, line, "submitted_at")
 
 

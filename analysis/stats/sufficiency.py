@@ -119,6 +119,14 @@ MIN_JUDGEMENTS_FOR_SIDE_TEST = Rule(
     "(the smallest p is 2·0.5^5 = 0.0625), so a test on fewer can never flag anything",
 )
 
+MIN_PAIRS_SHOWN_BOTH_WAYS = Rule(
+    "MIN_PAIRS_SHOWN_BOTH_WAYS",
+    1,
+    "model pairs shown in both left/right orders",
+    "side bias is tested within each model pair (which model was on the left × which was chosen); a pair "
+    "always shown in one order cannot separate the side from the model, so it carries no information",
+)
+
 RULES: tuple[Rule, ...] = (
     MIN_WORKERS_FOR_WORKER_BOOTSTRAP,
     MIN_ITEMS_FOR_AGREEMENT,
@@ -129,6 +137,7 @@ RULES: tuple[Rule, ...] = (
     MIN_DISTINCT_WORKER_IDS,
     MIN_KNOWN_TIMES,
     MIN_JUDGEMENTS_FOR_SIDE_TEST,
+    MIN_PAIRS_SHOWN_BOTH_WAYS,
 )
 
 

@@ -24,7 +24,7 @@ def study_records() -> list[dict]:
     """Three models; 'loser_bot' never wins; workers judge shared pairs; one fails onboarding."""
     recs = []
     for i in range(40):
-        w = f"w{i % 8}"
+        w = f"w{i % 12}"  # 12 workers: at least MIN_WORKERS_FOR_WORKER_BOOTSTRAP, so worker intervals exist
         pair = i % 10
         a, b = ("alpha", "beta") if pair < 5 else ("beta", "loser_bot") if pair < 8 else ("alpha", "loser_bot")
         winner = a if (a == "alpha" and i % 5) or b == "loser_bot" else b
@@ -58,7 +58,7 @@ def test_all_files_written(report: Path) -> None:
 def test_summary_shape(report: Path) -> None:
     s = json.loads((report / "summary.json").read_text())
     assert s["task"] == "acute"
-    assert s["n_judgements"] == 40 and s["n_workers"] == 8
+    assert s["n_judgements"] == 40 and s["n_workers"] == 12
     assert s["excluded_workers"] == ["bad"]
     assert s["stars"]["correction"] == "holm"
     pairs = [(p["model_a"], p["model_b"]) for p in s["pairs"]]

@@ -1,0 +1,169 @@
+"""The verdict of an ACUTE report: a few plain sentences, generated from the numbers, each naming the table
+it rests on. Pure data (no HTML): `report.py` renders them with `html_parts.verdict_box`, `tables.py`
+writes their text into summary.json (`verdict`).
+
+What it says, in order:
+1. the ranking (best first), with the possible ranks when the worker bootstrap had enough workers;
+2. which pairwise differences hold after the Holm correction over all pairs;
+3. what the data cannot tell yet, and how many judgements would settle it: for a pair that is not
+   significant, the exact-binomial n for 80% power at the observed win rate at the level α/m (m pairs),
+   the level a pair must reach to survive Holm whatever the other pairs do (`analysis.stats.power`);
+4. reconciliation: when no pair survives Holm but a model's worker-bootstrap interval excludes 0, both
+   are true — a pairwise test asks whether one model beats another on that pair's judgements (and pays
+   for m tests), the strength asks whether a model beats the average of all, on all its judgements;
+5. worker quality: excluded and flagged workers, and whether the ranking changes without the flagged;
+6. what is left out for lack of data (the `analysis.stats.sufficiency` messages).
+"""
+
+from __future__ import annotations
+
+from analysis.acute.statistics import AcuteResults, Comparison
+from analysis.report.html_parts import VerdictSentence
+from analysis.stats.power import n_for_power
+
+ALPHA = 0.05
+POWER = 0.8
+#: undecided pairs named one by one; the rest are counted
+MAX_UNDECIDED_NAMED = 5
+
+#: ids of the report's sections the sentences link to
+ANCHOR_RANKING = "ranking"
+ANCHOR_PAIRS = "significance"
+ANCHOR_WITHOUT_FLAGGED = "without-flagged"
+ANCHOR_WORKERS = "workers"
+ANCHOR_AGREEMENT = "agreement"
+ANCHOR_POSITION = "position-bias"
+ANCHOR_TIMES = "times"
+
+
+def _ranks(rank_set: tuple[int, int]) -> str:
+    return str(rank_set[0]) if rank_set[0] == rank_set[1] else f"{rank_set[0]}–{rank_set[1]}"
+
+
+def _ranking_sentences(main: Comparison) -> list[VerdictSentence]:
+    models = main.ranking.models
+    order = ", ".join(m.model for m in models)
+    out = [VerdictSentence(f"Ranking by Bradley–Terry strength, best first: {order}.", ANCHOR_RANKING)]
+    if main.worker_bootstrap is not None:
+        out.append(VerdictSentence(
+            f"Worker-bootstrap intervals and possible ranks are left out — {main.worker_bootstrap.message}; "
+            "how certain the order is cannot be told from this study.", ANCHOR_RANKING))
+    elif all(m.rank_set is not None for m in models) and models:
+        settled = [m.model for m in models if m.rank_set[0] == m.rank_set[1]]
+        ranks = "; ".join(f"{m.model} {_ranks(m.rank_set)}" for m in models)
+        if len(settled) == len(models):
+            out.append(VerdictSentence(f"Every model's rank is settled by the worker intervals: {ranks}.", ANCHOR_RANKING))
+        else:
+            out.append(VerdictSentence(f"Possible ranks from the worker intervals: {ranks}.", ANCHOR_RANKING))
+    return out
+
+
+def _pair_sentences(main: Comparison) -> list[VerdictSentence]:
+    pairs = main.pairs
+    m = len(pairs)
+    if m == 0:
+        return []
+    out = []
+    significant = [t for t in pairs if t.p_holm < ALPHA]
+    for t in significant:
+        win, lose, rate, wins = ((t.model_a, t.model_b, t.win_rate_a, t.wins_a) if t.win_rate_a > 0.5
+                                 else (t.model_b, t.model_a, 1 - t.win_rate_a, t.wins_b))
+        out.append(VerdictSentence(
+            f"{win} beats {lose}: chosen in {wins} of {t.n} judgements ({rate:.0%}), Holm-adjusted p = "
+            f"{t.p_holm:.2g} over {m} pair{'s' if m != 1 else ''}.", ANCHOR_PAIRS))
+    undecided = [t for t in pairs if not t.p_holm < ALPHA]
+    if not significant:
+        out.append(VerdictSentence(
+            f"No pairwise difference holds after the Holm correction over {m} pair{'s' if m != 1 else ''}.", ANCHOR_PAIRS))
+    level = ALPHA / m
+    named = []
+    for t in undecided:
+        need = n_for_power(t.win_rate_a, level, POWER) if t.win_rate_a != 0.5 else None
+        named.append((need if need is not None else float("inf"), t))
+    named.sort(key=lambda x: (x[0], x[1].model_a, x[1].model_b))
+    for need, t in named[:MAX_UNDECIDED_NAMED]:
+        if need == float("inf"):
+            out.append(VerdictSentence(
+                f"{t.model_a} vs {t.model_b} is not settled: {t.wins_a} : {t.wins_b} is an even split, so no number of "
+                "further judgements can be promised to separate them (they may be equally good).", ANCHOR_PAIRS))
+        else:
+            more = max(int(need) - t.n, 0)
+            out.append(VerdictSentence(
+                f"{t.model_a} vs {t.model_b} is not settled ({t.win_rate_a:.0%} for {t.model_a} over {t.n} judgements); "
+                f"if that rate is the truth, about {int(need):,} judgements of this pair ({more:,} more) would detect it "
+                f"with {POWER:.0%} power at the level {level:.2g} that survives Holm over {m} pairs.", ANCHOR_PAIRS))
+    if len(named) > MAX_UNDECIDED_NAMED:
+        out.append(VerdictSentence(f"… and {len(named) - MAX_UNDECIDED_NAMED} more pairs not settled.", ANCHOR_PAIRS))
+    return out
+
+
+def _reconcile(main: Comparison) -> list[VerdictSentence]:
+    if not main.pairs or any(t.p_holm < ALPHA for t in main.pairs) or main.worker_bootstrap is not None:
+        return []
+    out = []
+    for mr in main.ranking.models:
+        if mr.ci_workers is None:
+            continue
+        lo, hi = mr.ci_workers
+        if lo > 0 or hi < 0:
+            side = "above" if lo > 0 else "below"
+            out.append(VerdictSentence(
+                f"No pair differs after Holm, yet {mr.model}'s worker-bootstrap interval [{lo:+.2f}, {hi:+.2f}] lies wholly {side} 0: overall, "
+                f"{mr.model} is {'stronger' if lo > 0 else 'weaker'} than the average model. Both hold — they answer "
+                "different questions: a pairwise test asks whether one model beats another on that pair's judgements "
+                "alone, corrected for testing every pair; the strength pools all of a model's judgements against all "
+                "others.", ANCHOR_RANKING))
+    return out
+
+
+def _worker_sentences(results: AcuteResults) -> list[VerdictSentence]:
+    w = results.workers
+    n_workers = len(w)
+    flags = w["flags"].tolist()
+    counts = {name: sum(name in f.split("; ") for f in flags)
+              for name in ("low agreement", "side bias", "too fast", "failed onboarding")}
+    flagged = len(results.flagged_workers)
+    detail = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+    out = [VerdictSentence(
+        f"Workers: {flagged} of {n_workers} flagged" + (f" ({detail})" if detail else "") +
+        f"; {len(results.excluded_workers)} excluded for failing onboarding.", ANCHOR_WORKERS)]
+    alt = results.without_flagged
+    if flagged:
+        if alt.empty is not None:
+            out.append(VerdictSentence(
+                f"Without the flagged workers: {alt.empty.message} — every worker is flagged, so whether the "
+                "conclusions rest on them cannot be checked.", ANCHOR_WITHOUT_FLAGGED))
+        else:
+            before = [m.model for m in results.main.ranking.models]
+            after = [m.model for m in alt.ranking.models]
+            sig = {(t.model_a, t.model_b) for t in results.main.pairs if t.p_holm < ALPHA}
+            sig_alt = {(t.model_a, t.model_b) for t in alt.pairs if t.p_holm < ALPHA}
+            same = before == after and sig == sig_alt
+            out.append(VerdictSentence(
+                "Without the flagged workers the ranking and the significant pairs are the same." if same else
+                "Without the flagged workers the conclusions change (ranking or significant pairs): they rest partly "
+                "on the flagged workers.", ANCHOR_WITHOUT_FLAGGED))
+    a = results.agreement
+    if a.insufficient is not None:
+        out.append(VerdictSentence(f"Agreement between workers: {a.insufficient.message}.", ANCHOR_AGREEMENT))
+    pos = results.position
+    if pos.stratified is not None:
+        out.append(VerdictSentence(f"Side bias (within model pairs): {pos.stratified.message}.", ANCHOR_POSITION))
+    elif pos.cmh_p < ALPHA:
+        out.append(VerdictSentence(
+            f"Side bias: within model pairs the left conversation is favoured (Mantel–Haenszel odds ratio "
+            f"{pos.mh_odds_ratio:.2f}, Cochran–Mantel–Haenszel p = {pos.cmh_p:.2g}).", ANCHOR_POSITION))
+    t = results.times
+    unknown = t.get("null_time", 0) + t.get("zero_seconds", 0)
+    if results.times_insufficient is not None:
+        out.append(VerdictSentence(f"Time per comparison: {results.times_insufficient.message}; nobody is flagged as too fast.", ANCHOR_TIMES))
+    elif unknown:
+        out.append(VerdictSentence(f"Time per comparison is unknown for {unknown} of {unknown + t['known']} judgements; "
+                                   "they are left out of the time checks.", ANCHOR_TIMES))
+    return out
+
+
+def verdict(results: AcuteResults) -> list[VerdictSentence]:
+    """The verdict sentences, in reading order."""
+    main = results.main
+    return [*_ranking_sentences(main), *_pair_sentences(main), *_reconcile(main), *_worker_sentences(results)]
