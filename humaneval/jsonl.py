@@ -38,17 +38,44 @@ MAX_LINE_BYTES = 4 * 1024 * 1024
 _loads = partial(strict_loads, max_int_digits=FLOAT_RANGE_DIGITS)
 
 
-def _problem(err: jsonlines.InvalidLineError, first_line: int) -> str:
+MAX_DOCUMENT_CHECK_BYTES = 256 * 1024 * 1024
+"""A file whose first line is not JSON is read whole (up to this size) to see whether it is one JSON document."""
+
+
+def _problem(err: jsonlines.InvalidLineError, first_line: int, path: Path) -> str:
     """The reason for a bad line in our words (jsonlines' own message repeats the whole line)."""
     cause = err.__cause__
     if isinstance(cause, UnicodeDecodeError):
         return f"not UTF-8 text ({cause.reason} at byte {cause.start})"
     if isinstance(cause, json.JSONDecodeError):  # one line: the character offset is the column
+        if err.lineno == first_line:
+            document = _json_document_kind(path)
+            if document is not None:
+                return (f"this is one JSON document ({document}), not JSONL (one JSON value per line); convert it "
+                        f"with: python -c 'import json,sys; [print(json.dumps(v)) for v in json.load(sys.stdin)]' "
+                        f"< {path.name} > {path.stem}.jsonl" if document.startswith("a list") else
+                        f"this is one JSON document ({document}), not JSONL (one JSON value per line); write it on "
+                        f"one line: python -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))' "
+                        f"< {path.name} > {path.stem}.jsonl")
         hint = "; a JSONL file holds one complete JSON value per line" if err.lineno == first_line else ""
         return f"invalid JSON ({cause.msg}, column {cause.pos + 1}{hint})"
     if isinstance(cause, NotStrictJSON):
         return f"invalid JSON ({cause})"
     return f"invalid JSON ({cause or err})"
+
+
+def _json_document_kind(path: Path) -> str | None:
+    """"a list of N values" or "an object" when the whole file is one (pretty-printed) JSON document, else
+    None. ParlAI writes its unit data (`agent_data.json`, `*_live.json`) and results this way."""
+    try:
+        if path.stat().st_size > MAX_DOCUMENT_CHECK_BYTES:
+            return None
+        value = _loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, NotStrictJSON, RecursionError):
+        return None
+    if isinstance(value, list):
+        return f"a list of {len(value)} value(s)"
+    return "an object" if isinstance(value, dict) else None
 
 
 @contextlib.contextmanager
@@ -108,7 +135,7 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
                 first_line = first_line or lines.lineno
                 yield lines.lineno, value
         except jsonlines.InvalidLineError as err:
-            raise InputError(_problem(err, first_line or err.lineno), path=path, line=err.lineno) from None
+            raise InputError(_problem(err, first_line or err.lineno, path), path=path, line=err.lineno) from None
         except _LineTooLong:
             raise InputError(f"line longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB; no record of ours is that long",
                              path=path, line=lines.lineno) from None

@@ -20,6 +20,42 @@ def test_bad_json_names_file_and_line(tmp_path: Path) -> None:
     assert str(err.value).startswith(f"{path}:3: invalid JSON")
 
 
+@pytest.mark.parametrize(("document", "kind", "convert"), [
+    ([{"speakerChoice": "model_a"}, {"speakerChoice": "model_b"}], "a list of 2 value(s)", "for v in json.load"),
+    ({"inputs": {"task_specs": []}, "outputs": {}}, "an object", "print(json.dumps(json.load"),
+])
+def test_a_pretty_printed_json_document_is_named_as_such_with_the_conversion(
+        document: object, kind: str, convert: str, tmp_path: Path) -> None:
+    """ParlAI writes its unit data and results as indented JSON documents: say so and how to convert,
+    not merely "line 1: invalid JSON"; the file itself is left alone."""
+    import json
+
+    path = tmp_path / "agent_data.json"
+    path.write_text(json.dumps(document, indent=2))
+    before = path.read_bytes()
+    with pytest.raises(InputError) as err:
+        list(iter_jsonl_objects(path))
+    message = str(err.value)
+    assert message.startswith(f"{path}:1: this is one JSON document ({kind}), not JSONL (one JSON value per line)")
+    assert convert in message and "< agent_data.json > agent_data.jsonl" in message
+    assert path.read_bytes() == before
+    converted = tmp_path / "agent_data.jsonl"  # the printed conversion works
+    command = message.split("python -c ", 1)[1].split(" < ", 1)[0].strip("'")
+    import subprocess
+    import sys
+    with path.open() as source, converted.open("w") as target:
+        subprocess.run([sys.executable, "-c", command], stdin=source, stdout=target, check=True)
+    values = [value for _, value in iter_jsonl_objects(converted)]
+    assert values == (document if isinstance(document, list) else [document])
+
+
+def test_a_bad_first_line_that_is_no_document_keeps_the_jsonl_hint(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"a": 1\n{"a": 2}\n')
+    with pytest.raises(InputError, match=r":1: invalid JSON \(.*; a JSONL file holds one complete JSON value per line"):
+        list(iter_jsonl_objects(path))
+
+
 def test_non_object_line_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "in.jsonl"
     path.write_text('{"a": 1}\n[1, 2]\n')
