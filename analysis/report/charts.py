@@ -9,12 +9,16 @@ full text in a tooltip (`_label`) rather than run off the chart or over the next
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from html import escape
 
 import numpy as np
 
 FONT = "font-family='system-ui, sans-serif'"
+#: one chart made here, as it stands in a page: every chart is an <svg> of class 'chart' with no <svg> inside
+#: it, and all its text is escaped, so the first "</svg>" after the start is its end
+CHART_SVG = re.compile(r"<svg\b[^>]*\bclass='chart'[^>]*>.*?</svg>", re.S)
 #: pixels a model or row name may take (about 28 characters at font size 12)
 LABEL_WIDTH = 196
 
@@ -64,8 +68,10 @@ def heatmap(models: Sequence[str], rate: np.ndarray, counts: np.ndarray, ci: np.
     cw, ch = 118, 70
     left = 20 + round(longest)
     top = 44 + round(0.52 * longest)  # column names are turned 30°: they rise by half their length
-    width, height = left + k * cw + 10, top + k * ch + 10
-    out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' height='{height}' {FONT} role='img' aria-label='win-rate heatmap'>"]
+    # the last column's name, turned 30°, runs right past its column by cos 30° of its length
+    last = _label_width(models[-1]) if k else 0.0
+    width, height = max(left + k * cw + 10, left + (k - 0.5) * cw + math.ceil(0.87 * last) + 8), top + k * ch + 10
+    out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width:g} {height}' width='{width:g}' height='{height}' {FONT} role='img' aria-label='win-rate heatmap'>"]
     out.append("<text x='8' y='16' font-size='12' fill='#555'>row beats column</text>")
     for j, m in enumerate(models):
         x = left + j * cw + cw / 2
@@ -148,44 +154,61 @@ def _nice_step(raw: float) -> float:
     return 10 * mag
 
 
-def histogram(values: np.ndarray, threshold: float, label: str) -> str:
-    """Distribution of seconds per comparison on a log axis, with the 'too fast' threshold marked."""
+def histogram(values: np.ndarray, threshold: float | None, label: str, *, y_label: str = "comparisons",
+              threshold_label: str | None = None) -> str:
+    """Distribution of seconds per comparison on a log x axis (labelled `label`) against a counted y axis
+    (`y_label`), with the threshold drawn as a dashed red line and labelled `threshold_label` (default
+    "too fast < N s") when `threshold` is above 0; bars below it are orange."""
     v = values[np.isfinite(values) & (values > 0)]
-    width, height, left, bottom, top = 720, 240, 50, 40, 16
-    plot_w, plot_h = width - left - 20, height - bottom - top
+    width, height, left, bottom, top, right = 720, 250, 64, 42, 22, 20
+    plot_w, plot_h = width - left - right, height - bottom - top
     out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' height='{height}' {FONT} role='img' aria-label='{escape(label)}'>"]
     if v.size == 0:
         out.append(f"<text x='{left}' y='{height / 2}' font-size='13'>no timing data</text></svg>")
         return "".join(out)
+    limit = threshold if threshold is not None and math.isfinite(threshold) and threshold > 0 else None
     logs = np.log10(np.maximum(v, 0.1))
     lo, hi = float(logs.min()), float(logs.max())
-    if threshold > 0:
-        lo = min(lo, math.log10(threshold))
+    if limit is not None:
+        lo, hi = min(lo, math.log10(limit)), max(hi, math.log10(limit))
     span = max(hi - lo, 0.5)
     lo, hi = lo - span * 0.05, hi + span * 0.05
     edges = np.linspace(lo, hi, 41)
     counts, _ = np.histogram(logs, bins=edges)
-    peak = counts.max() or 1
+    step = max(_nice_step(int(counts.max()) / 4), 1.0)
+    y_max = max(math.ceil(int(counts.max()) / step) * step, step)
 
     def sx(logv: float) -> float:
         return left + (logv - lo) / (hi - lo) * plot_w
 
+    def sy(count: float) -> float:
+        return top + plot_h - count / y_max * plot_h
+
+    tick = 0.0
+    while tick <= y_max + 1e-9:
+        out.append(f"<line x1='{left}' y1='{sy(tick):.1f}' x2='{left + plot_w}' y2='{sy(tick):.1f}' stroke='#eee'/>")
+        out.append(f"<text x='{left - 6}' y='{sy(tick) + 4:.1f}' font-size='11' text-anchor='end' fill='#555'>{tick:,.0f}</text>")
+        tick += step
     for c, e0, e1 in zip(counts, edges[:-1], edges[1:]):
-        h = c / peak * plot_h
-        fast = 10**e1 <= threshold
-        out.append(f"<rect x='{sx(e0):.1f}' y='{top + plot_h - h:.1f}' width='{max(sx(e1) - sx(e0) - 1, 1):.1f}' height='{h:.1f}' fill='{'#e6550d' if fast else '#6baed6'}'><title>{10**e0:.3g}–{10**e1:.3g} s: {int(c):,}</title></rect>")
+        fast = limit is not None and 10**e1 <= limit
+        y = sy(float(c))
+        out.append(f"<rect x='{sx(e0):.1f}' y='{y:.1f}' width='{max(sx(e1) - sx(e0) - 1, 1):.1f}' height='{top + plot_h - y:.1f}' fill='{'#e6550d' if fast else '#6baed6'}'><title>{10**e0:.3g}–{10**e1:.3g} s: {int(c):,}</title></rect>")
     for dec in range(math.floor(lo) - 1, math.ceil(hi) + 1):
         for m in (1, 2, 5):
             lv = dec + math.log10(m)
             if lo <= lv <= hi:
                 out.append(f"<line x1='{sx(lv):.1f}' y1='{top + plot_h}' x2='{sx(lv):.1f}' y2='{top + plot_h + 4}' stroke='#999'/>")
                 out.append(f"<text x='{sx(lv):.1f}' y='{top + plot_h + 17}' font-size='11' text-anchor='middle' fill='#555'>{10**lv:g}</text>")
-    if threshold > 0:
-        x = sx(math.log10(threshold))
-        out.append(f"<line x1='{x:.1f}' y1='{top}' x2='{x:.1f}' y2='{top + plot_h}' stroke='#a50f15' stroke-dasharray='4 3'/>")
-        out.append(f"<text x='{x + 4:.1f}' y='{top + 10}' font-size='11' fill='#a50f15'>too fast &lt; {threshold:g} s</text>")
+    out.append(f"<line x1='{left}' y1='{top}' x2='{left}' y2='{top + plot_h}' stroke='#999'/>")
     out.append(f"<line x1='{left}' y1='{top + plot_h}' x2='{left + plot_w}' y2='{top + plot_h}' stroke='#999'/>")
+    if limit is not None:
+        x = sx(math.log10(limit))
+        text = threshold_label if threshold_label is not None else f"too fast < {limit:g} s"
+        anchor, tx = ("end", x - 4) if x > left + plot_w * 0.7 else ("start", x + 4)
+        out.append(f"<line x1='{x:.1f}' y1='{top - 8}' x2='{x:.1f}' y2='{top + plot_h}' stroke='#a50f15' stroke-width='1.5' stroke-dasharray='4 3'/>")
+        out.append(f"<text x='{tx:.1f}' y='{top - 8}' font-size='11' text-anchor='{anchor}' fill='#a50f15'>{escape(text)}</text>")
     out.append(f"<text x='{left + plot_w / 2}' y='{height - 6}' font-size='12' text-anchor='middle'>{escape(label)}</text>")
+    out.append(f"<text x='16' y='{top + plot_h / 2}' font-size='12' text-anchor='middle' transform='rotate(-90 16 {top + plot_h / 2})'>{escape(y_label)}</text>")
     out.append("</svg>")
     return "".join(out)
 

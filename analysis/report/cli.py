@@ -2,12 +2,14 @@
 
 Input files and `--out` are declared alike (`add_inputs_and_out`) and options are range-checked with a
 message naming the option (`require`). `ReportRun` refuses an `--out` that is an input or holds anything
-but a report before a record is read, then times the run, writes the report folder and says so.
+but a report before a record is read, then times the run, writes the report folder and says so. The
+verb's last line, printed by `tell_flagged`, says where the page is: `report: <out>/report.html`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -18,6 +20,9 @@ from humaneval.input_errors import InputError
 from humaneval.outputs import check_outputs
 
 from analysis.report.writer import write_report
+
+#: report.html of the report folder this process wrote last, until `tell_flagged` has said where it is
+_written: list[str] = []
 
 
 def add_inputs_and_out(parser: argparse.ArgumentParser, inputs: str, inputs_help: str) -> None:
@@ -49,9 +54,13 @@ class ReportRun:
         """Write the report folder and say how many files went where."""
         paths = write_report(self.out, tables, summary, html)
         print(f"wrote {len(paths)} files to {self.out} in {self.seconds():.1f} s")
+        _written[:] = [os.path.join(self.out, "report.html")]
 
 
 def tell_flagged(workers: Sequence[str]) -> None:
-    """The closing line about flagged workers, when there are any."""
+    """The closing lines: flagged workers, when there are any, then where the report written by
+    `ReportRun.write` is (`report: <out>/report.html`, the path as given in `--out`)."""
     if workers:
         print(f"  {len(workers)} flagged workers (see workers.csv)")
+    if _written:
+        print(f"report: {_written.pop()}")

@@ -8,7 +8,9 @@ space would otherwise make a table, and so the page, that wide. Text wraps anywh
 fit (`overflow-wrap: anywhere` on the page); identifiers and reasons shown in tables go through
 `breakable`, which lets only their over-long words break and boxes them, so ordinary names keep their
 width; and every table sits in a box that scrolls sideways (`wide`, or the `.scroll` box) instead of
-pushing the page wider on a narrow screen.
+pushing the page wider on a narrow screen, with a soft shadow at an edge that has more table behind it
+(so a reader on a phone sees there is more), and every chart in one (`page`) that lets it shrink only
+so far before it scrolls too.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from analysis.report.charts import CHART_SVG
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:0;color:#222;background:#fafafa;line-height:1.4;overflow-wrap:anywhere}
@@ -39,10 +43,13 @@ th{background:#f1f1f1} .scroll th{position:sticky;top:0} td.t,th.t{text-align:le
 tr.flag td{background:#fff1f0}
 .scroll{max-height:520px;overflow:auto;border:1px solid #e3e3e3;display:block;width:fit-content;max-width:100%}
 .wide{overflow-x:auto;width:fit-content;max-width:100%} .scroll .wide{overflow:visible;max-width:none}
+.wide{background:linear-gradient(to right,white 30%,rgba(255,255,255,0)) left/36px 100% no-repeat local,linear-gradient(to left,white 30%,rgba(255,255,255,0)) right/36px 100% no-repeat local,radial-gradient(farthest-side at 0 50%,rgba(0,0,0,.22),rgba(0,0,0,0)) left/12px 100% no-repeat scroll,radial-gradient(farthest-side at 100% 50%,rgba(0,0,0,.22),rgba(0,0,0,0)) right/12px 100% no-repeat scroll white}
+.wide>table{background:transparent;margin:0} .wide{margin:6px 0} .scroll table,.scroll .wide{margin:0}
 .long{display:inline-block;max-width:100%;max-height:4.3em;overflow-y:auto;white-space:normal;word-break:break-all;vertical-align:top}
 .side{display:flex;gap:24px;flex-wrap:wrap;align-items:flex-start}
 .two{display:flex;flex-wrap:wrap;gap:8px 24px;align-items:flex-start}
 .chart{max-width:100%;height:auto;background:white;border:1px solid #e3e3e3;border-radius:8px}
+.chartbox{overflow-x:auto;max-width:100%;margin:6px 0} .chartbox>.chart{display:block;min-width:var(--min,0)}
 details.pair{background:white;border:1px solid #e3e3e3;border-radius:8px;margin:6px 0;padding:6px 10px}
 details.pair summary{cursor:pointer;font-weight:600}
 .dialogues{display:flex;gap:14px;margin:8px 0}
@@ -55,7 +62,7 @@ details.pair summary{cursor:pointer;font-weight:600}
 .verdict ul{margin:0;padding-left:20px} .verdict li{margin:4px 0}
 .verdict a.rests{font-size:12px;color:#3b6ea5;white-space:nowrap;margin-left:6px}
 .thin{color:#888;font-style:italic;font-size:12px}
-@media (max-width:640px){main{padding:14px 12px 40px} .dialogues{flex-direction:column}}
+@media (max-width:640px){main{padding:14px 12px 40px} .dialogues{flex-direction:column} .verdict{padding:6px 10px 8px} .verdict ul{padding-left:16px}}
 """
 
 #: words at least this long (ids, names, URLs) may break anywhere when shown by `breakable`
@@ -176,8 +183,23 @@ def not_enough_data(needs: str) -> Html:
     return Html(f"<span class='thin'>not enough data: needs {escape(needs)}</span>")
 
 
+#: a chart shrinks with a narrow screen down to this share of its drawn size; below it, it scrolls sideways
+CHART_MIN_SCALE = 0.75
+
+
+def _chart_box(match: re.Match[str]) -> str:
+    """The chart in `match` in a box that scrolls sideways, so on a phone it shrinks only until its text
+    would be too small to read (`CHART_MIN_SCALE`) and the rest is scrolled to rather than squeezed."""
+    svg = match.group(0)
+    width = re.search(r"\swidth='([0-9.]+)'", svg[: svg.index(">")])
+    least = f" style='--min:{float(width.group(1)) * CHART_MIN_SCALE:.0f}px'" if width else ""
+    return f"<div class='chartbox'{least}>{svg}</div>"
+
+
 def page(title: str, body: str) -> str:
-    """A whole self-contained page around `body` (HTML); `title` is escaped."""
+    """A whole self-contained page around `body` (HTML); `title` is escaped. Every chart from `charts`
+    in it is put in a box that scrolls sideways (`_chart_box`), as tables are by `wide`."""
+    body = CHART_SVG.sub(_chart_box, body)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">

@@ -10,13 +10,19 @@ open it), and the files those it gives any new file. Worker ids, model names and
 strangers, and a spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return
 as a formula (OWASP, "CSV Injection"): such text cells get a leading `'`, for every table written here.
 Numbers are left alone, so a strength of -0.5 stays a number.
+
+Every chart of the page is also written on its own, as `charts/NN-<name>.svg` (`standalone_charts`), a
+complete SVG file for a paper or a slide; its name is made of the chart's position and the ASCII letters
+and digits of its label only, so no text from the data can name a path.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +31,8 @@ import pandas as pd
 
 from humaneval.input_errors import InputError
 from humaneval.outputs import staged_folder
+
+from analysis.report.charts import CHART_SVG
 
 #: first characters that make a spreadsheet read a cell as a formula
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -62,18 +70,46 @@ def json_ready(value: Any) -> Any:
     return value
 
 
+#: the report folder's sub-folder of standalone chart files
+CHARTS = "charts"
+_LABEL = re.compile(r"\baria-label='([^']*)'")
+
+
+def standalone_charts(html: str) -> list[tuple[str, str]]:
+    """(file name, SVG document) of every chart in `html`, in page order: `NN-<label>.svg`, the label cut
+    to its lower-case ASCII letters and digits joined by "-", and the chart as a standalone SVG file (XML
+    declaration, white background; it already has its namespace, width, height and viewBox)."""
+    out = []
+    for n, match in enumerate(CHART_SVG.finditer(html), start=1):
+        svg = match.group(0)
+        opening = svg[: svg.index(">") + 1]
+        label = _LABEL.search(opening)
+        slug = re.sub(r"[^a-z0-9]+", "-", unescape(label.group(1)).lower() if label else "").strip("-")[:60].strip("-")
+        body = opening + "<rect width='100%' height='100%' fill='white'/>" + svg[len(opening):]
+        out.append((f"{n:02d}-{slug or 'chart'}.svg", '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"))
+    return out
+
+
+def _earlier_charts(path: Path) -> bool:
+    """Whether `path` is the charts folder of an earlier report: a folder of SVG files and nothing else."""
+    return (path.name == CHARTS and path.is_dir() and not path.is_symlink()
+            and all(p.suffix == ".svg" and p.is_file() and not p.is_symlink() for p in path.iterdir()))
+
+
 def write_report(
     out_dir: str | Path, tables: Mapping[str, pd.DataFrame], summary: Mapping[str, Any], html: str
 ) -> list[Path]:
-    """Write CSVs, summary.json and report.html; return the final paths."""
+    """Write CSVs, summary.json, report.html and, when the page has charts, `charts/` with each as an SVG
+    file (`standalone_charts`); return the final paths of the files."""
     # A link to a report folder: replace the folder it points to and keep the link (renaming onto the
     # link itself would turn it into a folder and leave the link's old target behind).
     out = Path(out_dir).resolve() if Path(out_dir).is_symlink() else Path(out_dir)
     names = set(tables) | {"summary.json", "report.html"}
+    charts = standalone_charts(html)
     if out.exists():
         if not out.is_dir():
             raise InputError("exists and is not a folder", path=out)
-        foreign = sorted(p.name for p in out.iterdir() if p.name not in names)
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in names and not _earlier_charts(p))
         if foreign:
             raise InputError(f"holds files that are not part of a report ({', '.join(foreign[:3])}); choose a new folder", path=out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -84,4 +120,8 @@ def write_report(
         (tmp / "summary.json").write_text(
             json.dumps(json_ready(summary), indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
         (tmp / "report.html").write_text(html, encoding="utf-8")
-    return sorted(out / n for n in names)
+        if charts:
+            (tmp / CHARTS).mkdir()
+            for name, svg in charts:
+                (tmp / CHARTS / name).write_text(svg, encoding="utf-8")
+    return sorted([out / n for n in names] + [out / CHARTS / name for name, _svg in charts])
