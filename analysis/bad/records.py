@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from humaneval.input_errors import InputError
@@ -55,15 +56,18 @@ class BadLabels:
     `worker_id`, `model`, `turn_index`, `bot_turn` (1-based among the conversation's bot turns),
     `text`, `notok` (the worker said NOT OK), `flagged` (at least one safety check said unsafe),
     `safety_action`, `status`, `rating` (NaN when absent), `started_at`, `submitted_at`, `source`
-    (file:line). `verdicts` has one column per safety check, 1.0 unsafe / 0.0 safe / NaN when the
-    check did not judge that turn (absent, or could not run: see `_check_safety`); `scores` likewise
-    holds the checks' scores.
+    (file:line). `verdicts` has one column per safety check that judged at least one turn (`checks`),
+    1.0 unsafe / 0.0 safe / NaN when the check did not judge that turn (absent, or did not run: see
+    `_check_safety`); `scores` likewise holds the checks' scores. `checks_not_run` names the checks that
+    appear in the records but judged no turn (not configured): they are reported as not run.
     """
 
     turns: pd.DataFrame
     verdicts: pd.DataFrame
     scores: pd.DataFrame
     checks: list[str]
+    checks_not_run: list[str]
+    records: pd.DataFrame  # labels.csv: one row per analysed record, every field
     models: list[str]
     runs: list[str]
     excluded_conversations: int
@@ -74,29 +78,36 @@ class BadLabels:
         return int(self.turns["conv"].nunique())
 
 
-def _check_safety(value: Any, path: Path, line: int) -> dict[str, tuple[bool, float]]:
-    """`{check: {unsafe: bool, score: number|null, reason: str}}` -> {check: (unsafe, score)}.
+def _check_safety(value: Any, path: Path, line: int) -> dict[str, tuple[bool | None, float, str]]:
+    """`{check: {unsafe: bool|null, score: number|null, reason: str}}` -> {check: (unsafe, score, reason)}, with
+    `unsafe` None for a check that did not run.
 
-    A check with `score: null` that did not say unsafe could not run (the model layer's classifier
-    slot without imported weights, MODELS.md): it is kept out of `verdicts` (NaN), so a check that
-    never ran is not scored as one that saw every reply and found all of them safe.
+    A check did not run when it says `unsafe: null` (what the model layer records for a classifier slot
+    without imported weights), or — in records written before that — `unsafe: false` with `score: null`.
+    It is kept out of `verdicts` (NaN), so a check that never ran is not scored as one that saw every
+    reply and found all of them safe.
     """
     if not isinstance(value, dict):
         raise record_error("must be an object {check: {unsafe, score, reason}}", path, line, "safety")
-    out: dict[str, tuple[bool, float]] = {}
+    out: dict[str, tuple[bool | None, float, str]] = {}
     for check, verdict in value.items():
         where = f"safety.{check}"
         if not isinstance(verdict, dict):
             raise record_error("must be an object {unsafe, score, reason}", path, line, where)
-        if not isinstance(verdict.get("unsafe"), bool):
-            raise record_error(f"must be true or false, got {verdict.get('unsafe')!r}", path, line, f"{where}.unsafe")
+        if "unsafe" not in verdict or not (verdict["unsafe"] is None or isinstance(verdict["unsafe"], bool)):
+            raise record_error(f"must be true or false (or null: the check did not run), got {verdict.get('unsafe')!r}", path, line,
+                               f"{where}.unsafe")
         score = verdict.get("score")
         if score is not None and not is_finite_number(score):
             raise record_error(f"must be a number or null, got {score!r}", path, line, f"{where}.score")
         reason = verdict.get("reason", "")
         if reason is not None and not isinstance(reason, str):
             raise record_error(f"must be a string, got {reason!r}", path, line, f"{where}.reason")
-        out[check] = (verdict["unsafe"], float("nan") if score is None else float(score))
+        unsafe, reason = verdict["unsafe"], reason or ""
+        if unsafe is None or (unsafe is False and score is None):
+            out[check] = (None, math.nan, reason)  # did not run (see above)
+        else:
+            out[check] = (unsafe, math.nan if score is None else float(score), reason)
     return out
 
 
@@ -158,6 +169,8 @@ def load_bad_labels(paths: Sequence[str | Path], *, include_incomplete: bool = F
     rows: list[dict[str, Any]] = []
     verdict_rows: list[dict[str, float]] = []
     score_rows: list[dict[str, float]] = []
+    reason_rows: list[dict[str, str]] = []
+    given: list[dict[str, Any]] = []  # fields kept only for labels.csv
     conversations: dict[tuple[str, str], _Conversation] = {}
     sources = RecordSources()
     for raw_path in paths:
@@ -177,16 +190,18 @@ def load_bad_labels(paths: Sequence[str | Path], *, include_incomplete: bool = F
                 "run_id": rec["run_id"], "conversation_id": key[1], "unit_id": str(rec["unit_id"]),
                 "worker_id": rec["worker_id"], "model": rec["model"], "turn_index": rec["turn_index"],
                 "bot_turn_number": rec.get("bot_turn_number"), "text": rec["text"],
-                "notok": rec["label"] == NOT_OK, "flagged": any(unsafe for unsafe, _ in safety.values()),
+                "notok": rec["label"] == NOT_OK, "flagged": any(v[0] is True for v in safety.values()),
                 "safety_action": rec.get("safety_action") or "",
                 "status": rec.get("conversation_status", "complete"),
                 "rating": float("nan") if rec.get("rating") is None else float(rec["rating"]),
                 "started_at": float(rec["started_at"]), "submitted_at": float(rec["submitted_at"]),
                 "source": f"{path}:{line}",
             })
-            verdict_rows.append({c: float(unsafe) if unsafe or math.isfinite(score) else math.nan
-                                 for c, (unsafe, score) in safety.items()})
-            score_rows.append({c: score for c, (_, score) in safety.items()})
+            verdict_rows.append({c: math.nan if unsafe is None else float(unsafe) for c, (unsafe, _s, _r) in safety.items()})
+            score_rows.append({c: score for c, (_u, score, _r) in safety.items()})
+            reason_rows.append({c: reason for c, (_u, _s, reason) in safety.items()})
+            given.append({"task_run_id": rec.get("task_run_id"), "generated": rec.get("generated"),
+                          "label": rec["label"]})
     if not rows:
         raise InputError("holds no BAD turn records", path=", ".join(str(p) for p in paths))
     refuse_repeated_records([[r["conv"] for r in rows], [r["turn_index"] for r in rows]], sources,
@@ -194,9 +209,11 @@ def load_bad_labels(paths: Sequence[str | Path], *, include_incomplete: bool = F
     for conv in conversations.values():
         _number_bot_turns(conv, rows, sources)
     turns = pd.DataFrame(rows)
-    checks = sorted({c for r in verdict_rows for c in r})
-    verdicts = pd.DataFrame(verdict_rows, columns=checks, dtype=float)
-    scores = pd.DataFrame(score_rows, columns=checks, dtype=float)
+    named = sorted({c for r in verdict_rows for c in r})
+    verdicts = pd.DataFrame(verdict_rows, columns=named, dtype=float)
+    scores = pd.DataFrame(score_rows, columns=named, dtype=float)
+    reasons = pd.DataFrame(reason_rows, columns=named, dtype=object)
+    extra = pd.DataFrame(given)
     incomplete = turns["status"].eq("incomplete")
     excluded_conversations = 0 if include_incomplete else int(turns.loc[incomplete, "conv"].nunique())
     keep = ~incomplete if not include_incomplete else pd.Series(True, index=turns.index)
@@ -205,10 +222,26 @@ def load_bad_labels(paths: Sequence[str | Path], *, include_incomplete: bool = F
         raise InputError(f"all {excluded_conversations} conversations are incomplete; pass --include-incomplete to "
                          "analyse them anyway", path=", ".join(str(p) for p in paths), field="conversation_status")
     order = turns.loc[keep].sort_values(["conv", "bot_turn"]).index
-    turns, verdicts, scores = (f.loc[order].reset_index(drop=True) for f in (turns, verdicts, scores))
+    verdicts_all = verdicts
+    turns, verdicts_all, scores, reasons, extra = (
+        f.loc[order].reset_index(drop=True) for f in (turns, verdicts_all, scores, reasons, extra))
     turns["conv"] = pd.factorize(turns["conv"])[0]  # dense again after dropping incomplete ones
+    # A check that judged no analysed turn did not run: it is named as such, never scored.
+    ran = verdicts_all.notna().any()
+    checks, not_run = [c for c in named if ran[c]], [c for c in named if not ran[c]]
+    record = turns.join(extra).rename(columns={"status": "conversation_status", "flagged": "layer_flagged"})
+    record = record[["run_id", "task_run_id", "unit_id", "worker_id", "conversation_id", "conversation_status", "model",
+                     "turn_index", "bot_turn_number", "bot_turn", "text", "generated", "label", "safety_action",
+                     "rating", "started_at", "submitted_at", "layer_flagged"]].copy()
+    for c in named:
+        record[f"{c}.verdict"] = np.where(verdicts_all[c].isna(), np.where(reasons[c].isna(), "", "not run"),
+                                          np.where(verdicts_all[c] == 1.0, "unsafe", "safe"))
+        record[f"{c}.score"] = scores[c]
+        record[f"{c}.reason"] = reasons[c].fillna("")
+    record["source"] = turns["source"]
     result = BadLabels(
-        turns=turns.drop(columns=["bot_turn_number"]), verdicts=verdicts, scores=scores, checks=checks,
+        turns=turns.drop(columns=["bot_turn_number"]), verdicts=verdicts_all[checks], scores=scores[checks],
+        checks=checks, checks_not_run=not_run, records=record,
         models=sorted(turns["model"].unique()), runs=sorted(turns["run_id"].unique()),
         excluded_conversations=excluded_conversations, excluded_turns=excluded_turns,
     )

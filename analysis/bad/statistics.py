@@ -20,14 +20,26 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from scipy.stats import bootstrap as scipy_bootstrap
+
 from analysis.bad.records import BadLabels
 from analysis.stats.exact_tests import fisher_pairs
 from analysis.stats.intervals import wilson
+from analysis.stats.sufficiency import MIN_CONVERSATIONS_FOR_CLUSTER_BOOTSTRAP, check
+from analysis.stats.survival import kaplan_meier_table
 
 log = logging.getLogger(__name__)
 
 #: bootstrap rounds drawn at once, times conversations, bounds the index array (memory)
 _BOOTSTRAP_CELLS = 2_000_000
+#: Below this many conversations (and at or above the sufficiency minimum) the conversation bootstrap uses
+#: BCa instead of the percentile interval: with few clusters the bootstrap distribution of a ratio is skewed
+#: and biased, and the percentile interval under-covers (Efron & Tibshirani 1993, ch. 14). Defined here, not
+#: in analysis.stats.sufficiency: it picks a method, it does not withhold a number.
+BCA_BELOW_CONVERSATIONS = 30
+#: a bootstrap variance at most this share of the binomial one is zero up to rounding (3 conversations
+#: with the same NOT OK share give a variance of ~1e-33, and a "design effect" of 1.7e-31 that means nothing)
+_ZERO_VARIANCE_SHARE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -89,22 +101,81 @@ def conversation_bootstrap(k: np.ndarray, n: np.ndarray, rounds: int, rng: np.ra
 
 
 def kaplan_meier(first_notok: np.ndarray, length: np.ndarray) -> pd.DataFrame:
-    """Share of conversations still unfooled after k bot turns.
+    """Share of conversations still unfooled after k bot turns, with its 95% Greenwood band.
 
     A conversation with a NOT OK has its event at the bot turn of the first one; a conversation
     without is censored at its length (it stayed unfooled for that many bot turns, then ended).
     Rows k = 1..longest: `at_risk` (unfooled before turn k and at least k turns long), `fooled` (first
-    NOT OK at k), `censored` (ended unfooled at k), `survival` = Π_{j≤k} (1 − fooled_j / at_risk_j).
+    NOT OK at k), `censored` (ended unfooled at k), `survival` = Π_{j≤k} (1 − fooled_j / at_risk_j),
+    `greenwood_se`, `band_low`/`band_high` (pointwise log-log Greenwood band; NaN before the first
+    NOT OK and once nobody is left unfooled: `analysis.stats.survival`).
     """
     event = np.isfinite(first_notok)
     time = np.where(event, np.nan_to_num(first_notok), length).astype(np.int64)
-    longest = int(time.max()) if time.size else 0
-    ks = np.arange(1, longest + 1)
-    at_risk = np.array([(time >= k).sum() for k in ks], dtype=np.int64)
-    fooled = np.bincount(time[event], minlength=longest + 1)[1:]
-    censored = np.bincount(time[~event], minlength=longest + 1)[1:]
-    survival = np.cumprod(1.0 - fooled / np.maximum(at_risk, 1))
-    return pd.DataFrame({"bot_turn": ks, "at_risk": at_risk, "fooled": fooled, "censored": censored, "survival": survival})
+    table = kaplan_meier_table(time, event, method="log-log").rename(columns={"events": "fooled"})
+    return table[["bot_turn", "at_risk", "fooled", "censored", "survival", "greenwood_se", "band_low", "band_high"]]
+
+
+@dataclass(frozen=True)
+class ConversationBootstrap:
+    """The conversation bootstrap of one model's fooled rate, or why there is none.
+
+    `method` is "percentile", "BCa" or "" (no interval); `not_enough_data` is the sufficiency message's
+    "needs …" part when there are too few conversations; `degenerate` says why no interval or design effect
+    is given although there are enough (every conversation has the same NOT OK share, so every resample has
+    the same rate and the variance is zero).
+    """
+
+    low: float = math.nan
+    high: float = math.nan
+    variance: float = math.nan
+    method: str = ""
+    not_enough_data: str = ""
+    degenerate: str = ""
+
+
+def model_bootstrap(k: np.ndarray, n: np.ndarray, rounds: int, rng: np.random.Generator) -> ConversationBootstrap:
+    """The conversation bootstrap of sum(k) / sum(n) under the sufficiency rule and the degeneracy guard:
+    none below `MIN_CONVERSATIONS_FOR_CLUSTER_BOOTSTRAP`; none when every conversation has the same share
+    (zero variance); BCa (`scipy.stats.bootstrap`) below `BCA_BELOW_CONVERSATIONS`; percentile above."""
+    if rounds <= 0:
+        return ConversationBootstrap()
+    short = check(MIN_CONVERSATIONS_FOR_CLUSTER_BOOTSTRAP, len(k))
+    if short is not None:
+        return ConversationBootstrap(not_enough_data=short.needs)
+    shares = k / n
+    if np.ptp(shares) == 0:
+        return ConversationBootstrap(degenerate=(
+            f"every conversation has the same NOT OK share ({shares[0]:.1%}), so every resample gives the same rate: "
+            "the bootstrap variance is zero and says nothing about the uncertainty"))
+    if len(k) < BCA_BELOW_CONVERSATIONS:
+        result = scipy_bootstrap((k, n), _ratio_statistic, n_resamples=rounds, paired=True, vectorized=True,
+                                 method="BCa", confidence_level=0.95, random_state=rng)
+        ci = result.confidence_interval
+        return ConversationBootstrap(float(ci.low), float(ci.high), float(np.var(result.bootstrap_distribution)), "BCa")
+    lo, hi, var = conversation_bootstrap(k, n, rounds, rng)
+    return ConversationBootstrap(lo, hi, var, "percentile")
+
+
+def _ratio_statistic(k: np.ndarray, n: np.ndarray, axis: int = -1) -> np.ndarray:
+    return k.sum(axis=axis) / n.sum(axis=axis)
+
+
+def design_effect(boot: ConversationBootstrap, rate: float, n: int) -> tuple[float, str]:
+    """(bootstrap variance / binomial variance, "") or (NaN, why it is not given)."""
+    if boot.not_enough_data:
+        return math.nan, f"not enough data: {boot.not_enough_data}"
+    if boot.degenerate:
+        return math.nan, "not computed: " + boot.degenerate
+    if not math.isfinite(boot.variance):
+        return math.nan, ""
+    binomial = rate * (1 - rate) / n
+    if binomial <= 0:
+        return math.nan, (f"not computed: every bot turn is {'NOT OK' if rate else 'OK'}, so the binomial variance "
+                          "is zero and the ratio is undefined")
+    if boot.variance <= _ZERO_VARIANCE_SHARE * binomial:
+        return math.nan, "not computed: the bootstrap variance is zero up to rounding"
+    return boot.variance / binomial, ""
 
 
 def km_median(curve: pd.DataFrame) -> float:
@@ -140,9 +211,9 @@ def model_table(labels: BadLabels, conv: pd.DataFrame, options: BadOptions) -> t
         n, fooled = len(tm), int(tm["notok"].sum())
         rate = fooled / n
         rng = np.random.default_rng([options.seed, zlib.crc32(model.encode("utf-8"))])
-        b_lo, b_hi, b_var = conversation_bootstrap(
-            cm["notok_turns"].to_numpy(float), cm["bot_turns"].to_numpy(float), options.bootstrap_rounds, rng)
-        binomial_var = rate * (1 - rate) / n
+        boot = model_bootstrap(cm["notok_turns"].to_numpy(float), cm["bot_turns"].to_numpy(float),
+                               options.bootstrap_rounds, rng)
+        deff, deff_note = design_effect(boot, rate, n)
         n_conv, conv_fooled = len(cm), int((cm["notok_turns"] > 0).sum())
         first = cm["first_notok"].dropna()
         curve = kaplan_meier(cm["first_notok"].to_numpy(float), cm["length"].to_numpy(float))
@@ -155,8 +226,10 @@ def model_table(labels: BadLabels, conv: pd.DataFrame, options: BadOptions) -> t
         rows.append({
             "model": model, "n": n, "fooled": fooled, "unsafe_rate": rate,
             "ci_wilson_low": lo, "ci_wilson_high": hi,
-            "ci_conversation_bootstrap_low": b_lo, "ci_conversation_bootstrap_high": b_hi,
-            "design_effect": _ratio(b_var, binomial_var),
+            "ci_conversation_bootstrap_low": boot.low, "ci_conversation_bootstrap_high": boot.high,
+            "bootstrap_method": boot.method,
+            "bootstrap_not_enough_data": boot.not_enough_data, "bootstrap_degenerate": boot.degenerate,
+            "design_effect": deff, "design_effect_note": deff_note,
             "conversations": n_conv, "conversations_fooled": conv_fooled,
             "conversation_fooled_rate": conv_fooled / n_conv,
             "ci_conversation_wilson_low": c_lo, "ci_conversation_wilson_high": c_hi,
@@ -170,7 +243,8 @@ def model_table(labels: BadLabels, conv: pd.DataFrame, options: BadOptions) -> t
             "workers": int(tm["worker_id"].nunique()), "mean_bot_turns": float(cm["bot_turns"].mean()),
             "rated_conversations": len(rated), "mean_rating": float(rated.mean()) if len(rated) else math.nan,
         })
-    survival = pd.concat(curves, ignore_index=True)[["model", "bot_turn", "at_risk", "fooled", "censored", "survival"]]
+    survival = pd.concat(curves, ignore_index=True)[["model", "bot_turn", "at_risk", "fooled", "censored", "survival",
+                                                     "greenwood_se", "band_low", "band_high"]]
     return pd.DataFrame(rows), survival
 
 

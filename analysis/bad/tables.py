@@ -9,9 +9,11 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.bad.statistics import BadResults
+from analysis.bad.statistics import BCA_BELOW_CONVERSATIONS, BadResults
+from analysis.bad.verdict import verdict_texts
 from analysis.report.writer import json_ready
 from analysis.stats.corrections import STAR_CORRECTION
+from analysis.stats.sufficiency import MIN_CONVERSATIONS_FOR_CLUSTER_BOOTSTRAP
 
 
 def csv_tables(results: BadResults) -> dict[str, pd.DataFrame]:
@@ -25,7 +27,11 @@ def csv_tables(results: BadResults) -> dict[str, pd.DataFrame]:
         "workers.csv": results.workers,
         "conversations.csv": results.conversations,
         "notok_turns.csv": results.notok_turns,
+        "labels.csv": results.labels.records,
     }
+
+#: text columns of models.csv that are empty when there is nothing to say; null in summary.json
+_NOTES = ("bootstrap_method", "bootstrap_not_enough_data", "bootstrap_degenerate", "design_effect_note")
 
 
 def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -55,11 +61,16 @@ def summary(results: BadResults) -> dict[str, Any]:
         "n_workers": int(t["worker_id"].nunique()),
         "runs": labels.runs,
         "checks": labels.checks,
+        "checks_not_run": labels.checks_not_run,
         "excluded_incomplete_conversations": labels.excluded_conversations,
         "excluded_incomplete_turns": labels.excluded_turns,
         "bootstrap_rounds": options.bootstrap_rounds,
         "seed": options.seed,
-        "models": json_rows(results.models),
+        "verdict": verdict_texts(results),
+        "models": [{k: (v or None) if k in _NOTES else v for k, v in row.items()} for row in json_rows(results.models)],
+        "bootstrap_min_conversations": MIN_CONVERSATIONS_FOR_CLUSTER_BOOTSTRAP.minimum,
+        "bootstrap_bca_below_conversations": BCA_BELOW_CONVERSATIONS,
+        "survival_band": "pointwise 95% Greenwood band, log-log transform",
         "pairs_test": "Fisher's exact test (two-sided) on conversations with at least one NOT OK",
         "pairs_correction": STAR_CORRECTION,
         "pairs": json_rows(results.pairs),

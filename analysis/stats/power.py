@@ -153,3 +153,23 @@ def plan_sample_size(
         n_clustered=clustered,
         workers_needed=math.ceil(clustered / judgements_per_worker) if clustered is not None else None,
     )
+
+
+def n_per_group_two_proportions(p1: float, p2: float, alpha: float = 0.05, power: float = 0.8) -> int | None:
+    """Per-group n for a two-sided test of p1 = p2 with equal groups (normal approximation, Fleiss 1981,
+    without continuity correction):
+
+    n = (z_{1-α/2}·√(2·p̄(1−p̄)) + z_{power}·√(p1(1−p1) + p2(1−p2)))² / (p1 − p2)², rounded up, p̄ = (p1 + p2)/2.
+
+    None when p1 = p2 (no n reaches the power). Fisher's exact test, which the reports run, is somewhat
+    more conservative, so read the result as "about this many".
+    """
+    for p in (p1, p2):
+        if not 0 <= p <= 1:
+            raise ValueError(f"proportions must be in [0, 1], got {p}")
+    if p1 == p2:
+        return None
+    pbar = (p1 + p2) / 2
+    za, zb = norm.ppf(1 - alpha / 2), norm.ppf(power)
+    n = (za * math.sqrt(2 * pbar * (1 - pbar)) + zb * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 / (p1 - p2) ** 2
+    return max(1, math.ceil(n - 1e-9))

@@ -12,7 +12,7 @@ from test_bad_records import bad_turn
 
 REPO = Path(__file__).resolve().parents[2]
 REPORT_FILES = {"models.csv", "pairs.csv", "survival.csv", "safety_layer.csv", "safety_layer_by_model.csv",
-                "workers.csv", "conversations.csv", "notok_turns.csv", "summary.json", "report.html", "charts"}
+                "workers.csv", "conversations.csv", "notok_turns.csv", "labels.csv", "summary.json", "report.html", "charts"}
 
 
 def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
