@@ -61,10 +61,15 @@ def _fooled_chart(models: pd.DataFrame) -> str:
     )
 
 
+def _not_enough(needs: str) -> str:
+    """"not enough data: needs …" from the sufficiency rule's "needs …" text."""
+    return not_enough_data(needs.removeprefix("needs "))
+
+
 def _bootstrap_cell(m: object) -> str:
     """The conversation-bootstrap interval, its method when BCa, or why there is none."""
     if m.bootstrap_not_enough_data:
-        return not_enough_data(m.bootstrap_not_enough_data)
+        return _not_enough(m.bootstrap_not_enough_data)
     if m.bootstrap_degenerate:
         return "<span class='thin'>no interval: every conversation has the same NOT OK share</span>"
     if not m.bootstrap_method:
@@ -75,7 +80,7 @@ def _bootstrap_cell(m: object) -> str:
 def _design_effect_cell(m: object) -> str:
     """The design effect, or why it is not given (never a ratio of a zero variance)."""
     if m.bootstrap_not_enough_data:
-        return not_enough_data(m.bootstrap_not_enough_data)
+        return _not_enough(m.bootstrap_not_enough_data)
     if m.design_effect_note:
         return f"<span class='thin'>{escape(m.design_effect_note)}</span>"
     return fmt(m.design_effect, 2)
