@@ -70,13 +70,26 @@ def label_records(stored: StoredChat) -> Iterator[dict[str, Any]]:
             "text": turn.text,
             "generated": turn.generated,
             "label": turn.label,
-            "safety": turn.classifier_scores or {},
+            "safety": safety_record(turn.classifier_scores),
             "safety_action": turn.safety_action,
             "conversation_status": conv.status,
             "rating": conv.rating,
             "started_at": started,
             "submitted_at": submitted,
         }
+
+
+def safety_record(verdicts: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """The turn's `safety` value (docs/formats.md, section 'BAD turn labels'): every check's verdict, a check that
+    did not run as `unsafe: null`. Chats saved before not-run verdicts existed hold `unsafe: false` with `score:
+    null` for a classifier slot without weights; those are written as not run too, so no export says such a check
+    judged the reply safe."""
+    out = {}
+    for check, verdict in (verdicts or {}).items():
+        if isinstance(verdict, dict) and verdict.get("unsafe") is False and verdict.get("score") is None:
+            verdict = {**verdict, "unsafe": None}
+        out[check] = verdict
+    return out
 
 
 def dialogue_record(stored: StoredChat) -> dict[str, Any]:
