@@ -62,7 +62,7 @@ def _significance_html(comparison: Comparison) -> str:
 def _ci_workers(comparison: Comparison, ci: tuple[float, float] | None) -> str:
     """A worker-bootstrap interval cell, or "not enough data: needs ..." when there were too few workers."""
     if ci is None:
-        return str(not_enough_data(comparison.worker_bootstrap.needs)) if comparison.worker_bootstrap else "—"
+        return str(not_enough_data(comparison.worker_bootstrap.requirement)) if comparison.worker_bootstrap else "—"
     return f"[{ci[0]:+.3f}, {ci[1]:+.3f}]"
 
 
@@ -88,7 +88,7 @@ def _ranks(r0: int, r1: int) -> str:
 def _side_by_side(main: Comparison, alt: Comparison) -> str:
     """Ranking and pairwise tests with and without flagged workers, in one table each."""
     if alt.empty is not None:
-        return (f"<p class='note'>Without the flagged workers: {not_enough_data(alt.empty.needs)}. Every worker is "
+        return (f"<p class='note'>Without the flagged workers: {not_enough_data(alt.empty.requirement)}. Every worker is "
                 "flagged, so whether a conclusion rests on them cannot be checked here.</p>")
     other = {m.model: m for m in alt.ranking.models}
     rows = []
@@ -230,7 +230,7 @@ def _workers(results: AcuteResults) -> str:
 def _width_sentence(main: Comparison) -> str:
     """"Worker intervals are on average X× as wide", or why there are no worker intervals."""
     if main.worker_bootstrap is not None:
-        return f"Worker intervals and possible ranks: {not_enough_data(main.worker_bootstrap.needs)}."
+        return f"Worker intervals and possible ranks: {not_enough_data(main.worker_bootstrap.requirement)}."
     ratio = main.ranking.variance_ratio
     if not math.isfinite(ratio):
         return ""
@@ -267,7 +267,7 @@ def _times_html(results: AcuteResults) -> str:
                 f"{t.get('zero_seconds', 0):,} lasting exactly 0 s, a placeholder); they are left out of this chart and of "
                 "the \"too fast\" flag.")
     if results.times_insufficient is not None:
-        return f"<p class='note'>Seconds per comparison: {not_enough_data(results.times_insufficient.needs)}.{escape(note)}</p>"
+        return f"<p class='note'>Seconds per comparison: {not_enough_data(results.times_insufficient.requirement)}.{escape(note)}</p>"
     return (f"<p class='note'>Seconds per comparison (a unit's time split over its comparisons), median "
             f"{float(np.median(known)):.1f} s; orange bars fall below the \"too fast\" threshold.{escape(note)}</p>"
             f"{histogram(known, th.min_seconds, 'seconds per comparison (log scale)')}")
@@ -276,7 +276,7 @@ def _times_html(results: AcuteResults) -> str:
 def _agreement_html(results: AcuteResults) -> str:
     a = results.agreement
     if a.insufficient is not None:
-        return f"<p class='note'>Agreement between workers: {not_enough_data(a.insufficient.needs)}.</p>"
+        return f"<p class='note'>Agreement between workers: {not_enough_data(a.insufficient.requirement)}.</p>"
     return (f"<p class='note'>Over the {a.n_pairs_multi:,} conversation pairs judged by at least two workers: mean majority share "
             f"{fmt(a.mean_majority_share)} (1 = unanimous, 0.5 = split), Fleiss' κ {fmt(a.fleiss_kappa)}, Krippendorff's α "
             f"(nominal) {fmt(a.krippendorff_alpha)}. Low values are normal when models are close: workers can only agree on a "
@@ -294,7 +294,7 @@ def _position_html(results: AcuteResults) -> str:
            "Fisher's exact test per pair and the Cochran–Mantel–Haenszel test pooled over pairs (odds ratio &gt; 1 = the "
            "left model is favoured).</p>")
     if pos.stratified is not None:
-        strat = f"<p class='note'>Side bias within model pairs: {not_enough_data(pos.stratified.needs)} (a pair always shown in one order cannot separate side from model).</p>"
+        strat = f"<p class='note'>Side bias within model pairs: {not_enough_data(pos.stratified.requirement)} (a pair always shown in one order cannot separate side from model).</p>"
     else:
         strat = (f"<p class='note'>Within model pairs ({pos.pairs_both_ways} shown both ways): Mantel–Haenszel odds ratio "
                  f"{fmt(pos.mh_odds_ratio)}, Cochran–Mantel–Haenszel χ² = {fmt(pos.cmh_statistic)}, p = {p_value(pos.cmh_p)}.</p>")

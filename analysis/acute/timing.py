@@ -24,8 +24,9 @@ def seconds_per_comparison(judgements: AcuteJudgements) -> np.ndarray:
     start = np.full(n_units, np.inf)
     end = np.full(n_units, -np.inf)
     # NaN (null) times propagate: a unit with an unknown time has an unknown duration
-    np.minimum.at(start, unit, judgements.started_at)
-    np.maximum.at(end, unit, judgements.submitted_at)
+    with np.errstate(invalid="ignore"):
+        np.minimum.at(start, unit, judgements.started_at)
+        np.maximum.at(end, unit, judgements.submitted_at)
     count = np.bincount(unit, minlength=n_units)
     own = judgements.submitted_at - judgements.started_at
     shares_unit_times = (judgements.started_at == start[unit]) & (judgements.submitted_at == end[unit])

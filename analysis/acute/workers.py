@@ -8,7 +8,8 @@ be told apart from chance and is therefore not flagged for agreement or side bia
 - agreement: on pairs that others judged too, how often the worker chose what the majority of the
   *other* judgements of that pair chose (ties among the others are skipped). Flagged when it is
   significantly below the agreement rate of all other workers (one-sided exact binomial test).
-- side bias: left-choice rate against 0.5 (two-sided exact binomial test).
+- side bias: left-choice rate against 0.5 (two-sided exact binomial test), on the model pairs shown in
+  both orders only (a model always shown first would otherwise look like a side bias).
 - speed: median seconds per comparison below `min_seconds`, over the comparisons whose time is known
   (a worker with no known time is not flagged).
 - onboarding: a failed onboarding (those workers are excluded from every statistic anyway).
@@ -63,6 +64,17 @@ def loo_majority_agreement(
     return np.where(decided, agrees.astype(np.int64), -1), others_n
 
 
+def sides_randomised(judgements: AcuteJudgements, pool: np.ndarray) -> np.ndarray:
+    """Per record: does its model pair appear in both left/right orders among the `pool` records?"""
+    k = max(len(judgements.models) + len(judgements.onboarding_models), 1)
+    lo = np.minimum(judgements.model_a, judgements.model_b).astype(np.int64)
+    hi = np.maximum(judgements.model_a, judgements.model_b).astype(np.int64)
+    cell = lo * k + hi
+    lo_left = np.bincount(cell[pool], weights=(judgements.left == lo)[pool], minlength=k * k)
+    hi_left = np.bincount(cell[pool], weights=(judgements.left == hi)[pool], minlength=k * k)
+    return (lo_left > 0)[cell] & (hi_left > 0)[cell]
+
+
 def worker_table(
     judgements: AcuteJudgements,
     seconds: np.ndarray,
@@ -91,8 +103,12 @@ def worker_table(
     testable = (n_shared >= thresholds.min_shared) & np.isfinite(others_rate)
     p_agree = np.where(testable, binom.cdf(n_agree, n_shared, np.nan_to_num(others_rate, nan=0.5)), np.nan)
 
-    left = np.bincount(w, weights=judgements.winner[rows] == judgements.left[rows], minlength=w_all)
-    p_left = two_sided_half_p(left, n)
+    # side bias only on model pairs the study showed in both orders: where one model was always on the
+    # left, "chose left" is "chose that model" and says nothing about the side (position_bias.py)
+    both = sides_randomised(judgements, included & comparisons)[rows]
+    n_side = np.bincount(w[both], minlength=w_all)
+    left = np.bincount(w[both], weights=judgements.winner[rows][both] == judgements.left[rows][both], minlength=w_all)
+    p_left = two_sided_half_p(left, n_side)
     known = np.isfinite(seconds[rows])  # unknown times (null, or a 0-second placeholder) are skipped
     median_s = group_median(w[known], seconds[rows][known], w_all)
 
@@ -126,7 +142,7 @@ def worker_table(
             "agreement_others": others_rate,
             "agreement_p_holm": p_agree_holm,
             "left_chosen": left.astype(np.int64),
-            "left_rate": np.where(n > 0, left / np.maximum(n, 1), np.nan),
+            "left_rate": np.where(n_side > 0, left / np.maximum(n_side, 1), np.nan),
             "left_p": p_left,
             "left_p_holm": p_left_holm,
             "median_seconds": median_s,

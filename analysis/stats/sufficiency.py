@@ -36,6 +36,11 @@ class Insufficient:
         return f"needs at least {self.rule.minimum} {self.rule.what} (have {self.have})"
 
     @property
+    def requirement(self) -> str:
+        """'at least 10 workers (have 3)': what follows "needs" (for `html_parts.not_enough_data`)."""
+        return f"at least {self.rule.minimum} {self.rule.what} (have {self.have})"
+
+    @property
     def message(self) -> str:
         """'not enough data: needs at least 10 workers (have 3)'."""
         return f"not enough data: {self.needs}"
