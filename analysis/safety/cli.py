@@ -18,7 +18,8 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "Unsafe rates (per label and per item), majority vote and Dawid–Skene item labels, worker agreement, "
         "worker gold accuracy, Fisher model comparisons and an HTML report from human safety label records "
         "(docs/formats.md, section 'Exports'). Writes models.csv, comparisons.csv, items.csv, gold_items.csv, workers.csv, "
-        "worker_confusion.csv, agreement.csv, summary.json and report.html into --out."
+        "worker_confusion.csv, agreement.csv, labels.csv (one row per label record), summary.json and report.html into "
+        "--out; the page opens with a verdict in plain words."
     )
     d = SafetyOptions()
     add_inputs_and_out(parser, "--labels",

@@ -155,7 +155,7 @@ def test_verdict_not_significant_says_how_many_more(tmp_path: Path, capsys: pyte
     summary, _, _ = run(tmp_path, model_items("a", 8, 22) + model_items("b", 11, 19), capsys)
     [pair] = [s for s in summary["verdict"] if s.startswith("a vs b")]
     need = items_for_power(8 / 30, 11 / 30)
-    assert f"no difference shown (26.7% vs 36.7%" in pair
+    assert "no difference shown (26.7% vs 36.7%" in pair
     assert f"about {need:,} items per model ({need - 30:,} more, about {3 * (need - 30):,} more labels at 3.0 per item)" in pair
     assert "would give 80% power" in pair and not any("holds" in s for s in summary["verdict"])
 
