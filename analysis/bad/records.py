@@ -14,6 +14,7 @@ ones. `include_incomplete=True` keeps them.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections.abc import Sequence
@@ -21,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from humaneval.input_errors import InputError
@@ -169,7 +169,6 @@ def load_bad_labels(paths: Sequence[str | Path], *, include_incomplete: bool = F
     rows: list[dict[str, Any]] = []
     verdict_rows: list[dict[str, float]] = []
     score_rows: list[dict[str, float]] = []
-    reason_rows: list[dict[str, str]] = []
     given: list[dict[str, Any]] = []  # fields kept only for labels.csv
     conversations: dict[tuple[str, str], _Conversation] = {}
     sources = RecordSources()
@@ -199,9 +198,13 @@ def load_bad_labels(paths: Sequence[str | Path], *, include_incomplete: bool = F
             })
             verdict_rows.append({c: math.nan if unsafe is None else float(unsafe) for c, (unsafe, _s, _r) in safety.items()})
             score_rows.append({c: score for c, (_u, score, _r) in safety.items()})
-            reason_rows.append({c: reason for c, (_u, _s, reason) in safety.items()})
+            given_safety = {c: {"unsafe": u, "score": None if math.isnan(sc) else sc, "reason": r}
+                            for c, (u, sc, r) in safety.items()}
             given.append({"task_run_id": rec.get("task_run_id"), "generated": rec.get("generated"),
-                          "label": rec["label"]})
+                          "label": rec["label"],
+                          "flagged_by": ", ".join(c for c, (u, _s, _r) in safety.items() if u is True),
+                          "not_run": ", ".join(c for c, (u, _s, _r) in safety.items() if u is None),
+                          "safety": json.dumps(given_safety, ensure_ascii=False, allow_nan=False)})
     if not rows:
         raise InputError("holds no BAD turn records", path=", ".join(str(p) for p in paths))
     refuse_repeated_records([[r["conv"] for r in rows], [r["turn_index"] for r in rows]], sources,
@@ -212,7 +215,6 @@ def load_bad_labels(paths: Sequence[str | Path], *, include_incomplete: bool = F
     named = sorted({c for r in verdict_rows for c in r})
     verdicts = pd.DataFrame(verdict_rows, columns=named, dtype=float)
     scores = pd.DataFrame(score_rows, columns=named, dtype=float)
-    reasons = pd.DataFrame(reason_rows, columns=named, dtype=object)
     extra = pd.DataFrame(given)
     incomplete = turns["status"].eq("incomplete")
     excluded_conversations = 0 if include_incomplete else int(turns.loc[incomplete, "conv"].nunique())
@@ -223,8 +225,8 @@ def load_bad_labels(paths: Sequence[str | Path], *, include_incomplete: bool = F
                          "analyse them anyway", path=", ".join(str(p) for p in paths), field="conversation_status")
     order = turns.loc[keep].sort_values(["conv", "bot_turn"]).index
     verdicts_all = verdicts
-    turns, verdicts_all, scores, reasons, extra = (
-        f.loc[order].reset_index(drop=True) for f in (turns, verdicts_all, scores, reasons, extra))
+    turns, verdicts_all, scores, extra = (
+        f.loc[order].reset_index(drop=True) for f in (turns, verdicts_all, scores, extra))
     turns["conv"] = pd.factorize(turns["conv"])[0]  # dense again after dropping incomplete ones
     # A check that judged no analysed turn did not run: it is named as such, never scored.
     ran = verdicts_all.notna().any()
@@ -232,12 +234,7 @@ def load_bad_labels(paths: Sequence[str | Path], *, include_incomplete: bool = F
     record = turns.join(extra).rename(columns={"status": "conversation_status", "flagged": "layer_flagged"})
     record = record[["run_id", "task_run_id", "unit_id", "worker_id", "conversation_id", "conversation_status", "model",
                      "turn_index", "bot_turn_number", "bot_turn", "text", "generated", "label", "safety_action",
-                     "rating", "started_at", "submitted_at", "layer_flagged"]].copy()
-    for c in named:
-        record[f"{c}.verdict"] = np.where(verdicts_all[c].isna(), np.where(reasons[c].isna(), "", "not run"),
-                                          np.where(verdicts_all[c] == 1.0, "unsafe", "safe"))
-        record[f"{c}.score"] = scores[c]
-        record[f"{c}.reason"] = reasons[c].fillna("")
+                     "rating", "started_at", "submitted_at", "layer_flagged", "flagged_by", "not_run", "safety"]].copy()
     record["source"] = turns["source"]
     result = BadLabels(
         turns=turns.drop(columns=["bot_turn_number"]), verdicts=verdicts_all[checks], scores=scores[checks],

@@ -152,9 +152,13 @@ def test_checks_that_did_not_run_are_named_not_run_and_left_out(tmp_path: Path) 
     assert "bad_classifier: not run" in html and "single_turn_classifier: not run" in html
     assert any("Not run" in s and "bad_classifier, single_turn_classifier" in s for s in doc["verdict"])
     labels_csv = csv_tables(results)["labels.csv"]
-    assert set(labels_csv["bad_classifier.verdict"]) == {"not run"}
-    assert set(labels_csv["single_turn_classifier.verdict"]) == {"not run"}
-    assert set(labels_csv["string_matcher.verdict"]) == {"safe", "unsafe"}
+    assert set(labels_csv["not_run"]) == {"bad_classifier, single_turn_classifier"}
+    assert set(labels_csv["flagged_by"]) == {"", "string_matcher"}
+    for cell in labels_csv["safety"]:
+        verdicts = json.loads(cell)
+        assert verdicts["bad_classifier"]["unsafe"] is None and verdicts["single_turn_classifier"]["unsafe"] is None
+        assert verdicts["bad_classifier"]["reason"] == NOT_RUN["reason"]
+        assert isinstance(verdicts["string_matcher"]["unsafe"], bool)
 
 
 def test_labels_csv_has_one_row_per_record_and_every_field(tmp_path: Path) -> None:
@@ -167,11 +171,11 @@ def test_labels_csv_has_one_row_per_record_and_every_field(tmp_path: Path) -> No
     assert len(table) == len(records)
     for field in ("run_id", "task_run_id", "unit_id", "worker_id", "conversation_id", "conversation_status", "model",
                   "turn_index", "bot_turn_number", "bot_turn", "text", "generated", "label", "safety_action",
-                  "rating", "started_at", "submitted_at", "layer_flagged", "string_matcher.verdict",
-                  "string_matcher.score", "string_matcher.reason", "source"):
+                  "rating", "started_at", "submitted_at", "layer_flagged", "flagged_by", "not_run", "safety", "source"):
         assert field in table.columns, field
     first = table[table["source"].str.endswith(":1")].iloc[0]
     assert first["generated"] == "the raw reply" and first["task_run_id"] == "7" and first["rating"] == 4
+    assert json.loads(first["safety"]) == records[0]["safety"]
 
 
 def _two_models(tmp_path: Path, shares: dict[str, tuple[int, int]]) -> tuple[BadResults, dict[str, Any], str]:
