@@ -23,10 +23,6 @@ logger = logging.getLogger(__name__)
 _assignment_counter = itertools.count(1)
 
 
-class WorkerRejected(RuntimeError):
-    """The router gave this worker no agent (blocked, no work left, or failed onboarding)."""
-
-
 @dataclass
 class AgentSession:
     """What `/request_agent` (or `/submit_onboarding`) handed back."""
