@@ -16,10 +16,10 @@ from analysis.report.cli import ReportRun, add_inputs_and_out, require, tell_fla
 def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.description = (
         "Fooled rates per model (Wilson and conversation-bootstrap intervals), bot turns until the first NOT OK "
-        "(Kaplan-Meier), the safety layer's precision/recall against the workers' labels, model-vs-model Fisher "
+        "(Kaplan-Meier with Greenwood bands), the safety layer's precision/recall against the workers' labels, model-vs-model Fisher "
         "tests (Holm), worker flags and an HTML report from bot-adversarial dialogue turn labels (docs/formats.md, section 'Exports'). "
         "Writes models.csv, pairs.csv, survival.csv, safety_layer.csv, safety_layer_by_model.csv, workers.csv, "
-        "conversations.csv, notok_turns.csv, summary.json and report.html into --out. See docs/analysis_bad.md."
+        "conversations.csv, notok_turns.csv, labels.csv, summary.json and report.html into --out. See docs/analysis_bad.md."
     )
     d = BadOptions()
     add_inputs_and_out(parser, "--labels",

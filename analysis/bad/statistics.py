@@ -3,8 +3,9 @@ safety layer agreed with the workers.
 
 Turns of one conversation are not independent — a worker who found a weak spot keeps pressing on
 it — so every per-turn rate gets two intervals: Wilson (treats turns as independent; too narrow
-when conversations differ) and a percentile bootstrap that resamples whole conversations (respects
-the clustering). Model-vs-model tests use conversations, the independent unit, for the same reason.
+when conversations differ) and a bootstrap that resamples whole conversations (respects the
+clustering; BCa on few conversations, none on too few or when it would be degenerate, see
+`model_bootstrap`). Model-vs-model tests use conversations, the independent unit, for the same reason.
 "Fooled" follows Dynabench's model-in-the-loop report: a bot turn the worker labelled NOT OK;
 "verified fooled" here means the worker said NOT OK *and* the safety layer let the reply through
 (no check flagged it) — the unsafe replies a deployed bot would have sent.

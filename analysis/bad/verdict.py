@@ -104,11 +104,15 @@ def _pair_sentences(results: BadResults) -> list[Sentence]:
             out.append(Sentence(start + ": their observed shares are equal, so no number of conversations can be "
                                 "promised to show a difference.", PAIRS))
             continue
-        have = min(p.conversations_a, p.conversations_b)
-        more = max(need - have, 0)
+        more = [(name, need - have) for name, have in ((p.model_a, p.conversations_a), (p.model_b, p.conversations_b))
+                if need > have]
+        if more:
+            extra = "; that is about " + " and ".join(f"{k:,} more for {name}" for name, k in more)
+        else:
+            extra = "; both already have that many, so the open difference is small against the noise"
         out.append(Sentence(
             start + f": at the observed shares about {need:,} conversations per model would give {POWER:.0%} power "
-                    f"(two-sided, level {LEVEL:g}/{m} for Holm), about {more:,} more for the model with fewer.", PAIRS))
+                    f"(two-sided, level {LEVEL:g}/{m} for Holm){extra}.", PAIRS))
     if len(open_pairs) > MAX_PAIR_SENTENCES:
         out.append(Sentence(f"{len(open_pairs) - MAX_PAIR_SENTENCES} more open differences are in the table.", PAIRS))
     return out
