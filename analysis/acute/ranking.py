@@ -30,7 +30,7 @@ class ModelRank:
     model: str
     strength: float
     ci_workers: tuple[float, float] | None  # None: not enough workers (Comparison.worker_bootstrap says why)
-    ci_plain: tuple[float, float]
+    ci_plain: tuple[float, float] | None  # None: no bootstrap rounds (--bootstrap-rounds 0)
     rank: int
     rank_set: tuple[int, int] | None  # from the worker intervals: None with them
     n: int

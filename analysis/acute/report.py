@@ -73,7 +73,7 @@ def _rank_set(rank_set: tuple[int, int] | None) -> str:
 def _ranking_html(comparison: Comparison) -> str:
     rows = "".join(
         f"<tr><td>{m.rank}</td><td class='t'>{breakable(m.model)}</td><td>{m.strength:+.3f}</td>"
-        f"<td>{_ci_workers(comparison, m.ci_workers)}</td><td>[{m.ci_plain[0]:+.3f}, {m.ci_plain[1]:+.3f}]</td>"
+        f"<td>{_ci_workers(comparison, m.ci_workers)}</td><td>{'—' if m.ci_plain is None else f'[{m.ci_plain[0]:+.3f}, {m.ci_plain[1]:+.3f}]'}</td>"
         f"<td>{_rank_set(m.rank_set)}</td><td>{m.n:,}</td></tr>"
         for m in comparison.ranking.models
     )

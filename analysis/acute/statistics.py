@@ -90,10 +90,12 @@ def compare(judgements: AcuteJudgements, options: AcuteOptions) -> Comparison:
     # one worker id for every record gives zero-width worker intervals and definite ranks; fewer than
     # the minimum gives intervals far too narrow: both are left out rather than shown
     thin = first_failure((MIN_DISTINCT_WORKER_IDS, n_workers), (MIN_WORKERS_FOR_WORKER_BOOTSTRAP, n_workers))
-    if thin is not None and options.bootstrap_rounds > 0:
+    if thin is not None or options.bootstrap_rounds <= 0:
         for m in ranking.models:
             m.ci_workers = None
             m.rank_set = None
+            if options.bootstrap_rounds <= 0:  # no intervals asked for: never show [s, s]
+                m.ci_plain = None
         ranking.variance_ratio = float("nan")
     return Comparison(
         n_judgements=len(judgements),

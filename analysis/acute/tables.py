@@ -55,7 +55,7 @@ def ranking_table(comparison: Comparison) -> pd.DataFrame:
         {
             "rank": m.rank, "model": m.model, "strength": m.strength,
             "ci_workers_low": (m.ci_workers or none)[0], "ci_workers_high": (m.ci_workers or none)[1],
-            "ci_plain_low": m.ci_plain[0], "ci_plain_high": m.ci_plain[1],
+            "ci_plain_low": (m.ci_plain or none)[0], "ci_plain_high": (m.ci_plain or none)[1],
             "rank_best": (m.rank_set or none)[0], "rank_worst": (m.rank_set or none)[1], "n": m.n, "wins": m.wins,
         }
         for m in comparison.ranking.models
@@ -132,7 +132,7 @@ def _ranking(comparison: Comparison) -> list[dict[str, Any]] | None:
     return [
         {
             "model": m.model, "strength": m.strength, "ci": list(m.ci_workers) if m.ci_workers else None,
-            "rank": m.rank, "ci_plain": list(m.ci_plain), "rank_set": list(m.rank_set) if m.rank_set else None,
+            "rank": m.rank, "ci_plain": list(m.ci_plain) if m.ci_plain else None, "rank_set": list(m.rank_set) if m.rank_set else None,
             "n": m.n, "wins": m.wins,
         }
         for m in comparison.ranking.models

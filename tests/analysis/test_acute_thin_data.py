@@ -253,3 +253,12 @@ def test_verdict_reconciles_pairwise_and_overall_strength(tmp_path: Path) -> Non
     assert alpha["ci"][0] > 0, alpha
     assert any(x.startswith("No pair differs after Holm, yet alpha's worker-bootstrap interval") and "lies wholly above 0" in x
                for x in v), v
+
+
+def test_no_bootstrap_rounds_gives_no_zero_width_intervals(tmp_path: Path) -> None:
+    path = tmp_path / "j.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in study(CLEAR, 12)))
+    results = analyse_acute(load_acute_judgements([path]), AcuteOptions(bootstrap_rounds=0))
+    s, html = json.loads(json.dumps(summary(results))), render_html(results)
+    assert all(r["ci"] is None and r["ci_plain"] is None and r["rank_set"] is None for r in s["ranking"])
+    assert zero_width_intervals(html) == []
