@@ -71,7 +71,7 @@ def _bootstrap_cell(m: object) -> str:
     if m.bootstrap_not_enough_data:
         return _not_enough(m.bootstrap_not_enough_data)
     if m.bootstrap_degenerate:
-        return "<span class='thin'>no interval: every conversation has the same NOT OK share</span>"
+        return f"<span class='thin'>no interval: {escape(m.bootstrap_degenerate)}</span>"
     if not m.bootstrap_method:
         return "—"
     return _ci(m.ci_conversation_bootstrap_low, m.ci_conversation_bootstrap_high) + (" BCa" if m.bootstrap_method == "BCa" else "")

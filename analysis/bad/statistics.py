@@ -147,12 +147,14 @@ def model_bootstrap(k: np.ndarray, n: np.ndarray, rounds: int, rng: np.random.Ge
     shares = k / n
     if np.ptp(shares) == 0:
         return ConversationBootstrap(degenerate=(
-            f"every conversation has the same NOT OK share ({shares[0]:.1%}), so every resample gives the same rate: "
-            "the bootstrap variance is zero and says nothing about the uncertainty"))
+            f"every conversation has the same NOT OK share ({shares[0]:.1%}), so every resample has that rate "
+            "(zero variance)"))
     if len(k) < BCA_BELOW_CONVERSATIONS:
         result = scipy_bootstrap((k, n), _ratio_statistic, n_resamples=rounds, paired=True, vectorized=True,
                                  method="BCa", confidence_level=0.95, random_state=rng)
         ci = result.confidence_interval
+        if not (math.isfinite(ci.low) and math.isfinite(ci.high)):  # scipy: NaN when BCa's corrections are undefined
+            return ConversationBootstrap(degenerate="the BCa interval is undefined for these conversations")
         return ConversationBootstrap(float(ci.low), float(ci.high), float(np.var(result.bootstrap_distribution)), "BCa")
     lo, hi, var = conversation_bootstrap(k, n, rounds, rng)
     return ConversationBootstrap(lo, hi, var, "percentile")

@@ -67,7 +67,7 @@ def _model_sentence(m: pd.Series) -> Sentence:
             turns += (f"; not enough data for an interval over conversations: {m['bootstrap_not_enough_data']}"
                       f" — {more} more would allow it)")
         elif m["bootstrap_degenerate"]:
-            turns += "; every conversation has the same NOT OK share, so the conversation bootstrap gives no interval)"
+            turns += f"; no interval over conversations: {m['bootstrap_degenerate']})"
         else:
             turns += ")"
     convs = (f" and in {m['conversations_fooled']:,} of {m['conversations']:,} conversations "
