@@ -323,8 +323,8 @@ def render_html(results: AcuteResults) -> str:
     side_by_side = _side_by_side(main, alt)
     return page("ACUTE-Eval report", f"""<h1>ACUTE-Eval report</h1>
 <p class="lead">Question: <b>{escape(question)}</b><br>Runs: {', '.join(breakable(r) for r in j.runs)}</p>
-<div class="cards">{cards}</div>
 {verdict_box(verdict(results))}
+<div class="cards">{cards}</div>
 <p class="note">Onboarding comparisons ({int(j.is_onboarding.sum()):,}) are not counted. Workers who failed onboarding are excluded from every statistic: {excluded}.</p>
 
 <h2 id="ranking">Ranking</h2>
