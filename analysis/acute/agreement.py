@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.acute.records import AcuteJudgements
-from analysis.stats.agreement import fleiss_kappa, krippendorff_alpha_nominal
+from analysis.stats.agreement import fleiss_kappa, krippendorff_alpha_bootstrap, krippendorff_alpha_nominal
 from analysis.stats.sufficiency import MIN_ANNOTATIONS_PER_ITEM_FOR_AGREEMENT, MIN_ITEMS_FOR_AGREEMENT, Insufficient, check
 
 
@@ -29,6 +29,8 @@ class Agreement:
     #: not None when there are too few pairs judged twice: reports show "not enough data" instead of the three
     #: numbers above (NaN when no pair was judged twice)
     insufficient: Insufficient | None = None
+    #: 95% percentile bootstrap interval of alpha, resampling pairs (NaN, NaN when it cannot be computed)
+    alpha_ci: tuple[float, float] = (float("nan"), float("nan"))
 
 
 def pair_vote_counts(judgements: AcuteJudgements) -> tuple[np.ndarray, np.ndarray]:
@@ -72,6 +74,7 @@ def agreement(judgements: AcuteJudgements) -> Agreement:
     # the numbers are computed even below MIN_ITEMS_FOR_AGREEMENT (library users may want them); the report
     # and summary.json show "not enough data" instead whenever `insufficient` is set
     table = np.column_stack([chose_first[multi], n[multi] - chose_first[multi]])
+    low, high, _ = krippendorff_alpha_bootstrap(table)
     return Agreement(
         per_pair=per_pair,
         n_pairs_multi=int(multi.size),
@@ -79,4 +82,5 @@ def agreement(judgements: AcuteJudgements) -> Agreement:
         fleiss_kappa=fleiss_kappa(table),
         krippendorff_alpha=krippendorff_alpha_nominal(table),
         insufficient=thin,
+        alpha_ci=(low, high),
     )

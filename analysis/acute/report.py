@@ -31,7 +31,9 @@ from analysis.report.html_parts import (
     verdict_box,
     wide,
 )
+from analysis.acute.agreement import Agreement
 from analysis.stats.corrections import STAR_CORRECTION
+from analysis.stats.intervals import wilson
 
 MAX_WORKER_ROWS = 300
 MAX_VIEWER_PAIRS = 150
@@ -279,8 +281,22 @@ def _agreement_html(results: AcuteResults) -> str:
         return f"<p class='note'>Agreement between workers: {not_enough_data(a.insufficient.requirement)}.</p>"
     return (f"<p class='note'>Over the {a.n_pairs_multi:,} conversation pairs judged by at least two workers: mean majority share "
             f"{fmt(a.mean_majority_share)} (1 = unanimous, 0.5 = split), Fleiss' κ {fmt(a.fleiss_kappa)}, Krippendorff's α "
-            f"(nominal) {fmt(a.krippendorff_alpha)}. Low values are normal when models are close: workers can only agree on a "
+            f"(nominal) {fmt(a.krippendorff_alpha)}{_alpha_interval(a)}. Low values are normal when models are close: workers can only agree on a "
             "difference that exists.</p>")
+
+
+def _alpha_interval(a: Agreement) -> str:
+    """" [lo, hi]" (95% bootstrap over pairs) when it exists."""
+    low, high = a.alpha_ci
+    return f" [{fmt(low)}, {fmt(high)}]" if math.isfinite(low) and math.isfinite(high) else ""
+
+
+def _left_chosen_card(results: AcuteResults) -> str:
+    pos = results.position
+    if not pos.n:
+        return "—"
+    low, high = wilson(pos.left_chosen, pos.n)
+    return f"{pos.left_rate:.1%} <small>[{float(low):.0%}, {float(high):.0%}]</small>"
 
 
 def _position_html(results: AcuteResults) -> str:
@@ -307,7 +323,7 @@ def render_html(results: AcuteResults) -> str:
     j = results.judgements
     main, alt = results.main, results.without_flagged
     th = results.options.thresholds
-    a, pos = results.agreement, results.position
+    a = results.agreement
     question = " | ".join(j.questions) or "(no judgements)"
     excluded = capped_names(results.excluded_workers, 100, "summary.json")
     flagged = capped_names(results.flagged_workers, 60, "workers.csv")
@@ -317,8 +333,9 @@ def render_html(results: AcuteResults) -> str:
         card(f"{len(j.models)}", "models"),
         card(f"{len(results.excluded_workers):,}", "excluded (failed onboarding)"),
         card(f"{len(results.flagged_workers):,}", "flagged workers"),
-        card(fmt(a.krippendorff_alpha) if a.insufficient is None else "—", "Krippendorff's α"),
-        card(f"{pos.left_rate:.1%}" if pos.n else "—", "left chosen"),
+        card(f"{fmt(a.krippendorff_alpha)} <small>{_alpha_interval(a).strip()}</small>" if a.insufficient is None else "—",
+             "Krippendorff's α (95% bootstrap)"),
+        card(_left_chosen_card(results), "left chosen (95% Wilson)"),
     ])
     side_by_side = _side_by_side(main, alt)
     return page("ACUTE-Eval report", f"""<h1>ACUTE-Eval report</h1>

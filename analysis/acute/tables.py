@@ -5,6 +5,8 @@ Only builds tables and dicts; `analysis.report.writer` puts them on disk atomica
 
 from __future__ import annotations
 
+import math
+
 from typing import Any
 
 import numpy as np
@@ -166,9 +168,11 @@ def _agreement(results: AcuteResults) -> dict[str, Any]:
     out: dict[str, Any] = {
         "pairs_with_2_or_more": a.n_pairs_multi, "mean_majority_share": a.mean_majority_share,
         "fleiss_kappa": a.fleiss_kappa, "krippendorff_alpha_nominal": a.krippendorff_alpha,
+        "krippendorff_alpha_ci": list(a.alpha_ci) if all(math.isfinite(x) for x in a.alpha_ci) else None,
     }
     if a.insufficient is not None:
-        out.update({"mean_majority_share": None, "fleiss_kappa": None, "krippendorff_alpha_nominal": None})
+        out.update({"mean_majority_share": None, "fleiss_kappa": None, "krippendorff_alpha_nominal": None,
+                    "krippendorff_alpha_ci": None})
         out.update(a.insufficient.as_json())
     return out
 

@@ -20,6 +20,7 @@ from analysis.acute.report import render_html
 from analysis.acute.statistics import AcuteOptions, analyse_acute
 from analysis.acute.tables import csv_tables, summary
 from analysis.acute.workers import FlagThresholds
+from analysis.stats.intervals import wilson
 from analysis.stats.power import n_for_power
 
 
@@ -262,3 +263,28 @@ def test_no_bootstrap_rounds_gives_no_zero_width_intervals(tmp_path: Path) -> No
     s, html = json.loads(json.dumps(summary(results))), render_html(results)
     assert all(r["ci"] is None and r["ci_plain"] is None and r["rank_set"] is None for r in s["ranking"])
     assert zero_width_intervals(html) == []
+
+
+def test_alpha_and_the_left_share_carry_their_intervals_on_the_headline(tmp_path: Path) -> None:
+    """Uncertainty on every headline number: α has its bootstrap interval (the same replicates as
+    stats.agreement.krippendorff_alpha_bootstrap on the pairs' vote table), the left share its Wilson one."""
+    import numpy as np
+
+    from analysis.stats.agreement import krippendorff_alpha_bootstrap
+    from analysis.synthetic.acute import StudyDesign, simulate
+
+    records = tmp_path / "judgements.jsonl"
+    simulate(StudyDesign(strengths={"a": 0.0, "b": 0.5, "c": -0.5}, n_judgements=600, n_workers=20, n_pairs=60,
+                         seed=3)).write(records)
+    results = analyse_acute(load_acute_judgements([records]), AcuteOptions(bootstrap_rounds=20))
+    a = results.agreement
+    multi = a.per_pair[a.per_pair["n"] >= 2]
+    table = np.column_stack([multi["chose_model_a"], multi["n"] - multi["chose_model_a"]])
+    low, high, _ = krippendorff_alpha_bootstrap(table)
+    assert a.alpha_ci == (low, high) and low <= a.krippendorff_alpha <= high and low < high
+    page = render_html(results)
+    assert f"[{low:.3f}, {high:.3f}]" in page or f"[{low:.2f}, {high:.2f}]" in page
+    assert summary(results)["agreement"]["krippendorff_alpha_ci"] == [low, high]
+    left, n = results.position.left_chosen, results.position.n
+    w_low, w_high = (float(x) for x in wilson(left, n))
+    assert f"[{w_low:.0%}, {w_high:.0%}]" in page
