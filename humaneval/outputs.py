@@ -96,12 +96,24 @@ def check_outputs(
     for out in (Path(o) for o in outputs):
         if out.is_dir():
             raise InputError("is a folder; give a file name", path=out, field=field)
+        refuse_non_regular_output(out, field)
         parent = out.parent if str(out.parent) else Path(".")
         if not any(_same_file(parent, Path(f)) for f in folders):
             check_writable_folder(parent, field=field)
         for source in input_paths:
             if _same_file(out, source):
                 raise InputError(f"is also an input ({source}); choose another output file", path=out, field=field)
+
+
+def refuse_non_regular_output(out: Path, field: str | None = None) -> None:
+    """An output is written beside its target and renamed over it, which would replace a device (as root,
+    `/dev/null` would become a file), a pipe or a symbolic link instead of writing into it: refuse them."""
+    if out.is_symlink():
+        raise InputError("is a symbolic link; writing would replace the link, not its target: give the target's "
+                         "own path", path=out, field=field)
+    if out.exists() and not out.is_file():
+        raise InputError("exists and is not a regular file (a device, pipe or socket); give a file path", path=out,
+                         field=field)
 
 
 def _umask() -> int:
@@ -126,6 +138,8 @@ class StagedOutputs:
         self.finals = [Path(p) for p in finals]
         if len({_resolved(p) for p in self.finals}) != len(self.finals):
             raise ValueError("the same output file is named twice")
+        for final in self.finals:  # also for writers that did not call check_outputs
+            refuse_non_regular_output(final)
         self._temps: dict[Path, Path] = {}
         self._staged_folders: dict[Path, Path] = {}  # missing target folder -> hidden staging folder
         try:

@@ -139,3 +139,33 @@ def test_integer_length_is_the_callers_rule(tmp_path: Path) -> None:
     path.write_text(f'{{"a": 1}}\n{{"a": {huge}}}\n')
     with pytest.raises(InputError, match=r":2: invalid JSON \(the integer"):
         list(iter_jsonl_objects(path))
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink"])
+def test_an_output_that_is_no_regular_file_is_refused_and_left_alone(kind: str, tmp_path: Path) -> None:
+    """Outputs are renamed into place, which would replace a device (as root, /dev/null became a file), a
+    pipe or a link instead of writing into it: refused with exit 2, and the path is unchanged."""
+    import stat
+    import subprocess
+    import sys
+
+    from humaneval.outputs import check_outputs
+
+    target = tmp_path / "out.jsonl"
+    if kind == "fifo":
+        os.mkfifo(target)
+    else:
+        (tmp_path / "real.jsonl").write_text("keep\n")
+        target.symlink_to(tmp_path / "real.jsonl")
+    with pytest.raises(InputError, match="symbolic link|not a regular file"):
+        check_outputs([target], field="--out")
+    with pytest.raises(InputError):
+        write_jsonl(target, [{"a": 1}])
+    data = Path(__file__).resolve().parents[1] / "task_configs" / "acute" / "data"
+    done = subprocess.run([sys.executable, "-m", "humaneval.acute", "pairings", "--conversations",
+                           f"dull={data / 'dull_bot.jsonl'}", "--conversations", f"persona={data / 'persona_bot.jsonl'}",
+                           "--out", str(target)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert stat.S_ISFIFO(os.lstat(target).st_mode) if kind == "fifo" else target.is_symlink()
+    if kind == "symlink":
+        assert (tmp_path / "real.jsonl").read_text() == "keep\n"
