@@ -10,7 +10,8 @@ from pathlib import Path
 
 from humaneval.crowd.data_dir import DATA_DIR_ENV, data_faults_reported, open_existing_database
 from humaneval.crowd.export import export_to_file
-from humaneval.input_errors import exit_on_input_error
+from humaneval.crowd.launcher import console_logging
+from humaneval.input_errors import InputError, exit_on_input_error
 from humaneval.outputs import check_outputs
 from humaneval.studies import all_exports
 
@@ -32,8 +33,13 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     db = open_existing_database(args.data_dir)
     check_outputs([args.out], inputs=[db.db_path], field="--out")
-    with data_faults_reported(db):
-        count = export_to_file(db, args.task_name, args.out, all_exports())
+    with console_logging(), data_faults_reported(db):  # Mephisto's INFO lines would repeat our one line
+        try:
+            count = export_to_file(db, args.task_name, args.out, all_exports())
+        except InputError as err:
+            if err.field != "task_name":
+                raise
+            raise InputError(err.problem, path=err.path, line=err.line, field="--task-name") from None
     print(f"{count} record(s) written to {args.out}")
     return 0
 

@@ -21,6 +21,11 @@ MAX_PROBLEM_CHARS = 500
 T = TypeVar("T")
 
 
+class DamagedData(ValueError):
+    """A record our own code stored (e.g. a saved chat in Mephisto's data folder) does not read back: the
+    command reading it reports the file as damaged input (exit 2) instead of a traceback."""
+
+
 class InputError(ValueError):
     """Bad input, located as precisely as we can: file, 1-based line, field."""
 
@@ -40,6 +45,8 @@ class InputError(ValueError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
+        if self.path is None and self.field:  # a command-line option or config key: it is the location
+            return f"field '{self.field}': {self.problem}"
         where = self.path or "<input>"
         if self.line is not None:
             where += f":{self.line}"

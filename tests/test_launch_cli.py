@@ -138,6 +138,15 @@ def test_a_bad_file_names_the_override_that_gave_it(task: str, key: str, content
     (["acute", "mephisto.blueprint.question_text=Who?"], "error: mephisto.blueprint.question_choice: a custom choice"),
     (["safety", "mephisto.blueprint.items_per_unit=0"], "error: mephisto.blueprint.items_per_unit: must be at least 1"),
     (["bad", "provider=mturk_live"], "error: provider: unknown provider 'mturk_live'"),
+    # each of these used to be a traceback (a hostile-user trial)
+    (["smoke", "humaneval.port=abc"], "error: humaneval.port: must be a port number 1-65535"),
+    (["smoke", "humaneval.port=70000"], "error: humaneval.port: must be a port number 1-65535"),
+    (["smoke", "mephisto.log_level=bogus"], "error: mephisto.log_level: must be one of debug"),
+    (["smoke", "mephisto.task.task_name="], "error: mephisto.task.task_name: must be 1-100 letters"),
+    (["acute", "mephisto.task.task_name=a/b"], "error: mephisto.task.task_name: must be 1-100 letters"),
+    (["safety", "mephisto.task.task_name=../../escaped"], "error: mephisto.task.task_name: must be 1-100 letters"),
+    (["bad", "mephisto.blueprint.idle_unit_seconds=nan"], "error: mephisto.blueprint.idle_unit_seconds: must be a positive"),
+    (["bad", "mephisto.blueprint.bot_timeout_seconds=inf"], "error: mephisto.blueprint.bot_timeout_seconds: must be a positive"),
 ])
 def test_a_bad_value_is_named_by_its_key(argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(argv, capsys)
@@ -216,3 +225,4 @@ def test_sigint_stops_the_build_even_when_inherited_as_ignored(monkeypatch: pyte
     assert seen == [signal.default_int_handler]
     assert code == 130 and "stopped;" in err and "Traceback" not in err
     assert after is signal.SIG_IGN
+

@@ -18,6 +18,7 @@ What it adds, and why (ParlAI's nearest task, live chat with per-turn checkboxes
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 import time
@@ -105,8 +106,8 @@ def check_args(blue: Any) -> None:
     if int(blue.max_message_chars) < int(blue.min_message_chars):
         raise InputError("must not be below min_message_chars", field="mephisto.blueprint.max_message_chars")
     for key in ("bot_timeout_seconds", "idle_unit_seconds"):
-        if blue.get(key) is not None and float(blue[key]) <= 0:
-            raise InputError(f"must be positive, got {blue[key]}", field=f"mephisto.blueprint.{key}")
+        if blue.get(key) is not None and not (math.isfinite(float(blue[key])) and float(blue[key]) > 0):
+            raise InputError(f"must be a positive number of seconds, got {blue[key]}", field=f"mephisto.blueprint.{key}")
     if not 0.0 <= float(blue.onboarding_threshold) <= 1.0:
         raise InputError(f"must be within [0, 1], got {blue.onboarding_threshold}",
                          field="mephisto.blueprint.onboarding_threshold")

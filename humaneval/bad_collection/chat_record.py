@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from humaneval.input_errors import DamagedData
+
 OK, NOT_OK = "__ok__", "__notok__"
 LABELS = (OK, NOT_OK)
 HUMAN, BOT = "human", "bot"
@@ -49,6 +51,10 @@ class ChatTurn:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ChatTurn":
+        if not isinstance(data, dict) or data.get("speaker") not in (HUMAN, BOT) or not isinstance(data.get("text"), str):
+            raise DamagedData("a saved chat turn lacks a speaker (human or bot) or its text")
+        if not isinstance(data.get("created_at"), (int, float)) or data.get("label") not in (None, *LABELS):
+            raise DamagedData("a saved chat turn has no time, or a label other than OK / NOT OK")
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -132,7 +138,16 @@ class ChatRecord:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ChatRecord":
+        """The saved record; `DamagedData` when it is not one (a hand-edited or truncated state.json)."""
+        if not isinstance(data, dict):
+            raise DamagedData(f"a saved chat is not an object: {type(data).__name__}")
+        for key, kind in (("conversation_id", str), ("model", str), ("min_turns", int)):
+            if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
+                raise DamagedData(f"a saved chat's {key!r} is missing or not a {kind.__name__}")
+        turns = data.get("turns", [])
+        if not isinstance(turns, list):
+            raise DamagedData("a saved chat's 'turns' is not a list")
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        values["turns"] = [ChatTurn.from_dict(t) for t in data.get("turns", [])]
+        values["turns"] = [ChatTurn.from_dict(t) for t in turns]
         return cls(**values)

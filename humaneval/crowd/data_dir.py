@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import mephisto.utils.dirs as mephisto_dirs
-from humaneval.input_errors import InputError
+from humaneval.input_errors import DamagedData, InputError
 from mephisto.abstractions.databases.local_database import LocalMephistoDB
 
 DEFAULT_DATA_DIR = Path("data/mephisto")
@@ -81,5 +81,5 @@ def data_faults_reported(db: LocalMephistoDB) -> Iterator[None]:
         yield
     except sqlite3.DatabaseError as err:
         raise InputError(f"the Mephisto database cannot be read ({err})", path=db.db_path) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+    except (json.JSONDecodeError, UnicodeDecodeError, DamagedData) as err:
         raise InputError(f"a saved agent data file is damaged ({err})", path=Path(db.db_root) / "data") from None

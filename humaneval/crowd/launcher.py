@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 poll_every_second()  # runs start and end promptly (see mephisto_internals)
 
 PROVIDERS = ("mock", "mturk_sandbox", "mturk")
+QUIET_LINE_CHARS = 200  # another library's error on the quiet console: its first line, at most this long
 OUR_LOGGERS = "humaneval"
 
 
@@ -63,6 +64,9 @@ class ConsoleFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         text = record.getMessage()
         if not _is_ours(record):
+            if not self.verbose:  # its first line, shortened: such messages may carry a worker's whole submission
+                first = text.splitlines()[0] if text else ""
+                text = first if len(first) <= QUIET_LINE_CHARS else first[:QUIET_LINE_CHARS] + " …"
             text = f"{record.name}: {text}"
         line = f"{record.levelname.lower()}: {text}"
         if record.exc_info and (self.verbose or _is_ours(record)):
@@ -219,6 +223,16 @@ class LocalLaunch:
     def __enter__(self) -> "LocalLaunch":
         try:
             self._start()
+        except LaunchError:
+            self._stop()
+            raise
+        except Exception as err:
+            # The crowd provider refused (no network, bad credentials), or the router could not listen (an
+            # address this machine does not have): one line saying so; -v shows the traceback.
+            self._stop()
+            logger.info("the run could not start", exc_info=True)
+            detail = " ".join(str(err).split())[:300] or type(err).__name__
+            raise LaunchError(f"the run could not start: {type(err).__name__}: {detail} (-v shows the details)") from err
         except BaseException:
             self._stop()
             raise

@@ -3,6 +3,7 @@ the Ctrl-C / SIGTERM story, and the export when the run is done. Shared by every
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import Mapping
@@ -94,6 +95,20 @@ def _serve(run: LocalLaunch, task_name: str, provider: str, data_dir: Path, prog
     return run.wait_until_done(progress=show_progress, progress_every=PROGRESS_EVERY)
 
 
+def _task_type_clash(cfg: DictConfig, data_dir: Path, task_name: str) -> str | None:
+    """Why this task name cannot be used for this study in this data folder, or None. Mephisto keys a task by
+    its name alone: a second study under the name would mix its units into the first one's (and neither
+    could be exported or resumed any more)."""
+    if not (data_dir / "database.db").exists():
+        return None
+    tasks = open_database(data_dir).find_tasks(task_name=task_name)
+    wanted = cfg.mephisto.blueprint._blueprint_type
+    if tasks and tasks[0].task_type != wanted:
+        return (f"'{task_name}' already holds a {tasks[0].task_type} task in {data_dir}, and this launch is a {wanted} "
+                "task; choose another task name")
+    return None
+
+
 def _work_already_done(cfg: DictConfig, data_dir: Path, task_name: str) -> bool:
     """Whether an earlier run of this task already collected everything its config asks for, asked of the
     study's blueprint class before anything starts (no router, no lock). A study whose config asks for
@@ -104,8 +119,13 @@ def _work_already_done(cfg: DictConfig, data_dir: Path, task_name: str) -> bool:
     if not db.find_tasks(task_name=task_name):
         return False
     blueprint_class = get_blueprint_from_type(cfg.mephisto.blueprint._blueprint_type)
-    return issubclass(blueprint_class, WorkDrivenUnits) and blueprint_class.work_done_in(cfg.mephisto.blueprint, db,
-                                                                                          task_name)
+    if not issubclass(blueprint_class, WorkDrivenUnits):
+        return False
+    logging.disable(logging.WARNING)  # the live run's rebuild says the same things again, once
+    try:
+        return blueprint_class.work_done_in(cfg.mephisto.blueprint, db, task_name)
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 def run_until_done(cfg: DictConfig, shared_state: SharedTaskState, exports: Mapping[str, StudyExport], *,
@@ -118,6 +138,10 @@ def run_until_done(cfg: DictConfig, shared_state: SharedTaskState, exports: Mapp
     task_name = cfg.mephisto.task.task_name
     provider = cfg.mephisto.provider._provider_type
     data_dir = resolve_data_dir(settings.data_dir)
+    clash = _task_type_clash(cfg, data_dir, task_name)
+    if clash:
+        print(f"error: mephisto.task.task_name: {clash}", file=sys.stderr)
+        return EXIT_CANNOT_LAUNCH
     if _work_already_done(cfg, data_dir, task_name):
         count = sum(1 for _ in export_records(open_database(data_dir), task_name, exports))
         where = f" --data-dir {data_dir}" if settings.data_dir is not None else ""
@@ -130,7 +154,8 @@ def run_until_done(cfg: DictConfig, shared_state: SharedTaskState, exports: Mapp
             finished = _serve(run, task_name, provider, data_dir, progress, sandbox_workers)
     except KeyboardInterrupt:
         finished = False
-    except LaunchError as err:  # nothing was started: another launcher has the task, or the port is taken
+    except LaunchError as err:  # nothing is left running: another launcher has the task, the port is taken,
+        # or Mephisto / the crowd provider refused to start the run
         print(f"error: {err}", file=sys.stderr)
         return EXIT_CANNOT_LAUNCH
     finally:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -88,11 +89,31 @@ def compose_task_config(
         raise InputError(" ".join(line.strip() for line in str(err).splitlines() if line.strip())) from None
 
 
+TASK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+def check_run_settings(cfg: DictConfig) -> None:
+    """The settings every launch uses, checked before anything starts (each an `InputError` naming its key):
+    the task name becomes folder and file names (exports/<name>.jsonl), so no separators or dot-dot."""
+    name = cfg.mephisto.task.get("task_name")
+    if not isinstance(name, str) or not TASK_NAME.fullmatch(name) or ".." in name:
+        raise InputError(f"must be 1-100 letters, digits, '_', '-' or '.', starting with a letter or digit, got {name!r}",
+                         field="mephisto.task.task_name")
+    port = cfg.humaneval.get("port")
+    if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535):
+        raise InputError(f"must be a port number 1-65535, or null for a free one, got {port!r}", field="humaneval.port")
+    level = cfg.mephisto.get("log_level", "info")
+    if str(level).lower() not in LOG_LEVELS:
+        raise InputError(f"must be one of {', '.join(LOG_LEVELS)}, got {level!r}", field="mephisto.log_level")
+
+
 def compose_study_config(study: str, overrides: Sequence[str], files: Mapping[str, Path | None]) -> DictConfig:
     """A study's composed config, ready for Mephisto: its page (`task_source`, unless set) and our public
     folder next to it, every file key in `files` (key -> default when unset) and the block lists as
     absolute paths. A page that was never built is an `InputError` naming `task_source`."""
     cfg = compose_task_config(study, overrides)
+    check_run_settings(cfg)
     blue = cfg.mephisto.blueprint
     with open_dict(cfg):
         if blue.get("task_source", None) in (None, "???"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,8 @@ from humaneval.bad_collection.chat_record import (
     SAFETY_NONE,
     SAFETY_REPLACED,
     ChatRecord,
+    ChatTurn,
+    HUMAN,
 )
 from humaneval.bad_collection.message_checks import MessageLimits
 from humaneval.bad_collection.session import BadChat
@@ -144,3 +147,21 @@ def test_persona_lines_reach_the_model_and_cannot_be_copied(client: EmbeddedClie
     chat = Chat(client, persona=["i have two dogs and a cat at home."])
     assert chat("send_message", text="I have two dogs and a cat")["error"]["code"] == "copy_paste"
     assert chat("send_message", text="do you like animals?")["ok"]
+
+
+@pytest.mark.parametrize("damage", [
+    lambda d: d.pop("model"), lambda d: d.update(turns=5), lambda d: d["turns"][0].update(speaker="alien"),
+    lambda d: d["turns"][0].update(label="maybe"), lambda d: d["turns"][0].pop("created_at"),
+])
+def test_a_damaged_saved_chat_is_damaged_data_not_a_type_error(damage: Any) -> None:
+    """A hand-edited or truncated state.json reads as DamagedData, which exports report as a damaged
+    agent file (exit 2) instead of a TypeError traceback or a silently dropped chat."""
+    from humaneval.input_errors import DamagedData
+
+    record = ChatRecord("c1", "echo", min_turns=1)
+    record.turns.append(ChatTurn(speaker=HUMAN, text="hi", created_at=1.0))
+    saved = record.to_dict()
+    assert ChatRecord.from_dict(saved) == record
+    damage(saved)
+    with pytest.raises(DamagedData):
+        ChatRecord.from_dict(saved)

@@ -69,6 +69,17 @@ def test_the_console_handler_shows_our_warnings_and_every_error_as_plain_lines_t
     assert "Traceback" in verbose_out and "HIT creation refused" in verbose_out
 
 
+def test_another_librarys_error_is_one_short_line_on_the_quiet_console(capsys: pytest.CaptureFixture[str]) -> None:
+    """Mephisto's errors can quote a worker's whole submission over many lines (a hostile worker could fill
+    the screen): quiet shows the first line, cut at 200 characters; -v shows it all."""
+    message = "Task exception was never retrieved: " + "x" * 500 + "\nsecond line\nthird line"
+    ConsoleHandler(False).handle(_record("asyncio", logging.ERROR, message))
+    ConsoleHandler(True).handle(_record("asyncio", logging.ERROR, message))
+    quiet, verbose = capsys.readouterr().err.split("\n", 1)
+    assert quiet == "error: asyncio: " + message[:200] + " …"
+    assert "third line" in verbose and "x" * 500 in verbose
+
+
 @pytest.mark.parametrize("flag", ["-v", "--verbose"])
 def test_the_verbose_flag_is_no_hydra_override_and_the_help_names_it(
         flag: str, capsys: pytest.CaptureFixture[str]) -> None:
