@@ -53,7 +53,7 @@ def load_onboarding(path: str | Path) -> list[OnboardingItem]:
         turns = []
         for i, turn in enumerate(context):
             if not isinstance(turn, dict) or turn.get("speaker") not in (HUMAN, BOT) or not isinstance(turn.get("text"), str):
-                raise fail(f"must be {{\"speaker\": \"human\"|\"bot\", \"text\": str}}", f"context[{i}]")
+                raise fail("must be {\"speaker\": \"human\"|\"bot\", \"text\": str}", f"context[{i}]")
             turns.append((turn["speaker"], turn["text"]))
         message = obj.get("message")
         if not isinstance(message, str) or not message.strip():
