@@ -116,11 +116,20 @@ class AcuteBlueprint(QueueFedBlueprint):
         return [QueueItem(pid, _conversation_keys(p)) for pid, p in self.pairs.items()]
 
     def restore_finished(self, queue: WorkQueue, units: list[FinishedUnit]) -> int:
-        counted = 0
+        """Judgements of earlier runs count, unless they answered another question (the task name was
+        relaunched with a new `question`): those judge something else and are collected again."""
+        counted, other_question = 0, 0
         for unit in units:
+            asked = (unit.inputs.get("question") or {}).get("text") if isinstance(unit.inputs, dict) else None
+            if asked is not None and asked != self.question.text:
+                other_question += 1
+                continue
             for judgement in judgements_from_submission(unit.inputs, unit.outputs):
                 left_index = 0 if judgement.left == judgement.model_a else 1
                 counted += queue.restore_completed(unit.mephisto_worker_id, judgement.pair_id, left_index)
+        if other_question:
+            logger.warning("%d earlier unit(s) of this task asked another question than %r: their judgements do not "
+                           "count for it", other_question, self.question.text)
         return counted
 
     def restore_shown(self, queue: WorkQueue, worker: str, inputs: dict[str, Any]) -> None:

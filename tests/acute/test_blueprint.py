@@ -74,3 +74,23 @@ def test_page_view_hides_models_and_submission_maps_back() -> None:
                 {"pair_id": "other", "choice": "left", "reason": "x"}):
         assert judgements_from_submission(inputs, {"judgements": [bad]}) == []
     assert judgements_from_submission(inputs, None) == []
+
+
+@pytest.mark.parametrize(("asked", "counted"), [("engaging", 1), ("human", 0)])
+def test_judgements_of_another_question_do_not_count_when_a_task_is_resumed(asked: str, counted: int) -> None:
+    """Relaunching a task name with a new `question` must not count the old question's judgements toward it
+    (nor call the study complete): they judge something else."""
+    from humaneval.acute.blueprint import AcuteBlueprint
+    from humaneval.acute.task import build_task
+    from humaneval.crowd.export import FinishedUnit
+    from humaneval.crowd.work_queue import WorkQueue
+
+    cfg, _ = build_task(["mephisto.blueprint.question=engaging"])
+    study = AcuteBlueprint.__new__(AcuteBlueprint)  # what work_done_in does before any launch
+    study.configure(cfg.mephisto.blueprint)
+    pair = next(iter(study.pairs.values()))
+    inputs = unit_inputs([comparison_inputs(pair, 0)], PRESETS[asked], is_onboarding=False, onboarding_required=True)
+    unit = FinishedUnit("t", "1", "u1", "a1", "w_sandbox", "7", "completed", inputs,
+                        {"judgements": [{"pair_id": pair["pair_id"], "choice": "left", "reason": "livelier"}]}, 1.0, 2.0)
+    queue = WorkQueue(study.queue_items(), study.answers_per_item, study.seed)
+    assert study.restore_finished(queue, [unit]) == counted
