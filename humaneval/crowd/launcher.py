@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 poll_every_second()  # runs start and end promptly (see mephisto_internals)
 
 PROVIDERS = ("mock", "mturk_sandbox", "mturk")
+ROUTER_LOG = "router.log"  # in the data folder: the router's own messages when the console is quiet
 QUIET_LINE_CHARS = 200  # another library's error on the quiet console: its first line, at most this long
 OUR_LOGGERS = "humaneval"
 
@@ -141,20 +142,27 @@ def console_logging(verbose: bool = False) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _stdout_to_devnull() -> Iterator[None]:
-    """File descriptor 1 goes to /dev/null meanwhile: the node router, started now, inherits it and
-    writes a line per connection to it; Mephisto prints its pid there too (flushed into /dev/null)."""
+def _router_output_to_log(log: Path) -> Iterator[None]:
+    """File descriptor 1 goes to /dev/null and 2 to `log` meanwhile: the node router, started now, inherits
+    them. It writes a line per connection to stdout (Mephisto prints its pid there too) and a stack trace to
+    stderr for every malformed request a worker's browser (or anyone) sends; those belong in a file, not on
+    the console between the worker pages and the progress line."""
     sys.stdout.flush()
-    saved = os.dup(1)
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
+    log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     try:
         os.dup2(devnull, 1)
+        os.dup2(log_fd, 2)
         yield
     finally:
         sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull, log_fd):
+            os.close(fd)
 
 
 class LaunchError(RuntimeError):
@@ -266,7 +274,7 @@ class LocalLaunch:
         with contextlib.ExitStack() as launching:
             if not self.settings.verbose:
                 self._quiet.enter_context(mephisto_prints_silenced())
-                launching.enter_context(_stdout_to_devnull())
+                launching.enter_context(_router_output_to_log(Path(self.db.db_root) / ROUTER_LOG))
             self.run_id = self.operator.launch_task_run_or_die(cfg.mephisto, shared_state=self.shared_state)
         live_run = self.operator.get_running_task_runs()[self.run_id]
         self._task_runner = live_run.task_runner

@@ -18,6 +18,7 @@ from typing import Any
 
 from humaneval.crowd.export import FinishedUnit, StudyExport, checked_onboardings, finished_units
 from humaneval.crowd.mephisto_api import MephistoDB
+from humaneval.input_errors import InputError
 from humaneval.safety_eval.blueprint import BLUEPRINT_TYPE_SAFETY
 from humaneval.safety_eval.gold import is_correct, replay
 from humaneval.safety_eval.task_data import Label, labels_from_submission
@@ -61,6 +62,10 @@ def task_records(db: MephistoDB, task_name: str) -> Iterator[dict[str, Any]]:
     """Every checked onboarding's answers, then every submitted unit's labels with the exclusion verdict."""
     yield from onboarding_records(db, task_name)
     units = list(finished_units(db, task_name))
+    for unit in units:  # units of another tool under our type name would read as no labels at all
+        if not (isinstance(unit.inputs, dict) and isinstance(unit.inputs.get("items"), list)):
+            raise InputError(f"unit {unit.unit_id} of task '{unit.task_name}' was not made by humaneval's safety "
+                             f"task (type '{BLUEPRINT_TYPE_SAFETY}'); humaneval cannot export it", field="task_name")
     quality = replay(units)
     for unit in units:
         reason = quality.excluded.get(unit.mephisto_worker_id)

@@ -159,6 +159,7 @@ def test_the_console_shows_the_worker_pages_and_progress_and_nothing_of_mephisto
     assert all(a != b for a, b in zip(progress, progress[1:])), progress  # a new line only on a change
     for line in MEPHISTO_LINES:
         assert line not in out, out
+    assert (tmp_path / "mephisto" / "router.log").is_file()  # where the router's own complaints go
 
 
 @pytest.mark.integration

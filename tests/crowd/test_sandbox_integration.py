@@ -90,7 +90,9 @@ def _foreign_tasks_are_refused_by_name(tmp_path: Path, capsys: pytest.CaptureFix
     db_path = open_database(tmp_path / "mephisto").db_path
     out = tmp_path / "foreign.jsonl"
     for task_type, expected in (("parlai_chat", "blueprint type 'parlai_chat', which humaneval cannot export"),
-                                ("acute_eval", "was not made by humaneval's ACUTE task (ParlAI's ACUTE blueprint")):
+                                ("acute_eval", "was not made by humaneval's ACUTE task (ParlAI's ACUTE blueprint"),
+                                ("safety_annotation", "was not made by humaneval's safety task"),
+                                ("bad_chat", "a saved agent data file is damaged")):
         with sqlite3.connect(db_path) as connection:
             connection.execute("UPDATE tasks SET task_type = ? WHERE task_name = ?", (task_type, "humaneval-smoke"))
         capsys.readouterr()
