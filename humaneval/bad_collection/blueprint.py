@@ -51,9 +51,7 @@ from humaneval.input_errors import InputError
 from humaneval.models.client import ModelClient
 
 if TYPE_CHECKING:
-    from omegaconf import DictConfig
-
-    from humaneval.crowd.mephisto_api import Agent, MephistoDB, OnboardingAgent, SharedTaskState, TaskRun, Worker
+    from humaneval.crowd.mephisto_api import Agent, MephistoDB, OnboardingAgent, SharedTaskState, Worker
 
 logger = logging.getLogger(__name__)
 
@@ -128,12 +126,6 @@ class BadChatBlueprint(WorkDrivenUnits, RemoteProcedureBlueprint):
     ArgsClass: ClassVar[type] = BadChatBlueprintArgs
     SharedStateClass: ClassVar[type] = SharedRemoteProcedureTaskState
     BLUEPRINT_TYPE = BLUEPRINT_TYPE_BAD
-
-    def __init__(self, task_run: "TaskRun", args: "DictConfig", shared_state: "SharedTaskState") -> None:
-        super().__init__(task_run, args, shared_state)
-        self.task_run = task_run
-        self.configure(args.blueprint)
-        self._init_work_driven_units(args.blueprint)
 
     def configure(self, blue: Any) -> None:
         self.blue = blue

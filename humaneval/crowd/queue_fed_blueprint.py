@@ -44,9 +44,7 @@ from humaneval.crowd.work_queue import QueueItem, WorkQueue
 from humaneval.crowd.work_runner import StaticWorkRunner
 
 if TYPE_CHECKING:
-    from omegaconf import DictConfig
-
-    from humaneval.crowd.mephisto_api import Agent, MephistoDB, OnboardingAgent, SharedTaskState, TaskRun
+    from humaneval.crowd.mephisto_api import Agent, MephistoDB, OnboardingAgent
 
 logger = logging.getLogger(__name__)
 
@@ -71,12 +69,6 @@ class QueueFedBlueprint(WorkDrivenUnits, StaticReactBlueprint):
     answer_noun: ClassVar[str] = "answers"  # what one collected answer is ("judgements", "labels")
     per_unit_key: ClassVar[str]  # the study's argument for items per unit ("subtasks_per_unit")
     answers_per_item_key: ClassVar[str]  # ... and for answers per item ("annotations_per_pair")
-
-    def __init__(self, task_run: "TaskRun", args: "DictConfig", shared_state: "SharedTaskState") -> None:
-        super().__init__(task_run, args, shared_state)
-        self.task_run = task_run
-        self.configure(args.blueprint)
-        self._init_work_driven_units(args.blueprint)
 
     def configure(self, blue: Any) -> None:
         """The sizes, the seed and the threshold; a study extends it with its own settings."""

@@ -73,9 +73,9 @@ class WorkDrivenUnitsArgs:
 class WorkDrivenUnits:
     """Mixin: a unit generator driven by the blueprint's work, plus block lists.
 
-    The host class sets `task_run` and `per_unit` in its `__init__`, calls
-    `_init_work_driven_units(args.blueprint)` (which reads the `block_qualification` and
-    `block_list_files` keys), and provides `work` and `progress_summary`."""
+    Listed before the Mephisto blueprint class, its `__init__` runs Mephisto's, then the study's
+    `configure(args.blueprint)` (which sets `per_unit`), then reads the `block_qualification` and
+    `block_list_files` keys. The study provides `work` and `progress_summary`."""
 
     task_run: "TaskRun"
     per_unit: int = 1  # pieces of work one unit holds
@@ -93,6 +93,13 @@ class WorkDrivenUnits:
     @classmethod
     def check_study_args(cls, blueprint_args: Any, shared_state: SharedTaskState) -> None:
         """The study's own checks of its arguments (its `task.build_task` has checked the inputs)."""
+
+    def __init__(self, task_run: "TaskRun", args: "DictConfig", shared_state: SharedTaskState) -> None:
+        """Mephisto's blueprint first (this mixin comes before it), then the study's settings, then ours."""
+        super().__init__(task_run, args, shared_state)  # type: ignore[call-arg]
+        self.task_run = task_run
+        self.configure(args.blueprint)
+        self._init_work_driven_units(args.blueprint)
 
     def _init_work_driven_units(self, blueprint_args: "DictConfig") -> None:
         # Mephisto's structured config makes this a required string; the YAMLs default it per task.
