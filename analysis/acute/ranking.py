@@ -18,6 +18,7 @@ from scipy import sparse
 
 from analysis.acute.records import AcuteJudgements
 from analysis.stats.bradley_terry import DEFAULT_RIDGE, fit_bradley_terry
+from analysis.stats.intervals import bca_interval
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,13 @@ class ModelRank:
     wins: int
 
 
+#: Below this many workers the worker-bootstrap interval is BCa instead of the percentile one: with few
+#: clusters the bootstrap distribution is skewed and biased and the percentile interval under-covers (Efron &
+#: Tibshirani 1993, ch. 14), as BAD's conversation bootstrap does below 30 conversations. Below the sufficiency
+#: minimum (10 workers) the report shows no worker interval at all.
+BCA_BELOW_WORKERS = 30
+
+
 @dataclass
 class Ranking:
     models: list[ModelRank]  # best first
@@ -44,6 +52,8 @@ class Ranking:
     ridge: float
     #: mean over models of var(worker bootstrap) / var(plain bootstrap): an observed design effect
     variance_ratio: float
+    #: how the worker intervals were read from the replicates: "BCa" (few workers) or "percentile"
+    interval_method: str = "percentile"
 
 
 def worker_cell_counts(judgements: AcuteJudgements) -> sparse.csr_matrix:
@@ -80,6 +90,19 @@ def bootstrap_strengths(
     return _fit_rounds(by_worker, k, ridge), _fit_rounds(by_vote, k, ridge)
 
 
+def jackknife_strengths(judgements: AcuteJudgements, ridge: float = DEFAULT_RIDGE,
+                        below_workers: int | None = None) -> np.ndarray:
+    """(workers × K) strengths with each worker's judgements left out in turn (BCa's acceleration); empty
+    when there are `below_workers` workers or more (one fit per worker is then not worth it)."""
+    k = len(judgements.models)
+    per_worker = worker_cell_counts(judgements)
+    per_worker = per_worker[np.flatnonzero(np.asarray(per_worker.sum(axis=1)).ravel() > 0)]
+    if below_workers is not None and per_worker.shape[0] >= below_workers:
+        return np.zeros((0, k))
+    totals = np.asarray(per_worker.sum(axis=0)).ravel()
+    return _fit_rounds(totals[None, :] - per_worker.toarray(), k, ridge)
+
+
 def percentile_interval(samples: np.ndarray, level: float = 0.95) -> np.ndarray:
     """(K × 2) percentile intervals of bootstrap samples (rounds × K)."""
     tail = (1 - level) / 2 * 100
@@ -104,8 +127,12 @@ def rank_models(
     k = len(judgements.models)
     strength = fit_bradley_terry(wins, ridge)
     boot_w, boot_p = bootstrap_strengths(judgements, rounds, np.random.default_rng(seed), ridge)
+    method = "percentile"
     if len(boot_w):
         ci_w, ci_p = percentile_interval(boot_w), percentile_interval(boot_p)
+        jackknife = jackknife_strengths(judgements, ridge, below_workers=BCA_BELOW_WORKERS)
+        if len(jackknife) >= 2:  # few clusters: a skewed, biased bootstrap distribution
+            ci_w, method = bca_interval(boot_w, strength, jackknife), "BCa"
         var_p = boot_p.var(axis=0)
         ok = var_p > 1e-12
         ratio = float(np.mean(boot_w.var(axis=0)[ok] / var_p[ok])) if ok.any() else float("nan")
@@ -124,4 +151,4 @@ def rank_models(
         for i in range(k)
     ]
     entries.sort(key=lambda e: (e.rank, e.model))
-    return Ranking(models=entries, rounds=rounds, ridge=ridge, variance_ratio=ratio)
+    return Ranking(models=entries, rounds=rounds, ridge=ridge, variance_ratio=ratio, interval_method=method)

@@ -32,6 +32,7 @@ from analysis.report.html_parts import (
     wide,
 )
 from analysis.acute.agreement import Agreement
+from analysis.acute.ranking import BCA_BELOW_WORKERS
 from analysis.stats.corrections import STAR_CORRECTION
 from analysis.stats.intervals import wilson
 
@@ -346,7 +347,7 @@ def render_html(results: AcuteResults) -> str:
 
 <h2 id="ranking">Ranking</h2>
 <p class="note">Bradley–Terry strengths (log-odds, centred at 0; ridge {main.ranking.ridge:g}). Dot = estimate; wide light bar = 95% interval from
-resampling <b>workers</b> with all their votes ({main.ranking.rounds} rounds); thin dark bar = 95% interval from resampling single votes, which
+resampling <b>workers</b> with all their votes ({main.ranking.rounds} rounds; BCa below {BCA_BELOW_WORKERS} workers, where the percentile interval under-covers); thin dark bar = 95% interval from resampling single votes, which
 wrongly treats one worker's votes as independent. {_width_sentence(main)}
 "Possible ranks" come from interval overlap: a model is placed below only those whose worker interval lies wholly above its own.</p>
 {_worker_warning(main)}

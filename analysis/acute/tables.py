@@ -145,7 +145,8 @@ def _worker_bootstrap(comparison: Comparison) -> dict[str, Any]:
     """{"workers": N} or {"not_enough_data": "needs at least 10 workers (have 3)"}."""
     if comparison.worker_bootstrap is not None:
         return comparison.worker_bootstrap.as_json()
-    return {"workers": comparison.n_workers, "rounds": comparison.ranking.rounds}
+    return {"workers": comparison.n_workers, "rounds": comparison.ranking.rounds,
+            "method": comparison.ranking.interval_method}
 
 
 def _without_flagged(results: AcuteResults) -> dict[str, Any]:

@@ -44,8 +44,14 @@ FIELDS = RecordFields(
     strings=("run_id", "worker_id", "model"),
     ids=("unit_id", "conversation_id"),  # strings in docs/formats.md; integers from other tools are accepted
     others=("turn_index", "text", "label", "safety"),
+    nullable_times=True,  # null = unknown (data from tools that do not record times); a present time is checked
 )
 STATUSES = ("complete", "incomplete")
+
+
+def _seconds(value: float | None) -> float:
+    """A checked time, NaN when unknown (null)."""
+    return math.nan if value is None else float(value)
 
 
 @dataclass
@@ -193,7 +199,7 @@ def load_bad_labels(paths: Sequence[str | Path], *, include_incomplete: bool = F
                 "safety_action": rec.get("safety_action") or "",
                 "status": rec.get("conversation_status", "complete"),
                 "rating": float("nan") if rec.get("rating") is None else float(rec["rating"]),
-                "started_at": float(rec["started_at"]), "submitted_at": float(rec["submitted_at"]),
+                "started_at": _seconds(rec["started_at"]), "submitted_at": _seconds(rec["submitted_at"]),
                 "source": f"{path}:{line}",
             })
             verdict_rows.append({c: math.nan if unsafe is None else float(unsafe) for c, (unsafe, _s, _r) in safety.items()})

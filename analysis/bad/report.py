@@ -207,6 +207,14 @@ def _viewer_html(results: BadResults) -> str:
     return "".join(out)
 
 
+def _unknown_times_note(results: BadResults) -> str:
+    unknown = int(results.conversations["seconds"].isna().sum())
+    if not unknown:
+        return ""
+    return (f" Times unknown for {unknown:,} of {len(results.conversations):,} conversation(s) (no time in the records, "
+            "or a 0-second placeholder): they are left out of the seconds columns and the speed flag.")
+
+
 def render_html(results: BadResults) -> str:
     labels, m, safety = results.labels, results.models, results.safety
     t = labels.turns
@@ -269,7 +277,7 @@ out of precision and recall.</p>
 <h2>Workers</h2>
 <p class='note'>Flags: every one of at least {results.options.same_label_turns} turns given the same label; median
 seconds per bot turn below {results.options.min_seconds_per_turn:g}. Flagged workers still count in every number above;
-review them.</p>
+review them.{_unknown_times_note(results)}</p>
 {_workers_html(results.workers)}
 
 <h2>NOT OK turns</h2>

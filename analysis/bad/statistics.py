@@ -198,7 +198,8 @@ def conversation_table(labels: BadLabels) -> pd.DataFrame:
         "notok_turns": g["notok"].sum(),
         "verified_fooled_turns": (t["notok"] & ~t["flagged"]).groupby(t["conv"]).sum(),
         "first_notok": t.loc[t["notok"]].groupby("conv")["bot_turn"].min(),
-        "seconds": g["submitted_at"].max() - g["started_at"].min(),
+        # unknown (NaN) when a time is missing, and when start = end: a 0-second placeholder is no duration
+        "seconds": (g["submitted_at"].max() - g["started_at"].min()).where(lambda s: s > 0),
         "rating": g["rating"].first(),
     })
     conv["first_notok"] = conv["first_notok"].astype(float)

@@ -64,6 +64,7 @@ def summary(results: BadResults) -> dict[str, Any]:
         "checks_not_run": labels.checks_not_run,
         "excluded_incomplete_conversations": labels.excluded_conversations,
         "excluded_incomplete_turns": labels.excluded_turns,
+        "conversations_unknown_time": int(results.conversations["seconds"].isna().sum()),
         "bootstrap_rounds": options.bootstrap_rounds,
         "seed": options.seed,
         "verdict": verdict_texts(results),

@@ -81,7 +81,7 @@ def test_three_workers_worker_bootstrap_not_enough_data(tmp_path: Path) -> None:
 
 def test_ten_workers_have_worker_intervals(tmp_path: Path) -> None:
     s, html, _ = run(study(CLEAR, 10), tmp_path)
-    assert s["worker_bootstrap"] == {"workers": 10, "rounds": 200}
+    assert s["worker_bootstrap"] == {"workers": 10, "rounds": 200, "method": "BCa"}
     assert all(r["ci"][0] < r["ci"][1] for r in s["ranking"])
     assert "× as wide" in html and "not enough data: needs at least 10 workers" not in html
 
@@ -288,3 +288,35 @@ def test_alpha_and_the_left_share_carry_their_intervals_on_the_headline(tmp_path
     left, n = results.position.left_chosen, results.position.n
     w_low, w_high = (float(x) for x in wilson(left, n))
     assert f"[{w_low:.0%}, {w_high:.0%}]" in page
+
+
+def test_bca_matches_scipys_bca_on_a_skewed_mean() -> None:
+    """stats.intervals.bca_interval against scipy.stats.bootstrap(method="BCa") on the same data (each with
+    its own 100,000 resamples, so they agree to Monte Carlo error), and unlike the percentile interval."""
+    from scipy.stats import bootstrap
+
+    from analysis.stats.intervals import bca_interval
+
+    rng = np.random.default_rng(1)
+    x = rng.exponential(size=15)
+    boot = x[rng.integers(0, x.size, (100_000, x.size))].mean(axis=1)[:, None]
+    jackknife = np.array([np.delete(x, i).mean() for i in range(x.size)])[:, None]
+    ours = bca_interval(boot, np.array([x.mean()]), jackknife)[0]
+    theirs = bootstrap((x,), np.mean, n_resamples=100_000, method="BCa", random_state=2).confidence_interval
+    assert ours == pytest.approx([theirs.low, theirs.high], abs=0.03)
+    assert abs(ours[1] - np.percentile(boot, 97.5)) > 0.1  # a real correction, not the percentile interval
+
+
+def test_few_workers_get_bca_worker_intervals_many_get_percentile(tmp_path: Path) -> None:
+    from analysis.acute.ranking import BCA_BELOW_WORKERS
+    from analysis.synthetic.acute import StudyDesign, simulate
+
+    for workers, method in ((12, "BCa"), (BCA_BELOW_WORKERS + 10, "percentile")):
+        path = tmp_path / f"{workers}.jsonl"
+        simulate(StudyDesign(strengths={"a": 0.0, "b": 0.6, "c": -0.4}, n_judgements=400, n_workers=workers,
+                             n_pairs=60, seed=5)).write(path)
+        results = analyse_acute(load_acute_judgements([path]), AcuteOptions(bootstrap_rounds=200))
+        assert results.main.ranking.interval_method == method
+        assert summary(results)["worker_bootstrap"]["method"] == method
+        for model in results.main.ranking.models:
+            assert model.ci_workers[0] < model.strength < model.ci_workers[1]
