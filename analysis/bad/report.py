@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.bad.statistics import BCA_BELOW_CONVERSATIONS, BadResults
-from analysis.bad.survival_chart import survival_chart
 from analysis.bad.verdict import MODELS, PAIRS, SAFETY, verdict
-from analysis.report.charts import rate_intervals
+from analysis.report.charts import rate_intervals, step_curves
 from analysis.report.html_parts import (
     VerdictSentence,
     breakable,
@@ -133,7 +132,7 @@ def _survival_html(results: BadResults) -> str:
         curve = results.survival[results.survival["model"] == model]
         series.append((model, curve["bot_turn"].to_numpy(), curve["survival"].to_numpy(), curve["band_low"].to_numpy(),
                        curve["band_high"].to_numpy(), PALETTE[i % len(PALETTE)]))
-    chart = survival_chart(series, "bot turns", "conversations still unfooled")
+    chart = step_curves(series, "bot turns", "conversations still unfooled")
     m = results.models
     frame = pd.DataFrame({
         "model": m["model"], "conversations": m["conversations"], "with NOT OK": m["conversations_fooled"],

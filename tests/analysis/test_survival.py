@@ -11,7 +11,7 @@ import pytest
 from scipy.stats import CensoredData, ecdf
 
 from analysis.bad.statistics import kaplan_meier
-from analysis.bad.survival_chart import integer_ticks, survival_chart
+from analysis.report.charts import integer_ticks, step_curves
 from analysis.stats.survival import kaplan_meier_table
 
 
@@ -93,7 +93,7 @@ def test_survival_chart_ticks_are_integers_and_bands_are_drawn(longest: int) -> 
     time = np.arange(1, longest + 1)
     event = time % 2 == 1
     table = kaplan_meier_table(time, event)
-    svg = survival_chart([("m<1>", table["bot_turn"].to_numpy(), table["survival"].to_numpy(),
+    svg = step_curves([("m<1>", table["bot_turn"].to_numpy(), table["survival"].to_numpy(),
                            table["band_low"].to_numpy(), table["band_high"].to_numpy(), "#08519c")],
                          "bot turns", "conversations still unfooled")
     ticks = re.findall(r"text-anchor='middle' fill='#555'>([^<]+)</text>", svg)
