@@ -8,14 +8,14 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from omegaconf import DictConfig
 
 from humaneval.crowd.data_dir import open_database, resolve_data_dir
 from humaneval.crowd.export import StudyExport, export_records, export_to_file
 from humaneval.crowd.launcher import LaunchError, LaunchSettings, LocalLaunch
-from humaneval.crowd.mephisto_api import AssignmentState, Blueprint, SharedTaskState, get_blueprint_from_type
+from humaneval.crowd.mephisto_api import AssignmentState, Blueprint, MephistoDB, SharedTaskState, get_blueprint_from_type
 from humaneval.crowd.work_driven_units import WorkDrivenUnits
 
 EXIT_INTERRUPTED = 130
@@ -95,29 +95,21 @@ def _serve(run: LocalLaunch, task_name: str, provider: str, data_dir: Path, prog
     return run.wait_until_done(progress=show_progress, progress_every=PROGRESS_EVERY)
 
 
-def _task_type_clash(cfg: DictConfig, data_dir: Path, task_name: str) -> str | None:
+def _task_type_clash(cfg: DictConfig, data_dir: Path, task_name: str, task: Any) -> str | None:
     """Why this task name cannot be used for this study in this data folder, or None. Mephisto keys a task by
     its name alone: a second study under the name would mix its units into the first one's (and neither
     could be exported or resumed any more)."""
-    if not (data_dir / "database.db").exists():
-        return None
-    tasks = open_database(data_dir).find_tasks(task_name=task_name)
     wanted = cfg.mephisto.blueprint._blueprint_type
-    if tasks and tasks[0].task_type != wanted:
-        return (f"'{task_name}' already holds a {tasks[0].task_type} task in {data_dir}, and this launch is a {wanted} "
+    if task is not None and task.task_type != wanted:
+        return (f"'{task_name}' already holds a {task.task_type} task in {data_dir}, and this launch is a {wanted} "
                 "task; choose another task name")
     return None
 
 
-def _work_already_done(cfg: DictConfig, data_dir: Path, task_name: str) -> bool:
+def _work_already_done(cfg: DictConfig, db: MephistoDB, task_name: str) -> bool:
     """Whether an earlier run of this task already collected everything its config asks for, asked of the
     study's blueprint class before anything starts (no router, no lock). A study whose config asks for
     more (e.g. a higher annotations_per_pair) is not done."""
-    if not (data_dir / "database.db").exists():
-        return False
-    db = open_database(data_dir)
-    if not db.find_tasks(task_name=task_name):
-        return False
     blueprint_class = get_blueprint_from_type(cfg.mephisto.blueprint._blueprint_type)
     if not issubclass(blueprint_class, WorkDrivenUnits):
         return False
@@ -138,12 +130,15 @@ def run_until_done(cfg: DictConfig, shared_state: SharedTaskState, exports: Mapp
     task_name = cfg.mephisto.task.task_name
     provider = cfg.mephisto.provider._provider_type
     data_dir = resolve_data_dir(settings.data_dir)
-    clash = _task_type_clash(cfg, data_dir, task_name)
+    # an earlier task of this name, if the data folder has one (opening no database where there is none)
+    db = open_database(data_dir) if (data_dir / "database.db").exists() else None
+    stored = db.find_tasks(task_name=task_name) if db is not None else []
+    clash = _task_type_clash(cfg, data_dir, task_name, stored[0] if stored else None)
     if clash:
         print(f"error: mephisto.task.task_name: {clash}", file=sys.stderr)
         return EXIT_CANNOT_LAUNCH
-    if _work_already_done(cfg, data_dir, task_name):
-        count = sum(1 for _ in export_records(open_database(data_dir), task_name, exports))
+    if stored and _work_already_done(cfg, db, task_name):
+        count = sum(1 for _ in export_records(db, task_name, exports))
         where = f" --data-dir {data_dir}" if settings.data_dir is not None else ""
         print(f"already complete: {count} records collected; export with "
               f"python -m humaneval.crowd export --task-name {task_name} --out FILE{where}")
