@@ -38,8 +38,10 @@ MAX_LINE_BYTES = 4 * 1024 * 1024
 _loads = partial(strict_loads, max_int_digits=FLOAT_RANGE_DIGITS)
 
 
-MAX_DOCUMENT_CHECK_BYTES = 256 * 1024 * 1024
-"""A file whose first line is not JSON is read whole (up to this size) to see whether it is one JSON document."""
+MAX_DOCUMENT_CHECK_BYTES = 16 * 1024 * 1024
+"""A file whose first line is not JSON is read whole (up to this size) to see whether it is one JSON document.
+Small on purpose: parsed JSON takes many times its size in memory, and this only improves an error message
+(ParlAI's unit data and results files are kilobytes to a few megabytes); larger files get the plain one."""
 
 
 def _problem(err: jsonlines.InvalidLineError, first_line: int, path: Path) -> str:
