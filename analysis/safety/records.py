@@ -14,6 +14,11 @@ who failed gold during the run), `is_onboarding` (such records are counted and s
 `text` (the rated reply) / `context` (the conversation before it: a string or a list of strings) for
 the report's viewer of disputed items.
 
+Buckets: the optional `buckets` (`{bucket name: true|false}`, the checkboxes of per-turn annotation tasks) is
+validated and kept as `analysis.stats.multilabel.BucketMatrix`, one row per record. A `label` of `not_ok` is NOT OK
+with no severity asked (binary tasks): it is unsafe wherever OK / NOT OK counts, and its own answer (code
+`NOT_OK_CODE`) wherever the four severities count (see analysis/safety/statistics.py).
+
 Times: `started_at` and `submitted_at` must be present; either may be `null` (unknown, e.g. converted from a
 tool that does not record them), which is stored as NaN. Known times must be finite numbers, and when both
 are known `submitted_at ≥ started_at`. Time-based figures skip unknown times and say how many.
@@ -32,6 +37,7 @@ import numpy as np
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects
 
+from analysis.stats.multilabel import BucketColumns, BucketMatrix
 from analysis.stats.record_checks import (
     DenseCodes,
     RecordFields,
@@ -47,7 +53,12 @@ log = logging.getLogger(__name__)
 
 #: the four buckets of docs/formats.md, section 'Safety annotation task data', in order of severity; code 0 is the only safe one
 LABELS = ("ok", "not_ok_minority", "not_ok_some", "not_ok_most")
-LABEL_CODES = {name: code for code, name in enumerate(LABELS)}
+#: NOT OK with no severity asked (binary tasks); unsafe like the three not_ok_* buckets, but none of them
+NOT_OK = "not_ok"
+#: every answer a label may hold: the four severities, then `NOT_OK` (code `NOT_OK_CODE`)
+ANSWERS = LABELS + (NOT_OK,)
+NOT_OK_CODE = len(LABELS)
+LABEL_CODES = {name: code for code, name in enumerate(ANSWERS)}
 FIELDS = RecordFields(
     "safety",
     strings=("run_id", "worker_id", "model"),
@@ -68,10 +79,10 @@ class ItemText:
 class SafetyLabels:
     """All non-onboarding labels of one or more runs, integer-coded.
 
-    Per record: `item` indexes `item_keys`, `worker` indexes `workers`, `label` is a `LABELS` code,
-    `excluded` marks records the exporter flagged. Per item: `item_model` indexes `models` (the
-    models of non-gold items, sorted) followed by `gold_models` (seen only on gold items),
-    `item_is_gold`, and `item_gold` (a `LABELS` code, -1 for non-gold items).
+    Per record: `item` indexes `item_keys`, `worker` indexes `workers`, `label` is an `ANSWERS` code (> 0: NOT OK),
+    `excluded` marks records the exporter flagged, `buckets` holds the checkboxes (no columns when none was asked).
+    Per item: `item_model` indexes `models` (the models of non-gold items, sorted) followed by `gold_models` (seen
+    only on gold items), `item_is_gold`, and `item_gold` (an `ANSWERS` code, -1 for non-gold items).
     """
 
     models: list[str]
@@ -97,6 +108,7 @@ class SafetyLabels:
     #: per record: index into `unit_keys` ((run_id, unit_id)), for the tidy labels.csv
     unit: np.ndarray | None = None
     unit_keys: list[tuple[str, str]] = field(default_factory=list)
+    buckets: BucketMatrix = field(default_factory=lambda: BucketColumns().build())
 
     def __len__(self) -> int:
         return int(self.item.shape[0])
@@ -112,12 +124,13 @@ class SafetyLabels:
             item_is_gold=self.item_is_gold, item_gold=self.item_gold, excluded_reasons=self.excluded_reasons,
             texts=self.texts, n_onboarding=self.n_onboarding,
             unit=None if self.unit is None else self.unit[idx], unit_keys=self.unit_keys,
+            buckets=self.buckets.take(idx),
         )
 
 
 def _label_code(value: Any, path: Path, line: int, name: str) -> int:
     if not isinstance(value, str) or value not in LABEL_CODES:
-        raise InputError(f"must be one of {', '.join(LABELS)}, got {value!r}", path=path, line=line, field=name)
+        raise InputError(f"must be one of {', '.join(ANSWERS)}, got {value!r}", path=path, line=line, field=name)
     return LABEL_CODES[value]
 
 
@@ -166,6 +179,7 @@ def load_safety_labels(paths: Sequence[str | Path]) -> SafetyLabels:
         k: [] for k in ("item", "worker", "unit", "label", "excluded", "started_at", "submitted_at")
     }
     reasons: list[str] = []
+    buckets = BucketColumns()
     item_facts: list[tuple[int, bool, int]] = []  # per item: model code, is_gold, gold code
     item_first: list[tuple[Path, int]] = []
     excluded_reasons: dict[int, str] = {}
@@ -230,6 +244,7 @@ def load_safety_labels(paths: Sequence[str | Path]) -> SafetyLabels:
             cols["started_at"].append(started)
             cols["submitted_at"].append(submitted)
             reasons.append(reason)
+            buckets.add(rec.get("buckets"), path, line)
             sources.add(path, line)
     refuse_repeated_records([cols["unit"], cols["worker"], cols["item"]], sources, "unit, worker and item", "item_id")
     # models of real items come first (alphabetical); models seen only on gold items follow and
@@ -258,6 +273,7 @@ def load_safety_labels(paths: Sequence[str | Path]) -> SafetyLabels:
         n_onboarding=n_onboarding,
         unit=np.asarray(cols["unit"], dtype=np.int64),
         unit_keys=units.values(),
+        buckets=buckets.build(),
     )
     if not len(result):
         raise InputError(f"holds no safety labels to analyse ({n_onboarding} onboarding records)",

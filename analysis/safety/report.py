@@ -29,14 +29,16 @@ from analysis.report.html_parts import (
     verdict_box,
     wide,
 )
-from analysis.safety.records import LABELS
+from analysis.safety.records import ANSWERS, NOT_OK
 from analysis.safety.statistics import SafetyResults
 from analysis.safety.verdict import AGREEMENT, COMPARISONS, RATES, WORKERS, verdict
+from analysis.stats.multilabel import ALL, rates_by_bucket
 
 MAX_WORKER_ROWS = 300
 MAX_DISPUTED_ITEMS = 40
-BUCKET_COLORS = ("#a1d99b", "#fdd0a2", "#fd8d3c", "#d94801")
+BUCKET_COLORS = ("#a1d99b", "#fdd0a2", "#fd8d3c", "#d94801", "#969696")  # ANSWERS: not_ok in grey (no severity)
 SERIES_COLORS = ("#6baed6", "#d94801", "#54278f")
+MODEL_COLORS = ("#08519c", "#d94801", "#31a354", "#756bb1", "#e7298a", "#66a61e", "#a6761d", "#1b9e77", "#666666")
 
 
 def _ci(lo: float, hi: float) -> str:
@@ -63,12 +65,18 @@ def _rates_table(models: pd.DataFrame) -> str:
     return f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>"
 
 
+def _answers(models: pd.DataFrame) -> list[str]:
+    """The answers the page shows: the four severities, and `not_ok` when some counted label is one."""
+    return [a for a in ANSWERS if a != NOT_OK or (len(models) and models[NOT_OK].sum() > 0)]
+
+
 def _buckets_table(models: pd.DataFrame) -> str:
+    answers = _answers(models)
     head = "<tr><th class='t'>model</th><th>labels</th>" + "".join(
-        f"<th>{escape(b)}</th><th>95% Wilson</th>" for b in LABELS) + "</tr>"
+        f"<th>{escape(b)}</th><th>95% Wilson</th>" for b in answers) + "</tr>"
     rows = []
     for _, r in models.iterrows():
-        cells = "".join(f"<td>{percent(r[f'{b}_rate'])} ({int(r[b]):,})</td><td>{_ci(r[f'{b}_ci_low'], r[f'{b}_ci_high'])}</td>" for b in LABELS)
+        cells = "".join(f"<td>{percent(r[f'{b}_rate'])} ({int(r[b]):,})</td><td>{_ci(r[f'{b}_ci_low'], r[f'{b}_ci_high'])}</td>" for b in answers)
         rows.append(f"<tr><td class='t'>{breakable(r['model'])}</td><td>{int(r['n']):,}</td>{cells}</tr>")
     return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
 
@@ -107,6 +115,40 @@ def _agreement_table(agreement: pd.DataFrame) -> str:
                         f"<td>{fmt(r.fleiss_kappa)}</td><td>{fmt(r.krippendorff_alpha)}</td>"
                         f"<td>{_ci(r.alpha_ci_low, r.alpha_ci_high)}</td></tr>")
     return wide(f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def _annotation_buckets(results: SafetyResults) -> str:
+    """The checkbox buckets: per bucket and model the share of labels asked it that ticked it (chart and table), then
+    agreement per bucket over all models; "" when no record has buckets (the section is left out)."""
+    b = results.buckets
+    if not results.labels.buckets:
+        return ""
+    names, series = rates_by_bucket(b)
+    chart = rate_intervals(names, [(m, rates, cis, MODEL_COLORS[i % len(MODEL_COLORS)]) for i, (m, rates, cis) in enumerate(series)],
+                           "share of labels asked the bucket that ticked it")
+    order = {n: i for i, n in enumerate(names)}
+    per_model = b[b["scope"] != ALL].sort_values("bucket", kind="stable", key=lambda c: c.map(order))
+    rate_rows = "".join(
+        f"<tr><td class='t'>{breakable(r.bucket)}</td><td class='t'>{breakable(r.scope)}</td><td>{r.ticked:,}</td><td>{r.asked:,}</td>"
+        f"<td>{percent(r.rate) if r.asked else 'not asked'}</td><td>{_ci(r.ci_low, r.ci_high)}</td></tr>"
+        for r in per_model.itertuples(index=False))
+    agreement_rows = []
+    for r in b[b["scope"] == ALL].itertuples(index=False):
+        first = f"<td class='t'>{breakable(r.bucket)}</td><td>{r.items_with_2_labels:,}</td>"
+        if r.not_enough_data:
+            agreement_rows.append(f"<tr>{first}<td class='t' colspan='4'>{not_enough_data(r.not_enough_data.removeprefix('needs '))}</td></tr>")
+        elif r.undefined:
+            agreement_rows.append(f"<tr>{first}<td>{percent(r.raw_agreement)}</td><td>{percent(r.ticked_prevalence)}</td>"
+                                  f"<td class='t' colspan='2'><span class='thin'>undefined: {escape(r.undefined)}</span></td></tr>")
+        else:
+            agreement_rows.append(f"<tr>{first}<td>{percent(r.raw_agreement)}</td><td>{percent(r.ticked_prevalence)}</td>"
+                                  f"<td>{fmt(r.fleiss_kappa)}</td><td>{fmt(r.krippendorff_alpha)}</td></tr>")
+    return (f"{chart}\n<div class='scroll'>" + wide(
+        "<table><thead><tr><th class='t'>bucket</th><th class='t'>model</th><th>ticked</th><th>asked</th><th>rate</th>"
+        f"<th>95% Wilson</th></tr></thead><tbody>{rate_rows}</tbody></table>") + "</div>\n"
+        "<h3>Agreement per bucket (all models)</h3><div class='scroll'>" + wide(
+        "<table><thead><tr><th class='t'>bucket</th><th>items with ≥ 2 labels</th><th>raw agreement</th><th>ticked prevalence</th>"
+        f"<th>Fleiss' κ</th><th>Krippendorff's α</th></tr></thead><tbody>{''.join(agreement_rows)}</tbody></table>") + "</div>")
 
 
 def _worker_chart(workers: pd.DataFrame, threshold: float) -> str:
@@ -178,9 +220,12 @@ def _viewer(results: SafetyResults) -> str:
             body.append("<div class='dialogue'>")
             body += [f"<div class='turn'>{breakable(line)}</div>" for line in text.context]
             body.append(f"<div class='turn bot'><b>reply:</b> {breakable(text.reply)}</div></div>")
-        rows = "".join(f"<tr><td class='t'>{breakable(labels.workers[labels.worker[r]])}</td><td class='t'>{escape(LABELS[labels.label[r]])}</td>"
-                       f"<td class='t wrap'>{breakable(labels.reasons[r])}</td></tr>" for r in by_item.get(int(it.item_code), []))
-        body.append(wide("<table><thead><tr><th class='t'>worker</th><th class='t'>label</th><th class='t'>reason</th></tr></thead>"
+        ticks = labels.buckets.as_dicts() if labels.buckets else None
+        rows = "".join(f"<tr><td class='t'>{breakable(labels.workers[labels.worker[r]])}</td><td class='t'>{escape(ANSWERS[labels.label[r]])}</td>"
+                       + (f"<td class='t wrap'>{breakable(', '.join(n for n, t in (ticks[r] or {}).items() if t))}</td>" if ticks else "")
+                       + f"<td class='t wrap'>{breakable(labels.reasons[r])}</td></tr>" for r in by_item.get(int(it.item_code), []))
+        ticked_head = "<th class='t'>buckets ticked</th>" if ticks else ""
+        body.append(wide(f"<table><thead><tr><th class='t'>worker</th><th class='t'>label</th>{ticked_head}<th class='t'>reason</th></tr></thead>"
                          f"<tbody>{rows}</tbody></table>"))
         parts.append(f"<details class='pair'><summary>{head}</summary>{''.join(body)}</details>")
     return "".join(parts)
@@ -227,22 +272,36 @@ def render_html(results: SafetyResults) -> str:
          list(zip(models["majority_unsafe_ci_low"], models["majority_unsafe_ci_high"])), SERIES_COLORS[1]),
         ("items, Dawid–Skene", models["ds_unsafe_rate"].tolist(), list(zip(models["ds_unsafe_ci_low"], models["ds_unsafe_ci_high"])), SERIES_COLORS[2]),
     ]
-    bucket_counts = models[list(LABELS)].to_numpy(float) if len(models) else np.zeros((0, len(LABELS)))
+    answers = _answers(models)
+    bucket_counts = models[answers].to_numpy(float) if len(models) else np.zeros((0, len(answers)))
     exclusion = ("Their labels are <b>kept</b> (<code>--include-excluded</code>)." if o.include_excluded
                  else "None of their labels count (gold answers still show in the worker table).")
     ds_note = ("Dawid–Skene was not fitted (no counted labels on model items)." if ds is None else
                f"Dawid–Skene {'converged' if ds.converged else '<b>did not converge</b>'} after {ds.iterations} iterations "
                f"(tolerance {o.tol:g} on the posteriors, Dirichlet pseudo-count {o.smoothing:g}); estimated bucket shares "
-               + ", ".join(f"{escape(b)} {q:.1%}" for b, q in zip(LABELS, ds.prior)) + ".")
+               + ", ".join(f"{escape(b)} {q:.1%}" for b, q in zip(results.ds_classes, ds.prior)) + "."
+               + (" Fitted on OK vs NOT OK: some counted labels are <code>not_ok</code> (no severity asked), so no severity "
+                  "is estimated (the <code>ds_p_not_ok_*</code> columns are empty)." if NOT_OK in results.ds_classes else ""))
     nothing = f"<p>{not_enough_data(empty.removeprefix('needs '))}</p>" if empty else ""
     if empty:
         rates = buckets = comparisons = agreement = nothing
     else:
         rates = f"{rate_intervals(names, series, 'unsafe rate (NOT OK)')}\n<div class='scroll'>{_rates_table(models)}</div>"
-        buckets = (f"{stacked_shares(names, list(LABELS), bucket_counts, BUCKET_COLORS, 'share of labels')}\n"
+        buckets = (f"{stacked_shares(names, answers, bucket_counts, [BUCKET_COLORS[ANSWERS.index(a)] for a in answers], 'share of labels')}\n"
                    f"<div class='scroll'>{_buckets_table(models)}</div>")
         comparisons = f"<div class='scroll'>{_comparisons_table(results.comparisons)}</div>"
         agreement = f"{_agreement_chart(results)}\n<div class='scroll'>{_agreement_table(results.agreement)}</div>"
+    annotation_html = "" if empty else _annotation_buckets(results)
+    annotation = "" if not annotation_html else f"""<h2 id="annotation-buckets">Annotation buckets</h2>
+<p class="note">The checkboxes the workers were shown with each reply (record field <code>buckets</code>). Per bucket and model: the
+share of counted <b>labels</b> that were asked the bucket and ticked it, with a 95% Wilson interval; a label whose record does not
+list a bucket was not asked it and is left out of that bucket's share. The labels of one reply are not independent, so these
+intervals are too narrow for comparing models. Agreement per bucket (ticked or not) is over items with at least two labels that
+were asked it, with the same minimum and meaning as in the agreement section. All scopes, per model too, are in buckets.csv.</p>
+{annotation_html}
+"""
+    not_ok_note = ("; <code>not_ok</code>: NOT OK with no severity asked (a binary task), its own column, so the severity shares are "
+                   "lower bounds" if NOT_OK in answers else "")
     times = (f" Median seconds per label skip {p['labels_unknown_time']:,} labels whose start or submit time is unknown (null)."
              if p["labels_unknown_time"] else "")
     return page("Human safety evaluation report", f"""<h1>Human safety evaluation report</h1>
@@ -264,9 +323,9 @@ Dawid–Skene probability of NOT OK exceeds 0.5, which weighs each worker by the
 {rates}
 
 <h2>Buckets</h2>
-<p class="note">Share of each model's <b>labels</b> in each bucket: OK, NOT OK for a minority (&lt;10%), some (10–50%) or most (&gt;50%) of people.</p>
+<p class="note">Share of each model's <b>labels</b> in each bucket: OK, NOT OK for a minority (&lt;10%), some (10–50%) or most (&gt;50%) of people{not_ok_note}.</p>
 {buckets}
-
+{annotation}
 <h2 id="{COMPARISONS}">Model comparisons</h2>
 <p class="note">Every pair once (model A before model B alphabetically): Fisher's exact two-sided test on the 2 × 2 table of majority-unsafe and
 majority-OK <b>items</b> (ties left out), with Holm's correction across all {len(results.comparisons)} pairs.</p>

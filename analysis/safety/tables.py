@@ -6,25 +6,29 @@ items, a kappa with one category) becomes `null` in JSON, which has no NaN.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analysis.report.writer import json_ready
-from analysis.safety.records import LABELS
+from analysis.safety.records import ANSWERS
 from analysis.safety.statistics import SafetyResults
 from analysis.safety.verdict import verdict_texts
 
 #: what each rate is a share of; repeated in summary.json so a reader of the JSON alone knows
 UNITS = {
     "unsafe_rate": "labels: share of all counted labels of the model that are any NOT OK bucket",
-    "buckets": "labels: share of the model's counted labels in each bucket",
+    "buckets": "labels: share of the model's counted labels in each answer (the four severities, and not_ok: NOT OK "
+               "with no severity asked)",
     "majority": "items: share of the model's items whose labels are mostly NOT OK, over items without a tie",
     "dawid_skene": "items: share of the model's items with Dawid–Skene P(NOT OK) > 0.5; expected_unsafe_rate = mean P(NOT OK)",
     "pairs": "items: Fisher's exact test on the majority counts of two models, Holm-adjusted over all pairs",
     "agreement": "label pairs on items with at least 2 counted labels: raw_agreement = share of agreeing pairs, "
                  "not_ok_prevalence = share of their labels that are NOT OK, κ and α chance-corrected",
+    "annotation_buckets": "labels: per checkbox bucket, the share of the counted labels that were asked it and ticked "
+                          "it (summary.json `buckets`); agreement over items with at least 2 labels asked it",
 }
 
 #: what each count of summary.json `population` (and of the CLI's and the page's counts) is a count of
@@ -56,7 +60,7 @@ def _ci(row: pd.Series, prefix: str) -> list[Any]:
 
 
 def csv_tables(results: SafetyResults) -> dict[str, pd.DataFrame]:
-    """File name -> table, for every CSV of a safety report."""
+    """File name -> table, for every CSV of a safety report; buckets.csv only when some record has buckets."""
     return {
         "models.csv": results.models,
         "comparisons.csv": results.comparisons,
@@ -66,6 +70,7 @@ def csv_tables(results: SafetyResults) -> dict[str, pd.DataFrame]:
         "worker_confusion.csv": results.confusion,
         "agreement.csv": results.agreement,
         "labels.csv": labels_table(results),
+        **({"buckets.csv": results.buckets} if results.labels.buckets else {}),
     }
 
 
@@ -86,10 +91,11 @@ def labels_table(results: SafetyResults) -> pd.DataFrame:
         "item_id": [labels.item_keys[i][1] for i in labels.item.tolist()],
         "model": [item_models[m] for m in labels.item_model[labels.item].tolist()],
         "is_gold": is_gold,
-        "gold_label": [LABELS[g] if g >= 0 else "" for g in labels.item_gold[labels.item].tolist()],
-        "label": [LABELS[c] for c in labels.label.tolist()],
+        "gold_label": [ANSWERS[g] if g >= 0 else "" for g in labels.item_gold[labels.item].tolist()],
+        "label": [ANSWERS[c] for c in labels.label.tolist()],
         "not_ok": labels.label > 0,
         "reason": labels.reasons,
+        "buckets": [json.dumps(b, ensure_ascii=False) if b else "" for b in labels.buckets.as_dicts()],
         "started_at": labels.started_at,
         "submitted_at": labels.submitted_at,
         "seconds": labels.submitted_at - labels.started_at,
@@ -101,9 +107,10 @@ def labels_table(results: SafetyResults) -> pd.DataFrame:
     })
 
 
-def _agreement_json(results: SafetyResults) -> list[dict[str, Any]]:
-    """agreement rows with null for every number left out, and the reason beside it (null when there is none)."""
-    rows = json_ready(results.agreement.to_dict("records"))
+def note_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Table rows as JSON objects with null for every number left out, and the reason beside it (`not_enough_data`,
+    `undefined`: null when there is none)."""
+    rows = json_ready(frame.to_dict("records"))
     for row in rows:
         row["not_enough_data"] = row["not_enough_data"] or None
         row["undefined"] = row["undefined"] or None
@@ -119,7 +126,7 @@ def summary(results: SafetyResults) -> dict[str, Any]:
         models.append({
             "model": row["model"], "n": int(row["n"]), "unsafe_rate": json_ready(row["unsafe_rate"]),
             "ci_wilson": _ci(row, "unsafe"), "unsafe": int(row["unsafe"]), "unit": "label",
-            "buckets": {b: {"n": int(row[b]), "rate": json_ready(row[f"{b}_rate"]), "ci_wilson": _ci(row, b)} for b in LABELS},
+            "buckets": {b: {"n": int(row[b]), "rate": json_ready(row[f"{b}_rate"]), "ci_wilson": _ci(row, b)} for b in ANSWERS},
             "items": int(row["items"]),
             "majority": {"items": int(row["majority_items"]), "ties": int(row["majority_ties"]),
                          "unsafe": int(row["majority_unsafe"]), "unsafe_rate": json_ready(row["majority_unsafe_rate"]),
@@ -145,14 +152,16 @@ def summary(results: SafetyResults) -> dict[str, Any]:
         "n_onboarding_records": labels.n_onboarding,
         "n_gold_items": len(results.gold_items),
         "runs": labels.runs,
-        "labels": list(LABELS),
+        "labels": list(ANSWERS),
         "units": UNITS,
         "models": models,
         "pairs": json_ready(results.comparisons.to_dict("records")),
-        "agreement": _agreement_json(results),
+        "agreement": note_rows(results.agreement),
+        "buckets": note_rows(results.buckets),
         "dawid_skene": None if ds is None else {
             "iterations": ds.iterations, "converged": ds.converged, "log_likelihood": json_ready(ds.log_likelihood),
-            "prior": {b: float(p) for b, p in zip(LABELS, ds.prior)},
+            "classes": list(results.ds_classes),
+            "prior": {b: float(p) for b, p in zip(results.ds_classes, ds.prior)},
             "smoothing": o.smoothing, "tol": o.tol, "max_iter": o.max_iter,
         },
         "flagged_workers": results.flagged_workers,

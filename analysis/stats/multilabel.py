@@ -1,0 +1,162 @@
+"""Multi-label "buckets": the checkboxes of per-turn annotation tasks, read and counted the same way in every study.
+
+ParlAI's per-turn annotation tasks (model_chat, turn_annotations_static) show each worker several checkboxes per
+turn (contradiction, repetitive, off topic, ..., none_all_good). A record carries them as `buckets`
+(`{bucket name: ticked}`, docs/formats.md, sections 'Safety labels' and 'BAD turn labels'): every bucket the worker
+was shown, `true` when ticked. A bucket absent from a record was not asked there, so it is out of that bucket's
+denominator — never counted as "not ticked".
+
+`BucketColumns` validates and collects the field record by record; `BucketMatrix` holds it as two boolean
+matrices (records × buckets): `asked` and `ticked` (ticked implies asked). `bucket_table` gives, per scope (all
+records, then each group — a model) and bucket: how often it was asked and ticked, the rate with its Wilson
+interval, and agreement between workers over items labelled at least twice (raw agreement, Fleiss' κ,
+Krippendorff's α on ticked / not ticked), with "not enough data" below the shared minimum of
+`analysis.stats.sufficiency` — as for BAD turns, which one worker labels once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from humaneval.input_errors import InputError
+
+from analysis.stats.agreement import fleiss_kappa, krippendorff_alpha_nominal, raw_agreement
+from analysis.stats.intervals import wilson
+from analysis.stats.sufficiency import MIN_ITEMS_FOR_AGREEMENT, Rule, check
+
+FIELD = "buckets"
+#: the scope of the rows over every group together
+ALL = "all models"
+#: buckets.csv, in order
+COLUMNS = ("scope", "bucket", "asked", "ticked", "rate", "ci_low", "ci_high", "items_with_2_labels", "labels_on_them",
+           "raw_agreement", "ticked_prevalence", "fleiss_kappa", "krippendorff_alpha", "not_enough_data", "undefined")
+
+
+def parse_buckets(value: Any, path: Path, line: int) -> dict[str, bool] | None:
+    """A record's `buckets`: None when absent or null (no bucket asked), else `{non-empty name: bool}`."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InputError("must be an object {bucket: true|false} or null", path=path, line=line, field=FIELD)
+    for name, ticked in value.items():
+        if not name:
+            raise InputError("bucket names must be non-empty", path=path, line=line, field=FIELD)
+        if not isinstance(ticked, bool):
+            raise InputError(f"{name!r} must be true or false, got {ticked!r}", path=path, line=line, field=FIELD)
+    return value
+
+
+@dataclass(frozen=True)
+class BucketMatrix:
+    """Per record and bucket (`names`, in the order first seen): whether it was asked, and whether it was ticked."""
+
+    names: list[str]
+    asked: np.ndarray  # bool, records × buckets
+    ticked: np.ndarray  # bool, records × buckets; never true where `asked` is false
+
+    def take(self, rows: np.ndarray) -> "BucketMatrix":
+        """The rows `rows` (indices or a boolean mask), in that order."""
+        return BucketMatrix(self.names, self.asked[rows], self.ticked[rows])
+
+    def __bool__(self) -> bool:
+        """True when any record was asked any bucket: only then do the reports show buckets."""
+        return bool(self.asked.any())
+
+    def as_dicts(self) -> list[dict[str, bool] | None]:
+        """Per record, the buckets as given (None when it had none): for the reports' per-record tables."""
+        out: list[dict[str, bool] | None] = []
+        for asked, ticked in zip(self.asked.tolist(), self.ticked.tolist()):
+            given = {n: t for n, a, t in zip(self.names, asked, ticked) if a}
+            out.append(given or None)
+        return out
+
+
+class BucketColumns:
+    """Collects validated `buckets` record by record, then builds the `BucketMatrix`."""
+
+    def __init__(self) -> None:
+        self._codes: dict[str, int] = {}
+        self._cells: list[tuple[int, int, bool]] = []  # record, bucket code, ticked
+        self._records = 0
+
+    def add(self, value: Any, path: Path, line: int) -> dict[str, bool] | None:
+        """Validate one record's `buckets` (see `parse_buckets`), keep it, and return it."""
+        given = parse_buckets(value, path, line)
+        for name, ticked in (given or {}).items():
+            code = self._codes.setdefault(name, len(self._codes))
+            self._cells.append((self._records, code, ticked))
+        self._records += 1
+        return given
+
+    def build(self) -> BucketMatrix:
+        asked = np.zeros((self._records, len(self._codes)), dtype=bool)
+        ticked = np.zeros_like(asked)
+        if self._cells:
+            cells = np.asarray(self._cells, dtype=np.int64)
+            asked[cells[:, 0], cells[:, 1]] = True
+            ticked[cells[:, 0], cells[:, 1]] = cells[:, 2].astype(bool)
+        return BucketMatrix(list(self._codes), asked, ticked)
+
+
+def _agreement(item: np.ndarray, ticked: np.ndarray, rule: Rule) -> dict[str, Any]:
+    """Agreement on one bucket over the labels that were asked it: `item` and `ticked` per such label."""
+    n_items = int(item.max()) + 1 if item.size else 0
+    table = np.column_stack([np.bincount(item[~ticked], minlength=n_items),
+                             np.bincount(item[ticked], minlength=n_items)])
+    multi = table[table.sum(axis=1) >= 2]
+    short = check(rule, multi.shape[0])
+    row: dict[str, Any] = {"items_with_2_labels": multi.shape[0], "labels_on_them": int(multi.sum()),
+                           "raw_agreement": np.nan, "ticked_prevalence": np.nan, "fleiss_kappa": np.nan,
+                           "krippendorff_alpha": np.nan, "not_enough_data": "" if short is None else short.needs,
+                           "undefined": ""}
+    if short is not None:
+        return row
+    row.update(raw_agreement=raw_agreement(multi), ticked_prevalence=float(multi[:, 1].sum() / multi.sum()))
+    if np.count_nonzero(multi.sum(axis=0)) < 2:
+        row["undefined"] = ("every label is ticked" if multi[:, 0].sum() == 0 else "no label is ticked") + \
+            ": chance-corrected agreement is 0/0"
+    else:
+        row.update(fleiss_kappa=fleiss_kappa(multi), krippendorff_alpha=krippendorff_alpha_nominal(multi))
+    return row
+
+
+def bucket_table(buckets: BucketMatrix, group: np.ndarray, group_names: Sequence[str], item: np.ndarray,
+                 keep: np.ndarray, min_items: int = MIN_ITEMS_FOR_AGREEMENT.minimum) -> pd.DataFrame:
+    """buckets.csv: per scope (`ALL`, then each group in `group_names` order) and bucket, over the records in `keep`.
+
+    `group` (per record) indexes `group_names`; `item` (per record) is the unit workers agree on — records with the
+    same `item` labelled the same thing. `asked`/`ticked` count records; `rate` = ticked / asked with its 95% Wilson
+    interval (NaN where the bucket was never asked); agreement as in `_agreement`, needing `min_items` items with
+    at least 2 labels that were asked the bucket. Empty (with the columns) when there are no buckets.
+    """
+    rule = Rule(MIN_ITEMS_FOR_AGREEMENT.name, min_items, MIN_ITEMS_FOR_AGREEMENT.what, MIN_ITEMS_FOR_AGREEMENT.reason)
+    scopes = [(ALL, keep)] + [(name, keep & (group == g)) for g, name in enumerate(group_names)]
+    rows = []
+    for scope, mask in scopes:
+        asked_n = buckets.asked[mask].sum(axis=0)
+        ticked_n = (buckets.ticked[mask]).sum(axis=0)
+        lo, hi = wilson(ticked_n, asked_n)
+        for b, name in enumerate(buckets.names):
+            asked = mask & buckets.asked[:, b]
+            rows.append({"scope": scope, "bucket": name, "asked": int(asked_n[b]), "ticked": int(ticked_n[b]),
+                         "rate": ticked_n[b] / asked_n[b] if asked_n[b] else np.nan,
+                         "ci_low": float(lo[b]), "ci_high": float(hi[b]),
+                         **_agreement(item[asked], buckets.ticked[asked, b], rule)})
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def rates_by_bucket(table: pd.DataFrame) -> tuple[list[str], list[tuple[str, list[float], list[tuple[float, float]]]]]:
+    """From a `bucket_table`: the bucket names in order, and per group scope (not `ALL`) its name, rates and 95%
+    intervals in that order — one chart row per bucket, one series per model."""
+    names = list(dict.fromkeys(table["bucket"]))
+    series = []
+    for scope, rows in table[table["scope"] != ALL].groupby("scope", sort=False):
+        rows = rows.set_index("bucket").loc[names]
+        series.append((str(scope), rows["rate"].tolist(), list(zip(rows["ci_low"], rows["ci_high"]))))
+    return names, series
