@@ -22,7 +22,9 @@ def main(argv: list[str]) -> int:
         prog="python -m humaneval.crowd export",
         description="Export every finished unit of a task (all its runs) to JSONL, one record per decision "
         "(docs/formats.md, \"Exports\"). The file is written atomically: it appears complete or not at all. "
-        "A task run with a blueprint type humaneval does not know is refused (exit 2).",
+        "A task run with a blueprint type humaneval does not know is refused (exit 2); for ParlAI's crowdsourcing "
+        "tasks (acute_eval, fast_acute, model_chat, turn_annotations_static) the message gives the "
+        "`python -m analysis import` command that reads their results (docs/migrating_from_parlai.md).",
     )
     parser.add_argument("--task-name", required=True, help="the task name the run was launched with")
     parser.add_argument("--out", required=True, type=Path, help="output JSONL file")

@@ -4,12 +4,15 @@ Mephisto keeps each submission as `agent_data.json` under the run directory; the
 them through the database. Every record carries the common fields (task, run_id, unit_id,
 worker_id, started_at, submitted_at); each study says how its units become records in a
 `StudyExport` for its blueprint type, declared next to its task (`humaneval.studies`). A task whose
-blueprint type has none is refused with its type named, never exported as nothing.
+blueprint type has none is refused with its type named, never exported as nothing; a task of one of
+ParlAI's crowdsourcing blueprints is refused with the `python -m analysis import` command that reads its
+results where Mephisto (or ParlAI) left them (`parlai_import_command`).
 """
 
 from __future__ import annotations
 
 import logging
+import shlex
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,20 +162,59 @@ def checked_onboardings(db: MephistoDB, task_name: str) -> Iterator[CheckedOnboa
             )
 
 
+#: blueprint types ParlAI registered for its crowdsourcing tasks -> (the `python -m analysis import` source
+#: that reads their results, the run's blueprint option naming where ParlAI saved them, if not Mephisto's run
+#: folder). `acute_eval` is also our ACUTE task's type name: its export refuses ParlAI's units itself.
+PARLAI_IMPORTS: dict[str, tuple[str, str | None]] = {
+    "acute_eval": ("parlai-acute", None),
+    "fast_acute": ("parlai-acute", None),
+    "model_chat_blueprint": ("parlai-model-chat", "chat_data_folder"),
+    "turn_annotations_static_blueprint": ("parlai-turn-annotations", None),
+}
+
+
+def parlai_import_command(db: MephistoDB, task: Any) -> str | None:
+    """The command that imports the results of a task run with one of ParlAI's blueprints, naming the folders
+    its runs' data is in (Mephisto's `<db root>/data/runs/<project>/<run id>`, or the folder the run's
+    ParlAI options name); None for any other blueprint type."""
+    found = PARLAI_IMPORTS.get(task.task_type)
+    if found is None:
+        return None
+    source, option = found
+    runs_root = Path(db.db_root) / "data" / "runs"
+    folders: list[str] = []
+    for task_run in db.find_task_runs(task_id=task.db_id):
+        saved = task_run.args.get("blueprint", {}).get(option) if option else None
+        here = [str(p) for p in sorted(runs_root.glob(f"*/{task_run.db_id}")) if p.is_dir()]
+        for folder in [str(saved)] if saved else here or [str(runs_root / "NO_PROJECT" / str(task_run.db_id))]:
+            if folder not in folders:
+                folders.append(folder)
+    ins = " ".join(shlex.quote(f) for f in folders) or shlex.quote(str(runs_root))
+    return f"python -m analysis import {source} {ins} --out {shlex.quote(task.task_name + '.jsonl')}"
+
+
 def export_records(db: MephistoDB, task_name: str, exports: Mapping[str, StudyExport]) -> Iterator[dict[str, Any]]:
     """All records of a task, built by the export of its blueprint type (`exports`: type -> export).
 
     Raises `InputError` for a task name the database does not hold or a blueprint type with no export
-    (e.g. a task run by another toolkit in the same data folder)."""
-    task_type = _task_named(db, task_name).task_type
-    study = exports.get(task_type)
+    (e.g. a task run by another toolkit in the same data folder); for ParlAI's tasks the message ends with
+    the command that imports their results instead."""
+    task = _task_named(db, task_name)
+    study = exports.get(task.task_type)
+    command = parlai_import_command(db, task)
+    hint = f"; it is ParlAI's task: import its results with {command}" if command else ""
     if study is None:
-        raise InputError(f"task '{task_name}' was run with blueprint type '{task_type}', which humaneval cannot "
-                         f"export (it exports {', '.join(sorted(exports))})", field="task_name")
-    if study.task_records is not None:
-        yield from study.task_records(db, task_name)
-    for unit in finished_units(db, task_name):
-        yield from study.unit_records(unit)
+        raise InputError(f"task '{task_name}' was run with blueprint type '{task.task_type}', which humaneval cannot "
+                         f"export (it exports {', '.join(sorted(exports))}){hint}", field="task_name")
+    try:
+        if study.task_records is not None:
+            yield from study.task_records(db, task_name)
+        for unit in finished_units(db, task_name):
+            yield from study.unit_records(unit)
+    except InputError as err:
+        if not hint or err.field != "task_name":  # the study's refusal of a unit it did not make
+            raise
+        raise InputError(err.problem + hint, path=err.path, line=err.line, field=err.field) from None
 
 
 def export_to_file(db: MephistoDB, task_name: str, out: str | Path, exports: Mapping[str, StudyExport]) -> int:
