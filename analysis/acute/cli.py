@@ -6,6 +6,7 @@ import argparse
 
 from humaneval.input_errors import InputError, exit_on_input_error
 
+from analysis.acute.ranking import TIE_MODELS
 from analysis.acute.records import attach_pairings, load_acute_judgements
 from analysis.acute.report import render_html
 from analysis.acute.statistics import AcuteOptions, analyse_acute
@@ -34,6 +35,11 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="random seed of the bootstrap (default 0)")
     parser.add_argument("--ridge", type=float, default=DEFAULT_RIDGE,
                         help=f"Bradley-Terry ridge penalty on squared strengths (default {DEFAULT_RIDGE})")
+    parser.add_argument("--tie-model", choices=TIE_MODELS, default="half",
+                        help="how the ranking counts a tie (winner 'tie' or 'both_bad'): 'half' = half a win for "
+                             "each model (default; Chatbot Arena's convention), 'davidson' = Davidson's tie model, "
+                             "whose tie parameter nu is reported. Win rates always count a tie as half a win; the "
+                             "pairwise sign test uses the decisive judgements")
     parser.add_argument("--min-seconds", type=float, default=d.min_seconds,
                         help=f"flag workers whose median seconds per comparison is below this (default {d.min_seconds:g})")
     parser.add_argument("--agreement-alpha", type=float, default=d.agreement_alpha,
@@ -56,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"read {len(judgements):,} records ({len(judgements.models)} models, {len(judgements.workers):,} workers) "
           f"in {report.seconds():.1f} s")
     options = AcuteOptions(
-        bootstrap_rounds=args.bootstrap_rounds, seed=args.seed, ridge=args.ridge,
+        bootstrap_rounds=args.bootstrap_rounds, seed=args.seed, ridge=args.ridge, tie_model=args.tie_model,
         thresholds=FlagThresholds(min_seconds=args.min_seconds, agreement_alpha=args.agreement_alpha,
                                   min_shared=args.min_shared, position_alpha=args.position_alpha),
     )
@@ -67,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     report.write(csv_tables(results), summary(results), render_html(results))
     for m in results.main.ranking.models:
         ci = f"[{m.ci_workers[0]:+.3f}, {m.ci_workers[1]:+.3f}]" if m.ci_workers else "(no worker interval)"
-        print(f"  {m.rank:>2}. {m.model:<24} {m.strength:+.3f} {ci}")
+        print(f"  {m.rank:>2}. {m.model:<24} {m.strength:+.3f} (Elo {m.elo:.0f}) {ci}")
     if results.main.worker_bootstrap is not None:
         print(f"  worker intervals: {results.main.worker_bootstrap.message}")
     tell_flagged(results.flagged_workers)

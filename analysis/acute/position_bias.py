@@ -15,6 +15,9 @@ often when A is on the left than when B is; the model's own strength cancels wit
 A pair shown in only one order says nothing about side bias (one row of its table is empty): it
 contributes nothing to the pooled test, and with no pair shown both ways the report says "not enough
 data". The raw left-choice rate against 0.5 (exact binomial) is kept as a description.
+
+Every number here is among the **decisive** judgements: a tie chose no side, so it is left out (and
+counted in `ties_left_out`).
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class PositionBias:
     cmh_p: float
     mh_odds_ratio: float  # > 1: the left model is favoured
     stratified: Insufficient | None  # not None when no pair was shown both ways
+    ties_left_out: int = 0  # ties (both kinds): no side was chosen
 
 
 def cmh_test(tables: np.ndarray) -> tuple[float, float, float]:
@@ -75,7 +79,10 @@ def cmh_test(tables: np.ndarray) -> tuple[float, float, float]:
 
 
 def position_bias(judgements: AcuteJudgements) -> PositionBias:
-    """Left-chosen rate (descriptive) and the side-bias test stratified by model pair."""
+    """Left-chosen rate (descriptive) and the side-bias test stratified by model pair, among decisive judgements."""
+    ties = int(judgements.tie.sum())
+    if ties:
+        judgements = judgements.subset(judgements.decisive)
     k = len(judgements.models)
     chose_left = judgements.winner == judgements.left
     n_all = int(chose_left.size)
@@ -115,4 +122,4 @@ def position_bias(judgements: AcuteJudgements) -> PositionBias:
         # distribution is a single point, so there is no evidence of side bias at all (Fisher p = 1)
         stat, p_cmh = 0.0, 1.0
     return PositionBias(left, n_all, left / n_all if n_all else float("nan"), p, wilson, by_pair,
-                        both_ways, stat, p_cmh, odds, stratified)
+                        both_ways, stat, p_cmh, odds, stratified, ties)

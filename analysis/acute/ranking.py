@@ -6,6 +6,12 @@ with all of their votes) keeps that dependence and gives honest, usually wider, 
 plain vote bootstrap is reported next to it so the difference is visible. Both resample aggregated
 counts, never individual rows: per worker × (winner, loser) cell counts are built once, a bootstrap
 round is a weighted sum of them (multinomial weights), and all rounds are fitted in one batch.
+
+Ties ride along as a second block of cells (per worker, the ties of each unordered model pair), so a
+resampled worker brings their ties too. The tie model decides what a fit makes of them: `half` counts a
+tie as half a win each way (`with_ties_as_half_wins`), `davidson` fits Davidson's tie parameter ν
+(`analysis.stats.davidson`). Without ties both are plain Bradley–Terry and the tie block is left out, so
+every number is what it was before ties existed.
 """
 
 from __future__ import annotations
@@ -17,13 +23,17 @@ import numpy as np
 from scipy import sparse
 
 from analysis.acute.records import AcuteJudgements
-from analysis.stats.bradley_terry import DEFAULT_RIDGE, fit_bradley_terry
+from analysis.acute.grids import tie_matrix
+from analysis.stats.bradley_terry import DEFAULT_RIDGE, elo_scale, fit_bradley_terry, with_ties_as_half_wins
+from analysis.stats.davidson import fit_davidson
 from analysis.stats.intervals import bca_interval
 
 log = logging.getLogger(__name__)
 
 #: rounds fitted per batch: bounds memory at (batch × K × K) floats
 _BATCH = 256
+#: the `--tie-model` choices: ties as half wins (Chatbot Arena), or Davidson's model
+TIE_MODELS = ("half", "davidson")
 
 
 @dataclass
@@ -34,8 +44,14 @@ class ModelRank:
     ci_plain: tuple[float, float] | None  # None: no bootstrap rounds (--bootstrap-rounds 0)
     rank: int
     rank_set: tuple[int, int] | None  # from the worker intervals: None with them
-    n: int
-    wins: int
+    n: int  # judgements, ties included
+    wins: int  # decisive wins
+    ties: int = 0  # both kinds
+
+    @property
+    def elo(self) -> float:
+        """`strength` on Chatbot Arena's Elo scale (1000 + 400·θ/ln 10)."""
+        return float(elo_scale(self.strength))
 
 
 #: Below this many workers the worker-bootstrap interval is BCa instead of the percentile one: with few
@@ -54,25 +70,56 @@ class Ranking:
     variance_ratio: float
     #: how the worker intervals were read from the replicates: "BCa" (few workers) or "percentile"
     interval_method: str = "percentile"
+    #: how ties enter the fit: "half" or "davidson" (TIE_MODELS)
+    tie_model: str = "half"
+    #: Davidson's tie parameter ν (NaN with the half-win model)
+    tie_parameter: float = float("nan")
+
+
+def fit_strengths(tables: np.ndarray, k: int, ridge: float, tie_model: str) -> tuple[np.ndarray, np.ndarray]:
+    """Strengths (B, K) and ν (B,; NaN for `half`) of (B, K² or 2K²) cell tables: K² decisive (winner, loser)
+    cells, then, when the data have ties, K² cells of ties (lower model, higher model)."""
+    b = tables.shape[0]
+    wins = tables[:, : k * k].reshape(b, k, k)
+    if tables.shape[1] == k * k:
+        ties = np.zeros_like(wins)
+    else:
+        upper = tables[:, k * k :].reshape(b, k, k)
+        ties = upper + upper.transpose(0, 2, 1)
+    if tie_model == "davidson":
+        theta, nu = fit_davidson(wins, ties, ridge)
+        return theta, np.asarray(nu)
+    return fit_bradley_terry(with_ties_as_half_wins(wins, ties), ridge), np.full(b, np.nan)
 
 
 def worker_cell_counts(judgements: AcuteJudgements) -> sparse.csr_matrix:
-    """Sparse (workers × K²) counts of each worker's (winner, loser) outcomes."""
+    """Sparse counts of each worker's outcomes: (workers × K²) (winner, loser) cells, followed by K² cells of
+    ties (lower, higher model) when any judgement is a tie (the layout `fit_strengths` reads)."""
     k = len(judgements.models)
-    cells = judgements.winner.astype(np.int64) * k + judgements.loser.astype(np.int64)
+    decisive, tie = judgements.decisive, judgements.tie
+    cells = judgements.winner[decisive].astype(np.int64) * k + judgements.loser[decisive].astype(np.int64)
+    workers = judgements.worker[decisive].astype(np.int64)
+    width = k * k
+    if tie.any():
+        lo = np.minimum(judgements.model_a[tie], judgements.model_b[tie]).astype(np.int64)
+        hi = np.maximum(judgements.model_a[tie], judgements.model_b[tie]).astype(np.int64)
+        cells = np.concatenate([cells, width + lo * k + hi])
+        workers = np.concatenate([workers, judgements.worker[tie].astype(np.int64)])
+        width *= 2
     data = np.ones(cells.shape[0], dtype=np.float64)
-    m = sparse.csr_matrix((data, (judgements.worker.astype(np.int64), cells)), shape=(len(judgements.workers), k * k))
+    m = sparse.csr_matrix((data, (workers, cells)), shape=(len(judgements.workers), width))
     m.sum_duplicates()
     return m
 
 
-def _fit_rounds(tables: np.ndarray, k: int, ridge: float) -> np.ndarray:
-    out = [fit_bradley_terry(tables[s : s + _BATCH].reshape(-1, k, k), ridge) for s in range(0, len(tables), _BATCH)]
+def _fit_rounds(tables: np.ndarray, k: int, ridge: float, tie_model: str) -> np.ndarray:
+    out = [fit_strengths(tables[s : s + _BATCH], k, ridge, tie_model)[0] for s in range(0, len(tables), _BATCH)]
     return np.concatenate(out) if out else np.zeros((0, k))
 
 
 def bootstrap_strengths(
-    judgements: AcuteJudgements, rounds: int, rng: np.random.Generator, ridge: float = DEFAULT_RIDGE
+    judgements: AcuteJudgements, rounds: int, rng: np.random.Generator, ridge: float = DEFAULT_RIDGE,
+    tie_model: str = "half",
 ) -> tuple[np.ndarray, np.ndarray]:
     """(rounds × K) strengths from resampling workers, and from resampling judgements."""
     k = len(judgements.models)
@@ -87,11 +134,11 @@ def bootstrap_strengths(
     weights = rng.multinomial(n_workers, np.full(n_workers, 1.0 / n_workers), size=rounds).astype(np.float64)
     by_worker = np.asarray((per_worker.T @ weights.T).T)
     by_vote = rng.multinomial(n_total, totals / n_total, size=rounds).astype(np.float64)
-    return _fit_rounds(by_worker, k, ridge), _fit_rounds(by_vote, k, ridge)
+    return _fit_rounds(by_worker, k, ridge, tie_model), _fit_rounds(by_vote, k, ridge, tie_model)
 
 
 def jackknife_strengths(judgements: AcuteJudgements, ridge: float = DEFAULT_RIDGE,
-                        below_workers: int | None = None) -> np.ndarray:
+                        below_workers: int | None = None, tie_model: str = "half") -> np.ndarray:
     """(workers × K) strengths with each worker's judgements left out in turn (BCa's acceleration); empty
     when there are `below_workers` workers or more (one fit per worker is then not worth it)."""
     k = len(judgements.models)
@@ -100,7 +147,7 @@ def jackknife_strengths(judgements: AcuteJudgements, ridge: float = DEFAULT_RIDG
     if below_workers is not None and per_worker.shape[0] >= below_workers:
         return np.zeros((0, k))
     totals = np.asarray(per_worker.sum(axis=0)).ravel()
-    return _fit_rounds(totals[None, :] - per_worker.toarray(), k, ridge)
+    return _fit_rounds(totals[None, :] - per_worker.toarray(), k, ridge, tie_model)
 
 
 def percentile_interval(samples: np.ndarray, level: float = 0.95) -> np.ndarray:
@@ -121,16 +168,20 @@ def rank_sets(intervals: np.ndarray) -> list[tuple[int, int]]:
 
 
 def rank_models(
-    judgements: AcuteJudgements, wins: np.ndarray, rounds: int, seed: int, ridge: float = DEFAULT_RIDGE
+    judgements: AcuteJudgements, wins: np.ndarray, rounds: int, seed: int, ridge: float = DEFAULT_RIDGE,
+    tie_model: str = "half",
 ) -> Ranking:
     """Point strengths, worker and plain bootstrap intervals, ranks and rank sets (from worker CIs)."""
     k = len(judgements.models)
-    strength = fit_bradley_terry(wins, ridge)
-    boot_w, boot_p = bootstrap_strengths(judgements, rounds, np.random.default_rng(seed), ridge)
+    ties = tie_matrix(judgements)
+    cells = np.concatenate([wins.ravel(), np.triu(ties, 1).ravel()]) if ties.any() else wins.ravel()
+    strengths, nu = fit_strengths(cells[None, :].astype(float), k, ridge, tie_model)
+    strength = strengths[0]
+    boot_w, boot_p = bootstrap_strengths(judgements, rounds, np.random.default_rng(seed), ridge, tie_model)
     method = "percentile"
     if len(boot_w):
         ci_w, ci_p = percentile_interval(boot_w), percentile_interval(boot_p)
-        jackknife = jackknife_strengths(judgements, ridge, below_workers=BCA_BELOW_WORKERS)
+        jackknife = jackknife_strengths(judgements, ridge, below_workers=BCA_BELOW_WORKERS, tie_model=tie_model)
         if len(jackknife) >= 2:  # few clusters: a skewed, biased bootstrap distribution
             ci_w, method = bca_interval(boot_w, strength, jackknife), "BCa"
         var_p = boot_p.var(axis=0)
@@ -140,15 +191,16 @@ def rank_models(
         ci_w = ci_p = np.column_stack([strength, strength])
         ratio = float("nan")
     sets = rank_sets(ci_w)
-    n = (wins + wins.T).sum(axis=1)
+    n = (wins + wins.T + ties).sum(axis=1)
     entries = [
         ModelRank(
             model=judgements.models[i], strength=float(strength[i]),
             ci_workers=(float(ci_w[i, 0]), float(ci_w[i, 1])), ci_plain=(float(ci_p[i, 0]), float(ci_p[i, 1])),
             rank=1 + int((strength > strength[i] + 1e-12).sum()), rank_set=sets[i],
-            n=int(n[i]), wins=int(wins[i].sum()),
+            n=int(n[i]), wins=int(wins[i].sum()), ties=int(ties[i].sum()),
         )
         for i in range(k)
     ]
     entries.sort(key=lambda e: (e.rank, e.model))
-    return Ranking(models=entries, rounds=rounds, ridge=ridge, variance_ratio=ratio, interval_method=method)
+    return Ranking(models=entries, rounds=rounds, ridge=ridge, variance_ratio=ratio, interval_method=method,
+                   tie_model=tie_model, tie_parameter=float(nu[0]))

@@ -40,6 +40,13 @@ FIELDS = RecordFields(
     nullable_times=True,  # null = unknown (tools that do not record times); a present time is checked
     empty_ids=True,
 )
+#: `winner` values that are not a model: a tie, and a tie where the worker found both conversations bad
+#: (docs/formats.md, section 'ACUTE judgements'); a model of either name is refused, the value would be ambiguous
+TIE, BOTH_BAD = "tie", "both_bad"
+#: their codes in `AcuteJudgements.winner` (model codes are ≥ 0), so every count stays one vectorised bincount
+TIE_CODE, BOTH_BAD_CODE = -1, -2
+#: winner value -> code, for the two non-model outcomes
+OUTCOME_CODES = {TIE: TIE_CODE, BOTH_BAD: BOTH_BAD_CODE}
 #: optional key under which a record may carry its pair's two dialogues (docs/formats.md, section 'ACUTE pairings' `dialogue_dicts`)
 DIALOGUES_FIELD = "dialogue_dicts"
 
@@ -49,7 +56,8 @@ class AcuteJudgements:
     """All judgements of one or more runs, integer-coded.
 
     `model_a`, `model_b`, `left`, `winner` index `models` (the compared models, sorted
-    alphabetically) followed by `onboarding_models` (seen only in onboarding pairs); `worker` indexes
+    alphabetically) followed by `onboarding_models` (seen only in onboarding pairs), except that `winner`
+    is `TIE_CODE` (-1) for a tie and `BOTH_BAD_CODE` (-2) for "both bad"; `worker` indexes
     `workers`; `pair` indexes `pair_keys` ((run_id, pair_id): pair ids are only unique within a run);
     `unit` indexes units ((run_id, unit_id)), used to split a unit's time over its comparisons.
     """
@@ -110,9 +118,26 @@ class AcuteJudgements:
         )
 
     @property
+    def decisive(self) -> np.ndarray:
+        """Mask: a model was chosen (not a tie, not "both bad")."""
+        return self.winner >= 0
+
+    @property
+    def tie(self) -> np.ndarray:
+        """Mask: a tie of either kind ("tie" or "both_bad"); both count as a tie for win rates and rankings."""
+        return self.winner < 0
+
+    @property
     def loser(self) -> np.ndarray:
-        """The model not chosen."""
-        return np.where(self.winner == self.model_a, self.model_b, self.model_a)
+        """The model not chosen; -1 where nothing was chosen (a tie), so index it with `decisive` only."""
+        return np.where(self.winner == self.model_a, self.model_b, np.where(self.winner == self.model_b, self.model_a, -1))
+
+    def winner_name(self, i: int) -> str:
+        """Judgement i's `winner` as written in the record: a model name, "tie" or "both_bad"."""
+        code = int(self.winner[i])
+        if code < 0:
+            return TIE if code == TIE_CODE else BOTH_BAD
+        return [*self.models, *self.onboarding_models][code]
 
 
 def _check_dialogues(value: Any, path: Path, line: int) -> list[dict[str, Any]]:
@@ -162,12 +187,15 @@ def load_acute_judgements(
                 raise record_error("must be a list", path, line, "dialogue_ids")
             reason = reason_text(rec, path, line)
             a, b, left, winner = rec["model_a"], rec["model_b"], rec["left"], rec["winner"]
+            for key in ("model_a", "model_b"):
+                if rec[key] in OUTCOME_CODES:
+                    raise record_error(f"{rec[key]!r} is a winner value (a tie), not a model name", path, line, key)
             if a == b:
                 raise record_error("model_a and model_b must differ", path, line, "model_b")
             if left != a and left != b:
                 raise record_error(f"must be model_a or model_b, got {left!r}", path, line, "left")
-            if winner != a and winner != b:
-                raise record_error(f"must be model_a or model_b, got {winner!r}", path, line, "winner")
+            if winner != a and winner != b and winner not in OUTCOME_CODES:
+                raise record_error(f"must be model_a, model_b, \"tie\" or \"both_bad\", got {winner!r}", path, line, "winner")
             q = questions.code(rec["question"])
             first_question_at.setdefault(q, (path, line))
             if q and not allow_mixed_questions:
@@ -184,7 +212,7 @@ def load_acute_judgements(
             cols["model_a"].append(models.code(a))
             cols["model_b"].append(models.code(b))
             cols["left"].append(models.code(left))
-            cols["winner"].append(models.code(winner))
+            cols["winner"].append(OUTCOME_CODES[winner] if winner in OUTCOME_CODES else models.code(winner))
             cols["worker"].append(workers.code(rec["worker_id"]))
             cols["pair"].append(pair)
             cols["unit"].append(units.code((run, str(rec["unit_id"]))))
@@ -205,7 +233,10 @@ def load_acute_judgements(
     compared_models, onboarding_models, remap = models.split_sorted(compared, np.int16)
 
     def model_col(key: str) -> np.ndarray:
-        return remap[np.asarray(cols[key], dtype=np.int64)] if remap.size else np.zeros(0, np.int16)
+        codes = np.asarray(cols[key], dtype=np.int64)
+        if not remap.size:
+            return np.zeros(0, np.int16)
+        return np.where(codes < 0, codes, remap[np.maximum(codes, 0)]).astype(np.int16)  # tie codes stay
 
     result = AcuteJudgements(
         models=compared_models,

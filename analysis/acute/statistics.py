@@ -4,6 +4,10 @@ Which judgements count: onboarding records never count toward win rates, and eve
 worker whose onboarding failed (`onboarding_passed: false` on any record) is excluded. The analysis
 is then repeated without the workers the quality checks flag, so a reader can see whether any
 conclusion depends on them.
+
+A tie ("tie" or "both_bad") is a counted judgement: it is in every n, counts as half a win in the win
+rates and the default ranking, and is left out only where a statistic needs a choice (the sign test, the
+left-choice rate of position bias and of the worker side-bias flag).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import pandas as pd
 from humaneval.input_errors import InputError
 
 from analysis.acute.agreement import Agreement, agreement
-from analysis.acute.grids import win_matrix
+from analysis.acute.grids import tie_matrix, win_matrix
 from analysis.acute.pairwise import PairTest, pair_tests
 from analysis.acute.position_bias import PositionBias, position_bias
 from analysis.acute.ranking import Ranking, rank_models
@@ -43,6 +47,7 @@ class AcuteOptions:
     bootstrap_rounds: int = 1000
     seed: int = 0
     ridge: float = DEFAULT_RIDGE
+    tie_model: str = "half"  # ranking.TIE_MODELS
     thresholds: FlagThresholds = field(default_factory=FlagThresholds)
 
 
@@ -59,6 +64,9 @@ class Comparison:
     worker_bootstrap: Insufficient | None = None
     #: not None when no judgement is left (e.g. every worker flagged): nothing of this comparison is shown
     empty: Insufficient | None = None
+    #: symmetric K×K counts of ties (both kinds), and of the "both_bad" ones among them
+    ties: np.ndarray | None = None
+    both_bad: np.ndarray | None = None
 
 
 @dataclass
@@ -83,9 +91,9 @@ class AcuteResults:
 
 def compare(judgements: AcuteJudgements, options: AcuteOptions) -> Comparison:
     """Pairwise tests and Bradley–Terry ranking of these judgements."""
-    wins = win_matrix(judgements)
+    wins, ties, both_bad = win_matrix(judgements), tie_matrix(judgements), tie_matrix(judgements, both_bad_only=True)
     n_workers = int(np.unique(judgements.worker).size)
-    ranking = rank_models(judgements, wins, options.bootstrap_rounds, options.seed, options.ridge)
+    ranking = rank_models(judgements, wins, options.bootstrap_rounds, options.seed, options.ridge, options.tie_model)
     empty = check(MIN_RECORDS_AFTER_EXCLUSION, len(judgements))
     # one worker id for every record gives zero-width worker intervals and definite ranks; fewer than
     # the minimum gives intervals far too narrow: both are left out rather than shown
@@ -101,10 +109,12 @@ def compare(judgements: AcuteJudgements, options: AcuteOptions) -> Comparison:
         n_judgements=len(judgements),
         n_workers=n_workers,
         wins=wins,
-        pairs=pair_tests(judgements.models, wins) if empty is None else [],
+        pairs=pair_tests(judgements.models, wins, ties, both_bad) if empty is None else [],
         ranking=ranking,
         worker_bootstrap=thin,
         empty=empty,
+        ties=ties,
+        both_bad=both_bad,
     )
 
 

@@ -19,13 +19,16 @@ from analysis.report.writer import json_ready
 from analysis.stats.corrections import STAR_CORRECTION
 
 
+#: `win_rate_a` counts a tie as half a win; the test (`p_value`), `ci_wilson_*`, `ci_cp_*`, `cohens_h` and
+#: `n_for_80_power` are of the decisive judgements (`win_rate_a_decisive`, the sign test)
 SIGNIFICANCE_COLUMNS = [
     "model_a", "model_b", "wins_a", "wins_b", "n", "win_rate_a", "ci_wilson_low", "ci_wilson_high", "ci_cp_low",
     "ci_cp_high", "p_value", "p_holm", "p_bh", "stars_holm", "cohens_h", "n_for_80_power",
+    "ties", "both_bad", "tie_rate", "n_decisive", "win_rate_a_decisive", "ci_win_rate_low", "ci_win_rate_high",
 ]
 RANKING_COLUMNS = [
     "rank", "model", "strength", "ci_workers_low", "ci_workers_high", "ci_plain_low", "ci_plain_high",
-    "rank_best", "rank_worst", "n", "wins",
+    "rank_best", "rank_worst", "n", "wins", "ties", "elo",
 ]
 #: judgements.csv: one row per record read (onboarding and excluded workers included), every field
 JUDGEMENT_COLUMNS = [
@@ -42,6 +45,9 @@ def significance_table(comparison: Comparison) -> pd.DataFrame:
             "win_rate_a": t.win_rate_a, "ci_wilson_low": t.ci_wilson[0], "ci_wilson_high": t.ci_wilson[1],
             "ci_cp_low": t.ci_cp[0], "ci_cp_high": t.ci_cp[1], "p_value": t.p_value, "p_holm": t.p_holm,
             "p_bh": t.p_bh, "stars_holm": t.stars, "cohens_h": t.cohens_h, "n_for_80_power": t.n_for_80_power,
+            "ties": t.ties, "both_bad": t.both_bad, "tie_rate": t.tie_rate, "n_decisive": t.n_decisive,
+            "win_rate_a_decisive": t.win_rate_a_decisive, "ci_win_rate_low": t.ci_win_rate[0],
+            "ci_win_rate_high": t.ci_win_rate[1],
         }
         for t in comparison.pairs
     ]
@@ -49,7 +55,8 @@ def significance_table(comparison: Comparison) -> pd.DataFrame:
 
 
 def ranking_table(comparison: Comparison) -> pd.DataFrame:
-    """ranking.csv: best first; strengths are centred log-odds (P(i beats j) = σ(s_i − s_j))."""
+    """ranking.csv: best first; strengths are centred log-odds (P(i beats j) = σ(s_i − s_j)), `elo` the same on
+    Chatbot Arena's Elo scale."""
     if comparison.empty is not None:
         return pd.DataFrame(columns=RANKING_COLUMNS)
     none = (None, None)
@@ -59,6 +66,7 @@ def ranking_table(comparison: Comparison) -> pd.DataFrame:
             "ci_workers_low": (m.ci_workers or none)[0], "ci_workers_high": (m.ci_workers or none)[1],
             "ci_plain_low": (m.ci_plain or none)[0], "ci_plain_high": (m.ci_plain or none)[1],
             "rank_best": (m.rank_set or none)[0], "rank_worst": (m.rank_set or none)[1], "n": m.n, "wins": m.wins,
+            "ties": m.ties, "elo": m.elo,
         }
         for m in comparison.ranking.models
     ]
@@ -81,7 +89,7 @@ def judgements_table(results: AcuteResults) -> pd.DataFrame:
             "model_a": [models[m] for m in j.model_a],
             "model_b": [models[m] for m in j.model_b],
             "left": [models[m] for m in j.left],
-            "winner": [models[m] for m in j.winner],
+            "winner": [j.winner_name(i) for i in range(len(j))],
             "reason": j.reasons,
             "question": [j.questions[q] for q in j.question],
             "is_onboarding": j.is_onboarding,
@@ -101,8 +109,8 @@ def csv_tables(results: AcuteResults) -> dict[str, pd.DataFrame]:
     models = results.judgements.models
     return {
         "significance.csv": significance_table(results.main),
-        "grid.csv": win_rate_grid(models, results.main.wins).rename_axis("row_beats_column"),
-        "grid_counts.csv": count_grid(models, results.main.wins).rename_axis("judgements"),
+        "grid.csv": win_rate_grid(models, results.main.wins, results.main.ties).rename_axis("row_beats_column"),
+        "grid_counts.csv": count_grid(models, results.main.wins, results.main.ties).rename_axis("judgements"),
         "ranking.csv": ranking_table(results.main),
         "ratings_per_worker.csv": results.ratings_per_worker,
         "workers.csv": results.workers,
@@ -120,7 +128,8 @@ def _pairs(comparison: Comparison) -> list[dict[str, Any]]:
             "model_a": t.model_a, "model_b": t.model_b, "wins_a": t.wins_a, "wins_b": t.wins_b, "n": t.n,
             "win_rate_a": t.win_rate_a, "p_value": t.p_value, "p_holm": t.p_holm, "p_bh": t.p_bh,
             "ci_wilson": list(t.ci_wilson), "ci_cp": list(t.ci_cp), "stars": t.stars, "cohens_h": t.cohens_h,
-            "n_for_80_power": t.n_for_80_power,
+            "n_for_80_power": t.n_for_80_power, "ties": t.ties, "both_bad": t.both_bad, "tie_rate": t.tie_rate,
+            "n_decisive": t.n_decisive, "win_rate_a_decisive": t.win_rate_a_decisive, "ci_win_rate": list(t.ci_win_rate),
         }
         for t in comparison.pairs
     ]
@@ -135,7 +144,7 @@ def _ranking(comparison: Comparison) -> list[dict[str, Any]] | None:
         {
             "model": m.model, "strength": m.strength, "ci": list(m.ci_workers) if m.ci_workers else None,
             "rank": m.rank, "ci_plain": list(m.ci_plain) if m.ci_plain else None, "rank_set": list(m.rank_set) if m.rank_set else None,
-            "n": m.n, "wins": m.wins,
+            "n": m.n, "wins": m.wins, "ties": m.ties, "elo": m.elo,
         }
         for m in comparison.ranking.models
     ]
@@ -190,7 +199,7 @@ def _position(results: AcuteResults) -> dict[str, Any]:
         stratified.update(p.stratified.as_json())
     return {
         "left_chosen": p.left_chosen, "n": p.n, "left_rate": p.left_rate, "p_value": p.p_value,
-        "ci_wilson": list(p.ci_wilson), "stratified": stratified,
+        "ci_wilson": list(p.ci_wilson), "stratified": stratified, "ties_left_out": p.ties_left_out,
     }
 
 
@@ -205,6 +214,22 @@ def _times(results: AcuteResults) -> dict[str, Any]:
     if results.times_insufficient is not None:
         out.update(results.times_insufficient.as_json())
     return out
+
+
+def _ties(comparison: Comparison) -> dict[str, Any]:
+    """How ties were counted: totals, and which win rate each number is of."""
+    ties = comparison.ties if comparison.ties is not None else np.zeros((0, 0))
+    both_bad = comparison.both_bad if comparison.both_bad is not None else np.zeros((0, 0))
+    n_ties = int(np.triu(ties, 1).sum())
+    return {
+        "ties": n_ties,
+        "both_bad": int(np.triu(both_bad, 1).sum()),
+        "tie_rate": n_ties / comparison.n_judgements if comparison.n_judgements else None,
+        "win_rate": "win_rate_a counts a tie (either kind) as half a win for each model (Chatbot Arena's convention); "
+                    "ci_win_rate is its 95% tie-aware score interval",
+        "test": "sign test: exact binomial test against 0.5 of the decisive judgements (ties left out); ci_wilson, "
+                "ci_cp, cohens_h and n_for_80_power are of win_rate_a_decisive",
+    }
 
 
 def summary(results: AcuteResults) -> dict[str, Any]:
@@ -227,10 +252,14 @@ def summary(results: AcuteResults) -> dict[str, Any]:
             "excluded_reason": "failed onboarding (onboarding_passed: false); all their judgements are excluded",
             "n_onboarding_judgements": int(j.is_onboarding.sum()),
             "stars": {"correction": STAR_CORRECTION, "levels": {"*": 0.05, "**": 0.01, "***": 0.001}},
+            "ties": _ties(results.main),
             "ranking_method": {
                 "model": "Bradley-Terry, penalised maximum likelihood",
                 "ridge": results.main.ranking.ridge,
+                "tie_model": results.main.ranking.tie_model,
+                "tie_parameter": results.main.ranking.tie_parameter,
                 "strength_scale": "centred log-odds: P(i beats j) = 1 / (1 + exp(s_j - s_i))",
+                "elo_scale": "elo = 1000 + 400 * strength / ln(10): P(i beats j) = 1 / (1 + 10^((elo_j - elo_i) / 400))",
                 "ci": "95% percentile bootstrap resampling workers",
                 "ci_plain": "95% percentile bootstrap resampling judgements",
                 "bootstrap_rounds": results.main.ranking.rounds,

@@ -5,11 +5,12 @@ rather than a bare cut-off: with Holm's correction across workers at `alpha`, th
 one careful worker is flagged by that test is at most `alpha`. A worker with few judgements cannot
 be told apart from chance and is therefore not flagged for agreement or side bias.
 
-- agreement: on pairs that others judged too, how often the worker chose what the majority of the
-  *other* judgements of that pair chose (ties among the others are skipped). Flagged when it is
+- agreement: on pairs that others judged too, how often the worker chose what the plurality of the
+  *other* judgements of that pair chose, a tie (either kind) being a choice of its own (no single
+  most-chosen answer among the others: skipped). Flagged when it is
   significantly below the agreement rate of all other workers (one-sided exact binomial test).
-- side bias: left-choice rate against 0.5 (two-sided exact binomial test), on the model pairs shown in
-  both orders only (a model always shown first would otherwise look like a side bias).
+- side bias: left-choice rate against 0.5 (two-sided exact binomial test) among decisive judgements, on
+  the model pairs shown in both orders only (a model always shown first would otherwise look like a side bias).
 - speed: median seconds per comparison below `min_seconds`, over the comparisons whose time is known
   (a worker with no known time is not flagged).
 - onboarding: a failed onboarding (those workers are excluded from every statistic anyway).
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom
 
+from analysis.acute.agreement import N_ANSWERS, answer_category
 from analysis.acute.records import AcuteJudgements
 from analysis.stats.corrections import holm
 from analysis.stats.exact_tests import two_sided_half_p
@@ -42,25 +44,24 @@ class FlagThresholds:
 def loo_majority_agreement(
     judgements: AcuteJudgements, pool: np.ndarray, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """For each record in `rows`: 1 agrees / 0 disagrees with the majority of the other pool votes, -1 no majority.
+    """For each record in `rows`: 1 agrees / 0 disagrees with the plurality of the other pool votes, -1 none.
 
-    `pool` marks the judgements that form majorities (workers who passed onboarding); a record's own
-    vote is removed from its pair's tally before comparing.
+    `pool` marks the judgements that form pluralities (workers who passed onboarding); a record's own
+    vote is removed from its pair's tally before comparing. The answers are the categories of
+    `agreement.answer_category` (first model, second model, tie); with two answers the plurality is the
+    strict majority.
     """
-    first = np.minimum(judgements.model_a, judgements.model_b)
-    chose_first = (judgements.winner == first).astype(np.int64)
+    answer = answer_category(judgements)
     n_pairs = len(judgements.pair_keys)
-    n = np.bincount(judgements.pair[pool], minlength=n_pairs)
-    s = np.bincount(judgements.pair[pool], weights=chose_first[pool], minlength=n_pairs).astype(np.int64)
+    tally = np.stack([np.bincount(judgements.pair[pool], weights=answer[pool] == c, minlength=n_pairs)
+                      for c in range(N_ANSWERS)], axis=1).astype(np.int64)
     p = judgements.pair[rows]
-    own_in = pool[rows].astype(np.int64)
-    others_n = n[p] - own_in
-    others_s = s[p] - own_in * chose_first[rows]
-    twice = 2 * others_s
-    majority_first = twice > others_n
-    majority_second = twice < others_n
-    decided = (majority_first | majority_second) & (others_n > 0)
-    agrees = np.where(majority_first, chose_first[rows] == 1, chose_first[rows] == 0)
+    others = tally[p] - pool[rows].astype(np.int64)[:, None] * (answer[rows][:, None] == np.arange(N_ANSWERS))
+    others_n = others.sum(axis=1)
+    top = others.max(axis=1)
+    plurality = others.argmax(axis=1)
+    decided = ((others == top[:, None]).sum(axis=1) == 1) & (others_n > 0)
+    agrees = plurality == answer[rows]
     return np.where(decided, agrees.astype(np.int64), -1), others_n
 
 
@@ -105,7 +106,7 @@ def worker_table(
 
     # side bias only on model pairs the study showed in both orders: where one model was always on the
     # left, "chose left" is "chose that model" and says nothing about the side (position_bias.py)
-    both = sides_randomised(judgements, included & comparisons)[rows]
+    both = sides_randomised(judgements, included & comparisons)[rows] & judgements.decisive[rows]
     n_side = np.bincount(w[both], minlength=w_all)
     left = np.bincount(w[both], weights=judgements.winner[rows][both] == judgements.left[rows][both], minlength=w_all)
     p_left = two_sided_half_p(left, n_side)
@@ -154,13 +155,17 @@ def worker_table(
 
 
 def ratings_per_worker(judgements: AcuteJudgements) -> pd.DataFrame:
-    """ParlAI's ratings per worker: for each worker and model, comparisons, wins and win rate."""
+    """ParlAI's ratings per worker: for each worker and model, comparisons, wins, ties and win rate (a tie
+    counting half, as everywhere)."""
     k = len(judgements.models)
     w = judgements.worker.astype(np.int64)
     appear = np.concatenate([w * k + judgements.model_a, w * k + judgements.model_b])
     size = len(judgements.workers) * k
     n = np.bincount(appear, minlength=size)
-    wins = np.bincount(w * k + judgements.winner, minlength=size)
+    decisive, tie = judgements.decisive, judgements.tie
+    wins = np.bincount(w[decisive] * k + judgements.winner[decisive], minlength=size)
+    ties = np.bincount(np.concatenate([w[tie] * k + judgements.model_a[tie], w[tie] * k + judgements.model_b[tie]]),
+                       minlength=size)
     idx = np.flatnonzero(n)
     return pd.DataFrame(
         {
@@ -168,6 +173,7 @@ def ratings_per_worker(judgements: AcuteJudgements) -> pd.DataFrame:
             "model": [judgements.models[i % k] for i in idx],
             "comparisons": n[idx],
             "wins": wins[idx],
-            "win_rate": wins[idx] / n[idx],
+            "ties": ties[idx],
+            "win_rate": (wins[idx] + ties[idx] / 2) / n[idx],
         }
     )

@@ -4,6 +4,10 @@ P(i beats j) = σ(θ_i − θ_j). We minimise  Σ_ij W_ij·log(1 + e^{−(θ_i�
 the objective `choix.opt_pairwise(alpha=ridge)` minimises, so the two can be cross-checked. The
 small ridge keeps a model that never loses finite and centres the solution (Σθ = 0 at the optimum).
 
+Ties count as half a win for each side (`with_ties_as_half_wins`: W_ij += t_ij/2, W_ji += t_ij/2,
+Chatbot Arena's convention); `analysis.stats.davidson` models them instead. `elo_scale` puts strengths
+on the Elo scale Chatbot Arena reports.
+
 Written by hand because the bootstrap needs hundreds of fits per report: the fit works on
 aggregated K×K win counts (never on individual votes) and runs Newton's method on a whole batch of
 win matrices with one `numpy.linalg.solve` per iteration, with backtracking so every step descends.
@@ -19,6 +23,18 @@ from scipy.special import expit, log_expit
 log = logging.getLogger(__name__)
 
 DEFAULT_RIDGE = 0.01
+#: the Elo scale of Chatbot Arena: R = ELO_BASE + ELO_SCALE · θ / ln 10, so P(i beats j) = 1 / (1 + 10^((R_j − R_i)/400))
+ELO_BASE, ELO_SCALE = 1000.0, 400.0
+
+
+def with_ties_as_half_wins(wins: np.ndarray, ties: np.ndarray) -> np.ndarray:
+    """The win table a tie-aware fit uses: `ties[..., i, j]` (symmetric) adds half a win to each side."""
+    return np.asarray(wins, dtype=float) + np.asarray(ties, dtype=float) / 2
+
+
+def elo_scale(theta: np.ndarray | float) -> np.ndarray | float:
+    """Strengths (natural log-odds) as Elo ratings: 1000 + 400·θ/ln 10 (a difference of 400 = 10:1 odds)."""
+    return ELO_BASE + ELO_SCALE * np.asarray(theta, dtype=float) / np.log(10.0)
 
 
 def _objective(theta: np.ndarray, wins: np.ndarray, ridge: float) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 Models have true Bradley–Terry strengths. Careful workers choose by those strengths plus a personal
 taste (a per-worker offset of each model's strength, so one worker's votes are correlated, as in
-real studies); spammers click at random; left-clickers always choose the left conversation. Pairs
+real studies); spammers click at random; left-clickers always choose the left conversation. With `tie_share` a careful worker answers "tie"
+that often (a share `both_bad_share` of those as "both_bad"), so reports can be tried with ties. Pairs
 come from a fixed pool so several workers judge the same pair, but no worker judges one pair twice
 (as in the real task), and every worker first does one onboarding comparison, which some fail.
 """
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from analysis.acute.records import BOTH_BAD, TIE
 
 QUESTION = "Who would you prefer to talk to for a long conversation?"
 
@@ -33,6 +36,9 @@ class StudyDesign:
     careful_seconds: float = 45.0  # median seconds per comparison of careful workers
     spammer_seconds: float = 45.0
     judgements_per_unit: int = 5
+    #: chance that a careful worker answers "tie" (in place of a choice), and that a tie is "both_bad"
+    tie_share: float = 0.0
+    both_bad_share: float = 0.0
     run_id: str = "synthetic"
     question: str = QUESTION
     with_dialogues: bool = False
@@ -77,6 +83,10 @@ class SyntheticStudy:
         kind = kinds[worker]
         choose_a = np.where(kind == "spammer", rng.random(n) < 0.5, choose_a)
         choose_a = np.where(kind == "left_clicker", left_is_a, choose_a)
+        # drawn from their own stream, so a study without ties is the same study it always was
+        tie_rng = np.random.default_rng((d.seed, 2))
+        tie = (tie_rng.random(n) < d.tie_share) & (kind == "careful")
+        both_bad = tie & (tie_rng.random(n) < d.both_bad_share)
         median = np.where(kind == "careful", d.careful_seconds, d.spammer_seconds)
         seconds = median * np.exp(rng.normal(0, 0.4, n))
         t0 = 1_795_260_000.0
@@ -96,7 +106,7 @@ class SyntheticStudy:
                 unit_seconds = float(seconds[i:end].sum())
                 started, clock = clock, clock + unit_seconds
             ma, mb = models[a[i]], models[b[i]]
-            winner = ma if choose_a[i] else mb
+            winner = BOTH_BAD if both_bad[i] else TIE if tie[i] else ma if choose_a[i] else mb
             yield self._record(
                 workers[worker[i]], f"u{unit_start}", str(int(pair[i])), ma, mb, ma if left_is_a[i] else mb,
                 winner, f"{winner} was more engaging", False, not failed[worker[i]], started, started + unit_seconds,
