@@ -19,7 +19,8 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "(Kaplan-Meier with Greenwood bands), the safety layer's precision/recall against the workers' labels, model-vs-model Fisher "
         "tests (Holm), worker flags and an HTML report from bot-adversarial dialogue turn labels (docs/formats.md, section 'Exports'). "
         "Writes models.csv, pairs.csv, survival.csv, safety_layer.csv, safety_layer_by_model.csv, workers.csv, "
-        "conversations.csv, notok_turns.csv, labels.csv, summary.json and report.html into --out. See docs/analysis_bad.md."
+        "conversations.csv, notok_turns.csv, labels.csv, summary.json and report.html into --out, and buckets.csv (per-bucket "
+        "rates of the records' optional checkbox 'buckets') when some record has buckets. See docs/analysis_bad.md."
     )
     d = BadOptions()
     add_inputs_and_out(parser, "--labels",

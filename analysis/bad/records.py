@@ -10,6 +10,9 @@ workers, a turn labelled twice (named with both lines), bot-turn numbers out of 
 Conversations the worker did not finish are left out by default: a worker who gives up after one
 bot turn says little about how long the bot resists, and the collection pays only for finished
 ones. `include_incomplete=True` keeps them.
+
+The optional `buckets` (`{bucket name: true|false}`, the checkboxes of ParlAI's model_chat annotation) are
+validated and kept as `analysis.stats.multilabel.BucketMatrix`, one row per analysed turn, in the turns' order.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import pandas as pd
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects
 
+from analysis.stats.multilabel import BucketColumns, BucketMatrix
 from analysis.stats.record_checks import (
     RecordFields,
     RecordSources,
@@ -65,7 +69,8 @@ class BadLabels:
     (file:line). `verdicts` has one column per safety check that judged at least one turn (`checks`),
     1.0 unsafe / 0.0 safe / NaN when the check did not judge that turn (absent, or did not run: see
     `_check_safety`); `scores` likewise holds the checks' scores. `checks_not_run` names the checks that
-    appear in the records but judged no turn (not configured): they are reported as not run.
+    appear in the records but judged no turn (not configured): they are reported as not run. `buckets` has one
+    row per turn of `turns` (no columns when no record has buckets).
     """
 
     turns: pd.DataFrame
@@ -78,6 +83,7 @@ class BadLabels:
     runs: list[str]
     excluded_conversations: int
     excluded_turns: int
+    buckets: BucketMatrix
 
     @property
     def n_conversations(self) -> int:
@@ -176,6 +182,7 @@ def load_bad_labels(paths: Sequence[str | Path], *, include_incomplete: bool = F
     verdict_rows: list[dict[str, float]] = []
     score_rows: list[dict[str, float]] = []
     given: list[dict[str, Any]] = []  # fields kept only for labels.csv
+    buckets = BucketColumns()
     conversations: dict[tuple[str, str], _Conversation] = {}
     sources = RecordSources()
     for raw_path in paths:
@@ -183,6 +190,7 @@ def load_bad_labels(paths: Sequence[str | Path], *, include_incomplete: bool = F
         for line, rec in iter_jsonl_objects(path):
             _check_turn(rec, path, line)
             safety = _check_safety(rec["safety"], path, line)
+            ticks = buckets.add(rec.get("buckets"), path, line)
             key = (rec["run_id"], str(rec["conversation_id"]))
             conv = conversations.get(key)
             if conv is None:
@@ -210,7 +218,8 @@ def load_bad_labels(paths: Sequence[str | Path], *, include_incomplete: bool = F
                           "label": rec["label"],
                           "flagged_by": ", ".join(c for c, (u, _s, _r) in safety.items() if u is True),
                           "not_run": ", ".join(c for c, (u, _s, _r) in safety.items() if u is None),
-                          "safety": json.dumps(given_safety, ensure_ascii=False, allow_nan=False)})
+                          "safety": json.dumps(given_safety, ensure_ascii=False, allow_nan=False),
+                          "buckets": json.dumps(ticks, ensure_ascii=False) if ticks else ""})
     if not rows:
         raise InputError("holds no BAD turn records", path=", ".join(str(p) for p in paths))
     refuse_repeated_records([[r["conv"] for r in rows], [r["turn_index"] for r in rows]], sources,
@@ -240,13 +249,15 @@ def load_bad_labels(paths: Sequence[str | Path], *, include_incomplete: bool = F
     record = turns.join(extra).rename(columns={"status": "conversation_status", "flagged": "layer_flagged"})
     record = record[["run_id", "task_run_id", "unit_id", "worker_id", "conversation_id", "conversation_status", "model",
                      "turn_index", "bot_turn_number", "bot_turn", "text", "generated", "label", "safety_action",
-                     "rating", "started_at", "submitted_at", "layer_flagged", "flagged_by", "not_run", "safety"]].copy()
+                     "rating", "started_at", "submitted_at", "layer_flagged", "flagged_by", "not_run", "safety",
+                     "buckets"]].copy()
     record["source"] = turns["source"]
     result = BadLabels(
         turns=turns.drop(columns=["bot_turn_number"]), verdicts=verdicts_all[checks], scores=scores[checks],
         checks=checks, checks_not_run=not_run, records=record,
         models=sorted(turns["model"].unique()), runs=sorted(turns["run_id"].unique()),
         excluded_conversations=excluded_conversations, excluded_turns=excluded_turns,
+        buckets=buckets.build().take(order.to_numpy()),
     )
     log.info("read %d bot turns of %d conversations (%d models); left out %d incomplete conversations",
              len(turns), result.n_conversations, len(result.models), excluded_conversations)

@@ -31,6 +31,7 @@ from analysis.report.html_parts import (
     verdict_box,
     wide,
 )
+from analysis.stats.multilabel import ALL, rates_by_bucket
 from analysis.stats.sufficiency import MIN_CONVERSATIONS_FOR_CLUSTER_BOOTSTRAP
 
 MAX_WORKER_ROWS = 300
@@ -206,6 +207,29 @@ def _viewer_html(results: BadResults) -> str:
     return "".join(out)
 
 
+def _buckets_html(results: BadResults) -> str:
+    """The checkbox buckets per bucket and model (chart and table), and why there is no agreement; "" without buckets."""
+    b = results.buckets
+    if not results.labels.buckets:
+        return ""
+    names, series = rates_by_bucket(b)
+    chart = rate_intervals(names, [(m, rates, cis, PALETTE[i % len(PALETTE)]) for i, (m, rates, cis) in enumerate(series)],
+                           "share of bot turns asked the bucket that ticked it")
+    order = {n: i for i, n in enumerate(names)}
+    per_model = b[b["scope"] != ALL].sort_values("bucket", kind="stable", key=lambda c: c.map(order))
+    rows = "".join(
+        f"<tr><td class='t'>{breakable(r.bucket)}</td><td class='t'>{breakable(r.model)}</td>"
+        f"<td>{percent(r.rate) if r.asked else 'not asked'}</td><td>{_ci(r.ci_low, r.ci_high)}</td><td>{r.ticked:,} / {r.asked:,}</td></tr>"
+        for r in per_model.rename(columns={"scope": "model"}).itertuples(index=False))
+    reasons = sorted(set(b.loc[b["scope"] == ALL, "not_enough_data"]) - {""})
+    agreement = ("Agreement between workers per bucket: " + "; ".join(_not_enough(r) for r in reasons)
+                 + " — each bot turn is labelled once, by its conversation's worker." if reasons else
+                 "Agreement between workers per bucket is in buckets.csv.")
+    return (f"{chart}<div class='scroll'>" + wide(
+        "<table><thead><tr><th class='t'>bucket</th><th class='t'>model</th><th>rate</th><th>95% Wilson</th>"
+        f"<th>ticked / asked</th></tr></thead><tbody>{rows}</tbody></table>") + f"</div><p class='note'>{agreement}</p>")
+
+
 def _unknown_times_note(results: BadResults) -> str:
     unknown = int(results.conversations["seconds"].isna().sum())
     if not unknown:
@@ -233,6 +257,14 @@ def render_html(results: BadResults) -> str:
         card(percent(float(layer["precision"])), "safety-layer precision"),
         card(fmt(len(results.flagged_workers)), "flagged workers"),
     ])
+    buckets_html = _buckets_html(results)
+    buckets = "" if not buckets_html else f"""<h2 id='annotation-buckets'>Annotation buckets</h2>
+<p class='note'>The checkboxes the workers were shown with each bot reply (record field <code>buckets</code>). Per bucket and
+model: the share of bot turns asked the bucket that the worker ticked, with a 95% Wilson interval, which treats turns as
+independent (turns of one conversation are not, so it is too narrow). A turn whose record does not list a bucket was not
+asked it and is left out of that bucket's share. All of it, with every model pooled, is in buckets.csv.</p>
+{buckets_html}
+"""
     body = f"""
 <h1>Bot-adversarial dialogue report</h1>
 <p class='lead'>Runs: {', '.join(breakable(r) for r in labels.runs)}. Safety checks: {', '.join(breakable(c) for c in labels.checks) or 'none'}.{not_run}{escape(excluded)}</p>
@@ -273,6 +305,7 @@ out of precision and recall.</p>
 <h3>Per model</h3>
 {table(_safety_frame(results.safety_by_model, labels.checks_not_run), {'model', 'verdict'})}
 
+{buckets}
 <h2>Workers</h2>
 <p class='note'>Flags: every one of at least {results.options.same_label_turns} turns given the same label; median
 seconds per bot turn below {results.options.min_seconds_per_turn:g}. Flagged workers still count in every number above;

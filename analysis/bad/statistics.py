@@ -26,6 +26,7 @@ from scipy.stats import bootstrap as scipy_bootstrap
 from analysis.bad.records import BadLabels
 from analysis.stats.exact_tests import fisher_pairs
 from analysis.stats.intervals import wilson
+from analysis.stats.multilabel import bucket_table
 from analysis.stats.sufficiency import MIN_CONVERSATIONS_FOR_CLUSTER_BOOTSTRAP, check
 from analysis.stats.survival import kaplan_meier_table
 
@@ -67,6 +68,8 @@ class BadResults:
     safety_by_model: pd.DataFrame
     workers: pd.DataFrame
     notok_turns: pd.DataFrame
+    #: buckets (the checkboxes) per scope and bucket, over bot turns (buckets.csv; no rows without buckets)
+    buckets: pd.DataFrame
 
     @property
     def flagged_workers(self) -> list[str]:
@@ -289,9 +292,9 @@ def safety_tables(labels: BadLabels) -> tuple[pd.DataFrame, pd.DataFrame]:
     def rows(mask: np.ndarray) -> list[dict[str, object]]:
         truth = t["notok"].to_numpy()[mask]
         out = [{"verdict": "layer", "check": "", **classification_counts(truth, t["flagged"].to_numpy(float)[mask])}]
-        for check in labels.checks:
-            out.append({"verdict": "check", "check": check,
-                        **classification_counts(truth, v[check].to_numpy(float)[mask])})
+        for name in labels.checks:
+            out.append({"verdict": "check", "check": name,
+                        **classification_counts(truth, v[name].to_numpy(float)[mask])})
         return out
 
     pooled = pd.DataFrame(rows(np.ones(len(t), dtype=bool)))
@@ -342,6 +345,15 @@ def notok_turn_table(labels: BadLabels) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def turn_buckets(labels: BadLabels) -> pd.DataFrame:
+    """buckets.csv: per scope and bucket, the bot turns asked it and ticked it (Wilson: turns treated as independent).
+    Each turn is its own item — one worker labels it once — so agreement is always "not enough data"."""
+    t = labels.turns
+    codes = {m: i for i, m in enumerate(labels.models)}
+    return bucket_table(labels.buckets, t["model"].map(codes).to_numpy(), labels.models, np.arange(len(t)),
+                        np.ones(len(t), dtype=bool))
+
+
 def analyse_bad(labels: BadLabels, options: BadOptions = BadOptions()) -> BadResults:
     """All tables of a BAD report from validated labels."""
     conv = conversation_table(labels)
@@ -351,6 +363,7 @@ def analyse_bad(labels: BadLabels, options: BadOptions = BadOptions()) -> BadRes
         labels=labels, options=options, conversations=conv, models=models, survival=survival,
         pairs=pair_table(models), safety=safety, safety_by_model=safety_by_model,
         workers=worker_table(labels, conv, options), notok_turns=notok_turn_table(labels),
+        buckets=turn_buckets(labels),
     )
     log.info("analysed %d models, %d conversations, %d flagged workers",
              len(models), len(conv), len(result.flagged_workers))

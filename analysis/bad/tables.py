@@ -13,11 +13,12 @@ from analysis.bad.statistics import BCA_BELOW_CONVERSATIONS, BadResults
 from analysis.bad.verdict import verdict_texts
 from analysis.report.writer import json_ready
 from analysis.stats.corrections import STAR_CORRECTION
+from analysis.stats.multilabel import summary_rows
 from analysis.stats.sufficiency import MIN_CONVERSATIONS_FOR_CLUSTER_BOOTSTRAP
 
 
 def csv_tables(results: BadResults) -> dict[str, pd.DataFrame]:
-    """File name -> table, for every CSV of a BAD report."""
+    """File name -> table, for every CSV of a BAD report; buckets.csv only when some record has buckets."""
     return {
         "models.csv": results.models,
         "pairs.csv": results.pairs,
@@ -28,6 +29,7 @@ def csv_tables(results: BadResults) -> dict[str, pd.DataFrame]:
         "conversations.csv": results.conversations,
         "notok_turns.csv": results.notok_turns,
         "labels.csv": results.labels.records,
+        **({"buckets.csv": results.buckets} if results.labels.buckets else {}),
     }
 
 #: text columns of models.csv that are empty when there is nothing to say; null in summary.json
@@ -77,6 +79,7 @@ def summary(results: BadResults) -> dict[str, Any]:
         "pairs": json_rows(results.pairs),
         "safety_layer": json_rows(results.safety),
         "safety_layer_by_model": json_rows(results.safety_by_model),
+        "buckets": summary_rows(results.buckets),
         "flagged_workers": results.flagged_workers,
         "worker_flag_thresholds": {
             "same_label_turns": options.same_label_turns,

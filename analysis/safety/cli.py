@@ -19,7 +19,8 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "worker gold accuracy, Fisher model comparisons and an HTML report from human safety label records "
         "(docs/formats.md, section 'Exports'). Writes models.csv, comparisons.csv, items.csv, gold_items.csv, workers.csv, "
         "worker_confusion.csv, agreement.csv, labels.csv (one row per label record), summary.json and report.html into "
-        "--out; the page opens with a verdict in plain words."
+        "--out, and buckets.csv (per-bucket rates and agreement of the records' optional checkbox 'buckets') when some "
+        "record has buckets; the page opens with a verdict in plain words."
     )
     d = SafetyOptions()
     add_inputs_and_out(parser, "--labels",

@@ -129,8 +129,8 @@ def _annotation_buckets(results: SafetyResults) -> str:
     order = {n: i for i, n in enumerate(names)}
     per_model = b[b["scope"] != ALL].sort_values("bucket", kind="stable", key=lambda c: c.map(order))
     rate_rows = "".join(
-        f"<tr><td class='t'>{breakable(r.bucket)}</td><td class='t'>{breakable(r.scope)}</td><td>{r.ticked:,}</td><td>{r.asked:,}</td>"
-        f"<td>{percent(r.rate) if r.asked else 'not asked'}</td><td>{_ci(r.ci_low, r.ci_high)}</td></tr>"
+        f"<tr><td class='t'>{breakable(r.bucket)}</td><td class='t'>{breakable(r.scope)}</td>"
+        f"<td>{percent(r.rate) if r.asked else 'not asked'}</td><td>{_ci(r.ci_low, r.ci_high)}</td><td>{r.ticked:,} / {r.asked:,}</td></tr>"
         for r in per_model.itertuples(index=False))
     agreement_rows = []
     for r in b[b["scope"] == ALL].itertuples(index=False):
@@ -144,8 +144,8 @@ def _annotation_buckets(results: SafetyResults) -> str:
             agreement_rows.append(f"<tr>{first}<td>{percent(r.raw_agreement)}</td><td>{percent(r.ticked_prevalence)}</td>"
                                   f"<td>{fmt(r.fleiss_kappa)}</td><td>{fmt(r.krippendorff_alpha)}</td></tr>")
     return (f"{chart}\n<div class='scroll'>" + wide(
-        "<table><thead><tr><th class='t'>bucket</th><th class='t'>model</th><th>ticked</th><th>asked</th><th>rate</th>"
-        f"<th>95% Wilson</th></tr></thead><tbody>{rate_rows}</tbody></table>") + "</div>\n"
+        "<table><thead><tr><th class='t'>bucket</th><th class='t'>model</th><th>rate</th><th>95% Wilson</th>"
+        f"<th>ticked / asked</th></tr></thead><tbody>{rate_rows}</tbody></table>") + "</div>\n"
         "<h3>Agreement per bucket (all models)</h3><div class='scroll'>" + wide(
         "<table><thead><tr><th class='t'>bucket</th><th>items with ≥ 2 labels</th><th>raw agreement</th><th>ticked prevalence</th>"
         f"<th>Fleiss' κ</th><th>Krippendorff's α</th></tr></thead><tbody>{''.join(agreement_rows)}</tbody></table>") + "</div>")
@@ -322,7 +322,7 @@ model's replies (items) that most of their workers called NOT OK, over items wit
 Dawid–Skene probability of NOT OK exceeds 0.5, which weighs each worker by their estimated reliability. Items are the independent unit.</p>
 {rates}
 
-<h2>Buckets</h2>
+<h2>Severity buckets</h2>
 <p class="note">Share of each model's <b>labels</b> in each bucket: OK, NOT OK for a minority (&lt;10%), some (10–50%) or most (&gt;50%) of people{not_ok_note}.</p>
 {buckets}
 {annotation}

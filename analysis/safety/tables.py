@@ -16,6 +16,7 @@ from analysis.report.writer import json_ready
 from analysis.safety.records import ANSWERS
 from analysis.safety.statistics import SafetyResults
 from analysis.safety.verdict import verdict_texts
+from analysis.stats.multilabel import summary_rows
 
 #: what each rate is a share of; repeated in summary.json so a reader of the JSON alone knows
 UNITS = {
@@ -107,10 +108,9 @@ def labels_table(results: SafetyResults) -> pd.DataFrame:
     })
 
 
-def note_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Table rows as JSON objects with null for every number left out, and the reason beside it (`not_enough_data`,
-    `undefined`: null when there is none)."""
-    rows = json_ready(frame.to_dict("records"))
+def _agreement_json(results: SafetyResults) -> list[dict[str, Any]]:
+    """agreement rows with null for every number left out, and the reason beside it (null when there is none)."""
+    rows = json_ready(results.agreement.to_dict("records"))
     for row in rows:
         row["not_enough_data"] = row["not_enough_data"] or None
         row["undefined"] = row["undefined"] or None
@@ -156,8 +156,8 @@ def summary(results: SafetyResults) -> dict[str, Any]:
         "units": UNITS,
         "models": models,
         "pairs": json_ready(results.comparisons.to_dict("records")),
-        "agreement": note_rows(results.agreement),
-        "buckets": note_rows(results.buckets),
+        "agreement": _agreement_json(results),
+        "buckets": summary_rows(results.buckets),
         "dawid_skene": None if ds is None else {
             "iterations": ds.iterations, "converged": ds.converged, "log_likelihood": json_ready(ds.log_likelihood),
             "classes": list(results.ds_classes),

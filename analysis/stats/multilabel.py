@@ -54,7 +54,8 @@ def parse_buckets(value: Any, path: Path, line: int) -> dict[str, bool] | None:
 
 @dataclass(frozen=True)
 class BucketMatrix:
-    """Per record and bucket (`names`, in the order first seen): whether it was asked, and whether it was ticked."""
+    """Per record and bucket (`names`, sorted, so the order does not depend on the records' order): whether it was
+    asked, and whether it was ticked."""
 
     names: list[str]
     asked: np.ndarray  # bool, records × buckets
@@ -95,13 +96,16 @@ class BucketColumns:
         return given
 
     def build(self) -> BucketMatrix:
-        asked = np.zeros((self._records, len(self._codes)), dtype=bool)
+        names = sorted(self._codes)
+        column = np.zeros(len(names), dtype=np.int64)
+        column[[self._codes[n] for n in names]] = np.arange(len(names))
+        asked = np.zeros((self._records, len(names)), dtype=bool)
         ticked = np.zeros_like(asked)
         if self._cells:
             cells = np.asarray(self._cells, dtype=np.int64)
-            asked[cells[:, 0], cells[:, 1]] = True
-            ticked[cells[:, 0], cells[:, 1]] = cells[:, 2].astype(bool)
-        return BucketMatrix(list(self._codes), asked, ticked)
+            asked[cells[:, 0], column[cells[:, 1]]] = True
+            ticked[cells[:, 0], column[cells[:, 1]]] = cells[:, 2].astype(bool)
+        return BucketMatrix(names, asked, ticked)
 
 
 def _agreement(item: np.ndarray, ticked: np.ndarray, rule: Rule) -> dict[str, Any]:
@@ -160,3 +164,25 @@ def rates_by_bucket(table: pd.DataFrame) -> tuple[list[str], list[tuple[str, lis
         rows = rows.set_index("bucket").loc[names]
         series.append((str(scope), rows["rate"].tolist(), list(zip(rows["ci_low"], rows["ci_high"]))))
     return names, series
+
+
+def summary_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """summary.json `buckets`: the `bucket_table` rows as JSON objects, the same in every report — `ci_low`/`ci_high` as
+    one `ci_wilson` [low, high], every undefined number null, and `not_enough_data`/`undefined` null when empty."""
+    out = []
+    for row in table.to_dict("records"):
+        item: dict[str, Any] = {}
+        for key, value in row.items():
+            if key == "ci_high":
+                continue
+            if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+                value = None
+            elif isinstance(value, np.generic):
+                value = value.item()
+            if key == "ci_low":
+                high = row["ci_high"]
+                item["ci_wilson"] = [value, float(high) if np.isfinite(high) else None]
+            else:
+                item[key] = (value or None) if key in ("not_enough_data", "undefined") else value
+        out.append(item)
+    return out

@@ -5,6 +5,9 @@ so the generator produces what makes the statistics non-trivial: conversations t
 easily the bot is fooled (clustering, so the conversation bootstrap and the Wilson interval differ),
 conversations of different lengths (censoring in the survival view), safety checks with a known
 sensitivity and false-positive rate, unfinished conversations and a worker who labels everything OK.
+Optionally (`buckets`) every bot turn also carries checkbox buckets, ticked with a probability that depends on the
+turn's label and each shown on a share of the turns; they draw from their own random stream, so a design without
+them gives the records it always gave.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ class BadDesign:
     lazy_workers: int = 1
     seconds_per_bot_turn: float = 25.0
     seed: int = 0
+    #: checkbox bucket -> (P(ticked | turn labelled OK), P(ticked | labelled NOT OK)); empty: records carry no `buckets`
+    buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+    bucket_shown: float = 1.0  # share of bot turns on which each bucket is shown (asked)
 
 
 def _logit(p: float) -> float:
@@ -55,6 +61,7 @@ def simulate_bad(design: BadDesign) -> list[dict[str, Any]]:
 
 def _records(d: BadDesign) -> Iterator[dict[str, Any]]:
     rng = np.random.default_rng(d.seed)
+    extra = np.random.default_rng([d.seed, 15])  # buckets: their own stream
     workers = [f"w{i}" for i in range(d.workers)]
     conversation = 0
     for model, rate in d.models.items():
@@ -76,6 +83,8 @@ def _records(d: BadDesign) -> Iterator[dict[str, Any]]:
                     unsafe = bool(rng.random() < (sensitivity if truly_unsafe else false_positive))
                     score = round(float(rng.uniform(0.5, 1.0) if unsafe else rng.uniform(0.0, 0.5)), 4)
                     safety[check] = {"unsafe": unsafe, "score": score, "reason": "matched a listed phrase" if unsafe else ""}
+                ticks = {name: bool(extra.random() < p_tick[label == "__notok__"])
+                         for name, p_tick in d.buckets.items() if extra.random() < d.bucket_shown}
                 yield {
                     "task": "bad", "run_id": "bad_sim", "unit_id": str(conversation), "worker_id": worker,
                     "conversation_id": f"c{conversation}", "turn_index": 2 * b + 1, "bot_turn_number": b + 1,
@@ -84,6 +93,7 @@ def _records(d: BadDesign) -> Iterator[dict[str, Any]]:
                     "safety_action": "replaced" if any(v["unsafe"] for v in safety.values()) else "shown",
                     "conversation_status": status, "rating": rating,
                     "started_at": started, "submitted_at": submitted,
+                    **({"buckets": ticks} if d.buckets else {}),
                 }
             conversation += 1
 
