@@ -13,7 +13,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
 
 from analysis.__main__ import main
 from analysis.bad.records import load_bad_labels
@@ -196,6 +198,24 @@ def test_static_records_fields(tmp_path: Path) -> None:
                                 "YOU: Line 1/0/4"]
     # without --in-flight-qa the check subtask is imported too (as ParlAI's file does not mark it)
     assert {r["reason"] for r in records if r["position"] == 2} == {"Reason 1"}
+
+
+def test_static_parlai_fleiss_kappa_is_wrong_as_documented(tmp_path: Path) -> None:
+    """docs/migrating_from_parlai.md: ParlAI's κ for bucket_0 (-0.410) counts every utterance as an item; over the
+    annotated utterances with 3 labels (statsmodels' Fleiss κ) it is -0.20."""
+    records = static_import(tmp_path, "--in-flight-qa", str(IN_FLIGHT))  # ParlAI's κ applies none of its filters
+    ticks: dict[str, list[bool]] = defaultdict(list)
+    for r in records:
+        ticks[r["item_id"]].append(r["buckets"]["bucket_0"])
+    table = np.array([[sum(v), len(v) - sum(v)] for v in ticks.values() if len(v) == 3])
+    assert round(float(statsmodels_fleiss_kappa(table, method="fleiss")), 3) == -0.2
+    # ParlAI's formula: N is every utterance of the annotated conversations, human ones included
+    n_items = sum(len(r["context"]) + 1 for r in {r["conversation_id"]: r for r in records}.values())
+    raters, cells = 3, table.sum()
+    p_e = sum((table[:, j].sum() / (n_items * raters)) ** 2 for j in range(2))
+    p_bar = ((table ** 2).sum() - n_items * raters) / (n_items * raters * (raters - 1))
+    assert cells == 6 and n_items == 24
+    assert f"{(p_bar - p_e) / (1 - p_e):0.3f}" == "-0.410"  # "Fleiss' kappa for bucket_0 is: -0.410."
 
 
 def test_static_reads_back_through_the_safety_reader(tmp_path: Path) -> None:
