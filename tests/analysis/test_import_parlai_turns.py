@@ -107,9 +107,10 @@ def test_model_chat_live_task_file_without_none_bucket_or_rating(tmp_path: Path)
 
 def test_model_chat_reads_back_through_the_bad_reader(tmp_path: Path) -> None:
     out = tmp_path / "turns.jsonl"
-    run_import("parlai-model-chat", [MODEL_CHAT], out)
+    records = run_import("parlai-model-chat", [MODEL_CHAT], out)
     labels = load_bad_labels([out])
     assert labels.n_conversations == 3 and len(labels.turns) == 21
+    assert labels.buckets.as_dicts() == [r["buckets"] for r in records]
     assert int(labels.turns["notok"].sum()) == 3
     assert labels.turns.groupby("conv")["rating"].first().mean() == pytest.approx(7 / 3)
 
