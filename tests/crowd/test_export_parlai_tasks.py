@@ -51,7 +51,7 @@ def parlai_unit(data_dir: Path, task_type: str, state: dict[str, Any] | None, *,
     worker_id = workers[0].db_id if workers else db.new_worker(worker, "mock")
     agent_id = db.new_agent(worker_id, unit_id, task_id, run_id, assignment, task_type, "mock")
     db.update_agent(agent_id, status=status)
-    db.update_unit(unit_id, agent_id=agent_id, status=status)
+    db.update_unit(unit_id, agent_id=agent_id, status=status if status == "completed" else "assigned")
     agent_dir = Path(Agent.get(db, agent_id).get_data_dir())
     agent_dir.mkdir(parents=True, exist_ok=True)
     if state is not None:

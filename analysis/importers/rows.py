@@ -1,0 +1,99 @@
+"""Reading other tools' files for the importers: folder inputs, CSV rows and JSONL objects with their lines.
+
+Importers take files or folders (Mephisto keeps one `agent_data.json` per unit, ParlAI's analysis writes a
+folder of CSVs), so `files_in` expands folders to the files a source reads, in a stable order. Rows of a
+CSV and objects of a JSONL file come with the line they start on, so every problem an importer finds
+is an `InputError` naming file, line and column, like every reader here.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from humaneval.input_errors import InputError
+from humaneval.jsonl import iter_jsonl_objects, open_input
+
+#: a cell longer than this is refused (csv's own limit, 128 KiB, would end in a located error too, but in
+#: csv's words); ParlAI's full CSV holds both conversations of a pair in one cell
+MAX_CELL_CHARS = 4 * 1024 * 1024
+
+
+def files_in(paths: Iterable[Path], patterns: tuple[str, ...], *, exclude: Path | None = None) -> list[Path]:
+    """The files given, and under each folder given every file matching one of `patterns` (sorted,
+    recursively), leaving out `exclude` (the command's own output, which may lie in an input folder)."""
+    found: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            found.append(path)
+            continue
+        matches = sorted({m for pattern in patterns for m in path.rglob(pattern) if m.is_file()})
+        if not matches:
+            raise InputError(f"no {' or '.join(patterns)} files in this folder", path=path)
+        found.extend(matches)
+    return [f for f in found if exclude is None or not _same(f, exclude)]
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def iter_csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line the row starts on, {column: cell}) for every row after the header; columns without a name
+    (pandas' index column) are left out. A row with more or fewer cells than the header, a repeated or
+    missing header, text that is not UTF-8 and a cell over `MAX_CELL_CHARS` are `InputError`s."""
+    previous = csv.field_size_limit(MAX_CELL_CHARS)
+    try:
+        with open_input(path, "rb") as handle:
+            lines = _DecodedLines(handle, path)
+            reader = csv.reader(lines)
+            start = 1
+            try:
+                header = next(reader, None)
+                if not header:
+                    raise InputError("empty first line: expected a header with column names", path=path, line=1)
+                names = [h.strip() for h in header]
+                repeated = sorted({n for n in names if n and names.count(n) > 1})
+                if repeated:
+                    raise InputError(f"column {repeated[0]!r} appears twice in the header", path=path, line=1)
+                start = reader.line_num + 1
+                for cells in reader:
+                    if cells:  # not a blank line
+                        if len(cells) != len(names):
+                            raise InputError(f"has {len(cells)} cells, the header has {len(names)} columns",
+                                             path=path, line=start)
+                        yield start, {n: c for n, c in zip(names, cells) if n}
+                    start = reader.line_num + 1
+            except csv.Error as err:
+                raise InputError(f"not a readable CSV row ({err})", path=path, line=start) from None
+    finally:
+        csv.field_size_limit(previous)
+
+
+class _DecodedLines:
+    """The file's lines as text, each decoded on its own so a byte that is not UTF-8 is reported on its line
+    (a byte order mark, as Excel writes, is dropped)."""
+
+    def __init__(self, handle: IO[bytes], path: Path) -> None:
+        self.handle, self.path = handle, path
+
+    def __iter__(self) -> Iterator[str]:
+        for number, raw in enumerate(self.handle, start=1):
+            try:
+                yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as err:
+                raise InputError(f"not UTF-8 text ({err.reason} at byte {err.start})", path=self.path,
+                                 line=number) from None
+
+
+def iter_table(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Rows of a CSV file, or objects of a JSONL file (`.jsonl`, `.json`), with their lines."""
+    if path.suffix.lower() in (".jsonl", ".json"):
+        return iter_jsonl_objects(path)
+    return iter_csv_rows(path)
