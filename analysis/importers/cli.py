@@ -27,7 +27,7 @@ SOURCES: dict[str, tuple[str, str]] = {
     "parlai-turn-annotations": ("analysis.importers.parlai_turn_annotations",
                                 "ParlAI turn_annotations_static results -> safety labels with every bucket kept"),
     "pairwise-csv": ("analysis.importers.pairwise_csv",
-                     "any pairwise CSV or JSONL (model_a, model_b, winner with ties) -> ACUTE judgements"),
+                     "any pairwise CSV or JSONL, or folders of them (model_a, model_b, winner with ties) -> ACUTE judgements"),
 }
 #: records' task -> the analysis verb and its input option
 NEXT_COMMAND = {"acute": "acute --judgements", "safety": "safety --labels", "bad": "bad --labels"}

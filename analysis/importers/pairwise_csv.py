@@ -14,6 +14,7 @@ times) or made unique per row (worker, pair, unit ids), and said so in a "not ca
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -26,6 +27,8 @@ from humaneval.input_errors import InputError
 from analysis.importers.rows import files_in, iter_table
 from analysis.importers.source import Imported
 from analysis.stats.record_checks import is_finite_number
+
+log = logging.getLogger(__name__)
 
 #: every field a row may give; `model_a`, `model_b` and `winner` are required
 FIELDS = ("model_a", "model_b", "winner", "worker_id", "question", "started_at", "submitted_at", "seconds", "left",
@@ -79,6 +82,7 @@ def convert(paths: list[Path], args: argparse.Namespace) -> Imported:
 def rows_to_judgements(path: Path, rows: Iterator[tuple[int, Mapping[str, Any]]], columns: Mapping[str, str],
                        args: argparse.Namespace, notes: Counter[str]) -> Iterator[dict[str, Any]]:
     """One judgement per row; `notes` counts what rows lacked, for `not_carried_sentences`."""
+    log.info("reading %s", path)
     for line, row in rows:
         missing = [columns[f] for f in REQUIRED if columns[f] not in row]
         if missing:

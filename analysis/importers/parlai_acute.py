@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
@@ -35,6 +36,8 @@ from analysis.importers import pairwise_csv
 from analysis.importers.rows import files_in, iter_csv_rows
 from analysis.importers.source import Imported
 from analysis.stats.record_checks import is_finite_number
+
+log = logging.getLogger(__name__)
 
 UNIT_FILE = "agent_data.json"
 #: Mephisto writes an agent's start and end times here (older Mephisto: `times` inside agent_data.json)
@@ -63,6 +66,7 @@ def convert(paths: list[Path], args: argparse.Namespace) -> Imported:
     records: list[dict[str, Any]] = []
     agents = AgentTable(args.mephisto_db)
     for path in files_in(paths, (UNIT_FILE, "*.full.csv"), exclude=Path(args.out)):
+        log.info("reading %s", path)
         if path.suffix.lower() == ".csv":
             records.extend(csv_judgements(path, args, notes))
         else:
