@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from humaneval.input_errors import InputError
-from humaneval.jsonl import iter_jsonl_objects, open_input
+from humaneval.jsonl import MAX_LINE_BYTES, iter_jsonl_objects, open_input
 
 #: a cell longer than this is refused (csv's own limit, 128 KiB, would end in a located error too, but in
 #: csv's words); ParlAI's full CSV holds both conversations of a pair in one cell
@@ -84,7 +84,11 @@ class _DecodedLines:
         self.handle, self.path = handle, path
 
     def __iter__(self) -> Iterator[str]:
-        for number, raw in enumerate(self.handle, start=1):
+        number = 0
+        while raw := self.handle.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            if len(raw) > MAX_LINE_BYTES:  # refused before a hostile endless line is held whole
+                raise InputError(f"line longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB", path=self.path, line=number)
             try:
                 yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as err:

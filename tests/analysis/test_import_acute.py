@@ -323,6 +323,8 @@ def test_unreadable_inputs_are_refused(tmp_path: Path, capsys: pytest.CaptureFix
     path = tmp_path / "t.csv"
     path.write_bytes(b"model_a,model_b,winner\nx,y,\xff\n")
     assert "t.csv:2: not UTF-8" in _refused(capsys, tmp_path / "out.jsonl", "pairwise-csv", str(path), "--question", "Q")
+    path.write_bytes(b"model_a,model_b,winner\n" + b"x" * (4 * 1024 * 1024 + 10) + b"\n")
+    assert "t.csv:2: line longer than 4 MiB" in _refused(capsys, tmp_path / "out.jsonl", "pairwise-csv", str(path))
     empty = tmp_path / "empty"
     empty.mkdir()
     assert "no *.csv or *.jsonl files" in _refused(capsys, tmp_path / "out.jsonl", "pairwise-csv", str(empty))
