@@ -84,7 +84,8 @@ def pair_tests(models: list[str], wins: np.ndarray, ties: np.ndarray | None = No
 
     `models` must be sorted so that i < j means model_a < model_b alphabetically. A pair judged only
     as ties has no decisive judgement: no sign test, no Wilson or Clopper–Pearson interval (NaN, and left
-    out of the multiple-comparison correction).
+    out of the multiple-comparison correction), and no half-win interval either (with every judgement a
+    tie the plugged-in tie rate of 1 would give the zero-width [0.5, 0.5]).
     """
     ties = np.zeros_like(wins) if ties is None else ties
     both_bad = np.zeros_like(wins) if both_bad is None else both_bad
@@ -104,7 +105,8 @@ def pair_tests(models: list[str], wins: np.ndarray, ties: np.ndarray | None = No
                     model_a=models[i], model_b=models[j], wins_a=w_a, wins_b=w_b, n=n, win_rate_a=(w_a + t / 2) / n,
                     p_value=p, ci_wilson=wilson, ci_cp=cp, cohens_h=cohens_h(rate) if decisive else float("nan"),
                     n_for_80_power=n_for_power(rate, 0.05, 0.8) if decisive else None,
-                    ties=t, both_bad=int(both_bad[i, j]), ci_win_rate=half_win_interval(w_a, t, n),
+                    ties=t, both_bad=int(both_bad[i, j]),
+                    ci_win_rate=half_win_interval(w_a, t, n) if decisive else nan2,  # all ties: τ̂ = 1 gives [½, ½]
                 )
             )
     tested = [t for t in tests if t.n_decisive]

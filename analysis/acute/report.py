@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.acute.grids import win_rate_grid
+from analysis.acute.pairwise import PairTest
+from analysis.acute.records import TIE_CODE, AcuteJudgements
 from analysis.acute.statistics import AcuteResults, Comparison
 from analysis.acute.verdict import verdict
 from analysis.report.charts import heatmap, histogram, scatter, strength_bars
@@ -42,21 +44,44 @@ MAX_JUDGEMENTS_PER_PAIR = 40
 MAX_CHART_WORKERS = 3000
 
 
+def _interval(ci: tuple[float, float]) -> str:
+    """"[lo, hi]" to 3 decimals, or "—" for an interval that does not exist (a pair judged only as ties)."""
+    return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if all(math.isfinite(x) for x in ci) else "—"
+
+
+def _num(value: float, spec: str) -> str:
+    """`value` in format `spec`, or "—" when it does not exist (NaN: a pair judged only as ties)."""
+    return format(value, spec) if math.isfinite(value) else "—"
+
+
+def _has_ties(comparison: Comparison) -> bool:
+    return any(t.ties for t in comparison.pairs)
+
+
 def _significance_html(comparison: Comparison) -> str:
+    """The pairwise table; with ties it gains the tie count, the half-win rate with its interval, and says
+    that the test and the two classic intervals are of the decisive judgements."""
+    ties = _has_ties(comparison)
     rows = []
     for t in comparison.pairs:
+        tie_cells = (f"<td>{t.ties:,}{f' <small>({t.both_bad:,} both bad)</small>' if t.both_bad else ''}</td>"
+                     f"<td>{t.win_rate_a:.1%}</td><td>{_interval(t.ci_win_rate)}</td>") if ties else ""
+        rate = t.win_rate_a_decisive if ties else t.win_rate_a
         rows.append(
             "<tr>"
             f"<td class='t'>{breakable(t.model_a)}</td><td class='t'>{breakable(t.model_b)}</td>"
-            f"<td>{t.wins_a:,}</td><td>{t.wins_b:,}</td><td>{t.n:,}</td>"
-            f"<td>{t.win_rate_a:.1%} <span class='stars'>{escape(t.stars)}</span></td>"
-            f"<td>[{t.ci_wilson[0]:.3f}, {t.ci_wilson[1]:.3f}]</td><td>[{t.ci_cp[0]:.3f}, {t.ci_cp[1]:.3f}]</td>"
+            f"<td>{t.wins_a:,}</td><td>{t.wins_b:,}</td>{tie_cells}<td>{t.n:,}</td>"
+            f"<td>{_num(rate, '.1%')} <span class='stars'>{escape(t.stars)}</span></td>"
+            f"<td>{_interval(t.ci_wilson)}</td><td>{_interval(t.ci_cp)}</td>"
             f"<td>{p_value(t.p_value)}</td><td>{p_value(t.p_holm)}</td><td>{p_value(t.p_bh)}</td>"
-            f"<td>{t.cohens_h:+.3f}</td><td>{fmt(t.n_for_80_power)}</td></tr>"
+            f"<td>{_num(t.cohens_h, '+.3f')}</td><td>{fmt(t.n_for_80_power)}</td></tr>"
         )
+    tie_head = ("<th>ties</th><th>A win rate (tie = ½)</th><th>95% CI (tie-aware)</th>" if ties else "")
+    decisive = " (decisive)" if ties else ""
     head = (
-        "<tr><th class='t'>model A</th><th class='t'>model B</th><th>A wins</th><th>B wins</th><th>n</th>"
-        "<th>A win rate</th><th>95% Wilson</th><th>95% Clopper–Pearson</th><th>p (exact)</th><th>p Holm</th>"
+        f"<tr><th class='t'>model A</th><th class='t'>model B</th><th>A wins</th><th>B wins</th>{tie_head}<th>n</th>"
+        f"<th>A win rate{decisive}</th><th>95% Wilson{decisive}</th><th>95% Clopper–Pearson{decisive}</th>"
+        f"<th>p ({'sign test' if ties else 'exact'})</th><th>p Holm</th>"
         "<th>p BH</th><th>Cohen's h</th><th>n for 80% power</th></tr>"
     )
     return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
@@ -74,18 +99,25 @@ def _rank_set(rank_set: tuple[int, int] | None) -> str:
 
 
 def _ranking_html(comparison: Comparison) -> str:
+    ties = _has_ties(comparison)
     rows = "".join(
-        f"<tr><td>{m.rank}</td><td class='t'>{breakable(m.model)}</td><td>{m.strength:+.3f}</td>"
+        f"<tr><td>{m.rank}</td><td class='t'>{breakable(m.model)}</td><td>{m.strength:+.3f}</td><td>{m.elo:.0f}</td>"
         f"<td>{_ci_workers(comparison, m.ci_workers)}</td><td>{'—' if m.ci_plain is None else f'[{m.ci_plain[0]:+.3f}, {m.ci_plain[1]:+.3f}]'}</td>"
-        f"<td>{_rank_set(m.rank_set)}</td><td>{m.n:,}</td></tr>"
+        f"<td>{_rank_set(m.rank_set)}</td><td>{m.n:,}</td>{f'<td>{m.ties:,}</td>' if ties else ''}</tr>"
         for m in comparison.ranking.models
     )
-    head = "<tr><th>rank</th><th class='t'>model</th><th>strength</th><th>95% CI (workers)</th><th>95% CI (plain)</th><th>possible ranks</th><th>judgements</th></tr>"
+    head = ("<tr><th>rank</th><th class='t'>model</th><th>strength</th><th>Elo</th><th>95% CI (workers)</th><th>95% CI (plain)</th>"
+            f"<th>possible ranks</th><th>judgements</th>{'<th>of them ties</th>' if ties else ''}</tr>")
     return wide(f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>")
 
 
 def _ranks(r0: int, r1: int) -> str:
     return str(r0) if r0 == r1 else f"{r0}–{r1}"
+
+
+def _score(t: PairTest) -> str:
+    """"A : B", with the ties in brackets when there are any."""
+    return f"{t.wins_a:,} : {t.wins_b:,}" + (f" ({t.ties:,})" if t.ties else "")
 
 
 def _side_by_side(main: Comparison, alt: Comparison) -> str:
@@ -113,15 +145,17 @@ def _side_by_side(main: Comparison, alt: Comparison) -> str:
     prow = []
     for t in main.pairs:
         o = other_pairs.get((t.model_a, t.model_b))
-        right = (f"<td>{o.wins_a:,} : {o.wins_b:,}</td><td>{o.win_rate_a:.1%} <span class='stars'>{escape(o.stars)}</span></td>"
+        right = (f"<td>{_score(o)}</td><td>{o.win_rate_a:.1%} <span class='stars'>{escape(o.stars)}</span></td>"
                  f"<td>{p_value(o.p_holm)}</td>") if o else "<td colspan='3'>—</td>"
         prow.append(f"<tr><td class='t'>{breakable(t.model_a)}</td><td class='t'>{breakable(t.model_b)}</td>"
-                    f"<td>{t.wins_a:,} : {t.wins_b:,}</td><td>{t.win_rate_a:.1%} <span class='stars'>{escape(t.stars)}</span></td>"
+                    f"<td>{_score(t)}</td><td>{t.win_rate_a:.1%} <span class='stars'>{escape(t.stars)}</span></td>"
                     f"<td>{p_value(t.p_holm)}</td>{right}</tr>")
+    score = "A : B (ties)" if _has_ties(main) else "A : B"
+    rate = "A win rate (tie = ½)" if _has_ties(main) else "A win rate"
     pairs = (
         "<table><thead><tr><th colspan='2'></th><th colspan='3'>all workers</th><th colspan='3'>without flagged workers</th></tr>"
-        "<tr><th class='t'>model A</th><th class='t'>model B</th><th>A : B</th><th>A win rate</th><th>p Holm</th>"
-        "<th>A : B</th><th>A win rate</th><th>p Holm</th></tr></thead>"
+        f"<tr><th class='t'>model A</th><th class='t'>model B</th><th>{score}</th><th>{rate}</th><th>p Holm</th>"
+        f"<th>{score}</th><th>{rate}</th><th>p Holm</th></tr></thead>"
         f"<tbody>{''.join(prow)}</tbody></table>"
     )
     return f"<h3>Ranking</h3>{ranking}<h3>Pairwise tests</h3><div class='scroll'>{pairs}</div>"
@@ -129,19 +163,21 @@ def _side_by_side(main: Comparison, alt: Comparison) -> str:
 
 def _heatmap(results: AcuteResults) -> str:
     models = results.judgements.models
-    wins = results.main.wins
+    wins, ties = results.main.wins, results.main.ties
     k = len(models)
-    rate = win_rate_grid(models, wins).to_numpy()
+    rate = win_rate_grid(models, wins, ties).to_numpy()
     ci = np.full((k, k, 2), np.nan)
     stars: dict[tuple[int, int], str] = {}
     index = {m: i for i, m in enumerate(models)}
     for t in results.main.pairs:
         i, j = index[t.model_a], index[t.model_b]
-        ci[i, j] = t.ci_wilson
-        ci[j, i] = (1 - t.ci_wilson[1], 1 - t.ci_wilson[0])
+        # the cell shows the half-win rate, so its interval; without ties that is Wilson's
+        lo, hi = t.ci_win_rate if t.ties else t.ci_wilson
+        ci[i, j] = (lo, hi)
+        ci[j, i] = (1 - hi, 1 - lo)
         if t.stars:
-            stars[(i, j) if t.win_rate_a > 0.5 else (j, i)] = t.stars
-    return heatmap(models, rate, wins + wins.T, ci, stars)
+            stars[(i, j) if t.win_rate_a_decisive > 0.5 else (j, i)] = t.stars
+    return heatmap(models, rate, wins + wins.T + ties, ci, stars)
 
 
 def _viewer(results: AcuteResults) -> str:
@@ -167,9 +203,11 @@ def _viewer(results: AcuteResults) -> str:
         first = rows[0]
         ma, mb = j.models[j.model_a[first]], j.models[j.model_b[first]]
         wins_a = int((j.winner[rows] == j.model_a[first]).sum())
+        ties = int(j.tie[rows].sum())
         run, pid = j.pair_keys[p]
+        tie_note = f" <span class='note'>({ties} tie{'s' if ties != 1 else ''})</span>" if ties else ""
         head = (f"pair {breakable(pid)} <span class='note'>(run {breakable(run)})</span> — {breakable(ma)} "
-                f"<span class='win'>{wins_a} : {len(rows) - wins_a}</span> {breakable(mb)}")
+                f"<span class='win'>{wins_a} : {len(rows) - wins_a - ties}</span> {breakable(mb)}{tie_note}")
         body = []
         dialogues = j.dialogues.get(p)
         if dialogues:
@@ -188,7 +226,7 @@ def _viewer(results: AcuteResults) -> str:
             body.append("</div>")
         choices = "".join(
             f"<tr><td class='t'>{breakable(j.workers[j.worker[r]])}</td><td class='t'>{breakable(j.models[j.left[r]])}</td>"
-            f"<td class='t win'>{breakable(j.models[j.winner[r]])}</td><td class='t wrap'>{breakable(j.reasons[r])}</td></tr>"
+            f"<td class='t{' win' if j.winner[r] >= 0 else ''}'>{_chosen(j, r)}</td><td class='t wrap'>{breakable(j.reasons[r])}</td></tr>"
             for r in rows[:MAX_JUDGEMENTS_PER_PAIR].tolist()
         )
         body.append(wide("<table><thead><tr><th class='t'>worker</th><th class='t'>left</th><th class='t'>chosen</th>"
@@ -197,6 +235,13 @@ def _viewer(results: AcuteResults) -> str:
             body.append(f"<p class='note'>… and {len(rows) - MAX_JUDGEMENTS_PER_PAIR:,} more judgements of this pair.</p>")
         parts.append(f"<details class='pair'><summary>{head}</summary>{''.join(body)}</details>")
     return "".join(parts)
+
+
+def _chosen(j: AcuteJudgements, r: int) -> str:
+    """The viewer's "chosen" cell: the model, or "tie" / "both bad" in italics (they are not names)."""
+    if j.winner[r] >= 0:
+        return breakable(j.models[j.winner[r]])
+    return "<i>tie</i>" if j.winner[r] == TIE_CODE else "<i>both bad</i>"
 
 
 def _worker_chart(workers: pd.DataFrame) -> str:
@@ -304,7 +349,8 @@ def _position_html(results: AcuteResults) -> str:
     pos = results.position
     if pos.n == 0:
         return "<p class='note'>No judgements.</p>"
-    raw = (f"<p class='note'>The left conversation was chosen in {pos.left_chosen:,} of {pos.n:,} judgements ({pos.left_rate:.1%}, "
+    left_out = (f" ({pos.ties_left_out:,} ties are left out here: they chose no side)" if pos.ties_left_out else "")
+    raw = (f"<p class='note'>The left conversation was chosen in {pos.left_chosen:,} of {pos.n:,} decisive judgements{left_out} ({pos.left_rate:.1%}, "
            f"95% CI [{pos.ci_wilson[0]:.3f}, {pos.ci_wilson[1]:.3f}], exact binomial p = {p_value(pos.p_value)} against 0.5). "
            "This raw rate mixes side and model when a model was shown more often on one side, so the test of side bias is "
            "made <b>within model pairs</b>: per pair a 2×2 table (which model was on the left × which was chosen), "
@@ -317,6 +363,35 @@ def _position_html(results: AcuteResults) -> str:
                  f"{fmt(pos.mh_odds_ratio)}, Cochran–Mantel–Haenszel χ² = {fmt(pos.cmh_statistic)}, p = {p_value(pos.cmh_p)}.</p>")
     shown = pos.by_pair.rename(columns={"p_value": "p raw (exact)", "p_fisher": "p within pair (Fisher)"})
     return raw + strat + table(shown, {"model_a", "model_b"})
+
+
+def _tie_share(main: Comparison) -> str:
+    """"12.3% <small>(370, 120 both bad)</small>": the share of judgements that were ties."""
+    ties = sum(t.ties for t in main.pairs)
+    both_bad = sum(t.both_bad for t in main.pairs)
+    detail = f"{ties:,}" + (f", {both_bad:,} both bad" if both_bad else "")
+    return f"{ties / main.n_judgements:.1%} <small>({detail})</small>"
+
+
+def _ties_note(main: Comparison) -> str:
+    """How ties are counted on this page; empty without ties (nothing changes then)."""
+    if not _has_ties(main):
+        return ""
+    return ("<p class='note'><b>Ties.</b> A tie (“tie” or “both bad”) counts as half a win for each model in every "
+            "win rate and in the heatmap (Chatbot Arena's convention); its interval is a tie-aware score interval. "
+            "The p-values are of the <b>sign test</b>: the exact binomial test of the decisive judgements alone (a tie "
+            "shows no preference), so the Wilson and Clopper–Pearson intervals, Cohen's h and the power are of the "
+            "decisive win rate, shown in its own column.</p>")
+
+
+def _tie_model_note(main: Comparison) -> str:
+    """How the ranking used ties: half wins, or Davidson's model with its ν."""
+    r = main.ranking
+    if r.tie_model == "davidson":
+        nu = fmt(r.tie_parameter) if math.isfinite(r.tie_parameter) else "—"
+        return (f" Ties enter through Davidson's tie model: P(tie) = ν√(π<sub>i</sub>π<sub>j</sub>) / (π<sub>i</sub> + π<sub>j</sub> + "
+                f"ν√(π<sub>i</sub>π<sub>j</sub>)), fitted ν = {nu}.")
+    return " A tie counts as half a win for each model." if _has_ties(main) else ""
 
 
 def render_html(results: AcuteResults) -> str:
@@ -332,11 +407,13 @@ def render_html(results: AcuteResults) -> str:
         card(f"{main.n_judgements:,}", "judgements counted"),
         card(f"{main.n_workers:,}", "workers"),
         card(f"{len(j.models)}", "models"),
+        *([card(f"{_tie_share(main)}", "ties (tie = ½ win)")] if _has_ties(main) else []),
         card(f"{len(results.excluded_workers):,}", "excluded (failed onboarding)"),
         card(f"{len(results.flagged_workers):,}", "flagged workers"),
         card(f"{fmt(a.krippendorff_alpha)} <small>{_alpha_interval(a).strip()}</small>" if a.insufficient is None else "—",
              "Krippendorff's α (95% bootstrap)"),
-        card(_left_chosen_card(results), "left chosen (95% Wilson)"),
+        card(_left_chosen_card(results), "left chosen, decisive only (95% Wilson)" if results.position.ties_left_out
+             else "left chosen (95% Wilson)"),
     ])
     side_by_side = _side_by_side(main, alt)
     return page("ACUTE-Eval report", f"""<h1>ACUTE-Eval report</h1>
@@ -346,7 +423,8 @@ def render_html(results: AcuteResults) -> str:
 <p class="note">Onboarding comparisons ({int(j.is_onboarding.sum()):,}) are not counted. Workers who failed onboarding are excluded from every statistic: {excluded}.</p>
 
 <h2 id="ranking">Ranking</h2>
-<p class="note">Bradley–Terry strengths (log-odds, centred at 0; ridge {main.ranking.ridge:g}). Dot = estimate; wide light bar = 95% interval from
+<p class="note">Bradley–Terry strengths (log-odds, centred at 0; ridge {main.ranking.ridge:g}); Elo = 1000 + 400·strength / ln 10,
+Chatbot Arena's scale (400 points = 10 : 1 odds).{_tie_model_note(main)} Dot = estimate; wide light bar = 95% interval from
 resampling <b>workers</b> with all their votes ({main.ranking.rounds} rounds; BCa below {BCA_BELOW_WORKERS} workers, where the percentile interval under-covers); thin dark bar = 95% interval from resampling single votes, which
 wrongly treats one worker's votes as independent. {_width_sentence(main)}
 "Possible ranks" come from interval overlap: a model is placed below only those whose worker interval lies wholly above its own.</p>
@@ -355,9 +433,10 @@ wrongly treats one worker's votes as independent. {_width_sentence(main)}
 {_ranking_html(main)}
 
 <h2 id="significance">Who beats whom</h2>
-<p class="note">Each cell: how often the <b>row</b> model was chosen over the <b>column</b> model, its 95% Wilson interval and the number of
-judgements. Stars use <b>{STAR_CORRECTION.capitalize()}</b>-adjusted p-values across all {len(main.pairs)} pairs (* &lt; .05, ** &lt; .01, *** &lt; .001); Benjamini–Hochberg
+<p class="note">Each cell: how often the <b>row</b> model was chosen over the <b>column</b> model{' (a tie counting half)' if _has_ties(main) else ''}, its 95%
+{'tie-aware score' if _has_ties(main) else 'Wilson'} interval and the number of judgements. Stars use <b>{STAR_CORRECTION.capitalize()}</b>-adjusted p-values across all {len(main.pairs)} pairs (* &lt; .05, ** &lt; .01, *** &lt; .001); Benjamini–Hochberg
 is in the table for reference. "n for 80% power" is the exact-binomial sample size that would detect the observed win rate.</p>
+{_ties_note(main)}
 {_heatmap(results)}
 <div class="scroll">{_significance_html(main)}</div>
 
@@ -368,8 +447,8 @@ If a conclusion changes here, it rests on those workers.</p>
 
 <h2 id="workers">Workers</h2>
 <p class="note">Flags (Holm-adjusted across workers, so at most a {th.agreement_alpha:g} / {th.position_alpha:g} chance that any careful worker is flagged):
-<b>low agreement</b> = agrees with the majority of the other judgements of the same pairs significantly less than the other workers do
-(tested with ≥ {th.min_shared} shared judgements); <b>side bias</b> = left-choice rate differs from 0.5; <b>too fast</b> = median below {th.min_seconds:g} s
+<b>low agreement</b> = agrees with the most given answer among the other judgements of the same pairs (a tie is an answer of its own) significantly less than the other workers do
+(tested with ≥ {th.min_shared} shared judgements); <b>side bias</b> = left-choice rate differs from 0.5{' (ties left out: they chose no side)' if _has_ties(main) else ''}; <b>too fast</b> = median below {th.min_seconds:g} s
 per comparison; <b>failed onboarding</b>. The chart places each worker by side bias (x) and agreement (y); red = flagged.</p>
 {_workers(results)}
 

@@ -13,6 +13,10 @@ What it says, in order:
    for m tests), the strength asks whether a model beats the average of all, on all its judgements;
 5. worker quality: excluded and flagged workers, and whether the ranking changes without the flagged;
 6. what is left out for lack of data (the `analysis.stats.sufficiency` messages).
+
+With ties, the pair sentences give the decisive counts the sign test used and the ties next to them,
+and one sentence says how ties were counted (and Davidson's ν when that model ranked them). Without
+ties every sentence reads as it always did.
 """
 
 from __future__ import annotations
@@ -58,6 +62,21 @@ def _ranking_sentences(main: Comparison) -> list[VerdictSentence]:
     return out
 
 
+def _tie_sentences(main: Comparison) -> list[VerdictSentence]:
+    """How many judgements are ties and how they were counted; nothing without ties."""
+    out: list[VerdictSentence] = []
+    ties, both_bad = sum(t.ties for t in main.pairs), sum(t.both_bad for t in main.pairs)
+    if ties:
+        counted = ("win rates count a tie as half a win for each model and the ranking uses Davidson's tie model "
+                   f"(ν = {main.ranking.tie_parameter:.2f})" if main.ranking.tie_model == "davidson"
+                   else "win rates and the ranking count a tie as half a win for each model")
+        out.append(VerdictSentence(
+            f"{ties:,} of {main.n_judgements:,} judgements ({ties / main.n_judgements:.0%}) are ties"
+            + (f" ({both_bad:,} of them “both bad”)" if both_bad else "")
+            + f"; {counted}; the pairwise sign tests use the decisive judgements only.", ANCHOR_PAIRS))
+    return out
+
+
 def _pair_sentences(main: Comparison) -> list[VerdictSentence]:
     pairs = main.pairs
     m = len(pairs)
@@ -66,10 +85,12 @@ def _pair_sentences(main: Comparison) -> list[VerdictSentence]:
     out = []
     significant = [t for t in pairs if t.p_holm < ALPHA]
     for t in significant:
-        win, lose, rate, wins = ((t.model_a, t.model_b, t.win_rate_a, t.wins_a) if t.win_rate_a > 0.5
-                                 else (t.model_b, t.model_a, 1 - t.win_rate_a, t.wins_b))
+        decided = t.win_rate_a_decisive
+        win, lose, rate, wins = ((t.model_a, t.model_b, decided, t.wins_a) if decided > 0.5
+                                 else (t.model_b, t.model_a, 1 - decided, t.wins_b))
+        of = f"{t.n_decisive} decisive judgements ({rate:.0%}; {t.ties} ties)" if t.ties else f"{t.n} judgements ({rate:.0%})"
         out.append(VerdictSentence(
-            f"{win} beats {lose}: chosen in {wins} of {t.n} judgements ({rate:.0%}), Holm-adjusted p = "
+            f"{win} beats {lose}: chosen in {wins} of {of}, Holm-adjusted p = "
             f"{t.p_holm:.2g} over {m} pair{'s' if m != 1 else ''}.", ANCHOR_PAIRS))
     undecided = [t for t in pairs if not t.p_holm < ALPHA]
     if not significant:
@@ -78,19 +99,26 @@ def _pair_sentences(main: Comparison) -> list[VerdictSentence]:
     level = ALPHA / m
     named = []
     for t in undecided:
-        need = n_for_power(t.win_rate_a, level, POWER) if t.win_rate_a != 0.5 else None
+        rate = t.win_rate_a_decisive
+        need = n_for_power(rate, level, POWER) if t.n_decisive and rate != 0.5 else None
         named.append((need if need is not None else float("inf"), t))
     named.sort(key=lambda x: (x[0], x[1].model_a, x[1].model_b))
     for need, t in named[:MAX_UNDECIDED_NAMED]:
-        if need == float("inf"):
+        if not t.n_decisive:
+            out.append(VerdictSentence(
+                f"{t.model_a} vs {t.model_b} is not settled: all {t.n} judgements are ties, so the sign test has "
+                "nothing to test (they may be equally good).", ANCHOR_PAIRS))
+        elif need == float("inf"):
             out.append(VerdictSentence(
                 f"{t.model_a} vs {t.model_b} is not settled: {t.wins_a} : {t.wins_b} is an even split, so no number of "
                 "further judgements can be promised to separate them (they may be equally good).", ANCHOR_PAIRS))
         else:
-            more = max(int(need) - t.n, 0)
+            more = max(int(need) - t.n_decisive, 0)
+            kind = "decisive judgements" if t.ties else "judgements"
+            over = f"{t.n_decisive} decisive judgements, {t.ties} ties" if t.ties else f"{t.n} judgements"
             out.append(VerdictSentence(
-                f"{t.model_a} vs {t.model_b} is not settled ({t.win_rate_a:.0%} for {t.model_a} over {t.n} judgements); "
-                f"if that rate is the truth, about {int(need):,} judgements of this pair ({more:,} more) would detect it "
+                f"{t.model_a} vs {t.model_b} is not settled ({t.win_rate_a_decisive:.0%} for {t.model_a} over {over}); "
+                f"if that rate is the truth, about {int(need):,} {kind} of this pair ({more:,} more) would detect it "
                 f"with {POWER:.0%} power at the level {level:.2g} that survives Holm over {m} pairs.", ANCHOR_PAIRS))
     if len(named) > MAX_UNDECIDED_NAMED:
         out.append(VerdictSentence(f"… and {len(named) - MAX_UNDECIDED_NAMED} more pairs not settled.", ANCHOR_PAIRS))
@@ -166,4 +194,4 @@ def _worker_sentences(results: AcuteResults) -> list[VerdictSentence]:
 def verdict(results: AcuteResults) -> list[VerdictSentence]:
     """The verdict sentences, in reading order."""
     main = results.main
-    return [*_ranking_sentences(main), *_pair_sentences(main), *_reconcile(main), *_worker_sentences(results)]
+    return [*_ranking_sentences(main), *_tie_sentences(main), *_pair_sentences(main), *_reconcile(main), *_worker_sentences(results)]

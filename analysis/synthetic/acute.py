@@ -20,6 +20,8 @@ import numpy as np
 
 from analysis.acute.records import BOTH_BAD, TIE
 
+#: reasons of the synthetic ties (a choice's reason names the model)
+_REASONS = {TIE: "both were about as engaging", BOTH_BAD: "neither was engaging"}
 QUESTION = "Who would you prefer to talk to for a long conversation?"
 
 
@@ -109,7 +111,7 @@ class SyntheticStudy:
             winner = BOTH_BAD if both_bad[i] else TIE if tie[i] else ma if choose_a[i] else mb
             yield self._record(
                 workers[worker[i]], f"u{unit_start}", str(int(pair[i])), ma, mb, ma if left_is_a[i] else mb,
-                winner, f"{winner} was more engaging", False, not failed[worker[i]], started, started + unit_seconds,
+                winner, _REASONS.get(winner, f"{winner} was more engaging"), False, not failed[worker[i]], started, started + unit_seconds,
                 int(pair[i]),
             )
 
