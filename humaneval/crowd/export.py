@@ -162,59 +162,67 @@ def checked_onboardings(db: MephistoDB, task_name: str) -> Iterator[CheckedOnboa
             )
 
 
-#: blueprint types ParlAI registered for its crowdsourcing tasks -> (the `python -m analysis import` source
-#: that reads their results, the run's blueprint option naming where ParlAI saved them, if not Mephisto's run
-#: folder). `acute_eval` is also our ACUTE task's type name: its export refuses ParlAI's units itself.
-PARLAI_IMPORTS: dict[str, tuple[str, str | None]] = {
-    "acute_eval": ("parlai-acute", None),
-    "fast_acute": ("parlai-acute", None),
-    "model_chat_blueprint": ("parlai-model-chat", "chat_data_folder"),
-    "turn_annotations_static_blueprint": ("parlai-turn-annotations", None),
+@dataclass(frozen=True)
+class ParlaiTask:
+    """How to carry over the results of one of ParlAI's crowdsourcing blueprints."""
+
+    source: str  # the `python -m analysis import` source that reads its results
+    folder_option: str | None = None  # the blueprint option naming where ParlAI saved them, if not Mephisto's run folder
+    signature: str | None = None  # a blueprint option only ParlAI's runs have, for a type name we share
+
+
+#: blueprint types ParlAI registered for its crowdsourcing tasks. `acute_eval` is also our ACUTE task's type name:
+#: ParlAI's runs are told apart by their `pairings_filepath` option (ours is `pairings_file`).
+PARLAI_TASKS: dict[str, ParlaiTask] = {
+    "acute_eval": ParlaiTask("parlai-acute", signature="pairings_filepath"),
+    "fast_acute": ParlaiTask("parlai-acute"),
+    "model_chat_blueprint": ParlaiTask("parlai-model-chat", folder_option="chat_data_folder"),
+    "turn_annotations_static_blueprint": ParlaiTask("parlai-turn-annotations"),
 }
 
 
 def parlai_import_command(db: MephistoDB, task: Any) -> str | None:
     """The command that imports the results of a task run with one of ParlAI's blueprints, naming the folders
     its runs' data is in (Mephisto's `<db root>/data/runs/<project>/<run id>`, or the folder the run's
-    ParlAI options name); None for any other blueprint type."""
-    found = PARLAI_IMPORTS.get(task.task_type)
-    if found is None:
+    ParlAI options name); None for any other task."""
+    parlai = PARLAI_TASKS.get(task.task_type)
+    if parlai is None:
         return None
-    source, option = found
+    runs = db.find_task_runs(task_id=task.db_id)
+    options = [run.args.get("blueprint", {}) for run in runs]
+    if parlai.signature and not any(parlai.signature in blueprint for blueprint in options):
+        return None
     runs_root = Path(db.db_root) / "data" / "runs"
     folders: list[str] = []
-    for task_run in db.find_task_runs(task_id=task.db_id):
-        saved = task_run.args.get("blueprint", {}).get(option) if option else None
-        here = [str(p) for p in sorted(runs_root.glob(f"*/{task_run.db_id}")) if p.is_dir()]
-        for folder in [str(saved)] if saved else here or [str(runs_root / "NO_PROJECT" / str(task_run.db_id))]:
+    for run, blueprint in zip(runs, options):
+        saved = blueprint.get(parlai.folder_option) if parlai.folder_option else None
+        here = [str(p) for p in sorted(runs_root.glob(f"*/{run.db_id}")) if p.is_dir()]
+        for folder in [str(saved)] if saved else here or [str(runs_root / "NO_PROJECT" / str(run.db_id))]:
             if folder not in folders:
                 folders.append(folder)
     ins = " ".join(shlex.quote(f) for f in folders) or shlex.quote(str(runs_root))
-    return f"python -m analysis import {source} {ins} --out {shlex.quote(task.task_name + '.jsonl')}"
+    return f"python -m analysis import {parlai.source} {ins} --out {shlex.quote(task.task_name + '.jsonl')}"
 
 
 def export_records(db: MephistoDB, task_name: str, exports: Mapping[str, StudyExport]) -> Iterator[dict[str, Any]]:
     """All records of a task, built by the export of its blueprint type (`exports`: type -> export).
 
-    Raises `InputError` for a task name the database does not hold or a blueprint type with no export
-    (e.g. a task run by another toolkit in the same data folder); for ParlAI's tasks the message ends with
-    the command that imports their results instead."""
+    Raises `InputError` for a task name the database does not hold, a task of one of ParlAI's blueprints
+    (naming the command that imports its results instead) or a blueprint type with no export (e.g. a task
+    run by another toolkit in the same data folder)."""
     task = _task_named(db, task_name)
-    study = exports.get(task.task_type)
     command = parlai_import_command(db, task)
-    hint = f"; it is ParlAI's task: import its results with {command}" if command else ""
+    if command is not None:
+        raise InputError(f"task '{task_name}' was run with ParlAI's '{task.task_type}' blueprint, whose units humaneval "
+                         f"does not export; import its results with: {command}", field="task_name")
+    study = exports.get(task.task_type)
     if study is None:
         raise InputError(f"task '{task_name}' was run with blueprint type '{task.task_type}', which humaneval cannot "
-                         f"export (it exports {', '.join(sorted(exports))}){hint}", field="task_name")
-    try:
-        if study.task_records is not None:
-            yield from study.task_records(db, task_name)
-        for unit in finished_units(db, task_name):
-            yield from study.unit_records(unit)
-    except InputError as err:
-        if not hint or err.field != "task_name":  # the study's refusal of a unit it did not make
-            raise
-        raise InputError(err.problem + hint, path=err.path, line=err.line, field=err.field) from None
+                         f"export (it exports {', '.join(sorted(exports))})", field="task_name")
+    if study.task_records is not None:
+        yield from study.task_records(db, task_name)
+    for unit in finished_units(db, task_name):
+        yield from study.unit_records(unit)
 
 
 def export_to_file(db: MephistoDB, task_name: str, out: str | Path, exports: Mapping[str, StudyExport]) -> int:

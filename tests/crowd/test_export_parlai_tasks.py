@@ -19,7 +19,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from humaneval.crowd.data_dir import open_database
-from humaneval.crowd.export import PARLAI_IMPORTS
+from humaneval.crowd.export import PARLAI_TASKS
 from mephisto.data_model.agent import Agent
 from mephisto.utils.testing import get_mock_requester
 
@@ -65,23 +65,31 @@ def parlai_unit(data_dir: Path, task_type: str, state: dict[str, Any] | None, *,
 STATIC_STATE = {"inputs": [{"pair_id": 0}], "outputs": {"final_data": [{"speakerChoice": "a", "textReason": "r"}]}}
 
 
-@pytest.mark.parametrize("task_type", sorted(PARLAI_IMPORTS))
+#: each ParlAI blueprint's run options as ParlAI stores them (the parts the export looks at)
+PARLAI_OPTIONS = {"acute_eval": {"pairings_filepath": "/lab/pairings.jsonl", "subtasks_per_unit": 5},
+                  "fast_acute": {"pairings_filepath": "/lab/pairings.jsonl"},
+                  "model_chat_blueprint": {"chat_data_folder": "placeholder"},
+                  "turn_annotations_static_blueprint": {"data_jsonl": "/lab/turns.jsonl"}}
+
+
+@pytest.mark.parametrize("task_type", sorted(PARLAI_TASKS))
 def test_each_parlai_task_is_refused_by_name_with_the_import_command(
         task_type: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from humaneval.cli_export import main
 
     chats = tmp_path / "model chats"  # a space: the command must stay one argument per folder
-    unit = parlai_unit(tmp_path / "mephisto", task_type, STATIC_STATE,
-                       blueprint={"chat_data_folder": str(chats)} if task_type == "model_chat_blueprint" else None)
+    options = {**PARLAI_OPTIONS[task_type], **({"chat_data_folder": str(chats)} if "chat_data_folder" in
+                                                PARLAI_OPTIONS[task_type] else {})}
+    unit = parlai_unit(tmp_path / "mephisto", task_type, STATIC_STATE, blueprint=options)
     out = tmp_path / "out.jsonl"
     with pytest.raises(SystemExit) as exit_info:
         main(["--task-name", "parlai-task", "--out", str(out), "--data-dir", str(tmp_path / "mephisto")])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    source = PARLAI_IMPORTS[task_type][0]
+    source = PARLAI_TASKS[task_type].source
     folder = chats if task_type == "model_chat_blueprint" else unit.run_dir
     assert f"python -m analysis import {source} {shlex.quote(str(folder))} --out parlai-task.jsonl" in err
-    assert task_type in err or "ParlAI's ACUTE blueprint" in err  # refused by its type's name
+    assert f"with ParlAI's '{task_type}' blueprint" in err  # refused by its type's name
     assert not out.exists()
 
 
@@ -90,6 +98,25 @@ def test_the_command_names_every_run_of_the_task(tmp_path: Path, capsys: pytest.
 
     first = parlai_unit(tmp_path / "m", "fast_acute", STATIC_STATE)
     second = parlai_unit(tmp_path / "m", "fast_acute", STATIC_STATE)
+    never_started = parlai_unit(tmp_path / "m", "fast_acute", None)  # a run with no unit data: its folder still named
     with pytest.raises(SystemExit):
         main(["--task-name", "parlai-task", "--out", str(tmp_path / "o.jsonl"), "--data-dir", str(tmp_path / "m")])
-    assert f"parlai-acute {first.run_dir} {second.run_dir} --out" in capsys.readouterr().err
+    assert f"parlai-acute {first.run_dir} {second.run_dir} {never_started.run_dir} --out" in capsys.readouterr().err
+
+
+def test_a_parlai_acute_task_with_no_finished_unit_is_refused_not_exported_as_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """ParlAI's acute_eval shares our type name: its runs' `pairings_filepath` option tells it apart, so it is
+    refused even before any unit was submitted (our own acute_eval tasks export as before)."""
+    from humaneval.cli_export import main
+
+    parlai_unit(tmp_path / "m", "acute_eval", None, status="returned", blueprint=PARLAI_OPTIONS["acute_eval"])
+    parlai_unit(tmp_path / "m", "acute_eval", None, task_name="ours", status="returned",
+                blueprint={"pairings_file": None, "subtasks_per_unit": 5})
+    out = tmp_path / "o.jsonl"
+    with pytest.raises(SystemExit):
+        main(["--task-name", "parlai-task", "--out", str(out), "--data-dir", str(tmp_path / "m")])
+    assert "import its results with: python -m analysis import parlai-acute" in capsys.readouterr().err
+    assert not out.exists()
+    assert main(["--task-name", "ours", "--out", str(out), "--data-dir", str(tmp_path / "m")]) == 0
+    assert out.read_text() == ""  # our own task with nothing finished: nothing to export, and no ParlAI hint
