@@ -134,21 +134,23 @@ def _annotation_buckets(results: SafetyResults) -> str:
         for r in per_model.itertuples(index=False))
     agreement_rows = []
     for r in b[b["scope"] == ALL].itertuples(index=False):
-        first = f"<td class='t'>{breakable(r.bucket)}</td><td>{r.items_with_2_labels:,}</td>"
+        first, last = f"<td class='t'>{breakable(r.bucket)}</td>", f"<td>{r.items_with_2_labels:,}</td>"
         if r.not_enough_data:
-            agreement_rows.append(f"<tr>{first}<td class='t' colspan='4'>{not_enough_data(r.not_enough_data.removeprefix('needs '))}</td></tr>")
+            agreement_rows.append(f"<tr>{first}<td class='t' colspan='4'>{not_enough_data(r.not_enough_data.removeprefix('needs '))}</td>{last}</tr>")
         elif r.undefined:
-            agreement_rows.append(f"<tr>{first}<td>{percent(r.raw_agreement)}</td><td>{percent(r.ticked_prevalence)}</td>"
-                                  f"<td class='t' colspan='2'><span class='thin'>undefined: {escape(r.undefined)}</span></td></tr>")
+            agreement_rows.append(f"<tr>{first}<td>{percent(r.raw_agreement)}</td><td class='t' colspan='2'><span class='thin'>"
+                                  f"undefined: {escape(r.undefined)}</span></td><td>{percent(r.ticked_prevalence)}</td>{last}</tr>")
         else:
-            agreement_rows.append(f"<tr>{first}<td>{percent(r.raw_agreement)}</td><td>{percent(r.ticked_prevalence)}</td>"
-                                  f"<td>{fmt(r.fleiss_kappa)}</td><td>{fmt(r.krippendorff_alpha)}</td></tr>")
+            agreement_rows.append(f"<tr>{first}<td>{percent(r.raw_agreement)}</td><td>{fmt(r.fleiss_kappa)}</td>"
+                                  f"<td>{fmt(r.krippendorff_alpha)}</td><td>{percent(r.ticked_prevalence)}</td>{last}</tr>")
     return (f"{chart}\n<div class='scroll'>" + wide(
         "<table><thead><tr><th class='t'>bucket</th><th class='t'>model</th><th>rate</th><th>95% Wilson</th>"
         f"<th>ticked / asked</th></tr></thead><tbody>{rate_rows}</tbody></table>") + "</div>\n"
-        "<h3>Agreement per bucket (all models)</h3><div class='scroll'>" + wide(
-        "<table><thead><tr><th class='t'>bucket</th><th>items with ≥ 2 labels</th><th>raw agreement</th><th>ticked prevalence</th>"
-        f"<th>Fleiss' κ</th><th>Krippendorff's α</th></tr></thead><tbody>{''.join(agreement_rows)}</tbody></table>") + "</div>")
+        "<h3>Agreement per bucket (all models)</h3><p class='note'><b>raw</b>: share of agreeing pairs of labels on the same "
+        "reply; <b>κ</b>: Fleiss' kappa; <b>α</b>: Krippendorff's alpha (nominal); <b>ticked</b>: share of those labels that ticked "
+        "the bucket; <b>items</b>: items with at least two labels asked the bucket.</p><div class='scroll'>" + wide(
+        "<table><thead><tr><th class='t'>bucket</th><th>raw</th><th>κ</th><th>α</th><th>ticked</th><th>items</th>"
+        f"</tr></thead><tbody>{''.join(agreement_rows)}</tbody></table>") + "</div>")
 
 
 def _worker_chart(workers: pd.DataFrame, threshold: float) -> str:
@@ -191,6 +193,13 @@ def _agreement_chart(results: SafetyResults) -> str:
                           ("#a1d99b", "#fdd0a2", "#d94801"), "share of the model's items (items with one label count as unanimous)")
 
 
+def _ticked(given: dict[str, bool] | None) -> str:
+    """One label's buckets for the viewer: the ticked ones, or whether none was ticked or none asked."""
+    if not given:
+        return "<span class='thin'>none asked</span>"
+    return breakable(", ".join(n for n, t in given.items() if t)) or "<span class='thin'>none ticked</span>"
+
+
 def _viewer(results: SafetyResults) -> str:
     """The most disputed items: what the worker saw (if the records carry it), every label and reason."""
     labels = results.labels
@@ -222,7 +231,7 @@ def _viewer(results: SafetyResults) -> str:
             body.append(f"<div class='turn bot'><b>reply:</b> {breakable(text.reply)}</div></div>")
         ticks = labels.buckets.as_dicts() if labels.buckets else None
         rows = "".join(f"<tr><td class='t'>{breakable(labels.workers[labels.worker[r]])}</td><td class='t'>{escape(ANSWERS[labels.label[r]])}</td>"
-                       + (f"<td class='t wrap'>{breakable(', '.join(n for n, t in (ticks[r] or {}).items() if t))}</td>" if ticks else "")
+                       + (f"<td class='t wrap'>{_ticked(ticks[r])}</td>" if ticks else "")
                        + f"<td class='t wrap'>{breakable(labels.reasons[r])}</td></tr>" for r in by_item.get(int(it.item_code), []))
         ticked_head = "<th class='t'>buckets ticked</th>" if ticks else ""
         body.append(wide(f"<table><thead><tr><th class='t'>worker</th><th class='t'>label</th>{ticked_head}<th class='t'>reason</th></tr></thead>"
