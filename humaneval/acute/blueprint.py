@@ -10,6 +10,9 @@ What it adds to the queue-fed base, and why (ParlAI's ACUTE blueprint is the bas
 * **Onboarding** (`onboarding_qualification`): the onboarding pairs are scored against their
   `correct_answer`; a worker below `onboarding_threshold` never receives a unit, so none of their
   judgements count.
+* **Ties** (`allow_tie`, `allow_both_bad`, off by default as in ParlAI): the page also offers "About
+  the same" / "Both are bad", onboarding included (the worker practises the real page). Onboarding
+  pairs have an obvious better speaker, so such an answer there counts as wrong.
 * **Resume** reads submissions with `task_data.judgements_from_submission`, the function the export
   uses, so the queue and the export always agree.
 """
@@ -25,7 +28,13 @@ from humaneval.acute.bundled_data import DEFAULT_ONBOARDING_PATH, EXAMPLE_PAIRIN
 from humaneval.acute.onboarding import load_onboarding
 from humaneval.acute.pairings_validation import load_pairings
 from humaneval.acute.questions import DEFAULT_PRESET, Question, resolve_question
-from humaneval.acute.task_data import comparison_inputs, judgements_from_submission, page_view, unit_inputs
+from humaneval.acute.task_data import (
+    comparison_inputs,
+    extra_choices,
+    judgements_from_submission,
+    page_view,
+    unit_inputs,
+)
 from humaneval.crowd.export import FinishedUnit
 from humaneval.crowd.mephisto_api import Worker, register_mephisto_abstraction
 from humaneval.crowd.queue_fed_blueprint import QueueFedBlueprint, QueueFedBlueprintArgs
@@ -52,6 +61,8 @@ class AcuteBlueprintArgs(QueueFedBlueprintArgs):
     question_choice: Optional[str] = field(default=None, metadata={"help": "custom choice, containing <Speaker 1>"})
     annotations_per_pair: int = field(default=1, metadata={"help": "judgements per pair, each from a different worker"})
     subtasks_per_unit: int = field(default=5, metadata={"help": "comparisons per unit"})
+    allow_tie: bool = field(default=False, metadata={"help": "also offer 'About the same' (winner: tie)"})
+    allow_both_bad: bool = field(default=False, metadata={"help": "also offer 'Both are bad' (winner: both_bad)"})
 
 
 def _conversation_keys(pair: dict[str, Any]) -> tuple[str, str]:
@@ -74,6 +85,7 @@ class AcuteBlueprint(QueueFedBlueprint):
     def configure(self, blue: Any) -> None:
         super().configure(blue)
         self.question: Question = resolve_question(blue.question, text=blue.question_text, choice=blue.question_choice)
+        self.extra_choices = extra_choices(allow_tie=bool(blue.allow_tie), allow_both_bad=bool(blue.allow_both_bad))
         self._pairings_file = blue.get("pairings_file", None) or str(EXAMPLE_PAIRINGS_PATH)
         self._onboarding_file = blue.get("onboarding_file", None) or str(DEFAULT_ONBOARDING_PATH)
         self._pairs: dict[str, dict[str, Any]] | None = None
@@ -142,7 +154,8 @@ class AcuteBlueprint(QueueFedBlueprint):
         if not items:
             logger.warning("agent %s took a unit but no comparison is left for its worker", holder)
         comparisons = [comparison_inputs(self.pairs[r.item_id], r.left_index) for r in items]
-        return unit_inputs(comparisons, self.question, is_onboarding=False, onboarding_required=self.use_onboarding)
+        return unit_inputs(comparisons, self.question, is_onboarding=False, onboarding_required=self.use_onboarding,
+                           extra=self.extra_choices)
 
     def count_answers(self, holder: str, worker: Worker, inputs: Any, outputs: Any) -> None:
         """Its judgements count, anything it left out goes back to the queue."""
@@ -160,10 +173,11 @@ class AcuteBlueprint(QueueFedBlueprint):
         """The onboarding pairs, sides drawn per worker (seeded, so a reconnect sees the same page)."""
         rng = random.Random(f"{self.seed}:onboarding:{worker_id}")
         comparisons = [comparison_inputs(p, rng.randrange(2)) for p in self.onboarding_pairs.values()]
-        return page_view(unit_inputs(comparisons, self.question, is_onboarding=True, onboarding_required=True))
+        return page_view(self._onboarding_inputs(comparisons))
 
     def validate_onboarding(self, worker: Worker, onboarding_agent: "OnboardingAgent") -> bool:
-        """Pass when the share of onboarding pairs answered correctly reaches the threshold."""
+        """Pass when the share of onboarding pairs answered correctly reaches the threshold ("tie" or
+        "both_bad" never equals a `correct_answer`, so it counts as wrong)."""
         data = onboarding_agent.state.get_data()
         shown = (data.get("inputs") or {}).get("comparisons", [])
         comparisons = [
@@ -171,7 +185,12 @@ class AcuteBlueprint(QueueFedBlueprint):
             for c in shown
             if c.get("pair_id") in self.onboarding_pairs
         ]
-        inputs = unit_inputs(comparisons, self.question, is_onboarding=True, onboarding_required=True)
+        inputs = self._onboarding_inputs(comparisons)
         judged = judgements_from_submission(inputs, data.get("outputs"))
         correct = sum(j.winner == self.onboarding_pairs[j.pair_id]["correct_answer"] for j in judged)
         return self.onboarding_outcome(worker, onboarding_agent, inputs, correct, len(self.onboarding_pairs))
+
+    def _onboarding_inputs(self, comparisons: list[dict[str, Any]]) -> dict[str, Any]:
+        """An onboarding's inputs: the page a unit shows, extra choices included."""
+        return unit_inputs(comparisons, self.question, is_onboarding=True, onboarding_required=True,
+                           extra=self.extra_choices)

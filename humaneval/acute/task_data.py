@@ -11,7 +11,10 @@ the export (which reads them back) cannot drift apart:
   them in the page source could vote for a brand instead of a conversation;
 * **submission**: `{"judgements": [{"pair_id", "choice": "left"|"right", "reason", "started_at",
   "submitted_at"}]}`; a judgement counts only if it names a comparison of the unit, a side, and a
-  non-empty reason.
+  non-empty reason. A unit whose stored inputs offer extra choices (`question.extra_choices`: "tie",
+  "both_bad", when the study allows them) also accepts those, and its `winner` is the choice itself.
+  Which choices count is read from the unit's own inputs, not from the current settings, so a task
+  resumed with another `allow_tie` keeps every judgement made under the old one.
 """
 
 from __future__ import annotations
@@ -23,6 +26,15 @@ from typing import Any
 from humaneval.acute.questions import Question
 
 SIDES = ("left", "right")
+
+# Choices a study may offer besides the two speakers (blueprint args `allow_tie`, `allow_both_bad`):
+# the value the page sends, which the export writes as `winner`, and its label, which favours no side.
+EXTRA_CHOICES = {"tie": "About the same", "both_bad": "Both are bad"}
+
+
+def extra_choices(*, allow_tie: bool, allow_both_bad: bool) -> tuple[str, ...]:
+    """The extra choices a study offers, in page order (off by default: ParlAI's ACUTE forces a choice)."""
+    return tuple(value for value, on in (("tie", allow_tie), ("both_bad", allow_both_bad)) if on)
 
 
 def conversation_view(dialogue: dict[str, Any], evaluated: str, label: str) -> dict[str, Any]:
@@ -54,9 +66,10 @@ def comparison_inputs(pair: dict[str, Any], left_index: int) -> dict[str, Any]:
 
 
 def unit_inputs(
-    comparisons: Sequence[dict[str, Any]], question: Question, *, is_onboarding: bool, onboarding_required: bool
+    comparisons: Sequence[dict[str, Any]], question: Question, *, is_onboarding: bool, onboarding_required: bool,
+    extra: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The stored inputs of a unit (or of an onboarding)."""
+    """The stored inputs of a unit (or of an onboarding); `extra` are the `EXTRA_CHOICES` offered."""
     return {
         "task": "acute",
         "is_onboarding": is_onboarding,
@@ -66,6 +79,7 @@ def unit_inputs(
             "text": question.text,
             "choices": [question.choice(1).replace("<Speaker 1>", "Speaker 1"),
                         question.choice(2).replace("<Speaker 2>", "Speaker 2")],
+            "extra_choices": [{"value": value, "label": EXTRA_CHOICES[value]} for value in extra],
         },
         "comparisons": list(comparisons),
     }
@@ -108,10 +122,13 @@ def judgements_from_submission(inputs: dict[str, Any] | None, outputs: dict[str,
     if not isinstance(submitted, list):
         return []
     by_pair = {j.get("pair_id"): j for j in submitted if isinstance(j, dict)}
+    offered = (inputs.get("question") or {}).get("extra_choices") or []
+    # A tuple, not a set: a submitted choice may be anything JSON holds, and a list is not hashable.
+    accepted = SIDES + tuple(c["value"] for c in offered if c.get("value") in EXTRA_CHOICES)
     found: list[Judgement] = []
     for comparison in inputs.get("comparisons", []):
         answer = by_pair.get(comparison["pair_id"])
-        if answer is None or answer.get("choice") not in SIDES:
+        if answer is None or answer.get("choice") not in accepted:
             continue
         reason = answer.get("reason")
         if not isinstance(reason, str) or not reason.strip():
@@ -125,7 +142,7 @@ def judgements_from_submission(inputs: dict[str, Any] | None, outputs: dict[str,
                 model_a=models[0],
                 model_b=models[1],
                 left=left,
-                winner=left if answer["choice"] == "left" else right,
+                winner={"left": left, "right": right}.get(answer["choice"], answer["choice"]),
                 reason=reason.strip(),
                 dialogue_ids=list(comparison.get("dialogue_ids") or []),
                 started_at=_time(answer.get("started_at")),
