@@ -22,7 +22,7 @@ from typing import Any
 from humaneval.input_errors import InputError
 from humaneval.jsonl import read_json_document
 
-from analysis.importers.input_files import files_in
+from analysis.importers.rows import files_in
 from analysis.importers.parlai_buckets import BucketTally, add_bucket_options, is_not_ok
 from analysis.importers.source import Imported
 
@@ -154,7 +154,7 @@ def convert(paths: list[Path], args: argparse.Namespace) -> Imported:
     records: list[dict[str, Any]] = []
     unannotated = unrated = 0
     context_fields: set[str] = set()
-    conversations = [_Conversation(path, args) for path in files_in(paths, "*_live.json")]
+    conversations = [_Conversation(path, args) for path in files_in(paths, ("*_live.json",), exclude=Path(args.out))]
     for conv in conversations:
         records.extend(conv.records(args, tally))
         unannotated += conv.unannotated

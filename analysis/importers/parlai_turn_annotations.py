@@ -28,7 +28,7 @@ from typing import Any
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects, read_json_document
 
-from analysis.importers.input_files import files_in
+from analysis.importers.rows import files_in
 from analysis.importers.parlai_buckets import BucketTally, add_bucket_options, is_not_ok
 from analysis.importers.source import Imported
 
@@ -205,7 +205,7 @@ def convert(paths: list[Path], args: argparse.Namespace) -> Imported:
     if not 0 <= args.in_flight_threshold <= 1:
         raise InputError("must be a share from 0 to 1", field="--in-flight-threshold")
     check_answers = _in_flight_answers(args.in_flight_qa) if args.in_flight_qa is not None else None
-    units = [_Unit(path, check_answers) for path in files_in(paths, "agent_data.json")]
+    units = [_Unit(path, check_answers) for path in files_in(paths, ("agent_data.json",), exclude=Path(args.out))]
     tally = BucketTally(args.ok_bucket, args.drop_none_with_problem)
     kept = [(unit, a) for unit in units for a in unit.annotations if tally.keep(a["buckets"])]
     notes = tally.sentences("annotations")

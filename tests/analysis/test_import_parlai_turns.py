@@ -309,7 +309,7 @@ def test_bad_files_and_options_exit_2_located(tmp_path: Path, capsys) -> None:
     assert f"{broken}:3:" in _refused(["import", "parlai-model-chat", str(broken), "--out", str(out)], out, capsys)
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert "holds no *_live.json" in _refused(["import", "parlai-model-chat", str(empty), "--out", str(out)], out, capsys)
+    assert "no *_live.json files in this folder" in _refused(["import", "parlai-model-chat", str(empty), "--out", str(out)], out, capsys)
     no_model = _live(tmp_path, lambda d: d.pop("task_description"))
     assert "--model" in _refused(["import", "parlai-model-chat", str(no_model), "--out", str(out)], out, capsys)
     unannotated = _live(tmp_path / "u", lambda d: [u.pop("problem_data", None) for u in d["dialog"]])
