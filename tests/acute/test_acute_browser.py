@@ -1,9 +1,14 @@
 """Headless Chromium works through the real ACUTE page: onboarding, then a full unit, by clicks and
-typing; markup in a chat turn stays text; the layout stacks on a narrow screen; the export matches."""
+typing; markup in a chat turn stays text; the layout stacks on a narrow screen; the export matches.
+With `allow_tie` the worker picks "About the same" by keyboard and the export, read by
+`python -m analysis acute`, counts a tie."""
 
 from __future__ import annotations
 
+import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +26,19 @@ from tests.crowd.conftest import BackgroundRun, completed_units, wait_for
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 XSS = "<img src=x onerror=alert(1)>"
+
+
+def pass_onboarding(page) -> None:
+    """Onboarding: the same view, one practice comparison; the right answer is the speaker who talks."""
+    progress = page.get_by_test_id("progress")
+    progress.wait_for(timeout=30_000)
+    assert progress.inner_text() == "Practice comparison 1 of 1"
+    left_text = page.get_by_test_id("conversation-left").inner_text()
+    good = "right" if left_text.count("I don't know") >= 2 else "left"
+    page.get_by_test_id(f"choose-{good}").click()
+    page.get_by_label("Why?").click()
+    page.keyboard.type("the other one only says it does not know")
+    page.get_by_role("button", name="Submit").click()
 
 
 def test_worker_does_onboarding_and_a_unit_in_the_browser(page, tmp_path: Path) -> None:
@@ -44,16 +62,7 @@ def test_worker_does_onboarding_and_a_unit_in_the_browser(page, tmp_path: Path) 
         assert wait_for(lambda: run.task_run.get_assignment_statuses().get("launched", 0) > 0, timeout=30)
         page.goto(run.worker_url("browser_worker", "browser_assignment_1"))
 
-        # Onboarding: the same view, one practice comparison; the right answer is the speaker who talks.
-        progress = page.get_by_test_id("progress")
-        progress.wait_for(timeout=30_000)
-        assert progress.inner_text() == "Practice comparison 1 of 1"
-        left_text = page.get_by_test_id("conversation-left").inner_text()
-        good = "right" if left_text.count("I don't know") >= 2 else "left"
-        page.get_by_test_id(f"choose-{good}").click()
-        page.get_by_label("Why?").click()
-        page.keyboard.type("the other one only says it does not know")
-        page.get_by_role("button", name="Submit").click()
+        pass_onboarding(page)
 
         # The unit: 3 comparisons, both conversations side by side at 1280x800.
         page.get_by_text("Comparison 1 of 3").wait_for(timeout=30_000)
@@ -111,3 +120,62 @@ def test_worker_does_onboarding_and_a_unit_in_the_browser(page, tmp_path: Path) 
     assert all(message != "1" for message in dialogs), dialogs  # the markup never ran
     assert page.errors == [], page.errors
     json.dumps(records)  # JSON-ready
+
+
+def test_worker_picks_about_the_same_by_keyboard_and_the_analysis_counts_the_tie(page, tmp_path: Path) -> None:
+    pairings, onboarding, pairs = study_files(tmp_path, pairs_per_model_pair=1)
+    data_dir = tmp_path / "mephisto"
+    cfg, state = build_task([
+        f"humaneval.data_dir={data_dir}",
+        f"mephisto.blueprint.pairings_file={pairings}",
+        f"mephisto.blueprint.onboarding_file={onboarding}",
+        "mephisto.blueprint.subtasks_per_unit=1",
+        "mephisto.blueprint.allow_tie=true",
+        "mephisto.task.task_name=acute-browser-ties",
+    ])
+    with BackgroundRun(cfg, state, LaunchSettings(data_dir=data_dir)) as run:
+        assert wait_for(lambda: run.task_run.get_assignment_statuses().get("launched", 0) > 0, timeout=30)
+        page.goto(run.worker_url("tie_worker", "tie_assignment_1"))
+        page.get_by_test_id("progress").wait_for(timeout=30_000)
+        assert page.get_by_test_id("choose-tie").is_visible()  # onboarding practises the real page
+        pass_onboarding(page)
+
+        page.get_by_text("Comparison 1 of 1").wait_for(timeout=30_000)
+        labels = [page.locator(f"label:has([data-testid=choose-{v}])").inner_text() for v in ("left", "right", "tie")]
+        assert labels == ["I would prefer to talk to Speaker 1", "I would prefer to talk to Speaker 2", "About the same"]
+        assert page.get_by_test_id("choose-both_bad").count() == 0  # allow_both_bad is off
+        # Keyboard: into the radio group, arrows down to the third choice; still one tab stop before the reason.
+        page.get_by_test_id("choose-left").focus()
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")
+        assert page.get_by_test_id("choose-tie").is_checked() and not page.get_by_test_id("choose-left").is_checked()
+        next_button = page.get_by_test_id("next")
+        page.keyboard.press("Enter")  # no reason yet: a tie needs one too
+        assert page.get_by_text("Comparison 1 of 1").is_visible() and next_button.is_disabled()
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "reason-0"
+        page.keyboard.type("both just trade pleasantries")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")
+        page.get_by_test_id("submitted").wait_for(timeout=30_000)
+        assert wait_for(lambda: completed_units(run) == 1, timeout=30), run.task_run.get_assignment_statuses()
+        records = list(export_records(open_database(data_dir), "acute-browser-ties", all_exports()))
+
+    judged = [r for r in records if not r["is_onboarding"]]
+    assert [(r["winner"], r["reason"], r["worker_id"]) for r in judged] == [
+        ("tie", "both just trade pleasantries", "tie_worker_sandbox")]
+    assert pairs[judged[0]["pair_id"]]["speakers_to_eval"] == [judged[0]["model_a"], judged[0]["model_b"]]
+    assert page.errors == [], page.errors
+
+    judgements = tmp_path / "judgements.jsonl"
+    write_jsonl(judgements, records)
+    report = tmp_path / "report"
+    result = subprocess.run([sys.executable, "-m", "analysis", "acute", "--judgements", str(judgements),
+                             "--pairings", str(pairings), "--out", str(report)], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    ties = json.loads((report / "summary.json").read_text())["ties"]
+    assert (ties["ties"], ties["both_bad"], ties["tie_rate"]) == (1, 0, 1.0), ties
+    with (report / "significance.csv").open() as f:
+        rows = [row for row in csv.DictReader(f) if row["n"] != "0"]
+    assert [(row["ties"], row["both_bad"], row["n_decisive"]) for row in rows] == [("1", "0", "0")]

@@ -1,5 +1,8 @@
 // One comparison: both conversations side by side, the question, two choices and a required reason.
 // The form only moves on when both are given, so Enter in a radio button never skips a comparison.
+// A study that allows ties adds its extra choices ("About the same", "Both are bad") to the same radio
+// group, after the speakers and in a neutral colour: one tab stop, arrow keys move through all of them,
+// and the reason is required whichever is picked.
 import { useState } from "react";
 import { Conversation } from "./Conversation.jsx";
 
@@ -17,6 +20,11 @@ export function ComparisonForm({ comparison, question, index, total, isOnboardin
   };
   const [left, right] = comparison.conversations;
   const name = `choice-${index}`;
+  const options = [
+    { value: "left", label: question.choices[0], className: "acute-left" },
+    { value: "right", label: question.choices[1], className: "acute-right" },
+    ...(question.extra_choices || []).map((extra) => ({ ...extra, className: "acute-neutral" })),
+  ];
   return (
     <form className="acute-form" onSubmit={submit} noValidate>
       <div className="he-card acute-header">
@@ -34,11 +42,11 @@ export function ComparisonForm({ comparison, question, index, total, isOnboardin
       <div className="he-card">
         <fieldset className="acute-question">
           <legend className="he-title" data-testid="question">{question.text}</legend>
-          {["left", "right"].map((side, i) => (
-            <label key={side} className={`he-choice acute-choice acute-${side}`}>
-              <input type="radio" name={name} value={side} checked={choice === side}
-                     onChange={() => setChoice(side)} data-testid={`choose-${side}`} />
-              <span>{question.choices[i]}</span>
+          {options.map(({ value, label, className }) => (
+            <label key={value} className={`he-choice acute-choice ${className}`}>
+              <input type="radio" name={name} value={value} checked={choice === value}
+                     onChange={() => setChoice(value)} data-testid={`choose-${value}`} />
+              <span>{label}</span>
             </label>
           ))}
         </fieldset>
