@@ -23,7 +23,8 @@ def main(argv: list[str]) -> int:
         description="Export every finished unit of a task (all its runs) to JSONL, one record per decision "
         "(docs/formats.md, \"Exports\"). The file is written atomically: it appears complete or not at all. "
         "A task run with a blueprint type humaneval does not know is refused (exit 2); for ParlAI's crowdsourcing "
-        "tasks (acute_eval, fast_acute, model_chat, turn_annotations_static) the message gives the "
+        "tasks (acute_eval, fast_acute, model_chat, model_image_chat, turn_annotations_static and its in-flight QA "
+        "variant) the message gives the "
         "`python -m analysis import` command that reads their results (docs/migrating_from_parlai.md).",
     )
     parser.add_argument("--task-name", required=True, help="the task name the run was launched with")

@@ -177,7 +177,9 @@ PARLAI_TASKS: dict[str, ParlaiTask] = {
     "acute_eval": ParlaiTask("parlai-acute", signature="pairings_filepath"),
     "fast_acute": ParlaiTask("parlai-acute"),
     "model_chat_blueprint": ParlaiTask("parlai-model-chat", folder_option="chat_data_folder"),
+    "model_image_chat_blueprint": ParlaiTask("parlai-model-chat", folder_option="chat_data_folder"),
     "turn_annotations_static_blueprint": ParlaiTask("parlai-turn-annotations"),
+    "turn_annotations_static_inflight_qa_blueprint": ParlaiTask("parlai-turn-annotations"),
 }
 
 

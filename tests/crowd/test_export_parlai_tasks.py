@@ -69,7 +69,9 @@ STATIC_STATE = {"inputs": [{"pair_id": 0}], "outputs": {"final_data": [{"speaker
 PARLAI_OPTIONS = {"acute_eval": {"pairings_filepath": "/lab/pairings.jsonl", "subtasks_per_unit": 5},
                   "fast_acute": {"pairings_filepath": "/lab/pairings.jsonl"},
                   "model_chat_blueprint": {"chat_data_folder": "placeholder"},
-                  "turn_annotations_static_blueprint": {"data_jsonl": "/lab/turns.jsonl"}}
+                  "model_image_chat_blueprint": {"chat_data_folder": "placeholder"},
+                  "turn_annotations_static_blueprint": {"data_jsonl": "/lab/turns.jsonl"},
+                  "turn_annotations_static_inflight_qa_blueprint": {"data_jsonl": "/lab/turns.jsonl"}}
 
 
 @pytest.mark.parametrize("task_type", sorted(PARLAI_TASKS))
@@ -87,7 +89,7 @@ def test_each_parlai_task_is_refused_by_name_with_the_import_command(
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     source = PARLAI_TASKS[task_type].source
-    folder = chats if task_type == "model_chat_blueprint" else unit.run_dir
+    folder = chats if "chat_data_folder" in options else unit.run_dir
     assert f"python -m analysis import {source} {shlex.quote(str(folder))} --out parlai-task.jsonl" in err
     assert f"with ParlAI's '{task_type}' blueprint" in err  # refused by its type's name
     assert not out.exists()
