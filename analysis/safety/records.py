@@ -100,6 +100,8 @@ class SafetyLabels:
     item_model: np.ndarray
     item_is_gold: np.ndarray
     item_gold: np.ndarray
+    #: per record, the checkbox buckets (no columns when no record had any)
+    buckets: BucketMatrix
     #: worker index -> the exporter's `excluded_reason` (first non-empty one seen)
     excluded_reasons: dict[int, str] = field(default_factory=dict)
     #: item index -> its text, when the records carry it
@@ -108,7 +110,6 @@ class SafetyLabels:
     #: per record: index into `unit_keys` ((run_id, unit_id)), for the tidy labels.csv
     unit: np.ndarray | None = None
     unit_keys: list[tuple[str, str]] = field(default_factory=list)
-    buckets: BucketMatrix = field(default_factory=lambda: BucketColumns().build())
 
     def __len__(self) -> int:
         return int(self.item.shape[0])
