@@ -38,6 +38,12 @@ COLUMNS = ("scope", "bucket", "asked", "ticked", "rate", "ci_low", "ci_high", "i
            "raw_agreement", "ticked_prevalence", "fleiss_kappa", "krippendorff_alpha", "not_enough_data", "undefined")
 
 
+def _short(value: Any, limit: int = 40) -> str:
+    """`repr(value)`, cut to `limit` characters: a message names the culprit without repeating a huge one."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def parse_buckets(value: Any, path: Path, line: int) -> dict[str, bool] | None:
     """A record's `buckets`: None when absent or null (no bucket asked), else `{non-empty name: bool}`."""
     if value is None:
@@ -48,7 +54,7 @@ def parse_buckets(value: Any, path: Path, line: int) -> dict[str, bool] | None:
         if not name:
             raise InputError("bucket names must be non-empty", path=path, line=line, field=FIELD)
         if not isinstance(ticked, bool):
-            raise InputError(f"{name!r} must be true or false, got {ticked!r}", path=path, line=line, field=FIELD)
+            raise InputError(f"{_short(name)} must be true or false, got {_short(ticked)}", path=path, line=line, field=FIELD)
     return value
 
 
