@@ -172,6 +172,12 @@ JSONL_CLIS = [
         json.dumps({"task": "bad", "label": 1}), "report", duplicate_refused=True,
     ),
     JsonlCli(
+        "analysis import pairwise-csv",
+        lambda bad, out: ["analysis", "import", "pairwise-csv", str(bad), "--out", str(out)],
+        lambda: [json.dumps({"model_a": "x", "model_b": "y", "winner": w, "question": "Q"}) for w in ("x", "tie", "y")],
+        json.dumps({"model_a": ["x"], "model_b": 1, "winner": True}), "file", duplicate_refused=False,
+    ),
+    JsonlCli(
         "launch acute",
         lambda bad, out: ["humaneval.launch", "acute", f"mephisto.blueprint.pairings_file={bad}"],
         lambda: _lines(ACUTE_DATA / "example_pairings.jsonl", 3),
@@ -474,6 +480,117 @@ def test_import_parlai_on_bad_input(case: str, tmp_path: Path, capsys: pytest.Ca
     before = snapshot(tmp_path)
     code, err = run_cli(["humaneval.models", "import-parlai", str(zoo), "--out", str(out), "--overwrite"], capsys)
     assert_refused(code, err, mentions=mentions, before=before, root=tmp_path)
+
+
+# -------------------------------------------------------------------- importers of other tools' documents
+PARLAI_FIXTURES = REPO / "tests" / "fixtures" / "parlai"
+
+
+@dataclass(frozen=True)
+class DocumentCli:
+    """An importer reading whole files (a JSON document, a CSV) or folders of them: `analysis import SOURCE`."""
+
+    source: str
+    fixture: Path  # a valid input of the source, copied as the input file
+    options: tuple[str, ...]
+    broken: Callable[[str], str]  # valid text -> the same with one field of a wrong type
+    field: str  # what the wrong-type message names
+
+
+def _json_field_set(text: str, path: tuple[object, ...], value: object) -> str:
+    doc = json.loads(text)
+    target = doc
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return json.dumps(doc, indent=2)
+
+
+def _csv_cell_set(text: str, column: str, value: str) -> str:
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(text)))
+    rows[1][rows[0].index(column)] = value
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+DOCUMENT_CLIS = [
+    DocumentCli("parlai-acute", PARLAI_FIXTURES / "acute" / "test_full_csv.csv", ("--question", "Q"),
+                lambda text: _csv_cell_set(text, "time_taken", "soon"), "time_taken"),
+    DocumentCli("parlai-model-chat", PARLAI_FIXTURES / "model_chat" / "2020_12_29" / "20201229_173200_2_live.json", (),
+                lambda text: _json_field_set(text, ("dialog", 1, "problem_data", "bucket_0"), "yes"),
+                "dialog[1].problem_data.bucket_0"),
+    DocumentCli("parlai-turn-annotations",
+                PARLAI_FIXTURES / "turn_annotations_static" / "analysis_samples" / "1" / "1" / "agent_data.json",
+                ("--model", "m"),
+                lambda text: _json_field_set(text, ("outputs", "final_data", 0, "data", 5, "bucket_0"), "yes"),
+                "outputs.final_data[0].data[5].bucket_0"),
+]
+DOCUMENT_CASES = ["empty", "truncated", "scalar", "invalid UTF-8", "NaN", "deep nesting", "wrong types",
+                  "missing file", "a folder without its files", "a FIFO", "output = input",
+                  "output in a missing folder", "output in a read-only folder", "output is a folder"]
+
+
+@pytest.mark.parametrize(("cli", "case"), [pytest.param(cli, case, id=f"import {cli.source}: {case}")
+                                           for cli in DOCUMENT_CLIS for case in DOCUMENT_CASES])
+def test_importer_on_bad_input(cli: DocumentCli, case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    valid = cli.fixture.read_text(encoding="utf-8")
+    is_csv = cli.fixture.suffix == ".csv"
+    bad = tmp_path / cli.fixture.name
+    out = tmp_path / "out.jsonl"
+    contents = {
+        "empty": b"",
+        "truncated": valid.encode()[: len(valid) // 2],
+        "scalar": b"42\n",
+        "invalid UTF-8": valid.encode().replace(b"e", b"\xe9", 1),
+        "NaN": valid.replace(",", ',"x": NaN,', 1).encode() if not is_csv else valid.encode() + b"\xff\n",
+        "deep nesting": b'{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}" if not is_csv
+        else valid.encode() + b'"' + b"x" * (5 * 1024 * 1024) + b'"\n',  # a cell over the 4 MiB limit
+        "wrong types": cli.broken(valid).encode(),
+    }
+    if case in contents:
+        bad.write_bytes(contents[case])
+    elif case == "a folder without its files":
+        bad = tmp_path / "results"
+        bad.mkdir()
+        (bad / "notes.txt").write_text("nothing to import here")
+    elif case == "a FIFO":
+        os.mkfifo(bad)
+    elif case != "missing file":
+        bad.write_text(valid, encoding="utf-8")
+    if case == "output = input":
+        out = bad
+    elif case == "output in a missing folder":
+        out = tmp_path / "missing" / "out.jsonl"
+    elif case == "output in a read-only folder":
+        out = READ_ONLY_FOLDER / "out.jsonl"
+    elif case == "output is a folder":
+        out = tmp_path / "existing"
+        out.mkdir()
+    before = snapshot(tmp_path)
+
+    code, err = run_cli(["analysis", "import", cli.source, str(bad), *cli.options, "--out", str(out)], capsys)
+
+    mentions = {"wrong types": cli.field, "output = input": "input", "output in a missing folder": "does not exist",
+                "output in a read-only folder": str(READ_ONLY_FOLDER), "output is a folder": str(out)}.get(case, str(bad))
+    assert_refused(code, err, mentions=mentions, before=before, root=tmp_path)
+
+
+@pytest.mark.parametrize("cli", DOCUMENT_CLIS, ids=[cli.source for cli in DOCUMENT_CLIS])
+def test_importer_reads_its_valid_fixture(cli: DocumentCli, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The corpus's valid input is valid: each refusal above is the broken part's, not the fixture's."""
+    bad = tmp_path / cli.fixture.name
+    bad.write_bytes(cli.fixture.read_bytes())
+    code, err = run_cli(["analysis", "import", cli.source, str(bad), *cli.options, "--out", str(tmp_path / "o.jsonl")],
+                        capsys)
+    assert code == 0, err
+    assert (tmp_path / "o.jsonl").stat().st_size > 0
+    assert bad.read_bytes() == cli.fixture.read_bytes()
 
 
 # ------------------------------------------------------------------------------------ BAD .txt contexts

@@ -86,7 +86,11 @@ def rows_to_judgements(path: Path, rows: Iterator[tuple[int, Mapping[str, Any]]]
     for line, row in rows:
         missing = [columns[f] for f in REQUIRED if columns[f] not in row]
         if missing:
-            raise InputError("is missing (a required column or key)", path=path, line=line, field=missing[0])
+            # ParlAI's results CSV names its models eval_choice_0/1: point at the importer that reads it
+            hint = ("; this looks like ParlAI's ACUTE results CSV: use `python -m analysis import parlai-acute`"
+                    if {"eval_choice_0", "eval_choice_1", "speakerChoice"} & set(row) else
+                    "; name the column that holds it with --column FIELD=NAME")
+            raise InputError(f"is missing (a required column or key){hint}", path=path, line=line, field=missing[0])
         yield judgement_from_row(path, line, row, columns, args, notes)
 
 

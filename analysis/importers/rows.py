@@ -52,7 +52,7 @@ def iter_csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     try:
         with open_input(path, "rb") as handle:
             lines = _DecodedLines(handle, path)
-            reader = csv.reader(lines)
+            reader = csv.reader(lines, strict=True)  # a quoted cell cut off at the end (a truncated file) is an error, not a short cell
             start = 1
             try:
                 header = next(reader, None)
