@@ -64,22 +64,23 @@ def _significance_html(comparison: Comparison) -> str:
     ties = _has_ties(comparison)
     rows = []
     for t in comparison.pairs:
-        tie_cells = (f"<td>{t.ties:,}{f' <small>({t.both_bad:,} both bad)</small>' if t.both_bad else ''}</td>"
-                     f"<td>{t.win_rate_a:.1%}</td><td>{_interval(t.ci_win_rate)}</td>") if ties else ""
+        tie_count = f"<td>{t.ties:,}{f' <small>({t.both_bad:,} both bad)</small>' if t.both_bad else ''}</td>" if ties else ""
+        half = f"<td>{t.win_rate_a:.1%}</td><td>{_interval(t.ci_win_rate)}</td>" if ties else ""
         rate = t.win_rate_a_decisive if ties else t.win_rate_a
         rows.append(
             "<tr>"
             f"<td class='t'>{breakable(t.model_a)}</td><td class='t'>{breakable(t.model_b)}</td>"
-            f"<td>{t.wins_a:,}</td><td>{t.wins_b:,}</td>{tie_cells}<td>{t.n:,}</td>"
+            f"<td>{t.wins_a:,}</td><td>{t.wins_b:,}</td>{tie_count}<td>{t.n:,}</td>{half}"
             f"<td>{_num(rate, '.1%')} <span class='stars'>{escape(t.stars)}</span></td>"
             f"<td>{_interval(t.ci_wilson)}</td><td>{_interval(t.ci_cp)}</td>"
             f"<td>{p_value(t.p_value)}</td><td>{p_value(t.p_holm)}</td><td>{p_value(t.p_bh)}</td>"
             f"<td>{_num(t.cohens_h, '+.3f')}</td><td>{fmt(t.n_for_80_power)}</td></tr>"
         )
-    tie_head = ("<th>ties</th><th>A win rate (tie = ½)</th><th>95% CI (tie-aware)</th>" if ties else "")
+    tie_head = "<th>ties</th>" if ties else ""
+    half_head = "<th>A win rate (tie = ½)</th><th>95% CI (tie-aware)</th>" if ties else ""
     decisive = " (decisive)" if ties else ""
     head = (
-        f"<tr><th class='t'>model A</th><th class='t'>model B</th><th>A wins</th><th>B wins</th>{tie_head}<th>n</th>"
+        f"<tr><th class='t'>model A</th><th class='t'>model B</th><th>A wins</th><th>B wins</th>{tie_head}<th>n</th>{half_head}"
         f"<th>A win rate{decisive}</th><th>95% Wilson{decisive}</th><th>95% Clopper–Pearson{decisive}</th>"
         f"<th>p ({'sign test' if ties else 'exact'})</th><th>p Holm</th>"
         "<th>p BH</th><th>Cohen's h</th><th>n for 80% power</th></tr>"

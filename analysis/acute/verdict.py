@@ -21,6 +21,8 @@ ties every sentence reads as it always did.
 
 from __future__ import annotations
 
+import math
+
 from analysis.acute.statistics import AcuteResults, Comparison
 from analysis.report.html_parts import VerdictSentence
 from analysis.stats.power import n_for_power
@@ -67,8 +69,10 @@ def _tie_sentences(main: Comparison) -> list[VerdictSentence]:
     out: list[VerdictSentence] = []
     ties, both_bad = sum(t.ties for t in main.pairs), sum(t.both_bad for t in main.pairs)
     if ties:
+        nu = main.ranking.tie_parameter
+        fitted = f"ν = {nu:.2f}" if math.isfinite(nu) else "ν cannot be estimated: no judgement is decisive"
         counted = ("win rates count a tie as half a win for each model and the ranking uses Davidson's tie model "
-                   f"(ν = {main.ranking.tie_parameter:.2f})" if main.ranking.tie_model == "davidson"
+                   f"({fitted})" if main.ranking.tie_model == "davidson"
                    else "win rates and the ranking count a tie as half a win for each model")
         out.append(VerdictSentence(
             f"{ties:,} of {main.n_judgements:,} judgements ({ties / main.n_judgements:.0%}) are ties"
@@ -79,8 +83,8 @@ def _tie_sentences(main: Comparison) -> list[VerdictSentence]:
 
 def _pair_sentences(main: Comparison) -> list[VerdictSentence]:
     pairs = main.pairs
-    m = len(pairs)
-    if m == 0:
+    m = sum(1 for t in pairs if t.n_decisive)  # the pairs tested (a pair of ties only has no sign test)
+    if not pairs:
         return []
     out = []
     significant = [t for t in pairs if t.p_holm < ALPHA]
@@ -93,10 +97,10 @@ def _pair_sentences(main: Comparison) -> list[VerdictSentence]:
             f"{win} beats {lose}: chosen in {wins} of {of}, Holm-adjusted p = "
             f"{t.p_holm:.2g} over {m} pair{'s' if m != 1 else ''}.", ANCHOR_PAIRS))
     undecided = [t for t in pairs if not t.p_holm < ALPHA]
-    if not significant:
+    if not significant and m:
         out.append(VerdictSentence(
             f"No pairwise difference holds after the Holm correction over {m} pair{'s' if m != 1 else ''}.", ANCHOR_PAIRS))
-    level = ALPHA / m
+    level = ALPHA / max(m, 1)
     named = []
     for t in undecided:
         rate = t.win_rate_a_decisive

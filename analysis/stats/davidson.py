@@ -7,7 +7,8 @@ as a coin flip; Davidson's model says how likely ties are (ν, the same for ever
 decisive) = σ(θ_i − θ_j), so θ stays on the Bradley–Terry scale. We minimise the negative log-likelihood
 plus the same ridge·Σθ² as `fit_bradley_terry` (ν is not penalised), with L-BFGS-B on the exact
 gradient, θ centred to mean 0 afterwards. A table without ties has ν = 0 at the optimum: it is fitted as
-Bradley–Terry (identical numbers) and ν reported as 0.
+Bradley–Terry (identical numbers) and ν reported as 0; a table of ties only has no finite ν (ν = inf,
+every θ 0).
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def _fit_one(wins: np.ndarray, ties: np.ndarray, ridge: float) -> tuple[np.ndarr
     k = wins.shape[0]
     if ties.sum() <= 0:
         return fit_bradley_terry(wins, ridge), 0.0
+    if wins.sum() <= 0:  # only ties: every model equal, and ν has no finite estimate
+        return np.zeros(k), float("inf")
     start = np.append(fit_bradley_terry(wins + ties / 2, ridge), np.log(max(ties.sum() / max(wins.sum(), 1.0), 1e-3)))
     bounds = [(None, None)] * k + [(-_LOG_NU_BOUND, _LOG_NU_BOUND)]
     res = minimize(_objective, start, args=(wins, ties, ridge), jac=True, method="L-BFGS-B", bounds=bounds,

@@ -348,3 +348,12 @@ def test_worker_agreement_and_side_bias_with_ties(write_records) -> None:
     # the pair is shown both ways; w1's only judgement is a tie, so w1 has no left-choice rate; w5 chose the left one
     assert workers.loc["w1", "left_chosen"] == 0 and np.isnan(workers.loc["w1", "left_rate"])
     assert workers.loc["w5", "left_rate"] == 1.0 and workers.loc["w4", "left_rate"] == 0.0
+
+
+def test_a_study_of_ties_only_has_no_tie_parameter(write_records) -> None:
+    path = write_records(_pair_records("alpha", "beta", 0, 0, 8, 3) + _pair_records("alpha", "gamma", 0, 0, 6, 0, 20))
+    results = analyse_acute(load_acute_judgements([path]), AcuteOptions(bootstrap_rounds=0, tie_model="davidson"))
+    s = summary(results)
+    assert s["ranking_method"]["tie_parameter"] is None and all(m["strength"] == 0 for m in s["ranking"])
+    assert any("ν cannot be estimated" in v for v in s["verdict"])
+    assert not any("No pairwise difference" in v for v in s["verdict"])  # no pair was tested
