@@ -17,7 +17,7 @@ Krippendorff's α on ticked / not ticked), with "not enough data" below the shar
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,7 @@ class BucketColumns:
         return given
 
     def build(self) -> BucketMatrix:
+        """The matrix of every record added, its buckets sorted by name."""
         names = sorted(self._codes)
         column = np.zeros(len(names), dtype=np.int64)
         column[[self._codes[n] for n in names]] = np.arange(len(names))
@@ -145,7 +146,7 @@ def bucket_table(buckets: BucketMatrix, group: np.ndarray, group_names: Sequence
     interval (NaN where the bucket was never asked); agreement as in `_agreement`, needing `min_items` items with
     at least 2 labels that were asked the bucket. Empty (with the columns) when there are no buckets.
     """
-    rule = Rule(MIN_ITEMS_FOR_AGREEMENT.name, min_items, MIN_ITEMS_FOR_AGREEMENT.what, MIN_ITEMS_FOR_AGREEMENT.reason)
+    rule = replace(MIN_ITEMS_FOR_AGREEMENT, minimum=min_items)
     scopes = [(ALL, keep)] + [(name, keep & (group == g)) for g, name in enumerate(group_names)]
     rows = []
     for scope, mask in scopes:
