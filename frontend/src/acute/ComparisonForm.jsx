@@ -20,9 +20,11 @@ export function ComparisonForm({ comparison, question, index, total, isOnboardin
   };
   const [left, right] = comparison.conversations;
   const name = `choice-${index}`;
+  // "Speaker 1" never breaks between its two words: on a phone a lone "1" under the choice is easy to miss.
+  const speaker = (label) => label.replace(/Speaker (\d)/g, "Speaker\u00a0$1");
   const options = [
-    { value: "left", label: question.choices[0], className: "acute-left" },
-    { value: "right", label: question.choices[1], className: "acute-right" },
+    { value: "left", label: speaker(question.choices[0]), className: "acute-left" },
+    { value: "right", label: speaker(question.choices[1]), className: "acute-right" },
     ...(question.extra_choices || []).map((extra) => ({ ...extra, className: "acute-neutral" })),
   ];
   return (
