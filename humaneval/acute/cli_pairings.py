@@ -14,6 +14,7 @@ from humaneval.acute.pairings import (
     build_pairings,
     write_pairings,
 )
+from humaneval.acute.task_data import reserved_name_problem
 from humaneval.input_errors import InputError, exit_on_input_error
 from humaneval.outputs import check_outputs
 
@@ -74,6 +75,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def _collect(args: argparse.Namespace) -> tuple[list[ModelLogs], list[tuple[str, str]] | None]:
     files = [_key_value("--conversations", item) for item in args.conversations]
     models = [model for model, _ in files]
+    for problem in filter(None, map(reserved_name_problem, models)):  # the pairings check would refuse the file
+        raise InputError(problem, field="--conversations")
     speakers = dict(_key_value("--speaker", item) for item in args.speaker)
     positions: dict[str, int] = {}
     for item in args.speaker_position:

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from humaneval.acute.task_data import EXTRA_CHOICES
+from humaneval.acute.task_data import reserved_name_problem
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects
 
@@ -62,9 +62,9 @@ def validate_pair(pair: Any, *, path: str | Path | None = None, line: int | None
     for i, speaker in enumerate(speakers_to_eval):
         if not isinstance(speaker, str) or not speaker:
             raise fail(f"evaluated speaker must be a non-empty string, got {speaker!r}", f"speakers_to_eval[{i}]")
-        if speaker in EXTRA_CHOICES:
-            raise fail(f"{speaker!r} cannot name a model: judgements use it as the winner of a pair judged "
-                       f"{EXTRA_CHOICES[speaker]!r}", f"speakers_to_eval[{i}]")
+        reserved = reserved_name_problem(speaker)
+        if reserved:
+            raise fail(reserved, f"speakers_to_eval[{i}]")
     if speakers_to_eval[0] == speakers_to_eval[1]:
         raise fail(
             f"identical evaluated models: both sides are {speakers_to_eval[0]!r}; a pair must compare two different speakers",

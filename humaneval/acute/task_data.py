@@ -32,6 +32,14 @@ SIDES = ("left", "right")
 EXTRA_CHOICES = {"tie": "About the same", "both_bad": "Both are bad"}
 
 
+def reserved_name_problem(model: str) -> str | None:
+    """Why `model` cannot name a model, or None: an extra choice's value is also a judgement's `winner`,
+    so a model of that name could not be told from a tie."""
+    if model in EXTRA_CHOICES:
+        return f"{model!r} cannot name a model: judgements use it as the winner of a pair judged {EXTRA_CHOICES[model]!r}"
+    return None
+
+
 def extra_choices(*, allow_tie: bool, allow_both_bad: bool) -> tuple[str, ...]:
     """The extra choices a study offers, in page order (off by default: ParlAI's ACUTE forces a choice)."""
     return tuple(value for value, on in (("tie", allow_tie), ("both_bad", allow_both_bad)) if on)

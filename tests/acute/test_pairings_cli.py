@@ -96,6 +96,17 @@ def test_same_model_twice_is_refused(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert not out.exists()
 
 
+@pytest.mark.parametrize("name", ["tie", "both_bad"])
+def test_a_model_named_like_a_tie_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str) -> None:
+    """Judgements use these names as the winner of a tie: a file with such a model would be refused at launch."""
+    a, b = write_chats(tmp_path / "a.jsonl", "a"), write_chats(tmp_path / "b.jsonl", "b")
+    out = tmp_path / "pairings.jsonl"
+    code, _, stderr = run(["pairings", "--conversations", f"a={a}", "--conversations", f"{name}={b}", "--out", str(out)],
+                          capsys)
+    assert code == 2 and f"field '--conversations': {name!r} cannot name a model" in stderr and "Traceback" not in stderr
+    assert not out.exists()
+
+
 def test_existing_output_is_untouched_on_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     a = write_chats(tmp_path / "a.jsonl", "a", bad_line="not json")
     b = write_chats(tmp_path / "b.jsonl", "b")
