@@ -81,8 +81,8 @@ def cmh_test(tables: np.ndarray) -> tuple[float, float, float]:
 def position_bias(judgements: AcuteJudgements) -> PositionBias:
     """Left-chosen rate (descriptive) and the side-bias test stratified by model pair, among decisive judgements."""
     ties = int(judgements.tie.sum())
-    if ties:
-        judgements = judgements.subset(judgements.decisive)
+    if ties or not judgements.left_known.all():  # a tie chose no side; an unknown side cannot be counted
+        judgements = judgements.subset(judgements.decisive & judgements.left_known)
     k = len(judgements.models)
     chose_left = judgements.winner == judgements.left
     n_all = int(chose_left.size)

@@ -34,9 +34,9 @@ log = logging.getLogger(__name__)
 
 FIELDS = RecordFields(
     "acute",
-    strings=("run_id", "worker_id", "model_a", "model_b", "left", "winner", "question"),
+    strings=("run_id", "worker_id", "model_a", "model_b", "winner", "question"),
     ids=("unit_id", "pair_id"),  # strings in docs/formats.md; integers from other tools (and "") are accepted
-    others=("reason", "is_onboarding", "onboarding_passed", "dialogue_ids"),
+    others=("left", "reason", "is_onboarding", "onboarding_passed", "dialogue_ids"),
     nullable_times=True,  # null = unknown (tools that do not record times); a present time is checked
     empty_ids=True,
 )
@@ -47,6 +47,9 @@ TIE, BOTH_BAD = "tie", "both_bad"
 TIE_CODE, BOTH_BAD_CODE = -1, -2
 #: winner value -> code, for the two non-model outcomes
 OUTCOME_CODES = {TIE: TIE_CODE, BOTH_BAD: BOTH_BAD_CODE}
+#: `left` code of a judgement whose side was not recorded (`left: null`, e.g. ParlAI's results CSV); apart from
+#: the tie codes, so `winner == left` is never true for it
+UNKNOWN_LEFT_CODE = -3
 #: optional key under which a record may carry its pair's two dialogues (docs/formats.md, section 'ACUTE pairings' `dialogue_dicts`)
 DIALOGUES_FIELD = "dialogue_dicts"
 
@@ -123,6 +126,11 @@ class AcuteJudgements:
         return self.winner >= 0
 
     @property
+    def left_known(self) -> np.ndarray:
+        """Mask: the record says which model was shown on the left (`left` not null)."""
+        return self.left >= 0
+
+    @property
     def tie(self) -> np.ndarray:
         """Mask: a tie of either kind ("tie" or "both_bad"); both count as a tie for win rates and rankings."""
         return self.winner < 0
@@ -192,8 +200,8 @@ def load_acute_judgements(
                     raise record_error(f"{rec[key]!r} is a winner value (a tie), not a model name", path, line, key)
             if a == b:
                 raise record_error("model_a and model_b must differ", path, line, "model_b")
-            if left != a and left != b:
-                raise record_error(f"must be model_a or model_b, got {left!r}", path, line, "left")
+            if left is not None and left != a and left != b:
+                raise record_error(f"must be model_a, model_b or null (unknown), got {left!r}", path, line, "left")
             if winner != a and winner != b and winner not in OUTCOME_CODES:
                 raise record_error(f"must be model_a, model_b, \"tie\" or \"both_bad\", got {winner!r}", path, line, "winner")
             q = questions.code(rec["question"])
@@ -211,7 +219,7 @@ def load_acute_judgements(
                 dialogues[pair] = _check_dialogues(rec[DIALOGUES_FIELD], path, line)
             cols["model_a"].append(models.code(a))
             cols["model_b"].append(models.code(b))
-            cols["left"].append(models.code(left))
+            cols["left"].append(UNKNOWN_LEFT_CODE if left is None else models.code(left))
             cols["winner"].append(OUTCOME_CODES[winner] if winner in OUTCOME_CODES else models.code(winner))
             cols["worker"].append(workers.code(rec["worker_id"]))
             cols["pair"].append(pair)

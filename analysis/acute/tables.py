@@ -88,7 +88,7 @@ def judgements_table(results: AcuteResults) -> pd.DataFrame:
             "worker_id": worker,
             "model_a": [models[m] for m in j.model_a],
             "model_b": [models[m] for m in j.model_b],
-            "left": [models[m] for m in j.left],
+            "left": [models[m] if m >= 0 else None for m in j.left],
             "winner": [j.winner_name(i) for i in range(len(j))],
             "reason": j.reasons,
             "question": [j.questions[q] for q in j.question],

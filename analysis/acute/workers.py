@@ -106,7 +106,8 @@ def worker_table(
 
     # side bias only on model pairs the study showed in both orders: where one model was always on the
     # left, "chose left" is "chose that model" and says nothing about the side (position_bias.py)
-    both = sides_randomised(judgements, included & comparisons)[rows] & judgements.decisive[rows]
+    both = (sides_randomised(judgements, included & comparisons)[rows] & judgements.decisive[rows]
+            & judgements.left_known[rows])
     n_side = np.bincount(w[both], minlength=w_all)
     left = np.bincount(w[both], weights=judgements.winner[rows][both] == judgements.left[rows][both], minlength=w_all)
     p_left = two_sided_half_p(left, n_side)

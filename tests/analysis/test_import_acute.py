@@ -5,8 +5,7 @@ located message and writes nothing.
 The acceptance check runs ParlAI's own fixtures (tests/fixtures/parlai/acute, the "fast ACUTE on a dataset"
 test run) through the importer and `python -m analysis acute`, and compares the significance table with
 ParlAI's golden one (2–2, p = 1), and p with scipy's exact binomial test computed here. The results CSV has
-no left side, so its records carry `left: null`, which the ACUTE reader does not accept yet: its wins and p
-are counted in the test until it does.
+no left side, so its records carry `left: null` (unknown), which the analysis keeps unknown.
 """
 
 from __future__ import annotations
@@ -194,11 +193,10 @@ def test_parlai_full_csv_reproduces_parlais_numbers_with_left_unknown(tmp_path: 
     assert {(r["run_id"], r["worker_id"], r["unit_id"], r["question"]) for r in records} == {
         ("acute_eval_test", "MOCK_WORKER_0", "1", QUESTION)}
     assert {(r["started_at"], r["submitted_at"]) for r in records} == {(0.0, 0.0)}  # ParlAI's mock times: 0 s
-    # counted here, not by `analysis acute`: its reader does not accept `left: null` yet (see the module doc)
-    [parlai] = _csv(FIXTURES / "test_significance_csv.csv")
-    wins = [sum(r["winner"] == parlai[m] for r in records) for m in ("model1", "model2")]
-    assert wins == [int(parlai["numwins1"]), int(parlai["numwins2"])] == [2, 2]
-    assert binomtest(wins[0], sum(wins)).pvalue == pytest.approx(float(parlai["p"]))
+    _significance_matches_parlai(out, tmp_path / "report")
+    judged = _csv(tmp_path / "report" / "judgements.csv")
+    assert [row["left"] for row in judged] == [""] * 4  # unknown stays unknown
+    assert json.loads((tmp_path / "report" / "summary.json").read_text())["position_bias"]["n"] == 0
 
 
 def test_a_csv_that_is_not_parlais_is_refused_with_the_pairwise_hint(tmp_path: Path,
