@@ -30,6 +30,7 @@ from analysis.acute.timing import seconds_per_comparison, unknown_time_counts
 from analysis.acute.workers import FlagThresholds, ratings_per_worker, worker_table
 from analysis.stats.bradley_terry import DEFAULT_RIDGE
 from analysis.stats.sufficiency import (
+    MIN_DECISIVE_FOR_RANKING,
     MIN_DISTINCT_WORKER_IDS,
     MIN_KNOWN_TIMES,
     MIN_RECORDS_AFTER_EXCLUSION,
@@ -97,12 +98,14 @@ def compare(judgements: AcuteJudgements, options: AcuteOptions) -> Comparison:
     empty = check(MIN_RECORDS_AFTER_EXCLUSION, len(judgements))
     # one worker id for every record gives zero-width worker intervals and definite ranks; fewer than
     # the minimum gives intervals far too narrow: both are left out rather than shown
-    thin = first_failure((MIN_DISTINCT_WORKER_IDS, n_workers), (MIN_WORKERS_FOR_WORKER_BOOTSTRAP, n_workers))
+    # only ties: every strength is 0 in every resample, so both intervals would be [0, 0]
+    no_choice = check(MIN_DECISIVE_FOR_RANKING, int(judgements.decisive.sum()))
+    thin = no_choice or first_failure((MIN_DISTINCT_WORKER_IDS, n_workers), (MIN_WORKERS_FOR_WORKER_BOOTSTRAP, n_workers))
     if thin is not None or options.bootstrap_rounds <= 0:
         for m in ranking.models:
             m.ci_workers = None
             m.rank_set = None
-            if options.bootstrap_rounds <= 0:  # no intervals asked for: never show [s, s]
+            if options.bootstrap_rounds <= 0 or no_choice is not None:  # never show [s, s]
                 m.ci_plain = None
         ranking.variance_ratio = float("nan")
     return Comparison(

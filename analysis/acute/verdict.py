@@ -48,7 +48,9 @@ def _ranks(rank_set: tuple[int, int]) -> str:
 
 def _ranking_sentences(main: Comparison) -> list[VerdictSentence]:
     models = main.ranking.models
-    order = ", ".join(m.model for m in models)
+    # models of equal strength share a rank: "a = b", never an order the data do not give
+    order = ", ".join(" = ".join(m.model for m in models if m.rank == rank)
+                      for rank in sorted({m.rank for m in models}))
     out = [VerdictSentence(f"Ranking by Bradley–Terry strength, best first: {order}.", ANCHOR_RANKING)]
     if main.worker_bootstrap is not None:
         out.append(VerdictSentence(

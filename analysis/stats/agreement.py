@@ -24,13 +24,13 @@ def fleiss_kappa(table: np.ndarray) -> float:
     if t.shape[0] == 0:
         return float("nan")
     raters = t.sum(axis=1)
+    p_j = t.sum(axis=0) / t.sum()
+    p_e = float((p_j**2).sum())
+    if p_e >= 1.0:  # every answer in one category: κ is 0/0 (statsmodels would divide by zero and warn)
+        return float("nan")
     if np.all(raters == raters[0]):
         return float(statsmodels_fleiss_kappa(t, method="fleiss"))
     p_i = ((t**2).sum(axis=1) - raters) / (raters * (raters - 1))
-    p_j = t.sum(axis=0) / t.sum()
-    p_e = float((p_j**2).sum())
-    if p_e >= 1.0:
-        return float("nan")
     return float((p_i.mean() - p_e) / (1 - p_e))
 
 

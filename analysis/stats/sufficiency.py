@@ -132,6 +132,14 @@ MIN_PAIRS_SHOWN_BOTH_WAYS = Rule(
     "always shown in one order cannot separate the side from the model, so it carries no information",
 )
 
+MIN_DECISIVE_FOR_RANKING = Rule(
+    "MIN_DECISIVE_FOR_RANKING",
+    1,
+    "decisive judgements (a model chosen, not a tie)",
+    "a ranking rests on who was chosen: when every judgement is a tie, every strength is 0 in every "
+    "resample, so the intervals have zero width and the ranks look settled although nothing was compared",
+)
+
 RULES: tuple[Rule, ...] = (
     MIN_WORKERS_FOR_WORKER_BOOTSTRAP,
     MIN_ITEMS_FOR_AGREEMENT,
@@ -143,6 +151,7 @@ RULES: tuple[Rule, ...] = (
     MIN_KNOWN_TIMES,
     MIN_JUDGEMENTS_FOR_SIDE_TEST,
     MIN_PAIRS_SHOWN_BOTH_WAYS,
+    MIN_DECISIVE_FOR_RANKING,
 )
 
 

@@ -150,6 +150,18 @@ def test_a_pair_judged_only_as_ties_has_no_test(write_records) -> None:
     assert any("all 6 judgements are ties" in v for v in summary(results)["verdict"])
 
 
+def test_a_study_of_only_ties_shows_no_interval_and_no_order(write_records, recwarn: pytest.WarningsRecorder) -> None:
+    """Every strength is 0 in every resample: a [0, 0] interval or "best first: alpha, beta" would read as a
+    result. Twelve workers pass the worker-bootstrap minimum, so only the no-decisive rule can hold it back."""
+    path = write_records(_pair_records("alpha", "beta", 0, 0, 10, 2))
+    results = analyse_acute(load_acute_judgements([path]), AcuteOptions(bootstrap_rounds=50))
+    ranking = summary(results)["ranking"]
+    assert [(m["ci"], m["ci_plain"], m["rank_set"], m["rank"]) for m in ranking] == [(None, None, None, 1)] * 2
+    assert "decisive" in results.main.worker_bootstrap.message
+    assert summary(results)["verdict"][0] == "Ranking by Bradley–Terry strength, best first: alpha = beta."
+    assert not [w for w in recwarn if "divide" in str(w.message)]  # agreement over one category: no 0/0 warning
+
+
 # --- ranking ---------------------------------------------------------------------------------------------------
 def _random_tables(seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
