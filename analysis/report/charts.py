@@ -122,12 +122,12 @@ def strength_bars(
 
     out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' height='{height}' {FONT} role='img' aria-label='strengths'>"]
     step = _nice_step((hi - lo) / 6)
-    tick = math.ceil(lo / step) * step
-    while tick <= hi:
+    # ticks as whole multiples of the step: adding the step up from a negative start gave 0 as -5.6e-17
+    for index in range(math.ceil(lo / step), math.floor(hi / step) + 1):
+        tick = index * step
         x = sx(tick)
-        out.append(f"<line x1='{x}' y1='{top - 8}' x2='{x}' y2='{top + k * row}' stroke='{'#999' if abs(tick) < 1e-9 else '#e5e5e5'}'/>")
-        out.append(f"<text x='{x}' y='{top + k * row + 16}' font-size='11' text-anchor='middle' fill='#555'>{tick:+.2g}</text>")
-        tick += step
+        out.append(f"<line x1='{x}' y1='{top - 8}' x2='{x}' y2='{top + k * row}' stroke='{'#999' if index == 0 else '#e5e5e5'}'/>")
+        out.append(f"<text x='{x}' y='{top + k * row + 16}' font-size='11' text-anchor='middle' fill='#555'>{'0' if index == 0 else format(tick, '+.2g')}</text>")
     out.append(f"<text x='{left + plot / 2}' y='{top + k * row + 34}' font-size='12' text-anchor='middle' fill='#333'>strength (log-odds; a difference of 1 = wins 73% of comparisons)</text>")
     out.append(f"<text x='{left + plot + 10}' y='{top - 14}' font-size='11' fill='#555'>possible ranks</text>")
     for i, m in enumerate(models):

@@ -105,3 +105,14 @@ def test_page_puts_every_chart_in_a_scrolling_box_that_limits_shrinking() -> Non
     assert html.count("<div class='chartbox' style='--min:") == 2
     assert html.count("<svg") == 2
     assert ".chartbox{overflow-x:auto" in html
+
+
+def test_strength_axis_labels_zero_as_0_not_a_rounding_residue() -> None:
+    """Ticks were summed up from a negative start, so the centre read "-5.6e-17"; every label is a clean number."""
+    import re
+
+    for strengths in ([0.3, -0.1, -0.2], [0.5, -0.5, 0.0], [2.0, -1.3, -0.7], [0.07, -0.03, -0.04]):
+        svg = strength_bars(["a", "b", "c"], strengths, [(v - 0.2, v + 0.2) for v in strengths],
+                            [(v - 0.1, v + 0.1) for v in strengths], [(1, 1)] * 3)
+        labels = [t for t in re.findall(r"fill='#555'>([^<]+)</text>", svg) if t != "possible ranks"]
+        assert "0" in labels and not any("e" in t for t in labels), labels
