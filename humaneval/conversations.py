@@ -16,6 +16,15 @@ of the format live in one place (docs/formats.md, "Conversations (world logs)"):
 - the optional sidecar `<file minus extension>.metadata` holds `{"date", "opt", "self_chat",
   "speakers", "version"}` plus any extra keys.
 
+Chat-format logs (the OpenAI messages shape every LLM stack writes: `{"messages": [{"role", "content"},
+...], "model"?: ...}`) are read here too, so the pairings builder and the safety formatter take them
+without a converter. They become ordinary `Conversation`s: leading `system` / `developer` messages are
+context acts, `user` and `assistant` messages (strictly alternating, user first) are `[user, assistant]`
+pairs with speaker ids `user` and `assistant`, the last pair may hold the user's act alone. Content is
+a string or OpenAI content parts of type `text` (joined with newlines); anything else (images, audio,
+tool calls) is refused with the field that holds it. A file holds one shape: a line of the other shape
+is an error naming that line.
+
 Reading streams one line at a time (logs reach millions of lines); a bad line raises `InputError`
 with file, line and field. Writing is atomic (temp file + rename), sidecar included.
 
@@ -40,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from humaneval.input_errors import InputError
-from humaneval.jsonl import iter_jsonl_objects, read_json_document
+from humaneval.jsonl import iter_jsonl, read_json_document
 from humaneval.outputs import staged_outputs
 
 logger = logging.getLogger(__name__)
@@ -50,6 +59,19 @@ CONTEXT_ID = "context"
 
 METADATA_VERSION = "0.1"
 """The only metadata version ParlAI has written so far."""
+
+PARLAI_SHAPE = "ParlAI dialog"
+"""A `{"dialog": [[act, act], ...], ...}` line."""
+CHAT_SHAPE = "chat messages"
+"""A `{"messages": [{"role": ..., "content": ...}, ...], ...}` line (OpenAI chat format)."""
+
+USER_ID = "user"
+"""Speaker id of `user` messages: the human partner."""
+ASSISTANT_ID = "assistant"
+"""Speaker id of `assistant` messages: the bot under evaluation."""
+CHAT_CONTEXT_ROLES = ("system", "developer")
+"""Roles read as context acts (OpenAI renamed `system` to `developer` for its reasoning models)."""
+CHAT_ROLES = (*CHAT_CONTEXT_ROLES, USER_ID, ASSISTANT_ID)
 
 # Sentinels for how an act held its text, so that a round trip writes back exactly what was read.
 _TEXT_PRESENT = "present"
@@ -79,6 +101,8 @@ class Turn:
     extra: dict[str, Any] = field(default_factory=dict)
     _key_order: tuple[str, ...] = field(default=(), repr=False, compare=False)
     _text_form: str = field(default=_TEXT_PRESENT, repr=False, compare=False)
+    source_field: str | None = field(default=None, repr=False, compare=False)
+    """Where a chat-format turn came from (`messages[3]`), so later checks can name the field; None for acts."""
 
     @property
     def is_context(self) -> bool:
@@ -145,6 +169,8 @@ class Conversation:
     extra: dict[str, Any] = field(default_factory=dict)
     source_path: str | None = field(default=None, compare=False)
     source_line: int | None = field(default=None, compare=False)
+    shape: str = field(default=PARLAI_SHAPE, compare=False)
+    """`PARLAI_SHAPE` or `CHAT_SHAPE`: how the line was written (chat logs name their bot `assistant`)."""
     _key_order: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @property
@@ -192,10 +218,33 @@ class Conversation:
         return cls(dialog=dialog, context=ctx, extra=dict(extra))
 
     @classmethod
+    def from_line(cls, obj: Any, *, path: str | Path | None = None, line: int | None = None) -> Conversation:
+        """One parsed line of either shape (`line_shape`); every problem is an `InputError` naming the field."""
+        if line_shape(obj) == CHAT_SHAPE:
+            return cls.from_chat(obj, path=path, line=line)
+        return cls.from_json(obj, path=path, line=line)
+
+    @classmethod
+    def from_chat(cls, obj: dict[str, Any], *, path: str | Path | None = None, line: int | None = None) -> Conversation:
+        """Check and map one chat-format line (module docstring); other top-level keys (`model`, ...) are kept."""
+        try:
+            context, dialog = _chat_turns(obj.get("messages"))
+        except _BadAct as bad:
+            raise InputError(bad.problem, path=path, line=line, field="messages" + bad.suffix) from None
+        return cls(
+            dialog=dialog,
+            context=context,
+            extra={k: v for k, v in obj.items() if k != "messages"},
+            source_path=str(path) if path is not None else None,
+            source_line=line,
+            shape=CHAT_SHAPE,
+        )
+
+    @classmethod
     def from_json(cls, obj: Any, *, path: str | Path | None = None, line: int | None = None) -> Conversation:
-        """Check and wrap one parsed line; every problem is an `InputError` naming the field."""
+        """Check and wrap one parsed ParlAI line; every problem is an `InputError` naming the field."""
         if not isinstance(obj, dict):
-            raise InputError(f"expected a JSON object, got {type(obj).__name__}", path=path, line=line)
+            raise InputError(f"expected a JSON object, got {type(obj).__name__}{chat_list_hint(obj)}", path=path, line=line)
         if "dialog" not in obj:
             raise InputError("missing key 'dialog' (a list of act pairs)", path=path, line=line, field="dialog")
         raw_dialog = obj["dialog"]
@@ -253,6 +302,112 @@ class Conversation:
 
 def _as_turn(act: Turn | Mapping[str, Any]) -> Turn:
     return act if isinstance(act, Turn) else Turn.from_act(dict(act))
+
+
+def chat_list_hint(obj: Any) -> str:
+    """A hint for an error message when a line is a bare list of chat messages, else "".
+
+    We refuse those (a bare list already means ParlAI's list of pairs to the safety formatter) but say how
+    to wrap them.
+    """
+    if type(obj) is list and obj and type(obj[0]) is dict and "role" in obj[0]:
+        return ' (a bare list of chat messages? write each line as {"messages": [...]})'
+    return ""
+
+
+def line_shape(obj: Any) -> str:
+    """`CHAT_SHAPE` for an object with `messages` and no `dialog`, else `PARLAI_SHAPE` (checked later)."""
+    return CHAT_SHAPE if type(obj) is dict and "messages" in obj and "dialog" not in obj else PARLAI_SHAPE
+
+
+class SameShape:
+    """Refuses a file that mixes chat-format and ParlAI lines, naming the first line of the other shape.
+
+    One shape per file keeps a stray line of another tool's log from being read with the wrong speaker rule.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = path
+        self.first: tuple[str, int] | None = None
+
+    def check(self, shape: str, line: int) -> None:
+        """Remember the first line's shape; raise when this line's differs."""
+        if self.first is None:
+            self.first = (shape, line)
+        elif shape != self.first[0]:
+            first_shape, first_line = self.first
+            raise InputError(
+                f"this line holds {shape}, but line {first_line} holds {first_shape}: a file holds one shape",
+                path=self.path,
+                line=line,
+                field="messages" if shape == CHAT_SHAPE else "dialog",
+            )
+
+
+def _chat_text(content: Any) -> str:
+    """A message's text: a string, or OpenAI content parts that are all `{"type": "text", "text": str}`."""
+    if type(content) is str:
+        return content
+    if type(content) is not list:
+        got = "null" if content is None else type(content).__name__
+        raise _BadAct(f"content must be a string or a list of text parts, got {got}", ".content")
+    texts: list[str] = []
+    for j, part in enumerate(content):
+        if type(part) is not dict:
+            raise _BadAct(f"a content part must be an object, got {type(part).__name__}", f".content[{j}]")
+        kind = part.get("type")
+        if kind != "text":
+            raise _BadAct(f"only text content parts are read, got type {kind!r}", f".content[{j}].type")
+        text = part.get("text")
+        if type(text) is not str:
+            raise _BadAct("a text part needs 'text' (a string)", f".content[{j}].text")
+        texts.append(text)
+    return "\n".join(texts)
+
+
+def _chat_turns(messages: Any) -> tuple[list[Turn], list[list[Turn]]]:
+    """(context acts, `[user, assistant]` pairs) of a `messages` list; `_BadAct` suffixes start at `[i]`."""
+    if type(messages) is not list:
+        raise _BadAct(f"'messages' must be a list of message objects, got {type(messages).__name__}")
+    context: list[Turn] = []
+    dialog: list[list[Turn]] = []
+    expected = USER_ID
+    for i, message in enumerate(messages):
+        where = f"[{i}]"
+        if type(message) is not dict:
+            raise _BadAct(f"expected a message object, got {type(message).__name__}", where)
+        if "role" not in message:
+            raise _BadAct("missing 'role'", where + ".role")
+        role = message["role"]
+        if role not in CHAT_ROLES:
+            raise _BadAct(f"role {role!r} is not read; expected one of {', '.join(CHAT_ROLES)}", where + ".role")
+        if "content" not in message:
+            raise _BadAct("missing 'content'", where + ".content")
+        try:
+            text = _chat_text(message["content"])
+        except _BadAct as bad:
+            raise _BadAct(bad.problem, where + bad.suffix) from None
+        extra = {k: v for k, v in message.items() if k not in ("role", "content")}
+        if role in CHAT_CONTEXT_ROLES:
+            if dialog:
+                raise _BadAct(f"a {role} message after the conversation started; only leading ones are read (as context)", where + ".role")
+            context.append(Turn(CONTEXT_ID, text, {"episode_done": False, **extra}, source_field="messages" + where))
+            continue
+        if role != expected:
+            raise _BadAct(
+                f"expected a {expected!r} message: after the system messages, user and assistant messages alternate, "
+                "starting with the user",
+                where + ".role",
+            )
+        turn = Turn(role, text, extra, source_field="messages" + where)
+        if role == USER_ID:
+            dialog.append([turn])
+        else:
+            dialog[-1].append(turn)
+        expected = ASSISTANT_ID if role == USER_ID else USER_ID
+    if not dialog:
+        raise _BadAct("no user or assistant message")
+    return context, dialog
 
 
 @dataclass
@@ -335,9 +490,12 @@ def read_metadata(path: str | Path) -> Metadata | None:
 
 
 def iter_conversations(path: str | Path) -> Iterator[Conversation]:
-    """Stream the conversations of a file, one per non-blank line, each checked as it is read."""
-    for lineno, obj in iter_jsonl_objects(path):
-        yield Conversation.from_json(obj, path=path, line=lineno)
+    """Stream the conversations of a file (ParlAI or chat format, one shape per file), each checked as read."""
+    same_shape = SameShape(path)
+    for lineno, obj in iter_jsonl(path):
+        conversation = Conversation.from_line(obj, path=path, line=lineno)
+        same_shape.check(conversation.shape, lineno)
+        yield conversation
 
 
 def read_conversations(path: str | Path) -> list[Conversation]:

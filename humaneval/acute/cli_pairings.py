@@ -1,4 +1,4 @@
-"""`python -m humaneval.acute pairings`: Conversations logs of two or more models -> pairings JSONL."""
+"""`python -m humaneval.acute pairings`: Conversations or chat-format logs of two or more models -> pairings JSONL."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from humaneval.outputs import check_outputs
 
 EPILOG = """\
 The evaluated speaker of each model is found by this rule (first match wins):
-  --speaker MODEL=ID; --speaker-position MODEL=0|1; a self-chat (metadata self_chat: true) -> act 0 of
-  each pair; the model's name is a speaker id; the metadata lists two speakers -> the second; only one
+  --speaker MODEL=ID; --speaker-position MODEL=0|1; a chat-format file ({"messages": [...]} lines) -> the
+  assistant messages; a self-chat (metadata self_chat: true) -> act 0 of each pair; the model's name is a speaker id; the metadata lists two speakers -> the second; only one
   speaker in the file; every pair has two acts -> act 1 (the model in [teacher, model] world logs).
 The choice is printed for every model: check it. See docs/acute_pairings.md.
 
@@ -41,13 +41,16 @@ def _key_value(option: str, text: str) -> tuple[str, str]:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m humaneval.acute pairings",
-        description="Build ACUTE-Eval pairings (docs/formats.md, section 'ACUTE pairings') from ParlAI Conversations JSONL logs named by model.",
+        description="Build ACUTE-Eval pairings (docs/formats.md, section 'ACUTE pairings') from ParlAI Conversations JSONL "
+        "or chat-format (OpenAI messages) JSONL logs named by model (docs/formats.md, section 'Conversations (world logs)').",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--conversations", action="append", required=True, metavar="MODEL=FILE",
-        help="a model's Conversations JSONL (self-chats, world logs or human-model logs); repeat for each model, at least two",
+        help="a model's Conversations JSONL (self-chats, world logs or human-model logs) or chat-format JSONL "
+        "(one {\"messages\": [...]} per line; the model is MODEL, whatever its lines' \"model\" key says); "
+        "repeat for each model, at least two",
     )
     parser.add_argument("--out", required=True, type=Path, help="pairings JSONL to write (atomically; nothing on bad input)")
     parser.add_argument(

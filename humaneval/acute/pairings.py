@@ -1,4 +1,6 @@
-"""Build ACUTE-Eval pairings (docs/formats.md, "ACUTE pairings") from ParlAI Conversations logs named by model.
+"""Build ACUTE-Eval pairings (docs/formats.md, "ACUTE pairings") from Conversations logs named by model.
+
+The logs are ParlAI Conversations or chat-format (OpenAI messages) JSONL, both read by `humaneval.conversations`.
 
 A pairing puts one conversation of model A beside one of model B and names, in each, the speaker
 the worker judges. Getting that speaker wrong silently evaluates the human or the teacher, so the
@@ -6,14 +8,17 @@ rule is explicit, logged, and overridable (docs/acute_pairings.md):
 
 1. `speaker=ID` given for the model: the turns of that speaker id.
 2. `speaker_position=0|1` given: the act at that position in every dialog pair.
-3. sidecar says `self_chat: true`: position 0, the side that opens each chat (ParlAI's
+3. a chat-format file: the `assistant` messages (the human partner writes the `user` ones). The model
+   is the one named on the command line; a `model` key on the lines is not used, but more than one
+   distinct value in a file is reported (a log of several models would be judged as one).
+4. sidecar says `self_chat: true`: position 0, the side that opens each chat (ParlAI's
    `speaker_idx=0`); both sides are the model, so one is picked consistently.
-4. the model's own name is a speaker id in the file: that speaker.
-5. sidecar `speakers` names exactly two ids: the second (`[teacher, model]` in `eval_model
+5. the model's own name is a speaker id in the file: that speaker.
+6. sidecar `speakers` names exactly two ids: the second (`[teacher, model]` in `eval_model
    --world-logs` logs, `[human, bot]` in ParlAI human–model chats).
-6. only one speaker id in the whole file: that one.
-7. every dialog pair holds two acts (the last may hold one): position 1, the replying side (same
-   convention as 5).
+7. only one speaker id in the whole file: that one.
+8. every dialog pair holds two acts (the last may hold one): position 1, the replying side (same
+   convention as 6).
 Otherwise building stops and asks for `speaker=` / `speaker_position=`. If the chosen id speaks on
 both sides of a pair (a self-chat whose two sides share one id), position 0 is used instead.
 
@@ -43,7 +48,14 @@ from pathlib import Path
 from typing import Any
 
 from humaneval.acute.pairings_validation import assign_pair_ids
-from humaneval.conversations import Conversation, Metadata, iter_conversations, read_metadata
+from humaneval.conversations import (
+    ASSISTANT_ID,
+    CHAT_SHAPE,
+    Conversation,
+    Metadata,
+    iter_conversations,
+    read_metadata,
+)
 from humaneval.input_errors import InputError
 from humaneval.jsonl import write_jsonl
 
@@ -88,6 +100,9 @@ class FileScan:
     speakers: dict[str, None] = field(default_factory=dict)
     every_pair_has_two_acts: bool = True
     ids_on_both_sides: set[str] = field(default_factory=set)
+    chat_format: bool = False
+    line_models: dict[str, None] = field(default_factory=dict)
+    """Distinct `model` keys of the lines (chat logs from LLM stacks carry one), in order of appearance."""
 
 
 @dataclass
@@ -109,6 +124,10 @@ def scan_file(logs: ModelLogs, progress: ProgressCallback | None = None) -> File
     scan = FileScan(metadata=read_metadata(logs.path))
     for conv in iter_conversations(logs.path):
         scan.count += 1
+        scan.chat_format = conv.shape == CHAT_SHAPE  # one shape per file: iter_conversations checks it
+        line_model = conv.extra.get("model")
+        if isinstance(line_model, str):
+            scan.line_models.setdefault(line_model, None)
         if progress is not None and scan.count % PROGRESS_EVERY == 0:
             progress(f"  {scan.count} conversations read")
         last = len(conv.dialog) - 1
@@ -141,6 +160,8 @@ def _resolve_speaker_raw(logs: ModelLogs, scan: FileScan) -> SpeakerChoice:
         if logs.speaker_position not in (0, 1):
             raise InputError(f"speaker position must be 0 or 1, got {logs.speaker_position}", field="--speaker-position")
         return SpeakerChoice(None, logs.speaker_position, "given")
+    if scan.chat_format:
+        return SpeakerChoice(ASSISTANT_ID, None, "the assistant messages of a chat-format file")
     meta = scan.metadata
     if meta is not None and meta.self_chat:
         return SpeakerChoice(None, 0, "self-chat: the side that opens each chat, as ParlAI's speaker_idx=0")
@@ -195,7 +216,7 @@ def acute_dialogue(
             f"the evaluated speaker of model {model!r}, {choice.describe()}, has no turn in this conversation",
             path=conv.source_path,
             line=conv.source_line,
-            field="dialog",
+            field="messages" if conv.shape == CHAT_SHAPE else "dialog",
         )
     return {
         "speakers": [model, *others.values()],
@@ -279,6 +300,9 @@ def build_pairings(
         scans[name] = scan_file(by_model[name], say)
         choices[name] = resolve_speaker(by_model[name], scans[name])
         say(f"  {scans[name].count} conversations; evaluated speaker: {choices[name].describe()}")
+        if len(scans[name].line_models) > 1:
+            say(f"  warning: the lines of {by_model[name].path} name {len(scans[name].line_models)} models "
+                f"({', '.join(list(scans[name].line_models)[:4])}); all are judged as {name}")
 
     rng = random.Random(seed)
     use_counts = {name: [0] * scans[name].count for name in models}

@@ -13,6 +13,12 @@ the whole file in memory. We always write the wrapper plus `item_id`, `model` an
 ParlAI-side readers ignore), stream line by line into temp files renamed at the end, and read ParlAI's
 bare lists too. A bare-list line is task data already (human/bot pairs): its texts are not split again.
 
+Chat-format lines (`{"messages": [...], "model"?: ...}`, OpenAI's shape, read by `humaneval.conversations`)
+are whole conversations too: their `user` / `assistant` texts are the (human, bot) pairs as they are, the
+last message must be the assistant reply under evaluation, every pair is kept (they carry no
+`human_eval_turn_range`) and system messages are left out (the task shows the dialogue only). A file
+holds one shape: chat lines or ParlAI lines (objects or bare lists), not both.
+
 Every problem is an `InputError` naming the file, the 1-based line and the field; nothing is written then.
 """
 
@@ -26,7 +32,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from humaneval.conversations import read_metadata
+from humaneval.conversations import (
+    ASSISTANT_ID,
+    CHAT_SHAPE,
+    Conversation,
+    SameShape,
+    chat_list_hint,
+    line_shape,
+    read_metadata,
+)
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl
 from humaneval.outputs import staged_outputs
@@ -175,9 +189,26 @@ def _unfold_task_data(dialog: list[Any], prefix: str) -> list[str]:
     return utterances
 
 
+def _chat_utterances(conv: Conversation) -> list[str]:
+    """The user/assistant texts in order (the reader made them alternate, user first); the last is the reply."""
+    turns = conv.turns
+    last = turns[-1]
+    if last.speaker != ASSISTANT_ID:
+        raise InputError(
+            "the conversation ends on a user message; the last message must be the assistant reply to annotate",
+            field=f"{last.source_field}.role",
+        )
+    for turn in turns:
+        if not turn.text.strip():
+            raise InputError("empty text", field=f"{turn.source_field}.content")
+    return [turn.text for turn in turns]
+
+
 def _dialog_of(obj: Any) -> tuple[list[Any], str, bool]:
     """(pairs, field prefix, is a bare list) of a `{"dialog": [...]}` object or a bare list of pairs."""
     if type(obj) is list:
+        if chat_list_hint(obj):
+            raise InputError(f"expected a list of pairs{chat_list_hint(obj)}", field="[]")
         dialog, prefix, bare = obj, "[]", True
     elif type(obj) is dict:
         if "dialog" not in obj:
@@ -201,21 +232,26 @@ def _context_id(act: Any) -> str | None:
     return None
 
 
-def _model_of(obj: Any, dialog: list[Any], override: str | None, file_model: str | None) -> str | None:
-    """The user's override, else the line's own `model` key (our task data), else the file-level name
-    (`file_model_name`), else the model act's id (our generate writes the registry name there)."""
-    if override is not None:
-        return override
-    if type(obj) is dict and isinstance(obj.get("model"), str):
-        return obj["model"]
-    if file_model is not None:
-        return file_model
+def _reply_id(dialog: list[Any]) -> str | None:
+    """The model act's id (our generate writes the registry name there), unless it is the generic `bot`."""
     last = dialog[-1]
     if type(last) is list and len(last) == 2 and type(last[1]) is dict:
         speaker = last[1].get("id")
         if isinstance(speaker, str) and speaker and speaker != BOT_ID:
             return speaker
     return None
+
+
+def _model_of(obj: Any, reply_id: str | None, override: str | None, file_model: str | None) -> str | None:
+    """The user's override, else the line's own `model` key (our task data, chat logs), else the file-level
+    name (`file_model_name`), else the model act's id (`_reply_id`; chat lines have none: `assistant`)."""
+    if override is not None:
+        return override
+    if type(obj) is dict and isinstance(obj.get("model"), str):
+        return obj["model"]
+    if file_model is not None:
+        return file_model
+    return reply_id
 
 
 def world_log_item(
@@ -228,7 +264,7 @@ def world_log_item(
     indices: Sequence[int] | None = None,
     only_with_range: bool = False,
 ) -> AnnotationItem | None:
-    """One parsed world-log (or task-data) line as an item; None when skipped for lack of a range.
+    """One parsed world-log (task-data or chat-format) line as an item; None when skipped for lack of a range.
 
     `item_base` names the line when it carries no context id (e.g. "world_logs:17"); `model` overrides
     the model name, `file_model` is the name the file's sidecar gives (see `_model_of`). Raises
@@ -236,12 +272,19 @@ def world_log_item(
     """
     if annotate not in ANNOTATE_MODES:
         raise ValueError(f"annotate must be one of {ANNOTATE_MODES}, got {annotate!r}")
-    dialog, prefix, bare = _dialog_of(obj)
-    first_teacher = dialog[0][0] if type(dialog[0]) is list and dialog[0] else None
-    raw_range = None if bare or type(first_teacher) is not dict else first_teacher.get(TURN_RANGE_FIELD)
-    if raw_range is None and only_with_range:
-        return None
-    utterances = _unfold_task_data(dialog, prefix) if bare else _unfold_world_log(dialog)
+    if line_shape(obj) == CHAT_SHAPE:
+        if only_with_range:  # chat lines carry no range
+            return None
+        utterances = _chat_utterances(Conversation.from_chat(obj))
+        first_teacher, bare, raw_range, reply_id = None, False, None, None
+    else:
+        dialog, prefix, bare = _dialog_of(obj)
+        first_teacher = dialog[0][0] if type(dialog[0]) is list and dialog[0] else None
+        raw_range = None if bare or type(first_teacher) is not dict else first_teacher.get(TURN_RANGE_FIELD)
+        if raw_range is None and only_with_range:
+            return None
+        utterances = _unfold_task_data(dialog, prefix) if bare else _unfold_world_log(dialog)
+        reply_id = _reply_id(dialog)
     n_pairs = len(utterances) // 2
     if raw_range is not None:
         lo, hi = parse_turn_range(raw_range, n_pairs, field=f"dialog[0][0].{TURN_RANGE_FIELD}")
@@ -250,7 +293,7 @@ def world_log_item(
     chosen = annotation_indices(n_pairs, annotate, indices)
     if isinstance(chosen, str):
         raise InputError(chosen, field="--indices")
-    name = _model_of(obj, dialog, model, file_model)
+    name = _model_of(obj, reply_id, model, file_model)
     context_id = _context_id(first_teacher) or (_context_id(obj) if not bare else None)
     extra = {}
     if type(first_teacher) is dict:
@@ -291,15 +334,16 @@ def iter_annotation_items(
     only_with_range: bool = False,
     report: FormatReport | None = None,
 ) -> Iterator[AnnotationItem]:
-    """Stream the items of one world-log (or task-data) file, checking each line as it is read.
+    """Stream the items of one world-log (task-data or chat-format) file, checking each line as it is read.
 
     `model` overrides the name for every line (default: the line's `model` key, the sidecar's
-    `opt.model_file`, then the model act's id). `report`, when given, is updated as lines go by.
+    `opt.model_file`, then the model act's id). Lines of both shapes in one file are an error. `report`, when given, is updated as lines go by.
     """
     path = Path(world_logs_path)
     file_model = None if model is not None else file_model_name(path)
     stem = path.stem
     report = report if report is not None else FormatReport()
+    same_shape = SameShape(path)
     for lineno, obj in iter_jsonl(path):
         report.lines_read += 1
         try:
@@ -314,6 +358,7 @@ def iter_annotation_items(
             )
         except InputError as err:
             raise err.at(path=path, line=lineno) from None
+        same_shape.check(line_shape(obj), lineno)
         if item is None:
             report.skipped_without_range += 1
             continue
