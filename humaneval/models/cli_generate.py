@@ -123,14 +123,14 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("contexts", metavar="CONTEXTS", type=Path, help="JSONL file of contexts (see above)")
     parser.add_argument("--out", required=True, type=Path, metavar="FILE", help="world-log JSONL to write (+ FILE minus extension .metadata)")
-    parser.add_argument("--model", default=None, metavar="NAME", help="registry model name (default: the registry's default, the demo bot)")
+    parser.add_argument("--model", default=None, metavar="NAME", help="registry model name: a local generator or an openai_compatible server (default: the registry's default, the demo bot)")
     parser.add_argument("--registry", default=None, metavar="FILE", help="registry YAML (default: $HUMANEVAL_MODELS or task_configs/models.yaml)")
-    parser.add_argument("--device", default=None, help="override the registry device (cpu, cuda, cuda:N)")
-    parser.add_argument("--dtype", default=None, help="override the registry dtype (float32, bfloat16)")
+    parser.add_argument("--device", default=None, help="override the registry device (cpu, cuda, cuda:N; ignored for openai_compatible models)")
+    parser.add_argument("--dtype", default=None, help="override the registry dtype (float32, bfloat16; ignored for openai_compatible models)")
     parser.add_argument("--batch-size", type=int, default=None, metavar="N", help="contexts per generate call (default: the model's max_batch_size)")
     parser.add_argument("--split-lines", action="store_true", help="treat each line of a teacher text as its own turn")
     parser.add_argument("--model-id", default=None, metavar="ID", help="speaker id of the model acts (default: the model name)")
-    parser.add_argument("--seed", type=int, default=0, help="torch seed, for sampling recipes (default 0)")
+    parser.add_argument("--seed", type=int, default=0, help="torch seed, for sampling recipes (default 0; an openai_compatible model uses its sampling.seed)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -146,6 +146,7 @@ def main(argv: list[str]) -> int:
     from tqdm import tqdm
 
     from humaneval.conversations import Conversation, Metadata, write_conversations
+    from humaneval.models.client import ModelServerError
     from humaneval.models.registry import load_generator, load_registry, with_device
     from humaneval.models.reply_model import DialogueContext
 
@@ -161,19 +162,23 @@ def main(argv: list[str]) -> int:
     load_seconds = time.time() - started
 
     gen_started = time.time()
-    with tqdm(total=total, desc=f"generate ({spec.name})", unit="reply", disable=True if args.no_progress else None, file=sys.stderr) as bar:
-        rounds = max(len(e.teacher_acts) for e in episodes)
-        for index in range(rounds):
-            active = [e for e in episodes if len(e.teacher_acts) > index]
-            for start in range(0, len(active), model.max_batch_size):
-                chunk = active[start : start + model.max_batch_size]
-                contexts = []
-                for episode in chunk:
-                    persona, turns = history_for(episode, index, args.split_lines)
-                    contexts.append(DialogueContext(turns=turns, persona=persona))
-                for episode, reply in zip(chunk, model.generate_batch(contexts), strict=True):
-                    episode.replies.append(reply)
-                bar.update(len(chunk))
+    try:  # a remote model's failure: one line, nothing written
+        with tqdm(total=total, desc=f"generate ({spec.name})", unit="reply", disable=True if args.no_progress else None, file=sys.stderr) as bar:
+            rounds = max(len(e.teacher_acts) for e in episodes)
+            for index in range(rounds):
+                active = [e for e in episodes if len(e.teacher_acts) > index]
+                for start in range(0, len(active), model.max_batch_size):
+                    chunk = active[start : start + model.max_batch_size]
+                    contexts = []
+                    for episode in chunk:
+                        persona, turns = history_for(episode, index, args.split_lines)
+                        contexts.append(DialogueContext(turns=turns, persona=persona))
+                    for episode, reply in zip(chunk, model.generate_batch(contexts), strict=True):
+                        episode.replies.append(reply)
+                    bar.update(len(chunk))
+    except ModelServerError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     gen_seconds = time.time() - gen_started
 
     conversations = []
@@ -188,7 +193,7 @@ def main(argv: list[str]) -> int:
     metadata = Metadata.new(
         opt={
             "model": spec.name,
-            "model_path": str(spec.path),
+            **spec.provenance(),  # model_path, or the server's URL, model and sampling
             "recipe": vars(model.recipe) if hasattr(model, "recipe") else {},
             "dtype": spec.dtype,
             "device": spec.device,

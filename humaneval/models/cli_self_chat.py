@@ -103,17 +103,17 @@ def main(argv: list[str]) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--out", required=True, type=Path, metavar="FILE", help="Conversations JSONL to write (+ FILE minus extension .metadata)")
-    parser.add_argument("--model", default=None, metavar="NAME", help="registry model name (default: the registry's default, the demo bot)")
+    parser.add_argument("--model", default=None, metavar="NAME", help="registry model name: a local generator or an openai_compatible server (default: the registry's default, the demo bot)")
     parser.add_argument("--registry", default=None, metavar="FILE", help="registry YAML (default: $HUMANEVAL_MODELS or task_configs/models.yaml)")
     parser.add_argument("--num-chats", type=int, default=10, metavar="N", help="number of self-chats (default 10)")
     parser.add_argument("--turns", type=int, default=6, metavar="M", help="act pairs per chat, as ParlAI's --selfchat-max-turns (default 6)")
     parser.add_argument("--seeds", type=Path, default=None, metavar="FILE", help="JSONL of persona/topic/opening seeds (see above)")
     parser.add_argument("--opening", default=DEFAULT_OPENING, help=f"side A's first utterance when a seed has no opening, persona or topic (default {DEFAULT_OPENING!r})")
     parser.add_argument("--speaker-ids", default=None, metavar="A,B", help="speaker ids of the two sides (default: MODEL,MODEL_partner)")
-    parser.add_argument("--device", default=None, help="override the registry device (cpu, cuda, cuda:N)")
-    parser.add_argument("--dtype", default=None, help="override the registry dtype (float32, bfloat16)")
+    parser.add_argument("--device", default=None, help="override the registry device (cpu, cuda, cuda:N; ignored for openai_compatible models)")
+    parser.add_argument("--dtype", default=None, help="override the registry dtype (float32, bfloat16; ignored for openai_compatible models)")
     parser.add_argument("--batch-size", type=int, default=None, metavar="N", help="chats per generate call (default: the model's max_batch_size)")
-    parser.add_argument("--seed", type=int, default=0, help="torch seed, for sampling recipes (default 0)")
+    parser.add_argument("--seed", type=int, default=0, help="torch seed, for sampling recipes (default 0; an openai_compatible model uses its sampling.seed)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -132,6 +132,7 @@ def main(argv: list[str]) -> int:
     from tqdm import tqdm
 
     from humaneval.conversations import Conversation, Metadata, write_conversations
+    from humaneval.models.client import ModelServerError
     from humaneval.models.registry import load_generator, load_registry, with_device
     from humaneval.models.reply_model import DialogueContext
 
@@ -158,22 +159,26 @@ def main(argv: list[str]) -> int:
         return (*persona, seed.topic) if seed.topic else persona
 
     total = args.num_chats * args.turns * 2
-    with tqdm(total=total, desc=f"self-chat ({spec.name})", unit="utt", disable=True if args.no_progress else None, file=sys.stderr) as bar:
-        for index in range(args.turns * 2):
-            side = index % 2
-            pending = []
-            for chat, seed in enumerate(chats):
-                if index == 0 and (seed.opening or not side_context(seed, 0)):
-                    utterances[chat].append(seed.opening or args.opening)
-                    bar.update(1)
-                else:
-                    pending.append(chat)
-            for start in range(0, len(pending), model.max_batch_size):
-                chunk = pending[start : start + model.max_batch_size]
-                contexts = [DialogueContext(turns=tuple(utterances[c]), persona=side_context(chats[c], side)) for c in chunk]
-                for chat, reply in zip(chunk, model.generate_batch(contexts), strict=True):
-                    utterances[chat].append(reply)
-                bar.update(len(chunk))
+    try:  # a remote model's failure: one line, nothing written
+        with tqdm(total=total, desc=f"self-chat ({spec.name})", unit="utt", disable=True if args.no_progress else None, file=sys.stderr) as bar:
+            for index in range(args.turns * 2):
+                side = index % 2
+                pending = []
+                for chat, seed in enumerate(chats):
+                    if index == 0 and (seed.opening or not side_context(seed, 0)):
+                        utterances[chat].append(seed.opening or args.opening)
+                        bar.update(1)
+                    else:
+                        pending.append(chat)
+                for start in range(0, len(pending), model.max_batch_size):
+                    chunk = pending[start : start + model.max_batch_size]
+                    contexts = [DialogueContext(turns=tuple(utterances[c]), persona=side_context(chats[c], side)) for c in chunk]
+                    for chat, reply in zip(chunk, model.generate_batch(contexts), strict=True):
+                        utterances[chat].append(reply)
+                    bar.update(len(chunk))
+    except ModelServerError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
 
     conversations = []
     for chat, seed in enumerate(chats):
@@ -192,7 +197,7 @@ def main(argv: list[str]) -> int:
     metadata = Metadata.new(
         opt={
             "model": spec.name,
-            "model_path": str(spec.path),
+            **spec.provenance(),  # model_path, or the server's URL, model and sampling
             "recipe": vars(model.recipe) if hasattr(model, "recipe") else {},
             "num_chats": args.num_chats,
             "turns": args.turns,

@@ -1,4 +1,4 @@
-"""The model registry: names -> (runtime directory, recipe, dtype, device, batch size).
+"""The model registry: names -> (runtime directory, recipe, dtype, device, batch size), or a remote server.
 
 Tasks, the server and the CLIs refer to models by name ("demo_bot", "blender_90M") so that a study config
 says *which* bot without saying *where* its files are or how it runs on this machine; moving a model to a
@@ -8,6 +8,10 @@ not minutes later inside a crowd task.
 
 Paths: absolute, `~`-relative, relative to the YAML file, or `pkg:...` relative to the installed
 `humaneval` package (how the bundled demo bot is found wherever the package lives).
+
+Kinds: `generator` (a local Blender-style directory), `classifier` (a safety classifier, not loadable as
+a generator) and `openai_compatible` (any OpenAI chat-completions server: no files, a URL and a model
+name; its keys are checked by `openai_compatible_settings`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from humaneval.input_errors import InputError
+from humaneval.models import openai_compatible_settings as remote_settings
 from humaneval.models.reply_model import ReplyModel
 from humaneval.yaml_files import read_yaml_document
 
@@ -33,27 +38,33 @@ DEMO_BOT_PATH = PACKAGE_ROOT / "models" / "demo_bot"
 REGISTRY_ENV = "HUMANEVAL_MODELS"  # optional: a registry file to use when none is passed
 
 _ENTRY_KEYS = {"path", "kind", "dtype", "device", "max_batch_size", "recipe", "description"}
-KINDS = ("generator", "classifier")
+KINDS = ("generator", "classifier", remote_settings.KIND)
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One registry entry, checked and with its path resolved."""
+    """One registry entry, checked and with its path resolved (`remote` instead of a path for a server)."""
 
     name: str
-    path: Path
+    path: Path | None
     kind: str = "generator"
-    dtype: str = "float32"
-    device: str = "cpu"
+    dtype: str = "float32"  # "remote" for an openai_compatible model: its server decides
+    device: str = "cpu"  # "remote" likewise
     max_batch_size: int = 8
     recipe: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     source: Path | None = None  # the registry file it came from (for error messages)
+    remote: remote_settings.OpenAICompatibleSettings | None = None  # kind openai_compatible only
 
     @property
     def available(self) -> bool:
-        """Whether the runtime files exist (real checkpoints appear only after `import-parlai`)."""
-        return (self.path / "config.json").is_file()
+        """Whether the runtime files exist (real checkpoints appear only after `import-parlai`); a remote
+        model has none, and its server is reached only when it is used."""
+        return self.remote is not None or (self.path is not None and (self.path / "config.json").is_file())
+
+    def provenance(self) -> dict[str, Any]:
+        """Where the model came from, for the metadata of the files it generates (never a key)."""
+        return self.remote.provenance() if self.remote is not None else {"model_path": str(self.path)}
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,14 @@ def _spec_from_entry(name: str, entry: Any, path: Path) -> ModelSpec:
     where = f"models.{name}"
     if not isinstance(entry, dict):
         raise InputError(f"each model entry must be a mapping, got {type(entry).__name__}", path=path, field=where)
+    batch = entry.get("max_batch_size", 8)
+    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+        raise InputError("max_batch_size must be a positive integer", path=path, field=f"{where}.max_batch_size")
+    if entry.get("kind") == remote_settings.KIND:
+        return ModelSpec(name=name, path=None, kind=remote_settings.KIND, dtype="remote", device="remote",
+                         max_batch_size=batch,
+                         description=str(entry.get("description", "")), source=path,
+                         remote=remote_settings.parse_settings(entry, path, where))
     unknown = sorted(set(entry) - _ENTRY_KEYS)
     if unknown:
         raise InputError(f"unknown keys {', '.join(unknown)} (known: {', '.join(sorted(_ENTRY_KEYS))})", path=path, field=where)
@@ -119,9 +138,6 @@ def _spec_from_entry(name: str, entry: Any, path: Path) -> ModelSpec:
     device = str(entry.get("device", "cpu"))
     if not (device == "cpu" or device == "cuda" or (device.startswith("cuda:") and device[5:].isdigit())):
         raise InputError(f"device must be cpu, cuda or cuda:N, got '{device}'", path=path, field=f"{where}.device")
-    batch = entry.get("max_batch_size", 8)
-    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
-        raise InputError("max_batch_size must be a positive integer", path=path, field=f"{where}.max_batch_size")
     recipe = entry.get("recipe") or {}
     if not isinstance(recipe, dict):
         raise InputError("recipe must be a mapping of decoding overrides", path=path, field=f"{where}.recipe")
@@ -173,6 +189,11 @@ def load_registry(path: str | Path | None = None) -> Registry:
 def load_generator(spec: ModelSpec) -> ReplyModel:
     """Instantiate a registry entry as a `ReplyModel` (import-time errors name the registry entry)."""
     where = f"models.{spec.name}"
+    if spec.remote is not None:
+        from humaneval.models.openai_compatible import OpenAICompatibleModel
+
+        return OpenAICompatibleModel.from_settings(spec.name, spec.remote, max_batch_size=spec.max_batch_size,
+                                                   source=spec.source)
     if spec.kind != "generator":
         raise InputError(f"model '{spec.name}' is a {spec.kind}, not a generator", path=spec.source, field=f"{where}.kind")
     if not spec.available:
@@ -202,6 +223,13 @@ def load_generator(spec: ModelSpec) -> ReplyModel:
 
 
 def with_device(spec: ModelSpec, device: str | None = None, dtype: str | None = None) -> ModelSpec:
-    """A copy of `spec` for a command-line override (`--device cuda`)."""
+    """A copy of `spec` for a command-line override (`--device cuda`); a remote model runs where its
+    server runs, so for it the override is ignored (with a warning: a server's `--device` applies to its
+    local models only)."""
     changes = {k: v for k, v in (("device", device), ("dtype", dtype)) if v}
+    if spec.remote is not None:
+        if changes:
+            log.warning("%s is an %s model (it runs on its server): ignoring %s", spec.name, spec.kind,
+                        ", ".join(f"{k}={v}" for k, v in changes.items()))
+        return spec
     return dataclasses.replace(spec, **changes)
