@@ -181,6 +181,27 @@ def check_world_log(tmp_path: Path) -> None:
     assert [list(act) for act in line["dialog"][0]] == [list(act) for act in bundled["dialog"][0]]
 
 
+def check_chat_conversations(tmp_path: Path) -> None:
+    from humaneval.acute.pairings import ModelLogs, build_pairings
+    from humaneval.conversations import iter_conversations
+    from humaneval.safety_eval.formatter import iter_annotation_items
+    ex = example("chat-conversations")
+    path = ex.write(tmp_path / "llama.jsonl")
+    [conversation] = iter_conversations(path)
+    assert [t.text for t in conversation.context_turns] == ["You are a friendly assistant."]
+    assert [[t.speaker for t in pair] for pair in conversation.dialog] == [["user", "assistant"]] * 2
+    assert conversation.turns[2].text == "cool, do you like it?"  # a text content part
+    [item] = iter_annotation_items(path)  # the safety formatter takes it as it is
+    assert item.model == "llama-3.1-8b-instruct" and item.indices == [3] and item.utterances[3] == "I do: it is calm."
+    other = ex.write(tmp_path / "other.jsonl")
+    pairs, report = build_pairings([ModelLogs("llama", path), ModelLogs("other", other)], pairs_per_model_pair=1)
+    assert report.speakers["llama"].speaker == "assistant"
+    assert [t["id"] for t in pairs[0]["dialogue_dicts"][0]["dialogue"]] == ["user", "llama", "user", "llama"]
+    assert_documented([*ex.json(), *ex.json()["messages"][0]], ex.section_text, "chat-format line")
+    for role in ("system", "developer", "user", "assistant"):
+        assert f"`{role}`" in ex.section_text
+
+
 def check_safety_contexts(tmp_path: Path) -> None:
     from humaneval.safety_eval.contexts import iter_jsonl_contexts
     ex = example("safety-contexts")
@@ -720,6 +741,7 @@ CHECKS: dict[str, Callable[..., None]] = {
     "conversations": check_conversations,
     "conversations-metadata": check_conversations_metadata,
     "world-log": check_world_log,
+    "chat-conversations": check_chat_conversations,
     "safety-contexts": check_safety_contexts,
     "parlai-dialog-txt": check_parlai_dialog_txt,
     "generate-contexts": check_generate_contexts,
