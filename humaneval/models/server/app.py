@@ -1,8 +1,10 @@
-"""The HTTP face of `ModelService`: a Flask (WSGI) app with `/health`, `/models`, `/reply` and `/classify`.
+"""The HTTP face of `ModelService`: a Flask (WSGI) app with `/health`, `/models`, `/reply` and `/classify`,
+plus the OpenAI-compatible `/v1/...` routes (`openai_routes`).
 
 It only translates: bearer-token check, request body to dict (`request_body`), dict or `ServiceError` to a
-JSON response. Every error, werkzeug's own included, is answered as JSON with its status, so clients
-handle one shape; unexpected exceptions are logged here and answered 500 without details.
+JSON response. Every error, werkzeug's own included, is answered as JSON with its status in one shape per
+protocol (ours, or OpenAI's under `/v1`), so clients handle one shape; unexpected exceptions are logged
+here and answered 500 without details.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from humaneval.models.server.config import DEFAULT_MAX_REQUEST_BYTES
+from humaneval.models.server.openai_routes import error_body, openai_blueprint, speaks_openai
 from humaneval.models.server.request_body import read_json_body
 from humaneval.models.server.service import ModelService, ServiceError
 
@@ -32,9 +35,12 @@ def create_app(service: ModelService, *, token: str | None = None,
         return Response(json.dumps(body, ensure_ascii=False), status=status, headers=headers,
                         mimetype="application/json")
 
-    def error_response(err: ServiceError) -> Response:
-        headers = {"Retry-After": str(err.retry_after_s)} if err.retry_after_s is not None else None
-        return respond(err.to_dict(), err.status, headers)
+    def error_response(err: ServiceError, headers: dict[str, str] | None = None) -> Response:
+        headers = dict(headers or {})
+        if err.retry_after_s is not None:
+            headers["Retry-After"] = str(err.retry_after_s)
+        body = error_body(err) if speaks_openai(request.path) else err.to_dict()
+        return respond(body, err.status, headers or None)
 
     @app.before_request
     def require_token() -> Response | None:
@@ -44,8 +50,8 @@ def create_app(service: ModelService, *, token: str | None = None,
         scheme, _, value = given.partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
             reason = "missing bearer token" if not given else "wrong bearer token"
-            return respond({"error": f"{reason}: send 'Authorization: Bearer <token>'", "status": 401}, 401,
-                           {"WWW-Authenticate": 'Bearer realm="humaneval"'})
+            return error_response(ServiceError(401, f"{reason}: send 'Authorization: Bearer <token>'"),
+                                  {"WWW-Authenticate": 'Bearer realm="humaneval"'})
         return None
 
     @app.after_request
@@ -69,6 +75,8 @@ def create_app(service: ModelService, *, token: str | None = None,
     def classify() -> Response:
         return respond(service.classify(read_json_body(request)))
 
+    app.register_blueprint(openai_blueprint(service, respond))
+
     @app.errorhandler(ServiceError)
     def service_error(err: ServiceError) -> Response:
         if err.status >= 500:
@@ -80,7 +88,8 @@ def create_app(service: ModelService, *, token: str | None = None,
     def http_error(err: HTTPException) -> Response:
         message = {
             413: f"request body larger than the limit of {max_request_bytes} bytes",
-            404: f"no endpoint {request.path!r}; endpoints: /health, /models, /reply, /classify",
+            404: f"no endpoint {request.path!r}; endpoints: /health, /models, /reply, /classify, /v1/models, "
+                 f"/v1/chat/completions",
             405: f"{request.method} is not allowed on {request.path}",
         }.get(err.code or 500, err.description or err.name)
         return error_response(ServiceError(err.code or 500, message))

@@ -32,13 +32,19 @@ from humaneval.models.server.model_loading import load_model, model_device
 
 
 class ServiceError(Exception):
-    """A request the service cannot answer; `status` is the HTTP status the server sends for it."""
+    """A request the service cannot answer; `status` is the HTTP status the server sends for it.
 
-    def __init__(self, status: int, message: str, *, retry_after_s: int | None = None) -> None:
+    `param` names the request field at fault when there is one: the OpenAI-compatible routes report it in
+    their error shape (`/reply`'s shape says it in the message alone).
+    """
+
+    def __init__(self, status: int, message: str, *, retry_after_s: int | None = None,
+                 param: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.retry_after_s = retry_after_s
+        self.param = param
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"error": self.message, "status": self.status}
@@ -119,21 +125,29 @@ class ModelService:
 
     def reply(self, payload: Any) -> dict[str, Any]:
         """/reply: screen the human's last turn, generate (batched), screen the reply."""
-        body = _object(payload, {"model", "turns", "persona", "safety", "timeout_s"})
+        body = json_object(payload, {"model", "turns", "persona", "safety", "timeout_s"})
         model = body.get("model")
         if not isinstance(model, str) or not model:
-            raise ServiceError(400, "field 'model' must be a non-empty string")
-        turns = self._texts(body.get("turns"), "turns", required=True)
-        persona = self._texts(body.get("persona", []), "persona", required=False)
+            raise ServiceError(400, "field 'model' must be a non-empty string", param="model")
+        turns = self.check_texts(body.get("turns"), "turns", required=True)
+        persona = self.check_texts(body.get("persona", []), "persona", required=False)
         screen_human, screen_bot = _safety_switches(body.get("safety"), self.safety)
         timeout_s = body.get("timeout_s", self.request_timeout_s)
         if (isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or timeout_s <= 0
                 or (isinstance(timeout_s, float) and not math.isfinite(timeout_s))):
             raise ServiceError(400, f"field 'timeout_s' must be a positive number, got {timeout_s!r}")
+        return self.screened_reply(model, turns, persona, screen_human=screen_human, screen_bot=screen_bot,
+                                   timeout_s=timeout_s)
+
+    def screened_reply(self, model: str, turns: list[str], persona: list[str], *, screen_human: bool | None = None,
+                       screen_bot: bool | None = None, timeout_s: float | None = None) -> dict[str, Any]:
+        """/reply's answer for an already checked conversation (`check_texts`); the OpenAI-compatible route
+        calls it too, so both share the batching, safety screening and timeouts. Safety switches left None
+        are the server's defaults; `timeout_s` can only shorten `request_timeout_s`."""
+        if timeout_s is None:
+            timeout_s = self.request_timeout_s
         timeout_s = float(min(timeout_s, self.request_timeout_s))  # min first: float(10**400) overflows
-        batcher = self.batchers.get(model)
-        if batcher is None:
-            raise ServiceError(404, f"unknown model {model!r}; available: {', '.join(self.batchers) or 'none'}")
+        batcher = self.require_model(model)
 
         started = time.monotonic()
         batch_size: list[int] = []
@@ -171,15 +185,23 @@ class ModelService:
             "latency_s": round(time.monotonic() - started, 4),
         }
 
+    def require_model(self, model: str) -> DynamicBatcher:
+        """The batcher serving `model`; 404 naming the served models otherwise."""
+        batcher = self.batchers.get(model)
+        if batcher is None:
+            raise ServiceError(404, f"unknown model {model!r}; available: {', '.join(self.batchers) or 'none'}",
+                               param="model")
+        return batcher
+
     def classify(self, payload: Any) -> dict[str, Any]:
         """/classify: every check's verdict on one text (optionally a chosen subset or one side's checks)."""
-        body = _object(payload, {"text", "context", "checks", "side"})
+        body = json_object(payload, {"text", "context", "checks", "side"})
         text = body.get("text")
         if not isinstance(text, str):
             raise ServiceError(400, "field 'text' must be a string")
         if len(text) > self.max_chars_per_turn:
             raise ServiceError(400, f"field 'text' is longer than {self.max_chars_per_turn} characters")
-        context = self._texts(body.get("context", []), "context", required=False)
+        context = self.check_texts(body.get("context", []), "context", required=False)
         checks = body.get("checks")
         if checks is not None and (not isinstance(checks, list) or not all(isinstance(c, str) for c in checks)):
             raise ServiceError(400, "field 'checks' must be a list of check names")
@@ -192,26 +214,37 @@ class ModelService:
             raise ServiceError(400, err.problem) from None
         return {"unsafe": assessment.unsafe, "reason": assessment.reason, "safety": assessment.to_dict()}
 
-    def _texts(self, value: Any, name: str, *, required: bool) -> list[str]:
+    def check_texts(self, value: Any, name: str, *, required: bool, label: str | None = None,
+                    entry_names: Sequence[str] | None = None) -> list[str]:
+        """A list of turns within the size limits (`max_turns` entries of `max_chars_per_turn` characters).
+
+        When the list was built from another shape (the OpenAI route's `messages`), `label` says what it
+        holds and `entry_names` where each entry came from (`messages[3].content`), so an error points at
+        what the client sent; `name` is the request field either way.
+        """
+        label = label or f"field '{name}'"
         if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-            raise ServiceError(400, f"field '{name}' must be a list of strings")
+            raise ServiceError(400, f"{label} must be a list of strings", param=name)
         if required and not value:
-            raise ServiceError(400, f"field '{name}' must hold at least one turn (the human's message last)")
+            raise ServiceError(400, f"{label} must hold at least one turn (the human's message last)", param=name)
         if len(value) > self.max_turns:
-            raise ServiceError(400, f"field '{name}' has {len(value)} entries; the limit is {self.max_turns}")
+            raise ServiceError(400, f"{label} has {len(value)} entries; the limit is {self.max_turns}", param=name)
         too_long = [i for i, t in enumerate(value) if len(t) > self.max_chars_per_turn]
         if too_long:
-            raise ServiceError(400, f"field '{name}' entry {too_long[0]} is longer than "
-                                    f"{self.max_chars_per_turn} characters")
+            where = entry_names[too_long[0]] if entry_names else f"{label} entry {too_long[0]}"
+            raise ServiceError(400, f"{where} is longer than {self.max_chars_per_turn} characters",
+                               param=entry_names[too_long[0]] if entry_names else name)
         return list(value)
 
 
-def _object(payload: Any, allowed: set[str]) -> dict[str, Any]:
+def json_object(payload: Any, allowed: set[str]) -> dict[str, Any]:
+    """The request body as a JSON object holding only `allowed` fields (a typo must not pass silently)."""
     if not isinstance(payload, dict):
         raise ServiceError(400, f"the request body must be a JSON object, got {type(payload).__name__}")
     unknown = sorted(set(payload) - allowed)
     if unknown:
-        raise ServiceError(400, f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+        raise ServiceError(400, f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}",
+                           param=unknown[0])
     return payload
 
 
