@@ -29,6 +29,9 @@ Each world-log line's teacher text (one utterance per line, human/bot alternatin
 line) plus the model's reply is cut into (human, bot) pairs; `human_eval_turn_range` "lo|hi" on the
 teacher act keeps pairs lo..hi (0-based, inclusive; hi must be the last pair). Lines may be
 {{"dialog": [...]}} objects or bare lists of pairs (ParlAI's own task data; their texts are not split).
+Chat-format lines ({{"messages": [{{"role", "content"}}, ...]}}, the OpenAI shape, from any LLM stack) are read
+as whole conversations: the last message must be the assistant's reply, which is the one annotated; system
+messages are left out. A file holds one shape; --only-with-range skips chat lines (they carry no range).
 
 The model name on each line: --model, else the line's own "model" key, else the sidecar's
 opt.model_file (ParlAI logs), else the model act's id (generate writes the registry name there).
