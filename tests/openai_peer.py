@@ -13,7 +13,8 @@ that folder on a free 127.0.0.1 port. Typical use:
             front.requests  # what it received (path, headers, JSON body), for assertions
 
 `Failure(status=None, delay_s=S)` holds a request S seconds and then passes it on (a slow server, for
-timeouts). Use them from any tests folder as `from tests.openai_peer import ...`.
+timeouts); `Failure(401, message=...)` sets the error text. `front.max_in_flight` is the most requests it
+held at once. Use them from any tests folder as `from tests.openai_peer import ...`.
 """
 
 from __future__ import annotations
@@ -135,11 +136,13 @@ class TransformersServePeer:
 
 @dataclass(frozen=True)
 class Failure:
-    """One scripted answer: `status` (with an optional Retry-After) after `delay_s`; status None passes on."""
+    """One scripted answer: `status` (with an optional Retry-After and error `message`) after `delay_s`;
+    status None passes the request on after the delay."""
 
     status: int | None = 500
     retry_after: str | None = None
     delay_s: float = 0.0
+    message: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,10 +160,12 @@ class FailingFront:
     upstream: str
     failures: Iterable[Failure] = ()
     requests: list[ReceivedRequest] = field(default_factory=list)
+    max_in_flight: int = 0
 
     def __post_init__(self) -> None:
         self._script: deque[Failure] = deque(self.failures)
         self._lock = threading.Lock()
+        self._in_flight = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="failing-front", daemon=True)
@@ -179,6 +184,11 @@ class FailingFront:
         with self._lock:
             return self._script.popleft() if self._script else None
 
+    def _count(self, change: int) -> None:
+        with self._lock:
+            self._in_flight += change
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         front = self
 
@@ -187,6 +197,20 @@ class FailingFront:
                 pass
 
             def _relay(self, method: str) -> None:
+                front._count(+1)
+                self.in_flight = True
+                try:
+                    self._answer_request(method)
+                finally:
+                    self._done()
+
+            def _done(self) -> None:
+                """Counted out before the answer is sent: once it is, the client may send the next one."""
+                if self.in_flight:
+                    self.in_flight = False
+                    front._count(-1)
+
+            def _answer_request(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 body = json.loads(raw) if raw else None
@@ -195,7 +219,8 @@ class FailingFront:
                 if failure is not None:
                     time.sleep(failure.delay_s)
                     if failure.status is not None:
-                        self._answer(failure.status, {"error": {"message": f"scripted {failure.status}"}},
+                        message = failure.message or f"scripted {failure.status}"
+                        self._answer(failure.status, {"error": {"message": message}},
                                      {"Retry-After": failure.retry_after} if failure.retry_after else {})
                         return
                 path = self.path[3:] if self.path.startswith("/v1") else self.path
@@ -209,6 +234,7 @@ class FailingFront:
 
             def _answer(self, status: int, body: Any, headers: dict[str, str]) -> None:
                 data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self._done()
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
