@@ -26,7 +26,7 @@ from humaneval.models import cli_generate, cli_self_chat
 from humaneval.models.client import RequestRejected, ServerUnavailable
 from humaneval.models.registry import load_registry
 from humaneval.models.reply_model import DialogueContext
-from tests.openai_peer import Failure, FailingFront, TransformersServePeer, iter_text_files
+from tests.openai_peer import Failure, FailingFront, TransformersServePeer, free_port, iter_text_files
 
 KEY_ENV = "HUMANEVAL_TEST_OPENAI_KEY"
 KEY = "sk-test-9f3b2c7e1a5d4f8b0c6e2a9d7f1b3c5e"
@@ -212,10 +212,8 @@ def test_a_timeout_is_a_retryable_error_and_not_retried_at_once(tmp_path: Path, 
     assert caught.value.retryable and len(front.requests) == 1
 
 
-def test_an_unreachable_server_is_a_retryable_error(tmp_path: Path, peer: TransformersServePeer) -> None:
-    from tests.openai_peer import free_port
-
-    model = remote_model(tmp_path, f"http://127.0.0.1:{free_port()}/v1", peer.model, retries=0)
+def test_an_unreachable_server_is_a_retryable_error(tmp_path: Path) -> None:
+    model = remote_model(tmp_path, f"http://127.0.0.1:{free_port()}/v1", "any", retries=0)
     with pytest.raises(ServerUnavailable, match="cannot reach remote at http://127.0.0.1") as caught:
         model.generate_batch([DialogueContext(turns=("hi",))])
     assert caught.value.retryable
@@ -231,3 +229,15 @@ def test_a_batch_fans_out_over_at_most_concurrency_requests(tmp_path: Path, peer
     assert front.max_in_flight == 2
     # each reply belongs to its own context (order kept across the threads)
     assert replies[4] == official_reply(peer, [{"role": "user", "content": "message 4"}])
+
+
+def test_generate_reports_an_unreachable_server_in_one_line_and_writes_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    registry = write_registry(tmp_path, f"http://127.0.0.1:{free_port()}/v1", "any", retries=0)
+    contexts = tmp_path / "contexts.jsonl"
+    contexts.write_text(json.dumps({"text": "hi"}) + "\n", encoding="utf-8")
+    out = tmp_path / "logs.jsonl"
+    assert cli_generate.main([str(contexts), "--out", str(out), "--registry", str(registry), "--no-progress"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [err[0]] and err[0].startswith("error: cannot reach remote at http://127.0.0.1:")
+    assert not out.exists() and not out.with_suffix(".metadata").exists()
