@@ -155,7 +155,8 @@ class ReceivedRequest:
 
 @dataclass
 class FailingFront:
-    """A real HTTP server on 127.0.0.1 that answers the scripted failures first, then proxies to `upstream`."""
+    """A real HTTP server on 127.0.0.1 that answers the scripted failures first, then proxies to `upstream`
+    (whole responses: a streamed answer arrives at once, with the upstream's Content-Type)."""
 
     upstream: str
     failures: Iterable[Failure] = ()
@@ -230,14 +231,16 @@ class FailingFront:
                 except requests.RequestException as err:
                     self._answer(502, {"error": {"message": f"upstream failed: {type(err).__name__}"}}, {})
                     return
-                self._answer(upstream.status_code, upstream.content, {})
+                self._answer(upstream.status_code, upstream.content, {},
+                             upstream.headers.get("Content-Type", "application/json"))
 
-            def _answer(self, status: int, body: Any, headers: dict[str, str]) -> None:
+            def _answer(self, status: int, body: Any, headers: dict[str, str],
+                        content_type: str = "application/json") -> None:
                 data = body if isinstance(body, bytes) else json.dumps(body).encode()
                 self._done()
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", content_type)
                     self.send_header("Content-Length", str(len(data)))
                     for name, value in headers.items():
                         self.send_header(name, value)
