@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from humaneval.visible_text import visible
+
 EXIT_BAD_INPUT = 2
 MAX_PROBLEM_CHARS = 500
 
@@ -45,14 +47,16 @@ class InputError(ValueError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
+        # file names, fields and quoted values come from the input: a newline or an ESC sequence in them
+        # must neither split the one-line message nor reach the terminal (humaneval/visible_text.py)
         if self.path is None and self.field:  # a command-line option or config key: it is the location
-            return f"field '{self.field}': {self.problem}"
+            return visible(f"field '{self.field}': {self.problem}")
         where = self.path or "<input>"
         if self.line is not None:
             where += f":{self.line}"
         if self.field:
             where += f": field '{self.field}'"
-        return f"{where}: {self.problem}"
+        return visible(f"{where}: {self.problem}")
 
     def at(self, *, path: str | Path | None = None, line: int | None = None) -> "InputError":
         """The same error with the location filled in where the raiser did not know it."""
@@ -88,7 +92,7 @@ def exit_on_input_error(main: Callable[..., T]) -> Callable[..., T]:
             raise SystemExit(EXIT_BAD_INPUT) from None
         except OSError as err:
             where = f"{err.filename}: " if err.filename else ""
-            print(f"error: {where}{err.strerror or err}", file=sys.stderr)
+            print(f"error: {visible(where)}{visible(err.strerror or err)}", file=sys.stderr)
             raise SystemExit(EXIT_BAD_INPUT) from None
         finally:
             if previous is not None:
