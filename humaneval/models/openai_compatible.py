@@ -23,6 +23,7 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 
 from humaneval.input_errors import InputError
 from humaneval.models.client import RequestRejected, ServerUnavailable, _retry_after
@@ -141,13 +142,19 @@ class OpenAICompatibleModel:
         """The body, at most MAX_RESPONSE_BYTES, within the timeout overall (not just between packets)."""
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_content(64 * 1024):
-            size += len(chunk)
-            if size > MAX_RESPONSE_BYTES:
-                raise RequestRejected(f"{where} sent more than {MAX_RESPONSE_BYTES} bytes", status=response.status_code)
-            if time.monotonic() > deadline:
-                raise requests.Timeout()
-            chunks.append(chunk)
+        try:
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    raise RequestRejected(f"{where} sent more than {MAX_RESPONSE_BYTES} bytes",
+                                          status=response.status_code)
+                if time.monotonic() > deadline:
+                    raise requests.Timeout()
+                chunks.append(chunk)
+        except requests.ConnectionError as err:  # requests reports a read timeout in the body this way
+            if isinstance(err.args[0] if err.args else None, ReadTimeoutError):
+                raise requests.Timeout() from None
+            raise
         return b"".join(chunks)
 
     def _reply_text(self, body: bytes, where: str) -> str:

@@ -12,6 +12,8 @@ import logging
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -241,3 +243,41 @@ def test_generate_reports_an_unreachable_server_in_one_line_and_writes_nothing(
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [err[0]] and err[0].startswith("error: cannot reach remote at http://127.0.0.1:")
     assert not out.exists() and not out.with_suffix(".metadata").exists()
+
+
+def test_a_study_config_dump_names_the_model_but_not_the_key(tmp_path: Path) -> None:
+    registry = write_registry(tmp_path, "http://127.0.0.1:8000/v1", "any")
+    result = subprocess.run([sys.executable, "-m", "humaneval.launch", "bad", "--cfg",
+                             f"mephisto.blueprint.registry_file={registry}", "mephisto.blueprint.models={remote: 1}"],
+                            capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "remote: 1" in result.stdout and str(registry) in result.stdout
+    assert_no_key(result.stdout, result.stderr)
+
+
+def test_a_body_that_stalls_after_the_headers_is_a_timeout_too(tmp_path: Path) -> None:
+    """Some servers send headers at once and the completion later: the timeout covers the whole answer."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class HeadersThenSilence(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.flush()
+            time.sleep(2)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), HeadersThenSilence)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        model = remote_model(tmp_path, f"http://127.0.0.1:{server.server_address[1]}/v1", "any", timeout_s=0.5)
+        with pytest.raises(ServerUnavailable, match="no answer from remote .* within 0.5 s"):
+            model.generate_batch([DialogueContext(turns=("hi",))])
+    finally:
+        server.shutdown()
+        server.server_close()
