@@ -187,7 +187,8 @@ def load_registry(path: str | Path | None = None) -> Registry:
 
 
 def load_generator(spec: ModelSpec) -> ReplyModel:
-    """Instantiate a registry entry as a `ReplyModel` (import-time errors name the registry entry)."""
+    """Instantiate a registry entry as a `ReplyModel`: a local generator, or the client of an
+    openai_compatible server (load-time errors name the registry entry)."""
     where = f"models.{spec.name}"
     if spec.remote is not None:
         from humaneval.models.openai_compatible import OpenAICompatibleModel
