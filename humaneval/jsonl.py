@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import stat
 from collections.abc import Iterable, Iterator
 from functools import partial
@@ -145,12 +146,18 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
             raise InputError(f"cannot read this file ({err.strerror})", path=path, line=lines.lineno + 1) from None
 
 
-def read_json_document(path: str | Path) -> Any:
-    """A whole-file JSON document (ParlAI .opt files, onboarding.json, sidecars), with located errors."""
+def read_json_document(path: str | Path, *, max_bytes: int | None = None) -> Any:
+    """A whole-file JSON document (ParlAI .opt files, onboarding.json, sidecars), with located errors; a file
+    over `max_bytes` (when given) is refused before it is held whole."""
     path = Path(path)
     with open_input(path) as handle:
         try:
-            data = handle.read()
+            too_big = max_bytes is not None and os.fstat(handle.fileno()).st_size > max_bytes
+            data = b"" if too_big else handle.read() if max_bytes is None else handle.read(max_bytes + 1)
+            if max_bytes is not None and (too_big or len(data) > max_bytes):  # a file growing as it is read too
+                cap = f"{max_bytes // 1048576} MiB" if max_bytes % 1048576 == 0 else f"{max_bytes:,} bytes"
+                raise InputError(f"larger than {cap}, more than any document of this kind holds; refused before it "
+                                 "is read", path=path)
         except OSError as err:
             raise InputError(f"cannot read this file ({err.strerror})", path=path) from None
     try:

@@ -169,3 +169,13 @@ def test_an_output_that_is_no_regular_file_is_refused_and_left_alone(kind: str, 
     assert stat.S_ISFIFO(os.lstat(target).st_mode) if kind == "fifo" else target.is_symlink()
     if kind == "symlink":
         assert (tmp_path / "real.jsonl").read_text() == "keep\n"
+
+
+def test_read_json_document_refuses_a_file_over_its_size_cap_before_reading_it(tmp_path: Path) -> None:
+    path = tmp_path / "doc.json"
+    path.write_text('{"text": "' + "x" * 2000 + '"}', encoding="utf-8")
+    with pytest.raises(InputError, match="larger than 1,024 bytes") as err:
+        read_json_document(path, max_bytes=1024)
+    assert err.value.path == str(path)
+    assert read_json_document(path, max_bytes=path.stat().st_size)["text"] == "x" * 2000  # the cap itself is fine
+    assert read_json_document(path)["text"] == "x" * 2000  # no cap unless asked
