@@ -17,11 +17,12 @@ every number is what it was before ties existed.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
 
+from analysis.acute.connectivity import comparison_groups, separations
 from analysis.acute.records import AcuteJudgements
 from analysis.acute.grids import tie_matrix
 from analysis.stats.bradley_terry import DEFAULT_RIDGE, elo_scale, fit_bradley_terry, with_ties_as_half_wins
@@ -42,7 +43,7 @@ class ModelRank:
     strength: float
     ci_workers: tuple[float, float] | None  # None: not enough workers (Comparison.worker_bootstrap says why)
     ci_plain: tuple[float, float] | None  # None: no bootstrap rounds (--bootstrap-rounds 0)
-    rank: int
+    rank: int  # within its comparison group (`Ranking.groups`): the data give no order across groups
     rank_set: tuple[int, int] | None  # from the worker intervals: None with them
     n: int  # judgements, ties included
     wins: int  # decisive wins
@@ -74,6 +75,13 @@ class Ranking:
     tie_model: str = "half"
     #: Davidson's tie parameter ν (NaN with the half-win model)
     tie_parameter: float = float("nan")
+    #: models in groups never compared with each other (`connectivity.comparison_groups`), best first within
+    groups: list[list[str]] = field(default_factory=list)
+    #: perfect separation: 'm1 won all 50 comparisons with m2' (`connectivity.separations`); empty when none
+    separations: list[str] = field(default_factory=list)
+    #: fewest distinct resampled strengths of any model, worker and plain bootstrap (1: the interval cannot vary)
+    distinct_workers: int = 0
+    distinct_plain: int = 0
 
 
 def fit_strengths(tables: np.ndarray, k: int, ridge: float, tie_model: str) -> tuple[np.ndarray, np.ndarray]:
@@ -156,6 +164,20 @@ def percentile_interval(samples: np.ndarray, level: float = 0.95) -> np.ndarray:
     return np.percentile(samples, [tail, 100 - tail], axis=0).T
 
 
+#: resampled strengths closer than this are one value: an interval narrower than it is a point
+RESAMPLE_TOLERANCE = 1e-9
+
+
+def distinct_resampled(samples: np.ndarray, intervals: np.ndarray) -> int:
+    """Fewest distinct values (at `RESAMPLE_TOLERANCE`) any model took in the resamples (rounds × K), and 1
+    when an interval is narrower than the tolerance: an interval whose resamples cannot vary says nothing."""
+    if not samples.size:
+        return 0
+    distinct = min(np.unique(np.round(samples[:, i] / RESAMPLE_TOLERANCE)).size for i in range(samples.shape[1]))
+    narrow = bool(((intervals[:, 1] - intervals[:, 0]) < RESAMPLE_TOLERANCE).any())
+    return min(distinct, 1) if narrow else distinct
+
+
 def rank_sets(intervals: np.ndarray) -> list[tuple[int, int]]:
     """Ranks each model could hold given interval overlap (1 = best).
 
@@ -192,15 +214,23 @@ def rank_models(
         ratio = float("nan")
     sets = rank_sets(ci_w)
     n = (wins + wins.T + ties).sum(axis=1)
+    groups = comparison_groups(wins, ties)
+    group_of = np.empty(k, dtype=int)
+    for g, members in enumerate(groups):
+        group_of[members] = g
     entries = [
         ModelRank(
             model=judgements.models[i], strength=float(strength[i]),
             ci_workers=(float(ci_w[i, 0]), float(ci_w[i, 1])), ci_plain=(float(ci_p[i, 0]), float(ci_p[i, 1])),
-            rank=1 + int((strength > strength[i] + 1e-12).sum()), rank_set=sets[i],
+            rank=1 + int(((strength > strength[i] + 1e-12) & (group_of == group_of[i])).sum()), rank_set=sets[i],
             n=int(n[i]), wins=int(wins[i].sum()), ties=int(ties[i].sum()),
         )
         for i in range(k)
     ]
-    entries.sort(key=lambda e: (e.rank, e.model))
+    index = {m: i for i, m in enumerate(judgements.models)}
+    entries.sort(key=lambda e: (group_of[index[e.model]], e.rank, e.model))
     return Ranking(models=entries, rounds=rounds, ridge=ridge, variance_ratio=ratio, interval_method=method,
-                   tie_model=tie_model, tie_parameter=float(nu[0]))
+                   tie_model=tie_model, tie_parameter=float(nu[0]),
+                   groups=[[e.model for e in entries if group_of[index[e.model]] == g] for g in range(len(groups))],
+                   separations=[s.sentence(list(judgements.models)) for s in separations(wins, ties)],
+                   distinct_workers=distinct_resampled(boot_w, ci_w), distinct_plain=distinct_resampled(boot_p, ci_p))

@@ -19,7 +19,7 @@ from analysis.acute.grids import win_rate_grid
 from analysis.acute.pairwise import PairTest
 from analysis.acute.records import TIE_CODE, AcuteJudgements
 from analysis.acute.statistics import AcuteResults, Comparison
-from analysis.acute.verdict import verdict
+from analysis.acute.verdict import order_limits, verdict
 from analysis.report.charts import heatmap, histogram, scatter, strength_bars
 from analysis.report.html_parts import (
     breakable,
@@ -95,19 +95,37 @@ def _ci_workers(comparison: Comparison, ci: tuple[float, float] | None) -> str:
     return f"[{ci[0]:+.3f}, {ci[1]:+.3f}]"
 
 
+def _ci_plain(comparison: Comparison, ci: tuple[float, float] | None) -> str:
+    """A vote-bootstrap interval cell, or "not enough data: ..." when its resamples cannot vary."""
+    if ci is None:
+        return str(not_enough_data(comparison.plain_bootstrap.requirement)) if comparison.plain_bootstrap else "—"
+    return f"[{ci[0]:+.3f}, {ci[1]:+.3f}]"
+
+
+def _order_note(comparison: Comparison) -> str:
+    """Why the ranking shows no intervals or possible ranks when the data give no full order; empty otherwise."""
+    return "".join(f"<p class='note flag'>{escape(text)}</p>" for text in order_limits(comparison))
+
+
 def _rank_set(rank_set: tuple[int, int] | None) -> str:
     return "—" if rank_set is None else _ranks(*rank_set)
 
 
 def _ranking_html(comparison: Comparison) -> str:
+    """The ranking table; with groups never compared with each other a "group" column says which group each rank
+    is within."""
     ties = _has_ties(comparison)
+    groups = comparison.ranking.groups
+    group = {m: g + 1 for g, members in enumerate(groups) for m in members} if len(groups) > 1 else {}
     rows = "".join(
-        f"<tr><td>{m.rank}</td><td class='t'>{breakable(m.model)}</td><td>{m.strength:+.3f}</td><td>{m.elo:.0f}</td>"
-        f"<td>{_ci_workers(comparison, m.ci_workers)}</td><td>{'—' if m.ci_plain is None else f'[{m.ci_plain[0]:+.3f}, {m.ci_plain[1]:+.3f}]'}</td>"
+        f"<tr>{f'<td>{group[m.model]}</td>' if group else ''}<td>{m.rank}</td><td class='t'>{breakable(m.model)}</td>"
+        f"<td>{m.strength:+.3f}</td><td>{m.elo:.0f}</td>"
+        f"<td>{_ci_workers(comparison, m.ci_workers)}</td><td>{_ci_plain(comparison, m.ci_plain)}</td>"
         f"<td>{_rank_set(m.rank_set)}</td><td>{m.n:,}</td>{f'<td>{m.ties:,}</td>' if ties else ''}</tr>"
         for m in comparison.ranking.models
     )
-    head = ("<tr><th>rank</th><th class='t'>model</th><th>strength</th><th>Elo</th><th>95% CI (workers)</th><th>95% CI (plain)</th>"
+    head = (f"<tr>{'<th>group</th><th>rank in group</th>' if group else '<th>rank</th>'}<th class='t'>model</th><th>strength</th>"
+            "<th>Elo</th><th>95% CI (workers)</th><th>95% CI (plain)</th>"
             f"<th>possible ranks</th><th>judgements</th>{'<th>of them ties</th>' if ties else ''}</tr>")
     return wide(f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>")
 
@@ -278,6 +296,8 @@ def _workers(results: AcuteResults) -> str:
 
 def _width_sentence(main: Comparison) -> str:
     """"Worker intervals are on average X× as wide", or why there are no worker intervals."""
+    if main.order_not_given:
+        return ""
     if main.worker_bootstrap is not None:
         return f"Worker intervals and possible ranks: {not_enough_data(main.worker_bootstrap.requirement)}."
     ratio = main.ranking.variance_ratio
@@ -430,6 +450,7 @@ resampling <b>workers</b> with all their votes ({main.ranking.rounds} rounds; BC
 wrongly treats one worker's votes as independent. {_width_sentence(main)}
 "Possible ranks" come from interval overlap: a model is placed below only those whose worker interval lies wholly above its own.</p>
 {_worker_warning(main)}
+{_order_note(main)}
 {_strength_chart(main)}
 {_ranking_html(main)}
 

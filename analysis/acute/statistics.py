@@ -31,6 +31,7 @@ from analysis.acute.workers import FlagThresholds, ratings_per_worker, worker_ta
 from analysis.stats.bradley_terry import DEFAULT_RIDGE
 from analysis.stats.sufficiency import (
     MIN_DECISIVE_FOR_RANKING,
+    MIN_DISTINCT_RESAMPLED_STRENGTHS,
     MIN_DISTINCT_WORKER_IDS,
     MIN_KNOWN_TIMES,
     MIN_RECORDS_AFTER_EXCLUSION,
@@ -68,6 +69,14 @@ class Comparison:
     #: symmetric K×K counts of ties (both kinds), and of the "both_bad" ones among them
     ties: np.ndarray | None = None
     both_bad: np.ndarray | None = None
+    #: why the plain (vote) bootstrap intervals are left out although there were rounds, or None
+    plain_bootstrap: Insufficient | None = None
+
+    @property
+    def order_not_given(self) -> bool:
+        """True when the data cannot place every model against every other: groups never compared with each
+        other, or perfect separation (`analysis.acute.connectivity`); intervals and possible ranks are left out."""
+        return len(self.ranking.groups) > 1 or bool(self.ranking.separations)
 
 
 @dataclass
@@ -100,12 +109,18 @@ def compare(judgements: AcuteJudgements, options: AcuteOptions) -> Comparison:
     # the minimum gives intervals far too narrow: both are left out rather than shown
     # only ties: every strength is 0 in every resample, so both intervals would be [0, 0]
     no_choice = check(MIN_DECISIVE_FOR_RANKING, int(judgements.decisive.sum()))
-    thin = no_choice or first_failure((MIN_DISTINCT_WORKER_IDS, n_workers), (MIN_WORKERS_FOR_WORKER_BOOTSTRAP, n_workers))
-    if thin is not None or options.bootstrap_rounds <= 0:
+    rounds = options.bootstrap_rounds > 0
+    # resamples that cannot vary (every worker's judgements balanced) give [s, s]: no interval either
+    thin = no_choice or first_failure((MIN_DISTINCT_WORKER_IDS, n_workers), (MIN_WORKERS_FOR_WORKER_BOOTSTRAP, n_workers),
+                                      *([(MIN_DISTINCT_RESAMPLED_STRENGTHS, ranking.distinct_workers)] if rounds else []))
+    plain = check(MIN_DISTINCT_RESAMPLED_STRENGTHS, ranking.distinct_plain) if rounds and no_choice is None else None
+    not_given = len(ranking.groups) > 1 or bool(ranking.separations)
+    if thin is not None or not rounds or not_given or plain is not None:
         for m in ranking.models:
-            m.ci_workers = None
-            m.rank_set = None
-            if options.bootstrap_rounds <= 0 or no_choice is not None:  # never show [s, s]
+            if thin is not None or not rounds or not_given:
+                m.ci_workers = None
+                m.rank_set = None
+            if not rounds or no_choice is not None or plain is not None or not_given:  # never show [s, s]
                 m.ci_plain = None
         ranking.variance_ratio = float("nan")
     return Comparison(
@@ -118,6 +133,7 @@ def compare(judgements: AcuteJudgements, options: AcuteOptions) -> Comparison:
         empty=empty,
         ties=ties,
         both_bad=both_bad,
+        plain_bootstrap=plain,
     )
 
 

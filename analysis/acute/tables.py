@@ -137,7 +137,8 @@ def _pairs(comparison: Comparison) -> list[dict[str, Any]]:
 
 def _ranking(comparison: Comparison) -> list[dict[str, Any]] | None:
     """Ranking entries; `ci` and `rank_set` are null when the worker bootstrap had too few workers (the
-    reason is in `worker_bootstrap`); None when no judgement is left."""
+    reason is in `worker_bootstrap`) or the data give no full order (`ranking_groups`, `separation`); `rank`
+    is within the model's comparison group; None when no judgement is left."""
     if comparison.empty is not None:
         return None
     return [
@@ -154,8 +155,11 @@ def _worker_bootstrap(comparison: Comparison) -> dict[str, Any]:
     """{"workers": N} or {"not_enough_data": "needs at least 10 workers (have 3)"}."""
     if comparison.worker_bootstrap is not None:
         return comparison.worker_bootstrap.as_json()
-    return {"workers": comparison.n_workers, "rounds": comparison.ranking.rounds,
-            "method": comparison.ranking.interval_method}
+    out: dict[str, Any] = {"workers": comparison.n_workers, "rounds": comparison.ranking.rounds,
+                           "method": comparison.ranking.interval_method}
+    if comparison.plain_bootstrap is not None:
+        out["plain"] = comparison.plain_bootstrap.as_json()
+    return out
 
 
 def _without_flagged(results: AcuteResults) -> dict[str, Any]:
@@ -170,6 +174,7 @@ def _without_flagged(results: AcuteResults) -> dict[str, Any]:
         out.update(alt.empty.as_json())
     else:
         out["worker_bootstrap"] = _worker_bootstrap(alt)
+        out["ranking_groups"], out["separation"] = alt.ranking.groups, alt.ranking.separations
     return out
 
 
@@ -267,6 +272,8 @@ def summary(results: AcuteResults) -> dict[str, Any]:
                 "variance_ratio_workers_vs_plain": results.main.ranking.variance_ratio,
             },
             "verdict": [s.text for s in verdict(results)],
+            "ranking_groups": results.main.ranking.groups,
+            "separation": results.main.ranking.separations,
             "worker_bootstrap": _worker_bootstrap(results.main),
             "flagged_workers": results.flagged_workers,
             "flag_thresholds": vars(results.options.thresholds),

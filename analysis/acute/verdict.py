@@ -3,7 +3,8 @@ it rests on. Pure data (no HTML): `report.py` renders them with `html_parts.verd
 writes their text into summary.json (`verdict`).
 
 What it says, in order:
-1. the ranking (best first), with the possible ranks when the worker bootstrap had enough workers;
+1. the ranking (best first), with the possible ranks when the worker bootstrap had enough workers; when the data
+   do not give a full order (groups never compared with each other, perfect separation) it says so instead;
 2. which pairwise differences hold after the Holm correction over all pairs;
 3. what the data cannot tell yet, and how many judgements would settle it: for a pair that is not
    significant, the exact-binomial n for 80% power at the observed win rate at the level α/m (m pairs),
@@ -46,12 +47,40 @@ def _ranks(rank_set: tuple[int, int]) -> str:
     return str(rank_set[0]) if rank_set[0] == rank_set[1] else f"{rank_set[0]}–{rank_set[1]}"
 
 
+def _order(models: list) -> str:
+    """'a, b = c': best first; models of equal strength share a rank, never an order the data do not give."""
+    return ", ".join(" = ".join(m.model for m in models if m.rank == rank) for rank in sorted({m.rank for m in models}))
+
+
+def order_limits(main: Comparison) -> list[str]:
+    """What order the data do not give (groups never compared, perfect separation), in plain sentences; shared
+    by the verdict and the ranking section."""
+    r = main.ranking
+    out = []
+    if len(r.groups) > 1:
+        groups = "; ".join("{" + ", ".join(g) + "}" for g in r.groups)
+        out.append(f"The models fall into {len(r.groups)} groups never compared with each other: {groups}; their order "
+                   "across groups is not given by the data, so ranks are within each group and no interval or possible "
+                   "rank is shown.")
+    if r.separations:
+        out.append(f"Strength not estimable: {'; '.join(r.separations)} — perfect separation, so the maximum-likelihood "
+                   f"strengths are infinitely apart and the values shown are set by the ridge ({r.ridge:g}), not by the "
+                   "data; no interval or possible rank is shown. The pairwise tests say which of these differences hold.")
+    return out
+
+
 def _ranking_sentences(main: Comparison) -> list[VerdictSentence]:
-    models = main.ranking.models
-    # models of equal strength share a rank: "a = b", never an order the data do not give
-    order = ", ".join(" = ".join(m.model for m in models if m.rank == rank)
-                      for rank in sorted({m.rank for m in models}))
-    out = [VerdictSentence(f"Ranking by Bradley–Terry strength, best first: {order}.", ANCHOR_RANKING)]
+    r = main.ranking
+    models = r.models
+    if len(r.groups) > 1:
+        by_group = "; ".join(f"group {g + 1}: {_order([m for m in models if m.model in set(members)])}"
+                             for g, members in enumerate(r.groups))
+        out = [VerdictSentence(f"Ranking by Bradley–Terry strength within each group, best first — {by_group}.", ANCHOR_RANKING)]
+    else:
+        out = [VerdictSentence(f"Ranking by Bradley–Terry strength, best first: {_order(models)}.", ANCHOR_RANKING)]
+    out += [VerdictSentence(text, ANCHOR_RANKING) for text in order_limits(main)]
+    if main.order_not_given:
+        return out
     if main.worker_bootstrap is not None:
         out.append(VerdictSentence(
             f"Worker-bootstrap intervals and possible ranks are left out — {main.worker_bootstrap.message}; "
@@ -184,9 +213,12 @@ def _worker_sentences(results: AcuteResults) -> list[VerdictSentence]:
     if pos.stratified is not None:
         out.append(VerdictSentence(f"Side bias (within model pairs): {pos.stratified.message}.", ANCHOR_POSITION))
     elif pos.cmh_p < ALPHA:
+        # a zero cell makes the odds ratio infinite or 0/0: the table shows "—", so the sentence gives no number
+        ratio = (f"Mantel–Haenszel odds ratio {pos.mh_odds_ratio:.2f}" if math.isfinite(pos.mh_odds_ratio)
+                 else "the Mantel–Haenszel odds ratio has no finite value: a zero count in the pooled tables")
         out.append(VerdictSentence(
-            f"Side bias: within model pairs the left conversation is favoured (Mantel–Haenszel odds ratio "
-            f"{pos.mh_odds_ratio:.2f}, Cochran–Mantel–Haenszel p = {pos.cmh_p:.2g}).", ANCHOR_POSITION))
+            f"Side bias: within model pairs the left conversation is favoured ({ratio}, "
+            f"Cochran–Mantel–Haenszel p = {pos.cmh_p:.2g}).", ANCHOR_POSITION))
     t = results.times
     unknown = t.get("null_time", 0) + t.get("zero_seconds", 0)
     if results.times_insufficient is not None:

@@ -62,7 +62,8 @@ def _text_color(rate: float) -> str:
 
 
 def heatmap(models: Sequence[str], rate: np.ndarray, counts: np.ndarray, ci: np.ndarray, stars: dict) -> str:
-    """Win-rate grid, row beats column: rate, 95% Wilson interval and judgement count per cell."""
+    """Win-rate grid, row beats column: rate, 95% Wilson interval ("—" when it does not exist) and judgement count
+    per cell."""
     k = len(models)
     longest = max((_label_width(m) for m in models), default=7.0)
     cw, ch = 118, 70
@@ -92,9 +93,11 @@ def heatmap(models: Sequence[str], rate: np.ndarray, counts: np.ndarray, ci: np.
             out.append(f"<g><title>{escape(tip)}</title><rect x='{x}' y='{y}' width='{cw - 2}' height='{ch - 2}' fill='{fill}' rx='3'/>")
             if n:
                 lo, hi = ci[i, j]
+                # a pair judged only as ties has no decisive interval: "—", never "[nan%, nan%]"
+                interval = f"[{lo:.0%}, {hi:.0%}]" if math.isfinite(lo) and math.isfinite(hi) else "—"
                 mark = escape(stars.get((i, j), ""))
                 out.append(f"<text x='{x + cw / 2 - 1}' y='{y + 26}' font-size='17' font-weight='600' text-anchor='middle' fill='{fg}'>{r:.0%}{mark}</text>")
-                out.append(f"<text x='{x + cw / 2 - 1}' y='{y + 44}' font-size='11' text-anchor='middle' fill='{fg}'>[{lo:.0%}, {hi:.0%}]</text>")
+                out.append(f"<text x='{x + cw / 2 - 1}' y='{y + 44}' font-size='11' text-anchor='middle' fill='{fg}'>{interval}</text>")
                 out.append(f"<text x='{x + cw / 2 - 1}' y='{y + 59}' font-size='11' text-anchor='middle' fill='{fg}'>n = {n:,}</text>")
             else:
                 out.append(f"<text x='{x + cw / 2}' y='{y + ch / 2 + 4}' font-size='12' text-anchor='middle' fill='#888'>not compared</text>")

@@ -140,6 +140,16 @@ MIN_DECISIVE_FOR_RANKING = Rule(
     "resample, so the intervals have zero width and the ranks look settled although nothing was compared",
 )
 
+MIN_DISTINCT_RESAMPLED_STRENGTHS = Rule(
+    "MIN_DISTINCT_RESAMPLED_STRENGTHS",
+    2,
+    "distinct resampled strengths per model",
+    "a bootstrap interval describes how an estimate varies across resamples; when a model's strength takes one "
+    "value in every resample (every worker's judgements balanced, so each resampled set of workers is balanced "
+    "too) or the interval is narrower than 1e-9, the resamples cannot vary and an interval [s, s] would look "
+    "certain while the data only cannot show the variation",
+)
+
 RULES: tuple[Rule, ...] = (
     MIN_WORKERS_FOR_WORKER_BOOTSTRAP,
     MIN_ITEMS_FOR_AGREEMENT,
@@ -152,6 +162,7 @@ RULES: tuple[Rule, ...] = (
     MIN_JUDGEMENTS_FOR_SIDE_TEST,
     MIN_PAIRS_SHOWN_BOTH_WAYS,
     MIN_DECISIVE_FOR_RANKING,
+    MIN_DISTINCT_RESAMPLED_STRENGTHS,
 )
 
 

@@ -69,8 +69,12 @@ def test_summary_shape(report: Path) -> None:
         assert p["ci_wilson"][0] <= p["win_rate_a"] <= p["ci_wilson"][1]
     assert [r["rank"] for r in s["ranking"]] == [1, 2, 3]
     assert [r["model"] for r in s["ranking"]] == ["alpha", "beta", "loser_bot"]
+    # loser_bot never wins: perfect separation, so the strengths are the ridge's and no interval is shown (an
+    # interval around them was a degenerate number before the separation check)
+    against_loser = sum(p["n"] for p in s["pairs"] if "loser_bot" in (p["model_a"], p["model_b"]))
+    assert s["separation"] == [f"{{alpha, beta}} won all {against_loser} comparisons with loser_bot"]
     for r in s["ranking"]:
-        assert set(r) >= {"model", "strength", "ci", "rank"} and r["ci"][0] <= r["strength"] <= r["ci"][1]
+        assert set(r) >= {"model", "strength", "ci", "rank"} and r["ci"] is None and r["ci_plain"] is None
     assert "human" not in s["models"]  # onboarding-only models stay out
 
 

@@ -1,0 +1,73 @@
+"""What order the comparison graph can give: groups never compared with each other, and perfect separation.
+
+Bradley–Terry (and Davidson's model) can only order models the data link. Two cases make a fitted strength a
+product of the ridge penalty instead of the data (Zermelo 1929; Ford 1957):
+
+- **Disconnected groups.** When the models fall into groups never compared with each other (m1–m2 and m3–m4
+  only), the likelihood says nothing about one group against another: the fit centres every group at the
+  same place and "m1 = m4" is an artefact. Any judgement links its two models, a tie included (a tie says
+  the two are close), so the groups are the connected components of the graph of all judgements.
+- **Perfect separation.** Within a group, when every judgement between two sets of models went one way
+  (a model that won every comparison it had), the maximum-likelihood strengths are infinitely apart: the
+  ridge alone sets the value shown, and every bootstrap resample repeats it, so an interval around it is
+  narrow for no reason. An edge i → j means "i did at least as well as j once" (i beat j, or they tied);
+  the strengths are finite exactly when every group is strongly connected by these edges.
+
+Pure: sets of model indices and plain sentences, no HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+
+@dataclass(frozen=True)
+class Separation:
+    """Every judgement between `winners` and `losers` (model indices) went to `winners`: `n` of them."""
+
+    winners: tuple[int, ...]
+    losers: tuple[int, ...]
+    n: int
+
+    def sentence(self, models: list[str]) -> str:
+        """'m1 won all 50 comparisons with m2' (sets of several models in braces)."""
+        return f"{_names(self.winners, models)} won all {self.n:,} comparisons with {_names(self.losers, models)}"
+
+
+def _names(indices: tuple[int, ...], models: list[str]) -> str:
+    names = ", ".join(models[i] for i in indices)
+    return names if len(indices) == 1 else "{" + names + "}"
+
+
+def comparison_groups(wins: np.ndarray, ties: np.ndarray) -> list[list[int]]:
+    """Model indices in groups linked by judgements (decisive or tied), each sorted, in order of their first model.
+    A model never judged is a group of its own."""
+    linked = (wins + wins.T + ties) > 0
+    _, label = connected_components(csr_matrix(linked), directed=False)
+    groups: dict[int, list[int]] = {}
+    for i, g in enumerate(label.tolist()):
+        groups.setdefault(g, []).append(i)
+    return list(groups.values())
+
+
+def separations(wins: np.ndarray, ties: np.ndarray) -> list[Separation]:
+    """Pairs of strongly connected blocks where every judgement between them went one way (empty when every
+    strength is estimable): blocks of the graph i → j when i beat j or tied with j."""
+    at_least_as_good = (wins + ties) > 0
+    _, block = connected_components(csr_matrix(at_least_as_good), directed=True, connection="strong")
+    n_blocks = int(block.max()) + 1 if block.size else 0
+    members = [tuple(np.flatnonzero(block == b).tolist()) for b in range(n_blocks)]
+    out = []
+    for a in range(n_blocks):
+        for b in range(n_blocks):
+            if a == b:
+                continue
+            n = int(wins[np.ix_(members[a], members[b])].sum())
+            if n:  # a judgement from b over a (or a tie) would have merged the two blocks
+                out.append(Separation(members[a], members[b], n))
+    out.sort(key=lambda s: (s.winners, s.losers))
+    return out

@@ -1,0 +1,117 @@
+"""ACUTE rankings the data cannot support (issue 15, hostile trial): perfect separation, groups never compared
+with each other, bootstrap resamples that cannot vary; the heatmap of a ties-only pair and the side-bias verdict
+with an infinite odds ratio. Each case says what the data do not give instead of printing a degenerate number."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+from scipy.sparse.csgraph import connected_components
+
+from analysis_record_factory import judgement
+from analysis.acute.connectivity import comparison_groups, separations
+from analysis.report.charts import heatmap
+from analysis.stats.bradley_terry import fit_bradley_terry
+from test_acute_thin_data import run, study
+
+
+def test_perfect_separation_shows_no_interval_and_says_the_ridge_sets_the_strength(tmp_path: Path) -> None:
+    s, html, tables = run(study({("m1", "m2"): (50, 0)}, workers=12), tmp_path)
+    # the strength is the ridge's: a smaller ridge moves it far (the MLE is infinite)
+    wins = np.array([[0.0, 50.0], [0.0, 0.0]])
+    assert fit_bradley_terry(wins, 0.001)[0] > fit_bradley_terry(wins, 0.01)[0] + 1
+    assert s["separation"] == ["m1 won all 50 comparisons with m2"]
+    for r in s["ranking"]:
+        assert r["ci"] is None and r["ci_plain"] is None and r["rank_set"] is None
+    assert any(v.startswith("Strength not estimable: m1 won all 50 comparisons with m2") and "ridge" in v
+               for v in s["verdict"])
+    assert "m1 beats m2" in " ".join(s["verdict"])  # the pairwise test still says what holds
+    assert tables["ranking.csv"][["ci_workers_low", "ci_plain_low", "rank_best"]].isna().all().all()
+    assert "Strength not estimable" in html and not re.findall(r"\[[+-]3\.\d{3}, [+-]3\.\d{3}\]", html)
+
+
+def test_separation_between_blocks_is_found_as_a_graph_would() -> None:
+    # a ⇄ b mixed, both always beat c; d only tied with c: {c, d} is one block, below {a, b}
+    wins = np.array([[0, 3, 4, 0], [2, 0, 5, 0], [0, 0, 0, 0], [0, 0, 0, 0]], float)
+    ties = np.zeros((4, 4))
+    ties[2, 3] = ties[3, 2] = 2
+    found = separations(wins, ties)
+    assert [(s.winners, s.losers, s.n) for s in found] == [((0, 1), (2, 3), 9)]
+    # strongly connected when c beats a once: no separation
+    wins[2, 0] = 1
+    assert separations(wins, ties) == []
+    n, _ = connected_components((wins + ties) > 0, directed=True, connection="strong")
+    assert n == 1
+
+
+def test_groups_never_compared_get_no_order_across_groups(tmp_path: Path) -> None:
+    s, html, tables = run(study({("m1", "m2"): (20, 10), ("m3", "m4"): (8, 22)}, workers=12), tmp_path)
+    assert s["ranking_groups"] == [["m1", "m2"], ["m4", "m3"]]
+    ranks = {r["model"]: r["rank"] for r in s["ranking"]}
+    assert ranks == {"m1": 1, "m2": 2, "m4": 1, "m3": 2}  # within each group
+    assert all(r["ci"] is None and r["rank_set"] is None and r["ci_plain"] is None for r in s["ranking"])
+    assert s["separation"] == []
+    text = " ".join(s["verdict"])
+    assert "fall into 2 groups never compared with each other: {m1, m2}; {m4, m3}" in text
+    assert "not given by the data" in text and "m1 = m4" not in text
+    assert "group 1: m1, m2; group 2: m4, m3" in text
+    assert "never compared with each other" in html and "rank in group" in html
+    assert tables["ranking.csv"]["rank_best"].isna().all()
+
+
+def test_comparison_groups_match_scipy_and_link_ties() -> None:
+    wins = np.zeros((5, 5))
+    wins[0, 1] = 3
+    ties = np.zeros((5, 5))
+    ties[2, 3] = ties[3, 2] = 1  # a tie links its two models
+    groups = comparison_groups(wins, ties)
+    assert groups == [[0, 1], [2, 3], [4]]
+    n, labels = connected_components((wins + wins.T + ties) > 0, directed=False)
+    assert n == len(groups) and all(len({labels[i] for i in g}) == 1 for g in groups)
+
+
+def test_balanced_workers_give_no_zero_width_worker_interval(tmp_path: Path) -> None:
+    # every worker chose m1 once and m2 once: every worker resample is balanced, the worker interval [0, 0]
+    records = []
+    for w in range(12):
+        for k, winner in enumerate(["m1", "m2"] * 5):
+            records.append(judgement(worker_id=f"w{w}", unit_id=f"u{w}-{k}", pair_id=f"p{w}-{k}", model_a="m1",
+                                     model_b="m2", left="m1" if k % 2 else "m2", winner=winner))
+    s, html, _ = run(records, tmp_path)
+    assert s["worker_bootstrap"] == {"not_enough_data": "needs at least 2 distinct resampled strengths per model (have 1)"}
+    assert all(r["ci"] is None for r in s["ranking"])
+    # the vote bootstrap varies and stays
+    assert all(r["ci_plain"][0] < 0 < r["ci_plain"][1] for r in s["ranking"])
+    assert "[+0.000, +0.000]" not in html and "[0.000, 0.000]" not in html
+
+
+def test_normal_data_keep_their_intervals(tmp_path: Path) -> None:
+    s, _, _ = run(study({("a", "b"): (30, 20), ("b", "c"): (28, 22), ("a", "c"): (33, 17)}, workers=12), tmp_path)
+    assert s["ranking_groups"] == [["a", "b", "c"]] and s["separation"] == []
+    assert all(r["ci"][0] < r["strength"] < r["ci"][1] and r["ci_plain"][0] < r["ci_plain"][1] for r in s["ranking"])
+
+
+def test_heatmap_of_a_ties_only_pair_shows_a_dash() -> None:
+    ci = np.full((2, 2, 2), np.nan)
+    svg = heatmap(["m1", "m2"], np.full((2, 2), 0.5), np.full((2, 2), 60), ci, {})
+    assert "nan" not in svg and svg.count(">—<") == 2
+
+
+def test_ties_only_report_has_no_nan_in_the_heatmap(tmp_path: Path) -> None:
+    records = [judgement(worker_id=f"w{i % 12}", unit_id=f"u{i}", pair_id=f"p{i}", model_a="m1", model_b="m2",
+                         left="m1", winner="tie") for i in range(30)]
+    _, html, _ = run(records, tmp_path)
+    assert "nan%" not in html
+
+
+def test_side_bias_verdict_prints_no_infinite_odds_ratio(tmp_path: Path) -> None:
+    # the left conversation is chosen every time, in both orders: the Mantel–Haenszel odds ratio is infinite
+    records = [judgement(worker_id=f"w{i % 12}", unit_id=f"u{i}", pair_id=f"p{i}", model_a="m1", model_b="m2",
+                         left="m1" if i % 2 else "m2", winner="m1" if i % 2 else "m2") for i in range(60)]
+    s, _, _ = run(records, tmp_path)
+    assert not math.isfinite(s["position_bias"]["stratified"]["mh_odds_ratio_left"] or math.inf)
+    side = [v for v in s["verdict"] if v.startswith("Side bias")]
+    assert side and "inf" not in side[0].replace("infinite", "") and "no finite value" in side[0]
