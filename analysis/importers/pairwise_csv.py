@@ -8,7 +8,7 @@ names unless `--column FIELD=NAME` says otherwise. What a file does not hold is 
 times) or made unique per row (worker, pair, unit ids), and said so in a "not carried over" sentence.
 
 `judgement` builds one record from values already read; the ParlAI importer (parlai_acute.py) uses it and
-`rows_to_judgements` too, with ParlAI's own column names.
+`judgement_from_row` too, with ParlAI's own column names.
 """
 
 from __future__ import annotations
@@ -43,6 +43,16 @@ TIES = {"tie": "tie", "draw": "tie", "tie (bothbad)": "both_bad", "both_bad": "b
 RESERVED_MODELS = ("tie", "both_bad")
 
 
+def outcome_key(value: str) -> str:
+    """How outcome spellings are compared: lower-cased, runs of whitespace as one space, trimmed."""
+    return " ".join(value.lower().split())
+
+
+#: model names an importer refuses (compared by `outcome_key`): any tie or both-bad spelling would make a
+#: `winner` naming that model read as the outcome, or the outcome as the model
+OUTCOME_NAMES = frozenset({*TIES, *RESERVED_MODELS})
+
+
 def build_parser(parser: argparse.ArgumentParser) -> None:
     """`--column`, `--question` and `--run-id`: what a file may lack or call differently."""
     parser.add_argument("--column", action="append", default=[], metavar="FIELD=NAME",
@@ -74,14 +84,15 @@ def column_map(specs: list[str]) -> dict[str, str]:
 def convert(paths: list[Path], args: argparse.Namespace) -> Imported:
     files = files_in(paths, ("*.csv", "*.jsonl"), exclude=Path(args.out))
     notes: Counter[str] = Counter()
-    records = [rec for path in files
-               for rec in rows_to_judgements(path, iter_table(path), column_map(args.column), args, notes)]
-    return Imported("acute", records, not_carried_sentences(notes))
+    read = [(f"{path}:{line}", rec) for path in files
+            for line, rec in rows_to_judgements(path, iter_table(path), column_map(args.column), args, notes)]
+    return Imported("acute", [rec for _origin, rec in read], not_carried_sentences(notes),
+                    origins=[origin for origin, _rec in read])
 
 
 def rows_to_judgements(path: Path, rows: Iterator[tuple[int, Mapping[str, Any]]], columns: Mapping[str, str],
-                       args: argparse.Namespace, notes: Counter[str]) -> Iterator[dict[str, Any]]:
-    """One judgement per row; `notes` counts what rows lacked, for `not_carried_sentences`."""
+                       args: argparse.Namespace, notes: Counter[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, judgement) per row; `notes` counts what rows lacked, for `not_carried_sentences`."""
     log.info("reading %s", path)
     for line, row in rows:
         missing = [columns[f] for f in REQUIRED if columns[f] not in row]
@@ -91,7 +102,7 @@ def rows_to_judgements(path: Path, rows: Iterator[tuple[int, Mapping[str, Any]]]
                     if {"eval_choice_0", "eval_choice_1", "speakerChoice"} & set(row) else
                     "; name the column that holds it with --column FIELD=NAME")
             raise InputError(f"is missing (a required column or key){hint}", path=path, line=line, field=missing[0])
-        yield judgement_from_row(path, line, row, columns, args, notes)
+        yield line, judgement_from_row(path, line, row, columns, args, notes)
 
 
 def judgement_from_row(path: Path, line: int, row: Mapping[str, Any], columns: Mapping[str, str],
@@ -111,9 +122,9 @@ def judgement_from_row(path: Path, line: int, row: Mapping[str, Any], columns: M
 
     model_a, model_b = text("model_a"), text("model_b")
     for field, model in (("model_a", model_a), ("model_b", model_b)):
-        if model in RESERVED_MODELS:
-            raise InputError(f"a model may not be named {model!r}: it would read as an outcome in `winner`",
-                             path=path, line=line, field=columns[field])
+        if outcome_key(model) in OUTCOME_NAMES:
+            raise InputError(f"a model may not be named {model!r}: it is a spelling of a tie or both-bad outcome, so "
+                             "`winner` would be ambiguous", path=path, line=line, field=columns[field])
     if model_a == model_b:
         raise InputError("model_a and model_b must differ", path=path, line=line, field=columns["model_b"])
     winner = resolve_winner(text("winner"), model_a, model_b, path, line, columns["winner"])
@@ -122,7 +133,8 @@ def judgement_from_row(path: Path, line: int, row: Mapping[str, Any], columns: M
     worker = text("worker_id") if cell("worker_id") is not None else None
     question = text("question") if cell("question") is not None else args.question
     if not question:
-        raise InputError(f"no question: the input has no {columns['question']!r} column; give --question TEXT",
+        lacks = "an empty" if columns["question"] in row else "no"
+        raise InputError(f"no question: the input has {lacks} {columns['question']!r} cell; give --question TEXT",
                          path=path, line=line, field=columns["question"])
     reason = cell("reason")
     if reason is not None and not isinstance(reason, str):
@@ -155,16 +167,22 @@ def judgement(*, run_id: str, unit_id: str, worker_id: str, pair_id: str | int, 
 
 def resolve_winner(value: str, model_a: str, model_b: str, path: Path, line: int, column: str) -> str:
     """`model_a`'s or `model_b`'s name, "tie" or "both_bad", from a model name (exact), a side (`model_a`,
-    `a`, `model_b`, `b`) or a tie spelling (`TIES`), side and tie spellings compared without case."""
-    key = value.strip().lower()
+    `a`, `model_b`, `b`) or a tie spelling (`TIES`), side and tie spellings compared by `outcome_key`.
+
+    A value is ambiguous only when it reads two ways that disagree: it is a side spelling and names (exactly,
+    or but for case) the model on the other side, e.g. models `b` and `a` with winner `a`. Models `A` and `B`
+    in that order, with winners `A`/`a`/`model_a`, read the same either way and are accepted."""
+    key = outcome_key(value)
     side = SIDES.get(key)
-    if value in (model_a, model_b):
-        if side is not None and value != (model_a if side == "a" else model_b):
+    if side is not None:
+        by_side = model_a if side == "a" else model_b
+        other = model_b if side == "a" else model_a
+        if outcome_key(other) == key:
             raise InputError(f"{value!r} is ambiguous: it names one model and is the side of the other",
                              path=path, line=line, field=column)
+        return by_side
+    if value in (model_a, model_b):
         return value
-    if side is not None:
-        return model_a if side == "a" else model_b
     if key in TIES:
         return TIES[key]
     raise InputError(f"must be {model_a!r}, {model_b!r}, a side (model_a, model_b, a, b) or a tie "
@@ -190,8 +208,14 @@ def times(row: Mapping[str, Any], columns: Mapping[str, str], path: Path, line: 
                              path=path, line=line, field=columns["seconds"])
     elif seconds is not None and started is not None:
         submitted = started + seconds
+        if not math.isfinite(submitted):
+            raise InputError(f"started_at + seconds is {submitted} (not a finite time)", path=path, line=line,
+                             field=columns["seconds"])
     elif seconds is not None and submitted is not None:
         started = submitted - seconds
+        if not math.isfinite(started):
+            raise InputError(f"submitted_at - seconds is {started} (not a finite time)", path=path, line=line,
+                             field=columns["seconds"])
     else:
         notes["times"] += 1
         return None, None

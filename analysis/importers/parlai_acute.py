@@ -22,7 +22,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import shutil
 import sqlite3
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,10 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from humaneval.input_errors import InputError
-from humaneval.jsonl import read_json_document
 
 from analysis.importers import pairwise_csv
-from analysis.importers.rows import files_in, iter_csv_rows
+from analysis.importers.rows import files_in, iter_csv_rows, read_document
 from analysis.importers.source import Imported
 from analysis.stats.record_checks import is_finite_number
 
@@ -64,21 +65,35 @@ def build_parser(parser: argparse.ArgumentParser) -> None:
 def convert(paths: list[Path], args: argparse.Namespace) -> Imported:
     notes: Counter[str] = Counter()
     records: list[dict[str, Any]] = []
+    origins: list[str] = []
     agents = AgentTable(args.mephisto_db)
-    for path in files_in(paths, (UNIT_FILE, "*.full.csv"), exclude=Path(args.out)):
+    files = files_in(paths, (UNIT_FILE, "*.full.csv"), exclude=Path(args.out), named_by_folder=(UNIT_FILE,))
+    kinds = {path.suffix.lower() == ".csv" for path in files}
+    if len(kinds) > 1:
+        units = next(p for p in files if p.suffix.lower() != ".csv")
+        results = next(p for p in files if p.suffix.lower() == ".csv")
+        raise InputError(f"holds both unit data ({units}) and a results CSV ({results}): ParlAI's results CSV is "
+                         "made from the unit data, so together every judgement would count twice; import one of "
+                         "them (the unit data keeps the left side and onboarding), or each run on its own",
+                         path=", ".join(str(p) for p in paths))
+    for path in files:
         log.info("reading %s", path)
         if path.suffix.lower() == ".csv":
-            records.extend(csv_judgements(path, args, notes))
+            for line, record in csv_judgements(path, args, notes):
+                records.append(record)
+                origins.append(f"{path}:{line}")
         else:
-            records.extend(unit_judgements(path, agents.find(path), args, notes))
-    return Imported("acute", records, pairwise_csv.not_carried_sentences(notes) + sentences(notes))
+            for record in unit_judgements(path, agents.find(path), args, notes):
+                records.append(record)
+                origins.append(str(path))
+    return Imported("acute", records, pairwise_csv.not_carried_sentences(notes) + sentences(notes), origins=origins)
 
 
 # ---------------------------------------------------------------- the results CSV
 
 
-def csv_judgements(path: Path, args: argparse.Namespace, notes: Counter[str]) -> Iterator[dict[str, Any]]:
-    """ParlAI's `*.full.csv`: one judgement per row, onboarding rows (never written by ParlAI) kept as such."""
+def csv_judgements(path: Path, args: argparse.Namespace, notes: Counter[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """ParlAI's `*.full.csv`: (line, judgement) per row, onboarding rows (never written by ParlAI) kept as such."""
     rows = iter_csv_rows(path)
     first = next(rows, None)
     if first is None:
@@ -94,12 +109,26 @@ def csv_judgements(path: Path, args: argparse.Namespace, notes: Counter[str]) ->
     notes["csv"] += 1
     notes["checkboxes"] += any(c.startswith("checkbox: ") for c in first[1])
     for line, row in ((first[0], first[1]), *rows):
+        _check_winner_and_loser(row, path, line)
         record = pairwise_csv.judgement_from_row(path, line, row, columns, args, notes)
         onboarding = _csv_bool(row.get("is_onboarding", "False"), path, line, "is_onboarding")
         if onboarding:
             record.update(is_onboarding=True,
                           onboarding_passed=_csv_bool(row.get("correct", ""), path, line, "correct"))
-        yield record
+        yield line, record
+
+
+def _check_winner_and_loser(row: dict[str, str], path: Path, line: int) -> None:
+    """ParlAI writes the chosen model's name as `winner` and the other's as `loser`: a side or tie spelling,
+    which a pairwise CSV may use, is not ParlAI's and would hide a damaged file."""
+    choices = [row.get("eval_choice_0", "").strip(), row.get("eval_choice_1", "").strip()]
+    winner = row.get("winner", "").strip()
+    if winner not in choices:
+        raise InputError(f"must be eval_choice_0 or eval_choice_1 ({choices[0]!r} or {choices[1]!r}), got {winner!r}",
+                         path=path, line=line, field="winner")
+    if "loser" in row and row["loser"].strip() != choices[1 - choices.index(winner)]:
+        raise InputError(f"must be the model not chosen, {choices[1 - choices.index(winner)]!r}, got {row['loser']!r}",
+                         path=path, line=line, field="loser")
 
 
 def _csv_bool(value: str, path: Path, line: int, column: str) -> bool:
@@ -163,11 +192,27 @@ def _read_agents(db: Path) -> dict[str, Agent]:
     if not db.is_file():
         raise InputError("no such file", path=db, field="--mephisto-db")
     try:
-        with contextlib.closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)) as connection:
-            rows = connection.execute(query).fetchall()
+        with tempfile.TemporaryDirectory(prefix="humaneval-mephisto-db.") as folder:
+            copy = _copy_database(db, Path(folder))
+            with contextlib.closing(sqlite3.connect(f"{copy.as_uri()}?mode=ro", uri=True)) as connection:
+                rows = connection.execute(query).fetchall()
     except sqlite3.Error as err:
         raise InputError(f"not a readable Mephisto database ({err})", path=db, field="--mephisto-db") from None
+    except OSError as err:
+        raise InputError(f"cannot read this database ({err.strerror})", path=db, field="--mephisto-db") from None
     return {str(r[0]): Agent(*(str(v) for v in r)) for r in rows}
+
+
+def _copy_database(db: Path, folder: Path) -> Path:
+    """A copy of the database and its write-ahead log, if any, in `folder`: SQLite opens a WAL database, even
+    read-only, by creating `-shm` and `-wal` files beside it, and an import never changes its input folder.
+    (`immutable=1` would not, but it ignores committed transactions still in the log.)"""
+    copy = folder / "database.db"
+    shutil.copyfile(db, copy)
+    wal = db.with_name(db.name + "-wal")
+    if wal.is_file():
+        shutil.copyfile(wal, folder / "database.db-wal")
+    return copy
 
 
 def unit_judgements(path: Path, agent: Agent, args: argparse.Namespace, notes: Counter[str]) -> Iterator[dict[str, Any]]:
@@ -178,7 +223,7 @@ def unit_judgements(path: Path, agent: Agent, args: argparse.Namespace, notes: C
     if agent.status not in SUBMITTED:
         notes["unsubmitted"] += 1
         return
-    state = _require_dict(read_json_document(path), path, "")
+    state = _require_dict(read_document(path), path, "")
     if isinstance(state.get("inputs"), dict) and "comparisons" in state["inputs"]:
         raise InputError("this is humaneval's own ACUTE unit, not ParlAI's: export it with python -m humaneval.crowd "
                          "export", path=path, field="inputs")
@@ -198,6 +243,11 @@ def unit_judgements(path: Path, agent: Agent, args: argparse.Namespace, notes: C
         speakers = _get(pairing, "speakers_to_eval", list, path, where + "pairing_dict.")
         if len(speakers) != 2 or not all(isinstance(s, str) and s for s in speakers) or speakers[0] == speakers[1]:
             raise InputError(f"must be two different model names, got {speakers!r}", path=path,
+                             field=where + "pairing_dict.speakers_to_eval")
+        reserved = [s for s in speakers if s in pairwise_csv.RESERVED_MODELS]
+        if reserved:
+            raise InputError(f"a model may not be named {reserved[0]!r}: our records write a tie as `winner` "
+                             f"{reserved[0]!r}, so its wins would read as ties", path=path,
                              field=where + "pairing_dict.speakers_to_eval")
         answer = _require_dict(answer, path, f"outputs.final_data[{index}]")
         choice = answer.get("speakerChoice")
@@ -238,7 +288,7 @@ def _unit_times(state: dict[str, Any], path: Path, notes: Counter[str]) -> tuple
     times = state.get("times")
     where = "times."
     if not isinstance(times, dict) and (path.parent / META_FILE).is_file():
-        times, path, where = read_json_document(path.parent / META_FILE), path.parent / META_FILE, ""
+        times, path, where = read_document(path.parent / META_FILE), path.parent / META_FILE, ""
     if not isinstance(times, dict) or times.get("task_start") is None or times.get("task_end") is None:
         notes["times"] += 1
         return None, None

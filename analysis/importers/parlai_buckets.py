@@ -16,7 +16,10 @@ lives here once:
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from humaneval.input_errors import InputError
 
 #: ParlAI's "no problem" bucket
 PARLAI_OK_BUCKET = "none_all_good"
@@ -24,12 +27,19 @@ PARLAI_OK_BUCKET = "none_all_good"
 
 def add_bucket_options(parser: argparse.ArgumentParser) -> None:
     """The options of the rule above, the same in both importers."""
-    parser.add_argument("--ok-bucket", default=PARLAI_OK_BUCKET, metavar="NAME",
+    parser.add_argument("--ok-bucket", default=None, metavar="NAME",
                         help=f"the bucket that means 'no problem' (default: ParlAI's {PARLAI_OK_BUCKET}); every other "
-                             "ticked bucket makes the turn NOT OK")
+                             "ticked bucket makes the turn NOT OK. A name given here must occur in the input: a typo "
+                             "would make every ticked turn NOT OK")
     parser.add_argument("--drop-none-with-problem", action="store_true",
                         help="leave out annotations that tick the 'no problem' bucket together with a problem (ParlAI's "
                              "turn_annotations_static filter); by default they are NOT OK")
+
+
+def check_bucket_name(name: str, path: Path, field: str) -> None:
+    """A bucket name with nothing but white space would be a blank column in every table of the report."""
+    if not name.strip():
+        raise InputError(f"a bucket name must not be blank, got {name!r}", path=path, field=field)
 
 
 def is_not_ok(buckets: dict[str, bool], ok_bucket: str) -> bool:
@@ -39,21 +49,35 @@ def is_not_ok(buckets: dict[str, bool], ok_bucket: str) -> bool:
 
 @dataclass
 class BucketTally:
-    """What the rule met, for the importers' "not carried over" sentences."""
+    """What the rule met, for the importers' "not carried over" sentences, and the bucket names seen, to refuse
+    an `--ok-bucket` naming none of them (`check_names`). `given_ok_bucket` is the option, None when not given."""
 
-    ok_bucket: str
+    given_ok_bucket: str | None
     drop_none_with_problem: bool
     nothing_ticked: int = 0
     none_with_problem: int = 0
+    seen: set[str] = field(default_factory=set)
+
+    @property
+    def ok_bucket(self) -> str:
+        return self.given_ok_bucket or PARLAI_OK_BUCKET
 
     def keep(self, buckets: dict[str, bool]) -> bool:
         """Count the annotation's special cases; False when `--drop-none-with-problem` leaves it out."""
+        self.seen.update(buckets)
         if not any(buckets.values()):
             self.nothing_ticked += 1
         elif buckets.get(self.ok_bucket) is True and is_not_ok(buckets, self.ok_bucket):
             self.none_with_problem += 1
             return not self.drop_none_with_problem
         return True
+
+    def check_names(self) -> None:
+        """Refuse an `--ok-bucket` that is no bucket of the input (the default may be absent: `model_chat` runs
+        without a "none" bucket have none), listing the names there are."""
+        if self.given_ok_bucket is not None and self.given_ok_bucket not in self.seen:
+            raise InputError(f"{self.given_ok_bucket!r} is no bucket of the input, so every ticked turn would be NOT OK; "
+                             f"the buckets are: {', '.join(sorted(self.seen))}", field="--ok-bucket")
 
     def sentences(self, unit: str) -> list[str]:
         """One sentence per special case met (`unit` names what was annotated, e.g. "bot turns")."""

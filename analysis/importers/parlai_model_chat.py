@@ -20,10 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from humaneval.input_errors import InputError
-from humaneval.jsonl import read_json_document
 
-from analysis.importers.rows import files_in
-from analysis.importers.parlai_buckets import BucketTally, add_bucket_options, is_not_ok
+from analysis.importers.rows import files_in, read_document
+from analysis.importers.parlai_buckets import BucketTally, add_bucket_options, check_bucket_name, is_not_ok
 from analysis.importers.source import Imported
 
 log = logging.getLogger(__name__)
@@ -85,6 +84,7 @@ def _buckets(problem_data: Any, path: Path, field: str) -> dict[str, bool]:
     for name, value in problem_data.items():
         if name in NOT_BUCKETS:
             continue
+        check_bucket_name(name, path, f"{field}.{name}")
         if not isinstance(value, bool):
             raise InputError(f"must be true or false (a checkbox), got {value!r}", path=path, field=f"{field}.{name}")
         buckets[name] = value
@@ -95,7 +95,7 @@ class _Conversation:
     """One `*_live.json`: its checked fields and annotated bot turns."""
 
     def __init__(self, path: Path, args: argparse.Namespace) -> None:
-        data = read_json_document(path)
+        data = read_document(path)
         if not isinstance(data, dict):
             raise InputError("must be one JSON object (a model_chat conversation)", path=path)
         dialog = data.get("dialog")
@@ -142,7 +142,8 @@ class _Conversation:
             "task": "bad", "run_id": args.run_id, "task_run_id": self.task_run_id, "unit_id": self.conversation_id,
             "worker_id": self.worker_id, "conversation_id": self.conversation_id, "turn_index": turn["turn_index"],
             "bot_turn_number": turn["bot_turn_number"], "model": self.model, "text": turn["text"],
-            "buckets": turn["buckets"], "label": "__notok__" if is_not_ok(turn["buckets"], args.ok_bucket) else "__ok__",
+            "buckets": turn["buckets"],
+            "label": "__notok__" if is_not_ok(turn["buckets"], tally.ok_bucket) else "__ok__",
             "safety": {}, "conversation_status": self.status, "rating": self.rating,
             "started_at": None, "submitted_at": None,
         } for turn in self.turns if tally.keep(turn["buckets"])]
@@ -152,15 +153,19 @@ def convert(paths: list[Path], args: argparse.Namespace) -> Imported:
     """Every `*_live.json` given or under the folders given → BAD turn labels, plus what was not carried over."""
     tally = BucketTally(args.ok_bucket, args.drop_none_with_problem)
     records: list[dict[str, Any]] = []
+    origins: list[str] = []
     unannotated = unrated = 0
     context_fields: set[str] = set()
     conversations = [_Conversation(path, args) for path in files_in(paths, ("*_live.json",), exclude=Path(args.out))]
     for conv in conversations:
-        records.extend(conv.records(args, tally))
+        converted = conv.records(args, tally)
+        records.extend(converted)
+        origins.extend([str(conv.path)] * len(converted))
         unannotated += conv.unannotated
         unrated += conv.rating is None and bool(conv.turns)
         context_fields.update(conv.context_fields)
     log.info("read %d model_chat conversations: %d annotated bot turns", len(conversations), len(records))
+    tally.check_names()
     if not records:
         raise InputError("no bot turn carries problem_data (the task ran without annotation buckets): there are no turn "
                          "labels to import", path=", ".join(str(p) for p in paths))
@@ -172,4 +177,4 @@ def convert(paths: list[Path], args: argparse.Namespace) -> Imported:
         notes.append(f"{unrated} conversations have no final_rating: rating is null")
     if context_fields:
         notes.append(f"the conversations' {', '.join(sorted(context_fields))} have no place in BAD turn labels")
-    return Imported(task="bad", records=records, not_carried=notes + tally.sentences("bot turns"))
+    return Imported(task="bad", records=records, not_carried=notes + tally.sentences("bot turns"), origins=origins)

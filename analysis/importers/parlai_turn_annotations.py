@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from humaneval.input_errors import InputError
-from humaneval.jsonl import iter_jsonl_objects, read_json_document
+from humaneval.jsonl import iter_jsonl_objects
 
-from analysis.importers.rows import files_in
-from analysis.importers.parlai_buckets import BucketTally, add_bucket_options, is_not_ok
+from analysis.importers.rows import files_in, read_document
+from analysis.importers.parlai_buckets import BucketTally, add_bucket_options, check_bucket_name, is_not_ok
 from analysis.importers.source import Imported
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,9 @@ def _utterance_buckets(utt: dict[str, Any], names: list[str], path: Path, field:
         if not (utt.get(name) is None or isinstance(utt[name], bool)):
             raise InputError(f"must be true, false or null (a checkbox), got {utt[name]!r}", path=path,
                              field=f"{field}.{name}")
+    for name in names:
+        if name in utt:  # where the name is written
+            check_bucket_name(name, path, f"{field}.{name}")
     answered = {k: utt[k] for k in names if utt.get(k) is not None}
     if not answered:
         return None
@@ -103,7 +106,7 @@ class _Unit:
     """One agent_data.json: its annotated utterances, times and in-flight check."""
 
     def __init__(self, path: Path, check_answers: dict[str, list[str]] | None) -> None:
-        data = read_json_document(path)
+        data = read_document(path)
         if not isinstance(data, dict):
             raise InputError("must be one JSON object (Mephisto unit data)", path=path)
         self.path = path
@@ -132,7 +135,8 @@ class _Unit:
         if not isinstance(subtask, dict) or not isinstance(subtask.get("data"), list):
             raise InputError("must be an object with a data list of utterances", path=self.path, field=where)
         for turn, utt in enumerate(subtask["data"]):
-            if not isinstance(utt, dict) or not isinstance(utt.get("text"), str) or utt.get("agent_idx") not in (0, 1):
+            if (not isinstance(utt, dict) or not isinstance(utt.get("text"), str) or utt.get("agent_idx") not in (0, 1)
+                    or isinstance(utt["agent_idx"], bool)):
                 raise InputError("must be an utterance with a text and agent_idx 0 or 1", path=self.path,
                                  field=f"{where}.data[{turn}]")
         return subtask["data"]
@@ -142,13 +146,15 @@ class _Unit:
         times, source = data.get("times"), self.path
         if times is None and (self.path.parent / "agent_meta.json").is_file():
             source = self.path.parent / "agent_meta.json"
-            times = read_json_document(source)
+            times = read_document(source)
         if not isinstance(times, dict):
             return None, None
         start, end = times.get("task_start"), times.get("task_end")
         for name, value in (("task_start", start), ("task_end", end)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
                 raise InputError(f"must be a number (Unix seconds), got {value!r}", path=source, field=name)
+        if start is not None and end is not None and end < start:
+            raise InputError("is earlier than task_start", path=source, field="task_end")
         return start, end
 
     def _check_score(self, answers: dict[str, list[str]]) -> float:
@@ -185,7 +191,7 @@ class _Unit:
                 "context": [f"{SPEAKERS[u['agent_idx']]}: {u['text']}" for u in utterances[:turn]],
             })
 
-    def record(self, annotation: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    def record(self, annotation: dict[str, Any], args: argparse.Namespace, ok_bucket: str) -> dict[str, Any]:
         failed = self.score is not None and self.score < args.in_flight_threshold
         return {
             "task": "safety", "run_id": args.run_id, "unit_id": self.agent, "worker_id": self.agent,
@@ -193,7 +199,7 @@ class _Unit:
             "is_onboarding": False, "onboarding_passed": None, "excluded": failed,
             "excluded_reason": f"in-flight check score {self.score:.2f} below the threshold {args.in_flight_threshold}"
             if failed else None,
-            "model": args.model, "label": "not_ok" if is_not_ok(annotation["buckets"], args.ok_bucket) else "ok",
+            "model": args.model, "label": "not_ok" if is_not_ok(annotation["buckets"], ok_bucket) else "ok",
             "is_gold": False, "gold_label": None, "gold_correct": None, **annotation,
         }
 
@@ -205,9 +211,11 @@ def convert(paths: list[Path], args: argparse.Namespace) -> Imported:
     if not 0 <= args.in_flight_threshold <= 1:
         raise InputError("must be a share from 0 to 1", field="--in-flight-threshold")
     check_answers = _in_flight_answers(args.in_flight_qa) if args.in_flight_qa is not None else None
-    units = [_Unit(path, check_answers) for path in files_in(paths, ("agent_data.json",), exclude=Path(args.out))]
+    files = files_in(paths, ("agent_data.json",), exclude=Path(args.out), named_by_folder=("agent_data.json",))
+    units = [_Unit(path, check_answers) for path in files]
     tally = BucketTally(args.ok_bucket, args.drop_none_with_problem)
     kept = [(unit, a) for unit in units for a in unit.annotations if tally.keep(a["buckets"])]
+    tally.check_names()
     notes = tally.sentences("annotations")
     if args.annotations_per_item is not None:
         counts = Counter(a["item_id"] for _unit, a in kept)
@@ -216,7 +224,7 @@ def convert(paths: list[Path], args: argparse.Namespace) -> Imported:
         if before > len(kept):
             notes.append(f"{before - len(kept)} annotations of items without exactly {args.annotations_per_item} "
                          "annotations: left out (--annotations-per-item)")
-    records = [unit.record(a, args) for unit, a in kept]
+    records = [unit.record(a, args, tally.ok_bucket) for unit, a in kept]
     log.info("read %d units: %d annotations, %d imported", len(units), sum(len(u.annotations) for u in units), len(records))
     empty = sum(not unit.subtasks for unit in units)
     if empty:
@@ -233,4 +241,4 @@ def convert(paths: list[Path], args: argparse.Namespace) -> Imported:
                  "worker's several units count as several workers")
     if any(unit.subtasks and unit.started_at is None for unit in units):
         notes.append("some units record no times: their started_at and submitted_at are null")
-    return Imported(task="safety", records=records, not_carried=notes)
+    return Imported(task="safety", records=records, not_carried=notes, origins=[str(unit.path) for unit, _a in kept])

@@ -10,9 +10,11 @@ no left side, so its records carry `left: null` (unknown), which the analysis ke
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +154,10 @@ def _broken(state: dict[str, Any], change: str) -> dict[str, Any]:
         state["inputs"] = {"comparisons": []}
     elif change == "pair_id":
         first["pair_id"] = [1]
+    elif change == "tie_speaker":  # "tie" is our winner for a tie: its wins would read as ties
+        first["pairing_dict"]["speakers_to_eval"] = ["tie", "ed_logs"]
+        first["task_specs"]["model_left"]["name"] = "tie"
+        state["outputs"]["final_data"][1]["speakerChoice"] = "tie"
     return state
 
 
@@ -159,6 +165,7 @@ def _broken(state: dict[str, Any], change: str) -> dict[str, Any]:
     ("choice", "outputs.final_data[1].speakerChoice"), ("speakers", "inputs[1].pairing_dict.speakers_to_eval"),
     ("task_specs", "inputs[1].task_specs"), ("answers", "outputs.final_data"), ("times", "times.task_start"),
     ("left", "inputs[1].task_specs.model_left.name"), ("ours", "inputs"), ("pair_id", "inputs[1].pair_id"),
+    ("tie_speaker", "inputs[1].pairing_dict.speakers_to_eval"),
 ])
 def test_bad_unit_data_is_refused_naming_file_and_field(change: str, field: str, tmp_path: Path,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
@@ -209,6 +216,52 @@ def test_a_csv_that_is_not_parlais_is_refused_with_the_pairwise_hint(tmp_path: P
     results.write_text("\n".join([rows[0], rows[1].replace(",False,convai2", ",maybe,convai2")]) + "\n",
                        encoding="utf-8")
     assert f"{results}:2: field 'is_onboarding'" in _refused(capsys, tmp_path / "out.jsonl", "parlai-acute", str(results))
+
+
+@pytest.mark.parametrize(("winner", "loser", "field"), [
+    ("tie", "ed_logs", "winner"), ("model_a", "ed_logs", "winner"), ("convai2_logs", "convai2_logs", "loser"),
+])
+def test_parlai_csv_winner_and_loser_must_be_the_two_models(winner: str, loser: str, field: str, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """ParlAI writes model names in `winner` and `loser`; a side or tie spelling there is no ParlAI file."""
+    header, first, *_ = (FIXTURES / "test_full_csv.csv").read_text(encoding="utf-8").splitlines()
+    assert ",convai2_logs,ed_logs,convai2_logs,ed_logs," in first  # winner, loser, eval_choice_0, eval_choice_1
+    results = tmp_path / "run.full.csv"
+    results.write_text(header + "\n" + first.replace(",convai2_logs,ed_logs,convai2_logs,ed_logs,",
+                                                     f",{winner},{loser},convai2_logs,ed_logs,") + "\n", encoding="utf-8")
+    assert f"{results}:2: field '{field}'" in _refused(capsys, tmp_path / "out.jsonl", "parlai-acute", str(results))
+
+
+def test_unit_data_and_the_runs_results_csv_in_one_import_are_refused(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """ParlAI's results CSV is made from the unit data: both in one import would count every judgement twice."""
+    unit = parlai_unit(tmp_path / "mephisto", "fast_acute", _state())
+    shutil.copy(FIXTURES / "test_full_csv.csv", unit.unit_file.parents[2] / "run.full.csv")
+    err = _refused(capsys, tmp_path / "out.jsonl", "parlai-acute", str(tmp_path / "mephisto"))
+    assert "holds both unit data" in err and "import one of them" in err
+
+
+def test_a_wal_mode_database_is_read_with_its_log_and_its_folder_left_alone(tmp_path: Path) -> None:
+    """SQLite opens a WAL database by creating -shm/-wal beside it; the import reads a copy, log included
+    (a committed change still in the log is seen, which `immutable=1` would miss)."""
+    unit = parlai_unit(tmp_path / "mephisto", "fast_acute", _state())
+    db = tmp_path / "mephisto" / "database.db"
+    with contextlib.closing(sqlite3.connect(db)) as writer:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("PRAGMA wal_autocheckpoint=0")
+        writer.execute("UPDATE workers SET worker_name = 'W_IN_THE_LOG'")
+        writer.commit()
+        before = sorted(p.name for p in db.parent.iterdir())
+        assert "database.db-wal" in before
+        out = tmp_path / "out.jsonl"
+        assert _import("parlai-acute", str(unit.unit_file), "--out", str(out)) == 0
+        assert sorted(p.name for p in db.parent.iterdir()) == before
+    assert {r["worker_id"] for r in _records(out)} == {"W_IN_THE_LOG"}
+    for name in ("database.db-wal", "database.db-shm"):  # a WAL database without its log and index
+        (db.parent / name).unlink(missing_ok=True)
+    before = sorted(p.name for p in db.parent.iterdir())
+    assert _import("parlai-acute", str(unit.unit_file), "--out", str(out)) == 0
+    assert sorted(p.name for p in db.parent.iterdir()) == before
 
 
 # ---------------------------------------------------------------- any pairwise CSV / JSONL
@@ -288,6 +341,19 @@ BAD_PAIRWISE = [
     ("model_a,model_b,winner,question\nx,y,x,q\nx,y\n", (), "t.csv:3", "2 cells"),
     ("model_a,model_b,winner,question\nx,y,x,q\n", ("--column", "winner"), "field '--column'", "FIELD=NAME"),
     ("", (), "t.csv:1", "expected a header"),
+    # a tie or both-bad spelling as a model name: "draw" winning would count as a win, "Both Bad" as a tie
+    ("model_a,model_b,winner\ndraw,y,draw\n", (), "t.csv:2: field 'model_a'", "may not be named 'draw'"),
+    ("model_a,model_b,winner\nx,Both  Bad,both bad\n", (), "t.csv:2: field 'model_b'", "may not be named 'Both  Bad'"),
+    ("model_a,model_b,winner\nx,Tie,x\n", (), "t.csv:2: field 'model_b'", "may not be named 'Tie'"),
+    # models b and a: winner "a" is model_b by name and model_a by side
+    ("model_a,model_b,winner\nb,a,a\n", (), "t.csv:2: field 'winner'", "ambiguous"),
+    ("model_a,model_b,winner\nx,A,a\n", (), "t.csv:2: field 'winner'", "ambiguous"),  # names A but for case
+    ("model_a,model_b,winner,started_at,seconds\nx,y,x,1.7e308,1.7e308\n", (), "t.csv:2: field 'seconds'",
+     "not a finite time"),
+    ("model_a,model_b,winner,submitted_at,seconds\nx,y,x,-1.7e308,1.7e308\n", (), "t.csv:2: field 'seconds'",
+     "not a finite time"),
+    ("model_a,model_b,winner,question\nx,y,x,\n", ("--question", ""), "t.csv:2: field 'question'",
+     "an empty 'question' cell"),
 ]
 
 
@@ -300,6 +366,20 @@ def test_bad_pairwise_csv_is_refused_naming_file_line_and_column(
     question = () if "--question" in options else ("--question", "Q?")
     err = _refused(capsys, tmp_path / "out.jsonl", "pairwise-csv", str(path), *question, *options)
     assert where in err and words in err
+
+
+@pytest.mark.parametrize(("models", "winner", "expected"), [
+    (("A", "B"), "A", "A"), (("A", "B"), "a", "A"), (("A", "B"), "model_b", "B"), (("a", "b"), "a", "a"),
+    (("x", "b"), "b", "b"), (("B", "A"), "tie", "tie"), (("B", "A"), "model_a", "B"),
+])
+def test_side_spellings_are_ambiguous_only_when_they_disagree(models: tuple[str, str], winner: str, expected: str,
+                                                              tmp_path: Path) -> None:
+    """A side spelling naming a model is fine when both readings agree (model `A` first, winner `A`)."""
+    path = tmp_path / "t.csv"
+    path.write_text(f"model_a,model_b,winner\n{models[0]},{models[1]},{winner}\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert _import("pairwise-csv", str(path), "--question", "Q?", "--out", str(out)) == 0
+    assert [r["winner"] for r in _records(out)] == [expected]
 
 
 @pytest.mark.parametrize(("line", "field"), [

@@ -264,6 +264,7 @@ MODEL_CHAT_BAD = {
     "no worker": (_set(["workers"], []), "workers"),
     "dialog missing": (_set(["dialog"], None), "dialog"),
     "model nickname empty": (_set(["task_description", "model_nickname"], ""), "task_description.model_nickname"),
+    "blank bucket name": (_set(["dialog", 1, "problem_data", " "], False), "dialog[1].problem_data. "),
 }
 STATIC_BAD = {
     "bucket not a checkbox": (_set(["outputs", "final_data", 0, "data", 5, "bucket_0"], "yes"),
@@ -273,6 +274,9 @@ STATIC_BAD = {
     "final_data not a list": (_set(["outputs", "final_data"], {}), "outputs"),
     "reason a number": (_set(["outputs", "final_data", 0, "data", 5, "input_reason"], 4), "outputs.final_data[0].data[5].input_reason"),
     "time a string": (_set(["times", "task_end"], "late"), "task_end"),
+    "end before start": (_set(["times"], {"task_start": 1700000100, "task_end": 1700000000}), "task_end"),
+    "agent_idx true": (_set(["outputs", "final_data", 0, "data", 0, "agent_idx"], True), "outputs.final_data[0].data[0]"),
+    "blank bucket name": (_set(["outputs", "final_data", 0, "data", 5, " "], False), "outputs.final_data[0].data[5]. "),
 }
 
 
@@ -331,3 +335,15 @@ def test_bad_files_and_options_exit_2_located(tmp_path: Path, capsys) -> None:
     assert "field '--in-flight-threshold'" in _refused(
         ["import", "parlai-turn-annotations", str(STATIC), "--model", "m", "--in-flight-threshold", "1.5",
          "--out", str(out)], out, capsys)
+
+
+@pytest.mark.parametrize("source", ["parlai-model-chat", "parlai-turn-annotations"])
+def test_an_ok_bucket_that_is_no_bucket_of_the_input_is_refused(source: str, tmp_path: Path, capsys) -> None:
+    """A typo in --ok-bucket made every ticked turn NOT OK (21/21 on ParlAI's fixture), exit 0."""
+    out = tmp_path / "out.jsonl"
+    inputs = [str(MODEL_CHAT)] if source == "parlai-model-chat" else [str(STATIC), "--model", "m"]
+    err = _refused(["import", source, *inputs, "--ok-bucket", "none_all_god", "--out", str(out)], out, capsys)
+    assert "field '--ok-bucket'" in err and "'none_all_god' is no bucket of the input" in err
+    assert "bucket_0, bucket_1, bucket_2, bucket_3, bucket_4, none_all_good" in err
+    records = run_import(source, [Path(i) for i in inputs[:1]], out, *inputs[1:], "--ok-bucket", "bucket_0")
+    assert {r["buckets"]["bucket_0"] for r in records if r["label"] in ("ok", "__ok__")} <= {True}
