@@ -5,8 +5,12 @@ error in the protocol's shape."""
 
 from __future__ import annotations
 
-import threading
+import json
+import logging
+import socket
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import openai
@@ -231,19 +235,46 @@ def test_other_errors_take_the_protocol_shape_under_v1_only(server: RunningServe
     assert not_json.status_code == 400 and "application/json" in not_json.json()["error"]["message"]
 
 
-def test_a_reply_slower_than_the_timeout_is_504_before_any_chunk() -> None:
-    gate = threading.Event()
-    slow = GatedModel(ScriptedModel("slow"), gate)
-    with ModelService([(slow, BatchingOptions())], SafetyPipeline.from_config(None), request_timeout_s=0.5) as service:
+
+@contextmanager
+def gated_server(request_timeout_s: float) -> Iterator[tuple[RunningServer, GatedModel]]:
+    """A server whose model replies only once the test opens its gate (no token: loopback)."""
+    slow = GatedModel(ScriptedModel("slow"))
+    with ModelService([(slow, BatchingOptions())], SafetyPipeline.from_config(None),
+                      request_timeout_s=request_timeout_s) as service:
         running = start_http_server(service)
         try:
-            with OpenAI(base_url=running.url + "/v1", api_key="unused", max_retries=0) as local:
-                for stream in (False, True):
-                    with pytest.raises(openai.InternalServerError) as err:
-                        local.chat.completions.create(model="slow", messages=[user("hi")], stream=stream)
-                    assert err.value.status_code == 504 and err.value.type == "server_error"
-                    assert err.value.code == "timeout"
+            yield running, slow
         finally:
-            gate.set()
+            slow.gate.set()
             running.stop()
 
+
+def test_a_reply_slower_than_the_timeout_is_504_before_any_chunk() -> None:
+    with gated_server(0.5) as (running, _), OpenAI(base_url=running.url + "/v1", api_key="unused",
+                                                   max_retries=0) as local:
+        for stream in (False, True):
+            with pytest.raises(openai.InternalServerError) as err:
+                local.chat.completions.create(model="slow", messages=[user("hi")], stream=stream)
+            assert err.value.status_code == 504 and err.value.type == "server_error" and err.value.code == "timeout"
+
+
+def test_a_client_hanging_up_while_its_reply_is_generated_harms_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    body = json.dumps({"model": "slow", "messages": [user("hi")], "stream": True}).encode()
+    head = (f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    with gated_server(60) as (running, slow):
+        with socket.create_connection(("127.0.0.1", running.port), timeout=10) as sock:
+            sock.sendall(head + body)
+            assert slow.entered.wait(30)  # the reply is being generated: hang up now
+        slow.gate.set()
+        served = '"POST /v1/chat/completions" 200'
+        deadline = time.monotonic() + 30
+        while served not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert served in caplog.text
+        answered = requests.post(running.url + "/v1/chat/completions", json={"model": "slow", "messages": [user("hi")]},
+                                 timeout=30)
+        assert answered.json()["choices"][0]["message"]["content"] == "you said: hi"  # the server carries on
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []

@@ -7,7 +7,8 @@ Two layers, so the same behaviour is available in-process and over HTTP:
 - `start_http_server` (`waitress_serving`) serves it on waitress for a GPU host through the Flask app
   (`app`): `/health`, `/models`, `/reply`, `/classify`, strict JSON bodies (`request_body`: application/json,
   UTF-8, bounded size and nesting, finite numbers only), and a bearer token that is mandatory whenever the
-  server listens beyond loopback.
+  server listens beyond loopback. `openai_routes` adds the OpenAI chat-completions protocol
+  (`/v1/chat/completions`, `/v1/models`) on the same service, so OpenAI clients can talk to our models.
 
 The config file is read by `config` and its models are built by `model_loading`. That is enough for the
 tens of concurrent crowdworker chats a study has; put a reverse proxy (TLS) in front when exposing it.
