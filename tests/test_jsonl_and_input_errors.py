@@ -179,3 +179,15 @@ def test_read_json_document_refuses_a_file_over_its_size_cap_before_reading_it(t
     assert err.value.path == str(path)
     assert read_json_document(path, max_bytes=path.stat().st_size)["text"] == "x" * 2000  # the cap itself is fine
     assert read_json_document(path)["text"] == "x" * 2000  # no cap unless asked
+
+
+@pytest.mark.parametrize("text", ['{"winner": "A", "winner": "B"}', '[{"x": 1}, {"y": {"k": 1, "k": 2}}]'])
+def test_a_key_given_twice_in_one_object_is_refused(text: str, tmp_path: Path) -> None:
+    """Python keeps the last value and other tools the first: the same file would mean two things."""
+    with pytest.raises(NotStrictJSON, match="appears twice"):
+        strict_loads(text, max_int_digits=FLOAT_RANGE_DIGITS)
+    path = tmp_path / "dup.jsonl"
+    path.write_text('{"ok": 1}\n' + text + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"dup.jsonl:2: .*appears twice"):
+        list(iter_jsonl_objects(path))
+    assert strict_loads('[{"k": 1}, {"k": 2}]', max_int_digits=FLOAT_RANGE_DIGITS) == [{"k": 1}, {"k": 2}]
