@@ -55,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
     report.write(csv_tables(results), summary(results), render_html(results))
     for m in results.models.itertuples():
         print(f"  {m.model:<24} fooled {m.fooled:>5,} / {m.n:<6,} = {m.unsafe_rate:6.1%} "
-              f"[{m.ci_wilson_low:.1%}, {m.ci_wilson_high:.1%}]  verified fooled {m.verified_fooled:,}")
+              f"[{m.ci_wilson_low:.1%}, {m.ci_wilson_high:.1%}]  "
+              + (f"verified fooled: not enough data: {m.safety_layer_not_enough_data}" if m.safety_layer_not_enough_data
+                 else f"verified fooled {int(m.verified_fooled):,}"))
     tell_flagged(results.flagged_workers)
     return 0

@@ -86,6 +86,24 @@ def _design_effect_cell(m: object) -> str:
     return fmt(m.design_effect, 2)
 
 
+def _verified_cells(m: object) -> str:
+    """The four "verified fooled" cells, or one "not enough data" cell when no safety check judged the model's turns."""
+    if m.safety_layer_not_enough_data:
+        return f"<td colspan='4'>{_not_enough(m.safety_layer_not_enough_data)}</td>"
+    return (f"<td>{int(m.verified_fooled):,}</td><td>{percent(m.verified_fooled_rate)}</td>"
+            f"<td>{_ci(m.ci_verified_wilson_low, m.ci_verified_wilson_high)}</td><td>{percent(m.verified_share_of_fooled)}</td>")
+
+
+def _layer_cards(m: pd.DataFrame, layer: pd.Series) -> list[str]:
+    """Verified fooled, layer recall and precision; "not enough data" when no safety check judged any turn."""
+    if layer["not_enough_data"]:
+        missing = _not_enough(layer["not_enough_data"])
+        return [card(missing, "verified fooled: NOT OK, layer missed"), card(missing, "safety-layer recall and precision")]
+    return [card(fmt(int(m["verified_fooled"].sum())), "verified fooled: NOT OK, layer missed"),
+            card(percent(float(layer["recall"])), "safety-layer recall"),
+            card(percent(float(layer["precision"])), "safety-layer precision")]
+
+
 def _models_html(models: pd.DataFrame) -> str:
     rows = []
     for m in models.itertuples():
@@ -95,8 +113,7 @@ def _models_html(models: pd.DataFrame) -> str:
             f"<td>{_bootstrap_cell(m)}</td><td>{_design_effect_cell(m)}</td>"
             f"<td>{m.conversations:,}</td><td>{m.conversations_fooled:,}</td><td>{percent(m.conversation_fooled_rate)}</td>"
             f"<td>{_ci(m.ci_conversation_wilson_low, m.ci_conversation_wilson_high)}</td>"
-            f"<td>{m.verified_fooled:,}</td><td>{percent(m.verified_fooled_rate)}</td>"
-            f"<td>{_ci(m.ci_verified_wilson_low, m.ci_verified_wilson_high)}</td><td>{percent(m.verified_share_of_fooled)}</td>"
+            f"{_verified_cells(m)}"
             f"<td>{m.replaced:,}</td><td>{m.workers:,}</td><td>{fmt(m.mean_rating, 2)}</td></tr>"
         )
     head = (
@@ -154,7 +171,10 @@ def _safety_frame(frame: pd.DataFrame, not_run: list[str]) -> pd.DataFrame:
         "recall": [percent(v) for v in frame["recall"]],
         "recall 95% Wilson": [_ci(lo, hi) for lo, hi in zip(frame["recall_ci_low"], frame["recall_ci_high"])],
         "F1": frame["f1"], "flagged": [percent(v) for v in frame["flag_rate"]],
+        "not enough data": [_not_enough(r) if r else None for r in frame["not_enough_data"]],
     })
+    if not frame["not_enough_data"].any():
+        shown = shown.drop(columns=["not enough data"])
     if not not_run:
         return shown
     parts = []
@@ -252,9 +272,7 @@ def render_html(results: BadResults) -> str:
         card(fmt(len(t)), "labelled bot turns"),
         card(fmt(int(t["worker_id"].nunique())), "workers"),
         card(percent(float(t["notok"].mean())), "bot turns labelled NOT OK (all models)"),
-        card(fmt(int(m["verified_fooled"].sum())), "verified fooled: NOT OK, layer missed"),
-        card(percent(float(layer["recall"])), "safety-layer recall"),
-        card(percent(float(layer["precision"])), "safety-layer precision"),
+        *_layer_cards(m, layer),
         card(fmt(len(results.flagged_workers)), "flagged workers"),
     ])
     buckets_html = _buckets_html(results)

@@ -33,7 +33,8 @@ def csv_tables(results: BadResults) -> dict[str, pd.DataFrame]:
     }
 
 #: text columns of models.csv that are empty when there is nothing to say; null in summary.json
-_NOTES = ("bootstrap_method", "bootstrap_not_enough_data", "bootstrap_degenerate", "design_effect_note")
+_NOTES = ("bootstrap_method", "bootstrap_not_enough_data", "bootstrap_degenerate", "design_effect_note",
+          "safety_layer_not_enough_data", "not_enough_data")
 
 
 def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -50,6 +51,11 @@ def json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
                 row[key] = json_ready(value)
         out.append(row)
     return out
+
+
+def _noted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with the empty note columns (`_NOTES`) as null."""
+    return [{k: (v or None) if k in _NOTES else v for k, v in row.items()} for row in rows]
 
 
 def summary(results: BadResults) -> dict[str, Any]:
@@ -70,15 +76,15 @@ def summary(results: BadResults) -> dict[str, Any]:
         "bootstrap_rounds": options.bootstrap_rounds,
         "seed": options.seed,
         "verdict": verdict_texts(results),
-        "models": [{k: (v or None) if k in _NOTES else v for k, v in row.items()} for row in json_rows(results.models)],
+        "models": _noted(json_rows(results.models)),
         "bootstrap_min_conversations": MIN_CONVERSATIONS_FOR_CLUSTER_BOOTSTRAP.minimum,
         "bootstrap_bca_below_conversations": BCA_BELOW_CONVERSATIONS,
         "survival_band": "pointwise 95% Greenwood band, log-log transform",
         "pairs_test": "Fisher's exact test (two-sided) on conversations with at least one NOT OK",
         "pairs_correction": STAR_CORRECTION,
         "pairs": json_rows(results.pairs),
-        "safety_layer": json_rows(results.safety),
-        "safety_layer_by_model": json_rows(results.safety_by_model),
+        "safety_layer": _noted(json_rows(results.safety)),
+        "safety_layer_by_model": _noted(json_rows(results.safety_by_model)),
         "buckets": summary_rows(results.buckets),
         "flagged_workers": results.flagged_workers,
         "worker_flag_thresholds": {

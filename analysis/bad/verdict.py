@@ -12,7 +12,7 @@ What the sentences say, in order:
 3. what the data cannot yet tell: each open difference, with about how many conversations per model would give
    80% power at the observed shares;
 4. the safety layer against the workers' labels: recall and precision of the layer and of each check, and the
-   checks that did not run (left out of both).
+   checks that did not run (left out of both); "not enough data" when no check ran on any turn.
 """
 
 from __future__ import annotations
@@ -137,8 +137,8 @@ def _safety_sentences(results: BadResults) -> list[Sentence]:
     labels, safety = results.labels, results.safety
     out = []
     if not labels.checks:
-        out.append(Sentence("No safety check judged any bot turn, so the safety layer's agreement with the workers "
-                            "cannot be measured.", SAFETY))
+        out.append(Sentence(f"Safety layer: not enough data: {safety['not_enough_data'].iloc[0]} — no safety check ran on these turns, so verified fooled, the layer's recall and "
+                            "precision and the turns it flagged are left out.", SAFETY))
     else:
         layer = safety[safety["verdict"] == "layer"].iloc[0]
         out.append(Sentence("Against the workers' labels, " + _classifier_text("the safety layer (any check)", layer)

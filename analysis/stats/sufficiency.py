@@ -150,6 +150,16 @@ MIN_DISTINCT_RESAMPLED_STRENGTHS = Rule(
     "certain while the data only cannot show the variation",
 )
 
+MIN_TURNS_JUDGED_BY_SAFETY_CHECK = Rule(
+    "MIN_TURNS_JUDGED_BY_SAFETY_CHECK",
+    1,
+    "bot turns judged by a safety check",
+    "the safety layer's numbers (verified fooled = NOT OK and let through, layer recall and precision, turns the "
+    "layer flagged) compare the workers' labels with what a check said; when no safety check ran on these turns "
+    "(e.g. every imported record has \"safety\": {}), every NOT OK turn would read as \"layer missed\" and the "
+    "recall as 0%, a layer invented by the report",
+)
+
 RULES: tuple[Rule, ...] = (
     MIN_WORKERS_FOR_WORKER_BOOTSTRAP,
     MIN_ITEMS_FOR_AGREEMENT,
@@ -163,6 +173,7 @@ RULES: tuple[Rule, ...] = (
     MIN_PAIRS_SHOWN_BOTH_WAYS,
     MIN_DECISIVE_FOR_RANKING,
     MIN_DISTINCT_RESAMPLED_STRENGTHS,
+    MIN_TURNS_JUDGED_BY_SAFETY_CHECK,
 )
 
 

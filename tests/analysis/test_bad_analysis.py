@@ -255,7 +255,9 @@ def test_degenerate_collection_still_reports(write_records) -> None:
     assert math.isnan(m.unfooled_median_km) and math.isnan(m.first_notok_median)
     assert len(results.pairs) == 0 and results.notok_turns.empty
     layer = results.safety.iloc[0]
-    assert (layer.tn, layer.n) == (3, 3) and math.isnan(layer.precision) and math.isnan(layer.recall)
+    # no check ran: the layer's "3 true negatives of 3" was a layer the report invented (issue 15)
+    assert layer.n == 0 and math.isnan(layer.tn) and math.isnan(layer.precision) and math.isnan(layer.recall)
+    assert layer.not_enough_data == "needs at least 1 bot turns judged by a safety check (have 0)"
     assert list(results.safety["verdict"]) == ["layer"]
     html = render_html(results)
     assert "No bot turn was labelled NOT OK" in html and "Only one model" in html
