@@ -36,10 +36,13 @@ ERROR_KEYS = {"message", "type", "param", "code"}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    words = tmp_path_factory.mktemp("safety") / "words.txt"
+    folder = tmp_path_factory.mktemp("config")
+    words = folder / "words.txt"
     words.write_text("math\n", encoding="utf-8")
-    config = ServerConfig(models=(ModelConfig(name="demo_bot"),), max_request_bytes=MAX_BYTES, max_turns=MAX_TURNS,
-                          max_chars_per_turn=MAX_CHARS,
+    registry = folder / "models.yaml"  # the bundled demo bot, whatever $HUMANEVAL_MODELS says
+    registry.write_text("models:\n  demo_bot: {path: pkg:models/demo_bot}\n", encoding="utf-8")
+    config = ServerConfig(models=(ModelConfig(name="demo_bot"),), registry=registry, max_request_bytes=MAX_BYTES,
+                          max_turns=MAX_TURNS, max_chars_per_turn=MAX_CHARS,
                           safety={"checks": {"string_matcher": {"word_list": str(words)}}})
     with ModelService.from_config(config) as service:
         running = start_http_server(service, token=TOKEN, max_request_bytes=MAX_BYTES)
