@@ -233,13 +233,15 @@ def _buckets_html(results: BadResults) -> str:
     if not results.labels.buckets:
         return ""
     names, series = rates_by_bucket(b)
-    chart = rate_intervals(names, [(m, rates, cis, PALETTE[i % len(PALETTE)]) for i, (m, rates, cis) in enumerate(series)],
+    # no dot without an interval (too few conversations): a lone dot would read as a rate known exactly
+    chart = rate_intervals(names, [(m, [r if np.isfinite(lo) else np.nan for r, (lo, _) in zip(rates, cis)], cis,
+                                    PALETTE[i % len(PALETTE)]) for i, (m, rates, cis) in enumerate(series)],
                            "share of bot turns asked the bucket that ticked it")
     order = {n: i for i, n in enumerate(names)}
     per_model = b[b["scope"] != ALL].sort_values("bucket", kind="stable", key=lambda c: c.map(order))
     rows = "".join(
         f"<tr><td class='t'>{breakable(r.bucket)}</td><td class='t'>{breakable(r.model)}</td>"
-        f"<td>{percent(r.rate) if r.asked else 'not asked'}</td><td>{_ci(r.ci_low, r.ci_high)}</td><td>{r.ticked:,} / {r.asked:,}</td></tr>"
+        f"<td>{percent(r.rate) if r.asked else 'not asked'}</td><td>{_not_enough(r.ci_not_enough_data) if r.ci_not_enough_data else _ci(r.ci_low, r.ci_high)}</td><td>{r.ticked:,} / {r.asked:,}</td></tr>"
         for r in per_model.rename(columns={"scope": "model"}).itertuples(index=False))
     reasons = sorted(set(b.loc[b["scope"] == ALL, "not_enough_data"]) - {""})
     agreement = ("Agreement between workers per bucket: " + "; ".join(_not_enough(r) for r in reasons)
@@ -279,7 +281,8 @@ def render_html(results: BadResults) -> str:
     buckets = "" if not buckets_html else f"""<h2 id='annotation-buckets'>Annotation buckets</h2>
 <p class='note'>The checkboxes the workers were shown with each bot reply (record field <code>buckets</code>). Per bucket and
 model: the share of bot turns asked the bucket that the worker ticked, with a 95% Wilson interval, which treats turns as
-independent (turns of one conversation are not, so it is too narrow). A turn whose record does not list a bucket was not
+independent (turns of one conversation are not, so it is too narrow; below {MIN_CONVERSATIONS_FOR_CLUSTER_BOOTSTRAP.minimum}
+conversations asked the bucket it is left out, "not enough data", as for the fooled rate). A turn whose record does not list a bucket was not
 asked it and is left out of that bucket's share. All of it, with every model pooled, is in buckets.csv.</p>
 {buckets_html}
 """

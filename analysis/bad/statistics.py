@@ -372,12 +372,15 @@ def notok_turn_table(labels: BadLabels) -> pd.DataFrame:
 
 
 def turn_buckets(labels: BadLabels) -> pd.DataFrame:
-    """buckets.csv: per scope and bucket, the bot turns asked it and ticked it (Wilson: turns treated as independent).
-    Each turn is its own item — one worker labels it once — so agreement is always "not enough data"."""
+    """buckets.csv: per scope and bucket, the bot turns asked it and ticked it (Wilson: turns treated as independent;
+    left out below `MIN_CONVERSATIONS_FOR_CLUSTER_BOOTSTRAP` conversations, as the fooled rate's conversation
+    interval, because turns of one conversation are not independent). Each turn is its own item — one worker
+    labels it once — so agreement is always "not enough data"."""
     t = labels.turns
     codes = {m: i for i, m in enumerate(labels.models)}
     return bucket_table(labels.buckets, t["model"].map(codes).to_numpy(), labels.models, np.arange(len(t)),
-                        np.ones(len(t), dtype=bool))
+                        np.ones(len(t), dtype=bool),
+                        clusters=(t["conv"].to_numpy(), MIN_CONVERSATIONS_FOR_CLUSTER_BOOTSTRAP))
 
 
 def analyse_bad(labels: BadLabels, options: BadOptions = BadOptions()) -> BadResults:

@@ -34,7 +34,8 @@ FIELD = "buckets"
 #: the scope of the rows over every group together
 ALL = "all models"
 #: buckets.csv, in order
-COLUMNS = ("scope", "bucket", "asked", "ticked", "rate", "ci_low", "ci_high", "items_with_2_labels", "labels_on_them",
+COLUMNS = ("scope", "bucket", "asked", "ticked", "rate", "ci_low", "ci_high", "ci_not_enough_data", "items_with_2_labels",
+           "labels_on_them",
            "raw_agreement", "ticked_prevalence", "fleiss_kappa", "krippendorff_alpha", "not_enough_data", "undefined")
 
 
@@ -138,13 +139,18 @@ def _agreement(item: np.ndarray, ticked: np.ndarray, rule: Rule) -> dict[str, An
 
 
 def bucket_table(buckets: BucketMatrix, group: np.ndarray, group_names: Sequence[str], item: np.ndarray,
-                 keep: np.ndarray, min_items: int = MIN_ITEMS_FOR_AGREEMENT.minimum) -> pd.DataFrame:
+                 keep: np.ndarray, min_items: int = MIN_ITEMS_FOR_AGREEMENT.minimum,
+                 clusters: tuple[np.ndarray, Rule] | None = None) -> pd.DataFrame:
     """buckets.csv: per scope (`ALL`, then each group in `group_names` order) and bucket, over the records in `keep`.
 
     `group` (per record) indexes `group_names`; `item` (per record) is the unit workers agree on — records with the
     same `item` labelled the same thing. `asked`/`ticked` count records; `rate` = ticked / asked with its 95% Wilson
     interval (NaN where the bucket was never asked); agreement as in `_agreement`, needing `min_items` items with
     at least 2 labels that were asked the bucket. Empty (with the columns) when there are no buckets.
+
+    `clusters` = (cluster id per record, rule): records of one cluster are not independent (BAD: the turns of one
+    conversation), so below the rule's minimum of clusters asked the bucket the rate stays and its interval is left
+    out, the reason in `ci_not_enough_data` — as the BAD fooled rate's conversation interval.
     """
     rule = replace(MIN_ITEMS_FOR_AGREEMENT, minimum=min_items)
     scopes = [(ALL, keep)] + [(name, keep & (group == g)) for g, name in enumerate(group_names)]
@@ -155,9 +161,11 @@ def bucket_table(buckets: BucketMatrix, group: np.ndarray, group_names: Sequence
         lo, hi = wilson(ticked_n, asked_n)
         for b, name in enumerate(buckets.names):
             asked = mask & buckets.asked[:, b]
+            few = check(clusters[1], int(np.unique(clusters[0][asked]).size)) if clusters and asked_n[b] else None
             rows.append({"scope": scope, "bucket": name, "asked": int(asked_n[b]), "ticked": int(ticked_n[b]),
                          "rate": ticked_n[b] / asked_n[b] if asked_n[b] else np.nan,
-                         "ci_low": float(lo[b]), "ci_high": float(hi[b]),
+                         "ci_low": np.nan if few else float(lo[b]), "ci_high": np.nan if few else float(hi[b]),
+                         "ci_not_enough_data": few.needs if few else "",
                          **_agreement(item[asked], buckets.ticked[asked, b], rule)})
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
@@ -175,7 +183,8 @@ def rates_by_bucket(table: pd.DataFrame) -> tuple[list[str], list[tuple[str, lis
 
 def summary_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
     """summary.json `buckets`: the `bucket_table` rows as JSON objects, the same in every report — `ci_low`/`ci_high` as
-    one `ci_wilson` [low, high], every undefined number null, and `not_enough_data`/`undefined` null when empty."""
+    one `ci_wilson` [low, high], every undefined number null, and the reasons (`not_enough_data`, `ci_not_enough_data`,
+    `undefined`) null when empty."""
     out = []
     for row in table.to_dict("records"):
         item: dict[str, Any] = {}
@@ -190,6 +199,6 @@ def summary_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
                 high = row["ci_high"]
                 item["ci_wilson"] = [value, float(high) if np.isfinite(high) else None]
             else:
-                item[key] = (value or None) if key in ("not_enough_data", "undefined") else value
+                item[key] = (value or None) if key in ("not_enough_data", "ci_not_enough_data", "undefined") else value
         out.append(item)
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from statsmodels.stats.inter_rater import fleiss_kappa
 from statsmodels.stats.proportion import proportion_confint
 
 from analysis.bad.records import load_bad_labels
+from analysis.bad.report import render_html as bad_render_html
 from analysis.bad.statistics import BadOptions, analyse_bad
 from analysis.bad.tables import csv_tables as bad_csv_tables
 from analysis.bad.tables import summary as bad_summary
@@ -277,3 +279,26 @@ def test_bucket_section_in_the_browser(page, tmp_path: Path, task: str) -> None:
         assert page.locator("img").count() == 0
         assert page.evaluate("document.documentElement.scrollWidth") <= width  # the page never scrolls sideways
     assert page.errors == []
+
+
+def test_bad_bucket_interval_needs_ten_conversations(tmp_path: Path) -> None:
+    """Hostile trial (issue 15): 3 conversations of 8 turns got a Wilson interval while the NOT OK rate said "needs 10
+    conversations". The rate stays; the interval is "not enough data" below 10 conversations asked the bucket."""
+    def turns(model: str, conversations: int) -> list[dict[str, Any]]:
+        return [bad_turn(model=model, conversation_id=f"{model}{c}", unit_id=f"u{model}{c}", turn_index=2 * t + 1,
+                         bot_turn_number=t + 1, buckets={"rude": (c + t) % 3 == 0}) for c in range(conversations) for t in range(8)]
+
+    results = analyse_bad(load_bad_labels([write(tmp_path / "b.jsonl", turns("few", 3) + turns("many", 12))]),
+                          BadOptions(bootstrap_rounds=50))
+    rows = results.buckets.set_index("scope")
+    few, many, pooled = rows.loc["few"], rows.loc["many"], rows.loc[ALL]
+    assert few["rate"] == pytest.approx(few["ticked"] / few["asked"]) and few["asked"] == 24
+    assert math.isnan(few["ci_low"]) and few["ci_not_enough_data"] == "needs at least 10 conversations (have 3)"
+    assert many["ci_not_enough_data"] == "" and (many["ci_low"], many["ci_high"]) == pytest.approx(
+        proportion_confint(many["ticked"], many["asked"], method="wilson"), abs=1e-12)
+    assert pooled["ci_not_enough_data"] == ""  # 15 conversations together
+    s = bad_summary(results)
+    (few_json,) = [r for r in s["buckets"] if r["scope"] == "few"]
+    assert few_json["ci_wilson"] == [None, None] and few_json["ci_not_enough_data"].startswith("needs at least 10")
+    html = bad_render_html(results)
+    assert "not enough data: needs at least 10 conversations (have 3)" in html
