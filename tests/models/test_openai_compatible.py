@@ -194,6 +194,28 @@ def test_failures_that_outlast_the_retries_are_retryable_errors(tmp_path: Path, 
     assert caught.value.retry_after_s == 120 and len(front.requests) == 3
 
 
+def test_through_the_model_service_a_remote_outage_stays_retryable(tmp_path: Path, peer: TransformersServePeer,
+                                                                   front: FailingFront) -> None:
+    """What the BAD task (embedded) and `serve` (HTTP 503) see: a remote model that keeps failing with 503 is
+    'try again later' with the remote's wait, not the 500 of a broken model the worker could never get past."""
+    from humaneval.models.client import EmbeddedClient
+    from humaneval.models.server import ModelConfig, ModelService, ServerConfig
+
+    registry = write_registry(tmp_path, front.base_url, peer.model, retries=0)
+    client = EmbeddedClient(ModelService.from_config(ServerConfig(registry=registry, models=(ModelConfig(name="remote"),))))
+    try:
+        front.script(Failure(503, retry_after="7"))
+        with pytest.raises(ServerUnavailable) as caught:
+            client.reply("remote", ["hi"], safety=False)
+        assert caught.value.retryable and caught.value.status == 503 and caught.value.retry_after_s == 7
+        front.script(Failure(400))
+        with pytest.raises(RequestRejected):  # a refusal stays a refusal
+            client.reply("remote", ["hi"], safety=False)
+        assert client.reply("remote", ["hi"], safety=False).text  # and the next request goes through
+    finally:
+        client.close()
+
+
 def test_a_refusal_is_not_retried_and_its_message_masks_the_key(tmp_path: Path, peer: TransformersServePeer,
                                                                front: FailingFront) -> None:
     model = remote_model(tmp_path, front.base_url, peer.model)

@@ -20,6 +20,7 @@ from humaneval.models.batching import (
     QueueFull,
     RequestTimedOut,
 )
+from humaneval.models.client import ModelServerError
 from humaneval.models.reply_model import DialogueContext, ReplyModel
 from humaneval.models.safety.pipeline import SIDES, SafetyPipeline
 from humaneval.models.server.config import (
@@ -164,6 +165,10 @@ class ModelService:
                     504, f"no reply from {model!r} within the request's timeout of {timeout_s:g} s") from None
             except BatcherStopped as err:
                 raise ServiceError(503, str(err), retry_after_s=5) from None
+            except ModelServerError as err:  # a remote model (openai_compatible): keep whether a retry can help
+                retry_after = math.ceil(err.retry_after_s) if err.retry_after_s else (5 if err.retryable else None)
+                raise ServiceError(503 if err.retryable else 500, f"generation failed: {err}",
+                                   retry_after_s=retry_after) from None
             except Exception as err:  # a model failure must reach the caller as an error, not a hang
                 raise ServiceError(500, f"generation failed: {type(err).__name__}: {err}") from None
             batch_size.append(size)
