@@ -32,10 +32,12 @@ class Separation:
     winners: tuple[int, ...]
     losers: tuple[int, ...]
     n: int
+    #: "comparisons", or "decisive comparisons" when ties between the two sets were left out (Davidson)
+    what: str = "comparisons"
 
     def sentence(self, models: list[str]) -> str:
         """'m1 won all 50 comparisons with m2' (sets of several models in braces)."""
-        return f"{_names(self.winners, models)} won all {self.n:,} comparisons with {_names(self.losers, models)}"
+        return f"{_names(self.winners, models)} won all {self.n:,} {self.what} with {_names(self.losers, models)}"
 
 
 def _names(indices: tuple[int, ...], models: list[str]) -> str:
@@ -54,10 +56,15 @@ def comparison_groups(wins: np.ndarray, ties: np.ndarray) -> list[list[int]]:
     return list(groups.values())
 
 
-def separations(wins: np.ndarray, ties: np.ndarray) -> list[Separation]:
+def separations(wins: np.ndarray, ties: np.ndarray, ties_bound: bool = True) -> list[Separation]:
     """Pairs of strongly connected blocks where every judgement between them went one way (empty when every
-    strength is estimable): blocks of the graph i → j when i beat j or tied with j."""
-    at_least_as_good = (wins + ties) > 0
+    strength is estimable): blocks of the graph i → j when i beat j or tied with j.
+
+    `ties_bound` False: ties do not link (Davidson's model). There a tie's probability ν/(2·cosh(d/2) + ν) stays put
+    when the difference d and ν grow together, so 1 win and 100 ties have no finite maximum (the ridge alone stops
+    it: Elo 1292 vs 708 at ridge 0.01, 1456 vs 544 at 0.001); only decisive judgements both ways bound d.
+    """
+    at_least_as_good = (wins + (ties if ties_bound else 0)) > 0
     _, block = connected_components(csr_matrix(at_least_as_good), directed=True, connection="strong")
     n_blocks = int(block.max()) + 1 if block.size else 0
     members = [tuple(np.flatnonzero(block == b).tolist()) for b in range(n_blocks)]
@@ -68,6 +75,7 @@ def separations(wins: np.ndarray, ties: np.ndarray) -> list[Separation]:
                 continue
             n = int(wins[np.ix_(members[a], members[b])].sum())
             if n:  # a judgement from b over a (or a tie) would have merged the two blocks
-                out.append(Separation(members[a], members[b], n))
+                out.append(Separation(members[a], members[b], n,
+                                      "comparisons" if ties_bound else "decisive comparisons"))
     out.sort(key=lambda s: (s.winners, s.losers))
     return out

@@ -232,5 +232,6 @@ def rank_models(
     return Ranking(models=entries, rounds=rounds, ridge=ridge, variance_ratio=ratio, interval_method=method,
                    tie_model=tie_model, tie_parameter=float(nu[0]),
                    groups=[[e.model for e in entries if group_of[index[e.model]] == g] for g in range(len(groups))],
-                   separations=[s.sentence(list(judgements.models)) for s in separations(wins, ties)],
+                   separations=[s.sentence(list(judgements.models))
+                                for s in separations(wins, ties, ties_bound=tie_model == "half")],
                    distinct_workers=distinct_resampled(boot_w, ci_w), distinct_plain=distinct_resampled(boot_p, ci_p))

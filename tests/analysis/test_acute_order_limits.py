@@ -9,12 +9,15 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
+from scipy.optimize import minimize
 from scipy.sparse.csgraph import connected_components
 
 from analysis_record_factory import judgement
 from analysis.acute.connectivity import comparison_groups, separations
 from analysis.report.charts import heatmap
 from analysis.stats.bradley_terry import fit_bradley_terry
+from analysis.stats.davidson import fit_davidson
 from test_acute_thin_data import run, study
 
 
@@ -115,3 +118,42 @@ def test_side_bias_verdict_prints_no_infinite_odds_ratio(tmp_path: Path) -> None
     assert not math.isfinite(s["position_bias"]["stratified"]["mh_odds_ratio_left"] or math.inf)
     side = [v for v in s["verdict"] if v.startswith("Side bias")]
     assert side and "inf" not in side[0].replace("infinite", "") and "no finite value" in side[0]
+
+
+def _one_decisive_among_ties() -> list[dict]:
+    return [judgement(worker_id=f"w{i % 12}", unit_id=f"u{i}", pair_id=f"p{i}", model_a="m1", model_b="m2", left="m1",
+                      winner="m1" if i == 0 else "tie") for i in range(101)]
+
+
+def test_davidson_one_decisive_among_ties_is_the_ridge_not_the_data(tmp_path: Path) -> None:
+    """Hostile trial: 1 win and 100 ties gave Elo 1292 vs 708 under Davidson. The fit is right (it is the direct
+    maximum of the penalised likelihood), but the likelihood has no finite maximum: d and ν grow together."""
+    wins, ties = np.array([[0.0, 1.0], [0.0, 0.0]]), np.array([[0.0, 100.0], [100.0, 0.0]])
+
+    def penalised(x: np.ndarray, ridge: float) -> float:
+        t1, t2, eta = x
+        log_d = np.logaddexp(np.logaddexp(t1, t2), eta + (t1 + t2) / 2)
+        return -((t1 - log_d) + 100 * (eta + (t1 + t2) / 2 - log_d)) + ridge * (t1**2 + t2**2)
+
+    found = {}
+    for ridge in (0.01, 0.001):
+        best = minimize(penalised, np.zeros(3), args=(ridge,), method="Nelder-Mead",
+                        options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000})
+        theta, nu = fit_davidson(wins, ties, ridge)
+        assert theta == pytest.approx(best.x[:2] - best.x[:2].mean(), abs=1e-4)
+        assert nu == pytest.approx(np.exp(best.x[2]), rel=1e-3)
+        found[ridge] = theta[0]
+    assert found[0.001] > found[0.01] + 0.5  # set by the ridge: a smaller one moves it far
+    s, _, _ = run(_one_decisive_among_ties(), tmp_path, tie_model="davidson")
+    assert s["separation"] == ["m1 won all 1 decisive comparisons with m2"]
+    assert all(r["ci"] is None and r["ci_plain"] is None for r in s["ranking"])
+    assert any(v.startswith("Strength not estimable: m1 won all 1 decisive comparisons") for v in s["verdict"])
+
+
+def test_half_wins_bound_one_decisive_among_ties(tmp_path: Path) -> None:
+    """With ties as half wins the same data are 50.5 : 50.5 − 1 — a finite, tiny difference with intervals."""
+    s, _, _ = run(_one_decisive_among_ties(), tmp_path)
+    assert s["separation"] == []
+    expected = fit_bradley_terry(np.array([[0.0, 51.0], [50.0, 0.0]]), 0.01)
+    assert [r["strength"] for r in s["ranking"]] == pytest.approx(expected.tolist(), abs=1e-9)
+    assert all(r["ci"] is not None for r in s["ranking"])

@@ -44,7 +44,7 @@ def run(records: list[dict], tmp_path: Path, **options) -> tuple[dict, str, dict
     path = tmp_path / "j.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
     thresholds = options.pop("thresholds", FlagThresholds())
-    results = analyse_acute(load_acute_judgements([path]), AcuteOptions(bootstrap_rounds=200, thresholds=thresholds))
+    results = analyse_acute(load_acute_judgements([path]), AcuteOptions(**{"bootstrap_rounds": 200, **options}, thresholds=thresholds))
     s = json.loads(json.dumps(summary(results)))
     html = render_html(results)
     assert "needs needs" not in html and "NaN" not in html and "nan" not in re.sub(r"<[^>]+>", " ", html).split()
