@@ -24,8 +24,33 @@ LABEL_WIDTH = 196
 
 
 def _char_width(c: str) -> float:
-    """A rough advance of one character at font size 12: capitals, m and w are the wide ones."""
-    return 10.5 if c.isupper() or c in "mw" else 7.0
+    """A rough advance of one character at font size 12: capitals, m and w and the maths signs are the wide ones
+    (a name such as "<b>m1</b>" is wider than its letter count suggests)."""
+    return 10.5 if c.isupper() or c in "mw" else 10.0 if c in "<>=+~^%#@&" else 7.0
+
+
+#: pixels between one legend entry's text and the next entry's mark
+_LEGEND_GAP = 16
+#: height of one legend line
+_LEGEND_LINE = 18
+
+
+def _legend(entries: Sequence[tuple[str, str]], left: float, right: float, mark: str = "dot") -> tuple[str, int]:
+    """Legend entries (name, colour) left to right from `left`, a new line before an entry would pass `right`, so
+    many models or long names never run over each other; `mark` "dot", "square" or "line". The SVG and the number
+    of lines."""
+    out, x, line = [], float(left), 0
+    for name, color in entries:
+        step = 20 + round(_label_width(name)) + _LEGEND_GAP
+        if x > left and x + step - _LEGEND_GAP > right:
+            line, x = line + 1, float(left)
+        y = 18 + line * _LEGEND_LINE
+        shape = {"dot": f"<circle cx='{x + 5:g}' cy='{y - 4}' r='5' fill='{color}'/>",
+                 "square": f"<rect x='{x:g}' y='{y - 10}' width='12' height='12' fill='{color}'/>",
+                 "line": f"<line x1='{x:g}' y1='{y - 4}' x2='{x + 14:g}' y2='{y - 4}' stroke='{color}' stroke-width='2.5'/>"}
+        out.append(f"<g class='legend'>{shape[mark]}<text x='{x + 20:g}' y='{y}' font-size='12'>{_label(name)}</text></g>")
+        x += step
+    return "".join(out), line + 1
 
 
 def _label_width(text: str) -> float:
@@ -256,18 +281,18 @@ def rate_intervals(
     """Proportions on a 0–100% axis, one group per row: per series (name, values, 95% intervals, colour)
     a dot and its interval line, so rates measured over different units sit side by side."""
     s = len(series)
-    sub, gap, left, plot, top = 16, 12, 20 + round(max((_label_width(r) for r in rows), default=7)), 520, 40
+    sub, gap, left, plot = 16, 12, 20 + round(max((_label_width(r) for r in rows), default=7)), 520
     group = s * sub + gap
-    width, height = left + plot + 30, top + len(rows) * group + 40
+    width = left + plot + 30
+    legend, lines = _legend([(name, color) for name, _v, _ci, color in series], left, width - 8)
+    top = 40 + (lines - 1) * _LEGEND_LINE
+    height = top + len(rows) * group + 40
 
     def sx(v: float) -> float:
         return left + min(max(v, 0.0), 1.0) * plot
 
-    out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' height='{height}' {FONT} role='img' aria-label='{escape(axis_label)}'>"]
-    x = left
-    for name, _v, _ci, color in series:  # legend
-        out.append(f"<circle cx='{x + 5}' cy='14' r='5' fill='{color}'/><text x='{x + 14}' y='18' font-size='12'>{_label(name)}</text>")
-        x += 24 + round(_label_width(name))
+    out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' height='{height}' {FONT} role='img' aria-label='{escape(axis_label)}'>",
+           legend]
     for t in (0, 0.2, 0.4, 0.6, 0.8, 1.0):
         out.append(f"<line x1='{sx(t)}' y1='{top - 6}' x2='{sx(t)}' y2='{top + len(rows) * group}' stroke='#e5e5e5'/>")
         out.append(f"<text x='{sx(t)}' y='{top + len(rows) * group + 15}' font-size='11' text-anchor='middle' fill='#555'>{t:.0%}</text>")
@@ -293,13 +318,13 @@ def stacked_shares(
     rows: Sequence[str], categories: Sequence[str], counts: np.ndarray, colors: Sequence[str], axis_label: str,
 ) -> str:
     """One 100% bar per row split into `categories` (counts: rows × categories), share printed when wide enough."""
-    row_h, left, plot, top = 28, 20 + round(max((_label_width(r) for r in rows), default=7)), 560, 44
-    width, height = left + plot + 20, top + len(rows) * row_h + 36
-    out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' height='{height}' {FONT} role='img' aria-label='{escape(axis_label)}'>"]
-    x = left
-    for name, color in zip(categories, colors):
-        out.append(f"<rect x='{x}' y='8' width='12' height='12' fill='{color}'/><text x='{x + 16}' y='18' font-size='12'>{_label(name)}</text>")
-        x += 30 + round(_label_width(name))
+    row_h, left, plot = 28, 20 + round(max((_label_width(r) for r in rows), default=7)), 560
+    width = left + plot + 20
+    legend, lines = _legend(list(zip(categories, colors)), left, width - 8, "square")
+    top = 44 + (lines - 1) * _LEGEND_LINE
+    height = top + len(rows) * row_h + 36
+    out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' height='{height}' {FONT} role='img' aria-label='{escape(axis_label)}'>",
+           legend]
     for r, row in enumerate(rows):
         y = top + r * row_h
         total = float(counts[r].sum())
@@ -350,7 +375,10 @@ def step_curves(series: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray, 
     (name, steps k = 1..K, value at k, band low, band high, colour) a right-continuous step line from (0, 1)
     and a shaded band over each interval [k, k+1) where the band is defined (NaN: none drawn, e.g. a
     Kaplan–Meier band before the first event). x ticks are whole numbers only. All text is escaped."""
-    width, height, left, bottom, top, right = 640, 300, 56, 44, 34, 20
+    width, left, bottom, right = 640, 56, 44, 20
+    legend, lines = _legend([(name, color) for name, _xs, _ys, _lo, _hi, color in series], left, width - 8, "line")
+    top = 34 + (lines - 1) * _LEGEND_LINE
+    height = top + 222 + bottom
     pw, ph = width - left - right, height - top - bottom
     x_max = max((int(np.max(xs)) for _n, xs, *_rest in series if len(xs)), default=1)
     x_max = max(x_max, 1)
@@ -362,12 +390,7 @@ def step_curves(series: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray, 
         return top + (1 - min(max(v, 0.0), 1.0)) * ph
 
     out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' "
-           f"height='{height}' {FONT} role='img' aria-label='{escape(y_label)}'>"]
-    x = left
-    for name, _xs, _ys, _lo, _hi, color in series:  # legend
-        out.append(f"<line x1='{x}' y1='14' x2='{x + 14}' y2='14' stroke='{color}' stroke-width='2.5'/>"
-                   f"<text x='{x + 18}' y='18' font-size='12'>{_label(name)}</text>")
-        x += 30 + round(_label_width(name))
+           f"height='{height}' {FONT} role='img' aria-label='{escape(y_label)}'>", legend]
     for t in (0, 0.25, 0.5, 0.75, 1.0):
         out.append(f"<line x1='{left}' y1='{sy(t)}' x2='{left + pw}' y2='{sy(t)}' stroke='{'#bbb' if t == 0.5 else '#eee'}'/>")
         out.append(f"<text x='{left - 6}' y='{sy(t) + 4}' font-size='11' text-anchor='end' fill='#555'>{t:.0%}</text>")
