@@ -11,6 +11,7 @@ from analysis.acute.records import attach_pairings, load_acute_judgements
 from analysis.acute.report import render_html
 from analysis.acute.statistics import AcuteOptions, analyse_acute
 from analysis.acute.tables import csv_tables, summary
+from analysis.acute.verdict import order_limits
 from analysis.acute.workers import FlagThresholds
 from analysis.report.cli import ReportRun, add_inputs_and_out, require, tell_flagged
 from analysis.stats.bradley_terry import DEFAULT_RIDGE
@@ -76,5 +77,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {m.rank:>2}. {m.model:<24} {m.strength:+.3f} (Elo {m.elo:.0f}) {ci}")
     if results.main.worker_bootstrap is not None:
         print(f"  worker intervals: {results.main.worker_bootstrap.message}")
+    for text in order_limits(results.main):  # groups never compared, perfect separation
+        print(f"  {text}")
     tell_flagged(results.flagged_workers)
     return 0

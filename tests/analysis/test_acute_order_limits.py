@@ -4,8 +4,11 @@ with an infinite odds ratio. Each case says what the data do not give instead of
 
 from __future__ import annotations
 
+import json
 import math
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -157,3 +160,11 @@ def test_half_wins_bound_one_decisive_among_ties(tmp_path: Path) -> None:
     expected = fit_bradley_terry(np.array([[0.0, 51.0], [50.0, 0.0]]), 0.01)
     assert [r["strength"] for r in s["ranking"]] == pytest.approx(expected.tolist(), abs=1e-9)
     assert all(r["ci"] is not None for r in s["ranking"])
+
+
+def test_cli_says_the_order_is_not_given(tmp_path: Path) -> None:
+    path = tmp_path / "j.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in study({("m1", "m2"): (20, 10), ("m3", "m4"): (8, 22)}, workers=12)))
+    done = subprocess.run([sys.executable, "-m", "analysis", "acute", "--judgements", str(path), "--out",
+                           str(tmp_path / "out"), "--bootstrap-rounds", "50"], capture_output=True, text=True, check=True)
+    assert "fall into 2 groups never compared with each other: {m1, m2}; {m4, m3}" in done.stdout
