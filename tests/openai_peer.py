@@ -14,7 +14,9 @@ that folder on a free 127.0.0.1 port. Typical use:
 
 `Failure(status=None, delay_s=S)` holds a request S seconds and then passes it on (a slow server, for
 timeouts); `Failure(401, message=...)` sets the error text. `front.max_in_flight` is the most requests it
-held at once. Use them from any tests folder as `from tests.openai_peer import ...`.
+held at once; each received request's `upstream_s` is how long the upstream took to answer it (for the
+benchmark that subtracts the endpoint's own time). Use them from any tests folder as
+`from tests.openai_peer import ...`.
 """
 
 from __future__ import annotations
@@ -145,12 +147,13 @@ class Failure:
     message: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class ReceivedRequest:
     method: str
     path: str
     headers: dict[str, str]
     body: Any
+    upstream_s: float | None = None  # how long the upstream took to answer it (None: not passed on)
 
 
 @dataclass
@@ -215,7 +218,8 @@ class FailingFront:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 body = json.loads(raw) if raw else None
-                front.requests.append(ReceivedRequest(method, self.path, dict(self.headers.items()), body))
+                received = ReceivedRequest(method, self.path, dict(self.headers.items()), body)
+                front.requests.append(received)
                 failure = front._next_failure()
                 if failure is not None:
                     time.sleep(failure.delay_s)
@@ -225,9 +229,11 @@ class FailingFront:
                                      {"Retry-After": failure.retry_after} if failure.retry_after else {})
                         return
                 path = self.path[3:] if self.path.startswith("/v1") else self.path
+                started = time.perf_counter()
                 try:
                     upstream = requests.request(method, front.upstream + path, data=raw or None, timeout=120,
                                                 headers={"Content-Type": "application/json"})
+                    received.upstream_s = time.perf_counter() - started
                 except requests.RequestException as err:
                     self._answer(502, {"error": {"message": f"upstream failed: {type(err).__name__}"}}, {})
                     return
