@@ -16,7 +16,9 @@ def test_report_opens_without_errors(page, report: Path, tmp_path: Path) -> None
     page.goto((report / "report.html").as_uri())
     page.wait_for_load_state("load")
     assert page.title() == "ACUTE-Eval report"
-    assert page.locator("svg.chart").count() >= 4
+    # loser_bot never wins: perfect separation, so no strength chart of ridge-made strengths (the other three stay)
+    assert page.locator("svg.chart").count() >= 3
+    assert page.get_by_text("Strength not estimable").count() >= 1
     page.locator("details.pair").first.click()
     page.locator("details.pair").nth(3).click()
     assert page.get_by_text(XSS).count() >= 1  # shown as text
