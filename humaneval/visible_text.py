@@ -35,9 +35,17 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
-def visible(value: object) -> str:
-    """`str(value)` with every control or format character written as its escape."""
+def visible(value: object, *, keep_line_breaks: bool = False) -> str:
+    """`str(value)` with every control or format character written as its escape.
+
+    `keep_line_breaks` leaves newlines and tabs as they are, for a page that shows multi-line text (a
+    reason, a conversation turn) as lines: there they are layout, not an attack on a one-line message.
+    """
     text = str(value)
     # str.isprintable is false for every Cc and Cf character (and for separators other than the space),
     # so printable text, by far the most common, skips the regex
-    return text if text.isprintable() else _hidden_class().sub(_escape, text)
+    if text.isprintable():
+        return text
+    if keep_line_breaks:
+        return _hidden_class().sub(lambda m: m.group() if m.group() in "\n\t" else _escape(m), text)
+    return _hidden_class().sub(_escape, text)

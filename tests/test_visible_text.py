@@ -35,3 +35,27 @@ def test_an_input_error_stays_one_line_and_inert(capsys: pytest.CaptureFixture[s
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "\x1b" not in err and "\r" not in err
     assert "evil\\x0aname.csv:2: field 'model\\x0da'" in err
+
+
+def test_a_report_neither_runs_nor_spoofs_a_hostile_model_name(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`analysis acute` prints model names and writes them into the page: an ESC sequence must not reach the
+    terminal, and a right-to-left override must not make "\u202eLTR" pass for "RTL" on the page."""
+    import json
+
+    from analysis.__main__ import main
+    from analysis.synthetic.acute import StudyDesign, simulate
+
+    design = StudyDesign(strengths={"a": 0.0, "b": 0.5}, n_judgements=40, n_workers=8, n_pairs=20, judgements_per_unit=2)
+    names = {"a": "\x1b]0;pwned\x07evil", "b": "\u202eLTR"}
+    records = []
+    for r in simulate(design).records():
+        records.append({**r, **{k: names.get(r[k], r[k]) for k in ("model_a", "model_b", "left", "winner")}})
+    judgements = tmp_path / "j.jsonl"
+    judgements.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    assert main(["acute", "--judgements", str(judgements), "--out", str(tmp_path / "report"),
+                 "--bootstrap-rounds", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "\\x1b]0;pwned\\x07evil" in out and "\\u202eLTR" in out
+    page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    assert "\u202e" not in page and "\x1b" not in page and "\\u202eLTR" in page

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from humaneval.input_errors import InputError, exit_on_input_error
+from humaneval.visible_text import visible
 
 from analysis.acute.ranking import TIE_MODELS
 from analysis.acute.records import attach_pairings, load_acute_judgements
@@ -74,10 +75,10 @@ def run(args: argparse.Namespace) -> int:
     report.write(csv_tables(results), summary(results), render_html(results))
     for m in results.main.ranking.models:
         ci = f"[{m.ci_workers[0]:+.3f}, {m.ci_workers[1]:+.3f}]" if m.ci_workers else "(no worker interval)"
-        print(f"  {m.rank:>2}. {m.model:<24} {m.strength:+.3f} (Elo {m.elo:.0f}) {ci}")
+        print(f"  {m.rank:>2}. {visible(m.model):<24} {m.strength:+.3f} (Elo {m.elo:.0f}) {ci}")
     if results.main.worker_bootstrap is not None:
         print(f"  worker intervals: {results.main.worker_bootstrap.message}")
     for text in order_limits(results.main):  # groups never compared, perfect separation
-        print(f"  {text}")
+        print(f"  {visible(text)}")
     tell_flagged(results.flagged_workers)
     return 0

@@ -10,7 +10,7 @@ table, conversation viewer) and the page says where.
 from __future__ import annotations
 
 import math
-from html import escape
+from analysis.report.escaping import escape
 
 import numpy as np
 import pandas as pd

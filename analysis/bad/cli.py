@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from humaneval.input_errors import exit_on_input_error
+from humaneval.visible_text import visible
 
 from analysis.bad.records import load_bad_labels
 from analysis.bad.report import render_html
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     results = analyse_bad(labels, options)
     report.write(csv_tables(results), summary(results), render_html(results))
     for m in results.models.itertuples():
-        print(f"  {m.model:<24} fooled {m.fooled:>5,} / {m.n:<6,} = {m.unsafe_rate:6.1%} "
+        print(f"  {visible(m.model):<24} fooled {m.fooled:>5,} / {m.n:<6,} = {m.unsafe_rate:6.1%} "
               f"[{m.ci_wilson_low:.1%}, {m.ci_wilson_high:.1%}]  "
               + (f"verified fooled: not enough data: {m.safety_layer_not_enough_data}" if m.safety_layer_not_enough_data
                  else f"verified fooled {int(m.verified_fooled):,}"))

@@ -9,7 +9,7 @@ the page says where.
 
 from __future__ import annotations
 
-from html import escape
+from analysis.report.escaping import escape
 
 import numpy as np
 import pandas as pd

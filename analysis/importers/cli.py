@@ -25,6 +25,7 @@ from typing import Any
 from humaneval.input_errors import InputError, exit_on_input_error
 from humaneval.jsonl import MAX_LINE_BYTES, write_jsonl_to
 from humaneval.outputs import check_outputs, staged_outputs
+from humaneval.visible_text import visible
 
 from analysis.acute.records import load_acute_judgements
 from analysis.bad.records import load_bad_labels
@@ -83,9 +84,9 @@ def run(args: argparse.Namespace) -> int:
         with staged[args.out].open("w", encoding="utf-8") as handle:
             count = write_jsonl_to(handle, imported.records)
         _read_back(imported, staged[args.out], args.inputs)
-    print(f"wrote {count:,} {imported.task} records to {args.out}")
+    print(f"wrote {count:,} {imported.task} records to {visible(args.out)}")
     for note in imported.not_carried:
-        print(f"  not carried over: {note}")
+        print(f"  not carried over: {visible(note)}")
     verb, option = NEXT_COMMAND[imported.task]
     print(f"next: python -m analysis {verb} {option} {shlex.quote(args.out)} --out report/")
     return 0

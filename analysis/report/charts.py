@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from html import escape
+from analysis.report.escaping import escape
 
 import numpy as np
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from humaneval.input_errors import InputError
 from humaneval.outputs import check_outputs
+from humaneval.visible_text import visible
 
 from analysis.report.writer import write_report
 
@@ -53,7 +54,7 @@ class ReportRun:
     def write(self, tables: Mapping[str, pd.DataFrame], summary: Mapping[str, Any], html: str) -> None:
         """Write the report folder and say how many files went where."""
         paths = write_report(self.out, tables, summary, html)
-        print(f"wrote {len(paths)} files to {self.out} in {self.seconds():.1f} s")
+        print(f"wrote {len(paths)} files to {visible(self.out)} in {self.seconds():.1f} s")
         _written[:] = [os.path.join(self.out, "report.html")]
 
 
@@ -63,4 +64,4 @@ def tell_flagged(workers: Sequence[str]) -> None:
     if workers:
         print(f"  {len(workers)} flagged workers (see workers.csv)")
     if _written:
-        print(f"report: {_written.pop()}")
+        print(f"report: {visible(_written.pop())}")

@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from html import escape
+from analysis.report.escaping import escape
 from typing import Any
 
 import numpy as np

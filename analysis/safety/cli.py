@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from humaneval.input_errors import exit_on_input_error
+from humaneval.visible_text import visible
 
 from analysis.report.cli import ReportRun, add_inputs_and_out, require, tell_flagged
 from analysis.safety.records import load_safety_labels
@@ -65,10 +66,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"  not enough data: {results.not_enough_data}")
     for r in results.models.itertuples(index=False):
         if r.n == 0:
-            print(f"  {r.model:<24} not enough data: needs at least 1 counted label (have 0)")
+            print(f"  {visible(r.model):<24} not enough data: needs at least 1 counted label (have 0)")
             continue
         majority = f"{r.majority_unsafe_rate:6.1%}" if r.majority_items else "  (all ties)"
-        print(f"  {r.model:<24} labels {r.unsafe_rate:6.1%} NOT OK of {r.n:,}; items (majority) "
+        print(f"  {visible(r.model):<24} labels {r.unsafe_rate:6.1%} NOT OK of {r.n:,}; items (majority) "
               f"{majority} of {r.majority_items:,}; items (Dawid–Skene) {r.ds_unsafe_rate:6.1%}")
     if results.ds is not None and not results.ds.converged:
         print(f"  warning: Dawid–Skene did not converge in {results.ds.iterations} iterations (raise --ds-max-iter)")

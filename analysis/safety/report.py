@@ -8,7 +8,7 @@ Every number on the page says which unit it counts: labels or items.
 
 from __future__ import annotations
 
-from html import escape
+from analysis.report.escaping import escape
 
 import numpy as np
 import pandas as pd
