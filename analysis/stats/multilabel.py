@@ -52,8 +52,8 @@ def parse_buckets(value: Any, path: Path, line: int) -> dict[str, bool] | None:
     if not isinstance(value, dict):
         raise InputError("must be an object {bucket: true|false} or null", path=path, line=line, field=FIELD)
     for name, ticked in value.items():
-        if not name:
-            raise InputError("bucket names must be non-empty", path=path, line=line, field=FIELD)
+        if not name.strip():  # " " would show as an empty column
+            raise InputError("bucket names must be non-empty (not only spaces)", path=path, line=line, field=FIELD)
         if not isinstance(ticked, bool):
             raise InputError(f"{_short(name)} must be true or false, got {_short(ticked)}", path=path, line=line, field=FIELD)
     return value

@@ -57,7 +57,7 @@ def run_cli(task: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
 
 # ------------------------------------------------------------------------------------------ the readers
 @pytest.mark.parametrize("value, says", [
-    ([True], "must be an object"), ({"rude": "yes"}, "'rude' must be true or false"), ({"": True}, "non-empty"),
+    ([True], "must be an object"), ({"rude": "yes"}, "'rude' must be true or false"), ({"": True}, "non-empty"), ({" ": True}, "not only spaces"),
     ({"rude": 1}, "'rude' must be true or false"), ({"x" * 5000: [0] * 5000}, "'xxxxxxxxxxxx"),
 ])
 @pytest.mark.parametrize("task", ["safety", "bad"])
