@@ -1,16 +1,23 @@
-"""Real test models for the BAD tests (served through the model server's `factory` mechanism) and
-small helpers shared by the unit and integration tests."""
+"""Real test models for the BAD tests (served through the model server's `factory` mechanism), small
+helpers shared by the unit and integration tests, and the scripted crowd the integration tests run against
+a real Mephisto run (`Scenario`, `take_unit`, `wait_for_unit`)."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import requests
+
+from humaneval.bad_collection.bundled_data import DEFAULT_ONBOARDING_PATH
 from humaneval.bad_collection.chat_record import NOT_OK, OK
-from humaneval.crowd.simulated_worker import LiveConnection
+from humaneval.bad_collection.onboarding import load_onboarding
+from humaneval.crowd.simulated_worker import AgentSession, LiveConnection, SimulatedWorker
 
 from humaneval.models.client import EmbeddedClient
 from humaneval.models.reply_model import DialogueContext
@@ -80,3 +87,55 @@ def chat_until_finishable(live: LiveConnection, who: str, *, first: int = 0) -> 
 
 
 TOPICS = ("colour", "city", "song", "food", "animal", "season", "book", "sport")
+
+
+# ------------------------------------------------------------ a scripted crowd against a real run
+QUIZ = {item.item_id: item.label for item in load_onboarding(DEFAULT_ONBOARDING_PATH)}
+CHECKS = {"string_matcher", "profanity_classifier"}
+
+
+def quiz_answers(correct: bool) -> dict[str, Any]:
+    flip = {OK: NOT_OK, NOT_OK: OK}
+    return {"onboarding_answers": {i: (label if correct else flip[label]) for i, label in QUIZ.items()}}
+
+
+def take_unit(worker: SimulatedWorker, assignment: str | None = None, *, quiz_right: bool = True) -> AgentSession:
+    session = worker.request_agent(assignment)
+    if session.is_onboarding:
+        items = session.init_task_data["onboarding"]["items"]
+        assert {i["id"] for i in items} == set(QUIZ) and "label" not in json.dumps(items)
+        session = worker.submit_onboarding(session.agent_id, quiz_answers(quiz_right))
+    return session
+
+
+class Scenario:
+    """Runs a scripted crowd on its own thread while the test thread drives Mephisto's loop."""
+
+    def __init__(self, target: Any) -> None:
+        self.errors: list[BaseException] = []
+        self.facts: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                target(self.facts)
+            except requests.ConnectionError:
+                pass  # the run ended and its router is gone (checked by the test)
+            except BaseException as err:
+                self.errors.append(err)
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+
+
+def wait_for_unit(worker: SimulatedWorker, deadline_s: float = 40, **kwargs: Any) -> tuple[AgentSession, str]:
+    """Ask until a unit is free, each time as a new page (a new assignment id: asking again under an
+    assignment whose onboarding already passed would replay that onboarding, as Mephisto reconnects it).
+    Returns the session and its assignment id."""
+    deadline = time.monotonic() + deadline_s
+    for attempt in itertools.count():
+        assignment = f"{worker.worker_name}-{attempt}"
+        session = take_unit(worker, assignment, **kwargs)
+        if session.agent_id is not None or time.monotonic() > deadline:
+            return session, assignment
+        time.sleep(0.3)
+    raise AssertionError("unreachable")

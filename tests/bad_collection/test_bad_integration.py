@@ -13,12 +13,10 @@ the page's protocol over the router's websocket, and the demo bot through the mo
 
 from __future__ import annotations
 
-import itertools
 import json
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -28,74 +26,23 @@ import pytest
 import requests
 
 from humaneval.bad_collection.cli_export import main as export_main
-from humaneval.bad_collection.bundled_data import DEFAULT_ONBOARDING_PATH
 from humaneval.bad_collection.chat_record import NOT_OK, OK, ChatRecord
 from humaneval.bad_collection.export import all_conversations
-from humaneval.bad_collection.onboarding import load_onboarding
 from humaneval.bad_collection.task import build_task
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.export import export_to_file
 from humaneval.studies import all_exports
 from humaneval.crowd.launcher import LaunchSettings, LocalLaunch
-from humaneval.crowd.simulated_worker import AgentSession, SimulatedWorker
+from humaneval.crowd.simulated_worker import SimulatedWorker
 from humaneval.parlai_dialog_format import parse_line
 from mephisto.operations.datatypes import WorkerFailureReasons
-from tests.bad_collection.support import call, chat_until_finishable, two_demo_bots_registry
+from tests.bad_collection.support import (
+    CHECKS, Scenario, call, chat_until_finishable, take_unit, two_demo_bots_registry, wait_for_unit,
+)
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-QUIZ = {item.item_id: item.label for item in load_onboarding(DEFAULT_ONBOARDING_PATH)}
-CHECKS = {"string_matcher", "profanity_classifier"}
-
-
-def quiz_answers(correct: bool) -> dict[str, Any]:
-    flip = {OK: NOT_OK, NOT_OK: OK}
-    return {"onboarding_answers": {i: (label if correct else flip[label]) for i, label in QUIZ.items()}}
-
-
-def take_unit(worker: SimulatedWorker, assignment: str | None = None, *, quiz_right: bool = True) -> AgentSession:
-    session = worker.request_agent(assignment)
-    if session.is_onboarding:
-        items = session.init_task_data["onboarding"]["items"]
-        assert {i["id"] for i in items} == set(QUIZ) and "label" not in json.dumps(items)
-        session = worker.submit_onboarding(session.agent_id, quiz_answers(quiz_right))
-    return session
-
-
-class Scenario:
-    """Runs a scripted crowd on its own thread while the test thread drives Mephisto's loop."""
-
-    def __init__(self, target: Any) -> None:
-        self.errors: list[BaseException] = []
-        self.facts: dict[str, Any] = {}
-
-        def run() -> None:
-            try:
-                target(self.facts)
-            except requests.ConnectionError:
-                pass  # the run ended and its router is gone (checked by the test)
-            except BaseException as err:
-                self.errors.append(err)
-
-        self.thread = threading.Thread(target=run, daemon=True)
-        self.thread.start()
-
-
-def wait_for_unit(worker: SimulatedWorker, deadline_s: float = 40, **kwargs: Any) -> tuple[AgentSession, str]:
-    """Ask until a unit is free, each time as a new page (a new assignment id: asking again under an
-    assignment whose onboarding already passed would replay that onboarding, as Mephisto reconnects it).
-    Returns the session and its assignment id."""
-    deadline = time.monotonic() + deadline_s
-    for attempt in itertools.count():
-        assignment = f"{worker.worker_name}-{attempt}"
-        session = take_unit(worker, assignment, **kwargs)
-        if session.agent_id is not None or time.monotonic() > deadline:
-            return session, assignment
-        time.sleep(0.3)
-    raise AssertionError("unreachable")
-
-
 def test_targets_onboarding_walkaway_and_reconnect(tmp_path: Path) -> None:
     data_dir = tmp_path / "mephisto"
     cfg, state = build_task([

@@ -28,8 +28,7 @@ from humaneval.crowd.export import export_to_file
 from humaneval.crowd.launcher import ROUTER_LOG, LaunchSettings, LocalLaunch
 from humaneval.crowd.simulated_worker import SimulatedWorker
 from humaneval.studies import all_exports
-from tests.bad_collection.support import call, chat_until_finishable
-from tests.bad_collection.test_bad_integration import CHECKS, Scenario, wait_for_unit
+from tests.bad_collection.support import CHECKS, Scenario, call, chat_until_finishable, wait_for_unit
 from tests.openai_peer import Failure, FailingFront, TransformersServePeer, iter_text_files
 
 pytestmark = pytest.mark.integration
