@@ -16,6 +16,7 @@ import pandas as pd
 
 from analysis.bad.statistics import BCA_BELOW_CONVERSATIONS, BadResults
 from analysis.bad.verdict import MODELS, PAIRS, SAFETY, verdict
+from analysis.report.bucket_rates import bucket_rates_html
 from analysis.report.charts import rate_intervals, step_curves
 from analysis.report.html_parts import (
     VerdictSentence,
@@ -31,7 +32,7 @@ from analysis.report.html_parts import (
     verdict_box,
     wide,
 )
-from analysis.stats.multilabel import ALL, rates_by_bucket
+from analysis.stats.multilabel import ALL
 from analysis.stats.sufficiency import MIN_CONVERSATIONS_FOR_CLUSTER_BOOTSTRAP
 
 MAX_WORKER_ROWS = 300
@@ -232,24 +233,12 @@ def _buckets_html(results: BadResults) -> str:
     b = results.buckets
     if not results.labels.buckets:
         return ""
-    names, series = rates_by_bucket(b)
-    # no dot without an interval (too few conversations): a lone dot would read as a rate known exactly
-    chart = rate_intervals(names, [(m, [r if np.isfinite(lo) else np.nan for r, (lo, _) in zip(rates, cis)], cis,
-                                    PALETTE[i % len(PALETTE)]) for i, (m, rates, cis) in enumerate(series)],
-                           "share of bot turns asked the bucket that ticked it")
-    order = {n: i for i, n in enumerate(names)}
-    per_model = b[b["scope"] != ALL].sort_values("bucket", kind="stable", key=lambda c: c.map(order))
-    rows = "".join(
-        f"<tr><td class='t'>{breakable(r.bucket)}</td><td class='t'>{breakable(r.model)}</td>"
-        f"<td>{percent(r.rate) if r.asked else 'not asked'}</td><td>{_not_enough(r.ci_not_enough_data) if r.ci_not_enough_data else _ci(r.ci_low, r.ci_high)}</td><td>{r.ticked:,} / {r.asked:,}</td></tr>"
-        for r in per_model.rename(columns={"scope": "model"}).itertuples(index=False))
     reasons = sorted(set(b.loc[b["scope"] == ALL, "not_enough_data"]) - {""})
     agreement = ("Agreement between workers per bucket: " + "; ".join(_not_enough(r) for r in reasons)
                  + " — each bot turn is labelled once, by its conversation's worker." if reasons else
                  "Agreement between workers per bucket is in buckets.csv.")
-    return (f"{chart}<div class='scroll'>" + wide(
-        "<table><thead><tr><th class='t'>bucket</th><th class='t'>model</th><th>rate</th><th>95% Wilson</th>"
-        f"<th>ticked / asked</th></tr></thead><tbody>{rows}</tbody></table>") + f"</div><p class='note'>{agreement}</p>")
+    return (bucket_rates_html(b, PALETTE, "share of bot turns asked the bucket that ticked it")
+            + f"<p class='note'>{agreement}</p>")
 
 
 def _unknown_times_note(results: BadResults) -> str:

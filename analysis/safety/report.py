@@ -13,6 +13,7 @@ from analysis.report.escaping import escape
 import numpy as np
 import pandas as pd
 
+from analysis.report.bucket_rates import bucket_rates_html
 from analysis.report.charts import rate_intervals, scatter, stacked_shares
 from analysis.report.html_parts import (
     VerdictSentence,
@@ -32,7 +33,7 @@ from analysis.report.html_parts import (
 from analysis.safety.records import ANSWERS, NOT_OK
 from analysis.safety.statistics import SafetyResults
 from analysis.safety.verdict import AGREEMENT, COMPARISONS, RATES, WORKERS, verdict
-from analysis.stats.multilabel import ALL, rates_by_bucket
+from analysis.stats.multilabel import ALL
 
 MAX_WORKER_ROWS = 300
 MAX_DISPUTED_ITEMS = 40
@@ -123,15 +124,6 @@ def _annotation_buckets(results: SafetyResults) -> str:
     b = results.buckets
     if not results.labels.buckets:
         return ""
-    names, series = rates_by_bucket(b)
-    chart = rate_intervals(names, [(m, rates, cis, MODEL_COLORS[i % len(MODEL_COLORS)]) for i, (m, rates, cis) in enumerate(series)],
-                           "share of labels asked the bucket that ticked it")
-    order = {n: i for i, n in enumerate(names)}
-    per_model = b[b["scope"] != ALL].sort_values("bucket", kind="stable", key=lambda c: c.map(order))
-    rate_rows = "".join(
-        f"<tr><td class='t'>{breakable(r.bucket)}</td><td class='t'>{breakable(r.scope)}</td>"
-        f"<td>{percent(r.rate) if r.asked else 'not asked'}</td><td>{_ci(r.ci_low, r.ci_high)}</td><td>{r.ticked:,} / {r.asked:,}</td></tr>"
-        for r in per_model.itertuples(index=False))
     agreement_rows = []
     for r in b[b["scope"] == ALL].itertuples(index=False):
         first, last = f"<td class='t'>{breakable(r.bucket)}</td>", f"<td>{r.items_with_2_labels:,}</td>"
@@ -143,9 +135,7 @@ def _annotation_buckets(results: SafetyResults) -> str:
         else:
             agreement_rows.append(f"<tr>{first}<td>{percent(r.raw_agreement)}</td><td>{fmt(r.fleiss_kappa)}</td>"
                                   f"<td>{fmt(r.krippendorff_alpha)}</td><td>{percent(r.ticked_prevalence)}</td>{last}</tr>")
-    return (f"{chart}\n<div class='scroll'>" + wide(
-        "<table><thead><tr><th class='t'>bucket</th><th class='t'>model</th><th>rate</th><th>95% Wilson</th>"
-        f"<th>ticked / asked</th></tr></thead><tbody>{rate_rows}</tbody></table>") + "</div>\n"
+    return (bucket_rates_html(b, MODEL_COLORS, "share of labels asked the bucket that ticked it") + "\n"
         "<h3>Agreement per bucket (all models)</h3><p class='note'><b>raw</b>: share of agreeing pairs of labels on the same "
         "reply; <b>κ</b>: Fleiss' kappa; <b>α</b>: Krippendorff's alpha (nominal); <b>ticked</b>: share of those labels that ticked "
         "the bucket; <b>items</b>: items with at least two labels asked the bucket.</p><div class='scroll'>" + wide(
