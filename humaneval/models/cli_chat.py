@@ -23,8 +23,9 @@ Safety is on by default, as in ParlAI's safe_interactive: an unsafe message of y
 unsafe bot reply is replaced and the bot's history cleared — and the reason is shown.
 
 Where the model runs:
-  (default)        in this process, `--model` loaded from the model registry (default: the registry's
-                   default model, the demo bot)
+  (default)        in this process, `--model` loaded from the model registry (`--registry FILE`, else
+                   $HUMANEVAL_MODELS, else task_configs/models.yaml; default model: the registry's
+                   default, the demo bot)
   --config FILE    in this process, with the models and safety checks of a server config
   --server URL     on a running `serve` (e.g. a GPU host); token from --token-env"""
 
@@ -36,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--config", metavar="FILE", help="server YAML to load in-process (task_configs/serve.yaml)")
     where.add_argument("--server", metavar="URL", help="URL of a running model server, e.g. http://gpu-host:8765")
+    where.add_argument("--registry", metavar="FILE",
+                       help="model registry YAML for the in-process model (default: $HUMANEVAL_MODELS, then "
+                            "task_configs/models.yaml); --config names its own")
     parser.add_argument("--token-env", default="HUMANEVAL_SERVER_TOKEN", metavar="VAR",
                         help="environment variable holding the server's bearer token (with --server)")
     parser.add_argument("--device", help="device for in-process models (cpu, cuda, cuda:1); default from config")
@@ -48,10 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _connect(args: argparse.Namespace) -> ModelClient:
     token = os.environ.get(args.token_env) or None
-    return open_client(server=args.server, token=token, config=args.config, model=args.model, device=args.device)
+    return open_client(server=args.server, token=token, config=args.config, model=args.model, device=args.device,
+                       registry=args.registry)
 
 
-def _pick_model(client: ModelClient, requested: str | None) -> str:
+def _pick_model(client: ModelClient, requested: str | None, registry: str | None = None) -> str:
     """The requested model (checked now, not at the first message), else the only one, else the default."""
     available = [m["name"] for m in client.models()["models"]]
     if requested:
@@ -63,14 +68,14 @@ def _pick_model(client: ModelClient, requested: str | None) -> str:
         raise InputError("no models to chat with (the config lists none)", field="models")
     if len(available) == 1:
         return available[0]
-    default = _registry_default()
+    default = _registry_default(registry)
     return default if default in available else available[0]
 
 
-def _registry_default() -> str:
+def _registry_default(registry: str | None) -> str:
     from humaneval.models.registry import load_registry
 
-    return load_registry().default
+    return load_registry(registry).default
 
 
 def chat_loop(session: ChatSession, lines: TextIO, out: TextIO, *, interactive: bool) -> None:
@@ -110,7 +115,7 @@ def main(argv: list[str]) -> int:
     client = _connect(args)
     try:
         try:
-            model = _pick_model(client, args.model)
+            model = _pick_model(client, args.model, args.registry)
         except InputError as err:
             raise err.at(path=args.config) from None
         session = ChatSession(client, model, persona=tuple(args.persona), safety=False if args.no_safety else None)

@@ -254,12 +254,13 @@ def _retry_after(response: requests.Response) -> float | None:
 
 def open_client(*, server: str | None = None, token: str | None = None,
                 config: "str | Path | ServerConfig | None" = None, model: str | None = None,
-                device: str | None = None) -> ModelClient:
+                device: str | None = None, registry: str | Path | None = None) -> ModelClient:
     """The client for wherever the models run — what `chat` and task launchers call.
 
     `server`: a URL → `HttpClient` (with `token`). Otherwise in-process: the models and safety checks of a
-    server `config` (file or object), or else the registry model `model` (default: the registry's default,
-    the demo bot) with the default safety checks. `device` overrides every in-process model's device.
+    server `config` (file or object), or else the model `model` of the `registry` file (default registry:
+    $HUMANEVAL_MODELS or task_configs/models.yaml; default model: the registry's default, the demo bot) with
+    the default safety checks. `device` overrides every in-process model's device.
     """
     if server:
         return HttpClient(server, token=token)
@@ -269,8 +270,8 @@ def open_client(*, server: str | None = None, token: str | None = None,
         if model is None:
             from humaneval.models.registry import load_registry
 
-            model = load_registry().default
-        config = ServerConfig(models=(ModelConfig(name=model),))
+            model = load_registry(registry).default
+        config = ServerConfig(registry=Path(registry) if registry else None, models=(ModelConfig(name=model),))
     elif not isinstance(config, ServerConfig):
         config = load_server_config(config)
     return EmbeddedClient(ModelService.from_config(config.with_device(device)))

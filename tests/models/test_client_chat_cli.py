@@ -85,5 +85,18 @@ def test_chat_reports_an_unreachable_server() -> None:
 def test_chat_help() -> None:
     result = run_chat(["--help"], [])
     assert result.returncode == 0
-    for option in ("--model", "--config", "--server", "--no-safety", "--device", "--persona", "/reset"):
+    for option in ("--model", "--config", "--server", "--registry", "--no-safety", "--device", "--persona", "/reset"):
         assert option in result.stdout
+
+
+def test_chat_reads_the_registry_it_is_given(tmp_path: Path) -> None:
+    """`--registry FILE` is the registry, not $HUMANEVAL_MODELS or ours: its only model is found by its name there,
+    and a name it lacks is refused naming that file."""
+    registry = tmp_path / "mine.yaml"
+    registry.write_text("default: my_bot\nmodels:\n  my_bot:\n    path: pkg:models/demo_bot\n    kind: generator\n",
+                        encoding="utf-8")
+    result = run_chat(["--registry", str(registry), "--no-safety"], ["hello", "/quit"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("bot: ")
+    refused = run_chat(["--registry", str(registry), "--model", "demo_bot"], ["hello"])
+    assert refused.returncode == 2 and "unknown model 'demo_bot'" in refused.stderr and str(registry) in refused.stderr

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import subprocess
 import sys
 import threading
@@ -131,9 +130,9 @@ def test_self_chat_through_the_registry(tmp_path: Path, peer: TransformersServeP
 
 def test_chat_cli_talks_to_the_server_with_safety_on(tmp_path: Path, peer: TransformersServePeer) -> None:
     registry = write_registry(tmp_path, peer.base_url, peer.model)
-    env = {**os.environ, "HUMANEVAL_MODELS": str(registry)}
-    result = subprocess.run([sys.executable, "-m", "humaneval.models", "chat", "--model", "remote"],
-                            input="hello, how are you?\n/quit\n", capture_output=True, text=True, env=env, cwd=REPO,
+    result = subprocess.run([sys.executable, "-m", "humaneval.models", "chat", "--registry", str(registry),
+                             "--model", "remote"],
+                            input="hello, how are you?\n/quit\n", capture_output=True, text=True, cwd=REPO,
                             timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("bot: ") and "error" not in result.stdout
