@@ -120,6 +120,9 @@ class _Conversation:
             if not isinstance(utt, dict):
                 raise InputError("must be an object", path=path, field=where)
             agent = utt.get("agent_idx")
+            if agent is None and utt.get("id") == "SYSTEM":  # model_image_chat's opening act: the image and style
+                self.context_fields.append("image context (SYSTEM acts)")
+                continue
             if agent not in (0, 1) or isinstance(agent, bool):
                 raise InputError(f"must be 0 (the worker) or 1 (the bot), got {agent!r}", path=path, field=f"{where}.agent_idx")
             if not isinstance(utt.get("text"), str):

@@ -347,3 +347,36 @@ def test_an_ok_bucket_that_is_no_bucket_of_the_input_is_refused(source: str, tmp
     assert "bucket_0, bucket_1, bucket_2, bucket_3, bucket_4, none_all_good" in err
     records = run_import(source, [Path(i) for i in inputs[:1]], out, *inputs[1:], "--ok-bucket", "bucket_0")
     assert {r["buckets"]["bucket_0"] for r in records if r["label"] in ("ok", "__ok__")} <= {True}
+
+
+def _image_chat(annotated: bool) -> dict[str, Any]:
+    """A model_image_chat conversation in the shape of ParlAI's expected state (final_chat_data__image_chat.json):
+    an opening SYSTEM act carrying the image and style (agent_idx null), then worker and bot turns."""
+    dialog: list[dict[str, Any]] = [
+        {"text": "Obsessive", "image_id": "2923e28b6f588aff2d469ab2cccfac57", "id": "SYSTEM", "agent_idx": None,
+         "episode_done": False},
+        {"agent_idx": 1, "id": "TransresnetAgent", "text": "I must learn that bird's name!"}]
+    for i in range(1, 4):
+        dialog.append({"agent_idx": 0, "id": "Worker", "text": f"Response {i}"})
+        bot: dict[str, Any] = {"agent_idx": 1, "id": "TransresnetAgent", "text": "My, aren't you a pretty bird?"}
+        if annotated:
+            bot["problem_data"] = {"bucket_0": i == 2, "none_all_good": i != 2}
+        dialog.append(bot)
+    dialog[-1]["final_rating"] = 3
+    return {"dialog": dialog, "workers": ["w1"], "assignment_ids": ["1"], "hit_ids": ["1"],
+            "task_description": {"model_nickname": "transresnet_multimodal", "annotations_config": None}}
+
+
+def test_model_image_chat_conversations_import_with_the_image_act_as_context(tmp_path: Path, capsys) -> None:
+    """`crowd export` points model_image_chat tasks here: the image act is context, not a malformed turn; a run
+    without annotation buckets has no turn labels to carry over, and says so."""
+    folder = tmp_path / "chats"
+    folder.mkdir()
+    (folder / "a_live.json").write_text(json.dumps(_image_chat(annotated=True), indent=2), encoding="utf-8")
+    records = run_import("parlai-model-chat", [folder], tmp_path / "labels.jsonl")
+    assert sorted((r["turn_index"], r["label"]) for r in records) == [(3, "__ok__"), (5, "__notok__"), (7, "__ok__")]
+    assert {r["model"] for r in records} == {"transresnet_multimodal"} and "image context" in capsys.readouterr().out
+    (folder / "a_live.json").write_text(json.dumps(_image_chat(annotated=False), indent=2), encoding="utf-8")
+    err = _refused(["import", "parlai-model-chat", str(folder), "--out", str(tmp_path / "none.jsonl")],
+                   tmp_path / "none.jsonl", capsys)
+    assert "no bot turn carries problem_data" in err
