@@ -78,8 +78,6 @@ def run(args: argparse.Namespace) -> int:
     imported: Imported = importlib.import_module(SOURCES[args.source][0]).convert(paths, args)
     if not imported.records:
         raise InputError(f"no {args.source} results found in the input", path=", ".join(args.inputs))
-    for number, record in enumerate(imported.records, start=1):
-        _check_size(imported, number, record, args.inputs)
     with staged_outputs([args.out]) as staged:
         with staged[args.out].open("w", encoding="utf-8") as handle:
             count = write_jsonl_to(handle, imported.records)
@@ -99,8 +97,9 @@ def _where(imported: Imported, number: int) -> str:
 
 
 def _check_size(imported: Imported, number: int, record: dict[str, Any], inputs: list[str]) -> None:
-    """A record longer than the line limit every reader keeps is refused here, naming its longest field: the
-    analysis would refuse the whole file over it."""
+    """A record longer than the line limit every reader keeps is refused naming its longest field, which the
+    reader's "line longer than 4 MiB" cannot say. Called only for the line the read-back refused, so the happy
+    path serialises each record once (when writing)."""
     size = len(json.dumps(record, ensure_ascii=False).encode("utf-8"))
     if size <= MAX_LINE_BYTES:
         return
@@ -117,6 +116,8 @@ def _read_back(imported: Imported, staged: Path, inputs: list[str]) -> None:
     try:
         READERS[imported.task]([staged])
     except InputError as err:
+        if err.line is not None and err.line <= len(imported.records):  # a line over the limit: say which field
+            _check_size(imported, err.line, imported.records[err.line - 1], inputs)
         where = _where(imported, err.line) if err.line is not None else "the imported records"
         field = f"field '{err.field}': " if err.field else ""
         problem = re.sub(re.escape(str(staged)) + r":(\d+)", lambda m: _where(imported, int(m.group(1))), err.problem)
