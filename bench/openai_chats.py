@@ -43,6 +43,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import openai  # noqa: E402
+from closed_loops import run_together  # noqa: E402  (bench/ is on sys.path when a bench runs as a script)
 from omegaconf import OmegaConf  # noqa: E402
 
 from humaneval.bad_collection.bot_replies import PERSONA_PREFIX, BotReplies  # noqa: E402
@@ -91,11 +92,9 @@ def run_chats(chats: int, one_chat: Callable[[int, Timed], None]) -> PathResult:
     """`chats` closed loops at once (started together), each recording message -> turn time; errors kept."""
     result = PathResult()
     lock = threading.Lock()
-    start = threading.Barrier(chats + 1)
 
     def chat(index: int) -> None:
         times: Timed = {}
-        start.wait()
         try:
             one_chat(index, times)
         except Exception as err:  # reported under the table: a failed turn must not pass unseen
@@ -104,14 +103,7 @@ def run_chats(chats: int, one_chat: Callable[[int, Timed], None]) -> PathResult:
         with lock:
             result.turn_s.update(times)
 
-    threads = [threading.Thread(target=chat, args=(i,), daemon=True) for i in range(chats)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    result.wall_s = time.perf_counter() - began
+    result.wall_s = run_together(chats, chat)
     return result
 
 

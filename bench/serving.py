@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 from transformers import BlenderbotSmallConfig, BlenderbotSmallForConditionalGeneration  # noqa: E402
 
+from closed_loops import run_together  # noqa: E402  (bench/ is on sys.path when a bench runs as a script)
 from humaneval.models.batching import BatchingOptions  # noqa: E402
 from humaneval.models.client import HttpClient  # noqa: E402
 from humaneval.models.decoding_recipe import DecodingRecipe  # noqa: E402
@@ -122,13 +123,11 @@ def run_setting(model: RandomBlender90M, chats: int, turns: int, batching: bool)
     lock = threading.Lock()
     with ModelService([(model, options)], SafetyPipeline.from_config(None)) as service:
         server = start_http_server(service)
-        start = threading.Barrier(chats + 1)
 
         def chat(index: int) -> None:
             rng = random.Random(index)
             client = HttpClient(server.url, retries=0, timeout_s=600)
             history: list[str] = []
-            start.wait()
             for _ in range(turns):
                 message = rng.choice(HUMAN_MESSAGES)
                 began = time.perf_counter()
@@ -142,14 +141,7 @@ def run_setting(model: RandomBlender90M, chats: int, turns: int, batching: bool)
                     batch_sizes.append(result.batch_size or 0)
             client.close()
 
-        threads = [threading.Thread(target=chat, args=(i,)) for i in range(chats)]
-        for thread in threads:
-            thread.start()
-        start.wait()
-        began = time.perf_counter()
-        for thread in threads:
-            thread.join()
-        wall = time.perf_counter() - began
+        wall = run_together(chats, chat)
         server.stop()
     return Result(chats, batching, len(latencies), wall, latencies, batch_sizes)
 
