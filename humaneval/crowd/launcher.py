@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import logging
 import os
 import signal
@@ -46,7 +47,7 @@ logger = logging.getLogger(__name__)
 
 poll_every_second()  # runs start and end promptly (see mephisto_internals)
 
-PROVIDERS = ("mock", "mturk_sandbox", "mturk")
+PROVIDERS = ("mock", "mturk_sandbox", "mturk", "prolific")
 ROUTER_LOG = "router.log"  # in the data folder: the router's own messages when the console is quiet
 QUIET_LINE_CHARS = 200  # another library's error on the quiet console: its first line, at most this long
 OUR_LOGGERS = "humaneval"
@@ -225,6 +226,7 @@ class LocalLaunch:
         self._task_runner: Any = None  # Mephisto's TaskRunner of our run, whose threads we must end
         self._quiet = contextlib.ExitStack()  # Mephisto's prints silenced for the run (not verbose)
         self.blueprint: Blueprint | None = None  # the live run's blueprint (kept: the run may end before we ask)
+        self._provider_cleanup: Any = None  # ends what the crowd provider set up for the run (a Prolific study)
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -279,6 +281,9 @@ class LocalLaunch:
         live_run = self.operator.get_running_task_runs()[self.run_id]
         self._task_runner = live_run.task_runner
         self.blueprint = live_run.blueprint
+        # Mephisto 1.1.1 never calls the provider's cleanup; a Prolific study left running keeps recruiting.
+        self._provider_cleanup = functools.partial(live_run.provider.cleanup_resources_from_task_run,
+                                                   live_run.task_run, self.base_url)
         architect = live_run.architect
         self.router_pid = architect.server_process_pid
         logger.info("task run %s live on port %s (router pid %s)", self.run_id, self.port, self.router_pid)
@@ -298,6 +303,7 @@ class LocalLaunch:
                 with contextlib.suppress(Exception):
                     self.operator.force_shutdown(timeout=5)
             self._end_task_runner_threads(timeout=10)
+            self._clean_up_provider()
             if self.router_pid is not None:
                 node_router.kill_process_group(self.router_pid)
             with contextlib.suppress(Exception):
@@ -310,6 +316,17 @@ class LocalLaunch:
                 signal.signal(signal.SIGTERM, self._previous_sigterm or signal.SIG_DFL)
                 signal.signal(signal.SIGINT, self._previous_sigint or signal.default_int_handler)
             self._previous_sigterm = self._previous_sigint = None
+
+    def _clean_up_provider(self) -> None:
+        """The provider's end of the run (stopping a Prolific study); a failure is said, never hidden."""
+        cleanup, self._provider_cleanup = self._provider_cleanup, None
+        if cleanup is None:
+            return
+        try:
+            cleanup()
+        except Exception as err:
+            logger.error("the crowd provider could not end run %s: %s: %s (stop it on the provider's site)",
+                         self.run_id, type(err).__name__, " ".join(str(err).split())[:300])
 
     def _close_client_channels(self) -> None:
         """Close our run's websocket to the router before Mephisto's `force_shutdown` stops the router.
@@ -428,7 +445,7 @@ class LocalLaunch:
             raise LaunchError(
                 f"no {provider} requester named '{name}' in {self.db.db_path}; register one first with\n"
                 f"  python -m humaneval.crowd register-requester --provider {provider} --name {name}\n"
-                "(see docs/mturk.md)"
+                f"(see docs/{'prolific' if provider == 'prolific' else 'mturk'}.md)"
             )
 
     def _set_env(self, values: dict[str, str]) -> None:

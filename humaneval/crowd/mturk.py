@@ -17,15 +17,13 @@ Naming, as Mephisto 1.1.1 expects it:
 
 from __future__ import annotations
 
-import configparser
-import io
 import logging
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from humaneval.crowd.private_ini import write_private_section
 from humaneval.input_errors import InputError
 from mephisto.abstractions.database import MephistoDB
 from mephisto.data_model.requester import Requester
@@ -115,30 +113,10 @@ def write_credentials_profile(profile: str, keys: AwsKeys, path: Path | None = N
         raise InputError("both the AWS access key id and the secret access key are required", field="keys")
     if any(c in value for value in (keys.access_key_id, keys.secret_access_key) for c in "\r\n"):
         raise InputError("AWS keys must be single-line values", field="keys")
-    path = (path or credentials_file()).expanduser()
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700)
-    parser = configparser.RawConfigParser()
-    if path.exists():
-        try:
-            parser.read(path, encoding="utf-8")
-        except configparser.Error as err:
-            raise InputError(f"cannot parse the existing credentials file: {err.__class__.__name__}", path=path) from None
-    if not parser.has_section(profile):
-        parser.add_section(profile)
-    parser.set(profile, "aws_access_key_id", keys.access_key_id.strip())
-    parser.set(profile, "aws_secret_access_key", keys.secret_access_key.strip())
-    buffer = io.StringIO()
-    parser.write(buffer)
-    fd, tmp_name = tempfile.mkstemp(prefix=".credentials.", dir=path.parent)  # mkstemp creates 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(buffer.getvalue())
-        os.chmod(tmp_name, 0o600)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    path = write_private_section(
+        path or credentials_file(), profile,
+        {"aws_access_key_id": keys.access_key_id.strip(), "aws_secret_access_key": keys.secret_access_key.strip()},
+    )
     logger.info("AWS profile [%s] written to %s (key id %s)", profile, path, keys.masked_id())
     return path
 

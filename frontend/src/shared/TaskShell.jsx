@@ -1,10 +1,23 @@
 // The states every Mephisto task page goes through before showing its task: preview, loading,
 // blocked, and after submission. Task pages render only their own content inside it.
+import { useEffect } from "react";
 import { blockedMessage } from "./blockedMessage.js";
 import "./base.css";
 
+// A crowd provider that completes work by redirect (Prolific) puts the address in the task config;
+// its wrap_crowd_source.js reads it from here when the page has submitted.
+function useCompletionUrl(taskConfig) {
+  const url = taskConfig ? taskConfig.completion_url : undefined;
+  useEffect(() => {
+    if (typeof url === "string" && window._MEPHISTO_CONFIG_) {
+      window._MEPHISTO_CONFIG_.COMPLETION_URL = url;
+    }
+  }, [url]);
+}
+
 export function TaskShell({ mephisto, preview, children }) {
   const { isPreview, isLoading, blockedReason, blockedExplanation } = mephisto;
+  useCompletionUrl(mephisto.taskConfig);
   if (blockedReason !== null && blockedReason !== undefined) {
     const { text, closed } = blockedMessage(blockedExplanation);
     return (

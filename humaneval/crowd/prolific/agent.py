@@ -1,0 +1,107 @@
+"""A participant working on one unit: the Prolific submission (`SESSION_ID`) behind a Mephisto agent.
+
+Approval and rejection are Prolific's submission transitions. Prolific accepts them only once the
+participant has been redirected to the completion URL (status AWAITING REVIEW; it reads PROCESSING for
+a moment first, which the client waits out), and checks that the submission is the participant's: we
+refuse to act on one whose recorded participant or study differs from what Prolific reports.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from typing import Any, Mapping, Optional
+
+from humaneval.crowd.prolific.credentials import client_for_requester
+from humaneval.crowd.prolific.datastore import SubmissionRecord
+from humaneval.crowd.prolific.provider_type import PROLIFIC_ID, PROVIDER_TYPE
+from humaneval.crowd.prolific.records import datastore_of
+from mephisto.abstractions.blueprint import AgentState
+from mephisto.abstractions.database import MephistoDB
+from mephisto.data_model.agent import Agent
+from mephisto.data_model.unit import Unit
+from mephisto.data_model.worker import Worker
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_REJECTION_CATEGORY = "OTHER"
+
+# The agent objects of the live run, by id: the submission watcher changes their status in place, so
+# the runner waiting on one wakes up (a copy loaded from the database would not wake it).
+LIVE_AGENTS: "weakref.WeakValueDictionary[str, ProlificAgent]" = weakref.WeakValueDictionary()
+
+
+class ProlificAgent(Agent):
+    def __init__(self, db: MephistoDB, db_id: str, row: Optional[Mapping[str, Any]] = None,
+                 _used_new_call: bool = False) -> None:
+        super().__init__(db, db_id, row=row, _used_new_call=_used_new_call)
+
+    def submission(self) -> SubmissionRecord:
+        record = datastore_of(self.db).submission_of_agent(str(self.db_id))
+        if record is None:
+            raise LookupError(f"agent {self.db_id} has no Prolific submission recorded")
+        return record
+
+    def _checked_client_and_submission(self) -> tuple[Any, SubmissionRecord]:
+        record = self.submission()
+        requester_name = self.get_unit().get_requester().requester_name
+        client = client_for_requester(self.db, requester_name)
+        found = client.get_submission(record.submission_id)
+        participant = str(found.get("participant_id") or found.get("participant") or "")
+        study = str(found.get("study_id") or "")
+        if participant != record.participant_id or (study and study != record.study_id):
+            raise ValueError(f"submission {record.submission_id} belongs to participant {participant or '?'} "
+                             f"in study {study or '?'}, not {record.participant_id} in {record.study_id}: not touched")
+        return client, record
+
+    def approve_work(self) -> None:
+        client, record = self._checked_client_and_submission()
+        client.transition_submission(record.submission_id, "APPROVE")
+        self.update_status(AgentState.STATUS_APPROVED)
+
+    def reject_work(self, reason: str, category: str = DEFAULT_REJECTION_CATEGORY) -> None:
+        client, record = self._checked_client_and_submission()
+        client.transition_submission(record.submission_id, "REJECT", message=reason, rejection_category=category)
+        self.update_status(AgentState.STATUS_REJECTED)
+
+    def mark_done(self) -> None:
+        """Nothing to tell Prolific: the participant's redirect to the completion URL does that."""
+
+    @staticmethod
+    def new(db: MephistoDB, worker: Worker, unit: Unit) -> Agent:
+        return ProlificAgent._register_agent(db, worker, unit, PROVIDER_TYPE)
+
+    @classmethod
+    def new_from_provider_data(cls, db: MephistoDB, worker: Worker, unit: Unit, provider_data: dict[str, Any]) -> Agent:
+        """The page registered with the ids Prolific put in its URL: remember the submission they name."""
+        session = str(provider_data.get("assignment_id") or "")
+        study = str(provider_data.get("study_id") or "")
+        if not (PROLIFIC_ID.match(session) and PROLIFIC_ID.match(study)):
+            raise ValueError("a Prolific page must carry SESSION_ID and STUDY_ID (letters, digits, '_', '-')")
+        expected = datastore_of(db).study(str(unit.task_run_id))
+        if expected is not None and expected.study_id != study:
+            logger.warning("participant %s came with study %s, not this run's %s", worker.worker_name, study, expected.study_id)
+        agent = super().new_from_provider_data(db, worker, unit, provider_data)
+        datastore_of(db).add_submission(SubmissionRecord(str(agent.db_id), str(unit.db_id), str(unit.task_run_id),
+                                                         study, session, worker.worker_name))
+        LIVE_AGENTS[str(agent.db_id)] = agent  # type: ignore[assignment]
+        return agent
+
+
+def agent_for_update(db: MephistoDB, agent_id: str) -> Agent:
+    """The live object of the agent if this process serves it, else a fresh one from the database."""
+    return LIVE_AGENTS.get(str(agent_id)) or Agent.get(db, str(agent_id))
+
+
+def update_from_submission(db: MephistoDB, agent_id: str, prolific_status: str) -> bool:
+    """Mirror a returned or timed-out submission on its agent, if the agent is still working; True if changed."""
+    new_status = {"RETURNED": AgentState.STATUS_RETURNED, "TIMED-OUT": AgentState.STATUS_TIMEOUT}.get(prolific_status)
+    if new_status is None:
+        return False
+    agent = agent_for_update(db, agent_id)
+    if agent.get_status() not in (AgentState.STATUS_ACCEPTED, AgentState.STATUS_IN_TASK, AgentState.STATUS_ONBOARDING,
+                                  AgentState.STATUS_WAITING):
+        return False
+    agent.update_status(new_status)
+    logger.info("agent %s: Prolific submission %s, its work goes back", agent_id, prolific_status.lower())
+    return True
