@@ -130,6 +130,7 @@ class ProlificClient:
         self._token = token.strip()
         self.base_url = base_url.rstrip("/")
         self._origin = (parsed.scheme, parsed.netloc)
+        self._base_path = parsed.path.rstrip("/")
         self.timeout_s = timeout_s
         self.retries = retries
         self.backoff_s = backoff_s
@@ -293,7 +294,8 @@ class ProlificClient:
         if (split.scheme, split.netloc) != self._origin:
             # A `next` link elsewhere would carry the token to another host.
             raise ProlificError(method, split.path, None, f"refusing to follow a link off {self.base_url}")
-        path = split.path + (f"?{split.query}" if split.query else "")
+        # Errors and log lines name the endpoint as the reference does ("/studies/{id}/"), without the base.
+        path = split.path.removeprefix(self._base_path) + (f"?{split.query}" if split.query else "")
         data = json.dumps(body).encode("utf-8") if body is not None else None
         attempts = 1 + (self.retries if retry else 0)
         for attempt in range(attempts):
