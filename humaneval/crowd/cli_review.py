@@ -13,14 +13,19 @@ from humaneval.crowd.data_dir import DATA_DIR_ENV, data_faults_reported, open_ex
 from humaneval.crowd.mturk import MTURK_PROVIDERS, requester_balance
 from humaneval.crowd.review import SOFT_BLOCK_SUFFIX, ReviewAction, TaskReview
 from humaneval.input_errors import exit_on_input_error
+from humaneval.verb_dispatch import VerbTable, dispatch
 from mephisto.abstractions.database import MephistoDB
 
 EXIT_FAILED = 1
+PROG = "python -m humaneval.crowd review"
+# `bonus` counts each study's events for its rules (humaneval.studies' modules), so it lives above the crowd
+# runtime, as `python -m humaneval.crowd export` does.
+BONUS_VERB: VerbTable = {"bonus": ("humaneval.cli_bonus", "pay bonuses by hand or by the study's rule, each once")}
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m humaneval.crowd review",
+        prog=PROG,
         description="Review the submitted units of a task (all its runs): list them, approve (pays on MTurk), "
         "reject, soft-block workers (a qualification that keeps them out of runs that check it) or "
         "block them (MTurk CreateWorkerBlock). See docs/mturk.md.",
@@ -57,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     block = verbs.add_parser("block", parents=[common, workers], help="block workers with the provider (MTurk: for good)")
     block.add_argument("--reason", required=True, help="recorded by MTurk with the block")
+    verbs.add_parser("bonus", add_help=False, help=BONUS_VERB["bonus"][1] + " (MTurk, Prolific; `bonus --help`)")
     balance = verbs.add_parser("balance", help="the requester's available MTurk balance (the sandbox shows 10000)")
     balance.add_argument("--provider", required=True, choices=MTURK_PROVIDERS)
     balance.add_argument("--name", required=True, help="the registered requester name")
@@ -84,6 +90,8 @@ def _note_unfinished(review: TaskReview) -> None:
 
 @exit_on_input_error
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["bonus"]:
+        return dispatch(PROG, BONUS_VERB, argv)
     parser = _parser()
     args = parser.parse_args(argv)
     db = open_existing_database(args.data_dir)

@@ -1,0 +1,128 @@
+"""`python -m humaneval.crowd review bonus`: pay a bonus by hand or by the study's rule, each exactly once.
+
+It lives above the crowd runtime (which knows no study) because a rule's events are counted by each
+study (`humaneval/<study>/bonus_events.py`); `humaneval.crowd.cli_review` routes its `bonus` verb here, as
+`humaneval.crowd` routes `export` to `humaneval.cli_export`. See docs/mturk.md, "Bonuses".
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+from humaneval.acute.blueprint import BLUEPRINT_TYPE_ACUTE
+from humaneval.acute.bonus_events import count_events as acute_events
+from humaneval.bad_collection.blueprint import BLUEPRINT_TYPE_BAD
+from humaneval.bad_collection.bonus_events import count_events as bad_events
+from humaneval.crowd.bonus_ledger import LEDGER_FILE, BonusLedger
+from humaneval.crowd.bonus_payers import BonusOutcome
+from humaneval.crowd.bonus_rules import UnitCounter, rule_requests
+from humaneval.crowd.bonuses import DEFAULT_MAX_AMOUNT, confirm, manual_request, parse_amount, pay, preview
+from humaneval.crowd.data_dir import DATA_DIR_ENV, data_faults_reported, open_existing_database
+from humaneval.crowd.launcher import console_logging
+from humaneval.crowd.mephisto_api import MephistoDB
+from humaneval.crowd.review import TaskReview
+from humaneval.input_errors import InputError, exit_on_input_error
+from humaneval.safety_eval.blueprint import BLUEPRINT_TYPE_SAFETY
+from humaneval.safety_eval.bonus_events import count_events as safety_events
+
+EXIT_UNSETTLED = 1
+# blueprint type -> the study's event counter (what `humaneval.bonus` rules may name as per_<event>)
+EVENT_COUNTERS: dict[str, UnitCounter] = {
+    BLUEPRINT_TYPE_ACUTE: acute_events,
+    BLUEPRINT_TYPE_SAFETY: safety_events,
+    BLUEPRINT_TYPE_BAD: bad_events,
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m humaneval.crowd review bonus",
+        description="Pay bonuses to a task's workers on MTurk or Prolific, each at most once: by hand (--worker, "
+        "--amount, --reason), or by the rule in the study's YAML (--rules: humaneval.bonus, as the run was launched "
+        "with; approved units only). Every bonus is recorded in <data dir>/humaneval_payments.db before it is sent, "
+        "so running the same command again pays nothing twice, even after a crash. A payment whose answer never "
+        "came back is reported 'unconfirmed'; settle it with --confirm KEY paid|unpaid after checking the "
+        "provider's site. Exit 0 when every bonus is paid, 1 when one failed or is unconfirmed, 2 on bad input. "
+        "See docs/mturk.md, \"Bonuses\".",
+    )
+    parser.add_argument("--task-name", required=True, help="the task name the run was launched with")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help=f"Mephisto data directory (default: ${DATA_DIR_ENV} or ./data/mephisto)")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--worker", metavar="NAME", help="pay this worker (as `review list` shows them), against their "
+                      "newest submitted unit in the task")
+    what.add_argument("--rules", action="store_true", help="pay what the task's humaneval.bonus rule gives each "
+                      "approved unit (units already paid are skipped)")
+    what.add_argument("--confirm", nargs=2, metavar=("KEY", "paid|unpaid"),
+                      help="settle an unconfirmed bonus after checking it on the provider's site: paid records it; "
+                      "unpaid lets the next run pay it")
+    parser.add_argument("--amount", help="with --worker: the bonus, e.g. 1.50 (MTurk: USD; Prolific: your account's "
+                        "currency)")
+    parser.add_argument("--reason", help="with --worker: the message the worker reads with the bonus")
+    parser.add_argument("--key", help="with --worker: the bonus's idempotency key (default: task, worker, amount and "
+                        "reason, so the same bonus asked twice is paid once; give a new key to pay the same again)")
+    parser.add_argument("--max-amount", default=str(DEFAULT_MAX_AMOUNT),
+                        help=f"refuse any single bonus above this (default {DEFAULT_MAX_AMOUNT}: a typed 500 must not go out)")
+    parser.add_argument("--dry-run", action="store_true", help="print every bonus that would be paid and the total; "
+                        "record and send nothing")
+    return parser
+
+
+def _totals(outcomes: list[BonusOutcome]) -> str:
+    by_result: dict[str, list[Decimal]] = defaultdict(list)
+    for outcome in outcomes:
+        by_result[outcome.result].append(outcome.row.amount)
+    return "; ".join(f"{result}: {len(amounts)}, total {sum(amounts, Decimal('0.00'))}"
+                     for result, amounts in sorted(by_result.items()))
+
+
+def _print(outcomes: list[BonusOutcome], dry_run: bool) -> int:
+    if not outcomes:
+        print("no bonus to pay")
+        return 0
+    for outcome in outcomes:
+        print(outcome.describe())
+    print(_totals(outcomes) + ("  (dry run: nothing recorded or sent)" if dry_run else ""))
+    return 0 if all(o.settled for o in outcomes) else EXIT_UNSETTLED
+
+
+@exit_on_input_error
+def main(argv: list[str]) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    max_amount = parse_amount(args.max_amount, Decimal("1e9"), field="--max-amount")
+    if args.worker is not None and (args.amount is None or args.reason is None):
+        parser.error("--worker needs --amount and --reason")
+    if args.worker is None and (args.amount is not None or args.reason is not None or args.key is not None):
+        parser.error("--amount, --reason and --key go with --worker")
+    amount = parse_amount(args.amount, max_amount) if args.worker is not None else None
+    db = open_existing_database(args.data_dir)
+    with console_logging(), data_faults_reported(db):
+        return _run(args, db, amount, max_amount)
+
+
+def _run(args: argparse.Namespace, db: MephistoDB, amount: Decimal | None, max_amount: Decimal) -> int:
+    review = TaskReview(db, args.task_name)  # an unknown task name is refused before the ledger is opened
+    if args.confirm:
+        key, verdict = args.confirm
+        if verdict not in ("paid", "unpaid"):
+            raise InputError(f"say paid or unpaid, got {verdict!r}", field="--confirm")
+        print(confirm(BonusLedger.in_data_dir(db.db_root), args.task_name, key, verdict == "paid").describe())
+        return 0
+    if args.rules:
+        counter = EVENT_COUNTERS.get(db.find_tasks(task_name=args.task_name)[0].task_type)
+        if counter is None:
+            raise InputError(f"task '{args.task_name}' is not one of humaneval's studies: no bonus rule applies",
+                             field="--rules")
+        requests = rule_requests(db, args.task_name, counter, max_amount)
+    else:
+        assert amount is not None
+        requests = [manual_request(review, args.worker, amount, args.reason, args.key)]
+    if args.dry_run:  # reads the ledger if there is one; creates nothing
+        ledger_file = Path(db.db_root) / LEDGER_FILE
+        return _print(preview(BonusLedger(ledger_file) if ledger_file.exists() else None, requests), dry_run=True)
+    # opened only now: a bad request has been refused before anything is written
+    return _print(pay(db, BonusLedger.in_data_dir(db.db_root), requests), dry_run=False)

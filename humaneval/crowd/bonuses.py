@@ -1,0 +1,148 @@
+"""Bonuses for a task's workers, by hand or by a study's rule, each paid once (docs/mturk.md, "Bonuses").
+
+A bonus is asked for as a `BonusRequest` (who, which unit, how much, why, under which idempotency key);
+`pay` writes it to the ledger (`bonus_ledger`) before anything is sent and hands it to the payer of the
+unit's provider (`bonus_payers`), which moves it through the ledger's states. Asking again for a bonus
+whose key is already in the ledger finds that row: a paid bonus is reported "already paid", one left
+mid-payment is finished or reported unconfirmed, never sent blindly a second time.
+
+Amounts are decimals in the provider's currency (MTurk: USD; Prolific: the account's currency), at most
+two places, above zero and at most a ceiling (`DEFAULT_MAX_AMOUNT`), so a typed 500 never goes out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from humaneval.crowd.bonus_ledger import CREATED, FAILED, PAID, PAYING, REQUESTED, BonusLedger, BonusRow, new_token
+from humaneval.crowd.bonus_payers import BonusOutcome, payer_for, report_state
+from humaneval.crowd.review import TaskReview
+from humaneval.input_errors import InputError
+from mephisto.abstractions.database import MephistoDB
+
+DEFAULT_MAX_AMOUNT = Decimal("20.00")
+MAX_REASON_CHARS = 1024  # MTurk's limit on a bonus reason
+
+
+@dataclass(frozen=True)
+class BonusRequest:
+    """One bonus to pay: against `unit_id` of `worker` (a submitted unit of the task)."""
+
+    key: str
+    task_name: str
+    provider: str
+    worker: str
+    unit_id: str
+    amount: Decimal
+    reason: str
+
+
+def parse_amount(text: str, max_amount: Decimal = DEFAULT_MAX_AMOUNT, *, field: str = "--amount") -> Decimal:
+    """A positive decimal with at most two places, at most `max_amount`; else an `InputError`."""
+    try:
+        amount = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise InputError(f"not a number: {text!r}", field=field) from None
+    if not amount.is_finite() or amount <= 0:
+        raise InputError(f"must be above 0, got {text!r}", field=field)
+    if amount != amount.quantize(Decimal("0.01")):
+        raise InputError(f"at most two decimal places (cents/pence), got {text!r}", field=field)
+    if amount > max_amount:
+        raise InputError(f"{amount} is above the ceiling of {max_amount}; pass --max-amount to raise it", field=field)
+    return amount.quantize(Decimal("0.01"))
+
+
+def check_reason(reason: str, *, field: str = "--reason") -> str:
+    """The reason the worker reads: not blank, one line, within MTurk's length."""
+    text = reason.strip()
+    if not text:
+        raise InputError("a bonus needs a reason: the worker reads it", field=field)
+    if len(text) > MAX_REASON_CHARS:
+        raise InputError(f"at most {MAX_REASON_CHARS} characters, got {len(text)}", field=field)
+    return text
+
+
+def manual_key(task_name: str, worker: str, amount: Decimal, reason: str) -> str:
+    """`manual:<task>:<worker>:<amount>:<sha of reason>`: the same bonus asked for twice is one bonus."""
+    digest = hashlib.sha256(reason.encode("utf-8")).hexdigest()[:16]
+    return f"manual:{task_name}:{worker}:{amount}:{digest}"
+
+
+def manual_request(review: TaskReview, worker: str, amount: Decimal, reason: str, key: str | None = None) -> BonusRequest:
+    """A bonus by hand to `worker`, paid against their newest submitted unit in the task (MTurk pays a bonus
+    on an assignment, Prolific on a submission). A worker with no submitted unit there is an `InputError`."""
+    reason = check_reason(reason)
+    units = review.select(workers=[worker])  # refuses a worker with no submitted unit in the task
+    unit = max(units, key=lambda u: int(u.unit_id))
+    if key is not None and not key.strip():
+        raise InputError("an empty --key", field="--key")
+    return BonusRequest(key=key.strip() if key else manual_key(review.task_name, unit.worker_name, amount, reason),
+                        task_name=review.task_name, provider=unit.provider_type, worker=unit.worker_name,
+                        unit_id=unit.unit_id, amount=amount, reason=reason)
+
+
+def _recorded(ledger: BonusLedger, request: BonusRequest) -> tuple[BonusRow, bool]:
+    row, created = ledger.request(key=request.key, task_name=request.task_name, provider=request.provider,
+                                  worker=request.worker, unit_id=request.unit_id, amount=request.amount,
+                                  reason=request.reason)
+    asked = (request.task_name, request.worker, request.unit_id, request.amount)
+    if (row.task_name, row.worker, row.unit_id, row.amount) != asked:
+        raise InputError(f"key '{request.key}' already names another bonus ({row.amount} to {row.worker}, unit "
+                         f"{row.unit_id}, {row.state}); choose another --key", field="--key")
+    return row, created
+
+
+def pay(db: MephistoDB, ledger: BonusLedger, requests: Sequence[BonusRequest]) -> list[BonusOutcome]:
+    """Pay each bonus once: recorded first, then sent by its provider's payer, or reported as it stands."""
+    rows = [_recorded(ledger, r)[0] for r in requests]  # every key checked before anything is sent
+    outcomes = []
+    for row in rows:
+        current = ledger.get(row.key) or row
+        if current.state == PAID:
+            outcomes.append(report_state(current))
+        else:
+            outcomes.append(payer_for(db, current.provider).pay(ledger, current))
+    return outcomes
+
+
+def preview(ledger: BonusLedger | None, requests: Iterable[BonusRequest]) -> list[BonusOutcome]:
+    """What `pay` would do, writing nothing: "would pay" for each bonus not yet in the ledger (None: no
+    ledger file yet) or left unpaid, and the standing of the others."""
+    outcomes = []
+    for request in requests:
+        row = ledger.get(request.key) if ledger is not None else None
+        if row is None or row.state in (REQUESTED, CREATED, FAILED):
+            shown = row or BonusRow(request.key, request.task_name, request.provider, request.worker, request.unit_id,
+                                    request.amount, request.reason, "", REQUESTED, None, "", 0.0, 0.0)
+            outcomes.append(BonusOutcome(shown, "would pay", f"reason: {request.reason}"))
+        else:
+            outcomes.append(report_state(row))
+    return outcomes
+
+
+def confirm(ledger: BonusLedger, task_name: str, key: str, paid: bool) -> BonusOutcome:
+    """Settle by hand a bonus left `paying` (sent, answer unknown), after checking it on the provider's site.
+
+    `paid` records it paid. Not paid puts it back where the next run pays it without repeating what is known
+    to have happened: a Prolific bulk that was set up is paid with its recorded id; an MTurk bonus is sent
+    with a new request token (the old one is forgotten after 24 hours, or was never used)."""
+    row = ledger.get(key)
+    if row is None or row.task_name != task_name:
+        raise InputError(f"no bonus with key '{key}' in task '{task_name}'", field="--confirm")
+    if row.state != PAYING:
+        raise InputError(f"bonus '{key}' is {row.state}, not awaiting confirmation (only `paying` ones are)",
+                         field="--confirm")
+    if paid:
+        done = ledger.move(key, (PAYING,), PAID, detail="confirmed paid by hand")
+        return BonusOutcome(done or row, "paid", "confirmed by hand")
+    back = CREATED if row.bulk_id else REQUESTED
+    done = ledger.move(key, (PAYING,), back, detail="confirmed unpaid by hand", token=new_token())
+    return BonusOutcome(done or row, "unpaid", f"confirmed unpaid by hand; back to {back}, paid by the next run")
+
+
+def unsettled(ledger: BonusLedger, task_name: str) -> list[BonusOutcome]:
+    """Bonuses of the task that are not settled (left paying, or refused), to remind the reviewer."""
+    return [report_state(row) for row in ledger.rows(task_name) if row.state in (PAYING, FAILED)]

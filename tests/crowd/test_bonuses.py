@@ -1,0 +1,190 @@
+"""Bonuses paid once: amounts and reasons checked, the ledger's compare-and-set, rules, and the local sandbox
+end to end (`review bonus` on a real smoke run). The MTurk and Prolific payments, crashes included, are in
+test_bonuses_mturk.py and test_bonuses_prolific.py."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from omegaconf import open_dict
+
+from humaneval.crowd.bonus_ledger import LEDGER_FILE, PAID, PAYING, REQUESTED, BonusLedger
+from humaneval.crowd.bonus_rules import RUN_ARGS_KEY, carry_into_run, parse_rules, rule_requests
+from humaneval.crowd.bonuses import DEFAULT_MAX_AMOUNT, manual_key, parse_amount, pay
+from humaneval.crowd.cli_review import main as review_main
+from humaneval.crowd.data_dir import open_database
+from humaneval.crowd.export import FinishedUnit
+from humaneval.crowd.launcher import LaunchSettings, LocalLaunch
+from humaneval.crowd.review import TaskReview
+from humaneval.crowd.smoke_task import build_task
+from humaneval.input_errors import InputError
+from tests.crowd.test_review import do_one_unit
+
+TASK = "humaneval-smoke"
+
+
+# --- amounts, reasons, rules ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("0", "above 0"), ("-1", "above 0"), ("abc", "not a number"), ("NaN", "above 0"), ("1.234", "two decimal"),
+    ("500", "ceiling"), ("20.01", "ceiling"),
+])
+def test_an_amount_must_be_positive_in_cents_and_under_the_ceiling(text: str, problem: str) -> None:
+    with pytest.raises(InputError, match=problem):
+        parse_amount(text)
+
+
+def test_amounts_are_kept_to_the_cent() -> None:
+    assert str(parse_amount("1.5")) == "1.50"
+    assert parse_amount("20") == DEFAULT_MAX_AMOUNT
+    assert parse_amount("30", Decimal("50")) == Decimal("30.00")
+
+
+def test_the_manual_key_changes_with_each_part_of_the_bonus() -> None:
+    base = manual_key("t", "w", Decimal("1.50"), "great chat")
+    others = {manual_key("u", "w", Decimal("1.50"), "great chat"), manual_key("t", "v", Decimal("1.50"), "great chat"),
+              manual_key("t", "w", Decimal("1.51"), "great chat"), manual_key("t", "w", Decimal("1.50"), "great chat!")}
+    assert base.startswith("manual:t:w:1.50:") and base not in others and len(others) == 4
+
+
+def test_rules_are_parsed_strictly_and_the_reason_template_fills_only_its_two_words() -> None:
+    rules = parse_rules({"per_gold_correct": "0.05", "per_unit": 0, "reason": "{count} right: {amount} {0.__class__}"},
+                        DEFAULT_MAX_AMOUNT)
+    assert [(r.name, r.event, r.amount) for r in rules.rules] == [("per_gold_correct", "gold_correct", Decimal("0.05"))]
+    assert rules.reason_for(3, Decimal("0.15")) == "3 right: 0.15 {0.__class__}"
+    with pytest.raises(InputError, match=r"humaneval\.bonus\.gold.*per_<event>"):
+        parse_rules({"gold": "0.05", "reason": "x"}, DEFAULT_MAX_AMOUNT)
+    with pytest.raises(InputError, match=r"humaneval\.bonus\.reason"):
+        parse_rules({"per_unit": "0.05"}, DEFAULT_MAX_AMOUNT)
+    with pytest.raises(InputError, match=r"humaneval\.bonus\.per_unit.*ceiling"):
+        parse_rules({"per_unit": "25", "reason": "x"}, DEFAULT_MAX_AMOUNT)
+    assert parse_rules({"per_unit": 0, "reason": None}, DEFAULT_MAX_AMOUNT).rules == ()
+
+
+# --- the ledger ------------------------------------------------------------------------------------
+
+
+def _request(ledger: BonusLedger, key: str = "k1") -> None:
+    ledger.request(key=key, task_name=TASK, provider="mock", worker="w1", unit_id="1", amount=Decimal("1.50"),
+                   reason="thanks")
+
+
+def test_of_many_ledgers_racing_to_claim_one_bonus_exactly_one_wins(tmp_path: Path) -> None:
+    _request(BonusLedger(tmp_path / LEDGER_FILE))
+    start = threading.Barrier(8)
+    won: list[bool] = []
+
+    def claim() -> None:
+        ledger = BonusLedger(tmp_path / LEDGER_FILE)  # its own connections, as another CLI would have
+        start.wait()
+        won.append(ledger.move("k1", (REQUESTED,), PAYING) is not None)
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(won) == [False] * 7 + [True]
+    with sqlite3.connect(tmp_path / LEDGER_FILE) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT state FROM bonuses").fetchall() == [(PAYING,)]
+
+
+def test_asking_again_for_a_recorded_bonus_finds_the_first_row(tmp_path: Path) -> None:
+    ledger = BonusLedger(tmp_path / LEDGER_FILE)
+    first, created = ledger.request(key="k1", task_name=TASK, provider="mock", worker="w1", unit_id="1",
+                                    amount=Decimal("1.50"), reason="thanks")
+    again, created_again = ledger.request(key="k1", task_name=TASK, provider="mock", worker="w2", unit_id="2",
+                                          amount=Decimal("9.00"), reason="other")
+    assert created and not created_again and again == first
+
+
+# --- the local sandbox, end to end -----------------------------------------------------------------
+
+
+@pytest.fixture()
+def finished_run(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A smoke run with a bonus rule (per_word of the answer), w1 and w2 each submitting one unit; w1's is
+    approved, w2's rejected. Yields the data dir and worker -> unit id."""
+    data_dir = tmp_path / "mephisto"
+    cfg, state = build_task([f"humaneval.data_dir={data_dir}"])
+    with open_dict(cfg):
+        cfg.humaneval.bonus = {"per_word": "0.10", "reason": "{amount} for {count} words"}
+    carry_into_run(cfg)
+    with LocalLaunch(cfg, state, LaunchSettings(data_dir=data_dir)) as run:
+        units = {name: do_one_unit(run, name) for name in ("w1", "w2")}
+        assert run.wait_until(run.is_done, timeout=60)
+    review = TaskReview(open_database(data_dir), TASK)
+    assert review.approve(review.select(workers=["w1"]))[0].ok
+    assert review.reject(review.select(workers=["w2"]), "off topic")[0].ok
+    yield data_dir, units
+
+
+def exits_2(argv: list[str]) -> bool:
+    with pytest.raises(SystemExit) as exit_info:
+        review_main(argv)
+    return exit_info.value.code == 2
+
+
+def words(unit: FinishedUnit) -> dict[str, int]:
+    """The test study's counter: the words of the answer ("w1's answer" has two)."""
+    return {"word": len(str((unit.outputs or {}).get("answer", "")).split())}
+
+
+@pytest.mark.integration
+def test_a_manual_bonus_is_checked_previewed_paid_once_and_refused_for_strangers(
+    finished_run: tuple[Path, dict[str, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir, units = finished_run
+    ledger_file = data_dir / LEDGER_FILE
+    bonus = ["bonus", "--task-name", TASK, "--data-dir", str(data_dir)]
+    for bad, field in ((["--worker", "nobody", "--amount", "1", "--reason", "r"], "worker"),
+                       (["--worker", "w1", "--amount", "500", "--reason", "r"], "--amount"),
+                       (["--worker", "w1", "--amount", "1", "--reason", "  "], "--reason")):
+        assert exits_2(bonus + bad)
+        assert field in capsys.readouterr().err
+    assert not ledger_file.exists()  # nothing written for bad input
+
+    manual = bonus + ["--worker", "w1", "--amount", "1.5", "--reason", "a thoughtful answer"]
+    assert review_main(manual + ["--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"would pay: 1.50 to w1_sandbox (unit {units['w1']}, mock)" in out and "would pay: 1, total 1.50" in out
+    assert not ledger_file.exists()
+
+    assert review_main(manual) == 0
+    assert f"paid: 1.50 to w1_sandbox (unit {units['w1']}, mock)" in capsys.readouterr().out
+    assert review_main(manual) == 0
+    assert "already paid: 1.50 to w1_sandbox" in capsys.readouterr().out
+    rows = BonusLedger(ledger_file).rows(TASK)
+    assert [(r.key, r.state, r.amount, r.unit_id) for r in rows] == [
+        (manual_key(TASK, "w1_sandbox", Decimal("1.50"), "a thoughtful answer"), PAID, Decimal("1.50"), units["w1"])]
+    # the same key for another bonus is refused rather than read as "already paid"
+    assert exits_2(bonus + ["--worker", "w2", "--amount", "2", "--reason", "r", "--key", rows[0].key])
+    assert "already names another bonus" in capsys.readouterr().err
+
+
+@pytest.mark.integration
+def test_rules_pay_approved_units_once_under_the_rule_stored_with_their_run(
+    finished_run: tuple[Path, dict[str, str]],
+) -> None:
+    data_dir, units = finished_run
+    db = open_database(data_dir)
+    [run] = TaskReview(db, TASK).task_runs
+    assert dict(run.args[RUN_ARGS_KEY]) == {"per_word": "0.10", "reason": "{amount} for {count} words"}
+    requests = rule_requests(db, TASK, words, DEFAULT_MAX_AMOUNT)
+    # w2's unit was rejected: no bonus on rejected work
+    assert [(r.key, r.worker, r.amount, r.reason) for r in requests] == [
+        (f"rule:{TASK}:per_word:{units['w1']}", "w1_sandbox", Decimal("0.20"), "0.20 for 2 words")]
+    ledger = BonusLedger.in_data_dir(data_dir)
+    assert [o.result for o in pay(db, ledger, requests)] == ["paid"]
+    assert [o.result for o in pay(db, ledger, rule_requests(db, TASK, words, DEFAULT_MAX_AMOUNT))] == ["already paid"]
+    with pytest.raises(InputError, match="counts no 'word'"):
+        rule_requests(db, TASK, lambda unit: {"sentence": 1}, DEFAULT_MAX_AMOUNT)
+    with pytest.raises(InputError, match="above the ceiling"):
+        rule_requests(db, TASK, lambda unit: {"word": 300}, DEFAULT_MAX_AMOUNT)
