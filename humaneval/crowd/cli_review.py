@@ -53,7 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--reviewed", action="store_true", help="also show units already approved or rejected")
     verbs.add_parser("approve", parents=[common, selection], help="approve (and on MTurk pay) units")
     reject = verbs.add_parser("reject", parents=[common, selection], help="reject units (unpaid on MTurk)")
-    reject.add_argument("--reason", required=True, help="shown to the worker by MTurk")
+    reject.add_argument("--reason", required=True,
+                        help="shown to the worker (Prolific: at least 100 characters)")
+    reject.add_argument("--category", default=None,
+                        help="Prolific only, required there: TOO_QUICKLY, TOO_SLOWLY, FAILED_INSTRUCTIONS, "
+                        "INCOMP_LONGITUDINAL, FAILED_CHECK, LOW_EFFORT, MALINGERING, NO_CODE, BAD_CODE, NO_DATA, "
+                        "UNSUPP_DEVICE or OTHER")
     soft = verbs.add_parser("soft-block", parents=[common, workers], help="grant workers the block qualification")
     soft.add_argument(
         "--qualification", default=None,
@@ -121,7 +126,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, db: Mephisto
     if args.verb == "approve":
         return _print_actions(review.approve(review.select(all_units=args.all, workers=args.worker, unit_ids=args.unit)))
     if args.verb == "reject":
-        return _print_actions(review.reject(review.select(all_units=args.all, workers=args.worker, unit_ids=args.unit), args.reason))
+        return _print_actions(review.reject(review.select(all_units=args.all, workers=args.worker, unit_ids=args.unit), args.reason,
+                                            args.category))
     if args.verb == "soft-block":
         return _print_actions(review.soft_block(args.worker, args.qualification))
     if args.verb == "block":

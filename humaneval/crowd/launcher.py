@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import math
 import logging
 import os
 import signal
@@ -33,7 +34,9 @@ from omegaconf import DictConfig, open_dict
 from humaneval.crowd import node_router
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.mephisto_internals import mephisto_prints_silenced, poll_every_second, run_event_loop_until
+from humaneval.crowd.pay_floor import check_pay
 from humaneval.crowd.run_lock import TaskAlreadyRunning, task_run_lock
+from humaneval.input_errors import InputError
 from mephisto.abstractions.blueprint import Blueprint, SharedTaskState
 from mephisto.abstractions.database import MephistoDB
 from mephisto.data_model.task_run import TaskRun
@@ -268,6 +271,7 @@ class LocalLaunch:
         if not node_router.port_is_free(self.port, self.settings.bind_host):
             raise LaunchError(f"port {self.port} is already in use; choose another or leave it unset")
         cfg = self._with_architect_settings(self.cfg)
+        self._check_pay(cfg)
         self._ensure_requester(cfg)
         if self.shared_state is not None:
             _store_status_on_submit(self.shared_state)
@@ -425,6 +429,27 @@ class LocalLaunch:
             cfg.mephisto.architect.hostname = self.settings.public_hostname
             cfg.mephisto.architect.server_source_path = node_router.prepared_router_source()
         return cfg
+
+    def _check_pay(self, cfg: DictConfig) -> None:
+        """The hourly rate, before anything is created with a provider (`pay_floor`): a Prolific launch
+        below the floor stops here; MTurk's low rates are warned about. Prolific's study declares whole
+        minutes, so the rate is checked again at the minutes it will declare."""
+        try:
+            pay = check_pay(cfg, self.db)
+            if pay.provider == "prolific" and pay.minutes is not None:
+                declared = math.ceil(pay.minutes)
+                with open_dict(cfg):
+                    cfg.humaneval.pay.estimated_minutes = declared
+                    cfg.humaneval.pay.estimate_from_task = None
+                    cfg.mephisto.provider.estimated_minutes = declared
+                pay = check_pay(cfg, self.db)
+        except InputError as err:
+            where = f"{err.field}: " if err.field else ""
+            raise LaunchError(f"{where}{err.problem}") from None
+        for warning in pay.warnings:
+            logger.warning("%s", warning)
+        if pay.hourly_rate is not None:
+            logger.info("pay: %s", pay.summary)
 
     def _ensure_requester(self, cfg: DictConfig) -> None:
         assert self.db is not None

@@ -21,6 +21,8 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from humaneval.crowd.prolific.api import REJECTION_CATEGORIES, REJECTION_MESSAGE_MIN_CHARS
+from humaneval.crowd.prolific.provider_type import PROVIDER_TYPE as PROLIFIC
 from humaneval.input_errors import InputError
 from mephisto.abstractions.blueprint import AgentState
 from mephisto.abstractions.database import MephistoDB
@@ -205,11 +207,30 @@ class TaskReview:
         """Approve (and on MTurk pay) each unit still awaiting review."""
         return [self._review_unit(u, "approve", lambda agent: agent.approve_work()) for u in units]
 
-    def reject(self, units: Iterable[ReviewUnit], reason: str) -> list[ReviewAction]:
-        """Reject each unit still awaiting review; on MTurk the worker sees `reason` and is not paid."""
+    def reject(self, units: Iterable[ReviewUnit], reason: str, category: str | None = None) -> list[ReviewAction]:
+        """Reject each unit still awaiting review; the worker sees `reason` and is not paid.
+
+        Prolific also wants a rejection category and a message of at least 100 characters; both are
+        checked for every Prolific unit before anything is sent, so a batch never stops half-way."""
+        units = list(units)
         if not reason.strip():
             raise InputError("a rejection needs a reason: the worker is shown it", field="reason")
-        return [self._review_unit(u, "reject", lambda agent: agent.reject_work(reason), reason) for u in units]
+        if any(u.provider_type == PROLIFIC for u in units):
+            if len(reason.strip()) < REJECTION_MESSAGE_MIN_CHARS:
+                raise InputError(f"Prolific wants a rejection message of at least {REJECTION_MESSAGE_MIN_CHARS} "
+                                 f"characters (this one has {len(reason.strip())}): say what was wrong and why",
+                                 field="reason")
+            if category not in REJECTION_CATEGORIES:
+                raise InputError(f"Prolific wants a rejection category: one of {', '.join(REJECTION_CATEGORIES)}",
+                                 field="category")
+
+        def reject(agent: Agent) -> None:
+            if agent.provider_type == PROLIFIC:
+                agent.reject_work(reason, category)  # type: ignore[call-arg]
+            else:
+                agent.reject_work(reason)
+
+        return [self._review_unit(u, "reject", reject, reason) for u in units]
 
     def soft_block(self, worker_names: Sequence[str], qualification: str | None = None) -> list[ReviewAction]:
         """Grant each worker the block qualification, which keeps them out of runs that check it.
@@ -261,7 +282,8 @@ class TaskReview:
             else:
                 if errors.messages:
                     ok, message = False, "; ".join(errors.messages)
-            where = "on MTurk" if worker.provider_type.startswith("mturk") else f"in the {worker.provider_type} provider"
+            where = ("on MTurk" if worker.provider_type.startswith("mturk") else "on Prolific (the requester's block group)"
+                     if worker.provider_type == PROLIFIC else f"in the {worker.provider_type} provider")
             detail = f"blocked {where} with reason '{reason}'" if ok else message or "the provider refused"
             actions.append(ReviewAction("block", target, bool(ok), detail))
             logger.info("%s", actions[-1].describe())
@@ -311,7 +333,10 @@ class TaskReview:
             result = ReviewAction(action, target, True, f"already {status}, not {action}d again", skipped=True)
         else:
             with _swallowed_errors() as errors:
-                act(agent)
+                try:
+                    act(agent)
+                except Exception as err:  # a provider that raises (Prolific) instead of logging (MTurk)
+                    errors.messages.append(f"{type(err).__name__}: {' '.join(str(err).split())[:300]}")
             unit_status = Unit.get(self.db, item.unit_id).get_status()
             if errors.messages:
                 detail = "the provider refused: " + "; ".join(errors.messages)

@@ -43,6 +43,7 @@ class SimulatedWorker:
     worker_name: str
     provider_type: str = "mock"
     timeout: float = 30.0
+    provider_extra: dict[str, Any] = field(default_factory=dict)  # more of what the page sends (Prolific: study_id)
     _http: requests.Session = field(default_factory=requests.Session, repr=False)
 
     def request_agent(self, assignment_id: str | None = None) -> AgentSession:
@@ -54,6 +55,7 @@ class SimulatedWorker:
                 "assignment_id": assignment_id,
                 "agent_registration_id": f"{assignment_id}-{self.worker_name}",
                 "provider_type": self.provider_type,
+                **self.provider_extra,
             },
             "client_timestamp": time.time(),
         }

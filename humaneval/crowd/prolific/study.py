@@ -103,11 +103,11 @@ class StudyKeeper:
         if existing is not None:
             return existing.study_id
         provider = args.provider
-        project_id = self._project(client, provider.get("workspace"), str(provider.project))
-        groups = [self._block_group(client, requester_name, str(provider.block_group), project_id, holders_of=None)]
-        qualification = args.blueprint.get("block_qualification")
+        workspace_id, project_id = self._project(client, provider.get("workspace"), str(provider.project))
+        groups = [self._block_group(client, requester_name, str(provider.block_group), workspace_id, holders_of=None)]
+        qualification = OmegaConf.select(args, "blueprint.block_qualification", default=None)
         if qualification:
-            groups.append(self._block_group(client, requester_name, str(qualification), project_id,
+            groups.append(self._block_group(client, requester_name, str(qualification), workspace_id,
                                             holders_of=str(qualification)))
         code = str(provider.get("completion_code") or "")
         study = client.create_study(study_payload(args, task_url, code, project_id=project_id, block_group_ids=groups))
@@ -144,9 +144,9 @@ class StudyKeeper:
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    def _project(self, client: ProlificClient, workspace: str | None, project: str) -> str:
-        """The project (by title, created if missing) in the workspace named `workspace` (id or title;
-        None = the account's first workspace)."""
+    def _project(self, client: ProlificClient, workspace: str | None, project: str) -> tuple[str, str]:
+        """(workspace id, project id): the project (by title, created if missing) in the workspace named
+        `workspace` (id or title; None = the account's first workspace, created if there is none)."""
         workspaces = client.list_workspaces()
         if workspace:
             chosen = [w for w in workspaces if workspace in (str(w.get("id")), str(w.get("title")))]
@@ -158,16 +158,16 @@ class StudyKeeper:
         workspace_id = str(chosen[0]["id"])
         for found in client.list_projects(workspace_id):
             if project in (str(found.get("id")), str(found.get("title"))):
-                return str(found["id"])
-        return str(client.create_project(workspace_id, project)["id"])
+                return workspace_id, str(found["id"])
+        return workspace_id, str(client.create_project(workspace_id, project)["id"])
 
-    def _block_group(self, client: ProlificClient, requester_name: str, name: str, project_id: str,
+    def _block_group(self, client: ProlificClient, requester_name: str, name: str, workspace_id: str,
                      holders_of: str | None) -> str:
         """The participant group kept for `name`, created if missing; with `holders_of`, every Prolific
         worker of the database holding that qualification is put in it first."""
         group_id = self.datastore.group_id(requester_name, name)
         if group_id is None:
-            group_id = str(client.create_participant_group(name, project_id=project_id)["id"])
+            group_id = str(client.create_participant_group(name, workspace_id=workspace_id)["id"])
             self.datastore.add_group(requester_name, name, group_id)
         if holders_of:
             holders = sorted(w.worker_name for w in self.db.find_workers(provider_type=PROVIDER_TYPE)

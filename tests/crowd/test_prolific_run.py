@@ -1,0 +1,198 @@
+"""A whole Prolific run against the fake Prolific API (tests/prolific_fake.py), with the real local
+architect and node router: the study is created, published and grows with the units offered;
+participants come with Prolific's URL parameters; one returns and their work goes to someone else; the
+run's end stops the study; review approves one submission, rejects another with a category, blocks a
+participant. Every call to Prolific is asserted, payloads included."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from humaneval.crowd.data_dir import open_database
+from humaneval.crowd.launcher import LaunchError, LaunchSettings, LocalLaunch
+from humaneval.crowd.prolific.credentials import ProlificToken, register_requester
+from humaneval.crowd.prolific.records import study_of_run
+from humaneval.crowd.review import TaskReview
+from humaneval.crowd.simulated_worker import SimulatedWorker
+from humaneval.crowd.smoke_task import build_task
+from tests.crowd.conftest import BackgroundRun, completed_units, wait_for
+from tests.prolific_fake import FakeProlific
+
+pytestmark = pytest.mark.integration
+
+REJECTION = ("Your answer does not address the question you were shown; the study asked for a city or a colour "
+             "and the answer names neither.")
+
+
+@pytest.fixture()
+def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProlific]:
+    monkeypatch.setenv("HUMANEVAL_PROLIFIC_CREDENTIALS", str(tmp_path / "prolific_credentials"))
+    with FakeProlific(token="tok-0123456789abcdef") as server:
+        register_requester(open_database(tmp_path / "mephisto"), "lab",
+                           ProlificToken("tok-0123456789abcdef", server.api_url))
+        yield server
+
+
+def _overrides(tmp_path: Path, fake: FakeProlific, *more: str) -> list[str]:
+    return [f"humaneval.data_dir={tmp_path / 'mephisto'}", "provider=prolific", "mephisto.provider.requester_name=lab",
+            "mephisto.task.task_reward=0.5", "humaneval.pay.estimated_minutes=2",
+            f"mephisto.provider.completion_url={fake.completion_url}", "mephisto.provider.poll_seconds=0.2", *more]
+
+
+def _participant(run: LocalLaunch, fake: FakeProlific, study_id: str, pid: str) -> tuple[str, SimulatedWorker]:
+    session = fake.participant_starts(study_id, pid)
+    return session, SimulatedWorker(run.base_url, pid, provider_type="prolific", provider_extra={"study_id": study_id})
+
+
+def _lifecycle(fake: FakeProlific) -> list[str]:
+    """The study calls, in order, without the reads."""
+    ids = re.compile(r"^/(studies|workspaces)/[^/]+/")
+    return [c.method + " " + ids.sub(r"/\1/ID/", c.path) for c in fake.calls
+            if c.method != "GET" and c.status < 400 and not c.path.startswith("/submissions/")]
+
+
+def test_a_whole_prolific_run(tmp_path: Path, fake: FakeProlific) -> None:
+    cfg, state = build_task(_overrides(tmp_path, fake))
+    with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
+        db = run.db
+        assert db is not None
+        # the smoke task offers its two units at once: published, then grown to two places
+        assert wait_for(lambda: getattr(study_of_run(db, run.run_id), "places", 0) == 2, timeout=30)
+        study = study_of_run(db, run.run_id)
+        assert study is not None and study.published
+        created = fake.calls_to("POST", r"/studies/")[0].body
+        assert created is not None
+        code = study.completion_code
+        assert re.fullmatch(r"[0-9A-F]{8}", code)
+        assert created["completion_codes"] == [{"code": code, "code_type": "COMPLETED",
+                                                "actions": [{"action": "MANUALLY_REVIEW"}]}]
+        assert created["external_study_url"] == (f"{run.base_url}/?PROLIFIC_PID={{{{%PROLIFIC_PID%}}}}"
+                                                 "&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}")
+        assert created["prolific_id_option"] == "url_parameters"
+        assert (created["reward"], created["estimated_completion_time"], created["total_available_places"]) == (50, 2, 1)
+        assert created["name"] == "Answer one short question" and created["device_compatibility"] == ["desktop"]
+        [block_filter] = created["filters"]
+        assert block_filter["filter_id"] == "participant_group_blocklist"
+        assert fake.groups[block_filter["selected_values"][0]]["name"] == "humaneval-blocked"
+        assert fake.studies[study.study_id]["status"] == "ACTIVE"
+        assert fake.studies[study.study_id]["total_available_places"] == 2
+
+        # participant A does the work and is redirected with the code
+        session_a, worker_a = _participant(run, fake, study.study_id, "pidA")
+        agent_a = worker_a.request_agent(assignment_id=session_a)
+        assert agent_a.agent_id is not None, agent_a.failure_reason
+        worker_a.submit_task(agent_a.agent_id, {"answer": "Lisbon"})
+        fake.participant_completes(session_a, code)
+
+        # participant B takes the other unit and returns the study on Prolific: the unit goes back
+        session_b, worker_b = _participant(run, fake, study.study_id, "pidB")
+        agent_b = worker_b.request_agent(assignment_id=session_b)
+        assert agent_b.agent_id is not None, agent_b.failure_reason
+        with pytest.raises(ValueError, match="no place left"):
+            fake.participant_starts(study.study_id, "pidX")  # both places are taken
+        fake.participant_returns(session_b)
+        assert wait_for(lambda: db.get_agent(agent_b.agent_id)["status"] == "returned", timeout=30)
+
+        # C takes the freed place and the unit B returned
+        session_c, worker_c = _participant(run, fake, study.study_id, "pidC")
+        agent_c = worker_c.request_agent(assignment_id=session_c)
+        assert agent_c.agent_id is not None, agent_c.failure_reason
+        worker_c.submit_task(agent_c.agent_id, {"answer": "blue, no, wait"})
+        fake.participant_completes(session_c, code)
+        assert wait_for(lambda: completed_units(run) == 2, timeout=60)
+        assert wait_for(run.is_done, timeout=60)
+    assert fake.studies[study.study_id]["status"] == "COMPLETED" or any(
+        c.path == f"/studies/{study.study_id}/transition/" and c.body == {"action": "STOP"} for c in fake.calls)
+    assert _lifecycle(fake) == [
+        "POST /workspaces/", "POST /workspaces/ID/projects/",  # the account had none: ours, once
+        "POST /participant-groups/",  # the requester's block group, created once
+        "POST /studies/",
+        "POST /studies/ID/transition/",  # PUBLISH with the first unit
+        "PATCH /studies/ID/",  # two places for the second
+        "POST /studies/ID/transition/",  # STOP at the end of the run
+    ]
+    assert [c.body for c in fake.calls if c.method != "GET" and c.status < 400 and "transition" in c.path] == [
+        {"action": "PUBLISH"}, {"action": "STOP"}]
+    assert [c.body for c in fake.calls if c.method == "PATCH"] == [{"total_available_places": 2}]
+
+    # review: approve A, reject C with a category; Prolific sees exactly those transitions
+    db = open_database(tmp_path / "mephisto")
+    review = TaskReview(db, "humaneval-smoke")
+    assert not review.unfinished_runs()
+    units = {u.worker_name: u for u in review.units()}
+    assert set(units) == {"pidA", "pidC"}
+    [approved] = review.approve([units["pidA"]])
+    assert approved.ok, approved.describe()
+    [rejected] = review.reject([units["pidC"]], REJECTION, category="LOW_EFFORT")
+    assert rejected.ok, rejected.describe()
+    transitions = [(c.path, c.body) for c in fake.calls if c.method == "POST" and c.path.startswith("/submissions/")]
+    assert transitions == [
+        (f"/submissions/{session_a}/transition/", {"action": "APPROVE"}),
+        (f"/submissions/{session_c}/transition/",
+         {"action": "REJECT", "message": REJECTION, "rejection_category": "LOW_EFFORT"}),
+    ]
+    assert fake.submissions[session_a]["status"] == "APPROVED"
+    assert fake.submissions[session_c]["status"] == "REJECTED"
+    again = review.approve([units["pidA"]])
+    assert again[0].skipped and len(fake.calls_to("POST", r"/submissions/.*/transition/")) == 2  # paid once
+
+    # block C: into the requester's block group, which the next study of ours excludes
+    [blocked] = review.block(["pidC"], "answered off-topic twice")
+    assert blocked.ok, blocked.describe()
+    assert "pidC" in fake.groups[block_filter["selected_values"][0]]["participant_ids"]
+
+
+def test_a_rejection_prolific_would_refuse_is_refused_before_any_call(tmp_path: Path, fake: FakeProlific) -> None:
+    cfg, state = build_task(_overrides(tmp_path, fake))
+    with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
+        assert wait_for(lambda: getattr(study_of_run(run.db, run.run_id), "places", 0) == 2, timeout=30)
+        study = study_of_run(run.db, run.run_id)
+        session, worker = _participant(run, fake, study.study_id, "pidA")
+        agent = worker.request_agent(assignment_id=session)
+        worker.submit_task(agent.agent_id, {"answer": "Rome"})
+        fake.participant_completes(session, study.completion_code)
+        assert wait_for(lambda: completed_units(run) == 1, timeout=60)
+    review = TaskReview(open_database(tmp_path / "mephisto"), "humaneval-smoke")
+    before = len(fake.calls)
+    with pytest.raises(Exception, match="100 characters"):
+        review.reject(review.units(), "too short")
+    with pytest.raises(Exception, match="category"):
+        review.reject(review.units(), REJECTION, category="RUDE")
+    assert len(fake.calls) == before
+
+
+def test_a_page_without_prolific_ids_gets_no_unit(tmp_path: Path, fake: FakeProlific) -> None:
+    """Anyone can open the study URL with made-up parameters: ids that are not id-like get nothing."""
+    cfg, state = build_task(_overrides(tmp_path, fake))
+    with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
+        assert wait_for(lambda: study_of_run(run.db, run.run_id) is not None, timeout=30)
+        study = study_of_run(run.db, run.run_id)
+        worker = SimulatedWorker(run.base_url, "<script>", provider_type="prolific",
+                                 provider_extra={"study_id": study.study_id}, timeout=5)
+        result: list[object] = []
+        thread = threading.Thread(target=lambda: result.append(_try(lambda: worker.request_agent("s1"))), daemon=True)
+        thread.start()
+        thread.join(10)
+        assert run.db.find_workers(worker_name="<script>") == []
+        assert not run.db.find_agents(task_run_id=run.run_id)
+
+
+def _try(call):  # type: ignore[no-untyped-def]
+    try:
+        return call()
+    except Exception as err:  # the router answers nothing useful to a refused registration
+        return err
+
+
+def test_prolific_launch_below_the_pay_floor_is_refused_before_any_call(tmp_path: Path, fake: FakeProlific) -> None:
+    cfg, state = build_task(_overrides(tmp_path, fake, "mephisto.task.task_reward=0.1"))  # 0.10 per 2 min = £3.00/h
+    before = len(fake.calls)
+    with pytest.raises(LaunchError, match=r"£3\.00/h"):
+        with LocalLaunch(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")):
+            pass
+    assert len(fake.calls) == before and not fake.studies
