@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from humaneval.crowd.prolific import api
 from humaneval.crowd.prolific.api import ProlificClient, ProlificError
 from tests.prolific_fake import Call, FakeProlific
 
@@ -143,6 +144,26 @@ def test_lists_follow_every_page() -> None:
         assert [c.path for c in paged.calls[-3:]] == [
             f"/studies/{study}/submissions/", f"/studies/{study}/submissions/?page=2",
             f"/studies/{study}/submissions/?page=3"]
+
+
+def test_a_next_link_to_another_host_is_not_followed_with_the_token(fake: FakeProlific) -> None:
+    for title in ("one", "two"):
+        fake.workspaces[title] = {"id": title, "title": title}
+    fake.page_size = 1
+    # Same server under another name: its `next` links name 127.0.0.1, which is not the host we were given.
+    by_name = ProlificClient(TOKEN, fake.api_url.replace("127.0.0.1", "localhost"), backoff_s=0)
+    with pytest.raises(ProlificError) as refused:
+        by_name.list_workspaces()
+    assert refused.value.status is None and "refusing to follow a link off" in refused.value.detail
+    assert [c.path for c in fake.calls] == ["/workspaces/"]
+
+
+def test_an_oversized_answer_is_refused(fake: FakeProlific, client: ProlificClient,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    fake.workspaces["w"] = {"id": "w", "title": "x" * 500}
+    monkeypatch.setattr(api, "MAX_RESPONSE_BYTES", 400)
+    with pytest.raises(ProlificError, match="answer larger than 400 bytes"):
+        client.list_workspaces()
 
 
 # --- refusals: Prolific's 400 surfaces with its message, and nothing changes ---

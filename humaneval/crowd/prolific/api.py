@@ -9,7 +9,9 @@ retried, because Prolific pays it again.
 What Prolific's reference says
 ==============================
 
-Read from docs.prolific.com (API reference, 2026) for the endpoints used here; `tests/prolific_fake.py`
+Read from Prolific's API reference for the endpoints used here: the pages named below are under
+https://docs.prolific.com/api-reference/ (``<page>.md`` is the Markdown, ``<section>/llms.txt`` the
+index of a section), the guides under https://docs.prolific.com/documentation/. `tests/prolific_fake.py`
 enforces exactly this, so a change here is a change there.
 
 * Authentication: header ``Authorization: Token <token>`` (every endpoint page). Base URL
