@@ -320,7 +320,8 @@ class ProlificClient:
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:
-            with _OPENER.open(request, timeout=self.timeout_s) as response:
+            opener = _LOOPBACK_OPENER if self._origin[0] == "http" else _OPENER
+            with opener.open(request, timeout=self.timeout_s) as response:
                 status, raw = response.status, _read_bounded(response, method, path)
         except urllib.error.HTTPError as refused:
             with refused:
@@ -363,6 +364,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 _OPENER = urllib.request.build_opener(_NoRedirect)
+# Plain http goes only to a loopback host (a test server), and never through an http proxy from the
+# environment, which would see the token in clear.
+_LOOPBACK_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
 
 
 def _seg(identifier: str) -> str:
