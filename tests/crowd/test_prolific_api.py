@@ -18,6 +18,7 @@ from tests.prolific_fake import Call, FakeProlific
 
 TOKEN = "tok-Zq81-secret-do-not-print"
 CODE = "C0MPL3T3"
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # test-side requests to 127.0.0.1
 GOOD_REJECTION = "Your answers were copied from the example on every page, so we cannot use them; " \
                  "please see the instructions about original work."  # 126 chars
 
@@ -69,7 +70,7 @@ def raw_request(fake: FakeProlific, method: str, path: str, body: dict) -> tuple
     request = urllib.request.Request(fake.api_url + path, data=json.dumps(body).encode(), method=method,
                                      headers={"Authorization": f"Token {TOKEN}", "Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:
+        with DIRECT.open(request, timeout=5) as response:
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as refused:
         return refused.code, json.loads(refused.read())
@@ -380,7 +381,7 @@ def test_growing_places_reopens_a_full_study(fake: FakeProlific, client: Prolifi
 
 
 def test_the_completion_page_records_the_code(fake: FakeProlific) -> None:
-    with urllib.request.urlopen(f"{fake.completion_url}?cc={CODE}", timeout=5) as page:
+    with DIRECT.open(f"{fake.completion_url}?cc={CODE}", timeout=5) as page:
         assert page.status == 200 and b"Thank you" in page.read()
     assert fake.completions == [CODE]
 
