@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -16,13 +17,16 @@ import pytest
 from omegaconf import DictConfig, OmegaConf
 
 from humaneval.crowd.data_dir import open_database, open_existing_database
+from humaneval.crowd.launcher import LocalLaunch
 from humaneval.crowd.pay_floor import PayCheck, check_pay, pilot_estimate
+from humaneval.crowd.simulated_worker import SimulatedWorker
 from humaneval.crowd.task_config import compose_task_config
 from humaneval.input_errors import InputError
 from humaneval.studies import STUDIES
 from mephisto.abstractions.databases.local_database import LocalMephistoDB
 from mephisto.data_model.agent import Agent
 from mephisto.utils.testing import get_mock_requester
+from tests.crowd.conftest import completed_units, wait_for
 
 REWARD = "mephisto.task.task_reward"
 MINUTES = "humaneval.pay.estimated_minutes"
@@ -289,3 +293,25 @@ def test_a_pilot_that_is_not_there_is_named(pilot_db: LocalMephistoDB) -> None:
     assert err.field == PILOT and "no task named 'pilott'" in err.problem and "pilot" in err.problem
     err = refusal(cfg, None)  # a data folder without a database
     assert err.field == PILOT and "no Mephisto database" in err.problem
+
+
+@pytest.mark.integration
+def test_a_real_sandbox_pilot_stamps_the_working_time_the_median_reads(smoke_run_in_background: LocalLaunch) -> None:
+    """The times come from a live run, not only from a database written by hand: two simulated workers on
+    the smoke task take their unit (the page's request, which sets the agent's initial state) and submit
+    it 1.0 and 2.0 seconds later; the median is at least (1.0 + 2.0) / 2 and at most the wall-clock median
+    of request-to-submitted seen by the test."""
+    run = smoke_run_in_background
+    walls = []
+    for i, pause in enumerate((1.0, 2.0)):
+        worker = SimulatedWorker(run.base_url, f"pilot_{i}")
+        started = time.monotonic()
+        session = worker.request_agent()
+        assert session.agent_id is not None, session.failure_reason
+        time.sleep(pause)
+        worker.submit_task(session.agent_id, {"answer": "blue"})
+        assert wait_for(lambda: completed_units(run) == i + 1, timeout=30), run.task_run.get_assignment_statuses()
+        walls.append(time.monotonic() - started)
+    estimate = pilot_estimate(open_existing_database(run.settings.data_dir), "humaneval-smoke", 2)
+    assert estimate.source == "median of 2 units of task humaneval-smoke"
+    assert Fraction(3, 2) <= Fraction(estimate.seconds) <= Fraction(sum(walls) / 2), (estimate, walls)
