@@ -196,3 +196,21 @@ def test_prolific_launch_below_the_pay_floor_is_refused_before_any_call(tmp_path
         with LocalLaunch(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")):
             pass
     assert len(fake.calls) == before and not fake.studies
+
+
+def test_a_relaunch_stops_the_study_a_killed_launcher_left_running(tmp_path: Path, fake: FakeProlific,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """kill -9 skips the launcher's cleanup (played here by disabling it): the next launch of the task stops
+    the orphaned study before it creates its own."""
+    cfg, state = build_task(_overrides(tmp_path, fake))
+    with monkeypatch.context() as patch:
+        patch.setattr(LocalLaunch, "_clean_up_provider", lambda self: None)
+        with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
+            assert wait_for(lambda: getattr(study_of_run(run.db, run.run_id), "places", 0) == 2, timeout=30)
+            orphan = study_of_run(run.db, run.run_id).study_id
+    assert fake.studies[orphan]["status"] == "ACTIVE"
+    cfg, state = build_task(_overrides(tmp_path, fake))
+    with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
+        assert wait_for(lambda: study_of_run(run.db, run.run_id) is not None, timeout=30)
+        assert fake.studies[orphan]["status"] != "ACTIVE"
+        assert [c.body for c in fake.calls if c.path == f"/studies/{orphan}/transition/"][-1] == {"action": "STOP"}

@@ -97,7 +97,9 @@ class ProlificProvider(CrowdProvider):
         """Create the run's study (unpublished until the first unit is offered) and start watching it."""
         requester_name = task_run.get_requester().requester_name
         client = client_for_requester(self.db, requester_name)
-        StudyKeeper(self.db, self.datastore).create(client, str(task_run.db_id), requester_name, args, server_url)
+        keeper = StudyKeeper(self.db, self.datastore)
+        keeper.stop_leftovers(str(task_run.task_id), str(task_run.db_id))
+        keeper.create(client, str(task_run.db_id), requester_name, args, server_url)
         watcher = SubmissionWatcher(self.db, self.datastore, client, str(task_run.db_id), float(args.provider.poll_seconds))
         _WATCHERS[str(task_run.db_id)] = watcher
         watcher.start()

@@ -29,6 +29,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from humaneval.crowd.prolific.api import ProlificClient
+from humaneval.crowd.prolific.credentials import client_for_requester
 from humaneval.crowd.prolific.datastore import ProlificDatastore
 from humaneval.crowd.prolific.provider_type import PROVIDER_TYPE
 from mephisto.abstractions.database import MephistoDB
@@ -141,6 +142,22 @@ class StudyKeeper:
             client.transition_study(study.study_id, "STOP")
             logger.info("Prolific study %s stopped", study.study_id)
         self.datastore.set_study_stopped(task_run_id)
+
+    def stop_leftovers(self, task_id: str, current_run_id: str) -> list[str]:
+        """Stop the still-running studies of this task's earlier runs: a launcher killed outright (kill -9,
+        a lost machine) never stopped its study, which would keep recruiting for work nobody serves."""
+        stopped = []
+        for run in self.db.find_task_runs(task_id=task_id):
+            study = self.datastore.study(str(run.db_id))
+            if str(run.db_id) == current_run_id or study is None or study.stopped:
+                continue
+            if study.published:
+                client = client_for_requester(self.db, study.requester_name)
+                client.transition_study(study.study_id, "STOP")
+                logger.warning("Prolific study %s of an earlier run (%s) was still running: stopped", study.study_id, run.db_id)
+                stopped.append(study.study_id)
+            self.datastore.set_study_stopped(str(run.db_id))
+        return stopped
 
     # --- helpers ---------------------------------------------------------------------------------
 
