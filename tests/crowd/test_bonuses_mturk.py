@@ -1,0 +1,119 @@
+"""MTurk bonuses at the API edge (botocore's Stubber, the fixtures of test_mturk_stubbed.py): `SendBonus` with
+the ledger row's request token; a crash after MTurk answered but before the ledger heard is retried with
+the SAME token, and MTurk's "already processed" answer is recorded as paid, so exactly one SendBonus
+succeeds; a refused bonus is retried with a new token."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from botocore.stub import ANY
+
+from humaneval.crowd.bonus_ledger import FAILED, LEDGER_FILE, PAID, PAYING, BonusLedger
+from humaneval.crowd.bonuses import manual_key
+from humaneval.crowd.cli_review import main as review_main
+from humaneval.crowd.data_dir import open_database
+from humaneval.crowd.mturk import AwsKeys, register_requester
+from tests.crowd import test_mturk_stubbed
+from tests.crowd.test_mturk_stubbed import KEY_ID, REQUESTER, SECRET, make_edge
+
+aws_sandbox = test_mturk_stubbed.aws_sandbox  # the fixture: dummy AWS credentials, nothing reaches ~/.aws
+
+PROVIDER = "mturk_sandbox"
+TASK = "bonus-task"
+TASK_TYPE = "static_react_task"
+REASON = "Thank you for a careful answer"
+DUPLICATE = 'The idempotency token "{token}" has already been processed. (1626172412406)'  # MTurk's words
+
+
+def seed_approved_unit(data_dir: Path) -> str:
+    """One approved unit of MTurk worker W1 (Mephisto: W1_sandbox) on assignment ASSIGN1 of HIT1, as a
+    finished MTurk sandbox run leaves it in Mephisto's database and its MTurk datastore."""
+    db = open_database(data_dir)
+    requester_id = register_requester(db, PROVIDER, REQUESTER, AwsKeys(KEY_ID, SECRET)).requester_id
+    task_id = db.new_task(TASK, TASK_TYPE)
+    run_id = db.new_task_run(task_id, requester_id, json.dumps("{}"), PROVIDER, TASK_TYPE, True)
+    assignment_id = db.new_assignment(task_id, run_id, requester_id, TASK_TYPE, PROVIDER, True)
+    unit_id = db.new_unit(task_id, run_id, requester_id, assignment_id, 0, 0.05, PROVIDER, TASK_TYPE, True)
+    worker_id = db.new_worker("W1_sandbox", PROVIDER)
+    agent_id = db.new_agent(worker_id, unit_id, task_id, run_id, assignment_id, TASK_TYPE, PROVIDER)
+    db.update_unit(unit_id, agent_id=agent_id, status="completed")
+    db.update_agent(agent_id, status="approved")
+    datastore = db.get_datastore_for_provider(PROVIDER)
+    datastore.new_hit("HIT1", "https://example.invalid/hit", 600, run_id)
+    datastore.register_assignment_to_hit("HIT1", unit_id, "ASSIGN1")
+    return str(unit_id)
+
+
+def send_bonus(token: object = ANY) -> dict[str, object]:
+    return {"WorkerId": "W1", "BonusAmount": "1.50", "AssignmentId": "ASSIGN1", "Reason": REASON,
+            "UniqueRequestToken": token}
+
+
+class Crash(BaseException):
+    """The process dying between MTurk's answer and the ledger's `paid` (BaseException: nothing catches it)."""
+
+
+def test_a_crash_after_mturk_paid_is_retried_with_the_same_token_and_recorded_paid_once(
+    aws_sandbox: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir = aws_sandbox / "mephisto"
+    unit_id = seed_approved_unit(data_dir)
+    edge = make_edge(monkeypatch, PROVIDER)
+    argv = ["bonus", "--task-name", TASK, "--data-dir", str(data_dir), "--worker", "W1", "--amount", "1.50",
+            "--reason", REASON]
+    key = manual_key(TASK, "W1_sandbox", Decimal("1.50"), REASON)
+
+    edge.expect("SendBonus", send_bonus(), {})  # MTurk grants it...
+    real_move = BonusLedger.move
+
+    def dies_before_recording_paid(self: BonusLedger, key: str, from_states: object, to_state: str, **kw: object):  # type: ignore[no-untyped-def]
+        if to_state == PAID:
+            raise Crash()
+        return real_move(self, key, from_states, to_state, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(BonusLedger, "move", dies_before_recording_paid)
+    with pytest.raises(Crash):
+        review_main(argv)  # ...and the process dies before the ledger hears of it
+    monkeypatch.setattr(BonusLedger, "move", real_move)
+    row = BonusLedger(data_dir / LEDGER_FILE).get(key)
+    assert row is not None and row.state == PAYING and row.unit_id == unit_id
+
+    edge.expect_error("SendBonus", send_bonus(row.token), "RequestError", DUPLICATE.format(token=row.token))
+    capsys.readouterr()
+    assert review_main(argv) == 0
+    assert f"already paid: 1.50 to W1_sandbox (unit {unit_id}, {PROVIDER})" in capsys.readouterr().out
+    edge.assert_all_calls_made()
+    assert [op for op, _ in edge.calls] == ["SendBonus", "SendBonus"]
+    assert [params["UniqueRequestToken"] for _, params in edge.calls] == [row.token, row.token]
+    assert BonusLedger(data_dir / LEDGER_FILE).get(key).state == PAID  # type: ignore[union-attr]
+
+    assert review_main(argv) == 0  # a third run asks MTurk nothing
+    assert len(edge.calls) == 2 and "already paid" in capsys.readouterr().out
+
+
+def test_a_refused_bonus_is_recorded_failed_and_retried_with_a_new_token(
+    aws_sandbox: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir = aws_sandbox / "mephisto"
+    seed_approved_unit(data_dir)
+    edge = make_edge(monkeypatch, PROVIDER)
+    argv = ["bonus", "--task-name", TASK, "--data-dir", str(data_dir), "--worker", "W1", "--amount", "1.50",
+            "--reason", REASON]
+    key = manual_key(TASK, "W1_sandbox", Decimal("1.50"), REASON)
+    edge.expect_error("SendBonus", send_bonus(), "RequestError", "This Requester has insufficient funds in their account")
+    assert review_main(argv) == 1
+    assert "failed: 1.50 to W1_sandbox" in capsys.readouterr().out
+    refused = BonusLedger(data_dir / LEDGER_FILE).get(key)
+    assert refused is not None and refused.state == FAILED and "insufficient funds" in refused.detail
+
+    edge.expect("SendBonus", send_bonus(), {})
+    assert review_main(argv) == 0
+    assert "paid: 1.50 to W1_sandbox" in capsys.readouterr().out
+    edge.assert_all_calls_made()
+    first, second = (params["UniqueRequestToken"] for _, params in edge.calls)
+    assert first == refused.token and second != first
+    assert BonusLedger(data_dir / LEDGER_FILE).get(key).state == PAID  # type: ignore[union-attr]
