@@ -214,3 +214,48 @@ def test_a_relaunch_stops_the_study_a_killed_launcher_left_running(tmp_path: Pat
         assert wait_for(lambda: study_of_run(run.db, run.run_id) is not None, timeout=30)
         assert fake.studies[orphan]["status"] != "ACTIVE"
         assert [c.body for c in fake.calls if c.path == f"/studies/{orphan}/transition/"][-1] == {"action": "STOP"}
+
+
+def test_the_launch_cli_refuses_a_too_cheap_prolific_study_with_exit_2_and_the_rate(tmp_path: Path,
+                                                                                      fake: FakeProlific) -> None:
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "humaneval.launch", "smoke", *_overrides(tmp_path, fake, "mephisto.task.task_reward=0.1")],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "HUMANEVAL_PROLIFIC_CREDENTIALS": str(tmp_path / "prolific_credentials")})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: mephisto.task.task_reward: ") and "£3.00/h" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not fake.studies and not fake.calls_to("POST", r"/studies/")
+
+
+def test_a_worker_soft_blocked_in_our_database_cannot_take_the_study(tmp_path: Path, fake: FakeProlific) -> None:
+    """Blocked before the launch (an earlier study's onboarding, `review soft-block`) or during it: either way
+    the participant is in the study's blocklist group, so Prolific never lets them start."""
+    db = open_database(tmp_path / "mephisto")
+    from humaneval.crowd.prolific.worker import ProlificWorker
+    from mephisto.utils.qualifications import find_or_create_qualification
+
+    find_or_create_qualification(db, "smoke_soft_block")
+    earlier = ProlificWorker.new(db, "pidEarlier")
+    earlier.grant_qualification("smoke_soft_block", 1, skip_crowd=True)  # no group existed yet
+    cfg, state = build_task(_overrides(tmp_path, fake, "mephisto.blueprint.block_qualification=smoke_soft_block"))
+    with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
+        assert wait_for(lambda: getattr(study_of_run(run.db, run.run_id), "places", 0) == 2, timeout=30)
+        study = study_of_run(run.db, run.run_id)
+        with pytest.raises(ValueError, match="blocklist"):
+            fake.participant_starts(study.study_id, "pidEarlier")
+        session, worker = _participant(run, fake, study.study_id, "pidLater")
+        agent = worker.request_agent(assignment_id=session)
+        assert agent.agent_id is not None, agent.failure_reason
+        worker.submit_task(agent.agent_id, {"answer": "no idea"})
+        assert wait_for(lambda: completed_units(run) == 1, timeout=30)
+    [action] = TaskReview(open_database(tmp_path / "mephisto"), "humaneval-smoke").soft_block(["pidLater"], "smoke_soft_block")
+    assert action.ok, action.describe()
+    groups = {g["name"]: g for g in fake.groups.values()}
+    assert groups["smoke_soft_block"]["participant_ids"] == ["pidEarlier", "pidLater"]
+    created = fake.calls_to("POST", r"/studies/")[0].body
+    assert {"filter_id": "participant_group_blocklist",
+            "selected_values": [groups["humaneval-blocked"]["id"], groups["smoke_soft_block"]["id"]]} in created["filters"]
