@@ -230,6 +230,7 @@ class LocalLaunch:
         self._quiet = contextlib.ExitStack()  # Mephisto's prints silenced for the run (not verbose)
         self.blueprint: Blueprint | None = None  # the live run's blueprint (kept: the run may end before we ask)
         self._provider_cleanup: Any = None  # ends what the crowd provider set up for the run (a Prolific study)
+        self.pay_summary: str | None = None  # the hourly rate checked at launch (paid providers only)
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -449,6 +450,7 @@ class LocalLaunch:
         for warning in pay.warnings:
             logger.warning("%s", warning)
         if pay.hourly_rate is not None:
+            self.pay_summary = pay.summary
             logger.info("pay: %s", pay.summary)
 
     def _ensure_requester(self, cfg: DictConfig) -> None:

@@ -16,6 +16,7 @@ from humaneval.crowd.data_dir import open_database, resolve_data_dir
 from humaneval.crowd.export import StudyExport, export_records, export_to_file
 from humaneval.crowd.launcher import LaunchError, LaunchSettings, LocalLaunch
 from humaneval.crowd.mephisto_api import AssignmentState, Blueprint, MephistoDB, SharedTaskState, get_blueprint_from_type
+from humaneval.crowd.prolific.records import study_of_run
 from humaneval.crowd.work_driven_units import WorkDrivenUnits
 
 EXIT_INTERRUPTED = 130
@@ -81,6 +82,13 @@ def _serve(run: LocalLaunch, task_name: str, provider: str, data_dir: Path, prog
     """Print how to take part, then serve until every unit is done (True) or we are asked to stop."""
     print(f"task '{task_name}' is live: task run {run.run_id}, provider {provider}, data in {data_dir}")
     print(f"router: pid {run.router_pid}, port {run.port}, bound to {run.settings.bind_host}", flush=True)
+    if run.pay_summary:
+        print(f"pay: {run.pay_summary}")
+    if provider == "prolific":
+        study = study_of_run(run.db, run.run_id) if run.db is not None and run.run_id else None
+        if study is not None:
+            print(f"Prolific study {study.study_id}: published when the first unit is offered, places follow the "
+                  "work, stopped when this run ends (docs/prolific.md)")
     if provider == "mock":
         print("open one of these pages per sandbox worker (any worker_id works):")
         for i in range(1, sandbox_workers + 1):
