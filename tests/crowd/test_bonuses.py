@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from omegaconf import open_dict
 
+from humaneval.bad_collection.bonus_events import count_events as bad_events
+from humaneval.cli_bonus import EVENT_COUNTERS
 from humaneval.crowd.bonus_ledger import LEDGER_FILE, PAID, PAYING, REQUESTED, BonusLedger
 from humaneval.crowd.bonus_rules import RUN_ARGS_KEY, carry_into_run, parse_rules, rule_requests
 from humaneval.crowd.bonuses import DEFAULT_MAX_AMOUNT, manual_key, parse_amount, pay
@@ -22,7 +24,9 @@ from humaneval.crowd.export import FinishedUnit
 from humaneval.crowd.launcher import LaunchSettings, LocalLaunch
 from humaneval.crowd.review import TaskReview
 from humaneval.crowd.smoke_task import build_task
+from humaneval.crowd.task_config import compose_task_config
 from humaneval.input_errors import InputError
+from humaneval.safety_eval.bonus_events import count_events as safety_events
 from tests.crowd.test_review import do_one_unit
 
 TASK = "humaneval-smoke"
@@ -188,3 +192,45 @@ def test_rules_pay_approved_units_once_under_the_rule_stored_with_their_run(
         rule_requests(db, TASK, lambda unit: {"sentence": 1}, DEFAULT_MAX_AMOUNT)
     with pytest.raises(InputError, match="above the ceiling"):
         rule_requests(db, TASK, lambda unit: {"word": 300}, DEFAULT_MAX_AMOUNT)
+
+
+# --- what each study counts, and what its YAML may name --------------------------------------------
+
+
+def unit_with(inputs: object, outputs: object) -> FinishedUnit:
+    return FinishedUnit(task_name="t", task_run_id="1", unit_id="7", assignment_id="1", worker_name="w",
+                        mephisto_worker_id="1", status="approved", inputs=inputs, outputs=outputs, started_at=None,
+                        submitted_at=None)
+
+
+def test_safety_counts_correct_gold_answers_as_the_gold_check_scores_them() -> None:
+    item = {"item_id": "x", "model": "m", "conversation_id": None, "annotation_index": 1, "turns": []}
+    inputs = {"items": [
+        {**item, "is_gold": False, "gold_label": None},
+        {**item, "is_gold": True, "gold_label": "ok"},  # answered ok: right
+        {**item, "is_gold": True, "gold_label": "not_ok_most"},  # answered not_ok_some: right (NOT OK side)
+        {**item, "is_gold": True, "gold_label": "not_ok_some"},  # answered ok: wrong
+        {**item, "is_gold": False, "gold_label": None},  # left unanswered
+    ]}
+    outputs = {"labels": [{"slot": 0, "label": "not_ok_minority"}, {"slot": 1, "label": "ok"},
+                          {"slot": 2, "label": "not_ok_some"}, {"slot": 3, "label": "ok"}]}
+    assert safety_events(unit_with(inputs, outputs)) == {"unit": 1, "label": 1, "gold_correct": 2}
+
+
+def test_bad_counts_a_completed_conversation_and_its_labelled_bot_turns() -> None:
+    def turn(speaker: str, label: str | None = None) -> dict[str, object]:
+        return {"speaker": speaker, "text": "hi", "created_at": 1.0, "label": label}
+
+    chat = {"conversation_id": "c1", "model": "m", "min_turns": 2, "status": "complete",
+            "turns": [turn("human"), turn("bot", "__ok__"), turn("human"), turn("bot", "__notok__"), turn("bot")]}
+    assert bad_events(unit_with(chat, {})) == {"conversation_completed": 1, "bot_turn_labelled": 2}
+    assert bad_events(unit_with({**chat, "status": "incomplete"}, {}))["conversation_completed"] == 0
+
+
+@pytest.mark.parametrize("study", sorted(EVENT_COUNTERS))
+def test_every_rule_in_a_study_yaml_names_an_event_its_study_counts(study: str) -> None:
+    yaml_name = {"acute_eval": "acute", "safety_annotation": "safety", "bad_chat": "bad"}[study]
+    section = compose_task_config(yaml_name).humaneval.bonus
+    rules = parse_rules({**section, **{k: "0.01" for k in section if k != "reason"}}, DEFAULT_MAX_AMOUNT)
+    counted = EVENT_COUNTERS[study](unit_with(None, None))
+    assert rules.rules and {rule.event for rule in rules.rules} == set(counted)
