@@ -10,7 +10,8 @@ MTurk has no floor: below `humaneval.pay.mturk_warn_hourly_rate` the launcher pr
 more. The mock provider pays nothing and is not checked (a sandbox pilot runs on it).
 
 The time per unit is `humaneval.pay.estimated_minutes`, or the median working time of a pilot task run
-in the same Mephisto database (`humaneval.pay.estimate_from_task`), the statistic Prolific itself uses.
+in the same Mephisto database (`humaneval.pay.estimate_from_task`), the statistic Prolific itself uses;
+on Prolific rounded up to the whole minutes its study declares.
 Money is `Decimal` throughout: a rate compared with a floor must not depend on binary fractions.
 """
 
@@ -123,6 +124,8 @@ def check_pay(cfg: DictConfig, db: MephistoDB | None) -> PayCheck:
         return PayCheck(provider, currency, reward, None, [
             f"hourly rate not checked: set {SECTION}.estimated_minutes (or {SECTION}.estimate_from_task) to have "
             f"the reward of {money(reward, currency)} per unit compared with {SECTION}.mturk_warn_hourly_rate"])
+    if provider == PROLIFIC:
+        estimate = _whole_minutes(estimate)
     check = PayCheck(provider, currency, reward, estimate, [])
     if provider == PROLIFIC:
         floor, floor_name = _prolific_floor(pay, currency)
@@ -138,6 +141,16 @@ def check_pay(cfg: DictConfig, db: MephistoDB | None) -> PayCheck:
         return check
     return replace(check, warnings=[f"this MTurk task pays {check.summary}, below {money(floor, currency)}/h "
                                     f"({SECTION}.mturk_warn_hourly_rate); {_reward_needed(check, floor)}"])
+
+
+def _whole_minutes(estimate: Estimate) -> Estimate:
+    """The estimate as a Prolific study declares it: whole minutes (`estimated_completion_time` is an
+    integer), rounded up, so the rate checked is the one Prolific computes, never more."""
+    whole = Context(rounding=ROUND_CEILING).divide(estimate.seconds, Decimal(60)).to_integral_value(ROUND_CEILING)
+    if whole * 60 == estimate.seconds:
+        return estimate
+    return Estimate(whole * 60, f"{estimate.source}, {estimate.minutes.quantize(CENT)} rounded up to whole minutes "
+                                "as Prolific's study declares them")
 
 
 def _prolific_floor(pay: DictConfig, currency: str) -> tuple[Decimal, str]:

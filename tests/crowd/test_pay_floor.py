@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -81,7 +82,6 @@ def test_the_same_study_in_gbp_passes_its_lower_floor_and_fails_at_six_minutes()
 @pytest.mark.parametrize(("currency", "reward", "minutes"), [
     ("USD", "0.4", "3"),      # 0.40 * 60 / 3 = 8.00
     ("GBP", "0.6", "6"),      # 0.60 * 60 / 6 = 6.00
-    ("GBP", "0.37", "3.7"),   # 6.00 exactly; in binary floats 0.37 * 60 / 3.7 = 5.999999999999999
     ("USD", "0.54", "4"),     # the reward the refusal above asks for: 8.10
 ])
 def test_a_rate_exactly_at_or_just_above_the_floor_is_accepted(currency: str, reward: str, minutes: str) -> None:
@@ -93,25 +93,38 @@ REWARDS = ["0.01", "0.1", "0.25", "0.3", "0.37", "0.5", "0.53", "0.54", "0.8", "
 ESTIMATES = ["0.5", "1", "2.5", "3", "3.7", "4", "7", "10", "12.5", "20"]
 
 
-@pytest.mark.parametrize("currency", ["GBP", "USD"])
-def test_every_decision_matches_exact_rational_arithmetic(currency: str) -> None:
-    """120 reward/estimate pairs: the rate equals reward * 60 / minutes computed in `Fraction`, and the
-    launch is refused exactly when that is below the floor (£6 / $8)."""
-    floor = {"GBP": Fraction(6), "USD": Fraction(8)}[currency]
-    decisions = {"refused": 0, "accepted": 0}
-    cfg = config("prolific", "1", "1", currency=currency)
+@pytest.mark.parametrize(("provider", "currency", "floor"), [
+    ("prolific", "GBP", Fraction(6)), ("prolific", "USD", Fraction(8)), ("mturk", None, Fraction(12))])
+def test_every_decision_matches_exact_rational_arithmetic(provider: str, currency: str | None, floor: Fraction) -> None:
+    """120 reward/estimate pairs: the rate equals reward * 60 / minutes computed in `Fraction` (on Prolific
+    at the whole minutes it declares), and the launch is refused (Prolific) or warned about (MTurk) exactly
+    when that is below the floor."""
+    decisions = {"below": 0, "at or above": 0}
+    cfg = config(provider, "1", "1", currency=currency)
     for reward in REWARDS:
         for minutes in ESTIMATES:
-            exact = Fraction(reward) * 60 / Fraction(minutes)
+            declared = math.ceil(Fraction(minutes)) if provider == "prolific" else Fraction(minutes)
+            exact = Fraction(reward) * 60 / declared
             cfg.mephisto.task.task_reward, cfg.humaneval.pay.estimated_minutes = float(reward), float(minutes)  # as Hydra reads them
-            if exact < floor:
+            if provider == "prolific" and exact < floor:
                 assert refusal(cfg).field == REWARD, (reward, minutes)
-                decisions["refused"] += 1
             else:
-                rate = check_pay(cfg, None).hourly_rate
+                check = check_pay(cfg, None)
+                rate = check.hourly_rate
                 assert rate is not None and abs(Fraction(rate) - exact) < Fraction(1, 10**20), (reward, minutes)
-                decisions["accepted"] += 1
+                assert len(check.warnings) == (exact < floor), (reward, minutes)
+            decisions["below" if exact < floor else "at or above"] += 1
     assert min(decisions.values()) >= 20, decisions  # the grid straddles the floor
+
+
+def test_prolific_checks_the_whole_minutes_its_study_declares() -> None:
+    # 3.5 minutes are declared as 4: $0.50 per 4 minutes = $7.50/h < $8.00 (at 3.5 minutes it would be $8.57)
+    err = refusal(config("prolific", "0.5", "3.5", currency="USD"))
+    assert ("would pay $7.50/h ($0.50 per unit, 4.00 min per unit: estimated_minutes, 3.50 rounded up to whole "
+            "minutes as Prolific's study declares them)") in err.problem
+    check = check_pay(config("prolific", "0.6", "3.5", currency="USD"), None)  # 0.60 * 60 / 4 = $9.00/h
+    assert (check.minutes, check.hourly_rate) == (4, 9)
+    assert check_pay(config("mturk", "0.5", "3.5"), None).minutes == Fraction(7, 2)  # MTurk declares no minutes
 
 
 def test_a_configured_floor_above_prolifics_replaces_it() -> None:
@@ -174,6 +187,7 @@ def test_mturk_below_the_warning_rate_warns_and_launches(provider: str) -> None:
 def test_mturk_at_the_warning_rate_or_with_it_off_is_silent() -> None:
     assert check_pay(config("mturk", "0.8", "4"), None).warnings == []  # exactly $12.00/h
     assert check_pay(config("mturk", "0.79", "4"), None).warnings != []  # $11.85/h
+    assert check_pay(config("mturk", "0.74", "3.7"), None).warnings == []  # $12.00/h; in floats 11.999999999999998
     off = config("mturk", "0.01", "60", overrides=("humaneval.pay.mturk_warn_hourly_rate=null",))
     assert check_pay(off, None).warnings == []
     lower = config("mturk", "0.5", "4", overrides=("humaneval.pay.mturk_warn_hourly_rate=7.25",))
@@ -267,6 +281,10 @@ def test_a_prolific_launch_is_measured_against_the_pilot(pilot_db: LocalMephisto
             "Prolific's minimum of $8.00/h; raise mephisto.task.task_reward to at least $0.67") in err.problem
     check = check_pay(config("prolific", "0.5", currency="GBP", overrides=measured), pilot_db)
     assert (check.hourly_rate, check.minutes, check.source) == (6, 5, "median of 5 units of task pilot")
+    add_unit(pilot_db, "pilot", "worker_3", 330.0)  # median 5.25 min, declared as 6: £0.55 * 60 / 6 = £5.50/h
+    err = refusal(config("prolific", "0.55", currency="GBP", overrides=measured), pilot_db)
+    assert ("would pay £5.50/h (£0.55 per unit, 6.00 min per unit: median of 6 units of task pilot, 5.25 rounded up "
+            "to whole minutes as Prolific's study declares them), below Prolific's minimum of £6.00/h") in err.problem
 
 
 def test_too_few_pilot_units_are_not_an_estimate(pilot_db: LocalMephistoDB) -> None:
@@ -275,8 +293,8 @@ def test_too_few_pilot_units_are_not_an_estimate(pilot_db: LocalMephistoDB) -> N
     assert err.field == PILOT
     assert err.problem.startswith("not enough data: the pilot's median working time needs at least 6 submitted "
                                   "units of task 'pilot' (have 5)")
-    add_unit(pilot_db, "pilot", "worker_3", 330.0)
-    assert check_pay(cfg, pilot_db).minutes == Fraction(21, 4)  # the sixth unit makes it an estimate
+    add_unit(pilot_db, "pilot", "worker_3", 330.0)  # the sixth unit makes it an estimate
+    assert check_pay(cfg, pilot_db).source.startswith("median of 6 units of task pilot, 5.25 rounded up")
 
 
 def test_the_default_asks_five_pilot_units(tmp_path: Path) -> None:
