@@ -18,7 +18,7 @@ from humaneval.bad_collection.blueprint import BLUEPRINT_TYPE_BAD
 from humaneval.bad_collection.bonus_events import count_events as bad_events
 from humaneval.crowd.bonus_ledger import LEDGER_FILE, BonusLedger
 from humaneval.crowd.bonus_payers import BonusOutcome
-from humaneval.crowd.bonus_rules import UnitCounter, rule_requests
+from humaneval.crowd.bonus_rules import UnitCounter, rule_requests, runs_without_rules
 from humaneval.crowd.bonuses import DEFAULT_MAX_AMOUNT, confirm, manual_request, parse_amount, pay, preview
 from humaneval.crowd.data_dir import DATA_DIR_ENV, data_faults_reported, open_existing_database
 from humaneval.crowd.launcher import console_logging
@@ -118,6 +118,10 @@ def _run(args: argparse.Namespace, db: MephistoDB, amount: Decimal | None, max_a
             raise InputError(f"task '{args.task_name}' is not one of humaneval's studies: no bonus rule applies",
                              field="--rules")
         requests = rule_requests(db, args.task_name, counter, max_amount)
+        unruled = runs_without_rules(db, args.task_name, max_amount)
+        if unruled:
+            print(f"note: run(s) {', '.join(unruled)} of '{args.task_name}' were launched without a bonus rule "
+                  "(humaneval.bonus amounts all 0): their units earn no rule bonus")
     else:
         assert amount is not None
         requests = [manual_request(review, args.worker, amount, args.reason, args.key)]

@@ -90,7 +90,10 @@ class MTurkPayer:
             return BonusOutcome(row, "unconfirmed", "sent over 23 hours ago with no answer recorded; MTurk forgets its "
                                 "request token after 24 hours, so a retry could pay twice: check the worker's bonuses "
                                 "on MTurk, then `review bonus --confirm KEY paid|unpaid`")
-        client, worker_id, assignment_id = self._target(row)
+        try:
+            client, worker_id, assignment_id = self._target(row)
+        except LookupError as err:
+            return _cannot_reach(ledger, row, str(err))
         if row.state in (REQUESTED, FAILED):
             # a refused attempt moved nothing; its token is not reused, MTurk may remember it as processed
             claimed = ledger.move(row.key, (row.state,), PAYING, token=new_token() if row.state == FAILED else None)
@@ -126,7 +129,8 @@ class MTurkPayer:
                   else datastore.get_client_for_requester(name))
         agent = unit.get_assigned_agent()
         assignment_id = unit.get_mturk_assignment_id()
-        assert agent is not None and assignment_id, f"unit {row.unit_id} has no MTurk assignment"
+        if agent is None or not assignment_id:
+            raise LookupError(f"unit {row.unit_id} has no MTurk assignment recorded")
         return client, agent.get_worker().get_mturk_worker_id(), assignment_id
 
 
@@ -141,10 +145,17 @@ class ProlificPayer:
         from humaneval.crowd.prolific.credentials import client_for_requester
         from humaneval.crowd.prolific.records import submission_for_unit
 
-        ref = submission_for_unit(self.db, row.unit_id)
+        try:
+            ref = submission_for_unit(self.db, row.unit_id)
+        except LookupError as err:
+            return _cannot_reach(ledger, row, str(err))
         client = client_for_requester(self.db, _requester_name(self.db, row.unit_id))
         if row.state == PAYING:
-            return self._settle(ledger, row, client, ref.submission_id)
+            try:
+                return self._settle(ledger, row, client, ref.submission_id)
+            except ProlificError as err:
+                return BonusOutcome(row, "unconfirmed", f"cannot read submission {ref.submission_id} ({err.detail}); "
+                                    f"{PROLIFIC_UNCONFIRMED}")
         if row.state == REQUESTED or (row.state == FAILED and not row.bulk_id):
             try:
                 bulk = client.create_bonus_payments(ref.study_id, [(ref.participant_id, f"{row.amount:.2f}")])
@@ -203,6 +214,14 @@ def payer_for(db: MephistoDB, provider: str) -> Payer:
 def _requester_name(db: MephistoDB, unit_id: str) -> str:
     run = db.get_task_run(str(db.get_unit(unit_id)["task_run_id"]))
     return str(db.get_requester(run["requester_id"])["requester_name"])
+
+
+def _cannot_reach(ledger: BonusLedger, row: BonusRow, why: str) -> BonusOutcome:
+    """The unit's provider record is missing: nothing can be sent. A row already `paying` keeps its state
+    (what was sent before is still unknown); any other is recorded failed."""
+    if row.state == PAYING:
+        return BonusOutcome(row, "unconfirmed", why)
+    return _failed(ledger, row, f"not sent: {why}", from_state=row.state)
 
 
 def _failed(ledger: BonusLedger, row: BonusRow, detail: str, *, from_state: str = PAYING) -> BonusOutcome:

@@ -89,6 +89,12 @@ def rules_of_run(args: Any, max_amount: Decimal, run_id: str) -> BonusRules:
     return parse_rules(dict(section), max_amount, where=f"run {run_id}: {SECTION}")
 
 
+def runs_without_rules(db: MephistoDB, task_name: str, max_amount: Decimal) -> list[str]:
+    """Ids of the task's runs launched with no bonus rule (or all amounts 0): their units earn nothing."""
+    return [str(run.db_id) for run in TaskReview(db, task_name).task_runs
+            if not rules_of_run(run.args, max_amount, str(run.db_id)).rules]
+
+
 def rule_requests(db: MephistoDB, task_name: str, count_events: UnitCounter, max_amount: Decimal) -> list[BonusRequest]:
     """Every rule bonus the task's approved units have earned, one per (rule, unit) with a count above 0.
 

@@ -142,7 +142,3 @@ def confirm(ledger: BonusLedger, task_name: str, key: str, paid: bool) -> BonusO
     done = ledger.move(key, (PAYING,), back, detail="confirmed unpaid by hand", token=new_token())
     return BonusOutcome(done or row, "unpaid", f"confirmed unpaid by hand; back to {back}, paid by the next run")
 
-
-def unsettled(ledger: BonusLedger, task_name: str) -> list[BonusOutcome]:
-    """Bonuses of the task that are not settled (left paying, or refused), to remind the reviewer."""
-    return [report_state(row) for row in ledger.rows(task_name) if row.state in (PAYING, FAILED)]

@@ -16,7 +16,7 @@ from omegaconf import open_dict
 from humaneval.bad_collection.bonus_events import count_events as bad_events
 from humaneval.cli_bonus import EVENT_COUNTERS
 from humaneval.crowd.bonus_ledger import LEDGER_FILE, PAID, PAYING, REQUESTED, BonusLedger
-from humaneval.crowd.bonus_rules import RUN_ARGS_KEY, carry_into_run, parse_rules, rule_requests
+from humaneval.crowd.bonus_rules import RUN_ARGS_KEY, carry_into_run, parse_rules, rule_requests, runs_without_rules
 from humaneval.crowd.bonuses import DEFAULT_MAX_AMOUNT, manual_key, parse_amount, pay
 from humaneval.crowd.cli_review import main as review_main
 from humaneval.crowd.data_dir import open_database
@@ -188,6 +188,8 @@ def test_rules_pay_approved_units_once_under_the_rule_stored_with_their_run(
     ledger = BonusLedger.in_data_dir(data_dir)
     assert [o.result for o in pay(db, ledger, requests)] == ["paid"]
     assert [o.result for o in pay(db, ledger, rule_requests(db, TASK, words, DEFAULT_MAX_AMOUNT))] == ["already paid"]
+    assert runs_without_rules(db, TASK, DEFAULT_MAX_AMOUNT) == []
+    assert exits_2(["bonus", "--task-name", TASK, "--data-dir", str(data_dir), "--rules"])  # smoke is no study
     with pytest.raises(InputError, match="counts no 'word'"):
         rule_requests(db, TASK, lambda unit: {"sentence": 1}, DEFAULT_MAX_AMOUNT)
     with pytest.raises(InputError, match="above the ceiling"):

@@ -6,6 +6,7 @@ succeeds; a refused bonus is retried with a new token."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
@@ -117,3 +118,31 @@ def test_a_refused_bonus_is_recorded_failed_and_retried_with_a_new_token(
     first, second = (params["UniqueRequestToken"] for _, params in edge.calls)
     assert first == refused.token and second != first
     assert BonusLedger(data_dir / LEDGER_FILE).get(key).state == PAID  # type: ignore[union-attr]
+
+
+def test_a_payment_unanswered_for_a_day_is_not_resent_because_mturk_forgets_its_token(
+    aws_sandbox: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir = aws_sandbox / "mephisto"
+    unit_id = seed_approved_unit(data_dir)
+    edge = make_edge(monkeypatch, PROVIDER)
+    argv = ["bonus", "--task-name", TASK, "--data-dir", str(data_dir), "--worker", "W1", "--amount", "1.50",
+            "--reason", REASON]
+    key = manual_key(TASK, "W1_sandbox", Decimal("1.50"), REASON)
+    ledger = BonusLedger(data_dir / LEDGER_FILE)
+    ledger.request(key=key, task_name=TASK, provider=PROVIDER, worker="W1_sandbox", unit_id=unit_id,
+                   amount=Decimal("1.50"), reason=REASON)
+    original = ledger.move(key, ("requested",), PAYING).token  # type: ignore[union-attr]
+    with sqlite3.connect(data_dir / LEDGER_FILE) as conn:  # sent 23.5 hours ago, answer never recorded
+        conn.execute("UPDATE bonuses SET updated_at = updated_at - ?", (23.5 * 3600,))
+    assert review_main(argv) == 1
+    out = capsys.readouterr().out
+    assert "unconfirmed: 1.50 to W1_sandbox" in out and "MTurk forgets its request token" in out
+    assert edge.calls == []  # nothing resent
+    assert review_main(["bonus", "--task-name", TASK, "--data-dir", str(data_dir), "--confirm", key, "unpaid"]) == 0
+    edge.expect("SendBonus", send_bonus(), {})
+    assert review_main(argv) == 0
+    edge.assert_all_calls_made()
+    paid = ledger.get(key)
+    assert paid is not None and paid.state == PAID
+    assert edge.calls[0][1]["UniqueRequestToken"] == paid.token != original  # the forgotten token is not reused
