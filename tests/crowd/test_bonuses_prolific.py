@@ -157,3 +157,22 @@ def test_killed_while_the_bulk_is_set_up_the_rerun_pays_a_new_bulk_once(
     assert fake.paid_bonuses("pidA") == ["1.50"]
     assert sorted(b["times_paid"] for b in fake.bonuses.values()) == [0, 1]
     assert ledger_row(data_dir).bulk_id == next(i for i, b in fake.bonuses.items() if b["times_paid"] == 1)
+
+
+def test_two_clis_paying_the_same_bonus_at_once_pay_it_once(
+    approved: tuple[Path, str], fake: FakeProlific
+) -> None:
+    data_dir, _ = approved
+    fake.hold_after("POST", PAY)  # the first CLI is inside the pay call while the second starts
+    first = subprocess.Popen(bonus_cli(data_dir, *PID_A), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=os.environ.copy())
+    try:
+        assert wait_for(lambda: bool(fake.calls_to("POST", PAY)) or first.poll() is not None, timeout=60)
+        second = run_cli(bonus_cli(data_dir, *PID_A))
+    finally:
+        fake.release()
+    out, err = first.communicate(timeout=60)
+    assert first.returncode == 0 and "paid: 1.50 to pidA" in out, out + err
+    assert second.returncode == 0 and "already paid: 1.50 to pidA" in second.stdout, second.stdout + second.stderr
+    assert fake.paid_bonuses("pidA") == ["1.50"] and len(fake.calls_to("POST", PAY)) == 1
+    assert len(fake.calls_to("POST", CREATE)) == 1 and ledger_row(data_dir).state == PAID
