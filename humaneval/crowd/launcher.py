@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
-import math
 import logging
 import os
 import signal
@@ -433,20 +432,16 @@ class LocalLaunch:
 
     def _check_pay(self, cfg: DictConfig) -> None:
         """The hourly rate, before anything is created with a provider (`pay_floor`): a Prolific launch
-        below the floor stops here; MTurk's low rates are warned about. Prolific's study declares whole
-        minutes, so the rate is checked again at the minutes it will declare."""
+        below the floor stops here; MTurk's low rates are warned about. On Prolific the minutes checked
+        (whole ones, rounded up by `check_pay`) are the minutes the study declares."""
         try:
             pay = check_pay(cfg, self.db)
-            if pay.provider == "prolific" and pay.minutes is not None:
-                declared = math.ceil(pay.minutes)
-                with open_dict(cfg):
-                    cfg.humaneval.pay.estimated_minutes = declared
-                    cfg.humaneval.pay.estimate_from_task = None
-                    cfg.mephisto.provider.estimated_minutes = declared
-                pay = check_pay(cfg, self.db)
         except InputError as err:
             where = f"{err.field}: " if err.field else ""
             raise LaunchError(f"{where}{err.problem}") from None
+        if pay.provider == "prolific" and pay.minutes is not None:
+            with open_dict(cfg):
+                cfg.mephisto.provider.estimated_minutes = int(pay.minutes)
         for warning in pay.warnings:
             logger.warning("%s", warning)
         if pay.hourly_rate is not None:

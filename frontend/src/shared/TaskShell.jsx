@@ -36,6 +36,17 @@ export function TaskShell({ mephisto, preview, children }) {
 }
 
 export function SubmittedNotice() {
+  const config = window._MEPHISTO_CONFIG_ || {};
+  const completionUrl = typeof config.COMPLETION_URL === "string" && /^https?:\/\//.test(config.COMPLETION_URL)
+    ? config.COMPLETION_URL : null;
+  if (completionUrl) {  // the provider completes the work by redirect: closing now would lose it there
+    return (
+      <div className="he-card" role="status" data-testid="submitted">
+        Thank you, your work was submitted. Taking you back to complete your submission… If nothing happens,{" "}
+        <a href={completionUrl}>continue here</a>; do not close this page before you have.
+      </div>
+    );
+  }
   return (
     <div className="he-card" role="status" data-testid="submitted">
       Thank you, your work was submitted. You can close this page.
