@@ -93,10 +93,20 @@ def _note_unfinished(review: TaskReview) -> None:
               "only after a run has ended: Mephisto expires a run's units when it shuts down")
 
 
+def _bonus_argv(argv: list[str]) -> list[str] | None:
+    """`bonus ...` with any --task-name / --data-dir given before the verb moved after it, or None when
+    the verb is not `bonus` (the other verbs take those options on either side)."""
+    i = 0
+    while i < len(argv) and argv[i].split("=")[0] in ("--task-name", "--data-dir"):
+        i += 1 if "=" in argv[i] else 2
+    return ["bonus", *argv[i + 1:], *argv[:i]] if argv[i:i + 1] == ["bonus"] else None
+
+
 @exit_on_input_error
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["bonus"]:
-        return dispatch(PROG, BONUS_VERB, argv)
+    bonus = _bonus_argv(argv)
+    if bonus is not None:
+        return dispatch(PROG, BONUS_VERB, bonus)
     parser = _parser()
     args = parser.parse_args(argv)
     db = open_existing_database(args.data_dir)

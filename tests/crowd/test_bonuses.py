@@ -156,7 +156,9 @@ def test_a_manual_bonus_is_checked_previewed_paid_once_and_refused_for_strangers
     assert not ledger_file.exists()  # nothing written for bad input
 
     manual = bonus + ["--worker", "w1", "--amount", "1.5", "--reason", "a thoughtful answer"]
-    assert review_main(manual + ["--dry-run"]) == 0
+    # --task-name / --data-dir may come before the verb, as with the other review verbs
+    before_verb = ["--task-name", TASK, f"--data-dir={data_dir}", "bonus", *manual[5:], "--dry-run"]
+    assert review_main(before_verb) == 0
     out = capsys.readouterr().out
     assert f"would pay: 1.50 to w1_sandbox (unit {units['w1']}, mock)" in out and "would pay: 1, total 1.50" in out
     assert not ledger_file.exists()
