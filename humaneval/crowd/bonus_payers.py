@@ -26,6 +26,10 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from humaneval.crowd.bonus_ledger import CREATED, FAILED, PAID, PAYING, REQUESTED, BonusLedger, BonusRow, new_token
 from humaneval.crowd.mturk import MTURK_PROVIDERS, profile_name
+from humaneval.crowd.prolific.api import ProlificError
+from humaneval.crowd.prolific.credentials import client_for_requester
+from humaneval.crowd.prolific.provider_type import PROVIDER_TYPE as PROLIFIC
+from humaneval.crowd.prolific.records import submission_for_unit
 from mephisto.abstractions.database import MephistoDB
 from mephisto.data_model.unit import Unit
 
@@ -64,7 +68,7 @@ def report_state(row: BonusRow) -> BonusOutcome:
     if row.state == PAID:
         return BonusOutcome(row, "already paid", row.detail)
     if row.state == PAYING:
-        where = PROLIFIC_UNCONFIRMED if row.provider == "prolific" else "payment sent, no answer recorded"
+        where = PROLIFIC_UNCONFIRMED if row.provider == PROLIFIC else "payment sent, no answer recorded"
         return BonusOutcome(row, "unconfirmed", where)
     if row.state == FAILED:
         return BonusOutcome(row, "failed", row.detail)
@@ -141,10 +145,6 @@ class ProlificPayer:
         self.db = db
 
     def pay(self, ledger: BonusLedger, row: BonusRow) -> BonusOutcome:
-        from humaneval.crowd.prolific.api import ProlificError
-        from humaneval.crowd.prolific.credentials import client_for_requester
-        from humaneval.crowd.prolific.records import submission_for_unit
-
         try:
             ref = submission_for_unit(self.db, row.unit_id)
         except LookupError as err:
@@ -204,7 +204,7 @@ class ProlificPayer:
 def payer_for(db: MephistoDB, provider: str) -> Payer:
     if provider in MTURK_PROVIDERS:
         return MTurkPayer(db)
-    if provider == "prolific":
+    if provider == PROLIFIC:
         return ProlificPayer(db)
     if provider == "mock":
         return MockPayer()
