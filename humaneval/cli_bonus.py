@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
                       "unpaid lets the next run pay it")
     parser.add_argument("--amount", help="with --worker: the bonus, e.g. 1.50 (MTurk: USD; Prolific: your account's "
                         "currency)")
-    parser.add_argument("--reason", help="with --worker: the message the worker reads with the bonus")
+    parser.add_argument("--reason", help="with --worker: why (MTurk shows it to the worker; Prolific takes no message, it stays in the ledger)")
     parser.add_argument("--key", help="with --worker: the bonus's idempotency key (default: task, worker, amount and "
                         "reason, so the same bonus asked twice is paid once; give a new key to pay the same again)")
     parser.add_argument("--max-amount", default=str(DEFAULT_MAX_AMOUNT),

@@ -1,6 +1,6 @@
 """A study's bonus rule (`humaneval.bonus` in its YAML): an amount per countable event in an approved unit.
 
-The section names amounts as `per_<event>: AMOUNT` and a `reason` the worker reads, e.g. for safety
+The section names amounts as `per_<event>: AMOUNT` and a `reason` (shown by MTurk), e.g. for safety
 `per_gold_correct: 0.05` (per hidden gold item answered correctly). What an event is belongs to the study:
 the shared layer never names one. It asks the study's counter (`UnitCounter`, a small function next to the
 study's export, reading the unit's stored data as the export does) how many of each event a unit holds,
@@ -68,7 +68,7 @@ def parse_rules(section: Mapping[str, Any], max_amount: Decimal, *, where: str =
         rules.append(BonusRule(key, key[len(PER):], parse_amount(str(value), max_amount, field=f"{where}.{key}")))
     reason = section.get("reason")
     if rules and not isinstance(reason, str):
-        raise InputError("a bonus rule needs a reason the worker reads", field=f"{where}.reason")
+        raise InputError("a bonus rule needs a reason (MTurk shows it to the worker)", field=f"{where}.reason")
     return BonusRules(tuple(rules), check_reason(reason, field=f"{where}.reason") if rules else "")
 
 

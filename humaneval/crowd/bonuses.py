@@ -48,15 +48,16 @@ def parse_amount(text: str, max_amount: Decimal = DEFAULT_MAX_AMOUNT, *, field: 
         raise InputError(f"not a number: {text!r}", field=field) from None
     if not amount.is_finite() or amount <= 0:
         raise InputError(f"must be above 0, got {text!r}", field=field)
+    if amount > max_amount:  # before quantize, which cannot hold a 30-digit number
+        raise InputError(f"{amount} is above the ceiling of {max_amount}; pass --max-amount to raise it", field=field)
     if amount != amount.quantize(Decimal("0.01")):
         raise InputError(f"at most two decimal places (cents/pence), got {text!r}", field=field)
-    if amount > max_amount:
-        raise InputError(f"{amount} is above the ceiling of {max_amount}; pass --max-amount to raise it", field=field)
     return amount.quantize(Decimal("0.01"))
 
 
 def check_reason(reason: str, *, field: str = "--reason") -> str:
-    """The reason the worker reads: not blank, one line, within MTurk's length."""
+    """The reason for a bonus: not blank, within MTurk's length. MTurk shows it to the worker; Prolific's
+    bonus API takes no message, so there it is kept in the ledger only."""
     text = reason.strip()
     if not text:
         raise InputError("a bonus needs a reason: the worker reads it", field=field)
