@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
@@ -79,14 +80,17 @@ def _totals(outcomes: list[BonusOutcome]) -> str:
                      for result, amounts in sorted(by_result.items()))
 
 
-def _print(outcomes: list[BonusOutcome], dry_run: bool) -> int:
-    if not outcomes:
+def _print(outcomes: Iterable[BonusOutcome], dry_run: bool) -> int:
+    """One line per bonus as it is settled, then the totals; the exit code says whether all are paid."""
+    shown = []
+    for outcome in outcomes:
+        print(outcome.describe(), flush=True)
+        shown.append(outcome)
+    if not shown:
         print("no bonus to pay")
         return 0
-    for outcome in outcomes:
-        print(outcome.describe())
-    print(_totals(outcomes) + ("  (dry run: nothing recorded or sent)" if dry_run else ""))
-    return 0 if all(o.settled for o in outcomes) else EXIT_UNSETTLED
+    print(_totals(shown) + ("  (dry run: nothing recorded or sent)" if dry_run else ""))
+    return 0 if all(o.settled for o in shown) else EXIT_UNSETTLED
 
 
 @exit_on_input_error

@@ -13,7 +13,7 @@ two places, above zero and at most a ceiling (`DEFAULT_MAX_AMOUNT`), so a typed 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -96,17 +96,14 @@ def _recorded(ledger: BonusLedger, request: BonusRequest) -> tuple[BonusRow, boo
     return row, created
 
 
-def pay(db: MephistoDB, ledger: BonusLedger, requests: Sequence[BonusRequest]) -> list[BonusOutcome]:
-    """Pay each bonus once: recorded first, then sent by its provider's payer, or reported as it stands."""
-    rows = [_recorded(ledger, r)[0] for r in requests]  # every key checked before anything is sent
-    outcomes = []
+def pay(db: MephistoDB, ledger: BonusLedger, requests: Sequence[BonusRequest]) -> Iterator[BonusOutcome]:
+    """Pay each bonus once: every one recorded (and its key checked) before the first is sent, then each sent
+    by its provider's payer, or reported as it stands. Outcomes come one by one, so a caller shows each
+    payment as it happens even if a later one stops the run."""
+    rows = [_recorded(ledger, r)[0] for r in requests]
     for row in rows:
         current = ledger.get(row.key) or row
-        if current.state == PAID:
-            outcomes.append(report_state(current))
-        else:
-            outcomes.append(payer_for(db, current.provider).pay(ledger, current))
-    return outcomes
+        yield report_state(current) if current.state == PAID else payer_for(db, current.provider).pay(ledger, current)
 
 
 def preview(ledger: BonusLedger | None, requests: Iterable[BonusRequest]) -> list[BonusOutcome]:
