@@ -13,29 +13,18 @@ from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
-from humaneval.acute.blueprint import BLUEPRINT_TYPE_ACUTE
-from humaneval.acute.bonus_events import count_events as acute_events
-from humaneval.bad_collection.blueprint import BLUEPRINT_TYPE_BAD
-from humaneval.bad_collection.bonus_events import count_events as bad_events
 from humaneval.crowd.bonus_ledger import LEDGER_FILE, BonusLedger
 from humaneval.crowd.bonus_payers import BonusOutcome
-from humaneval.crowd.bonus_rules import UnitCounter, rule_requests, runs_without_rules
+from humaneval.crowd.bonus_rules import rule_requests, runs_without_rules
 from humaneval.crowd.bonuses import DEFAULT_MAX_AMOUNT, confirm, manual_request, parse_amount, pay, preview
 from humaneval.crowd.data_dir import DATA_DIR_ENV, data_faults_reported, open_existing_database
 from humaneval.crowd.launcher import console_logging
 from humaneval.crowd.mephisto_api import MephistoDB
 from humaneval.crowd.review import TaskReview
 from humaneval.input_errors import InputError, exit_on_input_error
-from humaneval.safety_eval.blueprint import BLUEPRINT_TYPE_SAFETY
-from humaneval.safety_eval.bonus_events import count_events as safety_events
+from humaneval.studies import bonus_event_counters
 
 EXIT_UNSETTLED = 1
-# blueprint type -> the study's event counter (what `humaneval.bonus` rules may name as per_<event>)
-EVENT_COUNTERS: dict[str, UnitCounter] = {
-    BLUEPRINT_TYPE_ACUTE: acute_events,
-    BLUEPRINT_TYPE_SAFETY: safety_events,
-    BLUEPRINT_TYPE_BAD: bad_events,
-}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -117,7 +106,7 @@ def _run(args: argparse.Namespace, db: MephistoDB, amount: Decimal | None, max_a
         print(confirm(BonusLedger.in_data_dir(db.db_root), args.task_name, key, verdict == "paid").describe())
         return 0
     if args.rules:
-        counter = EVENT_COUNTERS.get(db.find_tasks(task_name=args.task_name)[0].task_type)
+        counter = bonus_event_counters().get(db.find_tasks(task_name=args.task_name)[0].task_type)
         if counter is None:
             raise InputError(f"task '{args.task_name}' is not one of humaneval's studies: no bonus rule applies",
                              field="--rules")

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from humaneval.crowd.bonus_rules import UnitCounter
     from humaneval.crowd.export import StudyExport
 
 
@@ -21,10 +22,10 @@ class Study:
     task_module: str  # has `build_task(overrides) -> (cfg, shared_state)`
     summary: str  # one line for `launch --help`
     export: str  # "module:NAME" of the study's StudyExport, declared next to its task
+    bonus_events: str = ""  # "module:NAME" of its counter of what `humaneval.bonus` rules pay per (none: no rules)
 
     def load_export(self) -> "StudyExport":
-        module, name = self.export.split(":")
-        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+        return _load(self.export)  # type: ignore[no-any-return]
 
 
 # task name (also its YAML in task_configs/) -> the study
@@ -32,13 +33,13 @@ STUDIES: dict[str, Study] = {
     "smoke": Study("humaneval.crowd.smoke_task", "a one-question task that checks the sandbox works on this machine",
                    "humaneval.crowd.smoke_task:EXPORT"),
     "acute": Study("humaneval.acute.task", "ACUTE-Eval: two conversations side by side, one question (docs/acute.md)",
-                   "humaneval.acute.export:EXPORT"),
+                   "humaneval.acute.export:EXPORT", "humaneval.acute.bonus_events:count_events"),
     "bad": Study("humaneval.bad_collection.task",
                  "bot-adversarial dialogue: live chats with per-turn safety labels (docs/bad_collection.md)",
-                 "humaneval.bad_collection.export:EXPORT"),
+                 "humaneval.bad_collection.export:EXPORT", "humaneval.bad_collection.bonus_events:count_events"),
     "safety": Study("humaneval.safety_eval.task",
                     "safety annotation: is the bot's last message OK to send? (docs/safety_task.md)",
-                    "humaneval.safety_eval.export:EXPORT"),
+                    "humaneval.safety_eval.export:EXPORT", "humaneval.safety_eval.bonus_events:count_events"),
 }
 
 
@@ -46,3 +47,14 @@ def all_exports() -> dict[str, "StudyExport"]:
     """Every study's export, by the blueprint type it reads (what `crowd.export.export_records` takes)."""
     exports = [study.load_export() for study in STUDIES.values()]
     return {export.blueprint_type: export for export in exports}
+
+
+def bonus_event_counters() -> dict[str, "UnitCounter"]:
+    """Each study's bonus event counter, by the blueprint type its runs are stored under."""
+    return {study.load_export().blueprint_type: _load(study.bonus_events)
+            for study in STUDIES.values() if study.bonus_events}
+
+
+def _load(reference: str) -> Any:
+    module, name = reference.split(":")
+    return getattr(importlib.import_module(module), name)

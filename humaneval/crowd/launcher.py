@@ -31,6 +31,7 @@ from typing import Any
 from omegaconf import DictConfig, open_dict
 
 from humaneval.crowd import node_router
+from humaneval.crowd.bonus_rules import carry_into_run
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.mephisto_internals import mephisto_prints_silenced, poll_every_second, run_event_loop_until
 from humaneval.crowd.pay_floor import check_pay
@@ -272,6 +273,7 @@ class LocalLaunch:
             raise LaunchError(f"port {self.port} is already in use; choose another or leave it unset")
         cfg = self._with_architect_settings(self.cfg)
         self._check_pay(cfg)
+        carry_into_run(cfg)  # the run's bonus rule is stored with it: the rule its units are paid by later
         self._ensure_requester(cfg)
         if self.shared_state is not None:
             _store_status_on_submit(self.shared_state)

@@ -9,9 +9,13 @@ from pathlib import Path
 import pytest
 from omegaconf import DictConfig
 
+from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.launcher import LaunchSettings, LocalLaunch
+from humaneval.crowd.prolific.credentials import ProlificToken, register_requester
 from humaneval.crowd.smoke_task import build_task
 from mephisto.abstractions.blueprint import SharedTaskState
+from tests.crowd.prolific_support import TOKEN
+from tests.prolific_fake import FakeProlific
 
 
 @pytest.fixture()
@@ -20,6 +24,15 @@ def smoke_run(tmp_path: Path) -> Iterator[LocalLaunch]:
     cfg, state = build_task([f"humaneval.data_dir={tmp_path / 'mephisto'}"])
     with LocalLaunch(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
         yield run
+
+
+@pytest.fixture()
+def prolific(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProlific]:
+    """A fake Prolific on 127.0.0.1 with requester `lab` registered against it (token file in tmp_path)."""
+    monkeypatch.setenv("HUMANEVAL_PROLIFIC_CREDENTIALS", str(tmp_path / "prolific_credentials"))
+    with FakeProlific(token=TOKEN) as server:
+        register_requester(open_database(tmp_path / "mephisto"), "lab", ProlificToken(TOKEN, server.api_url))
+        yield server
 
 
 class BackgroundRun:

@@ -14,7 +14,7 @@ import pytest
 from omegaconf import open_dict
 
 from humaneval.bad_collection.bonus_events import count_events as bad_events
-from humaneval.cli_bonus import EVENT_COUNTERS
+from humaneval.studies import bonus_event_counters
 from humaneval.crowd.bonus_ledger import LEDGER_FILE, PAID, PAYING, REQUESTED, BonusLedger
 from humaneval.crowd.bonus_rules import RUN_ARGS_KEY, carry_into_run, parse_rules, rule_requests, runs_without_rules
 from humaneval.crowd.bonuses import DEFAULT_MAX_AMOUNT, manual_key, parse_amount, pay
@@ -231,10 +231,10 @@ def test_bad_counts_a_completed_conversation_and_its_labelled_bot_turns() -> Non
     assert bad_events(unit_with({**chat, "status": "incomplete"}, {}))["conversation_completed"] == 0
 
 
-@pytest.mark.parametrize("study", sorted(EVENT_COUNTERS))
+@pytest.mark.parametrize("study", sorted(bonus_event_counters()))
 def test_every_rule_in_a_study_yaml_names_an_event_its_study_counts(study: str) -> None:
     yaml_name = {"acute_eval": "acute", "safety_annotation": "safety", "bad_chat": "bad"}[study]
     section = compose_task_config(yaml_name).humaneval.bonus
     rules = parse_rules({**section, **{k: "0.01" for k in section if k != "reason"}}, DEFAULT_MAX_AMOUNT)
-    counted = EVENT_COUNTERS[study](unit_with(None, None))
+    counted = bonus_event_counters()[study](unit_with(None, None))
     assert rules.rules and {rule.event for rule in rules.rules} == set(counted)

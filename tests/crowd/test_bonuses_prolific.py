@@ -1,4 +1,4 @@
-"""Prolific bonuses against the fake Prolific API (tests/prolific_fake.py), through the real CLI in a subprocess
+"""Prolific bonuses against the prolific Prolific API (tests/prolific_fake.py), through the real CLI in a subprocess
 that is SIGKILLed mid-payment: a bonus is paid exactly once whatever moment the crash hits.
 
 * killed while Prolific holds the answer to the pay call (the money has moved): the rerun does not pay again;
@@ -31,13 +31,11 @@ from humaneval.crowd.review import TaskReview
 from humaneval.crowd.smoke_task import build_task
 from tests.crowd.conftest import completed_units, wait_for
 from tests.crowd.test_review import as_worker
-from tests.crowd import test_prolific_run
-from tests.crowd.test_prolific_run import _overrides, _participant
+from tests.crowd.prolific_support import prolific_overrides, prolific_participant
 from tests.prolific_fake import FakeProlific
 
 pytestmark = pytest.mark.integration
 
-fake = test_prolific_run.fake  # the fixture: a FakeProlific with requester "lab" registered against it
 REPO = Path(__file__).resolve().parents[2]
 TASK = "humaneval-smoke"
 REASON = "Thank you for an answer we could use"
@@ -46,18 +44,18 @@ CREATE = r"/submissions/bonus-payments/"
 
 
 @pytest.fixture()
-def approved(tmp_path: Path, fake: FakeProlific) -> Iterator[tuple[Path, str]]:
+def approved(tmp_path: Path, prolific: FakeProlific) -> Iterator[tuple[Path, str]]:
     """A finished Prolific smoke run whose one submitted unit, participant pidA's, is approved."""
-    cfg, state = build_task(_overrides(tmp_path, fake))
+    cfg, state = build_task(prolific_overrides(tmp_path, prolific))
     with LocalLaunch(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
         study = study_of_run(run.db, run.run_id)
         assert study is not None
-        assert run.wait_until(lambda: fake.studies[study.study_id]["status"] == "ACTIVE", timeout=30)
-        session, worker = _participant(run, fake, study.study_id, "pidA")
+        assert run.wait_until(lambda: prolific.studies[study.study_id]["status"] == "ACTIVE", timeout=30)
+        session, worker = prolific_participant(run, prolific, study.study_id, "pidA")
         agent = as_worker(run, lambda: worker.request_agent(assignment_id=session))
         assert agent.agent_id is not None, agent.failure_reason
         as_worker(run, lambda: worker.submit_task(agent.agent_id, {"answer": "Lisbon"}))
-        fake.participant_completes(session, study.completion_code)
+        prolific.participant_completes(session, study.completion_code)
         assert run.wait_until(lambda: completed_units(run) == 1, timeout=60)
     review = TaskReview(open_database(tmp_path / "mephisto"), TASK)
     [done] = review.approve(review.select(workers=["pidA"]))
@@ -78,14 +76,14 @@ def run_cli(argv: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=120, env=os.environ.copy())
 
 
-def killed_while_held(fake: FakeProlific, argv: list[str], method_path: tuple[str, str]) -> None:
-    """Run the CLI, SIGKILL it while the fake holds the reply to `method_path` (its effect applied), release."""
+def killed_while_held(prolific: FakeProlific, argv: list[str], method_path: tuple[str, str]) -> None:
+    """Run the CLI, SIGKILL it while the prolific holds the reply to `method_path` (its effect applied), release."""
     method, path = method_path
-    fake.hold_after(method, path)
+    prolific.hold_after(method, path)
     proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=os.environ.copy())
     try:
-        assert wait_for(lambda: bool(fake.calls_to(method, path)) or proc.poll() is not None, timeout=60)
+        assert wait_for(lambda: bool(prolific.calls_to(method, path)) or proc.poll() is not None, timeout=60)
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.2)  # the CLI is blocked in the held request
         proc.send_signal(signal.SIGKILL)
@@ -93,7 +91,7 @@ def killed_while_held(fake: FakeProlific, argv: list[str], method_path: tuple[st
     finally:
         if proc.poll() is None:
             proc.kill()
-        fake.release()
+        prolific.release()
 
 
 def ledger_row(data_dir: Path) -> BonusRow:
@@ -103,76 +101,76 @@ def ledger_row(data_dir: Path) -> BonusRow:
 
 
 def test_killed_while_prolific_pays_the_rerun_finds_the_payment_and_never_pays_twice(
-    approved: tuple[Path, str], fake: FakeProlific
+    approved: tuple[Path, str], prolific: FakeProlific
 ) -> None:
     data_dir, submission = approved
-    killed_while_held(fake, bonus_cli(data_dir, *PID_A), ("POST", PAY))
-    assert fake.paid_bonuses("pidA") == ["1.50"]  # Prolific paid before the kill
+    killed_while_held(prolific, bonus_cli(data_dir, *PID_A), ("POST", PAY))
+    assert prolific.paid_bonuses("pidA") == ["1.50"]  # Prolific paid before the kill
     crashed = ledger_row(data_dir)
-    assert crashed.state == PAYING and crashed.bulk_id in fake.bonuses
+    assert crashed.state == PAYING and crashed.bulk_id in prolific.bonuses
 
     again = run_cli(bonus_cli(data_dir, *PID_A))
     assert again.returncode == 0, again.stdout + again.stderr
     assert "already paid: 1.50 to pidA" in again.stdout and f"Prolific lists it on submission {submission}" in again.stdout
-    assert fake.paid_bonuses("pidA") == ["1.50"]
-    assert len(fake.calls_to("POST", PAY)) == 1 and len(fake.calls_to("POST", CREATE)) == 1
-    assert fake.calls_to("POST", CREATE)[0].body == {"study_id": fake.submissions[submission]["study_id"],
+    assert prolific.paid_bonuses("pidA") == ["1.50"]
+    assert len(prolific.calls_to("POST", PAY)) == 1 and len(prolific.calls_to("POST", CREATE)) == 1
+    assert prolific.calls_to("POST", CREATE)[0].body == {"study_id": prolific.submissions[submission]["study_id"],
                                                      "csv_bonuses": "pidA,1.50\n"}
     assert ledger_row(data_dir).state == PAID
 
 
 def test_an_unanswered_pay_stays_unconfirmed_until_a_person_says_unpaid_then_the_same_bulk_is_paid_once(
-    approved: tuple[Path, str], fake: FakeProlific
+    approved: tuple[Path, str], prolific: FakeProlific
 ) -> None:
     data_dir, _ = approved
-    fake.fail_next("POST", PAY, 503)  # no effect, but the CLI cannot know that
+    prolific.fail_next("POST", PAY, 503)  # no effect, but the CLI cannot know that
     first = run_cli(bonus_cli(data_dir, *PID_A))
     assert first.returncode == 1 and "unconfirmed: 1.50 to pidA" in first.stdout, first.stdout + first.stderr
     assert "check the study's bonus page on Prolific" in first.stdout
     bulk = ledger_row(data_dir).bulk_id
     rerun = run_cli(bonus_cli(data_dir, *PID_A))
     assert rerun.returncode == 1 and "unconfirmed" in rerun.stdout
-    assert len(fake.calls_to("POST", PAY)) == 1 and fake.paid_bonuses("pidA") == []  # never paid blindly
+    assert len(prolific.calls_to("POST", PAY)) == 1 and prolific.paid_bonuses("pidA") == []  # never paid blindly
 
     confirmed = run_cli(bonus_cli(data_dir, "--confirm", KEY, "unpaid"))
     assert confirmed.returncode == 0 and "back to created" in confirmed.stdout, confirmed.stdout + confirmed.stderr
     assert ledger_row(data_dir).state == CREATED
     paid = run_cli(bonus_cli(data_dir, *PID_A))
     assert paid.returncode == 0 and "paid: 1.50 to pidA" in paid.stdout, paid.stdout + paid.stderr
-    assert fake.paid_bonuses("pidA") == ["1.50"]
-    assert [c.path for c in fake.calls_to("POST", PAY)] == [f"/bulk-bonus-payments/{bulk}/pay/"] * 2
-    assert len(fake.calls_to("POST", CREATE)) == 1 and ledger_row(data_dir).state == PAID
+    assert prolific.paid_bonuses("pidA") == ["1.50"]
+    assert [c.path for c in prolific.calls_to("POST", PAY)] == [f"/bulk-bonus-payments/{bulk}/pay/"] * 2
+    assert len(prolific.calls_to("POST", CREATE)) == 1 and ledger_row(data_dir).state == PAID
     wrong = run_cli(bonus_cli(data_dir, "--confirm", KEY, "paid"))
     assert wrong.returncode == 2 and "not awaiting confirmation" in wrong.stderr
 
 
 def test_killed_while_the_bulk_is_set_up_the_rerun_pays_a_new_bulk_once(
-    approved: tuple[Path, str], fake: FakeProlific
+    approved: tuple[Path, str], prolific: FakeProlific
 ) -> None:
     data_dir, _ = approved
-    killed_while_held(fake, bonus_cli(data_dir, *PID_A), ("POST", CREATE))
-    assert ledger_row(data_dir).state == REQUESTED and len(fake.bonuses) == 1  # a draft Prolific holds, unpaid
+    killed_while_held(prolific, bonus_cli(data_dir, *PID_A), ("POST", CREATE))
+    assert ledger_row(data_dir).state == REQUESTED and len(prolific.bonuses) == 1  # a draft Prolific holds, unpaid
     again = run_cli(bonus_cli(data_dir, *PID_A))
     assert again.returncode == 0 and "paid: 1.50 to pidA" in again.stdout, again.stdout + again.stderr
-    assert fake.paid_bonuses("pidA") == ["1.50"]
-    assert sorted(b["times_paid"] for b in fake.bonuses.values()) == [0, 1]
-    assert ledger_row(data_dir).bulk_id == next(i for i, b in fake.bonuses.items() if b["times_paid"] == 1)
+    assert prolific.paid_bonuses("pidA") == ["1.50"]
+    assert sorted(b["times_paid"] for b in prolific.bonuses.values()) == [0, 1]
+    assert ledger_row(data_dir).bulk_id == next(i for i, b in prolific.bonuses.items() if b["times_paid"] == 1)
 
 
 def test_two_clis_paying_the_same_bonus_at_once_pay_it_once(
-    approved: tuple[Path, str], fake: FakeProlific
+    approved: tuple[Path, str], prolific: FakeProlific
 ) -> None:
     data_dir, _ = approved
-    fake.hold_after("POST", PAY)  # the first CLI is inside the pay call while the second starts
+    prolific.hold_after("POST", PAY)  # the first CLI is inside the pay call while the second starts
     first = subprocess.Popen(bonus_cli(data_dir, *PID_A), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, env=os.environ.copy())
     try:
-        assert wait_for(lambda: bool(fake.calls_to("POST", PAY)) or first.poll() is not None, timeout=60)
+        assert wait_for(lambda: bool(prolific.calls_to("POST", PAY)) or first.poll() is not None, timeout=60)
         second = run_cli(bonus_cli(data_dir, *PID_A))
     finally:
-        fake.release()
+        prolific.release()
     out, err = first.communicate(timeout=60)
     assert first.returncode == 0 and "paid: 1.50 to pidA" in out, out + err
     assert second.returncode == 0 and "already paid: 1.50 to pidA" in second.stdout, second.stdout + second.stderr
-    assert fake.paid_bonuses("pidA") == ["1.50"] and len(fake.calls_to("POST", PAY)) == 1
-    assert len(fake.calls_to("POST", CREATE)) == 1 and ledger_row(data_dir).state == PAID
+    assert prolific.paid_bonuses("pidA") == ["1.50"] and len(prolific.calls_to("POST", PAY)) == 1
+    assert len(prolific.calls_to("POST", CREATE)) == 1 and ledger_row(data_dir).state == PAID

@@ -1,4 +1,4 @@
-"""A whole Prolific run against the fake Prolific API (tests/prolific_fake.py), with the real local
+"""A whole Prolific run against the prolific Prolific API (tests/prolific_fake.py), with the real local
 architect and node router: the study is created, published and grows with the units offered;
 participants come with Prolific's URL parameters; one returns and their work goes to someone else; the
 run's end stops the study; review approves one submission, rejects another with a category, blocks a
@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.launcher import LaunchError, LaunchSettings, LocalLaunch
-from humaneval.crowd.prolific.credentials import ProlificToken, register_requester
 from humaneval.crowd.prolific.records import study_of_run
 from humaneval.crowd.review import TaskReview
 from humaneval.crowd.simulated_worker import SimulatedWorker
 from humaneval.crowd.smoke_task import build_task
 from tests.crowd.conftest import BackgroundRun, completed_units, wait_for
+from tests.crowd.prolific_support import prolific_overrides, prolific_participant
 from tests.prolific_fake import FakeProlific
 
 pytestmark = pytest.mark.integration
@@ -29,35 +28,18 @@ REJECTION = ("Your answer does not address the question you were shown; the stud
              "and the answer names neither.")
 
 
-@pytest.fixture()
-def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProlific]:
-    monkeypatch.setenv("HUMANEVAL_PROLIFIC_CREDENTIALS", str(tmp_path / "prolific_credentials"))
-    with FakeProlific(token="tok-0123456789abcdef") as server:
-        register_requester(open_database(tmp_path / "mephisto"), "lab",
-                           ProlificToken("tok-0123456789abcdef", server.api_url))
-        yield server
 
 
-def _overrides(tmp_path: Path, fake: FakeProlific, *more: str) -> list[str]:
-    return [f"humaneval.data_dir={tmp_path / 'mephisto'}", "provider=prolific", "mephisto.provider.requester_name=lab",
-            "mephisto.task.task_reward=0.5", "humaneval.pay.estimated_minutes=2",
-            f"mephisto.provider.completion_url={fake.completion_url}", "mephisto.provider.poll_seconds=0.2", *more]
 
-
-def _participant(run: LocalLaunch, fake: FakeProlific, study_id: str, pid: str) -> tuple[str, SimulatedWorker]:
-    session = fake.participant_starts(study_id, pid)
-    return session, SimulatedWorker(run.base_url, pid, provider_type="prolific", provider_extra={"study_id": study_id})
-
-
-def _lifecycle(fake: FakeProlific) -> list[str]:
+def _lifecycle(prolific: FakeProlific) -> list[str]:
     """The study calls, in order, without the reads."""
     ids = re.compile(r"^/(studies|workspaces)/[^/]+/")
-    return [c.method + " " + ids.sub(r"/\1/ID/", c.path) for c in fake.calls
+    return [c.method + " " + ids.sub(r"/\1/ID/", c.path) for c in prolific.calls
             if c.method != "GET" and c.status < 400 and not c.path.startswith("/submissions/")]
 
 
-def test_a_whole_prolific_run(tmp_path: Path, fake: FakeProlific) -> None:
-    cfg, state = build_task(_overrides(tmp_path, fake))
+def test_a_whole_prolific_run(tmp_path: Path, prolific: FakeProlific) -> None:
+    cfg, state = build_task(prolific_overrides(tmp_path, prolific))
     with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
         db = run.db
         assert db is not None
@@ -65,7 +47,7 @@ def test_a_whole_prolific_run(tmp_path: Path, fake: FakeProlific) -> None:
         assert wait_for(lambda: getattr(study_of_run(db, run.run_id), "places", 0) == 2, timeout=30)
         study = study_of_run(db, run.run_id)
         assert study is not None and study.published
-        created = fake.calls_to("POST", r"/studies/")[0].body
+        created = prolific.calls_to("POST", r"/studies/")[0].body
         assert created is not None
         code = study.completion_code
         assert re.fullmatch(r"[0-9A-F]{8}", code)
@@ -78,37 +60,37 @@ def test_a_whole_prolific_run(tmp_path: Path, fake: FakeProlific) -> None:
         assert created["name"] == "Answer one short question" and created["device_compatibility"] == ["desktop"]
         [block_filter] = created["filters"]
         assert block_filter["filter_id"] == "participant_group_blocklist"
-        assert fake.groups[block_filter["selected_values"][0]]["name"] == "humaneval-blocked"
-        assert fake.studies[study.study_id]["status"] == "ACTIVE"
-        assert fake.studies[study.study_id]["total_available_places"] == 2
+        assert prolific.groups[block_filter["selected_values"][0]]["name"] == "humaneval-blocked"
+        assert prolific.studies[study.study_id]["status"] == "ACTIVE"
+        assert prolific.studies[study.study_id]["total_available_places"] == 2
 
         # participant A does the work and is redirected with the code
-        session_a, worker_a = _participant(run, fake, study.study_id, "pidA")
+        session_a, worker_a = prolific_participant(run, prolific, study.study_id, "pidA")
         agent_a = worker_a.request_agent(assignment_id=session_a)
         assert agent_a.agent_id is not None, agent_a.failure_reason
         worker_a.submit_task(agent_a.agent_id, {"answer": "Lisbon"})
-        fake.participant_completes(session_a, code)
+        prolific.participant_completes(session_a, code)
 
         # participant B takes the other unit and returns the study on Prolific: the unit goes back
-        session_b, worker_b = _participant(run, fake, study.study_id, "pidB")
+        session_b, worker_b = prolific_participant(run, prolific, study.study_id, "pidB")
         agent_b = worker_b.request_agent(assignment_id=session_b)
         assert agent_b.agent_id is not None, agent_b.failure_reason
         with pytest.raises(ValueError, match="no place left"):
-            fake.participant_starts(study.study_id, "pidX")  # both places are taken
-        fake.participant_returns(session_b)
+            prolific.participant_starts(study.study_id, "pidX")  # both places are taken
+        prolific.participant_returns(session_b)
         assert wait_for(lambda: db.get_agent(agent_b.agent_id)["status"] == "returned", timeout=30)
 
         # C takes the freed place and the unit B returned
-        session_c, worker_c = _participant(run, fake, study.study_id, "pidC")
+        session_c, worker_c = prolific_participant(run, prolific, study.study_id, "pidC")
         agent_c = worker_c.request_agent(assignment_id=session_c)
         assert agent_c.agent_id is not None, agent_c.failure_reason
         worker_c.submit_task(agent_c.agent_id, {"answer": "blue, no, wait"})
-        fake.participant_completes(session_c, code)
+        prolific.participant_completes(session_c, code)
         assert wait_for(lambda: completed_units(run) == 2, timeout=60)
         assert wait_for(run.is_done, timeout=60)
-    assert fake.studies[study.study_id]["status"] == "COMPLETED" or any(
-        c.path == f"/studies/{study.study_id}/transition/" and c.body == {"action": "STOP"} for c in fake.calls)
-    assert _lifecycle(fake) == [
+    assert prolific.studies[study.study_id]["status"] == "COMPLETED" or any(
+        c.path == f"/studies/{study.study_id}/transition/" and c.body == {"action": "STOP"} for c in prolific.calls)
+    assert _lifecycle(prolific) == [
         "POST /workspaces/", "POST /workspaces/ID/projects/",  # the account had none: ours, once
         "POST /participant-groups/",  # the requester's block group, created once
         "POST /studies/",
@@ -116,9 +98,9 @@ def test_a_whole_prolific_run(tmp_path: Path, fake: FakeProlific) -> None:
         "PATCH /studies/ID/",  # two places for the second
         "POST /studies/ID/transition/",  # STOP at the end of the run
     ]
-    assert [c.body for c in fake.calls if c.method != "GET" and c.status < 400 and "transition" in c.path] == [
+    assert [c.body for c in prolific.calls if c.method != "GET" and c.status < 400 and "transition" in c.path] == [
         {"action": "PUBLISH"}, {"action": "STOP"}]
-    assert [c.body for c in fake.calls if c.method == "PATCH"] == [{"total_available_places": 2}]
+    assert [c.body for c in prolific.calls if c.method == "PATCH"] == [{"total_available_places": 2}]
 
     # review: approve A, reject C with a category; Prolific sees exactly those transitions
     db = open_database(tmp_path / "mephisto")
@@ -130,45 +112,45 @@ def test_a_whole_prolific_run(tmp_path: Path, fake: FakeProlific) -> None:
     assert approved.ok, approved.describe()
     [rejected] = review.reject([units["pidC"]], REJECTION, category="LOW_EFFORT")
     assert rejected.ok, rejected.describe()
-    transitions = [(c.path, c.body) for c in fake.calls if c.method == "POST" and c.path.startswith("/submissions/")]
+    transitions = [(c.path, c.body) for c in prolific.calls if c.method == "POST" and c.path.startswith("/submissions/")]
     assert transitions == [
         (f"/submissions/{session_a}/transition/", {"action": "APPROVE"}),
         (f"/submissions/{session_c}/transition/",
          {"action": "REJECT", "message": REJECTION, "rejection_category": "LOW_EFFORT"}),
     ]
-    assert fake.submissions[session_a]["status"] == "APPROVED"
-    assert fake.submissions[session_c]["status"] == "REJECTED"
+    assert prolific.submissions[session_a]["status"] == "APPROVED"
+    assert prolific.submissions[session_c]["status"] == "REJECTED"
     again = review.approve([units["pidA"]])
-    assert again[0].skipped and len(fake.calls_to("POST", r"/submissions/.*/transition/")) == 2  # paid once
+    assert again[0].skipped and len(prolific.calls_to("POST", r"/submissions/.*/transition/")) == 2  # paid once
 
     # block C: into the requester's block group, which the next study of ours excludes
     [blocked] = review.block(["pidC"], "answered off-topic twice")
     assert blocked.ok, blocked.describe()
-    assert "pidC" in fake.groups[block_filter["selected_values"][0]]["participant_ids"]
+    assert "pidC" in prolific.groups[block_filter["selected_values"][0]]["participant_ids"]
 
 
-def test_a_rejection_prolific_would_refuse_is_refused_before_any_call(tmp_path: Path, fake: FakeProlific) -> None:
-    cfg, state = build_task(_overrides(tmp_path, fake))
+def test_a_rejection_prolific_would_refuse_is_refused_before_any_call(tmp_path: Path, prolific: FakeProlific) -> None:
+    cfg, state = build_task(prolific_overrides(tmp_path, prolific))
     with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
         assert wait_for(lambda: getattr(study_of_run(run.db, run.run_id), "places", 0) == 2, timeout=30)
         study = study_of_run(run.db, run.run_id)
-        session, worker = _participant(run, fake, study.study_id, "pidA")
+        session, worker = prolific_participant(run, prolific, study.study_id, "pidA")
         agent = worker.request_agent(assignment_id=session)
         worker.submit_task(agent.agent_id, {"answer": "Rome"})
-        fake.participant_completes(session, study.completion_code)
+        prolific.participant_completes(session, study.completion_code)
         assert wait_for(lambda: completed_units(run) == 1, timeout=60)
     review = TaskReview(open_database(tmp_path / "mephisto"), "humaneval-smoke")
-    before = len(fake.calls)
+    before = len(prolific.calls)
     with pytest.raises(Exception, match="100 characters"):
         review.reject(review.units(), "too short")
     with pytest.raises(Exception, match="category"):
         review.reject(review.units(), REJECTION, category="RUDE")
-    assert len(fake.calls) == before
+    assert len(prolific.calls) == before
 
 
-def test_a_page_without_prolific_ids_gets_no_unit(tmp_path: Path, fake: FakeProlific) -> None:
+def test_a_page_without_prolific_ids_gets_no_unit(tmp_path: Path, prolific: FakeProlific) -> None:
     """Anyone can open the study URL with made-up parameters: ids that are not id-like get nothing."""
-    cfg, state = build_task(_overrides(tmp_path, fake))
+    cfg, state = build_task(prolific_overrides(tmp_path, prolific))
     with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
         assert wait_for(lambda: study_of_run(run.db, run.run_id) is not None, timeout=30)
         study = study_of_run(run.db, run.run_id)
@@ -189,49 +171,49 @@ def _try(call):  # type: ignore[no-untyped-def]
         return err
 
 
-def test_prolific_launch_below_the_pay_floor_is_refused_before_any_call(tmp_path: Path, fake: FakeProlific) -> None:
-    cfg, state = build_task(_overrides(tmp_path, fake, "mephisto.task.task_reward=0.1"))  # 0.10 per 2 min = £3.00/h
-    before = len(fake.calls)
+def test_prolific_launch_below_the_pay_floor_is_refused_before_any_call(tmp_path: Path, prolific: FakeProlific) -> None:
+    cfg, state = build_task(prolific_overrides(tmp_path, prolific, "mephisto.task.task_reward=0.1"))  # 0.10 per 2 min = £3.00/h
+    before = len(prolific.calls)
     with pytest.raises(LaunchError, match=r"£3\.00/h"):
         with LocalLaunch(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")):
             pass
-    assert len(fake.calls) == before and not fake.studies
+    assert len(prolific.calls) == before and not prolific.studies
 
 
-def test_a_relaunch_stops_the_study_a_killed_launcher_left_running(tmp_path: Path, fake: FakeProlific,
+def test_a_relaunch_stops_the_study_a_killed_launcher_left_running(tmp_path: Path, prolific: FakeProlific,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """kill -9 skips the launcher's cleanup (played here by disabling it): the next launch of the task stops
     the orphaned study before it creates its own."""
-    cfg, state = build_task(_overrides(tmp_path, fake))
+    cfg, state = build_task(prolific_overrides(tmp_path, prolific))
     with monkeypatch.context() as patch:
         patch.setattr(LocalLaunch, "_clean_up_provider", lambda self: None)
         with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
             assert wait_for(lambda: getattr(study_of_run(run.db, run.run_id), "places", 0) == 2, timeout=30)
             orphan = study_of_run(run.db, run.run_id).study_id
-    assert fake.studies[orphan]["status"] == "ACTIVE"
-    cfg, state = build_task(_overrides(tmp_path, fake))
+    assert prolific.studies[orphan]["status"] == "ACTIVE"
+    cfg, state = build_task(prolific_overrides(tmp_path, prolific))
     with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
         assert wait_for(lambda: study_of_run(run.db, run.run_id) is not None, timeout=30)
-        assert fake.studies[orphan]["status"] != "ACTIVE"
-        assert [c.body for c in fake.calls if c.path == f"/studies/{orphan}/transition/"][-1] == {"action": "STOP"}
+        assert prolific.studies[orphan]["status"] != "ACTIVE"
+        assert [c.body for c in prolific.calls if c.path == f"/studies/{orphan}/transition/"][-1] == {"action": "STOP"}
 
 
 def test_the_launch_cli_refuses_a_too_cheap_prolific_study_with_exit_2_and_the_rate(tmp_path: Path,
-                                                                                      fake: FakeProlific) -> None:
+                                                                                      prolific: FakeProlific) -> None:
     import os
     import subprocess
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", "humaneval.launch", "smoke", *_overrides(tmp_path, fake, "mephisto.task.task_reward=0.1")],
+        [sys.executable, "-m", "humaneval.launch", "smoke", *prolific_overrides(tmp_path, prolific, "mephisto.task.task_reward=0.1")],
         capture_output=True, text=True, timeout=120, env={**os.environ, "HUMANEVAL_PROLIFIC_CREDENTIALS": str(tmp_path / "prolific_credentials")})
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("error: mephisto.task.task_reward: ") and "£3.00/h" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
-    assert not fake.studies and not fake.calls_to("POST", r"/studies/")
+    assert not prolific.studies and not prolific.calls_to("POST", r"/studies/")
 
 
-def test_a_worker_soft_blocked_in_our_database_cannot_take_the_study(tmp_path: Path, fake: FakeProlific) -> None:
+def test_a_worker_soft_blocked_in_our_database_cannot_take_the_study(tmp_path: Path, prolific: FakeProlific) -> None:
     """Blocked before the launch (an earlier study's onboarding, `review soft-block`) or during it: either way
     the participant is in the study's blocklist group, so Prolific never lets them start."""
     db = open_database(tmp_path / "mephisto")
@@ -241,21 +223,21 @@ def test_a_worker_soft_blocked_in_our_database_cannot_take_the_study(tmp_path: P
     find_or_create_qualification(db, "smoke_soft_block")
     earlier = ProlificWorker.new(db, "pidEarlier")
     earlier.grant_qualification("smoke_soft_block", 1, skip_crowd=True)  # no group existed yet
-    cfg, state = build_task(_overrides(tmp_path, fake, "mephisto.blueprint.block_qualification=smoke_soft_block"))
+    cfg, state = build_task(prolific_overrides(tmp_path, prolific, "mephisto.blueprint.block_qualification=smoke_soft_block"))
     with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
         assert wait_for(lambda: getattr(study_of_run(run.db, run.run_id), "places", 0) == 2, timeout=30)
         study = study_of_run(run.db, run.run_id)
         with pytest.raises(ValueError, match="blocklist"):
-            fake.participant_starts(study.study_id, "pidEarlier")
-        session, worker = _participant(run, fake, study.study_id, "pidLater")
+            prolific.participant_starts(study.study_id, "pidEarlier")
+        session, worker = prolific_participant(run, prolific, study.study_id, "pidLater")
         agent = worker.request_agent(assignment_id=session)
         assert agent.agent_id is not None, agent.failure_reason
         worker.submit_task(agent.agent_id, {"answer": "no idea"})
         assert wait_for(lambda: completed_units(run) == 1, timeout=30)
     [action] = TaskReview(open_database(tmp_path / "mephisto"), "humaneval-smoke").soft_block(["pidLater"], "smoke_soft_block")
     assert action.ok, action.describe()
-    groups = {g["name"]: g for g in fake.groups.values()}
+    groups = {g["name"]: g for g in prolific.groups.values()}
     assert groups["smoke_soft_block"]["participant_ids"] == ["pidEarlier", "pidLater"]
-    created = fake.calls_to("POST", r"/studies/")[0].body
+    created = prolific.calls_to("POST", r"/studies/")[0].body
     assert {"filter_id": "participant_group_blocklist",
             "selected_values": [groups["humaneval-blocked"]["id"], groups["smoke_soft_block"]["id"]]} in created["filters"]
