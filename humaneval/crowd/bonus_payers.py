@@ -4,7 +4,9 @@
   the call. A retry of a row left in `paying` sends the same token, and MTurk answers a token it already
   honoured with a `RequestError` saying so ("The idempotency token ... has already been processed"): that
   answer is recorded as paid. MTurk forgets tokens after 24 hours, so an older `paying` row is not retried
-  but reported unconfirmed.
+  but reported unconfirmed. Only a `RequestError` (HTTP 4xx) proves nothing was paid: that row is recorded
+  `failed` and the next run sends a new token. Any other error (a `ServiceFault`, HTTP 5xx, no answer)
+  may come after the grant, so the row stays `paying` and the next run resends the same token.
 * Prolific: a bulk bonus is set up (`created`, its id kept), the row moves to `paying`, then the bulk is
   paid with one call that is never repeated — Prolific's pay endpoint pays again if called again. A row
   found in `paying` is settled from the submission's `bonus_payments` when Prolific lists the payment
@@ -37,6 +39,10 @@ logger = logging.getLogger(__name__)
 
 MTURK_TOKEN_LIFETIME_S = 24 * 3600
 MTURK_TOKEN_MARGIN_S = 3600  # retry a `paying` row only while its token is at least an hour from expiring
+# MTurk's two error types: `RequestError` (HTTP 400, the request was refused, nothing done) and `ServiceFault`
+# (HTTP 500, the service failed somewhere, possibly after granting). Only the first proves nothing moved;
+# every other answer (ServiceFault, 503, throttling, a missing status) leaves the outcome unknown.
+MTURK_REFUSAL = "RequestError"
 _MTURK_DUPLICATE = re.compile(r"idempotency token .* has already been processed|UniqueRequestToken .* already", re.I | re.S)
 PROLIFIC_UNCONFIRMED = "check the study's bonus page on Prolific, then settle it with `review bonus --confirm KEY paid|unpaid`"
 
@@ -108,17 +114,19 @@ class MTurkPayer:
             client.send_bonus(WorkerId=worker_id, BonusAmount=str(row.amount), AssignmentId=assignment_id,
                               Reason=row.reason, UniqueRequestToken=row.token)
         except ClientError as err:
-            message = err.response.get("Error", {}).get("Message", str(err))
+            error = err.response.get("Error", {})
+            message = error.get("Message", str(err))
             if _MTURK_DUPLICATE.search(message):
                 done = ledger.move(row.key, (PAYING,), PAID, detail="MTurk had already granted it (same request token)")
                 return BonusOutcome(done or _reread(ledger, row), "already paid", "MTurk had already granted it")
-            return _failed(ledger, row, f"MTurk refused: {message}")
+            status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if error.get("Code") == MTURK_REFUSAL and isinstance(status, int) and 400 <= status < 500:
+                return _failed(ledger, row, f"MTurk refused: {message}")
+            return _unanswered(row, f"MTurk answered {error.get('Code', 'an error')} (HTTP {status}): {message}")
         except ParamValidationError as err:  # refused before sending
             return _failed(ledger, row, f"not sent: {err}")
-        except BotoCoreError as err:  # no answer: it may have been granted; the same token makes a rerun safe
-            logger.warning("bonus %s: no answer from MTurk (%s); run again within 24 h", row.key, err)
-            return BonusOutcome(row, "unconfirmed", f"no answer from MTurk ({err.__class__.__name__}); run again "
-                                "within 24 hours: the same request token makes the retry safe")
+        except BotoCoreError as err:  # no answer at all
+            return _unanswered(row, f"no answer from MTurk ({err.__class__.__name__})")
         done = ledger.move(row.key, (PAYING,), PAID, detail=f"MTurk assignment {assignment_id}")
         return BonusOutcome(done or _reread(ledger, row), "paid", f"MTurk assignment {assignment_id}")
 
@@ -199,6 +207,14 @@ class ProlificPayer:
                                 f"Prolific lists it on submission {submission_id}")
         return BonusOutcome(row, "unconfirmed", f"bulk {row.bulk_id} not listed on submission {submission_id} yet; "
                             f"{PROLIFIC_UNCONFIRMED}")
+
+
+def _unanswered(row: BonusRow, what: str) -> BonusOutcome:
+    """An MTurk answer that does not say the bonus was refused: it may have been granted. The row stays
+    `paying` with its token, so the next run resends the SAME token and MTurk pays at most once."""
+    logger.warning("bonus %s: %s; outcome unknown, run again within 24 h", row.key, what)
+    return BonusOutcome(row, "unconfirmed", f"{what}; it may have been granted: run again within 24 hours, the "
+                        "same request token makes the retry safe")
 
 
 def payer_for(db: MephistoDB, provider: str) -> Payer:

@@ -146,3 +146,33 @@ def test_a_payment_unanswered_for_a_day_is_not_resent_because_mturk_forgets_its_
     paid = ledger.get(key)
     assert paid is not None and paid.state == PAID
     assert edge.calls[0][1]["UniqueRequestToken"] == paid.token != original  # the forgotten token is not reused
+
+
+@pytest.mark.parametrize("code, status", [("ServiceFault", 500), ("ServiceUnavailable", 503),
+                                          ("ThrottlingException", 400)])
+def test_an_error_that_does_not_say_refused_keeps_the_token_so_the_retry_cannot_pay_twice(
+    aws_sandbox: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], code: str, status: int
+) -> None:
+    """A ServiceFault may come after MTurk granted the bonus: a new token on the rerun would pay it again.
+    Only MTurk's RequestError (HTTP 4xx) says nothing was done (the test above)."""
+    data_dir = aws_sandbox / "mephisto"
+    seed_approved_unit(data_dir)
+    edge = make_edge(monkeypatch, PROVIDER)
+    argv = ["bonus", "--task-name", TASK, "--data-dir", str(data_dir), "--worker", "W1", "--amount", "1.50",
+            "--reason", REASON]
+    key = manual_key(TASK, "W1_sandbox", Decimal("1.50"), REASON)
+    edge.stubber.add_client_error("send_bonus", service_error_code=code, service_message="internal error",
+                                  http_status_code=status, expected_params=send_bonus())
+    edge.expected.append(("SendBonus", send_bonus()))
+    assert review_main(argv) == 1
+    out = capsys.readouterr().out
+    assert "unconfirmed: 1.50 to W1_sandbox" in out and f"{code} (HTTP {status})" in out
+    sent = BonusLedger(data_dir / LEDGER_FILE).get(key)
+    assert sent is not None and sent.state == PAYING
+
+    edge.expect_error("SendBonus", send_bonus(sent.token), "RequestError", DUPLICATE.format(token=sent.token))
+    assert review_main(argv) == 0  # MTurk had granted the first: it says so, and nothing is paid again
+    assert "already paid: 1.50 to W1_sandbox" in capsys.readouterr().out
+    edge.assert_all_calls_made()
+    assert [params["UniqueRequestToken"] for _, params in edge.calls] == [sent.token, sent.token]
+    assert BonusLedger(data_dir / LEDGER_FILE).get(key).state == PAID  # type: ignore[union-attr]
