@@ -11,7 +11,8 @@ more. The mock provider pays nothing and is not checked (a sandbox pilot runs on
 
 The time per unit is `humaneval.pay.estimated_minutes`, or the median working time of a pilot task run
 in the same Mephisto database (`humaneval.pay.estimate_from_task`), the statistic Prolific itself uses;
-on Prolific rounded up to the whole minutes its study declares.
+on Prolific rounded up to the whole minutes its study declares. The reward is checked as it is paid: a
+reward that is not a whole number of cents / pence is refused on both providers (neither pays fractions).
 Money is `Decimal` throughout: a rate compared with a floor must not depend on binary fractions.
 """
 
@@ -27,6 +28,7 @@ from omegaconf import DictConfig
 from humaneval.crowd.data_dir import data_faults_reported
 from humaneval.crowd.export import finished_units
 from humaneval.crowd.mephisto_api import MephistoDB
+from humaneval.crowd.prolific.study import minor_units
 from humaneval.input_errors import InputError
 
 PROLIFIC = "prolific"
@@ -114,6 +116,7 @@ def check_pay(cfg: DictConfig, db: MephistoDB | None) -> PayCheck:
         raise InputError("missing: the task's YAML needs this section (see task_configs/acute.yaml)", field=SECTION)
     currency = _prolific_currency(cfg) if provider == PROLIFIC else "USD"
     reward = _amount(cfg.mephisto.task.get("task_reward"), REWARD_KEY, positive=False)
+    _check_whole_minor_units(reward, provider, currency)
     estimate = _estimate(pay, db)
     if estimate is None:
         if provider == PROLIFIC:
@@ -141,6 +144,30 @@ def check_pay(cfg: DictConfig, db: MephistoDB | None) -> PayCheck:
         return check
     return replace(check, warnings=[f"this MTurk task pays {check.summary}, below {money(floor, currency)}/h "
                                     f"({SECTION}.mturk_warn_hourly_rate); {_reward_needed(check, floor)}"])
+
+
+def _check_whole_minor_units(reward: Decimal, provider: str, currency: str) -> None:
+    """Refuse a reward that is not a whole number of cents / pence: the rate must be checked on the money
+    a worker is really paid, and neither provider pays a fraction of a cent.
+
+    Prolific's study takes `reward` as an integer of minor units, which `study.minor_units` rounds to:
+    0.134 per minute checked as $8.04/h would be sent as 13, $7.80/h, below the $8.00 floor. Mephisto sends
+    MTurk `Reward=str(task_reward)` unrounded, and MTurk's CurrencyAmount takes at most two decimals
+    (`^[0-9]+(\\.)?[0-9]{0,2}$` in botocore's mturk model), so the HIT type would be refused only after the
+    run's server and units exist. Either way the launch stops here, before anything is created.
+    """
+    sent = Decimal(minor_units(reward)) / 100
+    if sent == reward:
+        return
+    minor = "pence" if currency == "GBP" else "cents"
+    if provider == PROLIFIC:
+        why = (f"Prolific takes the reward as a whole number of {minor} (minor units) and would be sent "
+               f"{minor_units(reward)} ({money(sent, currency)}), not {reward}")
+    else:
+        why = ("MTurk takes a Reward of whole cents (at most two decimals) and would refuse the HIT type once the "
+               "run had started (Mephisto sends task_reward as it is)")
+    raise InputError(f"{reward} is not a whole number of {minor}: {why}; set {reward.quantize(CENT, ROUND_FLOOR)} "
+                     f"or {reward.quantize(CENT, ROUND_CEILING)}", field=REWARD_KEY)
 
 
 def _whole_minutes(estimate: Estimate) -> Estimate:

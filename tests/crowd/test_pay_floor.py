@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from humaneval.crowd.data_dir import open_database, open_existing_database
 from humaneval.crowd.launcher import LocalLaunch
 from humaneval.crowd.pay_floor import PayCheck, check_pay, pilot_estimate
+from humaneval.crowd.prolific.study import study_payload
 from humaneval.crowd.simulated_worker import SimulatedWorker
 from humaneval.crowd.task_config import compose_task_config
 from humaneval.input_errors import InputError
@@ -125,6 +126,55 @@ def test_prolific_checks_the_whole_minutes_its_study_declares() -> None:
     check = check_pay(config("prolific", "0.6", "3.5", currency="USD"), None)  # 0.60 * 60 / 4 = $9.00/h
     assert (check.minutes, check.hourly_rate) == (4, 9)
     assert check_pay(config("mturk", "0.5", "3.5"), None).minutes == Fraction(7, 2)  # MTurk declares no minutes
+
+
+def test_a_reward_prolific_would_round_is_refused_not_checked_as_typed() -> None:
+    """The hostile trial's case: 0.134 per 1 minute reads $8.04/h, but Prolific is sent 13 cents, $7.80/h."""
+    err = refusal(config("prolific", "0.134", "1", currency="USD"))
+    assert err.field == REWARD
+    assert err.problem == ("0.134 is not a whole number of cents: Prolific takes the reward as a whole number of cents "
+                           "(minor units) and would be sent 13 ($0.13), not 0.134; set 0.13 or 0.14")
+    assert "pence" in refusal(config("prolific", "0.605", "6", currency="GBP")).problem  # above £6.00/h either way
+
+
+@pytest.mark.parametrize("provider", ["mturk", "mturk_sandbox"])
+def test_mturk_refuses_a_fraction_of_a_cent_too(provider: str) -> None:
+    """Mephisto sends MTurk Reward=str(task_reward), and MTurk's CurrencyAmount allows two decimals at most."""
+    err = refusal(config(provider, "0.505", "1"))  # $30.30/h: no rate warning would have said anything
+    assert err.field == REWARD and "MTurk takes a Reward of whole cents" in err.problem
+    assert err.problem.endswith("set 0.50 or 0.51")
+    assert check_pay(config("mock", "0.505", "1"), None).hourly_rate is None  # mock pays nothing, checks nothing
+
+
+SUB_CENT_REWARDS = ["0.134", "0.135", "0.1349", "0.2", "0.20", "0.535", "0.54", "0.5401", "1.005", "1.01", "2.999", "3"]
+
+
+@pytest.mark.parametrize("currency", ["GBP", "USD"])
+def test_the_rate_checked_is_the_rate_of_the_reward_prolific_is_sent(currency: str) -> None:
+    """For each reward x estimate: refused unless the reward is whole minor units (decided in `Fraction`); when
+    accepted, the rate equals the one computed from the body of the study Prolific would get (its integer
+    `reward` and `estimated_completion_time`), and it is refused exactly when that rate is below the floor."""
+    floor = {"GBP": Fraction(6), "USD": Fraction(8)}[currency]
+    seen = {"not whole": 0, "below": 0, "at or above": 0}
+    for reward in SUB_CENT_REWARDS:
+        for minutes in ["1", "3.5", "4", "10"]:
+            cfg = config("prolific", reward, minutes, currency=currency)
+            cfg.mephisto.task.task_reward = float(reward)  # as Hydra reads it
+            if (Fraction(reward) * 100).denominator != 1:
+                assert refusal(cfg).field == REWARD, reward
+                seen["not whole"] += 1
+                continue
+            cfg.mephisto.provider.merge_with({"filters": [], "device_compatibility": ["desktop"],
+                                              "estimated_minutes": math.ceil(Fraction(minutes))})
+            body = study_payload(cfg.mephisto, "https://eval.example.org", "CODE", project_id=None, block_group_ids=[])
+            sent_rate = Fraction(body["reward"], 100) * 60 / body["estimated_completion_time"]
+            if sent_rate < floor:
+                assert refusal(cfg).field == REWARD, (reward, minutes)
+                seen["below"] += 1
+            else:
+                assert Fraction(check_pay(cfg, None).hourly_rate) == sent_rate, (reward, minutes)
+                seen["at or above"] += 1
+    assert min(seen.values()) >= 4, seen  # every branch is exercised
 
 
 def test_a_configured_floor_above_prolifics_replaces_it() -> None:
