@@ -42,8 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, default=None,
                         help=f"Mephisto data directory (default: ${DATA_DIR_ENV} or ./data/mephisto)")
     what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--worker", metavar="NAME", help="pay this worker (as `review list` shows them), against their "
-                      "newest submitted unit in the task")
+    what.add_argument("--worker", metavar="NAME", help="pay this worker (as `review list --reviewed` shows them), "
+                      "against their newest APPROVED unit in the task; refused when they have none (approve first)")
     what.add_argument("--rules", action="store_true", help="pay what the task's humaneval.bonus rule gives each "
                       "approved unit (units already paid are skipped)")
     what.add_argument("--confirm", nargs=2, metavar=("KEY", "paid|unpaid"),
@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--amount", help="with --worker: the bonus, e.g. 1.50 (MTurk: USD; Prolific: your account's "
                         "currency)")
     parser.add_argument("--reason", help="with --worker: why (MTurk shows it to the worker; Prolific takes no message, it stays in the ledger)")
+    parser.add_argument("--unit", metavar="ID", help="with --worker: pay against this unit of theirs (refused unless "
+                        "it is the worker's and approved)")
     parser.add_argument("--key", help="with --worker: the bonus's idempotency key (default: task, worker, amount and "
                         "reason, so the same bonus asked twice is paid once; give a new key to pay the same again)")
     parser.add_argument("--max-amount", default=str(DEFAULT_MAX_AMOUNT),
@@ -89,8 +91,8 @@ def main(argv: list[str]) -> int:
     max_amount = parse_amount(args.max_amount, Decimal("1e9"), field="--max-amount")
     if args.worker is not None and (args.amount is None or args.reason is None):
         parser.error("--worker needs --amount and --reason")
-    if args.worker is None and (args.amount is not None or args.reason is not None or args.key is not None):
-        parser.error("--amount, --reason and --key go with --worker")
+    if args.worker is None and any(v is not None for v in (args.amount, args.reason, args.key, args.unit)):
+        parser.error("--amount, --reason, --key and --unit go with --worker")
     amount = parse_amount(args.amount, max_amount) if args.worker is not None else None
     db = open_existing_database(args.data_dir)
     with console_logging(), data_faults_reported(db):
@@ -117,7 +119,7 @@ def _run(args: argparse.Namespace, db: MephistoDB, amount: Decimal | None, max_a
                   "(humaneval.bonus amounts all 0): their units earn no rule bonus")
     else:
         assert amount is not None
-        requests = [manual_request(review, args.worker, amount, args.reason, args.key)]
+        requests = [manual_request(review, args.worker, amount, args.reason, args.key, args.unit)]
     if args.dry_run:  # reads the ledger if there is one; creates nothing
         ledger_file = Path(db.db_root) / LEDGER_FILE
         return _print(preview(BonusLedger(ledger_file) if ledger_file.exists() else None, requests), dry_run=True)

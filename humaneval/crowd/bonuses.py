@@ -19,8 +19,9 @@ from decimal import Decimal, InvalidOperation
 
 from humaneval.crowd.bonus_ledger import CREATED, FAILED, PAID, PAYING, REQUESTED, BonusLedger, BonusRow, new_token
 from humaneval.crowd.bonus_payers import BonusOutcome, payer_for, report_state
-from humaneval.crowd.review import TaskReview
+from humaneval.crowd.review import SANDBOX_SUFFIX, ReviewUnit, TaskReview
 from humaneval.input_errors import InputError
+from mephisto.abstractions.blueprint import AgentState
 from mephisto.abstractions.database import MephistoDB
 
 DEFAULT_MAX_AMOUNT = Decimal("20.00")
@@ -72,14 +73,39 @@ def manual_key(task_name: str, worker: str, amount: Decimal, reason: str) -> str
     return f"manual:{task_name}:{worker}:{amount}:{digest}"
 
 
-def manual_request(review: TaskReview, worker: str, amount: Decimal, reason: str, key: str | None = None) -> BonusRequest:
-    """A bonus by hand to `worker`, paid against their newest submitted unit in the task (MTurk pays a bonus
-    on an assignment, Prolific on a submission). A worker with no submitted unit there is an `InputError`."""
+def bonus_unit(review: TaskReview, worker: str, unit_id: str | None = None) -> ReviewUnit:
+    """The unit a bonus by hand is paid against (MTurk pays a bonus on an assignment, Prolific on a
+    submission): `unit_id` if given, else the worker's newest one, and only ever an APPROVED unit of theirs:
+    never rejected work, nor a unit nobody has reviewed (on Prolific that could be a forged session).
+
+    The name is matched exactly when some unit carries it; only otherwise with the `_sandbox` suffix, so
+    `W` never reaches another worker's `W_sandbox` units. Anything else is an `InputError` saying why."""
+    everything = review.units(include_reviewed=True)
+    theirs = ([u for u in everything if u.worker_name == worker]
+              or [u for u in everything if u.worker_name == worker + SANDBOX_SUFFIX])
+    if not theirs:
+        raise InputError(f"worker '{worker}' has no submitted unit in task '{review.task_name}'", field="--worker")
+    if unit_id is not None:
+        theirs = [u for u in theirs if u.unit_id == unit_id.strip()]
+        if not theirs:
+            raise InputError(f"unit {unit_id} is not a submitted unit of worker '{worker}' in task "
+                             f"'{review.task_name}'", field="--unit")
+    approved = [u for u in theirs if u.agent_status == AgentState.STATUS_APPROVED]
+    if not approved:
+        states = ", ".join(f"unit {u.unit_id} {u.agent_status}" for u in theirs)
+        raise InputError(f"worker '{worker}' has no approved unit to pay a bonus against ({states}): a bonus goes "
+                         "only with approved work, never a rejected unit; approve first (`review approve --unit ID`)",
+                         field="--unit" if unit_id is not None else "--worker")
+    return max(approved, key=lambda u: int(u.unit_id))
+
+
+def manual_request(review: TaskReview, worker: str, amount: Decimal, reason: str, key: str | None = None,
+                   unit_id: str | None = None) -> BonusRequest:
+    """A bonus by hand to `worker`, against the unit `bonus_unit` chooses."""
     reason = check_reason(reason)
-    units = review.select(workers=[worker])  # refuses a worker with no submitted unit in the task
-    unit = max(units, key=lambda u: int(u.unit_id))
     if key is not None and not key.strip():
         raise InputError("an empty --key", field="--key")
+    unit = bonus_unit(review, worker, unit_id)
     return BonusRequest(key=key.strip() if key else manual_key(review.task_name, unit.worker_name, amount, reason),
                         task_name=review.task_name, provider=unit.provider_type, worker=unit.worker_name,
                         unit_id=unit.unit_id, amount=amount, reason=reason)

@@ -30,23 +30,34 @@ REASON = "Thank you for a careful answer"
 DUPLICATE = 'The idempotency token "{token}" has already been processed. (1626172412406)'  # MTurk's words
 
 
-def seed_approved_unit(data_dir: Path) -> str:
-    """One approved unit of MTurk worker W1 (Mephisto: W1_sandbox) on assignment ASSIGN1 of HIT1, as a
-    finished MTurk sandbox run leaves it in Mephisto's database and its MTurk datastore."""
+def seed_units(data_dir: Path, units: list[tuple[str, str, str]]) -> list[str]:
+    """Submitted units of one MTurk sandbox run, as a finished run leaves them in Mephisto's database and its
+    MTurk datastore: one per (Mephisto worker name, agent status, MTurk assignment id), oldest first, each
+    on its own HIT. Returns their unit ids."""
     db = open_database(data_dir)
     requester_id = register_requester(db, PROVIDER, REQUESTER, AwsKeys(KEY_ID, SECRET)).requester_id
     task_id = db.new_task(TASK, TASK_TYPE)
     run_id = db.new_task_run(task_id, requester_id, json.dumps("{}"), PROVIDER, TASK_TYPE, True)
-    assignment_id = db.new_assignment(task_id, run_id, requester_id, TASK_TYPE, PROVIDER, True)
-    unit_id = db.new_unit(task_id, run_id, requester_id, assignment_id, 0, 0.05, PROVIDER, TASK_TYPE, True)
-    worker_id = db.new_worker("W1_sandbox", PROVIDER)
-    agent_id = db.new_agent(worker_id, unit_id, task_id, run_id, assignment_id, TASK_TYPE, PROVIDER)
-    db.update_unit(unit_id, agent_id=agent_id, status="completed")
-    db.update_agent(agent_id, status="approved")
     datastore = db.get_datastore_for_provider(PROVIDER)
-    datastore.new_hit("HIT1", "https://example.invalid/hit", 600, run_id)
-    datastore.register_assignment_to_hit("HIT1", unit_id, "ASSIGN1")
-    return str(unit_id)
+    workers: dict[str, str] = {}
+    unit_ids = []
+    for n, (worker, status, assignment) in enumerate(units, start=1):
+        if worker not in workers:
+            workers[worker] = db.new_worker(worker, PROVIDER)
+        assignment_id = db.new_assignment(task_id, run_id, requester_id, TASK_TYPE, PROVIDER, True)
+        unit_id = db.new_unit(task_id, run_id, requester_id, assignment_id, 0, 0.05, PROVIDER, TASK_TYPE, True)
+        agent_id = db.new_agent(workers[worker], unit_id, task_id, run_id, assignment_id, TASK_TYPE, PROVIDER)
+        db.update_unit(unit_id, agent_id=agent_id, status="completed")
+        db.update_agent(agent_id, status=status)
+        datastore.new_hit(f"HIT{n}", "https://example.invalid/hit", 600, run_id)
+        datastore.register_assignment_to_hit(f"HIT{n}", unit_id, assignment)
+        unit_ids.append(str(unit_id))
+    return unit_ids
+
+
+def seed_approved_unit(data_dir: Path) -> str:
+    """One approved unit of MTurk worker W1 (Mephisto: W1_sandbox) on assignment ASSIGN1 of HIT1."""
+    return seed_units(data_dir, [("W1_sandbox", "approved", "ASSIGN1")])[0]
 
 
 def send_bonus(token: object = ANY) -> dict[str, object]:
@@ -176,3 +187,32 @@ def test_an_error_that_does_not_say_refused_keeps_the_token_so_the_retry_cannot_
     edge.assert_all_calls_made()
     assert [params["UniqueRequestToken"] for _, params in edge.calls] == [sent.token, sent.token]
     assert BonusLedger(data_dir / LEDGER_FILE).get(key).state == PAID  # type: ignore[union-attr]
+
+
+def test_a_bonus_by_hand_goes_only_with_an_approved_unit_of_exactly_that_worker(
+    aws_sandbox: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """W1's newest unit is unreviewed: the bonus goes on the approved one. W2 was rejected: no bonus. `W4`
+    named exactly has only an unreviewed unit; the approved `W4_sandbox` (another identity, e.g. a forged
+    Prolific id) is not theirs."""
+    data_dir = aws_sandbox / "mephisto"
+    approved, unreviewed, rejected, _, _ = seed_units(data_dir, [
+        ("W1_sandbox", "approved", "ASSIGN1"), ("W1_sandbox", "completed", "ASSIGN2"),
+        ("W2_sandbox", "rejected", "ASSIGN3"), ("W4", "completed", "ASSIGN4"), ("W4_sandbox", "approved", "ASSIGN5")])
+    edge = make_edge(monkeypatch, PROVIDER)
+    bonus = ["bonus", "--task-name", TASK, "--data-dir", str(data_dir), "--amount", "1.50", "--reason", REASON]
+    for more, field, why in ((["--worker", "W2"], "--worker", f"unit {rejected} rejected"),
+                             (["--worker", "W4"], "--worker", "approve first"),
+                             (["--worker", "W1", "--unit", unreviewed], "--unit", f"unit {unreviewed} completed"),
+                             (["--worker", "W1", "--unit", rejected], "--unit", "not a submitted unit of worker 'W1'"),
+                             (["--rules", "--unit", approved], "--unit", "go with --worker")):
+        with pytest.raises(SystemExit) as exit_info:
+            review_main(bonus[:5] + more if "--rules" in more else bonus + more)
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and field in err and why in err, (more, err)
+    assert edge.calls == [] and not (data_dir / LEDGER_FILE).exists()  # nothing sent, nothing written
+
+    edge.expect("SendBonus", send_bonus(), {})  # on ASSIGN1, the approved unit
+    assert review_main(bonus + ["--worker", "W1"]) == 0
+    assert f"paid: 1.50 to W1_sandbox (unit {approved}, {PROVIDER})" in capsys.readouterr().out
+    edge.assert_all_calls_made()
