@@ -6,6 +6,7 @@ participant. Every call to Prolific is asserted, payloads included."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from pathlib import Path
@@ -148,20 +149,40 @@ def test_a_rejection_prolific_would_refuse_is_refused_before_any_call(tmp_path: 
     assert len(prolific.calls) == before
 
 
-def test_a_page_without_prolific_ids_gets_no_unit(tmp_path: Path, prolific: FakeProlific) -> None:
-    """Anyone can open the study URL with made-up parameters: ids that are not id-like get nothing."""
+def test_pages_with_forged_prolific_ids_get_no_unit_and_the_unit_stays_free(tmp_path: Path, prolific: FakeProlific) -> None:
+    """Anyone can open the study URL and type ids. Markup as an id, a made-up session, someone else's session,
+    a session of another study: none gets a unit (Prolific is asked before one is handed out), and the
+    units are still there for the real participant."""
     cfg, state = build_task(prolific_overrides(tmp_path, prolific))
     with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
-        assert wait_for(lambda: study_of_run(run.db, run.run_id) is not None, timeout=30)
+        assert wait_for(lambda: getattr(study_of_run(run.db, run.run_id), "places", 0) == 2, timeout=30)
         study = study_of_run(run.db, run.run_id)
-        worker = SimulatedWorker(run.base_url, "<script>", provider_type="prolific",
-                                 provider_extra={"study_id": study.study_id}, timeout=5)
-        result: list[object] = []
-        thread = threading.Thread(target=lambda: result.append(_try(lambda: worker.request_agent("s1"))), daemon=True)
-        thread.start()
-        thread.join(10)
+        victim_session = prolific.participant_starts(study.study_id, "pidVictim")
+        other_study = prolific.calls_to("POST", r"/studies/")[0].body
+        other = prolific.handle("POST", "/api/v1/studies/", {"Authorization": f"Token {prolific.token}"},
+                                json.dumps({**other_study, "completion_codes": [{"code": "X", "code_type": "COMPLETED",
+                                                                                 "actions": []}]}).encode())[1]["id"]
+        prolific.handle("POST", f"/api/v1/studies/{other}/transition/", {"Authorization": f"Token {prolific.token}"},
+                        b'{"action": "PUBLISH"}')
+        other_session = prolific.participant_starts(other, "pidMallory")
+        forged = [("<script>", "s1", study.study_id), ("pidMallory", "madeUpSession1", study.study_id),
+                  ("pidMallory", victim_session, study.study_id), ("pidMallory", other_session, other),
+                  ("pidMallory", other_session, study.study_id)]
+        for pid, session, study_id in forged:
+            worker = SimulatedWorker(run.base_url, pid, provider_type="prolific", provider_extra={"study_id": study_id},
+                                     timeout=3)
+            result: list[object] = []
+            thread = threading.Thread(target=lambda: result.append(_try(lambda: worker.request_agent(session))), daemon=True)
+            thread.start()
+            thread.join(6)
+            assert not run.db.find_agents(task_run_id=run.run_id), (pid, session, study_id)
         assert run.db.find_workers(worker_name="<script>") == []
-        assert not run.db.find_agents(task_run_id=run.run_id)
+        # both units are still free: the victim and another real participant each get one
+        for pid, session in (("pidVictim", victim_session), ("pidReal", prolific.participant_starts(study.study_id, "pidReal"))):
+            worker = SimulatedWorker(run.base_url, pid, provider_type="prolific", provider_extra={"study_id": study.study_id})
+            agent = worker.request_agent(session)
+            assert agent.agent_id is not None, agent.failure_reason
+        assert len(run.db.find_agents(task_run_id=run.run_id)) == 2
 
 
 def _try(call):  # type: ignore[no-untyped-def]
@@ -241,3 +262,51 @@ def test_a_worker_soft_blocked_in_our_database_cannot_take_the_study(tmp_path: P
     created = prolific.calls_to("POST", r"/studies/")[0].body
     assert {"filter_id": "participant_group_blocklist",
             "selected_values": [groups["humaneval-blocked"]["id"], groups["smoke_soft_block"]["id"]]} in created["filters"]
+
+
+def _auth(prolific: FakeProlific) -> dict[str, str]:
+    return {"Authorization": f"Token {prolific.token}"}
+
+
+def test_prolific_down_at_publish_and_at_stop_costs_a_retry_not_the_run(tmp_path: Path, prolific: FakeProlific) -> None:
+    """A 503 on PUBLISH (and on the places PATCH) leaves the units offered here; the run's watcher publishes
+    and grows the study once Prolific answers. A 503 on STOP at the end is retried after reading the study."""
+    prolific.fail_next("POST", r"/studies/[^/]+/transition/", 503, times=1)
+    prolific.fail_next("PATCH", r"/studies/[^/]+/", 503, times=5)
+    cfg, state = build_task(prolific_overrides(tmp_path, prolific))
+    with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
+        assert wait_for(lambda: getattr(study_of_run(run.db, run.run_id), "places", 0) == 2, timeout=30)
+        study = study_of_run(run.db, run.run_id)
+        assert prolific.studies[study.study_id]["status"] == "ACTIVE"
+        assert prolific.studies[study.study_id]["total_available_places"] == 2
+        prolific.fail_next("POST", r"/studies/[^/]+/transition/", 503, times=1)
+    assert prolific.studies[study.study_id]["status"] == "COMPLETED"
+    assert study_of_run(open_database(tmp_path / "mephisto"), "1").stopped
+
+
+def test_a_study_stopped_by_hand_on_prolific_blocks_no_relaunch(tmp_path: Path, prolific: FakeProlific) -> None:
+    cfg, state = build_task(prolific_overrides(tmp_path, prolific))
+    with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
+        assert wait_for(lambda: getattr(study_of_run(run.db, run.run_id), "places", 0) == 2, timeout=30)
+        first = study_of_run(run.db, run.run_id).study_id
+        prolific.handle("POST", f"/api/v1/studies/{first}/transition/", _auth(prolific), b'{"action": "STOP"}')
+        assert wait_for(lambda: study_of_run(run.db, run.run_id).stopped, timeout=30)  # the watcher notices
+    cfg, state = build_task(prolific_overrides(tmp_path, prolific))
+    with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
+        assert wait_for(lambda: getattr(study_of_run(run.db, run.run_id), "places", 0) == 2, timeout=30)
+        assert study_of_run(run.db, run.run_id).study_id != first
+
+
+def test_a_code_typed_in_without_the_work_does_not_take_the_last_place(tmp_path: Path, prolific: FakeProlific) -> None:
+    """The completion code is visible to anyone who loads the page's config. A participant who enters it
+    without working holds a place on Prolific until reviewed; the run adds a place, so the work still gets done."""
+    cfg, state = build_task(prolific_overrides(tmp_path, prolific))
+    with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
+        assert wait_for(lambda: getattr(study_of_run(run.db, run.run_id), "places", 0) == 2, timeout=30)
+        study = study_of_run(run.db, run.run_id)
+        for pid in ("pidLazy1", "pidLazy2"):
+            prolific.participant_completes(prolific.participant_starts(study.study_id, pid), study.completion_code)
+        assert wait_for(lambda: prolific.studies[study.study_id]["total_available_places"] == 4, timeout=30)
+        session, worker = prolific_participant(run, prolific, study.study_id, "pidWorker")
+        agent = worker.request_agent(assignment_id=session)
+        assert agent.agent_id is not None, agent.failure_reason

@@ -12,6 +12,7 @@ import logging
 import weakref
 from typing import Any, Mapping, Optional
 
+from humaneval.crowd.prolific.api import ProlificError
 from humaneval.crowd.prolific.credentials import client_for_requester
 from humaneval.crowd.prolific.datastore import SubmissionRecord
 from humaneval.crowd.prolific.provider_type import PROLIFIC_ID, PROVIDER_TYPE
@@ -25,6 +26,7 @@ from mephisto.data_model.worker import Worker
 logger = logging.getLogger(__name__)
 
 DEFAULT_REJECTION_CATEGORY = "OTHER"
+LIVE_SUBMISSION = ("ACTIVE", "RESERVED")  # a participant working on the study (Prolific's statuses)
 
 # The agent objects of the live run, by id: the submission watcher changes their status in place, so
 # the runner waiting on one wakes up (a copy loaded from the database would not wake it).
@@ -73,19 +75,42 @@ class ProlificAgent(Agent):
 
     @classmethod
     def new_from_provider_data(cls, db: MephistoDB, worker: Worker, unit: Unit, provider_data: dict[str, Any]) -> Agent:
-        """The page registered with the ids Prolific put in its URL: remember the submission they name."""
+        """The page registered with the ids Prolific put in its URL: remember the submission they name.
+
+        Anyone can type those ids, so they are checked with Prolific before the unit is handed out: the
+        session must be an ACTIVE submission of this run's study by this participant. A page that fails
+        gets no agent and its unit goes back at once (Mephisto reserved it before asking us)."""
         session = str(provider_data.get("assignment_id") or "")
         study = str(provider_data.get("study_id") or "")
-        if not (PROLIFIC_ID.match(session) and PROLIFIC_ID.match(study)):
-            raise ValueError("a Prolific page must carry SESSION_ID and STUDY_ID (letters, digits, '_', '-')")
-        expected = datastore_of(db).study(str(unit.task_run_id))
-        if expected is not None and expected.study_id != study:
-            logger.warning("participant %s came with study %s, not this run's %s", worker.worker_name, study, expected.study_id)
+        refusal = _refusal(db, worker, unit, session, study)
+        if refusal is not None:
+            unit.get_task_run().clear_reservation(unit)
+            logger.warning("a page registering as participant %s was refused: %s", worker.worker_name, refusal)
+            raise PermissionError(refusal)
         agent = super().new_from_provider_data(db, worker, unit, provider_data)
         datastore_of(db).add_submission(SubmissionRecord(str(agent.db_id), str(unit.db_id), str(unit.task_run_id),
                                                          study, session, worker.worker_name))
         LIVE_AGENTS[str(agent.db_id)] = agent  # type: ignore[assignment]
         return agent
+
+
+def _refusal(db: MephistoDB, worker: Worker, unit: Unit, session: str, study: str) -> str | None:
+    """Why the page's ids do not name this participant's live submission in this run's study, or None."""
+    if not (PROLIFIC_ID.match(session) and PROLIFIC_ID.match(study)):
+        return "SESSION_ID and STUDY_ID must be Prolific ids (letters, digits, '_', '-')"
+    expected = datastore_of(db).study(str(unit.task_run_id))
+    if expected is None or expected.study_id != study:
+        return f"study {study} is not this run's study"
+    try:
+        found = client_for_requester(db, expected.requester_name).get_submission(session)
+    except ProlificError as err:
+        return f"Prolific does not confirm submission {session} ({err})"
+    participant = str(found.get("participant_id") or found.get("participant") or "")
+    if participant != worker.worker_name or str(found.get("study_id") or study) != study:
+        return f"submission {session} is not participant {worker.worker_name}'s in study {study}"
+    if found.get("status") not in LIVE_SUBMISSION:
+        return f"submission {session} is {found.get('status')}, not in progress"
+    return None
 
 
 def agent_for_update(db: MephistoDB, agent_id: str) -> Agent:

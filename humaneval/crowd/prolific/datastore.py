@@ -116,12 +116,15 @@ class ProlificDatastore:
 
     # --- units -----------------------------------------------------------------------------------
 
-    def note_launched(self, unit_id: str, task_run_id: str) -> int:
-        """Record a unit as offered (once, however often Mephisto relaunches it); returns how many
-        distinct units of the run have been offered: the places the study needs."""
+    def note_launched(self, unit_id: str, task_run_id: str) -> None:
+        """Record a unit as offered (once, however often Mephisto relaunches it)."""
         with self._connect() as conn:
             conn.execute("INSERT OR IGNORE INTO launched_units (unit_id, task_run_id) VALUES (?, ?)", (unit_id, task_run_id))
             conn.execute("UPDATE launched_units SET expired = 0 WHERE unit_id = ?", (unit_id,))
+
+    def units_offered(self, task_run_id: str) -> int:
+        """How many distinct units of the run have been offered: a place each."""
+        with self._connect() as conn:
             return int(conn.execute("SELECT COUNT(*) FROM launched_units WHERE task_run_id = ?", (task_run_id,)).fetchone()[0])
 
     def set_unit_expired(self, unit_id: str) -> None:

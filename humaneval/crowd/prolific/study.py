@@ -23,22 +23,31 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from humaneval.crowd.prolific.api import ProlificClient
+from humaneval.crowd.prolific.api import ProlificClient, ProlificError
 from humaneval.crowd.prolific.credentials import client_for_requester
-from humaneval.crowd.prolific.datastore import ProlificDatastore
+from humaneval.crowd.prolific.datastore import ProlificDatastore, StudyRecord
 from humaneval.crowd.prolific.provider_type import PROVIDER_TYPE
+from mephisto.abstractions.blueprint import AgentState
 from mephisto.abstractions.database import MephistoDB
+from mephisto.data_model.agent import Agent
 from mephisto.data_model.worker import Worker
 
 logger = logging.getLogger(__name__)
 
 URL_PARAMETERS = "PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
 BLOCKLIST_FILTER = "participant_group_blocklist"
+# Prolific submission statuses that keep a study place taken (RETURNED, TIMED-OUT and REJECTED free it).
+HOLDS_A_PLACE = ("RESERVED", "ACTIVE", "PROCESSING", "AWAITING REVIEW", "APPROVED", "PARTIALLY APPROVED")
+# Our agent statuses for which a submission's place is the unit's own: working on it, or its work is in.
+WORKING_OR_DONE = (AgentState.STATUS_ACCEPTED, AgentState.STATUS_ONBOARDING, AgentState.STATUS_WAITING,
+                   AgentState.STATUS_IN_TASK, AgentState.STATUS_COMPLETED, AgentState.STATUS_APPROVED,
+                   AgentState.STATUS_REJECTED, AgentState.STATUS_SOFT_REJECTED)
 ALLOWLIST_FILTER = "participant_group_allowlist"
 
 
@@ -117,47 +126,94 @@ class StudyKeeper:
         return str(study["id"])
 
     def offer_unit(self, client: ProlificClient, task_run_id: str, unit_id: str) -> None:
-        """A unit is offered: publish the study on the first, else raise its places to the units offered."""
-        study = self.datastore.study(task_run_id)
-        if study is None or study.stopped:
-            return
-        wanted = self.datastore.note_launched(unit_id, task_run_id)
-        if not study.published:
-            if wanted > study.places:
-                client.update_study(study.study_id, {"total_available_places": wanted})
-            client.transition_study(study.study_id, "PUBLISH")
-            self.datastore.set_study_places(task_run_id, max(wanted, study.places), published=True)
-            logger.info("Prolific study %s published with %d place(s)", study.study_id, max(wanted, study.places))
-        elif wanted > study.places:
-            client.update_study(study.study_id, {"total_available_places": wanted})
-            self.datastore.set_study_places(task_run_id, wanted, published=True)
-            logger.info("Prolific study %s now has %d places", study.study_id, wanted)
+        """A unit is offered: recorded, then the study is brought in step (`sync`). Prolific being down
+        for a moment must not end the run: the unit is offered here anyway, and the run's watcher syncs
+        the study again every `poll_seconds` until Prolific answers."""
+        self.datastore.note_launched(unit_id, task_run_id)
+        try:
+            self.sync(client, task_run_id)
+        except ProlificError as err:
+            logger.warning("Prolific did not take the study's new place(s) yet (%s); trying again shortly", err)
 
-    def stop(self, client: ProlificClient, task_run_id: str) -> None:
-        """The run ended: stop the study so nobody else starts it (a study never published is left as a draft)."""
-        study = self.datastore.study(task_run_id)
-        if study is None or study.stopped:
+    def sync(self, client: ProlificClient, task_run_id: str) -> None:
+        """Make the study match the units offered: published, with a place for each distinct unit offered
+        plus one for each submission that holds a place on Prolific without being a unit's live or
+        finished work here (a code typed in without the work, a page closed without returning the
+        study): those places are Prolific's until the submission is reviewed or times out, and the unit
+        they left is offered again. A participant who started on Prolific and has not reached our page
+        yet holds the place their unit will have. Reads the study first, so a call whose answer was lost is not sent twice."""
+        record = self.datastore.study(task_run_id)
+        if record is None or record.stopped:
             return
-        if study.published:
-            client.transition_study(study.study_id, "STOP")
-            logger.info("Prolific study %s stopped", study.study_id)
-        self.datastore.set_study_stopped(task_run_id)
+        found = client.get_study(record.study_id)
+        status, places = str(found.get("status")), int(found.get("total_available_places") or record.places)
+        if status == "COMPLETED":  # stopped on Prolific's site: nobody new can start; we stop asking
+            logger.warning("Prolific study %s was stopped on Prolific: no new participants will come", record.study_id)
+            self.datastore.set_study_stopped(task_run_id)
+            return
+        wanted = self.datastore.units_offered(task_run_id) + self._places_held_without_work(client, record)
+        if wanted > places:
+            client.update_study(record.study_id, {"total_available_places": wanted})
+            logger.info("Prolific study %s now has %d place(s)", record.study_id, wanted)
+            places = wanted
+        if status == "UNPUBLISHED":
+            client.transition_study(record.study_id, "PUBLISH")
+            logger.info("Prolific study %s published with %d place(s)", record.study_id, places)
+        self.datastore.set_study_places(task_run_id, places, published=True)
+
+    def stop(self, client: ProlificClient, task_run_id: str, attempts: int = 3) -> bool:
+        """The run ended: stop the study so nobody else starts it. Returns True once Prolific says it is
+        stopped (or it was never published); a study stopped by hand on Prolific counts. An answer lost
+        to a network error or a 5xx is retried after reading the study again."""
+        record = self.datastore.study(task_run_id)
+        if record is None or record.stopped:
+            return True
+        for attempt in range(attempts):
+            try:
+                status = str(client.get_study(record.study_id).get("status"))
+                if status not in ("UNPUBLISHED", "COMPLETED"):
+                    client.transition_study(record.study_id, "STOP")
+                    logger.info("Prolific study %s stopped", record.study_id)
+                self.datastore.set_study_stopped(task_run_id)
+                return True
+            except ProlificError as err:
+                if err.status is not None and err.status < 500 and err.status != 429 or attempt == attempts - 1:
+                    raise
+                time.sleep(2 ** attempt)
+        return False
 
     def stop_leftovers(self, task_id: str, current_run_id: str) -> list[str]:
         """Stop the still-running studies of this task's earlier runs: a launcher killed outright (kill -9,
-        a lost machine) never stopped its study, which would keep recruiting for work nobody serves."""
+        a lost machine) never stopped its study, which would keep recruiting for work nobody serves. One
+        that cannot be stopped now is said and left for the next launch; it never blocks this one."""
         stopped = []
         for run in self.db.find_task_runs(task_id=task_id):
-            study = self.datastore.study(str(run.db_id))
-            if str(run.db_id) == current_run_id or study is None or study.stopped:
+            record = self.datastore.study(str(run.db_id))
+            if str(run.db_id) == current_run_id or record is None or record.stopped:
                 continue
-            if study.published:
-                client = client_for_requester(self.db, study.requester_name)
-                client.transition_study(study.study_id, "STOP")
-                logger.warning("Prolific study %s of an earlier run (%s) was still running: stopped", study.study_id, run.db_id)
-                stopped.append(study.study_id)
-            self.datastore.set_study_stopped(str(run.db_id))
+            try:
+                self.stop(client_for_requester(self.db, record.requester_name), str(run.db_id))
+            except ProlificError as err:
+                logger.error("could not stop Prolific study %s of an earlier run (%s): %s; stop it on Prolific",
+                             record.study_id, run.db_id, err)
+                continue
+            logger.warning("Prolific study %s of an earlier run (%s) was still open: stopped", record.study_id, run.db_id)
+            stopped.append(record.study_id)
         return stopped
+
+    def _places_held_without_work(self, client: ProlificClient, record: StudyRecord) -> int:
+        ours = {r.submission_id: r.agent_id for r in self.datastore.submissions_of_run(record.task_run_id)}
+        held = 0
+        for submission in client.list_submissions(record.study_id):
+            if submission.get("status") not in HOLDS_A_PLACE:
+                continue
+            agent_id = ours.get(str(submission.get("id")))
+            if agent_id is None:
+                # on their way to our page (ACTIVE), or finished without ever coming (a typed-in code)
+                held += submission.get("status") not in ("RESERVED", "ACTIVE")
+            elif Agent.get(self.db, agent_id).get_status() not in WORKING_OR_DONE:
+                held += 1  # their unit came back to us (left, timed out here) while Prolific still counts them
+        return held
 
     # --- helpers ---------------------------------------------------------------------------------
 

@@ -1,10 +1,12 @@
-"""Returned and timed-out Prolific submissions give their unit's work back, as MTurk returns do.
+"""The live run's eye on its study: returned submissions give their work back, and the study is kept in
+step with the units.
 
 A participant who returns a study on Prolific (or runs out of its maximum time) frees the place there,
 but our page may never say so: a static page talks to the server only to submit. So a thread of the
 live run lists the study's submissions every `poll_seconds` and marks the agents of returned or
 timed-out ones; the runner waiting on such an agent wakes, the work goes back to the queue and
-Mephisto offers the unit again.
+Mephisto offers the unit again. The same thread then syncs the study (`StudyKeeper.sync`): places a
+Prolific outage kept from being added are added, places held by submissions without work are made up.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import threading
 from humaneval.crowd.prolific.agent import update_from_submission
 from humaneval.crowd.prolific.api import ProlificClient, ProlificError
 from humaneval.crowd.prolific.datastore import ProlificDatastore
+from humaneval.crowd.prolific.study import StudyKeeper
 from mephisto.abstractions.database import MephistoDB
 
 logger = logging.getLogger(__name__)
@@ -56,8 +59,9 @@ class SubmissionWatcher:
         while not self._stop.wait(self.poll_seconds):
             try:
                 self.check_once()
+                StudyKeeper(self.db, self.datastore).sync(self.client, self.task_run_id)
             except ProlificError as err:  # Prolific unreachable for a moment: look again next time
-                logger.warning("could not list the study's submissions on Prolific: %s", err)
+                logger.warning("could not bring the Prolific study in step with the run yet: %s", err)
             except Exception:
                 logger.exception("the Prolific submission watcher failed; returned submissions are now noticed "
                                  "only when their unit times out")
