@@ -171,8 +171,11 @@ def test_a_manual_bonus_is_checked_previewed_paid_once_and_refused_for_strangers
     assert [(r.key, r.state, r.amount, r.unit_id) for r in rows] == [
         (manual_key(TASK, "w1_sandbox", Decimal("1.50"), "a thoughtful answer"), PAID, Decimal("1.50"), units["w1"])]
     # the same key for another bonus is refused rather than read as "already paid"
-    assert exits_2(bonus + ["--worker", "w2", "--amount", "2", "--reason", "r", "--key", rows[0].key])
+    assert exits_2(bonus + ["--worker", "w1", "--amount", "2", "--reason", "r", "--key", rows[0].key])
     assert "already names another bonus" in capsys.readouterr().err
+    # w2's only unit was rejected: no bonus on rejected work
+    assert exits_2(bonus + ["--worker", "w2", "--amount", "2", "--reason", "r"])
+    assert f"unit {units['w2']} rejected" in capsys.readouterr().err
 
 
 @pytest.mark.integration
