@@ -114,6 +114,14 @@ def _swallowed_errors() -> Iterator[_ErrorCapture]:
             each.removeHandler(capture)
 
 
+def _work_was_submitted(agent: Agent) -> bool:
+    """Whether the agent's page submitted anything. Mephisto marks a unit still open when its run stops
+    as completed, with no data: approving it would pay for nothing. Static pages store `outputs`, live
+    (remote procedure) ones a `final_submission`."""
+    data = agent.state.get_data() or {}
+    return any(data.get(key) is not None for key in ("outputs", "final_submission"))
+
+
 def default_block_qualification(task_name: str) -> str:
     """A task's own soft-block qualification, `<task_name>_soft_block`: what the task YAMLs set
     (`${mephisto.task.task_name}_soft_block`) and what review falls back to for a task none of whose
@@ -331,6 +339,9 @@ class TaskReview:
         status = agent.get_status()
         if status != AgentState.STATUS_COMPLETED:
             result = ReviewAction(action, target, True, f"already {status}, not {action}d again", skipped=True)
+        elif action == "approve" and not _work_was_submitted(agent):
+            result = ReviewAction(action, target, False, "no work was submitted with this unit (the run stopped "
+                                  "while it was open): not approved, nothing paid; reject it (on Prolific: NO_DATA)")
         else:
             with _swallowed_errors() as errors:
                 try:

@@ -19,6 +19,7 @@ from humaneval.crowd.review import TaskReview, default_block_qualification
 from humaneval.crowd.simulated_worker import SimulatedWorker
 from humaneval.crowd.smoke_task import build_task
 from mephisto.abstractions.providers.mock.mock_worker import MockWorker
+from tests.crowd.conftest import BackgroundRun, completed_units, wait_for
 
 TASK = "humaneval-smoke"
 QUALIFICATION = default_block_qualification(TASK)
@@ -167,3 +168,23 @@ def test_review_refuses_unknown_tasks_workers_units_and_empty_selections(
         assert message in capsys.readouterr().err, argv
     assert review_main(["list", *common]) == 0
     assert f"no unit of task '{TASK}' awaits review" in capsys.readouterr().out
+
+
+@pytest.mark.integration
+def test_a_unit_left_open_when_the_run_stopped_is_never_approved(tmp_path: Path) -> None:
+    """Mephisto marks a unit still in progress at shutdown as completed, with nothing submitted: approving it
+    would pay for no work (on Prolific the participant can still enter the visible code)."""
+    cfg, state = build_task([f"humaneval.data_dir={tmp_path / 'mephisto'}"])
+    with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
+        idle = SimulatedWorker(run.base_url, "idle_worker").request_agent()
+        assert idle.agent_id is not None, idle.failure_reason
+        busy = SimulatedWorker(run.base_url, "busy_worker")
+        session = busy.request_agent()
+        busy.submit_task(session.agent_id, {"answer": "Lisbon"})
+        assert wait_for(lambda: completed_units(run) >= 1, timeout=30)
+    review = TaskReview(open_database(tmp_path / "mephisto"), "humaneval-smoke")
+    actions = {a.target.split("worker ")[1].split(",")[0]: a for a in review.approve(review.units())}
+    assert actions["busy_worker_sandbox"].ok
+    # Mephisto stored the open unit as completed; it is refused, and stays awaiting review (to be rejected)
+    assert not actions["idle_worker_sandbox"].ok and "no work was submitted" in actions["idle_worker_sandbox"].detail
+    assert [u.worker_name for u in review.units()] == ["idle_worker_sandbox"]
