@@ -6,12 +6,16 @@ way to a server) fails the test if reached, and the data folder given must stay 
 
 from __future__ import annotations
 
+import dataclasses
+from itertools import takewhile
 from pathlib import Path
 
 import pytest
 import yaml
+from omegaconf import OmegaConf
 
 import humaneval.crowd.run_session
+from humaneval.crowd.prolific.provider import ProlificProviderArgs
 from humaneval.crowd.task_config import KeyDoc, task_doc
 from humaneval.launch import main
 from humaneval.studies import STUDIES
@@ -65,6 +69,39 @@ def test_every_task_has_its_help(task: str, key: str, doc: str, capsys: pytest.C
     entry = out.split(f"\n  {key}\n", 1)[1].split("\n  mephisto.", 1)[0]
     assert doc in " ".join(entry.split())
     assert "note: task_source and extra_source_dir are set at launch" in out
+
+
+@pytest.mark.parametrize("task", list(STUDIES))
+def test_help_lists_every_prolific_key_with_its_default_and_help(task: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without the source: each `mephisto.provider.*` field of ProlificProviderArgs, in a provider=prolific block,
+    with the default OmegaConf gives it (read back from the help as YAML) and its `metadata["help"]`; the key the
+    YAML documents itself (requester_name, whose YAML value is what applies) stays above and is named there."""
+    code, out, err = run([task, "--help"], capsys)
+    assert code == 0 and err == ""
+    head, block = out.split("\n  note: provider=prolific takes these mephisto.provider keys", 1)
+    assert "requester_name as above" in " ".join(block.split("\n  mephisto.", 1)[0].split())
+    assert "\n  mephisto.provider.requester_name=MOCK_REQUESTER\n" in head and "requester_name=" not in block
+    lines = block.split("\n\nMephisto has more keys", 1)[0].splitlines()
+    defaults = OmegaConf.to_container(OmegaConf.structured(ProlificProviderArgs), throw_on_missing=False)
+    listed = {}
+    for at, line in enumerate(lines):
+        if line.startswith("  mephisto.provider."):
+            name, shown = line.removeprefix("  mephisto.provider.").split("=", 1)
+            wrapped = takewhile(lambda text: text.startswith(" " * 6), lines[at + 1:])
+            listed[name] = (yaml.safe_load(shown), " ".join(text.strip() for text in wrapped))
+    expected = {f.name: (defaults[f.name], f.metadata["help"]) for f in dataclasses.fields(ProlificProviderArgs)
+                if not f.name.startswith("_") and f.name != "requester_name"}
+    assert listed == expected
+    assert {"currency", "device_compatibility", "filters", "completion_url"} <= set(listed)
+
+
+def test_cfg_with_prolific_puts_its_keys_among_the_studys(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["smoke", "provider=prolific", "mephisto.provider.currency=USD", "--cfg"], capsys)
+    assert code == 0
+    study, rest = yaml.safe_load_all(out)
+    assert study["mephisto"]["provider"]["currency"] == "USD"
+    assert study["mephisto"]["provider"]["poll_seconds"] == 30.0
+    assert "provider" not in rest["mephisto"]  # _provider_type went with the provider choice
 
 
 def test_help_after_overrides_wins_over_them(capsys: pytest.CaptureFixture[str]) -> None:
@@ -185,7 +222,10 @@ def test_the_yaml_comments_are_read_by_position_not_by_guess(tmp_path: Path) -> 
     )
     doc = task_doc("t", config_dir=tmp_path)
     assert doc.summary == "Summary line one and two."
-    assert doc.entries == [
+    yaml_part, provider_part = doc.entries[:6], doc.entries[6:]  # then what provider=prolific adds (test above)
+    assert provider_part[0].startswith("provider=prolific takes these")
+    assert all(isinstance(k, KeyDoc) and k.path.startswith("mephisto.provider.") for k in provider_part[1:])
+    assert yaml_part == [
         KeyDoc("provider", "mephisto.provider._provider_type", "mock", "which provider"),
         "a note before the keys",
         KeyDoc("section.title", "section.title", '"has # inside"', "the title"),
@@ -193,6 +233,11 @@ def test_the_yaml_comments_are_read_by_position_not_by_guess(tmp_path: Path) -> 
         KeyDoc("section.names", "section.names", "{a: 1, b: 2}", "name -> count (aligned: continues) (b: b's own remark)"),
         KeyDoc("section.bare", "section.bare", "3", ""),
     ]
+
+
+def test_a_yaml_without_a_provider_choice_gets_no_provider_keys(tmp_path: Path) -> None:
+    (tmp_path / "t.yaml").write_text("# Summary.\nsection:\n  bare: 3  # a key\n")
+    assert task_doc("t", config_dir=tmp_path).entries == [KeyDoc("section.bare", "section.bare", "3", "a key")]
 
 
 def test_sigint_stops_the_build_even_when_inherited_as_ignored(monkeypatch: pytest.MonkeyPatch,

@@ -7,12 +7,16 @@ the composed config from tests. The YAML files list Mephisto's groups in their d
 still a Hydra override (`mephisto.task.task_reward=0.5`).
 
 The comments next to each key in those YAML files are the keys' documentation; `task_doc` reads them
-so that `python -m humaneval.launch TASK --help` shows them without a second copy to keep in sync.
+so that `python -m humaneval.launch TASK --help` shows them without a second copy to keep in sync. The
+keys a provider adds (`provider=prolific`: `mephisto.provider.currency`, ...) are documented where
+they are declared, in the provider's argument dataclass (`metadata={"help": ...}`); `task_doc` lists
+them from there.
 Hydra's errors about overrides become `InputError`s located by the key the user typed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import re
@@ -30,6 +34,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
 from humaneval.crowd.launcher import PROVIDERS
+from humaneval.crowd.prolific.provider import ProlificProviderArgs
 from humaneval.frontend_bundles import PUBLIC_DIR, BundleMissing, bundle_path
 from humaneval.input_errors import InputError
 
@@ -228,8 +233,13 @@ class TaskDoc:
 MAX_DEFAULT_CHARS = 70
 
 
+#: provider choices whose own `mephisto.provider.*` keys `--help` lists, and the dataclass that declares them
+PROVIDER_ARGS: dict[str, type] = {"prolific": ProlificProviderArgs}
+
+
 def task_doc(config_name: str, config_dir: Path = TASK_CONFIG_DIR) -> TaskDoc:
-    """The documentation written as comments in `config_dir/config_name.yaml`.
+    """The documentation written as comments in `config_dir/config_name.yaml`, then (if the YAML lets
+    `provider` be chosen) each provider's own keys in a block of their own (`provider_keys`).
 
     The header comment up to its "Compose order:" sentence (which is for whoever edits the file) is the
     summary. A key's documentation is the comment on its line plus the comment-only lines indented
@@ -239,7 +249,34 @@ def task_doc(config_name: str, config_dir: Path = TASK_CONFIG_DIR) -> TaskDoc:
     choice documented as a key, `provider` (see `translate_overrides`).
     """
     text = (config_dir / f"{config_name}.yaml").read_text(encoding="utf-8")
-    return _DocReader(text).read()
+    doc = _DocReader(text).read()
+    documented = {key.path for key in doc.keys}
+    if PROVIDER_PATH in documented:
+        for choice, args_class in PROVIDER_ARGS.items():
+            doc.entries.extend(provider_keys(choice, args_class, documented))
+    return doc
+
+
+def provider_keys(choice: str, args_class: type, documented: set[str]) -> list[KeyDoc | str]:
+    """The `mephisto.provider.*` keys `provider=CHOICE` adds, led by a note naming the choice: each field
+    of its argument dataclass with the dataclass's default and `metadata["help"]`, so a researcher never
+    needs the source. A key the task's YAML documents itself (`requester_name`: the YAML's value is the
+    one that applies) is named in the note rather than listed twice; `_private` fields are Mephisto's."""
+    keys: list[KeyDoc] = []
+    above: list[str] = []
+    for field in dataclasses.fields(args_class):
+        path = f"mephisto.provider.{field.name}"
+        if field.name.startswith("_"):
+            continue
+        if path in documented:
+            above.append(field.name)
+            continue
+        default = field.default if field.default_factory is dataclasses.MISSING else field.default_factory()
+        keys.append(KeyDoc(path, path, _shown(default), str(field.metadata.get("help", ""))))
+    also = f"; {', '.join(above)} as above" if above else ""
+    note = (f"provider={choice} takes these mephisto.provider keys ({args_class.__name__}'s defaults{also}; "
+            f"docs/{choice}.md explains each):")
+    return [note, *keys]
 
 
 class _DocReader:
@@ -323,9 +360,14 @@ class _DocReader:
     def _default(self, value: yaml.Node) -> str:
         if isinstance(value, yaml.ScalarNode) and value.start_mark.line == value.end_mark.line:
             return self.lines[value.start_mark.line][value.start_mark.column:value.end_mark.column]
-        data = yaml.safe_load(yaml.serialize(value))
-        flow = yaml.safe_dump(data, default_flow_style=True, width=10**6, sort_keys=False).strip()
-        return flow if len(flow) <= MAX_DEFAULT_CHARS else f"({len(data)} entries, shown by --cfg)"
+        return _shown(yaml.safe_load(yaml.serialize(value)))
+
+
+def _shown(data: Any) -> str:
+    """A default as `--help` shows it: one line of YAML flow style (what an override types), or, when
+    longer than MAX_DEFAULT_CHARS, how many entries `--cfg` shows."""
+    flow = yaml.safe_dump(data, default_flow_style=True, width=10**6, sort_keys=False).removesuffix("...\n").strip()
+    return flow if len(flow) <= MAX_DEFAULT_CHARS else f"({len(data)} entries, shown by --cfg)"
 
 
 def _scalars(node: yaml.Node) -> Iterator[yaml.ScalarNode]:
