@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Optional
 
-from omegaconf import MISSING, DictConfig, open_dict
+from omegaconf import MISSING, DictConfig, ListConfig, open_dict
 
 from humaneval.crowd.prolific.agent import ProlificAgent
 from humaneval.crowd.prolific.credentials import client_for_requester
@@ -84,6 +84,12 @@ class ProlificProvider(CrowdProvider):
         unknown = [d for d in provider.device_compatibility if d not in DEVICES]
         if unknown or not provider.device_compatibility:
             raise ValueError(f"mephisto.provider.device_compatibility takes {', '.join(DEVICES)}")
+        for i, item in enumerate(provider.filters):
+            if not (isinstance(item, DictConfig) and isinstance(item.get("filter_id"), str)
+                    and (isinstance(item.get("selected_values"), ListConfig)
+                         or isinstance(item.get("selected_range"), DictConfig))):
+                raise ValueError(f"mephisto.provider.filters[{i}] must be a Prolific filter: "
+                                 "{filter_id: ID, selected_values: [...]} or {filter_id: ID, selected_range: {lower: .., upper: ..}}")
         url = str(provider.completion_url)
         if not (url.startswith("https://") or url.startswith(("http://127.0.0.1", "http://localhost"))):
             raise ValueError("mephisto.provider.completion_url must be an https URL")
