@@ -16,7 +16,8 @@ from pathlib import Path
 from humaneval.crowd.bonus_ledger import LEDGER_FILE, BonusLedger
 from humaneval.crowd.bonus_payers import BonusOutcome
 from humaneval.crowd.bonus_rules import rule_requests, runs_without_rules
-from humaneval.crowd.bonuses import DEFAULT_MAX_AMOUNT, confirm, manual_request, parse_amount, pay, preview
+from humaneval.crowd.bonuses import (DEFAULT_MAX_AMOUNT, DEFAULT_MAX_TOTAL, check_total, confirm, manual_request,
+                                     parse_amount, pay, preview)
 from humaneval.crowd.data_dir import DATA_DIR_ENV, data_faults_reported, open_existing_database
 from humaneval.crowd.launcher import console_logging
 from humaneval.crowd.mephisto_api import MephistoDB
@@ -58,8 +59,11 @@ def _parser() -> argparse.ArgumentParser:
                         "reason, so the same bonus asked twice is paid once; give a new key to pay the same again)")
     parser.add_argument("--max-amount", default=str(DEFAULT_MAX_AMOUNT),
                         help=f"refuse any single bonus above this (default {DEFAULT_MAX_AMOUNT}: a typed 500 must not go out)")
+    parser.add_argument("--max-total", default=str(DEFAULT_MAX_TOTAL),
+                        help=f"refuse the whole command, before paying anything, when the bonuses it would pay "
+                        f"(those not already paid) add up to more than this (default {DEFAULT_MAX_TOTAL})")
     parser.add_argument("--dry-run", action="store_true", help="print every bonus that would be paid and the total; "
-                        "record and send nothing")
+                        "record and send nothing (not with --confirm, which sends nothing anyway)")
     return parser
 
 
@@ -89,6 +93,10 @@ def main(argv: list[str]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     max_amount = parse_amount(args.max_amount, Decimal("1e9"), field="--max-amount")
+    max_total = parse_amount(args.max_total, Decimal("1e9"), field="--max-total")
+    if args.confirm and args.dry_run:
+        parser.error("--dry-run does not go with --confirm: --confirm sends nothing, it records what you checked on "
+                     "the provider's site")
     if args.worker is not None and (args.amount is None or args.reason is None):
         parser.error("--worker needs --amount and --reason")
     if args.worker is None and any(v is not None for v in (args.amount, args.reason, args.key, args.unit)):
@@ -96,10 +104,11 @@ def main(argv: list[str]) -> int:
     amount = parse_amount(args.amount, max_amount) if args.worker is not None else None
     db = open_existing_database(args.data_dir)
     with console_logging(), data_faults_reported(db):
-        return _run(args, db, amount, max_amount)
+        return _run(args, db, amount, max_amount, max_total)
 
 
-def _run(args: argparse.Namespace, db: MephistoDB, amount: Decimal | None, max_amount: Decimal) -> int:
+def _run(args: argparse.Namespace, db: MephistoDB, amount: Decimal | None, max_amount: Decimal,
+         max_total: Decimal) -> int:
     review = TaskReview(db, args.task_name)  # an unknown task name is refused before the ledger is opened
     if args.confirm:
         key, verdict = args.confirm
@@ -122,6 +131,9 @@ def _run(args: argparse.Namespace, db: MephistoDB, amount: Decimal | None, max_a
         requests = [manual_request(review, args.worker, amount, args.reason, args.key, args.unit)]
     if args.dry_run:  # reads the ledger if there is one; creates nothing
         ledger_file = Path(db.db_root) / LEDGER_FILE
-        return _print(preview(BonusLedger(ledger_file) if ledger_file.exists() else None, requests), dry_run=True)
+        ledger = BonusLedger(ledger_file) if ledger_file.exists() else None
+        shown = _print(preview(ledger, requests), dry_run=True)
+        check_total(ledger, requests, max_total)  # the real run would be refused: say so after the list
+        return shown
     # opened only now: a bad request has been refused before anything is written
-    return _print(pay(db, BonusLedger.in_data_dir(db.db_root), requests), dry_run=False)
+    return _print(pay(db, BonusLedger.in_data_dir(db.db_root), requests, max_total), dry_run=False)

@@ -7,7 +7,8 @@ whose key is already in the ledger finds that row: a paid bonus is reported "alr
 mid-payment is finished or reported unconfirmed, never sent blindly a second time.
 
 Amounts are decimals in the provider's currency (MTurk: USD; Prolific: the account's currency), at most
-two places, above zero and at most a ceiling (`DEFAULT_MAX_AMOUNT`), so a typed 500 never goes out.
+two places, above zero and at most a ceiling (`DEFAULT_MAX_AMOUNT`), so a typed 500 never goes out; a
+batch (the rules' bonuses of a task) is refused whole when its total is above `DEFAULT_MAX_TOTAL`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from mephisto.abstractions.blueprint import AgentState
 from mephisto.abstractions.database import MephistoDB
 
 DEFAULT_MAX_AMOUNT = Decimal("20.00")
+DEFAULT_MAX_TOTAL = Decimal("200.00")  # per command: a rule that pays far more than meant stops before paying
 MAX_REASON_CHARS = 1024  # MTurk's limit on a bonus reason
 
 
@@ -122,11 +124,30 @@ def _recorded(ledger: BonusLedger, request: BonusRequest) -> tuple[BonusRow, boo
     return row, created
 
 
-def pay(db: MephistoDB, ledger: BonusLedger, requests: Sequence[BonusRequest]) -> Iterator[BonusOutcome]:
-    """Pay each bonus once: every one recorded (and its key checked) before the first is sent, then each sent
-    by its provider's payer, or reported as it stands. Outcomes come one by one, so a caller shows each
-    payment as it happens even if a later one stops the run."""
-    rows = [_recorded(ledger, r)[0] for r in requests]
+def check_total(ledger: BonusLedger | None, requests: Sequence[BonusRequest], max_total: Decimal) -> Decimal:
+    """The money a batch may still send: every bonus the ledger (None: no ledger file yet) does not hold as
+    paid, so a rerun of the rules counts only what is new. Above `max_total` the whole batch is an
+    `InputError` saying the total: a wrong rule is stopped before its first payment, not half-way."""
+    recorded = {r.key: ledger.get(r.key) for r in requests} if ledger is not None else {}
+    unpaid = [r for r in requests if getattr(recorded.get(r.key), "state", None) != PAID]
+    total = sum((r.amount for r in unpaid), Decimal("0.00"))
+    if total > max_total:
+        raise InputError(f"these {len(unpaid)} bonus(es) would pay {total} in all, above the total ceiling of "
+                         f"{max_total}; nothing was paid: check them with --dry-run, then pass --max-total to allow "
+                         "it", field="--max-total")
+    return total
+
+
+def pay(db: MephistoDB, ledger: BonusLedger, requests: Sequence[BonusRequest],
+        max_total: Decimal = DEFAULT_MAX_TOTAL) -> Iterator[BonusOutcome]:
+    """Pay each bonus once. Before the first is sent, the batch's total is checked (`check_total`) and every
+    bonus recorded (its key checked); then each is sent by its provider's payer, or reported as it stands.
+    Outcomes come one by one, so a caller shows each payment as it happens even if a later one stops the run."""
+    check_total(ledger, requests, max_total)
+    return _settle_each(db, ledger, [_recorded(ledger, r)[0] for r in requests])
+
+
+def _settle_each(db: MephistoDB, ledger: BonusLedger, rows: list[BonusRow]) -> Iterator[BonusOutcome]:
     for row in rows:
         current = ledger.get(row.key) or row
         yield report_state(current) if current.state == PAID else payer_for(db, current.provider).pay(ledger, current)

@@ -17,7 +17,7 @@ from humaneval.bad_collection.bonus_events import count_events as bad_events
 from humaneval.studies import bonus_event_counters
 from humaneval.crowd.bonus_ledger import LEDGER_FILE, PAID, PAYING, REQUESTED, BonusLedger
 from humaneval.crowd.bonus_rules import RUN_ARGS_KEY, carry_into_run, parse_rules, rule_requests, runs_without_rules
-from humaneval.crowd.bonuses import DEFAULT_MAX_AMOUNT, manual_key, parse_amount, pay
+from humaneval.crowd.bonuses import DEFAULT_MAX_AMOUNT, BonusRequest, manual_key, parse_amount, pay
 from humaneval.crowd.cli_review import main as review_main
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.export import FinishedUnit
@@ -107,6 +107,22 @@ def test_asking_again_for_a_recorded_bonus_finds_the_first_row(tmp_path: Path) -
     again, created_again = ledger.request(key="k1", task_name=TASK, provider="mock", worker="w2", unit_id="2",
                                           amount=Decimal("9.00"), reason="other")
     assert created and not created_again and again == first
+
+
+def test_a_batch_above_the_total_ceiling_is_refused_whole_and_bonuses_already_paid_do_not_count(tmp_path: Path) -> None:
+    ledger = BonusLedger(tmp_path / LEDGER_FILE)
+
+    def bonus(unit: int) -> BonusRequest:
+        return BonusRequest(f"rule:{TASK}:per_unit:{unit}", TASK, "mock", f"w{unit}", str(unit), Decimal("15.00"), "r")
+
+    first = [bonus(1), bonus(2)]
+    with pytest.raises(InputError, match=r"2 bonus\(es\) would pay 30\.00 in all, above the total ceiling of 29\.99"):
+        pay(None, ledger, first, Decimal("29.99"))  # type: ignore[arg-type]  # the mock payer reads no database
+    assert ledger.rows(TASK) == []  # refused before anything was recorded
+    assert [o.result for o in pay(None, ledger, first, Decimal("30.00"))] == ["paid", "paid"]  # type: ignore[arg-type]
+    # the rules run again after one more approval: only the new 15.00 counts towards the ceiling
+    again = pay(None, ledger, [*first, bonus(3)], Decimal("15.00"))  # type: ignore[arg-type]
+    assert [o.result for o in again] == ["already paid", "already paid", "paid"]
 
 
 # --- the local sandbox, end to end -----------------------------------------------------------------

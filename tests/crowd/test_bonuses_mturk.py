@@ -216,3 +216,33 @@ def test_a_bonus_by_hand_goes_only_with_an_approved_unit_of_exactly_that_worker(
     assert review_main(bonus + ["--worker", "W1"]) == 0
     assert f"paid: 1.50 to W1_sandbox (unit {approved}, {PROVIDER})" in capsys.readouterr().out
     edge.assert_all_calls_made()
+
+
+def test_confirm_never_runs_as_a_dry_run_and_a_total_above_the_ceiling_records_and_sends_nothing(
+    aws_sandbox: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir = aws_sandbox / "mephisto"
+    unit_id = seed_approved_unit(data_dir)
+    edge = make_edge(monkeypatch, PROVIDER)
+    common = ["bonus", "--task-name", TASK, "--data-dir", str(data_dir)]
+    key = manual_key(TASK, "W1_sandbox", Decimal("1.50"), REASON)
+    ledger = BonusLedger(data_dir / LEDGER_FILE)
+    ledger.request(key=key, task_name=TASK, provider=PROVIDER, worker="W1_sandbox", unit_id=unit_id,
+                   amount=Decimal("1.50"), reason=REASON)
+    sent = ledger.move(key, ("requested",), PAYING)
+    assert sent is not None
+
+    def refused(argv: list[str]) -> tuple[str, str]:
+        with pytest.raises(SystemExit) as exit_info:
+            review_main(argv)
+        assert exit_info.value.code == 2
+        return capsys.readouterr()
+
+    assert "--dry-run does not go with --confirm" in refused(common + ["--confirm", key, "unpaid", "--dry-run"])[1]
+    assert ledger.rows(TASK) == [sent]  # still paying, same token: the dry run wrote nothing
+
+    another = common + ["--worker", "W1", "--amount", "1.50", "--reason", "Another careful answer", "--max-total", "1.49"]
+    assert "1 bonus(es) would pay 1.50 in all, above the total ceiling of 1.49" in refused(another)[1]
+    out, err = refused(another + ["--dry-run"])  # the dry run lists the bonus, then says the real run is refused
+    assert "would pay: 1.50 to W1_sandbox" in out and "above the total ceiling" in err
+    assert ledger.rows(TASK) == [sent] and edge.calls == []
