@@ -1,7 +1,8 @@
 """`python -m humaneval.crowd review`: list, approve, reject, soft-block and block after a run.
 
-Works for the local sandbox (mock provider) and for MTurk / the MTurk sandbox alike; every action
-prints one line saying what it did, or why it did not.
+Works for the local sandbox (mock provider), MTurk / the MTurk sandbox and Prolific alike; every action
+prints one line saying what it did, or why it did not. The help says what each verb does on each provider,
+since the same verb means different calls there (docs/mturk.md section 7, docs/prolific.md section 7).
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ BONUS_VERB: VerbTable = {"bonus": ("humaneval.cli_bonus", "pay bonuses by hand o
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Review the submitted units of a task (all its runs): list them, approve (pays on MTurk), "
-        "reject, soft-block workers (a qualification that keeps them out of runs that check it) or "
-        "block them (MTurk CreateWorkerBlock). See docs/mturk.md.",
+        description="Review the submitted units of a task (all its runs) on the local sandbox, MTurk or Prolific: "
+        "list them, approve (MTurk and Prolific pay the reward), reject (not paid), soft-block workers (a "
+        "qualification that keeps them out of runs that check it; on Prolific also a participant group the task's "
+        "next studies exclude) or block them (MTurk: CreateWorkerBlock; Prolific: the requester's block group). "
+        "See docs/mturk.md and docs/prolific.md.",
     )
     # --task-name / --data-dir may come before the verb (`review --task-name T approve --all`) or after
     # it; the copies on the verbs default to SUPPRESS so they never overwrite the earlier value.
@@ -49,26 +52,34 @@ def _parser() -> argparse.ArgumentParser:
                          help="worker name as `review list` shows it (repeatable)")
 
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", help="default: list")
-    listing = verbs.add_parser("list", parents=[common], help="units awaiting review: unit, worker, status")
+    def verb(name: str, about: str, parents: list[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+        return verbs.add_parser(name, parents=parents, help=about, description=about)
+
+    listing = verb("list", "units awaiting review: unit, worker, status", [common])
     listing.add_argument("--reviewed", action="store_true", help="also show units already approved or rejected")
-    verbs.add_parser("approve", parents=[common, selection], help="approve (and on MTurk pay) units")
-    reject = verbs.add_parser("reject", parents=[common, selection], help="reject units (unpaid on MTurk)")
+    verb("approve", "approve units; MTurk and Prolific pay the worker the reward", [common, selection])
+    reject = verb("reject", "reject units; the worker is not paid (MTurk, Prolific) and reads the reason",
+                  [common, selection])
     reject.add_argument("--reason", required=True,
                         help="shown to the worker (Prolific: at least 100 characters)")
     reject.add_argument("--category", default=None,
                         help="Prolific only, required there: TOO_QUICKLY, TOO_SLOWLY, FAILED_INSTRUCTIONS, "
                         "INCOMP_LONGITUDINAL, FAILED_CHECK, LOW_EFFORT, MALINGERING, NO_CODE, BAD_CODE, NO_DATA, "
                         "UNSUPP_DEVICE or OTHER")
-    soft = verbs.add_parser("soft-block", parents=[common, workers], help="grant workers the block qualification")
+    soft = verb("soft-block", "grant workers the block qualification (on Prolific also a participant group the "
+                "task's next studies exclude)", [common, workers])
     soft.add_argument(
         "--qualification", default=None,
         help="qualification name (default: the one the task's newest run checks, its "
         f"mephisto.blueprint.block_qualification; else the task's own, TASK_NAME{SOFT_BLOCK_SUFFIX})",
     )
-    block = verbs.add_parser("block", parents=[common, workers], help="block workers with the provider (MTurk: for good)")
-    block.add_argument("--reason", required=True, help="recorded by MTurk with the block")
+    block = verb("block", "block workers with the provider: MTurk CreateWorkerBlock (for good); Prolific adds the "
+                 "participant to the requester's block group, which all the requester's studies exclude", [common, workers])
+    block.add_argument("--reason", required=True, help="why: MTurk records it with the block; Prolific takes none, so "
+                       "there it is kept only in our output and log")
     verbs.add_parser("bonus", add_help=False, help=BONUS_VERB["bonus"][1] + " (MTurk, Prolific; `bonus --help`)")
-    balance = verbs.add_parser("balance", help="the requester's available MTurk balance (the sandbox shows 10000)")
+    balance = verbs.add_parser("balance", help="MTurk only: the requester's available balance (the sandbox shows "
+                               "10000)")
     balance.add_argument("--provider", required=True, choices=MTURK_PROVIDERS)
     balance.add_argument("--name", required=True, help="the registered requester name")
     balance.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help=data_help)
