@@ -34,9 +34,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Pay bonuses to a task's workers on MTurk or Prolific, each at most once: by hand (--worker, "
         "--amount, --reason), or by the rule in the study's YAML (--rules: humaneval.bonus, as the run was launched "
         "with; approved units only). Every bonus is recorded in <data dir>/humaneval_payments.db before it is sent, "
-        "so running the same command again pays nothing twice, even after a crash. A payment whose answer never "
-        "came back is reported 'unconfirmed'; settle it with --confirm KEY paid|unpaid after checking the "
-        "provider's site. Exit 0 when every bonus is paid, 1 when one failed or is unconfirmed, 2 on bad input. "
+        "so running the same command again pays nothing twice, even after a crash; a command whose bonuses add up "
+        "to more than --max-total pays none. A payment whose outcome is unknown (no answer, or an error that does "
+        "not say it was refused) is reported 'unconfirmed': run again (MTurk's request token makes the retry "
+        "safe), or settle it with --confirm KEY paid|unpaid after checking the provider's site. Exit 0 when every bonus is paid, 1 when one failed or is unconfirmed, 2 on bad input. "
         "See docs/mturk.md, \"Bonuses\".",
     )
     parser.add_argument("--task-name", required=True, help="the task name the run was launched with")

@@ -128,8 +128,9 @@ def check_total(ledger: BonusLedger | None, requests: Sequence[BonusRequest], ma
     """The money a batch may still send: every bonus the ledger (None: no ledger file yet) does not hold as
     paid, so a rerun of the rules counts only what is new. Above `max_total` the whole batch is an
     `InputError` saying the total: a wrong rule is stopped before its first payment, not half-way."""
-    recorded = {r.key: ledger.get(r.key) for r in requests} if ledger is not None else {}
-    unpaid = [r for r in requests if getattr(recorded.get(r.key), "state", None) != PAID]
+    paid = {r.key for r in requests if ledger is not None and (row := ledger.get(r.key)) is not None
+            and row.state == PAID}
+    unpaid = [r for r in requests if r.key not in paid]
     total = sum((r.amount for r in unpaid), Decimal("0.00"))
     if total > max_total:
         raise InputError(f"these {len(unpaid)} bonus(es) would pay {total} in all, above the total ceiling of "
