@@ -48,7 +48,7 @@ def task_help(task: str) -> str:
                            "these keys first, and exits without launching anything. -v (--verbose) shows "
                            "Mephisto's own log and its router's output next to the worker pages and the "
                            "progress line.", WIDTH),
-             "", f"keys (KEY=default; documented in task_configs/{task}.yaml):"]
+             "", f"keys (KEY=default; documented in task_configs/{task}.yaml, a provider's own keys in docs/<provider>.md):"]
     for entry in doc.entries:
         if isinstance(entry, KeyDoc):
             lines.append(f"  {entry.key}={entry.default}")

@@ -212,7 +212,7 @@ class TaskReview:
     # --- acting ----------------------------------------------------------------------------------
 
     def approve(self, units: Iterable[ReviewUnit]) -> list[ReviewAction]:
-        """Approve (and on MTurk pay) each unit still awaiting review."""
+        """Approve (on MTurk and Prolific: pay) each unit still awaiting review whose page submitted work."""
         return [self._review_unit(u, "approve", lambda agent: agent.approve_work()) for u in units]
 
     def reject(self, units: Iterable[ReviewUnit], reason: str, category: str | None = None) -> list[ReviewAction]:
@@ -277,7 +277,7 @@ class TaskReview:
         whose run names the requester.
         """
         if not reason.strip():
-            raise InputError("a block needs a reason: MTurk records it with the block", field="reason")
+            raise InputError("a block needs a reason: MTurk records it with the block (on Prolific it is kept in our log)", field="reason")
         actions = []
         for worker in self._workers_named(worker_names):
             target = f"worker {worker.worker_name} ({worker.provider_type})"
