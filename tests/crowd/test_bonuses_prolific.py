@@ -1,4 +1,4 @@
-"""Prolific bonuses against the prolific Prolific API (tests/prolific_fake.py), through the real CLI in a subprocess
+"""Prolific bonuses against the fake Prolific API (tests/prolific_fake.py), through the real CLI in a subprocess
 that is SIGKILLed mid-payment: a bonus is paid exactly once whatever moment the crash hits.
 
 * killed while Prolific holds the answer to the pay call (the money has moved): the rerun does not pay again;
@@ -77,7 +77,7 @@ def run_cli(argv: list[str]) -> subprocess.CompletedProcess[str]:
 
 
 def killed_while_held(prolific: FakeProlific, argv: list[str], method_path: tuple[str, str]) -> None:
-    """Run the CLI, SIGKILL it while the prolific holds the reply to `method_path` (its effect applied), release."""
+    """Run the CLI, SIGKILL it while the fake holds the reply to `method_path` (its effect applied), release."""
     method, path = method_path
     prolific.hold_after(method, path)
     proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

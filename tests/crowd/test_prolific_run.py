@@ -1,8 +1,8 @@
-"""A whole Prolific run against the prolific Prolific API (tests/prolific_fake.py), with the real local
+"""A whole Prolific run against the fake Prolific API (tests/prolific_fake.py), with the real local
 architect and node router: the study is created, published and grows with the units offered;
 participants come with Prolific's URL parameters; one returns and their work goes to someone else; the
-run's end stops the study; review approves one submission, rejects another with a category, blocks a
-participant. Every call to Prolific is asserted, payloads included."""
+run's end stops the study; review approves one submission, rejects another with a category, pays a bonus
+once, blocks a participant. Every call to Prolific is asserted, payloads included."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from humaneval.crowd.cli_review import main as review_main
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.launcher import LaunchError, LaunchSettings, LocalLaunch
 from humaneval.crowd.prolific.records import study_of_run
@@ -123,6 +124,16 @@ def test_a_whole_prolific_run(tmp_path: Path, prolific: FakeProlific) -> None:
     assert prolific.submissions[session_c]["status"] == "REJECTED"
     again = review.approve([units["pidA"]])
     assert again[0].skipped and len(prolific.calls_to("POST", r"/submissions/.*/transition/")) == 2  # paid once
+
+    # a bonus for A: set up and paid once; asking again pays nothing
+    bonus = ["bonus", "--task-name", "humaneval-smoke", "--data-dir", str(tmp_path / "mephisto"), "--worker", "pidA",
+             "--amount", "1.50", "--reason", "Thank you for a careful answer"]
+    assert review_main(bonus) == 0
+    assert review_main(bonus) == 0
+    [created] = [c.body for c in prolific.calls_to("POST", r"/submissions/bonus-payments/")]
+    assert created == {"study_id": study.study_id, "csv_bonuses": "pidA,1.50\n"}
+    assert len(prolific.calls_to("POST", r"/bulk-bonus-payments/[^/]+/pay/")) == 1
+    assert prolific.paid_bonuses("pidA") == ["1.50"]
 
     # block C: into the requester's block group, which the next study of ours excludes
     [blocked] = review.block(["pidC"], "answered off-topic twice")
