@@ -33,6 +33,8 @@ def prolific(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePr
     with FakeProlific(token=TOKEN) as server:
         register_requester(open_database(tmp_path / "mephisto"), "lab", ProlificToken(TOKEN, server.api_url))
         yield server
+        # every run's submission watcher ended with its study (a leaked one would poll a server that is gone)
+        assert wait_for(lambda: not [t for t in threading.enumerate() if t.name.startswith("prolific-watch-")], 10)
 
 
 class BackgroundRun:

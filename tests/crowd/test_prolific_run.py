@@ -17,6 +17,7 @@ from humaneval.crowd.cli_review import main as review_main
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.launcher import LaunchError, LaunchSettings, LocalLaunch
 from humaneval.crowd.prolific.records import study_of_run
+from humaneval.crowd.prolific.study import StudyKeeper
 from humaneval.crowd.review import TaskReview
 from humaneval.crowd.simulated_worker import SimulatedWorker
 from humaneval.crowd.smoke_task import build_task
@@ -214,11 +215,11 @@ def test_prolific_launch_below_the_pay_floor_is_refused_before_any_call(tmp_path
 
 def test_a_relaunch_stops_the_study_a_killed_launcher_left_running(tmp_path: Path, prolific: FakeProlific,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """kill -9 skips the launcher's cleanup (played here by disabling it): the next launch of the task stops
-    the orphaned study before it creates its own."""
+    """kill -9 skips the launcher's cleanup (played here by a STOP that does nothing): the next launch of the
+    task stops the orphaned study before it creates its own."""
     cfg, state = build_task(prolific_overrides(tmp_path, prolific))
     with monkeypatch.context() as patch:
-        patch.setattr(LocalLaunch, "_clean_up_provider", lambda self: None)
+        patch.setattr(StudyKeeper, "stop", lambda self, client, task_run_id, attempts=3: False)
         with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
             assert wait_for(lambda: getattr(study_of_run(run.db, run.run_id), "places", 0) == 2, timeout=30)
             orphan = study_of_run(run.db, run.run_id).study_id

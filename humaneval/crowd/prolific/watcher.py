@@ -57,6 +57,9 @@ class SubmissionWatcher:
 
     def _run(self) -> None:
         while not self._stop.wait(self.poll_seconds):
+            study = self.datastore.study(self.task_run_id)
+            if study is not None and study.stopped:
+                return  # stopped (at the run's end, by hand on Prolific, by a later launch): nothing to watch
             try:
                 self.check_once()
                 StudyKeeper(self.db, self.datastore).sync(self.client, self.task_run_id)
