@@ -1,0 +1,27 @@
+"""`humaneval VERB ...`: the one console command, over the `python -m` entry points that keep working.
+
+Each verb is a package's own entry point (its verb table or `launch`), imported only when used, so
+`humaneval --help` and `humaneval analysis ...` never load torch or Mephisto.
+"""
+
+from __future__ import annotations
+
+from humaneval.verb_dispatch import VerbTable, dispatch
+
+VERBS: VerbTable = {
+    "launch": ("humaneval.launch", "run a study: humaneval launch TASK [KEY=VALUE ...] (TASK --help lists its keys)"),
+    "acute": ("humaneval.acute.__main__", "ACUTE-Eval pairings: make, validate (python -m humaneval.acute)"),
+    "safety": ("humaneval.safety_eval.__main__", "safety evaluation: contexts, world-log formatting"),
+    "bad": ("humaneval.bad_collection.__main__", "BAD collection: export dialogues and ParlAI examples"),
+    "crowd": ("humaneval.crowd.__main__", "crowd runtime: export, review (approve, reject, block, bonus), register-requester"),
+    "models": ("humaneval.models.__main__", "models: import-parlai, chat, self-chat, generate, serve"),
+    "analysis": ("analysis.__main__", "statistics and reports: acute, safety, bad, plan, import"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    return dispatch("humaneval", VERBS, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
