@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One idempotent set-up step for everything humaneval needs; both README commands run it first.
-#   1. .venv with Python 3.11 and the project (+ dev extra) installed, then Mephisto 1.1.1 --no-deps
+#   1. .venv with Python >= 3.11 (3.11 first) and the project (+ dev extra) installed, then Mephisto 1.1.1 --no-deps
 #   2. Mephisto's node router packages (installed once, from Mephisto's own lockfile)
 #   3. the task pages: npm ci from frontend/package-lock.json, then a webpack build
 #   --with-browser: also make sure Debian's chromium is installed (browser tests need it)
@@ -21,7 +21,22 @@ say() { printf 'setup: %s\n' "$*"; }
 need() { command -v "$1" >/dev/null 2>&1 || { echo "setup: $1 not found: $2" >&2; exit 1; }; }
 hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
-need python3.11 "install Python 3.11 (Debian: apt-get install python3.11 python3.11-venv)"
+# Any Python >= 3.11 with venv will do ($HUMANEVAL_PYTHON first, then by name); 3.11 is what CI tests.
+find_python() {
+  local candidate
+  for candidate in ${HUMANEVAL_PYTHON:-} python3.11 python3.12 python3.13 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys, venv; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+PYTHON="$(find_python)" || {
+  echo "setup: no Python >= 3.11 with venv found (tried \$HUMANEVAL_PYTHON, python3.11, python3.12, python3.13, python3): install one (Debian: apt-get install python3 python3-venv)" >&2
+  exit 1
+}
 need node "install Node.js >= 18 (Debian: apt-get install nodejs)"
 need npm "install npm (Debian: apt-get install npm)"
 
@@ -30,8 +45,8 @@ STAMPS=.venv/.humaneval-stamps
 
 # 1. Python environment
 if [ ! -x .venv/bin/python ]; then
-  say "creating .venv (Python 3.11)"
-  python3.11 -m venv .venv
+  say "creating .venv with $PYTHON ($("$PYTHON" -c 'import sys; print("Python", sys.version.split()[0])'); CI tests 3.11)"
+  "$PYTHON" -m venv .venv
 fi
 mkdir -p "$STAMPS"
 py_hash="$(hash_of pyproject.toml)-mephisto-$MEPHISTO_VERSION"

@@ -4,6 +4,7 @@ and must do nothing (its speed is measured in bench/setup_noop.sh, not asserted)
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,5 +36,22 @@ def test_missing_system_piece_gets_one_line_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "setup: python3.11 not found: install Python 3.11 (Debian: apt-get install python3.11 python3.11-venv)"
+        "setup: no Python >= 3.11 with venv found (tried $HUMANEVAL_PYTHON, python3.11, python3.12, python3.13, "
+        "python3): install one (Debian: apt-get install python3 python3-venv)"
     ]
+
+
+def test_a_python_named_python3_is_found(tmp_path: Path) -> None:
+    """Current Debian has no `python3.11` by name: any Python >= 3.11 on the PATH will do."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("bash", "cat", "sha256sum", "cut", "dirname", "sed"):
+        found = subprocess.run(["bash", "-c", f"command -v {tool}"], capture_output=True, text=True).stdout.strip()
+        (bin_dir / tool).symlink_to(found)
+    (bin_dir / "python3").symlink_to(sys.executable)  # the venv's 3.11, under another name
+    result = subprocess.run(
+        [str(bin_dir / "bash"), "scripts/setup.sh"], cwd=REPO, capture_output=True, text=True,
+        env={"PATH": str(bin_dir)}, timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == ["setup: node not found: install Node.js >= 18 (Debian: apt-get install nodejs)"]
