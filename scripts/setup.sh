@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One idempotent set-up step for everything humaneval needs; both README commands run it first.
-#   1. .venv with Python >= 3.11 (3.11 first) and the project (+ dev extra) installed, then Mephisto 1.1.1 --no-deps
+#   1. .venv with Python >= 3.11 (3.11 first) and the project (all + dev extras) installed, then Mephisto 1.1.1 --no-deps
 #   2. Mephisto's node router packages (installed once, from Mephisto's own lockfile)
 #   3. the task pages: npm ci from frontend/package-lock.json, then a webpack build
 #   --with-browser: also make sure Debian's chromium is installed (browser tests need it)
@@ -52,7 +52,7 @@ mkdir -p "$STAMPS"
 py_hash="$(hash_of pyproject.toml)-mephisto-$MEPHISTO_VERSION"
 if [ "$(cat "$STAMPS/python" 2>/dev/null)" != "$py_hash" ]; then
   say "installing the project and its dependencies into .venv"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[all,dev]'
   # Mephisto's metadata pins flask<2, click<8 and detoxify; pyproject.toml lists what it really needs.
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps "mephisto==$MEPHISTO_VERSION"
   echo "$py_hash" > "$STAMPS/python"

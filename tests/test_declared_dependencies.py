@@ -1,4 +1,5 @@
-"""pyproject.toml declares what the code imports, and the code imports what it declares.
+"""pyproject.toml declares what the code imports, and the code imports what it declares (the core
+dependencies and the analysis / models / crowd extras together; `dev` is the tests' own).
 
 Two exceptions, both written in pyproject.toml: Mephisto itself (installed with `--no-deps` by
 scripts/setup.sh, its metadata pins are unusable), and the block of packages Mephisto needs at run time,
@@ -45,7 +46,9 @@ def _imported_distributions() -> dict[str, set[str]]:
 def _declared() -> tuple[set[str], set[str]]:
     """(our own dependencies, the ones listed for Mephisto's run time)."""
     text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
-    deps = tomllib.loads(text)["project"]["dependencies"]
+    project = tomllib.loads(text)["project"]
+    deps = project["dependencies"] + [d for extra, listed in project["optional-dependencies"].items()
+                                      if extra not in ("dev", "all") for d in listed]
     block = text[text.index(MEPHISTO_BLOCK):text.index("]", text.index(MEPHISTO_BLOCK))]
     names = [_normal(re.split(r"[<>=!~ \[;]", d)[0]) for d in deps]
     mephisto_needs = {n for n, d in zip(names, deps) if f'"{d}"' in block}
