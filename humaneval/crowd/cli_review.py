@@ -12,6 +12,7 @@ from pathlib import Path
 
 from humaneval.crowd.data_dir import DATA_DIR_ENV, data_faults_reported, open_existing_database
 from humaneval.crowd.mturk import MTURK_PROVIDERS, requester_balance
+from humaneval.crowd.prolific.api import ProlificError
 from humaneval.crowd.review import SOFT_BLOCK_SUFFIX, ReviewAction, TaskReview
 from humaneval.input_errors import exit_on_input_error
 from humaneval.verb_dispatch import VerbTable, dispatch
@@ -125,6 +126,21 @@ def main(argv: list[str]) -> int:
         return _run(parser, args, db)
 
 
+def _note_prolific_without_work(review: TaskReview) -> None:
+    """Prolific submissions with the completion code and no work here: not units, but Prolific pays them."""
+    try:
+        orphans = review.prolific_submissions_without_work()
+    except ProlificError as err:
+        print(f"note: could not read the study's submissions on Prolific ({err}); check them on Prolific's site")
+        return
+    if not orphans:
+        return
+    print(f"Prolific: {len(orphans)} submission(s) reached the completion URL with no work here. Prolific approves "
+          "(pays) unreviewed submissions by itself after 21 days: reject these on Prolific's site (category NO_DATA).")
+    for orphan in orphans:
+        print(f"  participant {orphan.participant_id}  submission {orphan.submission_id}  study {orphan.study_id}")
+
+
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, db: MephistoDB) -> int:
     if args.verb == "balance":
         print(f"{args.provider} requester '{args.name}': available balance ${requester_balance(db, args.provider, args.name):,.2f}")
@@ -137,12 +153,14 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, db: Mephisto
         if not units:
             print(f"no unit of task '{args.task_name}' awaits review (`list --reviewed` shows the others)")
             _note_unfinished(review)
+            _note_prolific_without_work(review)
             return 0
         print(f"{'unit':>6}  {'run':>4}  {'provider':<14} {'worker':<28} {'unit status':<14} agent status")
         for u in units:
             print(f"{u.unit_id:>6}  {u.task_run_id:>4}  {u.provider_type:<14} {u.worker_name:<28} {u.unit_status:<14} {u.agent_status}")
         print(f"{len(units)} unit(s)")
         _note_unfinished(review)
+        _note_prolific_without_work(review)
         return 0
     if args.verb == "approve":
         return _print_actions(review.approve(review.select(all_units=args.all, workers=args.worker, unit_ids=args.unit)))

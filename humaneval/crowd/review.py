@@ -22,7 +22,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from humaneval.crowd.prolific.api import REJECTION_CATEGORIES, REJECTION_MESSAGE_MIN_CHARS
+from humaneval.crowd.prolific.credentials import client_for_requester
 from humaneval.crowd.prolific.provider_type import PROVIDER_TYPE as PROLIFIC
+from humaneval.crowd.prolific.records import datastore_of, study_of_run
 from humaneval.input_errors import InputError
 from mephisto.abstractions.blueprint import AgentState
 from mephisto.abstractions.database import MephistoDB
@@ -82,6 +84,16 @@ class ReviewAction:
         else:
             head = f"FAILED to {self.action} {self.target}"
         return f"{head}: {self.detail}" if self.detail else head
+
+
+@dataclass(frozen=True)
+class SubmissionWithoutWork:
+    """A Prolific submission awaiting review with no work of ours behind it (the code typed in without working,
+    or a unit left open when the run stopped): Prolific pays it by itself unless it is rejected."""
+
+    study_id: str
+    submission_id: str
+    participant_id: str
 
 
 class _ErrorCapture(logging.Handler):
@@ -183,6 +195,27 @@ class TaskReview:
             or any(_names_match(u.worker_name, name) for name in workers)
             or u.unit_id in wanted_units
         ]
+
+    def prolific_submissions_without_work(self) -> list[SubmissionWithoutWork]:
+        """Submissions of this task's Prolific studies that reached the completion URL (AWAITING REVIEW) with no
+        submitted unit here. They are not units, so `units()` cannot show them, yet Prolific approves
+        unreviewed submissions by itself after 21 days: the reviewer must see them to reject them. One
+        listing call per study; none for a task without Prolific runs."""
+        found = []
+        for run in self.task_runs:
+            study = study_of_run(self.db, str(run.db_id)) if run.provider_type == PROLIFIC else None
+            if study is None or not study.published:
+                continue
+            ours = {r.submission_id: r.agent_id for r in datastore_of(self.db).submissions_of_run(str(run.db_id))}
+            for submission in client_for_requester(self.db, study.requester_name).list_submissions(study.study_id):
+                if submission.get("status") not in ("AWAITING REVIEW", "PROCESSING"):  # PROCESSING: on its way there
+                    continue
+                agent_id = ours.get(str(submission.get("id")))
+                if agent_id is not None and _work_was_submitted(Agent.get(self.db, agent_id)):
+                    continue
+                found.append(SubmissionWithoutWork(study.study_id, str(submission.get("id")),
+                                                   str(submission.get("participant_id") or submission.get("participant"))))
+        return found
 
     def unfinished_runs(self) -> list[str]:
         """Ids of runs not marked complete: still being served, or interrupted (Ctrl-C, crash).

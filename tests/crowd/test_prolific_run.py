@@ -309,9 +309,11 @@ def test_a_study_stopped_by_hand_on_prolific_blocks_no_relaunch(tmp_path: Path, 
         assert study_of_run(run.db, run.run_id).study_id != first
 
 
-def test_a_code_typed_in_without_the_work_does_not_take_the_last_place(tmp_path: Path, prolific: FakeProlific) -> None:
+def test_a_code_typed_in_without_the_work_does_not_take_the_last_place(tmp_path: Path, prolific: FakeProlific,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
     """The completion code is visible to anyone who loads the page's config. A participant who enters it
-    without working holds a place on Prolific until reviewed; the run adds a place, so the work still gets done."""
+    without working holds a place on Prolific until reviewed; the run adds a place, so the work still gets done,
+    and `review list` names those submissions for rejection."""
     cfg, state = build_task(prolific_overrides(tmp_path, prolific))
     with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
         assert wait_for(lambda: getattr(study_of_run(run.db, run.run_id), "places", 0) == 2, timeout=30)
@@ -322,3 +324,12 @@ def test_a_code_typed_in_without_the_work_does_not_take_the_last_place(tmp_path:
         session, worker = prolific_participant(run, prolific, study.study_id, "pidWorker")
         agent = worker.request_agent(assignment_id=session)
         assert agent.agent_id is not None, agent.failure_reason
+        worker.submit_task(agent.agent_id, {"answer": "Lisbon"})
+        prolific.participant_completes(session, study.completion_code)
+        assert wait_for(lambda: completed_units(run) == 1, timeout=30)
+    # review list shows the two code-only submissions (Prolific would pay them after 21 days), not the real work
+    assert review_main(["list", "--task-name", "humaneval-smoke", "--data-dir", str(tmp_path / "mephisto")]) == 0
+    out = capsys.readouterr().out
+    assert "Prolific: 2 submission(s) reached the completion URL with no work here" in out
+    listed = [line.split()[1] for line in out.splitlines() if line.startswith("  participant ")]
+    assert listed == ["pidLazy1", "pidLazy2"]
