@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from humaneval.crowd.prolific.api import REJECTION_CATEGORIES, REJECTION_MESSAGE_MIN_CHARS
 from humaneval.crowd.prolific.credentials import client_for_requester
 from humaneval.crowd.prolific.provider_type import PROVIDER_TYPE as PROLIFIC
-from humaneval.crowd.prolific.records import datastore_of, study_of_run
+from humaneval.crowd.prolific.records import datastore_of, study_of_run, submission_owner
 from humaneval.input_errors import InputError
 from mephisto.abstractions.blueprint import AgentState
 from mephisto.abstractions.database import MephistoDB
@@ -213,8 +213,7 @@ class TaskReview:
                 agent_id = ours.get(str(submission.get("id")))
                 if agent_id is not None and _work_was_submitted(Agent.get(self.db, agent_id)):
                     continue
-                found.append(SubmissionWithoutWork(study.study_id, str(submission.get("id")),
-                                                   str(submission.get("participant_id") or submission.get("participant"))))
+                found.append(SubmissionWithoutWork(study.study_id, str(submission.get("id")), submission_owner(submission)[0]))
         return found
 
     def unfinished_runs(self) -> list[str]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 import weakref
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from humaneval.crowd.prolific.api import ProlificError
 from humaneval.crowd.prolific.credentials import client_for_requester
 from humaneval.crowd.prolific.datastore import SubmissionRecord
 from humaneval.crowd.prolific.provider_type import PROLIFIC_ID, PROVIDER_TYPE
-from humaneval.crowd.prolific.records import datastore_of
+from humaneval.crowd.prolific.records import datastore_of, submission_owner
 from mephisto.abstractions.blueprint import AgentState
 from mephisto.abstractions.database import MephistoDB
 from mephisto.data_model.agent import Agent
@@ -27,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_REJECTION_CATEGORY = "OTHER"
 LIVE_SUBMISSION = ("ACTIVE", "RESERVED")  # a participant working on the study (Prolific's statuses)
+# Our agent statuses of a participant still working on their unit (a return on Prolific can end these).
+WORKING = (AgentState.STATUS_ACCEPTED, AgentState.STATUS_IN_TASK, AgentState.STATUS_ONBOARDING,
+           AgentState.STATUS_WAITING)
 
 # The agent objects of the live run, by id: the submission watcher changes their status in place, so
 # the runner waiting on one wakes up (a copy loaded from the database would not wake it).
@@ -34,10 +37,6 @@ LIVE_AGENTS: "weakref.WeakValueDictionary[str, ProlificAgent]" = weakref.WeakVal
 
 
 class ProlificAgent(Agent):
-    def __init__(self, db: MephistoDB, db_id: str, row: Optional[Mapping[str, Any]] = None,
-                 _used_new_call: bool = False) -> None:
-        super().__init__(db, db_id, row=row, _used_new_call=_used_new_call)
-
     def submission(self) -> SubmissionRecord:
         record = datastore_of(self.db).submission_of_agent(str(self.db_id))
         if record is None:
@@ -48,9 +47,7 @@ class ProlificAgent(Agent):
         record = self.submission()
         requester_name = self.get_unit().get_requester().requester_name
         client = client_for_requester(self.db, requester_name)
-        found = client.get_submission(record.submission_id)
-        participant = str(found.get("participant_id") or found.get("participant") or "")
-        study = str(found.get("study_id") or "")
+        participant, study = submission_owner(client.get_submission(record.submission_id))
         if participant != record.participant_id or (study and study != record.study_id):
             raise ValueError(f"submission {record.submission_id} belongs to participant {participant or '?'} "
                              f"in study {study or '?'}, not {record.participant_id} in {record.study_id}: not touched")
@@ -105,8 +102,8 @@ def _refusal(db: MephistoDB, worker: Worker, unit: Unit, session: str, study: st
         found = client_for_requester(db, expected.requester_name).get_submission(session)
     except ProlificError as err:
         return f"Prolific does not confirm submission {session} ({err})"
-    participant = str(found.get("participant_id") or found.get("participant") or "")
-    if participant != worker.worker_name or str(found.get("study_id") or study) != study:
+    participant, found_study = submission_owner(found)
+    if participant != worker.worker_name or (found_study and found_study != study):
         return f"submission {session} is not participant {worker.worker_name}'s in study {study}"
     if found.get("status") not in LIVE_SUBMISSION:
         return f"submission {session} is {found.get('status')}, not in progress"
@@ -124,8 +121,7 @@ def update_from_submission(db: MephistoDB, agent_id: str, prolific_status: str) 
     if new_status is None:
         return False
     agent = agent_for_update(db, agent_id)
-    if agent.get_status() not in (AgentState.STATUS_ACCEPTED, AgentState.STATUS_IN_TASK, AgentState.STATUS_ONBOARDING,
-                                  AgentState.STATUS_WAITING):
+    if agent.get_status() not in WORKING:
         return False
     agent.update_status(new_status)
     logger.info("agent %s: Prolific submission %s, its work goes back", agent_id, prolific_status.lower())

@@ -17,6 +17,13 @@ class SubmissionRef:
     participant_id: str
 
 
+def submission_owner(submission: dict) -> tuple[str, str]:
+    """(participant id, study id) of a submission as Prolific returns it ("" where it does not say): the
+    reference names the participant `participant`, some answers `participant_id`."""
+    participant = submission.get("participant_id") or submission.get("participant") or ""
+    return str(participant), str(submission.get("study_id") or "")
+
+
 def datastore_of(db: MephistoDB) -> ProlificDatastore:
     """The provider's datastore for this database (the one the live provider registered, else opened)."""
     if db.has_datastore_for_provider(PROVIDER_TYPE):

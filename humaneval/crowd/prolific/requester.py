@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from humaneval.crowd.prolific.credentials import client_for_requester, read_token
 from humaneval.crowd.prolific.provider_type import PROVIDER_TYPE
@@ -23,10 +23,6 @@ class ProlificRequester(Requester):
     that no token ever goes through a command line."""
 
     ArgsClass = ProlificRequesterArgs
-
-    def __init__(self, db: MephistoDB, db_id: str, row: Optional[Mapping[str, Any]] = None,
-                 _used_new_call: bool = False) -> None:
-        super().__init__(db, db_id, row=row, _used_new_call=_used_new_call)
 
     def register(self, args: Any = None) -> None:
         raise InputError("register Prolific requesters with `python -m humaneval.crowd register-requester "

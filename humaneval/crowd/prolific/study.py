@@ -29,6 +29,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from humaneval.crowd.prolific.agent import WORKING
 from humaneval.crowd.prolific.api import ProlificClient, ProlificError
 from humaneval.crowd.prolific.credentials import client_for_requester
 from humaneval.crowd.prolific.datastore import ProlificDatastore, StudyRecord
@@ -45,9 +46,8 @@ BLOCKLIST_FILTER = "participant_group_blocklist"
 # Prolific submission statuses that keep a study place taken (RETURNED, TIMED-OUT and REJECTED free it).
 HOLDS_A_PLACE = ("RESERVED", "ACTIVE", "PROCESSING", "AWAITING REVIEW", "APPROVED", "PARTIALLY APPROVED")
 # Our agent statuses for which a submission's place is the unit's own: working on it, or its work is in.
-WORKING_OR_DONE = (AgentState.STATUS_ACCEPTED, AgentState.STATUS_ONBOARDING, AgentState.STATUS_WAITING,
-                   AgentState.STATUS_IN_TASK, AgentState.STATUS_COMPLETED, AgentState.STATUS_APPROVED,
-                   AgentState.STATUS_REJECTED, AgentState.STATUS_SOFT_REJECTED)
+WORKING_OR_DONE = (*WORKING, AgentState.STATUS_COMPLETED, AgentState.STATUS_APPROVED, AgentState.STATUS_REJECTED,
+                   AgentState.STATUS_SOFT_REJECTED)
 ALLOWLIST_FILTER = "participant_group_allowlist"
 
 

@@ -7,7 +7,6 @@ never shrink there — so a run ends by stopping its study (`ProlificProvider.cl
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
 
 from humaneval.crowd.prolific.credentials import client_for_requester
 from humaneval.crowd.prolific.provider_type import PROVIDER_TYPE
@@ -20,10 +19,6 @@ from mephisto.data_model.unit import Unit
 
 
 class ProlificUnit(Unit):
-    def __init__(self, db: MephistoDB, db_id: str, row: Optional[Mapping[str, Any]] = None,
-                 _used_new_call: bool = False) -> None:
-        super().__init__(db, db_id, row=row, _used_new_call=_used_new_call)
-
     def launch(self, task_url: str) -> None:
         """Offer the unit: the study is published (first unit) or gets one more place (a new unit)."""
         client = client_for_requester(self.db, self.get_requester().requester_name)
@@ -32,8 +27,7 @@ class ProlificUnit(Unit):
 
     def expire(self) -> float:
         """Local only (Prolific cannot take a place back); a finished unit keeps its status."""
-        if self.get_status() not in (AssignmentState.EXPIRED, AssignmentState.COMPLETED, AssignmentState.ACCEPTED,
-                                     AssignmentState.REJECTED, AssignmentState.SOFT_REJECTED):
+        if self.get_status() not in (AssignmentState.EXPIRED, *AssignmentState.completed()):
             self.set_db_status(AssignmentState.EXPIRED)
         datastore_of(self.db).set_unit_expired(str(self.db_id))
         return 0.0

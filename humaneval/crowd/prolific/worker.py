@@ -8,7 +8,7 @@ qualification) is kept in step with it, so a soft-blocked participant no longer 
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping, Optional
+from typing import Any, Optional
 
 from humaneval.crowd.prolific.credentials import client_for_requester
 from humaneval.crowd.prolific.provider_type import DEFAULT_BLOCK_GROUP, PROLIFIC_ID, PROVIDER_TYPE
@@ -25,10 +25,6 @@ BLOCK_GROUP_KEY = "block_group"  # the provider argument naming the requester-wi
 
 
 class ProlificWorker(Worker):
-    def __init__(self, db: MephistoDB, db_id: str, row: Optional[Mapping[str, Any]] = None,
-                 _used_new_call: bool = False) -> None:
-        super().__init__(db, db_id, row=row, _used_new_call=_used_new_call)
-
     # --- qualifications mirrored into participant groups ----------------------------------------
 
     def grant_crowd_qualification(self, qualification_name: str, value: int = 1) -> None:
