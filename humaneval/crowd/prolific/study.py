@@ -135,13 +135,14 @@ class StudyKeeper:
         except ProlificError as err:
             logger.warning("Prolific did not take the study's new place(s) yet (%s); trying again shortly", err)
 
-    def sync(self, client: ProlificClient, task_run_id: str) -> None:
+    def sync(self, client: ProlificClient, task_run_id: str, submissions: list[dict] | None = None) -> None:
         """Make the study match the units offered: published, with a place for each distinct unit offered
         plus one for each submission that holds a place on Prolific without being a unit's live or
         finished work here (a code typed in without the work, a page closed without returning the
         study): those places are Prolific's until the submission is reviewed or times out, and the unit
         they left is offered again. A participant who started on Prolific and has not reached our page
-        yet holds the place their unit will have. Reads the study first, so a call whose answer was lost is not sent twice."""
+        yet holds the place their unit will have. Reads the study first, so a call whose answer was lost
+        is not sent twice. `submissions`: the study's submissions when the caller has just listed them."""
         record = self.datastore.study(task_run_id)
         if record is None or record.stopped:
             return
@@ -151,7 +152,9 @@ class StudyKeeper:
             logger.warning("Prolific study %s was stopped on Prolific: no new participants will come", record.study_id)
             self.datastore.set_study_stopped(task_run_id)
             return
-        wanted = self.datastore.units_offered(task_run_id) + self._places_held_without_work(client, record)
+        if submissions is None:
+            submissions = client.list_submissions(record.study_id)
+        wanted = self.datastore.units_offered(task_run_id) + self._places_held_without_work(record, submissions)
         if wanted > places:
             client.update_study(record.study_id, {"total_available_places": wanted})
             logger.info("Prolific study %s now has %d place(s)", record.study_id, wanted)
@@ -201,10 +204,10 @@ class StudyKeeper:
             stopped.append(record.study_id)
         return stopped
 
-    def _places_held_without_work(self, client: ProlificClient, record: StudyRecord) -> int:
+    def _places_held_without_work(self, record: StudyRecord, submissions: list[dict]) -> int:
         ours = {r.submission_id: r.agent_id for r in self.datastore.submissions_of_run(record.task_run_id)}
         held = 0
-        for submission in client.list_submissions(record.study_id):
+        for submission in submissions:
             if submission.get("status") not in HOLDS_A_PLACE:
                 continue
             agent_id = ours.get(str(submission.get("id")))

@@ -41,13 +41,9 @@ class SubmissionWatcher:
         self._stop.set()
         self._thread.join(timeout=self.poll_seconds + 5)
 
-    def check_once(self) -> int:
-        """One look at the study; returns how many agents were given back."""
-        study = self.datastore.study(self.task_run_id)
-        if study is None or not study.published:
-            return 0
-        ended = {str(s["id"]): str(s.get("status")) for s in self.client.list_submissions(study.study_id)
-                 if s.get("status") in ENDED_ON_PROLIFIC}
+    def give_back_returned(self, submissions: list[dict]) -> int:
+        """Agents whose submission Prolific lists as returned or timed out end; returns how many did."""
+        ended = {str(s["id"]): str(s.get("status")) for s in submissions if s.get("status") in ENDED_ON_PROLIFIC}
         changed = 0
         for record in self.datastore.submissions_of_run(self.task_run_id):
             status = ended.get(record.submission_id)
@@ -61,8 +57,11 @@ class SubmissionWatcher:
             if study is not None and study.stopped:
                 return  # stopped (at the run's end, by hand on Prolific, by a later launch): nothing to watch
             try:
-                self.check_once()
-                StudyKeeper(self.db, self.datastore).sync(self.client, self.task_run_id)
+                # one listing serves both: returns end their agents first, then places are counted
+                submissions = self.client.list_submissions(study.study_id) if study and study.published else None
+                if submissions is not None:
+                    self.give_back_returned(submissions)
+                StudyKeeper(self.db, self.datastore).sync(self.client, self.task_run_id, submissions)
             except ProlificError as err:  # Prolific unreachable for a moment: look again next time
                 logger.warning("could not bring the Prolific study in step with the run yet: %s", err)
             except Exception:
