@@ -19,23 +19,20 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from humaneval.crowd.private_ini import write_private_section
+from humaneval.crowd.requester_rows import check_requester_name, find_or_create_requester
 from humaneval.input_errors import InputError
 from mephisto.abstractions.database import MephistoDB
 from mephisto.data_model.requester import Requester
-from mephisto.operations.registry import get_crowd_provider_from_type
 
 logger = logging.getLogger(__name__)
 
 MTURK_PROVIDERS = ("mturk_sandbox", "mturk")
 SANDBOX_SUFFIX = "_sandbox"
 CREDENTIALS_FILE_ENV = "AWS_SHARED_CREDENTIALS_FILE"
-# A profile name becomes an INI section header and a Mephisto requester name: keep it plain.
-_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -87,11 +84,7 @@ def profile_name(provider: str, name: str) -> str:
 def validate_requester_name(provider: str, name: str) -> None:
     """Raise `InputError` for names Mephisto or the credentials file would mangle."""
     _check_provider(provider)
-    if not _NAME_PATTERN.match(name):
-        raise InputError(
-            f"requester name '{name}' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
-            field="name",
-        )
+    check_requester_name(name)
     if provider == "mturk" and name.endswith(SANDBOX_SUFFIX):
         raise InputError(
             f"'{name}' ends in '{SANDBOX_SUFFIX}', which Mephisto reserves for sandbox requesters; "
@@ -133,19 +126,7 @@ def register_requester(
     db_name = requester_db_name(provider, name)
     profile = profile_name(provider, name)
     path = write_credentials_profile(profile, keys, credentials_path)
-    found = db.find_requesters(requester_name=db_name, provider_type=provider)
-    if found:
-        requester: Requester = found[0]
-        created = False
-    else:
-        clashing = db.find_requesters(requester_name=db_name)
-        if clashing:
-            raise InputError(
-                f"requester name '{db_name}' is already used by a {clashing[0].provider_type} requester",
-                field="name",
-            )
-        requester = get_crowd_provider_from_type(provider).RequesterClass.new(db, db_name)
-        created = True
+    requester, created = find_or_create_requester(db, provider, db_name)
     logger.info("%s requester '%s' (id %s) %s", provider, db_name, requester.db_id, "created" if created else "found")
     return RegisteredRequester(
         provider=provider,

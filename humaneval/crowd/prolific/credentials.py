@@ -13,22 +13,20 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from humaneval.crowd.prolific.api import DEFAULT_BASE_URL, ProlificClient, ProlificError
 from humaneval.crowd.prolific.provider_type import PROVIDER_TYPE
 from humaneval.crowd.private_ini import read_private_section, write_private_section
+from humaneval.crowd.requester_rows import check_requester_name, find_or_create_requester
 from humaneval.input_errors import InputError
 from mephisto.abstractions.database import MephistoDB
-from mephisto.operations.registry import get_crowd_provider_from_type
 
 logger = logging.getLogger(__name__)
 
 CREDENTIALS_FILE_ENV = "HUMANEVAL_PROLIFIC_CREDENTIALS"
 TOKEN_ENV = "PROLIFIC_API_TOKEN"
-_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -59,14 +57,6 @@ def credentials_file() -> Path:
     return Path(configured).expanduser() if configured else Path.home() / ".config" / "humaneval" / "prolific_credentials"
 
 
-def validate_requester_name(name: str) -> None:
-    if not _NAME_PATTERN.match(name):
-        raise InputError(
-            f"requester name '{name}' must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
-            field="name",
-        )
-
-
 def read_token(requester_name: str, path: Path | None = None) -> ProlificToken:
     """The stored token of `requester_name`, or an `InputError` saying how to register one."""
     path = path or credentials_file()
@@ -92,7 +82,7 @@ def register_requester(db: MephistoDB, name: str, token: ProlificToken, path: Pa
 
     Idempotent: registering again replaces the token (how you rotate it) and reuses the row. A token
     Prolific refuses is not stored."""
-    validate_requester_name(name)
+    check_requester_name(name)
     if not token.token.strip():
         raise InputError("the Prolific API token is empty", field="token")
     try:
@@ -104,15 +94,7 @@ def register_requester(db: MephistoDB, name: str, token: ProlificToken, path: Pa
         raise InputError(f"Prolific refused the token: {err}", field="token") from None
     account = str(me.get("name") or me.get("email") or me.get("id") or "?")
     path = write_private_section(path or credentials_file(), name, {"token": token.token.strip(), "api_url": token.api_url})
-    found = db.find_requesters(requester_name=name, provider_type=PROVIDER_TYPE)
-    if found:
-        requester, created = found[0], False
-    else:
-        clashing = db.find_requesters(requester_name=name)
-        if clashing:
-            raise InputError(f"requester name '{name}' is already used by a {clashing[0].provider_type} requester",
-                             field="name")
-        requester, created = get_crowd_provider_from_type(PROVIDER_TYPE).RequesterClass.new(db, name), True
+    requester, created = find_or_create_requester(db, PROVIDER_TYPE, name)
     logger.info("prolific requester '%s' (id %s) %s; token %s stored in %s", name, requester.db_id,
                 "created" if created else "found", token.masked(), path)
     return RegisteredProlificRequester(str(requester.db_id), name, path, created, account)
