@@ -70,7 +70,6 @@ enforces exactly this, so a change here is a change there.
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import json
 import logging
 import re
@@ -82,6 +81,8 @@ import urllib.request
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from humaneval.web.addresses import is_loopback
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.prolific.com/api/v1"
@@ -91,7 +92,6 @@ REJECTION_CATEGORIES = (
     "MALINGERING", "NO_CODE", "BAD_CODE", "NO_DATA", "UNSUPP_DEVICE", "OTHER",
 )
 REJECTION_MESSAGE_MIN_CHARS = 100
-_LOOPBACK_NAMES = ("localhost",)
 _BONUS_AMOUNT = re.compile(r"^\d+(\.\d{1,2})?$")
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _MAX_BACKOFF_S = 30.0
@@ -124,7 +124,7 @@ class ProlificClient:
         parsed = urllib.parse.urlsplit(base_url)
         if parsed.scheme not in ("https", "http") or not parsed.hostname:
             raise ValueError(f"Prolific base URL must be an http(s) URL, got {base_url!r}")
-        if parsed.scheme == "http" and not _is_loopback(parsed.hostname):
+        if parsed.scheme == "http" and not is_loopback(parsed.hostname):
             raise ValueError(f"refusing {base_url!r}: the API token would travel in clear; use https "
                              "(plain http is allowed only to a loopback host)")
         if timeout_s <= 0 or retries < 0 or backoff_s < 0:
@@ -374,15 +374,6 @@ def _seg(identifier: str) -> str:
     if not identifier or identifier in (".", ".."):
         raise ValueError(f"invalid Prolific id {identifier!r}")
     return urllib.parse.quote(identifier, safe="")
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _valid_amount(amount: str) -> bool:

@@ -4,7 +4,7 @@ Two layers, so the same behaviour is available in-process and over HTTP:
 - `ModelService` (`service`) does the work on plain JSON-like dicts (validation, batching, safety
   screening) and raises `ServiceError(status, message)` for bad requests. `EmbeddedClient` calls it
   directly — what `launch` embeds by default, no sockets.
-- `start_http_server` (`waitress_serving`) serves it on waitress for a GPU host through the Flask app
+- `start_http_server` (`app`, on `humaneval.web`'s waitress serving) serves it on waitress for a GPU host through the Flask app
   (`app`): `/health`, `/models`, `/reply`, `/classify`, strict JSON bodies (`request_body`: application/json,
   UTF-8, bounded size and nesting, finite numbers only), and a bearer token that is mandatory whenever the
   server listens beyond loopback. `openai_routes` adds the OpenAI chat-completions protocol
@@ -24,8 +24,9 @@ from humaneval.models.server.config import (
     load_server_config,
     server_config_from_dict,
 )
+from humaneval.models.server.app import start_http_server
 from humaneval.models.server.service import ModelService, ServiceError
-from humaneval.models.server.waitress_serving import RunningServer, start_http_server
+from humaneval.web.waitress_serving import RunningServer
 
 __all__ = [
     "DEFAULT_MAX_REQUEST_BYTES",

@@ -17,10 +17,16 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from humaneval.models.server.config import DEFAULT_MAX_REQUEST_BYTES
+from humaneval.models.server.config import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_REQUEST_BYTES,
+    DEFAULT_READ_TIMEOUT_S,
+    DEFAULT_WORKER_THREADS,
+)
 from humaneval.models.server.openai_routes import error_body, openai_blueprint, speaks_openai
 from humaneval.models.server.request_body import read_json_body
 from humaneval.models.server.service import ModelService, ServiceError
+from humaneval.web.waitress_serving import RunningServer, ServerLimits, serve_app
 
 logger = logging.getLogger(__name__)
 
@@ -100,3 +106,17 @@ def create_app(service: ModelService, *, token: str | None = None,
         return error_response(ServiceError(500, f"internal error: {type(err).__name__}"))
 
     return app
+
+
+def start_http_server(service: ModelService, *, host: str = "127.0.0.1", port: int = 0, token: str | None = None,
+                      max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+                      read_timeout_s: int = DEFAULT_READ_TIMEOUT_S,
+                      max_connections: int = DEFAULT_MAX_CONNECTIONS,
+                      worker_threads: int = DEFAULT_WORKER_THREADS) -> RunningServer:
+    """Serve `service` over HTTP (waitress, `humaneval.web`) from a background thread; port 0 picks a free port.
+
+    Each worker thread blocks on its model's batcher while the batcher's single worker thread owns the
+    model; `worker_threads` bounds how many requests wait there at once."""
+    app = create_app(service, token=token, max_request_bytes=max_request_bytes)
+    limits = ServerLimits(max_request_bytes, read_timeout_s, max_connections, worker_threads)
+    return serve_app(app, host=host, port=port, token_required=token is not None, limits=limits)

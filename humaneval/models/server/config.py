@@ -8,7 +8,6 @@ a server reachable from other machines must demand a bearer token.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import math
 import os
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 
 from humaneval.input_errors import InputError
 from humaneval.models.batching import BatchingOptions
+from humaneval.web.addresses import is_loopback
 from humaneval.yaml_files import read_yaml_document
 
 DEFAULT_PORT = 8765
@@ -107,13 +107,6 @@ class ServerConfig:
         return token
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 _SERVER_KEYS = {"host", "port", "token_env", "token_file", "max_request_bytes", "read_timeout_s", "max_connections",

@@ -1,4 +1,4 @@
-"""Serving the app on waitress from a background thread, with the limits that let it survive hostile clients.
+"""Serving a WSGI app on waitress from a background thread, with the limits that let it survive hostile clients.
 
 Not werkzeug's development server: waitress reads requests on one event-loop thread and hands a request to
 a worker thread only once it has fully arrived, so a client that sends half a request holds no worker; it
@@ -17,15 +17,7 @@ from typing import Any
 from waitress.server import TcpWSGIServer, create_server
 
 from humaneval.input_errors import InputError
-from humaneval.models.server.app import create_app
-from humaneval.models.server.config import (
-    DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_REQUEST_BYTES,
-    DEFAULT_READ_TIMEOUT_S,
-    DEFAULT_WORKER_THREADS,
-    is_loopback,
-)
-from humaneval.models.server.service import ModelService
+from humaneval.web.addresses import is_loopback
 
 logger = logging.getLogger(__name__)
 
@@ -69,23 +61,32 @@ class RunningServer:
         self.server.close()  # the listening socket and the loop's wake-up pipe
 
 
-def start_http_server(service: ModelService, *, host: str = "127.0.0.1", port: int = 0, token: str | None = None,
-                      max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
-                      read_timeout_s: int = DEFAULT_READ_TIMEOUT_S,
-                      max_connections: int = DEFAULT_MAX_CONNECTIONS,
-                      worker_threads: int = DEFAULT_WORKER_THREADS) -> RunningServer:
-    """Serve `service` over HTTP (waitress) from a background thread; port 0 picks a free port (see `.port`)."""
-    if token is None and not is_loopback(host):
+@dataclass(frozen=True)
+class ServerLimits:
+    """What one server holds at most (each server's config documents its defaults)."""
+
+    max_request_bytes: int
+    read_timeout_s: int
+    max_connections: int
+    worker_threads: int
+
+
+def serve_app(app: Any, *, host: str, port: int, token_required: bool, limits: ServerLimits,
+              name: str = "http-server") -> RunningServer:
+    """Serve the WSGI `app` from a background thread; port 0 picks a free port (see `.port`).
+
+    `token_required` says whether `app` demands a token: one that does not may only listen on loopback."""
+    if not token_required and not is_loopback(host):
         raise InputError(f"refusing to listen on {host!r} without a bearer token", field="host")
-    app = create_app(service, token=token, max_request_bytes=max_request_bytes)
-    server = create_server(app, **waitress_settings(host, port, max_request_bytes=max_request_bytes,
-                                                    read_timeout_s=read_timeout_s, max_connections=max_connections,
-                                                    worker_threads=worker_threads))
-    thread = threading.Thread(target=server.run, name="http-server", daemon=True)
+    server = create_server(app, **waitress_settings(host, port, max_request_bytes=limits.max_request_bytes,
+                                                    read_timeout_s=limits.read_timeout_s,
+                                                    max_connections=limits.max_connections,
+                                                    worker_threads=limits.worker_threads))
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
     logger.info("listening on %s:%s (token %s; at most %d connections, idle ones closed after %d s, %d worker "
-                "threads)", host, server.effective_port, "required" if token else "not required", max_connections,
-                read_timeout_s, worker_threads)
+                "threads)", host, server.effective_port, "required" if token_required else "not required",
+                limits.max_connections, limits.read_timeout_s, limits.worker_threads)
     return RunningServer(server, thread)
 
 
