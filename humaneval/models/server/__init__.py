@@ -5,7 +5,7 @@ Two layers, so the same behaviour is available in-process and over HTTP:
   screening) and raises `ServiceError(status, message)` for bad requests. `EmbeddedClient` calls it
   directly — what `launch` embeds by default, no sockets.
 - `start_http_server` (`app`, on `humaneval.web`'s waitress serving) serves it on waitress for a GPU host through the Flask app
-  (`app`): `/health`, `/models`, `/reply`, `/classify`, strict JSON bodies (`request_body`: application/json,
+  (`app`): `/health`, `/models`, `/reply`, `/classify`, strict JSON bodies (`humaneval.web.json_body`: application/json,
   UTF-8, bounded size and nesting, finite numbers only), and a bearer token that is mandatory whenever the
   server listens beyond loopback. `openai_routes` adds the OpenAI chat-completions protocol
   (`/v1/chat/completions`, `/v1/models`) on the same service, so OpenAI clients can talk to our models.

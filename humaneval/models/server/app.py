@@ -1,7 +1,7 @@
 """The HTTP face of `ModelService`: a Flask (WSGI) app with `/health`, `/models`, `/reply` and `/classify`,
 plus the OpenAI-compatible `/v1/...` routes (`openai_routes`).
 
-It only translates: bearer-token check, request body to dict (`request_body`), dict or `ServiceError` to a
+It only translates: bearer-token check, request body to dict (`humaneval.web.json_body`), dict or `ServiceError` to a
 JSON response. Every error, werkzeug's own included, is answered as JSON with its status in one shape per
 protocol (ours, or OpenAI's under `/v1`), so clients handle one shape; unexpected exceptions are logged
 here and answered 500 without details.
@@ -24,8 +24,8 @@ from humaneval.models.server.config import (
     DEFAULT_WORKER_THREADS,
 )
 from humaneval.models.server.openai_routes import error_body, openai_blueprint, speaks_openai
-from humaneval.models.server.request_body import read_json_body
 from humaneval.models.server.service import ModelService, ServiceError
+from humaneval.web.json_body import BadBody, read_json_body
 from humaneval.web.waitress_serving import RunningServer, ServerLimits, serve_app
 
 logger = logging.getLogger(__name__)
@@ -89,6 +89,10 @@ def create_app(service: ModelService, *, token: str | None = None,
             log = logger.info if err.status == 503 else logger.warning  # busy is routine, not a fault
             log("%s %s -> %d: %s", request.method, request.path, err.status, err.message)
         return error_response(err)
+
+    @app.errorhandler(BadBody)
+    def bad_body(err: BadBody) -> Response:
+        return error_response(ServiceError(400, str(err)))
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Response:

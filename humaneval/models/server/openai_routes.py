@@ -25,8 +25,8 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from humaneval.models.server.request_body import read_json_body
 from humaneval.models.server.service import ModelService, ServiceError, json_object
+from humaneval.web.json_body import read_json_body
 
 PREFIX = "/v1"
 EXTENSION_FIELD = "humaneval_safety"

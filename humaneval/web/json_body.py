@@ -1,7 +1,7 @@
-"""Request bodies as the API accepts them: declared `application/json` (UTF-8), bounded, strict JSON.
+"""Request bodies as our servers accept them: declared `application/json` (UTF-8), bounded, strict JSON.
 
-Every way a body can be wrong is a `ServiceError(400)` (or 413 from werkzeug for size) with a message
-saying what to fix, never a 500 or a silently odd value reaching `ModelService`.
+Every way a body can be wrong is a `BadBody` (each server answers it 400; werkzeug answers 413 for size)
+with a message saying what to fix, never a 500 or a silently odd value reaching the server's logic.
 """
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ from typing import Any
 
 from flask import Request
 
-from humaneval.models.server.service import ServiceError
 from humaneval.strict_json import PYTHON_INT_DIGITS, strict_loads
+
+
+class BadBody(ValueError):
+    """A request body the server cannot take; the message says what to fix."""
 
 
 def read_json_body(request: Request) -> Any:
@@ -27,16 +30,16 @@ def read_json_body(request: Request) -> Any:
 
 def _parse_json_body(raw: bytes) -> Any:
     """A request body as strict JSON (`humaneval.strict_json`): UTF-8, nested at most `MAX_DEPTH` levels,
-    finite numbers only, strings of valid Unicode. Anything else is a 400, never a 500 or a silently odd
+    finite numbers only, strings of valid Unicode. Anything else is a `BadBody`, never a 500 or a silently odd
     value. Integers may be as long as Python converts: `ModelService` checks each field's range itself."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise ServiceError(400, f"the request body is not UTF-8 (invalid byte at offset {err.start})") from None
+        raise BadBody(f"the request body is not UTF-8 (invalid byte at offset {err.start})") from None
     try:
         return strict_loads(text, max_int_digits=PYTHON_INT_DIGITS)
     except ValueError as err:  # JSONDecodeError or NotStrictJSON
-        raise ServiceError(400, f"the request body is not valid JSON ({err})") from None
+        raise BadBody(f"the request body is not valid JSON ({err})") from None
 
 
 def _require_json_content_type(mimetype: str, params: Mapping[str, str]) -> None:
@@ -46,8 +49,8 @@ def _require_json_content_type(mimetype: str, params: Mapping[str, str]) -> None
     (a CORS "simple request"); `application/json` makes the browser ask, and this server never says yes.
     """
     if mimetype != "application/json":
-        raise ServiceError(400, f"the request body must be sent as Content-Type: application/json, "
+        raise BadBody(f"the request body must be sent as Content-Type: application/json, "
                                 f"got {mimetype or 'none'!r}")
     charset = params.get("charset", "utf-8").lower()
     if charset not in ("utf-8", "utf8"):
-        raise ServiceError(400, f"JSON request bodies must be UTF-8, got charset {charset!r}")
+        raise BadBody(f"JSON request bodies must be UTF-8, got charset {charset!r}")
