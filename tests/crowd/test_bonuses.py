@@ -4,9 +4,9 @@ test_bonuses_mturk.py and test_bonuses_prolific.py."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import threading
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -128,11 +128,12 @@ def test_a_batch_above_the_total_ceiling_is_refused_whole_and_bonuses_already_pa
 # --- the local sandbox, end to end -----------------------------------------------------------------
 
 
-@pytest.fixture()
-def finished_run(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+@pytest.fixture(scope="module")
+def finished_run_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """A smoke run with a bonus rule (per_word of the answer), w1 and w2 each submitting one unit; w1's is
-    approved, w2's rejected. Yields the data dir and worker -> unit id."""
-    data_dir = tmp_path / "mephisto"
+    approved, w2's rejected. Launched once for the module (about 5 s): tests pay on their own copies.
+    Returns the data dir and worker -> unit id."""
+    data_dir = tmp_path_factory.mktemp("finished") / "mephisto"
     cfg, state = build_task([f"humaneval.data_dir={data_dir}"])
     with open_dict(cfg):
         cfg.humaneval.bonus = {"per_word": "0.10", "reason": "{amount} for {count} words"}
@@ -143,7 +144,14 @@ def finished_run(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
     review = TaskReview(open_database(data_dir), TASK)
     assert review.approve(review.select(workers=["w1"]))[0].ok
     assert review.reject(review.select(workers=["w2"]), "off topic")[0].ok
-    yield data_dir, units
+    return data_dir, units
+
+
+@pytest.fixture()
+def finished_run(finished_run_once: tuple[Path, dict[str, str]], tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """This test's own copy of the reviewed run (no bonus paid yet): its data dir and worker -> unit id."""
+    data_dir, units = finished_run_once
+    return Path(shutil.copytree(data_dir, tmp_path / "mephisto")), units
 
 
 def exits_2(argv: list[str]) -> bool:

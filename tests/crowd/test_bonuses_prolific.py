@@ -11,12 +11,15 @@ that is SIGKILLed mid-payment: a bonus is paid exactly once whatever moment the 
 
 from __future__ import annotations
 
+import copy
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,12 +29,13 @@ from humaneval.crowd.bonus_ledger import CREATED, LEDGER_FILE, PAID, PAYING, REQ
 from humaneval.crowd.bonuses import manual_key
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.launcher import LaunchSettings, LocalLaunch
+from humaneval.crowd.prolific.credentials import ProlificToken, register_requester
 from humaneval.crowd.prolific.records import study_of_run
 from humaneval.crowd.review import TaskReview
 from humaneval.crowd.smoke_task import build_task
 from tests.crowd.conftest import completed_units, wait_for
 from tests.crowd.test_review import as_worker
-from tests.crowd.prolific_support import prolific_overrides, prolific_participant
+from tests.crowd.prolific_support import TOKEN, prolific_overrides, prolific_participant
 from tests.prolific_fake import FakeProlific
 
 pytestmark = pytest.mark.integration
@@ -43,24 +47,52 @@ PAY = r"/bulk-bonus-payments/[^/]+/pay/"
 CREATE = r"/submissions/bonus-payments/"
 
 
-@pytest.fixture()
-def approved(tmp_path: Path, prolific: FakeProlific) -> Iterator[tuple[Path, str]]:
+# What the fake Prolific holds of an account, a study and its submissions (no bonus yet) once a run is reviewed.
+PROLIFIC_TABLES = ("workspaces", "projects", "groups", "studies", "submissions")
+
+
+@dataclass(frozen=True)
+class ApprovedRun:
     """A finished Prolific smoke run whose one submitted unit, participant pidA's, is approved."""
-    cfg, state = build_task(prolific_overrides(tmp_path, prolific))
-    with LocalLaunch(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
-        study = study_of_run(run.db, run.run_id)
-        assert study is not None
-        assert run.wait_until(lambda: prolific.studies[study.study_id]["status"] == "ACTIVE", timeout=30)
-        session, worker = prolific_participant(run, prolific, study.study_id, "pidA")
-        agent = as_worker(run, lambda: worker.request_agent(assignment_id=session))
-        assert agent.agent_id is not None, agent.failure_reason
-        as_worker(run, lambda: worker.submit_task(agent.agent_id, {"answer": "Lisbon"}))
-        prolific.participant_completes(session, study.completion_code)
-        assert run.wait_until(lambda: completed_units(run) == 1, timeout=60)
-    review = TaskReview(open_database(tmp_path / "mephisto"), TASK)
-    [done] = review.approve(review.select(workers=["pidA"]))
-    assert done.ok, done.describe()
-    yield tmp_path / "mephisto", session
+
+    data_dir: Path
+    submission: str  # pidA's submission on Prolific
+    prolific_tables: dict[str, dict[str, dict]]  # what the fake Prolific held then, by PROLIFIC_TABLES
+
+
+@pytest.fixture(scope="module")
+def approved_once(tmp_path_factory: pytest.TempPathFactory) -> ApprovedRun:
+    """The run is launched and reviewed once for the module (about 5 s); every test pays on its own copy."""
+    base = tmp_path_factory.mktemp("approved")
+    with pytest.MonkeyPatch.context() as patch, FakeProlific(token=TOKEN) as prolific:
+        patch.setenv("HUMANEVAL_PROLIFIC_CREDENTIALS", str(base / "prolific_credentials"))
+        register_requester(open_database(base / "mephisto"), "lab", ProlificToken(TOKEN, prolific.api_url))
+        cfg, state = build_task(prolific_overrides(base, prolific))
+        with LocalLaunch(cfg, state, LaunchSettings(data_dir=base / "mephisto")) as run:
+            study = study_of_run(run.db, run.run_id)
+            assert study is not None
+            assert run.wait_until(lambda: prolific.studies[study.study_id]["status"] == "ACTIVE", timeout=30)
+            session, worker = prolific_participant(run, prolific, study.study_id, "pidA")
+            agent = as_worker(run, lambda: worker.request_agent(assignment_id=session))
+            assert agent.agent_id is not None, agent.failure_reason
+            as_worker(run, lambda: worker.submit_task(agent.agent_id, {"answer": "Lisbon"}))
+            prolific.participant_completes(session, study.completion_code)
+            assert run.wait_until(lambda: completed_units(run) == 1, timeout=60)
+        review = TaskReview(open_database(base / "mephisto"), TASK)
+        [done] = review.approve(review.select(workers=["pidA"]))
+        assert done.ok, done.describe()
+        assert wait_for(lambda: not [t for t in threading.enumerate() if t.name.startswith("prolific-watch-")], 10)
+        return ApprovedRun(base / "mephisto", session, {t: copy.deepcopy(getattr(prolific, t)) for t in PROLIFIC_TABLES})
+
+
+@pytest.fixture()
+def approved(approved_once: ApprovedRun, tmp_path: Path, prolific: FakeProlific) -> tuple[Path, str]:
+    """This test's own copy of the approved run: its data dir, and this test's fake Prolific (token file in
+    tmp_path) holding its study and submissions, no call recorded yet: the data dir and pidA's submission."""
+    data_dir = Path(shutil.copytree(approved_once.data_dir, tmp_path / "approved"))
+    for table, rows in approved_once.prolific_tables.items():
+        getattr(prolific, table).update(copy.deepcopy(rows))
+    return data_dir, approved_once.submission
 
 
 def bonus_cli(data_dir: Path, *more: str) -> list[str]:
