@@ -180,14 +180,13 @@ def test_pages_with_forged_prolific_ids_get_no_unit_and_the_unit_stays_free(tmp_
         forged = [("<script>", "s1", study.study_id), ("pidMallory", "madeUpSession1", study.study_id),
                   ("pidMallory", victim_session, study.study_id), ("pidMallory", other_session, other),
                   ("pidMallory", other_session, study.study_id)]
-        for pid, session, study_id in forged:
-            worker = SimulatedWorker(run.base_url, pid, provider_type="prolific", provider_extra={"study_id": study_id},
-                                     timeout=3)
-            result: list[object] = []
-            thread = threading.Thread(target=lambda: result.append(_try(lambda: worker.request_agent(session))), daemon=True)
-            thread.start()
+        # a refused page waits out its 3 s for an answer: the five wait together
+        answers = {attempt: _forged_page_load(run, *attempt) for attempt in forged}
+        for thread in answers.values():
             thread.join(6)
-            assert not run.db.find_agents(task_run_id=run.run_id), (pid, session, study_id)
+        for attempt, thread in answers.items():
+            assert not thread.is_alive() and not getattr(thread.answer, "agent_id", None), (attempt, thread.answer)
+        assert not run.db.find_agents(task_run_id=run.run_id), run.db.find_agents(task_run_id=run.run_id)
         assert run.db.find_workers(worker_name="<script>") == []
         # both units are still free: the victim and another real participant each get one
         for pid, session in (("pidVictim", victim_session), ("pidReal", prolific.participant_starts(study.study_id, "pidReal"))):
@@ -197,11 +196,27 @@ def test_pages_with_forged_prolific_ids_get_no_unit_and_the_unit_stays_free(tmp_
         assert len(run.db.find_agents(task_run_id=run.run_id)) == 2
 
 
-def _try(call):  # type: ignore[no-untyped-def]
-    try:
-        return call()
-    except Exception as err:  # the router answers nothing useful to a refused registration
-        return err
+class _PageLoad(threading.Thread):
+    """A page asking for a unit on its own thread; `answer` is the session, or the error (the router answers
+    nothing useful to a refused registration)."""
+
+    def __init__(self, worker: SimulatedWorker, session: str) -> None:
+        super().__init__(daemon=True)
+        self.worker, self.session = worker, session
+        self.answer: object = None
+
+    def run(self) -> None:
+        try:
+            self.answer = self.worker.request_agent(self.session)
+        except Exception as err:
+            self.answer = err
+
+
+def _forged_page_load(run: LocalLaunch, pid: str, session: str, study_id: str) -> _PageLoad:
+    worker = SimulatedWorker(run.base_url, pid, provider_type="prolific", provider_extra={"study_id": study_id}, timeout=3)
+    load = _PageLoad(worker, session)
+    load.start()
+    return load
 
 
 def test_prolific_launch_below_the_pay_floor_is_refused_before_any_call(tmp_path: Path, prolific: FakeProlific) -> None:
