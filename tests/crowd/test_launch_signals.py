@@ -21,6 +21,10 @@ from humaneval.crowd.simulated_worker import SimulatedWorker
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
+# `python -m humaneval.launch`, except that SIGUSR1 makes it print every thread's stack (faulthandler only dumps
+# on fatal signals by itself): a launcher that hangs in CI then says where it sat.
+DUMPABLE_LAUNCH = ("import faulthandler, runpy, signal; faulthandler.register(signal.SIGUSR1, all_threads=True); "
+                   "runpy.run_module('humaneval.launch', run_name='__main__', alter_sys=True)")
 
 
 class LaunchProcess:
@@ -29,7 +33,7 @@ class LaunchProcess:
     def __init__(self, data_dir: Path, *args: str, task: str = "smoke", sigint_ignored: bool = False) -> None:
         """`sigint_ignored`: started as `launch ... &` from a non-interactive shell, which leaves SIGINT ignored."""
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "humaneval.launch", task, f"humaneval.data_dir={data_dir}", *args],
+            [sys.executable, "-c", DUMPABLE_LAUNCH, task, f"humaneval.data_dir={data_dir}", *args],
             cwd=REPO,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -71,6 +75,17 @@ class LaunchProcess:
         code = self.proc.wait(timeout)
         self._pumping.join(10)
         return code
+
+    def exit_code(self, timeout: float) -> int:
+        """The exit code; a launcher still running at the deadline fails the test with its threads' stacks."""
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGUSR1)
+            _wait(lambda: "most recent call first" in "".join(self.output), timeout=10)
+            time.sleep(1)  # the rest of the dump: one stack per thread
+            raise AssertionError(f"the launcher did not exit within {timeout} s; its output, then its threads:\n"
+                                 + "".join(self.output)) from None
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -175,7 +190,7 @@ def test_first_sigint_before_the_run_stops_a_launcher_started_in_the_background(
         assert _wait(lambda: launch.proc.poll() is not None or _catches_sigint(launch.proc.pid), timeout=30)
         assert not any("router:" in line for line in launch.output), "too late: the run had started"
         launch.proc.send_signal(signal.SIGINT)
-        assert launch.proc.wait(60) == 130, "".join(launch.output)  # the old launcher ignored it and ran on
+        assert launch.exit_code(60) == 130, "".join(launch.output)  # the old launcher ignored it and ran on
         output = "".join(launch.output)
         assert "Traceback" not in output, output
         # Python runs the handler between bytecodes: if the signal lands inside a long C call, the launch
