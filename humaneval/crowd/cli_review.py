@@ -8,21 +8,27 @@ since the same verb means different calls there (docs/mturk.md section 7, docs/p
 from __future__ import annotations
 
 import argparse
+import getpass
+import uuid
 from pathlib import Path
 
 from humaneval.crowd.data_dir import DATA_DIR_ENV, data_faults_reported, open_existing_database
 from humaneval.crowd.mturk import MTURK_PROVIDERS, requester_balance
 from humaneval.crowd.prolific.api import ProlificError
 from humaneval.crowd.review import SOFT_BLOCK_SUFFIX, ReviewAction, TaskReview
+from humaneval.crowd.review_audit import AUDIT_FILE, ReviewAudit
 from humaneval.input_errors import exit_on_input_error
 from humaneval.verb_dispatch import VerbTable, dispatch
 from mephisto.abstractions.database import MephistoDB
 
 EXIT_FAILED = 1
 PROG = "python -m humaneval.crowd review"
-# `bonus` counts each study's events for its rules (humaneval.studies' modules), so it lives above the crowd
-# runtime, as `python -m humaneval.crowd export` does.
-BONUS_VERB: VerbTable = {"bonus": ("humaneval.cli_bonus", "pay bonuses by hand or by the study's rule, each once")}
+# `bonus` counts each study's events for its rules and `serve` shows each study's work (humaneval.studies'
+# modules), so both live above the crowd runtime, as `python -m humaneval.crowd export` does.
+UPPER_VERBS: VerbTable = {
+    "bonus": ("humaneval.cli_bonus", "pay bonuses by hand or by the study's rule, each once"),
+    "serve": ("humaneval.review_page.cli", "a local review page: workers, their work, the analysis's flags, actions"),
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
         "list them, approve (MTurk and Prolific pay the reward), reject (not paid), soft-block workers (a "
         "qualification that keeps them out of runs that check it; on Prolific also a participant group the task's "
         "next studies exclude) or block them (MTurk: CreateWorkerBlock; Prolific: the requester's block group). "
-        "See docs/mturk.md and docs/prolific.md.",
+        f"Every action is logged to <data dir>/{AUDIT_FILE}. `serve` opens the same review as a web page. "
+        "See docs/review.md, docs/mturk.md and docs/prolific.md.",
     )
     # --task-name / --data-dir may come before the verb (`review --task-name T approve --all`) or after
     # it; the copies on the verbs default to SUPPRESS so they never overwrite the earlier value.
@@ -78,7 +85,8 @@ def _parser() -> argparse.ArgumentParser:
                  "participant to the requester's block group, which all the requester's studies exclude", [common, workers])
     block.add_argument("--reason", required=True, help="why: MTurk records it with the block; Prolific takes none, so "
                        "there it is kept only in our output and log")
-    verbs.add_parser("bonus", add_help=False, help=BONUS_VERB["bonus"][1] + " (MTurk, Prolific; `bonus --help`)")
+    verbs.add_parser("bonus", add_help=False, help=UPPER_VERBS["bonus"][1] + " (MTurk, Prolific; `bonus --help`)")
+    verbs.add_parser("serve", add_help=False, help=UPPER_VERBS["serve"][1] + " (`serve --help`)")
     balance = verbs.add_parser("balance", help="MTurk only: the requester's available balance (the sandbox shows "
                                "10000)")
     balance.add_argument("--provider", required=True, choices=MTURK_PROVIDERS)
@@ -105,20 +113,20 @@ def _note_unfinished(review: TaskReview) -> None:
               "only after a run has ended: Mephisto expires a run's units when it shuts down")
 
 
-def _bonus_argv(argv: list[str]) -> list[str] | None:
-    """`bonus ...` with any --task-name / --data-dir given before the verb moved after it, or None when
-    the verb is not `bonus` (the other verbs take those options on either side)."""
+def _upper_argv(argv: list[str]) -> list[str] | None:
+    """`bonus ...` / `serve ...` with any --task-name / --data-dir given before the verb moved after it, or
+    None for the other verbs (they take those options on either side)."""
     i = 0
     while i < len(argv) and argv[i].split("=")[0] in ("--task-name", "--data-dir"):
         i += 1 if "=" in argv[i] else 2
-    return ["bonus", *argv[i + 1:], *argv[:i]] if argv[i:i + 1] == ["bonus"] else None
+    return [argv[i], *argv[i + 1:], *argv[:i]] if argv[i:i + 1] and argv[i] in UPPER_VERBS else None
 
 
 @exit_on_input_error
 def main(argv: list[str]) -> int:
-    bonus = _bonus_argv(argv)
-    if bonus is not None:
-        return dispatch(PROG, BONUS_VERB, bonus)
+    upper = _upper_argv(argv)
+    if upper is not None:
+        return dispatch(PROG, UPPER_VERBS, upper)
     parser = _parser()
     args = parser.parse_args(argv)
     db = open_existing_database(args.data_dir)
@@ -162,13 +170,20 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, db: Mephisto
         _note_unfinished(review)
         _note_prolific_without_work(review)
         return 0
+    actions = _act(review, args)
+    ReviewAudit.in_data_dir(db.db_root).record(actions, who=getpass.getuser(), via="cli", request=uuid.uuid4().hex,
+                                               task_name=args.task_name)
+    return _print_actions(actions)
+
+
+def _act(review: TaskReview, args: argparse.Namespace) -> list[ReviewAction]:
     if args.verb == "approve":
-        return _print_actions(review.approve(review.select(all_units=args.all, workers=args.worker, unit_ids=args.unit)))
+        return review.approve(review.select(all_units=args.all, workers=args.worker, unit_ids=args.unit))
     if args.verb == "reject":
-        return _print_actions(review.reject(review.select(all_units=args.all, workers=args.worker, unit_ids=args.unit), args.reason,
-                                            args.category))
+        return review.reject(review.select(all_units=args.all, workers=args.worker, unit_ids=args.unit), args.reason,
+                             args.category)
     if args.verb == "soft-block":
-        return _print_actions(review.soft_block(args.worker, args.qualification))
+        return review.soft_block(args.worker, args.qualification)
     if args.verb == "block":
-        return _print_actions(review.block(args.worker, args.reason))
+        return review.block(args.worker, args.reason)
     raise AssertionError(args.verb)

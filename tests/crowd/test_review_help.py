@@ -9,7 +9,7 @@ import pytest
 
 from humaneval.crowd.cli_review import main as review_main
 
-VERBS = ("list", "approve", "reject", "soft-block", "block", "bonus", "balance")
+VERBS = ("list", "approve", "reject", "soft-block", "block", "bonus", "serve", "balance")
 
 
 def help_of(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -36,7 +36,7 @@ def verb_lines(capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
 
 def test_every_verb_that_acts_on_prolific_says_what_it_does_there(capsys: pytest.CaptureFixture[str]) -> None:
     lines = verb_lines(capsys)
-    for verb in ("approve", "reject", "soft-block", "block", "bonus"):
+    for verb in ("approve", "reject", "soft-block", "block", "bonus"):  # serve: the same actions on a page
         assert "Prolific" in lines[verb], lines[verb]
     assert "pay" in lines["approve"] and "not paid" in lines["reject"] and "block group" in lines["block"]
     assert "MTurk only" in lines["balance"] and "Prolific" not in lines["balance"]
