@@ -237,15 +237,11 @@ def test_launch_makes_one_hit_type_one_hit_per_unit_and_expires_them_at_shutdown
 # --- approve / reject / block / soft-block after simulated MTurk workers -------------------------
 
 
-@pytest.mark.integration
-def test_review_approves_rejects_blocks_and_soft_blocks_mturk_sandbox_work(
-    aws_sandbox: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def three_mturk_sandbox_units(data_dir: Path, edge: MTurkEdge, port: int) -> tuple[dict[str, str], int]:
+    """A smoke run on the MTurk sandbox whose run phase is asserted call by call: W1 submits HIT1 and HIT3, W2
+    HIT2; every unit ends completed. Returns MTurk assignment id -> Mephisto unit id, and how many HIT status
+    polls the run made (reviewing must add none). The run keeps out holders of `humaneval_soft_block`."""
     provider = "mturk_sandbox"
-    data_dir = aws_sandbox / "mephisto"
-    register_requester(open_database(data_dir), provider, REQUESTER, AwsKeys(KEY_ID, SECRET))
-    edge = make_edge(monkeypatch, provider)
-    port = node_router.free_port()
     overrides = ("humaneval.prompts=[one,two,three]", "mephisto.blueprint.block_qualification=humaneval_soft_block")
     # The run keeps out holders of the soft-block qualification: Mephisto finds or creates its MTurk
     # twin (named with _sandbox on the sandbox) and makes the HIT type exclude it.
@@ -322,7 +318,19 @@ def test_review_approves_rejects_blocks_and_soft_blocks_mturk_sandbox_work(
     assert {hit for hit, _ in edge.polls} <= {"HIT1", "HIT2", "HIT3"}
     assert {hit for hit, status in edge.polls if status == "Reviewable"} == {"HIT1", "HIT2", "HIT3"}
     assert all(status != "Assignable" for _, status in edge.polls)
-    polls_during_run = len(edge.polls)
+    return unit_of, len(edge.polls)
+
+
+@pytest.mark.integration
+def test_review_approves_rejects_blocks_and_soft_blocks_mturk_sandbox_work(
+    aws_sandbox: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    provider = "mturk_sandbox"
+    data_dir = aws_sandbox / "mephisto"
+    register_requester(open_database(data_dir), provider, REQUESTER, AwsKeys(KEY_ID, SECRET))
+    edge = make_edge(monkeypatch, provider)
+    unit_of, polls_during_run = three_mturk_sandbox_units(data_dir, edge, node_router.free_port())
+    qual = "humaneval_soft_block_sandbox"
 
     # The review phase: exactly these calls, in this order, with these parameters.
     edge.calls.clear()

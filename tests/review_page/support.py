@@ -1,5 +1,6 @@
 """A finished ACUTE sandbox study to review: real Mephisto (local architect, node router, mock provider),
-simulated workers, one of them a spammer the analysis flags as too fast.
+simulated workers, one of them a spammer the analysis flags as too fast, whose reasons are markup; every
+conversation opens with a message of markup too.
 
 Built once per test session (about 10 s) and copied into each test's own folder, since reviewing changes it.
 """
@@ -22,6 +23,7 @@ TASK = "acute-review"
 CAREFUL = ("careful_a", "careful_b")
 SPAMMER = "spammer"
 XSS = "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>"
+XSS_CHAT = "<b>hi</b><img src=x onerror=\"document.title='pwned'\">"  # the first message of every conversation
 
 
 def answers(session: Any, *, seconds: float, always_left: bool, reason: str) -> dict[str, Any]:
@@ -40,7 +42,11 @@ def answers(session: Any, *, seconds: float, always_left: bool, reason: str) -> 
 def build_study(folder: Path) -> Path:
     """Run the study to completion in `folder`; return its Mephisto data dir."""
     pairings = folder / "pairings.jsonl"
-    write_jsonl(pairings, study_pairings(folder, pairs_per_model_pair=1))  # 6 pairs of 4 models
+    pairs = study_pairings(folder, pairs_per_model_pair=1)  # 6 pairs of 4 models
+    for pair in pairs:
+        for dialogue in pair["dialogue_dicts"]:
+            dialogue["dialogue"][0]["text"] = XSS_CHAT
+    write_jsonl(pairings, pairs)
     data_dir = folder / "mephisto"
     cfg, state = build_task([
         f"humaneval.data_dir={data_dir}", f"mephisto.blueprint.pairings_file={pairings}",
