@@ -16,6 +16,7 @@ from humaneval.crowd.cli_review import main as review_main
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.launcher import LaunchSettings, LocalLaunch
 from humaneval.crowd.review import TaskReview, default_block_qualification
+from humaneval.crowd.review_audit import ReviewAudit
 from humaneval.crowd.simulated_worker import SimulatedWorker
 from humaneval.crowd.smoke_task import build_task
 from mephisto.abstractions.providers.mock.mock_worker import MockWorker
@@ -145,6 +146,13 @@ def test_review_cli_lists_approves_rejects_soft_blocks_and_blocks_sandbox_work(
     alice = db.find_workers(worker_name="alice_sandbox")[0]
     assert isinstance(bob, MockWorker) and bob.is_blocked(run.task_run.get_requester())
     assert not alice.is_blocked(run.task_run.get_requester())
+    # every command's outcomes are in the audit log, one line each, the skip and the nothing-to-do included
+    lines = ReviewAudit.in_data_dir(run.settings.data_dir).lines()
+    assert [(line.action, line.skipped) for line in lines] == [
+        ("soft-block", False), ("approve", False), ("approve", False), ("reject", False), ("approve", True),
+        ("block", False)]
+    assert {line.via for line in lines} == {"cli"} and len({line.request for line in lines}) == 5
+    assert "reason: 'off topic'" in lines[3].detail
 
 
 def test_review_refuses_unknown_tasks_workers_units_and_empty_selections(
