@@ -26,6 +26,7 @@ PROG = "python -m humaneval.crowd review"
 # `bonus` counts each study's events for its rules and `serve` shows each study's work (humaneval.studies'
 # modules), so both live above the crowd runtime, as `python -m humaneval.crowd export` does.
 UPPER_VERBS: VerbTable = {
+    "list": ("humaneval.review_page.cli_list", "units awaiting review, and each worker's counts, time and flags"),
     "bonus": ("humaneval.cli_bonus", "pay bonuses by hand or by the study's rule, each once"),
     "serve": ("humaneval.review_page.cli", "a local review page: workers, their work, the analysis's flags, actions"),
 }
@@ -63,8 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     def verb(name: str, about: str, parents: list[argparse.ArgumentParser]) -> argparse.ArgumentParser:
         return verbs.add_parser(name, parents=parents, help=about, description=about)
 
-    listing = verb("list", "units awaiting review: unit, worker, status", [common])
-    listing.add_argument("--reviewed", action="store_true", help="also show units already approved or rejected")
+    verbs.add_parser("list", add_help=False, help=UPPER_VERBS["list"][1] + " (`list --help`)")
     verb("approve", "approve units; MTurk and Prolific pay the worker the reward", [common, selection])
     reject = verb("reject", "reject units; the worker is not paid (MTurk, Prolific) and reads the reason",
                   [common, selection])
@@ -106,7 +106,8 @@ def _print_actions(actions: list[ReviewAction]) -> int:
     return EXIT_FAILED if failed else 0
 
 
-def _note_unfinished(review: TaskReview) -> None:
+def note_unfinished(review: TaskReview) -> None:
+    """Say which runs have not ended (for every listing and before any action)."""
     unfinished = review.unfinished_runs()
     if unfinished:
         print(f"note: run(s) {', '.join(unfinished)} not marked finished (live or interrupted); approve or reject "
@@ -114,11 +115,13 @@ def _note_unfinished(review: TaskReview) -> None:
 
 
 def _upper_argv(argv: list[str]) -> list[str] | None:
-    """`bonus ...` / `serve ...` with any --task-name / --data-dir given before the verb moved after it, or
-    None for the other verbs (they take those options on either side)."""
+    """`list ...` / `bonus ...` / `serve ...` with any --task-name / --data-dir given before the verb moved after
+    it (no verb at all is `list`), or None for the other verbs (they take those options on either side)."""
     i = 0
     while i < len(argv) and argv[i].split("=")[0] in ("--task-name", "--data-dir"):
         i += 1 if "=" in argv[i] else 2
+    if i == len(argv) and argv:
+        return ["list", *argv]
     return [argv[i], *argv[i + 1:], *argv[:i]] if argv[i:i + 1] and argv[i] in UPPER_VERBS else None
 
 
@@ -134,7 +137,7 @@ def main(argv: list[str]) -> int:
         return _run(parser, args, db)
 
 
-def _note_prolific_without_work(review: TaskReview) -> None:
+def note_prolific_without_work(review: TaskReview) -> None:
     """Prolific submissions with the completion code and no work here: not units, but Prolific pays them."""
     try:
         orphans = review.prolific_submissions_without_work()
@@ -156,20 +159,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, db: Mephisto
     if not args.task_name:
         parser.error("--task-name is required")
     review = TaskReview(db, args.task_name)
-    if args.verb in (None, "list"):
-        units = review.units(include_reviewed=getattr(args, "reviewed", False))
-        if not units:
-            print(f"no unit of task '{args.task_name}' awaits review (`list --reviewed` shows the others)")
-            _note_unfinished(review)
-            _note_prolific_without_work(review)
-            return 0
-        print(f"{'unit':>6}  {'run':>4}  {'provider':<14} {'worker':<28} {'unit status':<14} agent status")
-        for u in units:
-            print(f"{u.unit_id:>6}  {u.task_run_id:>4}  {u.provider_type:<14} {u.worker_name:<28} {u.unit_status:<14} {u.agent_status}")
-        print(f"{len(units)} unit(s)")
-        _note_unfinished(review)
-        _note_prolific_without_work(review)
-        return 0
+    note_unfinished(review)
     actions = _act(review, args)
     ReviewAudit.in_data_dir(db.db_root).record(actions, who=getpass.getuser(), via="cli", request=uuid.uuid4().hex,
                                                task_name=args.task_name)

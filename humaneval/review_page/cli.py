@@ -77,12 +77,15 @@ def main(argv: list[str]) -> int:
         raise InputError("an empty reviewer name", field="--reviewer")
     db = open_existing_database(args.data_dir)
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     with console_logging(), data_faults_reported(db):
         logging.getLogger().setLevel(args.log_level)
         print(f"reading task '{args.task_name}' and running its analysis…", flush=True)
-        study = StudyData(db, args.task_name)
+        try:
+            study = StudyData(db, args.task_name)
+        except InputError as err:
+            raise InputError(err.problem, path=err.path, line=err.line, field="--task-name") from None
+        for sig in (signal.SIGINT, signal.SIGTERM):  # only now: a refused start leaves the caller's handlers alone
+            signal.signal(sig, lambda *_: stop.set())
         hosts: set[str] = set()  # filled once the port is known; no request arrives before
         app = create_app(study, ReviewAudit.in_data_dir(db.db_root), token=token, reviewer=reviewer,
                          allowed_hosts=hosts)
