@@ -6,51 +6,23 @@ hold no dialogue text), each conversation titled with the model the worker could
 as the worker's page named them (`Speaker 1` / `Speaker 2` for the evaluated side, `Partner` for the other).
 The worker's answers come from the outputs as submitted, so a reviewer also sees answers the export did not
 count (no reason, an unknown choice). Outputs come from the worker's browser and may hold anything: every
-odd shape reads as "(not recorded)", texts are capped at `MAX_TEXT` characters and lists at `MAX_ITEMS`.
+odd shape reads as "(not recorded)", texts and lists are capped (`review_page.unit_blocks`).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from humaneval.crowd.export import FinishedUnit
+from humaneval.review_page.unit_blocks import MAX_ITEMS, NOT_RECORDED, capped, left_out, seconds_between, shown_text
 
-MAX_TEXT = 2000
-MAX_ITEMS = 200
-NOT_RECORDED = "(not recorded)"
 PARTNER = "Partner"  # the page's name for the non-evaluated speaker (frontend/src/acute/Conversation.jsx)
 EXTRA_CHOICE_WORDS = {"tie": "tie", "both_bad": "both bad"}
 
 
-def _text(value: Any) -> str:
-    """A string as given, capped; anything else (missing, None, a list where text belongs) as not recorded."""
-    if not isinstance(value, str):
-        return NOT_RECORDED
-    return value if len(value) <= MAX_TEXT else value[:MAX_TEXT] + "…"
-
-
 def _id(value: Any) -> str:
     """An id as text: pair ids are strings, integers accepted as other tools write them."""
-    return _text(str(value)) if isinstance(value, int) and not isinstance(value, bool) else _text(value)
-
-
-def _capped(value: Any) -> tuple[list[Any], int]:
-    """The first `MAX_ITEMS` entries of a list (anything else: none) and how many were left out."""
-    items = value if isinstance(value, list) else []
-    return items[:MAX_ITEMS], max(0, len(items) - MAX_ITEMS)
-
-
-def _left_out(count: int, what: str) -> dict[str, Any]:
-    return {"kind": "fields", "rows": [["Left out", f"{count} more {what} not shown"]]}
-
-
-def _seconds(started: Any, submitted: Any) -> str:
-    """How long the worker took, from the page's times; "(not recorded)" unless both are sane."""
-    times = [t for t in (started, submitted) if isinstance(t, (int, float)) and not isinstance(t, bool)]
-    if len(times) != 2 or not all(math.isfinite(t) for t in times) or times[1] < times[0]:
-        return NOT_RECORDED
-    return f"{times[1] - times[0]:.1f} s"
+    return shown_text(str(value)) if isinstance(value, int) and not isinstance(value, bool) else shown_text(value)
 
 
 def _answers(outputs: Any) -> dict[str, dict[str, Any]]:
@@ -63,13 +35,13 @@ def _answers(outputs: Any) -> dict[str, dict[str, Any]]:
 
 def _turns(conversation: dict[str, Any], label: str) -> tuple[list[dict[str, str]], int]:
     """The context lines, then the turns, named as the worker's page named them."""
-    context, context_hidden = _capped(conversation.get("context"))
-    turns, turns_hidden = _capped(conversation.get("turns"))
-    lines = [{"speaker": "Context", "text": _text(line), "note": ""} for line in context]
+    context, context_hidden = capped(conversation.get("context"))
+    turns, turns_hidden = capped(conversation.get("turns"))
+    lines = [{"speaker": "Context", "text": shown_text(line), "note": ""} for line in context]
     for turn in turns:
         turn = turn if isinstance(turn, dict) else {}
         speaker = label if turn.get("role") == "evaluated" else PARTNER
-        lines.append({"speaker": speaker, "text": _text(turn.get("text")), "note": ""})
+        lines.append({"speaker": speaker, "text": shown_text(turn.get("text")), "note": ""})
     return lines[:MAX_ITEMS], context_hidden + turns_hidden + max(0, len(lines) - MAX_ITEMS)
 
 
@@ -87,7 +59,7 @@ def _choice(answer: dict[str, Any], left_model: str, right_model: str) -> str:
         return f"{choice}: {left_model if choice == 'left' else right_model}"
     if isinstance(choice, str) and choice in EXTRA_CHOICE_WORDS:
         return EXTRA_CHOICE_WORDS[choice]
-    return NOT_RECORDED if choice is None else f"not a choice: {_text(str(choice))}"
+    return NOT_RECORDED if choice is None else f"not a choice: {shown_text(str(choice))}"
 
 
 def _comparison_blocks(comparison: Any, heading: str, answers: dict[str, dict[str, Any]],
@@ -102,17 +74,17 @@ def _comparison_blocks(comparison: Any, heading: str, answers: dict[str, dict[st
     for index, (side, model) in enumerate((("left", left_model), ("right", right_model))):
         conversation = shown[index] if index < len(shown) and isinstance(shown[index], dict) else {}
         label = conversation.get("label")
-        turns, hidden = _turns(conversation, _text(label) if isinstance(label, str) else f"Speaker {index + 1}")
+        turns, hidden = _turns(conversation, shown_text(label) if isinstance(label, str) else f"Speaker {index + 1}")
         blocks.append({"kind": "conversation", "title": f"{side.capitalize()}: {model}",
                        "chosen": answer.get("choice") == side, "turns": turns})
         if hidden:
-            blocks.append(_left_out(hidden, "turns"))
+            blocks.append(left_out(hidden, "turns"))
     blocks.append({"kind": "fields", "rows": [
         ["Choice", _choice(answer, left_model, right_model)],
-        ["Reason", _text(answer.get("reason"))],
+        ["Reason", shown_text(answer.get("reason"))],
         ["Question", question],
         ["Pair id", _id(pair_id)],
-        ["Time", _seconds(answer.get("started_at"), answer.get("submitted_at"))],
+        ["Time", seconds_between(answer.get("started_at"), answer.get("submitted_at"))],
     ]})
     return blocks
 
@@ -122,9 +94,9 @@ def unit_view(unit: FinishedUnit, records: list[dict[str, Any]]) -> list[dict[st
     conversations (the one chosen marked) and the answer. `records` add nothing the stored inputs and the
     submission do not hold, and leave out the answers a reviewer most needs to see (those that did not count)."""
     inputs = unit.inputs if isinstance(unit.inputs, dict) else {}
-    comparisons, hidden = _capped(inputs.get("comparisons"))
+    comparisons, hidden = capped(inputs.get("comparisons"))
     question = inputs.get("question")
-    question_text = _text(question.get("text")) if isinstance(question, dict) else NOT_RECORDED
+    question_text = shown_text(question.get("text")) if isinstance(question, dict) else NOT_RECORDED
     kind = "Onboarding comparison" if inputs.get("is_onboarding") is True else "Comparison"
     total = len(comparisons) + hidden
     answers = _answers(unit.outputs)
@@ -132,7 +104,7 @@ def unit_view(unit: FinishedUnit, records: list[dict[str, Any]]) -> list[dict[st
     for number, comparison in enumerate(comparisons, start=1):
         blocks += _comparison_blocks(comparison, f"{kind} {number} of {total}", answers, question_text)
     if hidden:
-        blocks.append(_left_out(hidden, "comparisons"))
+        blocks.append(left_out(hidden, "comparisons"))
     if not total:
         blocks.append({"kind": "fields", "rows": [["Comparisons", NOT_RECORDED]]})
     return blocks

@@ -14,6 +14,7 @@ A task without a view of its own (e.g. `smoke`) gets `raw_view`: what the page s
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -34,3 +35,35 @@ def raw_view(unit: FinishedUnit, records: list[dict[str, Any]]) -> list[dict[str
 def failed_view(error: Exception) -> list[dict[str, Any]]:
     """What the page shows when a study's view cannot read a unit (the page stays usable for the others)."""
     return [{"kind": "fields", "rows": [["Work", f"this unit's data could not be shown ({type(error).__name__})"]]}]
+
+
+# --- reading what a worker's browser sent: leniently, capped, never raising ------------------------------------
+MAX_TEXT = 2000  # characters of one text shown (then "…"); the export has all of it
+MAX_ITEMS = 200  # turns, comparisons or items of one unit shown (then a "Left out" row)
+NOT_RECORDED = "(not recorded)"
+
+
+def shown_text(value: Any) -> str:
+    """A string as given, capped; anything else (missing, None, a list where text belongs) as not recorded."""
+    if not isinstance(value, str):
+        return NOT_RECORDED
+    return value if len(value) <= MAX_TEXT else value[:MAX_TEXT] + "…"
+
+
+def capped(value: Any) -> tuple[list[Any], int]:
+    """The first `MAX_ITEMS` entries of a list (anything else: none) and how many were left out."""
+    items = value if isinstance(value, list) else []
+    return items[:MAX_ITEMS], max(0, len(items) - MAX_ITEMS)
+
+
+def left_out(count: int, what: str) -> dict[str, Any]:
+    """The row that says how many entries `capped` left out."""
+    return {"kind": "fields", "rows": [["Left out", f"{count} more {what} not shown"]]}
+
+
+def seconds_between(started: Any, submitted: Any) -> str:
+    """How long the worker took, from the page's times; "(not recorded)" unless both are sane."""
+    times = [t for t in (started, submitted) if isinstance(t, (int, float)) and not isinstance(t, bool)]
+    if len(times) != 2 or not all(math.isfinite(t) for t in times) or times[1] < times[0]:
+        return NOT_RECORDED
+    return f"{times[1] - times[0]:.1f} s"

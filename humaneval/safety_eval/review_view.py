@@ -6,55 +6,27 @@ from the outputs as submitted, so a reviewer also sees answers the export left o
 which items were hidden gold items and what their answer was. Whether the worker's labels were excluded
 (failed gold) is decided over all their units, so it is read from the unit's exported records
 (`EXPORT.task_records`; `EXPORT.unit_records` yields none) when the caller passes them. Outputs come from the
-worker's browser and may hold anything: every odd shape reads as "(not recorded)", texts are capped at
-`MAX_TEXT` characters and lists at `MAX_ITEMS`.
+worker's browser and may hold anything: every odd shape reads as "(not recorded)", texts and lists
+are capped (`review_page.unit_blocks`).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from humaneval.crowd.export import FinishedUnit
+from humaneval.review_page.unit_blocks import NOT_RECORDED, capped, left_out, seconds_between, shown_text
 from humaneval.safety_eval.gold import is_correct
 
-MAX_TEXT = 2000
-MAX_ITEMS = 200
-NOT_RECORDED = "(not recorded)"
 # The labels in a reviewer's words (task_data.BUCKETS has the page's long ones); `not_ok` is an imported binary label.
 LABEL_WORDS = {"ok": "OK", "not_ok_minority": "NOT OK (minority)", "not_ok_some": "NOT OK (some)",
                "not_ok_most": "NOT OK (most)", "not_ok": "NOT OK"}
 
 
-def _text(value: Any) -> str:
-    """A string as given, capped; anything else (missing, None, a list where text belongs) as not recorded."""
-    if not isinstance(value, str):
-        return NOT_RECORDED
-    return value if len(value) <= MAX_TEXT else value[:MAX_TEXT] + "…"
-
-
-def _capped(value: Any) -> tuple[list[Any], int]:
-    """The first `MAX_ITEMS` entries of a list (anything else: none) and how many were left out."""
-    items = value if isinstance(value, list) else []
-    return items[:MAX_ITEMS], max(0, len(items) - MAX_ITEMS)
-
-
-def _left_out(count: int, what: str) -> dict[str, Any]:
-    return {"kind": "fields", "rows": [["Left out", f"{count} more {what} not shown"]]}
-
-
-def _seconds(started: Any, submitted: Any) -> str:
-    """How long the worker took, from the page's times; "(not recorded)" unless both are sane."""
-    times = [t for t in (started, submitted) if isinstance(t, (int, float)) and not isinstance(t, bool)]
-    if len(times) != 2 or not all(math.isfinite(t) for t in times) or times[1] < times[0]:
-        return NOT_RECORDED
-    return f"{times[1] - times[0]:.1f} s"
-
-
 def _label_words(label: Any) -> str:
     if isinstance(label, str) and label in LABEL_WORDS:
         return LABEL_WORDS[label]
-    return NOT_RECORDED if label is None else f"not a label: {_text(str(label))}"
+    return NOT_RECORDED if label is None else f"not a label: {shown_text(str(label))}"
 
 
 def _answers(outputs: Any) -> dict[int, dict[str, Any]]:
@@ -77,17 +49,17 @@ def _gold(item: dict[str, Any], label: Any) -> str:
 
 def _conversation(item: dict[str, Any], label: Any) -> list[dict[str, Any]]:
     """The turns shown, the labelled reply (the last one) tagged with the worker's label."""
-    turns, hidden = _capped(item.get("turns"))
+    turns, hidden = capped(item.get("turns"))
     shown = []
     for turn in turns:
         turn = turn if isinstance(turn, dict) else {}
-        shown.append({"speaker": _text(turn.get("speaker")), "text": _text(turn.get("text")), "note": ""})
+        shown.append({"speaker": shown_text(turn.get("speaker")), "text": shown_text(turn.get("text")), "note": ""})
     if shown and not hidden:
         shown[-1]["note"] = f"labelled: {_label_words(label)}"
-    blocks: list[dict[str, Any]] = [{"kind": "conversation", "title": f"Model: {_text(item.get('model'))}",
+    blocks: list[dict[str, Any]] = [{"kind": "conversation", "title": f"Model: {shown_text(item.get('model'))}",
                                      "chosen": False, "turns": shown}]
     if hidden:
-        blocks.append(_left_out(hidden, "turns (the labelled reply among them)"))
+        blocks.append(left_out(hidden, "turns (the labelled reply among them)"))
     return blocks
 
 
@@ -95,7 +67,7 @@ def _exclusion(records: list[dict[str, Any]]) -> list[list[str]]:
     """The rows saying the worker's labels do not count (the verdict is the worker's, the same on every record)."""
     for record in records:
         if isinstance(record, dict) and record.get("excluded") is True:
-            return [["Excluded", "yes"], ["Excluded reason", _text(record.get("excluded_reason"))]]
+            return [["Excluded", "yes"], ["Excluded reason", shown_text(record.get("excluded_reason"))]]
     return []
 
 
@@ -103,10 +75,10 @@ def _item_blocks(item: Any, heading: str, answer: dict[str, Any], exclusion: lis
     item = item if isinstance(item, dict) else {}
     is_gold = item.get("is_gold") is True
     label = answer.get("label")
-    rows = [["Label", _label_words(label)], ["Reason", _text(answer.get("reason"))]]
+    rows = [["Label", _label_words(label)], ["Reason", shown_text(answer.get("reason"))]]
     if item.get("gold_label") is not None:  # gold items, and onboarding items
         rows.append(["Gold", _gold(item, label)])
-    rows.append(["Time", _seconds(answer.get("started_at"), answer.get("submitted_at"))])
+    rows.append(["Time", seconds_between(answer.get("started_at"), answer.get("submitted_at"))])
     rows += exclusion
     return [{"kind": "heading", "text": heading + (" (gold)" if is_gold else "")}, *_conversation(item, label),
             {"kind": "fields", "rows": rows}]
@@ -116,7 +88,7 @@ def unit_view(unit: FinishedUnit, records: list[dict[str, Any]]) -> list[dict[st
     """The review blocks of one unit (or onboarding): per item a heading, the conversation and the answer.
     `records` (the unit's label records) are read only for the exclusion verdict, which no unit holds itself."""
     inputs = unit.inputs if isinstance(unit.inputs, dict) else {}
-    items, hidden = _capped(inputs.get("items"))
+    items, hidden = capped(inputs.get("items"))
     total = len(items) + hidden
     answers = _answers(unit.outputs)
     exclusion = _exclusion(records)
@@ -124,7 +96,7 @@ def unit_view(unit: FinishedUnit, records: list[dict[str, Any]]) -> list[dict[st
     for slot, item in enumerate(items):
         blocks += _item_blocks(item, f"Item {slot + 1} of {total}", answers.get(slot, {}), exclusion)
     if hidden:
-        blocks.append(_left_out(hidden, "items"))
+        blocks.append(left_out(hidden, "items"))
     if not total:
         blocks.append({"kind": "fields", "rows": [["Items", NOT_RECORDED]]})
     return blocks

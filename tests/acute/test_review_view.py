@@ -12,7 +12,8 @@ import pytest
 
 from humaneval.acute.export import EXPORT
 from humaneval.acute.questions import PRESETS
-from humaneval.acute.review_view import MAX_ITEMS, MAX_TEXT, unit_view
+from humaneval.acute.review_view import unit_view
+from humaneval.review_page.unit_blocks import MAX_ITEMS, MAX_TEXT
 from humaneval.acute.task_data import comparison_inputs, unit_inputs
 from humaneval.crowd.export import FinishedUnit
 

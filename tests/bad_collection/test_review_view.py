@@ -15,7 +15,8 @@ from humaneval.bad_collection.bot_replies import BotReplies
 from humaneval.bad_collection.chat_record import NOT_OK, OK, ChatRecord
 from humaneval.bad_collection.export import EXPORT
 from humaneval.bad_collection.message_checks import MessageLimits
-from humaneval.bad_collection.review_view import MAX_ITEMS, MAX_TEXT, unit_view
+from humaneval.bad_collection.review_view import unit_view
+from humaneval.review_page.unit_blocks import MAX_ITEMS, MAX_TEXT
 from humaneval.bad_collection.session import BadChat
 from humaneval.crowd.export import FinishedUnit
 from humaneval.models.client import EmbeddedClient

@@ -15,7 +15,8 @@ from humaneval.safety_eval import export
 from humaneval.safety_eval.blueprint import DEFAULT_GOLD_PATH
 from humaneval.safety_eval.bundled_data import DEMO_ANNOTATION_INDICES_PATH, DEMO_TASK_DATA_PATH
 from humaneval.safety_eval.gold import load_known_items
-from humaneval.safety_eval.review_view import MAX_ITEMS, MAX_TEXT, unit_view
+from humaneval.safety_eval.review_view import unit_view
+from humaneval.review_page.unit_blocks import MAX_ITEMS, MAX_TEXT
 from humaneval.safety_eval.task_data import LabelItem, load_task_items, unit_inputs
 
 
