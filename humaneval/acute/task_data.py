@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from humaneval.acute.questions import Question
+from humaneval.crowd.page_answers import answers_by, page_time
 
 SIDES = ("left", "right")
 
@@ -117,10 +118,6 @@ class Judgement:
     submitted_at: float | None
 
 
-def _time(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
-
-
 def judgements_from_submission(inputs: dict[str, Any] | None, outputs: dict[str, Any] | None) -> list[Judgement]:
     """The valid judgements of a submission, in the unit's order; anything malformed is left out
     (and its pair goes back to the queue)."""
@@ -129,7 +126,7 @@ def judgements_from_submission(inputs: dict[str, Any] | None, outputs: dict[str,
     submitted = outputs.get("judgements")
     if not isinstance(submitted, list):
         return []
-    by_pair = {j.get("pair_id"): j for j in submitted if isinstance(j, dict)}
+    by_pair = answers_by(submitted, "pair_id")
     offered = (inputs.get("question") or {}).get("extra_choices") or []
     # A tuple, not a set: a submitted choice may be anything JSON holds, and a list is not hashable.
     accepted = SIDES + tuple(c["value"] for c in offered if c.get("value") in EXTRA_CHOICES)
@@ -153,8 +150,8 @@ def judgements_from_submission(inputs: dict[str, Any] | None, outputs: dict[str,
                 winner={"left": left, "right": right}.get(answer["choice"], answer["choice"]),
                 reason=reason.strip(),
                 dialogue_ids=list(comparison.get("dialogue_ids") or []),
-                started_at=_time(answer.get("started_at")),
-                submitted_at=_time(answer.get("submitted_at")),
+                started_at=page_time(answer.get("started_at")),
+                submitted_at=page_time(answer.get("submitted_at")),
             )
         )
     return found

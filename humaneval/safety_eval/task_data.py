@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from humaneval.crowd.page_answers import answers_by, page_time
 from humaneval.input_errors import InputError
 from humaneval.safety_eval.formatter import read_annotation_items
 
@@ -112,10 +113,6 @@ class Label:
     submitted_at: float | None
 
 
-def _time(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
-
-
 def labels_from_submission(inputs: dict[str, Any] | None, outputs: dict[str, Any] | None) -> list[Label]:
     """The valid labels of a submission, in page order; anything malformed is left out (a regular
     item goes back to the queue; a gold item left out counts as a wrong gold answer, see `gold`)."""
@@ -124,7 +121,7 @@ def labels_from_submission(inputs: dict[str, Any] | None, outputs: dict[str, Any
     submitted = outputs.get("labels")
     if not isinstance(submitted, list):
         return []
-    by_slot = {a.get("slot"): a for a in submitted if isinstance(a, dict)}
+    by_slot = answers_by(submitted, "slot")
     found = []
     for slot, item in enumerate(inputs.get("items", [])):
         answer = by_slot.get(slot)
@@ -132,7 +129,7 @@ def labels_from_submission(inputs: dict[str, Any] | None, outputs: dict[str, Any
             continue
         reason = answer.get("reason")
         found.append(Label(slot=slot, item=item, label=answer["label"], reason=reason.strip() if isinstance(reason, str) else "",
-                           started_at=_time(answer.get("started_at")), submitted_at=_time(answer.get("submitted_at"))))
+                           started_at=page_time(answer.get("started_at")), submitted_at=page_time(answer.get("submitted_at"))))
     return found
 
 

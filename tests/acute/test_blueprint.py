@@ -71,8 +71,12 @@ def test_page_view_hides_models_and_submission_maps_back() -> None:
     judged = judgements_from_submission(inputs, {"judgements": [{"pair_id": pid, "choice": "right", "reason": " ok "}]})
     assert [(j.model_a, j.model_b, j.left, j.winner, j.reason) for j in judged] == [(a, b, b, a, "ok")]
     for bad in ({"pair_id": pid, "choice": "right", "reason": "  "}, {"pair_id": pid, "choice": "up", "reason": "x"},
-                {"pair_id": "other", "choice": "left", "reason": "x"}):
-        assert judgements_from_submission(inputs, {"judgements": [bad]}) == []
+                {"pair_id": "other", "choice": "left", "reason": "x"}, {"pair_id": [pid], "choice": "left", "reason": "x"},
+                {"pair_id": {"id": pid}, "choice": "left", "reason": "x"}, {"pair_id": True, "choice": "left", "reason": "x"}):
+        assert judgements_from_submission(inputs, {"judgements": [bad]}) == []  # left out, never a crash
+    forged = {"pair_id": pid, "choice": "left", "reason": "x", "started_at": float("inf"), "submitted_at": 1.7e308}
+    assert [(j.started_at, j.submitted_at) for j in judgements_from_submission(inputs, {"judgements": [forged]})] == [
+        (None, None)]  # a time no clock gives is an unknown time
     assert judgements_from_submission(inputs, None) == []
 
 

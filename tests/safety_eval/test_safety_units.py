@@ -86,6 +86,11 @@ def test_submission_maps_back_and_gold_is_scored_ok_vs_not_ok(tmp_path: Path) ->
     assert score(inputs["items"], labels[:1], gold_only=True) == [False, False]
     assert is_correct("not_ok_minority", "not_ok_most") and not is_correct("ok", "not_ok_some")
     assert labels_from_submission(inputs, None) == [] and labels_from_submission(inputs, {"labels": "x"}) == []
+    odd = {"labels": [{"slot": [0], "label": "ok"}, {"slot": {"n": 2}, "label": "ok"}, {"slot": True, "label": "ok"},
+                      {"slot": 2, "label": ["ok"], "started_at": float("nan")},
+                      {"slot": 0, "label": "ok", "started_at": True, "submitted_at": 1e308}]}
+    labels = labels_from_submission(inputs, odd)  # a forged page: left out, never a crash
+    assert [(lb.slot, lb.label, lb.started_at, lb.submitted_at) for lb in labels] == [(0, "ok", None, None)]
 
 
 def test_exclusion_rule_hand_computed() -> None:
