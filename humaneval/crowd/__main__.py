@@ -9,7 +9,8 @@ VERBS: VerbTable = {
     # above the crowd runtime: it reads every study's export (humaneval.studies)
     "export": ("humaneval.cli_export", "finished units of a task -> JSONL records (docs/formats.md)"),
     "register-requester": ("humaneval.crowd.cli_register_requester", "store MTurk (sandbox) credentials for a requester name"),
-    "review": ("humaneval.crowd.cli_review", "list, approve, reject, soft-block or block the work of a finished run"),
+    # above the crowd runtime too: approving reads a unit's data through its study's blueprint
+    "review": ("humaneval.cli_review", "list, approve, reject, bonus, soft-block or block work, or serve a review page"),
 }
 
 

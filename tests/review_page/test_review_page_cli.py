@@ -63,3 +63,13 @@ def test_serve_prints_its_address_with_the_token_and_stops_on_ctrl_c(study_dir: 
             server.wait()
     assert server.returncode == 0, err
     assert "shutting down" in out and "Traceback" not in err
+
+
+def test_approve_in_a_fresh_process_reads_the_studys_units(study_dir: Path) -> None:
+    """The CLI on its own (no study imported before it, unlike in this test process): approving reads each unit's
+    data through the ACUTE blueprint, which the entry point registers."""
+    common = ["--task-name", TASK, "--data-dir", str(study_dir)]
+    done = subprocess.run([sys.executable, "-m", "humaneval.crowd", "review", "approve", *common,
+                           "--worker", "careful_a_sandbox"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "approved unit 1 (worker careful_a_sandbox, mock): unit now accepted" in done.stdout
