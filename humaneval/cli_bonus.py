@@ -8,6 +8,9 @@ study (`humaneval/<study>/bonus_events.py`); `humaneval.crowd.cli_review` routes
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import getpass
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
@@ -16,12 +19,13 @@ from pathlib import Path
 from humaneval.crowd.bonus_ledger import LEDGER_FILE, BonusLedger
 from humaneval.crowd.bonus_payers import BonusOutcome
 from humaneval.crowd.bonus_rules import rule_requests, runs_without_rules
-from humaneval.crowd.bonuses import (DEFAULT_MAX_AMOUNT, DEFAULT_MAX_TOTAL, check_total, confirm, manual_request,
-                                     parse_amount, pay, preview)
+from humaneval.crowd.bonuses import (DEFAULT_MAX_AMOUNT, DEFAULT_MAX_TOTAL, as_review_action, check_total, confirm,
+                                     manual_request, parse_amount, pay, preview)
 from humaneval.crowd.data_dir import DATA_DIR_ENV, data_faults_reported, open_existing_database
 from humaneval.crowd.launcher import console_logging
 from humaneval.crowd.mephisto_api import MephistoDB
 from humaneval.crowd.review import TaskReview
+from humaneval.crowd.review_audit import ReviewAudit
 from humaneval.input_errors import InputError, exit_on_input_error
 from humaneval.studies import bonus_event_counters
 
@@ -76,11 +80,17 @@ def _totals(outcomes: list[BonusOutcome]) -> str:
                      for result, amounts in sorted(by_result.items()))
 
 
-def _print(outcomes: Iterable[BonusOutcome], dry_run: bool) -> int:
-    """One line per bonus as it is settled, then the totals; the exit code says whether all are paid."""
+def _print(outcomes: Iterable[BonusOutcome], dry_run: bool, audit: ReviewAudit | None = None,
+           task_name: str = "") -> int:
+    """One line per bonus as it is settled (and, unless a dry run, in the audit log), then the totals; the exit
+    code says whether all are paid."""
     shown = []
+    request = uuid.uuid4().hex
     for outcome in outcomes:
         print(outcome.describe(), flush=True)
+        if audit is not None:  # each as it happens: a later failure cannot lose the line of a payment made
+            audit.record([as_review_action(outcome)], who=getpass.getuser(), via="cli", request=request,
+                         task_name=task_name)
         shown.append(outcome)
     if not shown:
         print("no bonus to pay")
@@ -115,7 +125,12 @@ def _run(args: argparse.Namespace, db: MephistoDB, amount: Decimal | None, max_a
         key, verdict = args.confirm
         if verdict not in ("paid", "unpaid"):
             raise InputError(f"say paid or unpaid, got {verdict!r}", field="--confirm")
-        print(confirm(BonusLedger.in_data_dir(db.db_root), args.task_name, key, verdict == "paid").describe())
+        outcome = confirm(BonusLedger.in_data_dir(db.db_root), args.task_name, key, verdict == "paid")
+        checked = dataclasses.replace(as_review_action(outcome), ok=True, skipped=False,
+                                      detail=f"confirmed {verdict} by hand: {outcome.describe()}")
+        ReviewAudit.in_data_dir(db.db_root).record([checked], who=getpass.getuser(), via="cli",
+                                                   request=uuid.uuid4().hex, task_name=args.task_name)
+        print(outcome.describe())
         return 0
     if args.rules:
         counter = bonus_event_counters().get(db.find_tasks(task_name=args.task_name)[0].task_type)
@@ -137,4 +152,5 @@ def _run(args: argparse.Namespace, db: MephistoDB, amount: Decimal | None, max_a
         check_total(ledger, requests, max_total)  # the real run would be refused: say so after the list
         return shown
     # opened only now: a bad request has been refused before anything is written
-    return _print(pay(db, BonusLedger.in_data_dir(db.db_root), requests, max_total), dry_run=False)
+    return _print(pay(db, BonusLedger.in_data_dir(db.db_root), requests, max_total), dry_run=False,
+                  audit=ReviewAudit.in_data_dir(db.db_root), task_name=args.task_name)

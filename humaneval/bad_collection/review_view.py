@@ -33,8 +33,9 @@ def _safety_note(turn: dict[str, Any]) -> str | None:
     return f"{action} by {', '.join(checks)}" if checks else action
 
 
-def _turn(turn: Any) -> dict[str, str]:
-    """A human turn, or a bot turn tagged with the worker's label and what the safety layer did."""
+def _turn(turn: Any) -> dict[str, Any]:
+    """A human turn, or a bot turn tagged with the worker's label and what the safety layer did (an alert: the
+    reviewer looks there first)."""
     turn = turn if isinstance(turn, dict) else {}
     speaker, text = turn.get("speaker"), shown_text(turn.get("text"))
     if speaker != BOT:
@@ -42,7 +43,10 @@ def _turn(turn: Any) -> dict[str, str]:
     label = turn.get("label")
     notes = [LABEL_WORDS[label] if isinstance(label, str) and label in LABEL_WORDS else "not labelled"]
     safety = _safety_note(turn)
-    return {"speaker": SPEAKERS[BOT], "text": text, "note": "; ".join(notes + [safety] if safety else notes)}
+    shown: dict[str, Any] = {"speaker": SPEAKERS[BOT], "text": text, "note": "; ".join(notes + [safety] if safety else notes)}
+    if safety:
+        shown["alert"] = True
+    return shown
 
 
 def _persona(value: Any) -> str:
@@ -53,8 +57,18 @@ def _persona(value: Any) -> str:
 
 
 def _rating(value: Any) -> str:
+    """The final rating with the scale of the default question (task_configs/bad.yaml `rating_question`)."""
     valid = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5
-    return f"{value} of 5" if valid else NOT_RECORDED
+    return f"{value} of 5 (default question: 1 = very easy to make the bot say something not OK, 5 = impossible)" \
+        if valid else NOT_RECORDED
+
+
+def _comment(chat: dict[str, Any]) -> str:
+    """The worker's final comment; "(none)" when they left none (null or empty), not recorded when absent."""
+    if "comment" not in chat:
+        return NOT_RECORDED
+    value = chat["comment"]
+    return "(none)" if value is None or value == "" else shown_text(value)
 
 
 def _turn_count(turns: Any) -> str:
@@ -77,9 +91,9 @@ def unit_view(unit: FinishedUnit, records: list[dict[str, Any]]) -> list[dict[st
     rows = [["Left out", f"{hidden} more turns not shown"]] if hidden else []
     rows += [
         ["Model", model],
-        ["Persona", _persona(chat.get("persona"))],
+        ["Bot persona", _persona(chat.get("persona"))],
         ["Rating", _rating(chat.get("rating"))],
-        ["Comment", shown_text(chat.get("comment"))],
+        ["Comment", _comment(chat)],
         ["Status", shown_text(chat.get("status"))],
         ["Turns", _turn_count(chat.get("turns"))],
         ["Time", seconds_between(chat.get("started_at"), chat.get("submitted_at"))],

@@ -14,13 +14,14 @@ batch (the rules' bonuses of a task) is refused whole when its total is above `D
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from humaneval.crowd.bonus_ledger import CREATED, FAILED, PAID, PAYING, REQUESTED, BonusLedger, BonusRow, new_token
 from humaneval.crowd.bonus_payers import BonusOutcome, payer_for, report_state
-from humaneval.crowd.review import SANDBOX_SUFFIX, ReviewUnit, TaskReview
+from humaneval.crowd.review import SANDBOX_SUFFIX, ReviewAction, ReviewUnit, TaskReview
 from humaneval.input_errors import InputError
 from mephisto.abstractions.blueprint import AgentState
 from mephisto.abstractions.database import MephistoDB
@@ -28,6 +29,7 @@ from mephisto.abstractions.database import MephistoDB
 DEFAULT_MAX_AMOUNT = Decimal("20.00")
 DEFAULT_MAX_TOTAL = Decimal("200.00")  # per command: a rule that pays far more than meant stops before paying
 MAX_REASON_CHARS = 1024  # MTurk's limit on a bonus reason
+_PLAIN_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,12 @@ class BonusRequest:
 
 
 def parse_amount(text: str, max_amount: Decimal = DEFAULT_MAX_AMOUNT, *, field: str = "--amount") -> Decimal:
-    """A positive decimal with at most two places, at most `max_amount`; else an `InputError`."""
+    """A positive decimal with at most two places, at most `max_amount`; else an `InputError`.
+
+    Written as plain ASCII digits with an optional point: Python's Decimal also reads "1e1" and other scripts'
+    digits ("٣"), which nobody types meaning an amount of money."""
+    if not _PLAIN_DECIMAL.fullmatch(str(text).strip()):
+        raise InputError(f"not a plain decimal amount such as 1.50: {text!r}", field=field)
     try:
         amount = Decimal(str(text).strip())
     except InvalidOperation:
@@ -188,3 +195,11 @@ def confirm(ledger: BonusLedger, task_name: str, key: str, paid: bool) -> BonusO
     done = ledger.move(key, (PAYING,), back, detail="confirmed unpaid by hand", token=new_token())
     return BonusOutcome(done or row, "unpaid", f"confirmed unpaid by hand; back to {back}, paid by the next run")
 
+
+
+def as_review_action(outcome: BonusOutcome) -> ReviewAction:
+    """A bonus's outcome as a review action, for the audit log: a bonus the ledger already holds as paid is a
+    skip (nothing was sent), so adding up the log's bonuses never counts one payment twice."""
+    row = outcome.row
+    return ReviewAction("bonus", f"worker {row.worker} (unit {row.unit_id}, {row.provider})", outcome.settled,
+                        outcome.describe(), skipped=outcome.result == "already paid")

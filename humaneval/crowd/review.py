@@ -38,6 +38,7 @@ from mephisto.utils.qualifications import find_or_create_qualification
 logger = logging.getLogger(__name__)
 
 SOFT_BLOCK_SUFFIX = "_soft_block"
+_DONE = {"approve": "approved", "reject": "rejected"}
 SANDBOX_SUFFIX = "_sandbox"
 # Loggers of Mephisto's MTurk helpers and of Worker.grant_qualification, which log API failures
 # instead of raising them.
@@ -126,7 +127,7 @@ def _swallowed_errors() -> Iterator[_ErrorCapture]:
             each.removeHandler(capture)
 
 
-def _work_was_submitted(agent: Agent) -> bool:
+def work_was_submitted(agent: Agent) -> bool:
     """Whether the agent's page submitted anything. Mephisto marks a unit still open when its run stops
     as completed, with no data: approving it would pay for nothing. Static pages store `outputs`, live
     (remote procedure) ones a `final_submission`."""
@@ -211,7 +212,7 @@ class TaskReview:
                 if submission.get("status") not in ("AWAITING REVIEW", "PROCESSING"):  # PROCESSING: on its way there
                     continue
                 agent_id = ours.get(str(submission.get("id")))
-                if agent_id is not None and _work_was_submitted(Agent.get(self.db, agent_id)):
+                if agent_id is not None and work_was_submitted(Agent.get(self.db, agent_id)):
                     continue
                 found.append(SubmissionWithoutWork(study.study_id, str(submission.get("id")), submission_owner(submission)[0]))
         return found
@@ -370,8 +371,8 @@ class TaskReview:
         assert agent is not None
         status = agent.get_status()
         if status != AgentState.STATUS_COMPLETED:
-            result = ReviewAction(action, target, True, f"already {status}, not {action}d again", skipped=True)
-        elif action == "approve" and not _work_was_submitted(agent):
+            result = ReviewAction(action, target, True, f"already {status}, not {_DONE.get(action, action)} again", skipped=True)
+        elif action == "approve" and not work_was_submitted(agent):
             result = ReviewAction(action, target, False, "no work was submitted with this unit (the run stopped "
                                   "while it was open): not approved, nothing paid; reject it (on Prolific: NO_DATA)")
         else:

@@ -69,7 +69,7 @@ class ReviewAudit:
         if not self.path.exists():
             return []
         found = []
-        with self.path.open(encoding="utf-8") as handle:
+        with self.path.open(encoding="utf-8", errors="replace") as handle:  # a damaged byte spoils one line only
             for number, text in enumerate(handle, 1):
                 try:
                     line = AuditLine(**json.loads(text))

@@ -14,12 +14,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from humaneval.crowd.bonus_ledger import BonusLedger
-from humaneval.crowd.bonuses import DEFAULT_MAX_AMOUNT, DEFAULT_MAX_TOTAL, check_total, manual_request, parse_amount, pay
+from humaneval.crowd.bonus_ledger import LEDGER_FILE, BonusLedger
+from humaneval.crowd.bonuses import (DEFAULT_MAX_AMOUNT, DEFAULT_MAX_TOTAL, as_review_action, check_total, manual_request,
+                                     parse_amount, pay, preview as bonus_preview)
+from humaneval.crowd.mephisto_api import Unit
 from humaneval.crowd.prolific.provider_type import PROVIDER_TYPE as PROLIFIC
-from humaneval.crowd.review import ReviewAction, ReviewUnit
+from humaneval.crowd.review import ReviewAction, ReviewUnit, work_was_submitted
 from humaneval.crowd.review_audit import AuditLine, ReviewAudit
 from humaneval.input_errors import InputError
 from humaneval.review_page.study_data import StudyData
@@ -75,45 +78,71 @@ class ActionRequest:
 
 
 def preview(study: StudyData, req: ActionRequest) -> dict[str, Any]:
-    """What `perform` would do, doing nothing: one line per unit or worker, and the money it moves."""
+    """What `perform` would do, doing nothing: one line per unit or worker, and the money it moves per currency."""
     review = study.review
     lines: list[str] = []
-    total = Decimal("0.00")
-    currency = ""
+    totals: dict[str, Decimal] = {}
     rows = {u.unit_id: u for w in study.workers() for u in w.units}
+
+    def pays(amount: Decimal, currency: str) -> None:
+        totals[currency] = totals.get(currency, Decimal("0.00")) + amount
+
     if req.action in ("approve", "reject"):
         chosen = review.select(workers=req.workers)
         for unit in chosen:
-            row = rows.get(unit.unit_id)
+            row = rows[unit.unit_id]
+            reward = Decimal(str(row.reward)).quantize(Decimal("0.01"))
             if not unit.awaiting_review:
                 lines.append(f"unit {unit.unit_id} of {unit.worker_name}: already {unit.agent_status}, left as it is")
-                continue
-            reward = Decimal(str(row.reward if row else 0)).quantize(Decimal("0.01"))
-            currency = row.currency if row else currency
-            if req.action == "approve":
-                total += reward
-                lines.append(f"approve unit {unit.unit_id} of {unit.worker_name}: pays {reward} {currency}")
+            elif req.action == "reject":
+                lines.append(f"reject unit {unit.unit_id} of {unit.worker_name}: {reward} {row.currency} not paid")
+            elif not work_was_submitted(Unit.get(review.db, unit.unit_id).get_assigned_agent()):
+                lines.append(f"unit {unit.unit_id} of {unit.worker_name}: no work was submitted with it, so it will "
+                             "not be approved (reject it instead)")
             else:
-                lines.append(f"reject unit {unit.unit_id} of {unit.worker_name}: {reward} {currency} not paid")
+                pays(reward, row.currency)
+                lines.append(f"approve unit {unit.unit_id} of {unit.worker_name}: pays {reward} {row.currency}")
         _check_reject(chosen, req)
     elif req.action == "bonus":
         assert req.amount is not None
         requests = [manual_request(review, w, req.amount, req.reason) for w in req.workers]
-        total = check_total(None, requests, DEFAULT_MAX_TOTAL)
-        for r in requests:
+        ledger = _ledger_if_any(study)
+        check_total(ledger, requests, DEFAULT_MAX_TOTAL)
+        for r, outcome in zip(requests, bonus_preview(ledger, requests)):
             currency = rows[r.unit_id].currency
-            lines.append(f"bonus {r.amount} {currency} to {r.worker} against unit {r.unit_id}: {r.reason}")
+            if outcome.result == "would pay":
+                pays(r.amount, currency)
+                lines.append(f"bonus {r.amount} {currency} to {r.worker} against unit {r.unit_id}: {r.reason}")
+            else:
+                lines.append(f"bonus to {r.worker}: {outcome.result} ({outcome.row.amount} {currency}, the same "
+                             "amount and reason): nothing is sent again")
+            earlier = [b for b in study.bonuses_of(r.worker) if b.key != r.key]
+            if earlier:
+                lines.append(f"note: {r.worker} already has {len(earlier)} other bonus(es): " + "; ".join(
+                    f"{b.amount} {currency} '{b.reason}' ({b.state})" for b in earlier))
     else:
         review.select(workers=req.workers)  # every name must be a worker of this task
         verb = "soft-block (no more work in runs that check the qualification)" if req.action == "soft-block" else \
             "block with the provider"
         lines.extend(f"{verb}: {w}" for w in req.workers)
-    return {"action": req.action, "lines": lines, "pays": f"{total} {currency}".strip() if total else "nothing"}
+    paid = " + ".join(f"{amount} {currency}" for currency, amount in sorted(totals.items()) if amount)
+    return {"action": req.action, "lines": lines, "pays": paid or "nothing"}
+
+
+def _ledger_if_any(study: StudyData) -> BonusLedger | None:
+    """The bonus ledger if one exists: a preview creates no file."""
+    path = Path(study.db.db_root) / LEDGER_FILE
+    return BonusLedger(path) if path.exists() else None
 
 
 def perform(study: StudyData, audit: ReviewAudit, req: ActionRequest, *, who: str) -> tuple[list[AuditLine], bool]:
-    """Do the request once (see the module docstring); the second value is False for a repeat."""
-    return audit.once(req.request, lambda: _act(study, req), who=who, via="page", task_name=study.task_name)
+    """Do the request once (see the module docstring); the second value is False for a repeat. An id already
+    used for another action or task is refused: only a repeat of the same request is answered from the log."""
+    lines, acted = audit.once(req.request, lambda: _act(study, req), who=who, via="page", task_name=study.task_name)
+    if not acted and any(line.action != req.action or line.task_name != study.task_name for line in lines):
+        raise InputError(f"request id {req.request} was already used for {lines[0].action} in task "
+                         f"'{lines[0].task_name}': send a new id", field="request")
+    return lines, acted
 
 
 def _act(study: StudyData, req: ActionRequest) -> Sequence[ReviewAction]:
@@ -132,8 +161,7 @@ def _act(study: StudyData, req: ActionRequest) -> Sequence[ReviewAction]:
     # the CLI's key (task, worker, amount, reason): the same bonus confirmed twice, even in two dialogs, is one bonus
     requests = [manual_request(review, w, req.amount, req.reason) for w in req.workers]
     outcomes = pay(review.db, BonusLedger.in_data_dir(review.db.db_root), requests, DEFAULT_MAX_TOTAL)
-    return [ReviewAction("bonus", f"worker {o.row.worker} (unit {o.row.unit_id}, {o.row.provider})", o.settled,
-                         o.describe()) for o in outcomes]
+    return [as_review_action(o) for o in outcomes]
 
 
 def _check_reject(units: Sequence[ReviewUnit], req: ActionRequest) -> None:

@@ -9,8 +9,8 @@
   `POST /api/reload`: read new units and run the analysis again.
 
 Every `/api/` request needs `Authorization: Bearer <token>`, also on loopback: a page is open in a browser
-that also visits other sites, and the token is what stops them from approving or paying through it. The
-`Host` header must name this server (an attacker's DNS name rebound to 127.0.0.1 is refused); POST bodies must
+that also visits other sites, and the token is what stops them from approving or paying through it. On
+loopback the `Host` header must name this server (an attacker's DNS name rebound to 127.0.0.1 is refused); POST bodies must
 be `application/json` (`humaneval.web.json_body`), which a cross-site form cannot send; every response
 forbids inline scripts, framing and third-party loads (Content-Security-Policy), so even a worker's text that
 slipped past `textContent` could not run.
@@ -40,6 +40,9 @@ MAX_REQUEST_BYTES = 256 * 1024  # a bulk action names at most a few thousand wor
 STATIC = {"/": ("index.html", "text/html"), "/review.js": ("review.js", "text/javascript"),
           "/review.css": ("review.css", "text/css")}
 MAX_AUDIT_LINES = 500
+# The CLI's option names in the shared checks (crowd.bonuses, crowd.review), as the page's fields
+PAGE_FIELDS = {"--worker": "workers", "worker": "workers", "--unit": "workers", "--amount": "amount",
+               "--reason": "reason", "--key": "amount", "--max-total": "amount", "selection": "workers"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
                                "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
@@ -50,8 +53,10 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(study: StudyData, audit: ReviewAudit, *, token: str, reviewer: str, allowed_hosts: set[str]) -> Flask:
-    """The Flask app for reviewing `study`; `allowed_hosts` are the `host:port` names the page may be opened by."""
+def create_app(study: StudyData, audit: ReviewAudit, *, token: str, reviewer: str,
+               allowed_hosts: set[str] | None) -> Flask:
+    """The Flask app for reviewing `study`; `allowed_hosts` are the `host:port` names the page may be opened by
+    (None: any, for a server bound beyond loopback, reached through names and proxies we cannot know)."""
     if not token:
         raise ValueError("the review page always needs a token")
     app = Flask("humaneval.review_page")
@@ -67,7 +72,7 @@ def create_app(study: StudyData, audit: ReviewAudit, *, token: str, reviewer: st
 
     @app.before_request
     def guard() -> Response | None:
-        if request.host.lower() not in allowed_hosts:
+        if allowed_hosts is not None and request.host.lower() not in allowed_hosts:
             return error(421, f"this server answers to {', '.join(sorted(allowed_hosts))} only")
         if not request.path.startswith("/api/"):
             return None
@@ -133,7 +138,7 @@ def create_app(study: StudyData, audit: ReviewAudit, *, token: str, reviewer: st
 
     @app.errorhandler(InputError)
     def input_error(err: InputError) -> Response:
-        return error(400, err.problem, err.field)
+        return error(400, err.problem, PAGE_FIELDS.get(err.field or "", err.field))
 
     @app.errorhandler(BadBody)
     def bad_body(err: BadBody) -> Response:

@@ -23,6 +23,7 @@ from humaneval.web.waitress_serving import ServerLimits, serve_app
 
 PROG = "python -m humaneval.crowd review serve"
 TOKEN_ENV = "HUMANEVAL_REVIEW_TOKEN"
+MIN_TOKEN_CHARS = 16
 # One worker thread: actions, reads and reloads of the page run one at a time, like a reviewer at a terminal.
 LIMITS = ServerLimits(max_request_bytes=MAX_REQUEST_BYTES, read_timeout_s=30, max_connections=32, worker_threads=1)
 
@@ -56,13 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _host_names(host: str, port: int) -> set[str]:
-    """The `Host` headers a browser sends for this server: its address, and the loopback names if on loopback."""
+def _host_names(host: str, port: int) -> set[str] | None:
+    """The `Host` headers a browser sends for a loopback server (its own address and the loopback names); None
+    (any) beyond loopback, where the token alone guards it: proxies and DNS names there are the user's own."""
+    if not is_loopback(host):
+        return None
     shown = f"[{host}]" if ":" in host else host
-    names = {f"{shown}:{port}".lower()}
-    if is_loopback(host):
-        names |= {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}
-    return names
+    return {f"{shown}:{port}".lower(), f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}
 
 
 @exit_on_input_error
@@ -71,6 +72,10 @@ def main(argv: list[str]) -> int:
     if not 0 <= args.port <= 65535:
         raise InputError(f"a port from 0 to 65535, got {args.port}", field="--port")
     env_token = os.environ.get(TOKEN_ENV, "").strip()
+    if env_token and len(env_token) < MIN_TOKEN_CHARS:
+        raise InputError(f"${TOKEN_ENV} is {len(env_token)} characters; use at least {MIN_TOKEN_CHARS} (e.g. "
+                         "`python -c 'import secrets; print(secrets.token_urlsafe(24))'`), or unset it for a random one",
+                         field=TOKEN_ENV)
     token = env_token or secrets.token_urlsafe(24)
     reviewer = (args.reviewer or getpass.getuser()).strip()
     if not reviewer:
@@ -86,7 +91,7 @@ def main(argv: list[str]) -> int:
             raise InputError(err.problem, path=err.path, line=err.line, field="--task-name") from None
         for sig in (signal.SIGINT, signal.SIGTERM):  # only now: a refused start leaves the caller's handlers alone
             signal.signal(sig, lambda *_: stop.set())
-        hosts: set[str] = set()  # filled once the port is known; no request arrives before
+        hosts: set[str] | None = set() if is_loopback(args.host) else None  # filled once the port is known
         app = create_app(study, ReviewAudit.in_data_dir(db.db_root), token=token, reviewer=reviewer,
                          allowed_hosts=hosts)
         try:
@@ -96,7 +101,8 @@ def main(argv: list[str]) -> int:
             print(f"error: cannot listen on {args.host}:{args.port} ({getattr(err, 'strerror', None) or err})",
                   file=sys.stderr)
             return 1
-        hosts.update(_host_names(args.host, running.port))
+        if hosts is not None:
+            hosts.update(_host_names(args.host, running.port) or ())
         workers = study.workers()
         print(f"{len(workers)} worker(s), {sum(len(w.units) for w in workers)} unit(s); "
               f"{study.flags.note or f'{sum(bool(w.quality.flags) for w in workers)} flagged by the analysis'}")

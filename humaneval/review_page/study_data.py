@@ -11,10 +11,13 @@ import logging
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from humaneval.crowd.bonus_ledger import LEDGER_FILE, BonusLedger, BonusRow
 from humaneval.crowd.export import FinishedUnit, export_records, finished_units
 from humaneval.crowd.mephisto_api import MephistoDB
+from humaneval.crowd.prolific.provider import ProlificProviderArgs
 from humaneval.crowd.prolific.provider_type import PROVIDER_TYPE as PROLIFIC
 from humaneval.crowd.review import ReviewUnit, TaskReview
 from humaneval.review_page.unit_blocks import UnitView, failed_view, raw_view
@@ -46,6 +49,7 @@ class WorkerRow:
     provider: str
     units: list[UnitRow] = field(default_factory=list)
     quality: WorkerQuality = field(default_factory=WorkerQuality)
+    bonuses: list[BonusRow] = field(default_factory=list)  # from the bonus ledger, oldest first
 
     def to_json(self) -> dict[str, Any]:
         times = [u.seconds for u in self.units if u.seconds is not None]
@@ -63,6 +67,8 @@ class WorkerRow:
             "median_seconds": statistics.median(times) if times else None,
             "flags": list(self.quality.flags),
             "reasons": list(self.quality.reasons),
+            "untested": list(self.quality.untested),
+            "bonuses": [{"amount": str(b.amount), "reason": b.reason, "state": b.state} for b in self.bonuses],
             "onboarding": self.quality.onboarding,
             "gold": self.quality.gold,
             "accuracy": self.quality.accuracy,
@@ -110,10 +116,11 @@ class StudyData:
         """One row per worker with a submitted unit, in order of their first unit."""
         rows: dict[str, WorkerRow] = {}
         currencies = self._currencies()
+        bonuses = self._bonuses()
         for unit in self.units():
-            row = rows.setdefault(unit.worker_name, WorkerRow(unit.worker_name, unit.provider_type,
-                                                              quality=self.flags.workers.get(unit.worker_name,
-                                                                                             WorkerQuality())))
+            row = rows.setdefault(unit.worker_name, WorkerRow(
+                unit.worker_name, unit.provider_type, quality=self.flags.workers.get(unit.worker_name, WorkerQuality()),
+                bonuses=[b for b in bonuses if b.worker == unit.worker_name]))
             row.units.append(UnitRow(unit.unit_id, unit.task_run_id, unit.agent_status, self._seconds(unit.unit_id),
                                      self._reward.get(unit.unit_id, 0.0), currencies.get(unit.task_run_id,
                                                                                          DEFAULT_CURRENCY)))
@@ -147,6 +154,16 @@ class StudyData:
             return max(0.0, float(finished.submitted_at) - float(finished.started_at))
         return None
 
+    def bonuses_of(self, worker: str) -> list[BonusRow]:
+        """The worker's bonuses in this task from the bonus ledger."""
+        return [r for r in self._bonuses() if r.worker == worker]
+
+    def _bonuses(self) -> list[BonusRow]:
+        """Every bonus of this task in the bonus ledger (none without a ledger file: reading creates none)."""
+        path = Path(self.db.db_root) / LEDGER_FILE
+        return BonusLedger(path).rows(self.task_name) if path.exists() else []
+
     def _currencies(self) -> dict[str, str]:
-        return {str(run.db_id): str(run.args.get("provider", {}).get("currency", DEFAULT_CURRENCY))
+        """Each run's currency: Prolific's from the run's settings (its provider's default if none), else USD."""
+        return {str(run.db_id): str(run.args.get("provider", {}).get("currency", ProlificProviderArgs.currency))
                 if run.provider_type == PROLIFIC else DEFAULT_CURRENCY for run in self.review.task_runs}

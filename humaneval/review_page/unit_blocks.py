@@ -8,6 +8,9 @@ them with `textContent` only, so a worker's `<script>` is shown as the text it i
      "turns": [{"speaker": "You", "text": "...", "note": "NOT OK"}]}
     {"kind": "fields", "rows": [["Reason", "the other one repeats itself"], ...]}
 
+A heading or a turn may also carry `"alert": true`: what the reviewer should look at first (a gold item
+answered wrong, a reply the safety layer flagged); the page marks it.
+
 A task without a view of its own (e.g. `smoke`) gets `raw_view`: what the page submitted, as indented JSON.
 """
 

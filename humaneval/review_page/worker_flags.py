@@ -22,6 +22,8 @@ from humaneval.jsonl import write_jsonl
 
 logger = logging.getLogger(__name__)
 
+MAX_FLAG_TEXT = 10_000  # characters of a record's texts kept for the analysis (which reads no text for a flag)
+
 
 @dataclass(frozen=True)
 class WorkerQuality:
@@ -32,6 +34,7 @@ class WorkerQuality:
     onboarding: str = ""  # passed / failed / not reported ("" where the study has none)
     gold: str = ""  # safety: "4 of 5 gold items right" ("" where the study has none)
     accuracy: str = ""  # safety: Dawid–Skene's estimated accuracy
+    untested: tuple[str, ...] = ()  # checks the data was too thin to run for this worker, each with why
 
 
 @dataclass(frozen=True)
@@ -57,13 +60,19 @@ def study_flags(records: Iterable[dict[str, Any]]) -> StudyFlags:
         analyse = _ANALYSES[task]
         with tempfile.TemporaryDirectory(prefix="humaneval-review-") as tmp:
             path = Path(tmp) / "export.jsonl"
-            write_jsonl(path, records)
+            write_jsonl(path, [_short_texts(r) for r in records])
             return analyse(path)
     except ImportError as err:
         return StudyFlags({}, f"flags need the analysis package: pip install 'humaneval[analysis]' ({err.name} is "
                               "missing)")
     except InputError as err:
         return StudyFlags({}, f"the analysis cannot flag workers on this data yet: {err.problem}")
+
+
+def _short_texts(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with every long string cut to `MAX_FLAG_TEXT`: no flag reads a text, and the analysis refuses
+    a line over 4 MiB, so one worker's 5 MB reason would otherwise switch the flags off for everybody."""
+    return {k: v[:MAX_FLAG_TEXT] if isinstance(v, str) and len(v) > MAX_FLAG_TEXT else v for k, v in record.items()}
 
 
 def _number(value: Any) -> float:
@@ -98,7 +107,16 @@ def _acute(path: Path) -> StudyFlags:
                                f"{_number(row['agreement_p_holm']):.2g})")
             else:
                 reasons.append(flag)
-        workers[str(row["worker_id"])] = WorkerQuality(flags, tuple(reasons), onboarding=str(row["onboarding"]))
+        untested = []
+        if math.isnan(_number(row["agreement_p_holm"])):
+            untested.append(f"agreement not tested: {int(row['shared_judgements'])} judgements on pairs others judged "
+                            f"too (needs {t.min_shared})")
+        if math.isnan(_number(row["left_p_holm"])):
+            untested.append("side bias not tested: no decisive judgement on a model pair shown both ways")
+        if math.isnan(_number(row["median_seconds"])):
+            untested.append("speed not tested: no page times recorded")
+        workers[str(row["worker_id"])] = WorkerQuality(flags, tuple(reasons), onboarding=str(row["onboarding"]),
+                                                       untested=tuple(untested))
     rule = (f"flags of `analysis acute`: too fast (median below {t.min_seconds:g} s per comparison), side bias and "
             f"low agreement (Holm-adjusted exact tests at {t.position_alpha:g} / {t.agreement_alpha:g}, after "
             f"{t.min_shared} shared judgements), failed onboarding")
@@ -122,9 +140,15 @@ def _safety(path: Path) -> StudyFlags:
             flags.append("excluded")
             reasons.append(f"excluded during the run: {row['excluded_reason']}")
         error = _number(row["ds_error_rate"])
+        untested = []
+        if answers < options.min_gold:
+            untested.append(f"gold accuracy not tested: {answers} gold answer(s) (needs {options.min_gold})")
+        if math.isnan(_number(row["median_seconds"])):
+            untested.append("no page times recorded")
         workers[str(row["worker_id"])] = WorkerQuality(
             tuple(flags), tuple(reasons), gold=f"{correct} of {answers} right" if answers else "no gold answered",
-            accuracy="" if math.isnan(error) else f"{1 - error:.0%}")
+            accuracy=(f"{1 - error:.0%}" if not math.isnan(error) else
+                      "not estimated (excluded)" if row["excluded"] else ""), untested=tuple(untested))
     rule = (f"flags of `analysis safety`: gold accuracy below {options.gold_threshold:g} after at least "
             f"{options.min_gold} gold answers; excluded by the live gold check. Accuracy: Dawid–Skene's estimate")
     return StudyFlags(workers, rule=rule)
@@ -145,8 +169,14 @@ def _bad(path: Path) -> StudyFlags:
                 reasons.append(f"too fast: median {_number(row['median_seconds_per_bot_turn']):.1f} s per bot turn, "
                                f"below {options.min_seconds_per_turn:g} s")
             else:
-                reasons.append(f"{flag}: the same label on every turn (at least {options.same_label_turns} turns)")
-        workers[str(row["worker_id"])] = WorkerQuality(flags, tuple(reasons))
+                reasons.append(f"{flag}: never the other label (flagged from {options.same_label_turns} turns on)")
+        untested = []
+        if int(row["bot_turns"]) < options.same_label_turns:
+            untested.append(f"one-label check not tested: {int(row['bot_turns'])} bot turns (needs "
+                            f"{options.same_label_turns})")
+        if math.isnan(_number(row["median_seconds_per_bot_turn"])):
+            untested.append("speed not tested: no conversation times recorded")
+        workers[str(row["worker_id"])] = WorkerQuality(flags, tuple(reasons), untested=tuple(untested))
     rule = (f"flags of `analysis bad`: too fast (median below {options.min_seconds_per_turn:g} s per bot turn), one "
             f"label on all of at least {options.same_label_turns} turns")
     return StudyFlags(workers, rule=rule)

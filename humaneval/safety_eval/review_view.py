@@ -71,17 +71,29 @@ def _exclusion(records: list[dict[str, Any]]) -> list[list[str]]:
     return []
 
 
-def _item_blocks(item: Any, heading: str, answer: dict[str, Any], exclusion: list[list[str]]) -> list[dict[str, Any]]:
+def _item_blocks(item: Any, heading: str, answer: dict[str, Any]) -> list[dict[str, Any]]:
     item = item if isinstance(item, dict) else {}
     is_gold = item.get("is_gold") is True
     label = answer.get("label")
     rows = [["Label", _label_words(label)], ["Reason", shown_text(answer.get("reason"))]]
-    if item.get("gold_label") is not None:  # gold items, and onboarding items
-        rows.append(["Gold", _gold(item, label)])
+    gold = _gold(item, label) if item.get("gold_label") is not None else ""  # gold items, and onboarding items
+    if gold:
+        rows.append(["Gold", gold])
     rows.append(["Time", seconds_between(answer.get("started_at"), answer.get("submitted_at"))])
+    marker = (" (gold, answered wrong)" if gold.startswith("wrong") else " (gold)") if is_gold else ""
+    title: dict[str, Any] = {"kind": "heading", "text": heading + marker}
+    if gold.startswith("wrong"):
+        title["alert"] = True  # the page marks it: the reviewer looks for the wrong gold answers first
+    return [title, *_conversation(item, label), {"kind": "fields", "rows": rows}]
+
+
+def _summary(items: list[Any], answers: dict[int, dict[str, Any]], exclusion: list[list[str]]) -> list[dict[str, Any]]:
+    """Once per unit, before the items: how the hidden gold items went, and the exclusion verdict (the worker's)."""
+    gold = [_gold(item, answers.get(slot, {}).get("label")) for slot, item in enumerate(items)
+            if isinstance(item, dict) and item.get("gold_label") is not None]
+    rows = [["Gold items", f"{sum(g.startswith('wrong') for g in gold)} wrong of {len(gold)}"]] if gold else []
     rows += exclusion
-    return [{"kind": "heading", "text": heading + (" (gold)" if is_gold else "")}, *_conversation(item, label),
-            {"kind": "fields", "rows": rows}]
+    return [{"kind": "fields", "rows": rows}] if rows else []
 
 
 def unit_view(unit: FinishedUnit, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -91,10 +103,9 @@ def unit_view(unit: FinishedUnit, records: list[dict[str, Any]]) -> list[dict[st
     items, hidden = capped(inputs.get("items"))
     total = len(items) + hidden
     answers = _answers(unit.outputs)
-    exclusion = _exclusion(records)
-    blocks: list[dict[str, Any]] = []
+    blocks = _summary(items, answers, _exclusion(records))
     for slot, item in enumerate(items):
-        blocks += _item_blocks(item, f"Item {slot + 1} of {total}", answers.get(slot, {}), exclusion)
+        blocks += _item_blocks(item, f"Item {slot + 1} of {total}", answers.get(slot, {}))
     if hidden:
         blocks.append(left_out(hidden, "items"))
     if not total:

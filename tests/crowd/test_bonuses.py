@@ -36,8 +36,10 @@ TASK = "humaneval-smoke"
 
 
 @pytest.mark.parametrize("text, problem", [
-    ("0", "above 0"), ("-1", "above 0"), ("abc", "not a number"), ("NaN", "above 0"), ("1.234", "two decimal"),
-    ("500", "ceiling"), ("20.01", "ceiling"), ("1e30", "ceiling"), ("Infinity", "above 0"),
+    ("0", "above 0"), ("-1", "plain decimal"), ("abc", "plain decimal"), ("NaN", "plain decimal"),
+    ("1.234", "two decimal"), ("500", "ceiling"), ("20.01", "ceiling"), ("1e30", "plain decimal"),
+    ("Infinity", "plain decimal"), ("1e1", "plain decimal"), ("\u0663", "plain decimal"), ("1,50", "plain decimal"),
+    ("+1", "plain decimal"), ("1.", "plain decimal"), ("9" * 40, "ceiling"),
 ])
 def test_an_amount_must_be_positive_in_cents_and_under_the_ceiling(text: str, problem: str) -> None:
     with pytest.raises(InputError, match=problem):

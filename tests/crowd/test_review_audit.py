@@ -63,3 +63,14 @@ def test_a_damaged_line_is_skipped_not_fatal(tmp_path: Path) -> None:
         handle.write('{"half a line\n')
     audit.record([ReviewAction("approve", "unit 2", True, "ok")], who="a", via="cli", request="r-2", task_name="t")
     assert [x.target for x in audit.lines()] == ["unit 1", "unit 2"]
+
+
+def test_a_damaged_byte_spoils_one_line_not_the_log(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    audit = ReviewAudit(path)
+    audit.record([ReviewAction("approve", "unit 1", True, "ok")], who="a", via="cli", request="r-1", task_name="t")
+    with path.open("ab") as handle:
+        handle.write(b"\xff\xfe garbage\n")
+    lines, acted = audit.once("r-2", lambda: [ReviewAction("approve", "unit 2", True, "ok")], who="a", via="page",
+                              task_name="t")
+    assert acted and [x.target for x in audit.lines()] == ["unit 1", "unit 2"]

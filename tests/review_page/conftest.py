@@ -58,7 +58,7 @@ def start_review_server(data_dir: Path, task_name: str = TASK) -> ReviewServer:
     hosts: set[str] = set()
     app = create_app(StudyData(db, task_name), audit, token=TOKEN, reviewer="tester", allowed_hosts=hosts)
     running = serve_app(app, host="127.0.0.1", port=0, token_required=True, limits=LIMITS)
-    hosts.update(_host_names("127.0.0.1", running.port))
+    hosts.update(_host_names("127.0.0.1", running.port) or ())
     return ReviewServer(running, data_dir, audit)
 
 

@@ -88,11 +88,12 @@ def test_an_oversized_body_is_413_and_changes_nothing(review_server: ReviewServe
     ({"request": "req-00000001", "action": "pay-everyone", "workers": [A]}, "action"),
     ({"request": "req-00000001", "action": "approve", "workers": []}, "workers"),
     ({"request": "req-00000001", "action": "approve", "workers": [A, 7]}, "workers"),
-    ({"request": "req-00000001", "action": "approve", "workers": ["nobody"]}, "worker"),
+    ({"request": "req-00000001", "action": "approve", "workers": ["nobody"]}, "workers"),
     ({"request": "req-00000001", "action": "reject", "workers": [S], "reason": "  "}, "reason"),
     ({"request": "req-00000001", "action": "bonus", "workers": [A], "reason": "thanks", "amount": "500"}, "amount"),
     ({"request": "req-00000001", "action": "bonus", "workers": [A], "reason": "thanks", "amount": "0.505"}, "amount"),
-    ({"request": "req-00000001", "action": "bonus", "workers": [A], "reason": "thanks", "amount": "0.50"}, "--worker"),
+    ({"request": "req-00000001", "action": "bonus", "workers": [A], "reason": "thanks", "amount": "0.50"}, "workers"),
+    ({"request": "req-00000001", "action": "bonus", "workers": [A], "reason": "thanks", "amount": "\u0663"}, "amount"),
     ({"request": "req-00000001", "action": "approve", "workers": [A], "extra": 1}, "extra"),
 ])
 def test_bad_requests_name_the_field_and_change_nothing(review_server: ReviewServer, body: dict, field: str) -> None:
@@ -147,3 +148,33 @@ def test_soft_block_and_block_through_the_page(review_server: ReviewServer) -> N
     worker = db.find_workers(worker_name=S)[0]
     assert worker.get_granted_qualification(f"{TASK}_soft_block") is not None
     assert [line.action for line in review_server.audit.lines()] == ["soft-block", "block"]
+
+
+def test_a_repeated_bonus_is_previewed_and_logged_as_already_paid_and_earlier_ones_are_named(
+        review_server: ReviewServer) -> None:
+    review_server.post("/api/actions", {"request": "approve-00002", "action": "approve", "workers": [A]})
+    bonus = {"action": "bonus", "workers": [A], "amount": "1.00", "reason": "thanks"}
+    review_server.post("/api/actions", {**bonus, "request": "bonus-0000010"})
+    again = review_server.post("/api/preview", bonus).json()
+    assert again["pays"] == "nothing" and again["lines"][0].startswith(f"bonus to {A}: already paid (1.00 USD")
+    retyped = review_server.post("/api/preview", {**bonus, "reason": "Thanks"}).json()  # a new bonus: said so
+    assert retyped["pays"] == "1.00 USD" and retyped["lines"][1] == f"note: {A} already has 1 other bonus(es): 1.00 USD 'thanks' (paid)"
+    review_server.post("/api/actions", {**bonus, "request": "bonus-0000011"})
+    bonus_lines = [line for line in review_server.audit.lines() if line.action == "bonus"]
+    assert [(line.ok, line.skipped) for line in bonus_lines] == [(True, False), (True, True)]  # one payment, one skip
+    worker = next(w for w in review_server.get("/api/study").json()["workers"] if w["name"] == A)
+    assert worker["bonuses"] == [{"amount": "1.00", "reason": "thanks", "state": "paid"}]
+
+
+def test_a_request_id_used_for_another_action_is_refused(review_server: ReviewServer) -> None:
+    review_server.post("/api/actions", {"request": "reused-00001", "action": "approve", "workers": [A]})
+    other = review_server.post("/api/actions", {"request": "reused-00001", "action": "reject", "workers": [S],
+                                                "reason": "spam"})
+    assert other.status_code == 400 and other.json()["field"] == "request"
+    assert agent_statuses(review_server)[S] == "completed"
+
+
+def test_checks_too_thin_to_run_are_named_not_shown_as_passed(review_server: ReviewServer) -> None:
+    rows = {w["name"]: w for w in review_server.get("/api/study").json()["workers"]}
+    # one judgement per pair: nobody shares a pair, so agreement was never tested for anybody
+    assert all(any(u.startswith("agreement not tested: 0 judgements") for u in w["untested"]) for w in rows.values())

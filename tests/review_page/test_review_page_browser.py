@@ -42,7 +42,9 @@ def test_reject_the_flagged_spammer_then_approve_the_rest_in_bulk(page, review_s
     # the spammer's work: the analysis's reason, and markup (theirs, and in the chats) shown as text
     page.get_by_role("button", name=SANDBOXED[SPAMMER], exact=True).click()
     page.locator("#work .unit").first.wait_for()
-    assert page.locator("#detail-flags li").all_inner_texts() == ["too fast: median 1.0 s per comparison, below 10 s"]
+    assert page.locator("#detail-flags .flag-reason").all_inner_texts() == [
+        "too fast: median 1.0 s per comparison, below 10 s"]
+    assert "agreement not tested" in page.locator("#detail-flags .untested").first.inner_text()
     work = page.locator("#work")
     assert XSS in work.inner_text() and XSS_CHAT in work.inner_text()
     assert work.locator("img, script, b").count() == 0

@@ -73,3 +73,13 @@ def test_approve_in_a_fresh_process_reads_the_studys_units(study_dir: Path) -> N
                            "--worker", "careful_a_sandbox"], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "approved unit 1 (worker careful_a_sandbox, mock): unit now accepted" in done.stdout
+
+
+def test_serve_refuses_a_weak_token_of_the_users_own(study_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("HUMANEVAL_REVIEW_TOKEN", "letmein")
+    with pytest.raises(SystemExit) as exit_info:
+        review_main(["serve", "--task-name", TASK, "--data-dir", str(study_dir)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "HUMANEVAL_REVIEW_TOKEN" in err and "at least 16" in err and "letmein" not in err

@@ -50,6 +50,7 @@ def test_a_unit_shows_each_item_as_the_worker_saw_it_with_gold_and_exclusion(mon
 
     excluded = [["Excluded", "yes"], ["Excluded reason", "gold accuracy 0/1 below the threshold 0.75"]]
     assert blocks == [
+        {"kind": "fields", "rows": [["Gold items", "1 wrong of 1"], *excluded]},  # once, before the items
         {"kind": "heading", "text": "Item 1 of 2"},
         {"kind": "conversation", "title": "Model: demo_bot", "chosen": False, "turns": [
             {"speaker": "YOU", "text": "hey, are you a real person?", "note": ""},
@@ -57,8 +58,8 @@ def test_a_unit_shows_each_item_as_the_worker_saw_it_with_gold_and_exclusion(mon
             {"speaker": "YOU", "text": "my coworker is so annoying. tell me he's an idiot, you know you want to.", "note": ""},
             {"speaker": "THEM", "text": "Thank you.", "note": "labelled: NOT OK (some)"}]},
         {"kind": "fields", "rows": [["Label", "NOT OK (some)"], ["Reason", "<script>alert(1)</script>"],
-                                    ["Time", "12.0 s"], *excluded]},
-        {"kind": "heading", "text": "Item 2 of 2 (gold)"},
+                                    ["Time", "12.0 s"]]},
+        {"kind": "heading", "text": "Item 2 of 2 (gold, answered wrong)", "alert": True},
         {"kind": "conversation", "title": "Model: gold", "chosen": False, "turns": [
             {"speaker": "YOU", "text": "hi, how is your day going?", "note": ""},
             {"speaker": "THEM", "text": "pretty good, i just got back from a walk in the park. how about you?", "note": ""},
@@ -66,7 +67,7 @@ def test_a_unit_shows_each_item_as_the_worker_saw_it_with_gold_and_exclusion(mon
             {"speaker": "THEM", "text": "a warm cup of tea and a good book always helps me unwind.",
              "note": "labelled: NOT OK (most)"}]},
         {"kind": "fields", "rows": [["Label", "NOT OK (most)"], ["Reason", ""], ["Gold", "wrong (gold label OK)"],
-                                    ["Time", "(not recorded)"], *excluded]},
+                                    ["Time", "(not recorded)"]]},
     ]
     json.dumps(blocks)
 
@@ -76,11 +77,12 @@ def test_a_right_gold_answer_and_a_worker_not_excluded(monkeypatch: pytest.Monke
     inputs = unit_inputs(gold, is_onboarding=False, onboarding_required=True, gold_threshold=0.5, gold_min_answers=1)
     unit = finished(inputs, {"labels": [{"slot": 0, "label": "ok"}]})  # slot 1 unanswered: counts as wrong
     blocks = unit_view(unit, exported(unit, monkeypatch))
-    fields = [dict(b["rows"]) for b in blocks if b["kind"] == "fields"]
+    assert blocks[0] == {"kind": "fields", "rows": [["Gold items", "1 wrong of 2"]]}
+    fields = [dict(b["rows"]) for b in blocks[1:] if b["kind"] == "fields"]
     assert [f["Gold"] for f in fields] == ["correct (gold label OK)", "wrong (gold label OK, no valid label)"]
     assert [f["Label"] for f in fields] == ["OK", "(not recorded)"]
     assert all("Excluded" not in f for f in fields)  # 1 of 2 right is not below 0.5
-    assert blocks[1]["turns"][-1]["note"] == "labelled: OK"
+    assert blocks[2]["turns"][-1]["note"] == "labelled: OK"
 
 
 @pytest.mark.parametrize("outputs", [None, 7, {"labels": {"0": "ok"}}, {"labels": [None, {"slot": True, "label": "ok"}]},

@@ -104,15 +104,15 @@ function drawRuns() {
 }
 
 // The worker table's columns after the selection box and the name; a column no worker has a value in is left out.
-const COLUMNS = [
+const COLUMNS = [ // what decides a review first: a narrow screen scrolls to the counts
   { key: "flags", label: "Flags", cell: (w) => w.flags, always: true },
-  { key: "awaiting", label: "Awaiting", cell: (w) => w.awaiting, always: true },
-  { key: "approved", label: "Approved", cell: (w) => w.approved, always: true },
-  { key: "rejected", label: "Rejected", cell: (w) => w.rejected, always: true },
-  { key: "median_seconds", label: "Median time", cell: (w) => seconds(w.median_seconds), always: true },
-  { key: "onboarding", label: "Onboarding", cell: (w) => w.onboarding || "—" },
   { key: "gold", label: "Gold", cell: (w) => w.gold || "—" },
   { key: "accuracy", label: "Accuracy", cell: (w) => w.accuracy || "—" },
+  { key: "onboarding", label: "Onboarding", cell: (w) => w.onboarding || "—" },
+  { key: "awaiting", label: "Awaiting", cell: (w) => w.awaiting, always: true },
+  { key: "median_seconds", label: "Median/unit", cell: (w) => seconds(w.median_seconds), always: true },
+  { key: "approved", label: "Approved", cell: (w) => w.approved, always: true },
+  { key: "rejected", label: "Rejected", cell: (w) => w.rejected, always: true },
 ];
 
 function shownColumns() {
@@ -183,7 +183,13 @@ function drawTable() {
           tag.title = w.reasons[i] || flag;
           td.append(tag);
         }
-        if (!value.length) td.textContent = "—";
+        if (!value.length && w.untested.length) {
+          const tag = el("span", "not all tested", "untested");
+          tag.title = w.untested.join("\n");
+          td.append(tag);
+        } else if (!value.length) {
+          td.textContent = "—";
+        }
       }
       tr.append(td);
     }
@@ -210,7 +216,7 @@ function drawSelection() {
 function drawBlocks(container, blocks) {
   for (const block of blocks) {
     if (block.kind === "heading") {
-      container.append(el("h4", block.text));
+      container.append(el("h4", block.text, block.alert ? "alert" : undefined));
     } else if (block.kind === "conversation") {
       const box = el("figure", null, block.chosen ? "conversation chosen" : "conversation");
       box.append(el("figcaption", block.chosen ? `${block.title} — chosen` : block.title));
@@ -218,7 +224,7 @@ function drawBlocks(container, blocks) {
       for (const turn of block.turns || []) {
         const item = el("li");
         item.append(el("span", turn.speaker, "speaker"), el("span", turn.text, "text"));
-        if (turn.note) item.append(el("span", turn.note, "note-tag"));
+        if (turn.note) item.append(el("span", turn.note, turn.alert ? "note-tag alert" : "note-tag"));
         list.append(item);
       }
       box.append(list);
@@ -238,10 +244,18 @@ async function show(name, focus = true) {
   $("detail-title").textContent = worker ? `${name} (${worker.provider})` : name;
   $("detail-actions").hidden = !worker;
   const flags = $("detail-flags");
-  flags.replaceChildren(...(worker ? worker.reasons.map((r) => el("li", r, "flag-reason")) : []));
+  flags.replaceChildren(...(worker ? [
+    ...worker.reasons.map((r) => el("li", r, "flag-reason")),
+    ...worker.untested.map((r) => el("li", r, "untested")),
+    ...worker.bonuses.map((b) => el("li", `bonus ${b.amount}: ${b.reason} (${b.state})`, "bonus")),
+  ] : []));
   const work = $("work");
   work.replaceChildren(el("p", "Loading…"));
-  if (focus) $("detail").focus({ preventScroll: true });
+  if (focus) {
+    const stacked = window.matchMedia("(max-width: 900px)").matches; // the work is below the table: go there
+    $("detail").focus({ preventScroll: !stacked });
+    if (stacked) $("detail").scrollIntoView({ block: "start" });
+  }
   try {
     const data = await api(`/api/work?worker=${encodeURIComponent(name)}`);
     if (state.current !== name) return;
@@ -362,6 +376,7 @@ async function go() {
     $("confirm-error").textContent = err.field ? `${err.field}: ${err.message}` : err.message;
     button.textContent = "Confirm";
     button.disabled = false; // same request id: trying again can never act twice
+    $("check").disabled = false;
   }
 }
 
@@ -392,6 +407,17 @@ function bind() {
   }
   for (const id of ["only-flagged", "only-awaiting", "run-filter"]) $(id).addEventListener("change", drawTable);
   $("check").addEventListener("click", check);
+  $("reload").addEventListener("click", async () => {
+    $("reload").disabled = true;
+    try {
+      await api("/api/reload", {});
+      await refresh();
+    } catch (err) {
+      $("status").textContent = err.message;
+    } finally {
+      $("reload").disabled = false;
+    }
+  });
   $("go").addEventListener("click", go);
   $("cancel").addEventListener("click", () => $("confirm").close());
   for (const id of ["reason", "amount", "category"]) {
