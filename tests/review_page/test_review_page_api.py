@@ -178,3 +178,16 @@ def test_checks_too_thin_to_run_are_named_not_shown_as_passed(review_server: Rev
     rows = {w["name"]: w for w in review_server.get("/api/study").json()["workers"]}
     # one judgement per pair: nobody shares a pair, so agreement was never tested for anybody
     assert all(any(u.startswith("agreement not tested: 0 judgements") for u in w["untested"]) for w in rows.values())
+
+
+def test_a_bonus_from_the_cli_is_in_the_same_audit_log(review_server: ReviewServer) -> None:
+    from humaneval.crowd.cli_review import main as review_main
+
+    review_server.post("/api/actions", {"request": "approve-00003", "action": "approve", "workers": [B]})
+    argv = ["bonus", "--task-name", TASK, "--data-dir", str(review_server.data_dir), "--worker", B, "--amount", "0.30",
+            "--reason", "clear reasons"]
+    assert review_main(argv) == 0 and review_main(argv) == 0  # the second finds it paid
+    lines = review_server.audit.lines()
+    assert [(x.action, x.via, x.skipped) for x in lines] == [
+        ("approve", "page", False), ("bonus", "cli", False), ("bonus", "cli", True)]
+    assert "paid: 0.30 to careful_b_sandbox" in lines[1].detail
