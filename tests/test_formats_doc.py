@@ -737,6 +737,22 @@ def check_acute_significance_csv(reports: dict[str, Path]) -> None:
 
 
 # ================================================================================ the tag -> check map
+def check_review_audit_line(tmp_path: Path) -> None:
+    """The example is read back by the log's reader, and the writer's lines carry exactly the documented fields."""
+    from humaneval.crowd.review import ReviewAction
+    from humaneval.crowd.review_audit import AuditLine, ReviewAudit
+
+    line = AuditLine(**example("review-audit-line").jsonl()[0])
+    documented = set(re.findall(r"^\| `(\w+)` \|", example("review-audit-line").section_text, re.M))
+    assert documented == {f.name for f in dataclasses.fields(AuditLine)}
+    audit = ReviewAudit(tmp_path / "review_audit.jsonl")
+    audit.record([ReviewAction(line.action, line.target, line.ok, line.detail, line.skipped)], who=line.who,
+                 via=line.via, request=line.request, task_name=line.task_name)
+    written = json.loads(audit.path.read_text())
+    assert set(written) == documented and {k: v for k, v in written.items() if k != "at"} == {
+        k: v for k, v in dataclasses.asdict(line).items() if k != "at"}
+
+
 CHECKS: dict[str, Callable[..., None]] = {
     "conversations": check_conversations,
     "conversations-metadata": check_conversations_metadata,
@@ -771,6 +787,7 @@ CHECKS: dict[str, Callable[..., None]] = {
     "safety-summary": check_safety_summary,
     "bad-summary": check_bad_summary,
     "acute-significance-csv": check_acute_significance_csv,
+    "review-audit-line": check_review_audit_line,
 }
 
 
