@@ -109,3 +109,32 @@ def test_without_the_token_the_page_says_how_to_open_it_and_the_api_refuses(page
     assert refused.status_code == 401 and "token" in refused.json()["error"]
     assert json.loads(requests.get(review_server.url + "/api/study", timeout=10,
                                    headers={"Authorization": "Bearer wrong"}).text)["error"] == refused.json()["error"]
+
+
+def test_keys_move_select_and_open_actions_and_filters_narrow_the_list(page, review_server: ReviewServer) -> None:
+    page.goto(f"{review_server.url}/#token={TOKEN}")
+    rows = page.locator("#workers tbody tr")
+    rows.first.wait_for()
+    shown = rows.evaluate_all("rs => rs.map(r => r.dataset.worker)")
+    assert shown[0] == SANDBOXED[SPAMMER]  # flagged first
+    page.keyboard.press("j")
+    expect(page.locator("#detail-title")).to_have_text(f"{shown[0]} (mock)")
+    page.keyboard.press("j")
+    expect(page.locator("#detail-title")).to_have_text(f"{shown[1]} (mock)")
+    page.keyboard.press("x")
+    expect(page.locator("#selected-count")).to_have_text("1 selected")
+    page.keyboard.press("k")
+    expect(page.locator("#detail-title")).to_have_text(f"{shown[0]} (mock)")
+    page.keyboard.press("r")
+    expect(page.locator("#confirm-title")).to_have_text(f"Reject {shown[0]}")
+    page.keyboard.press("j")  # typing in the dialog never moves the list
+    expect(page.locator("#detail-title")).to_have_text(f"{shown[0]} (mock)")
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_label("flagged only").check()
+    expect(rows).to_have_count(1)
+    page.get_by_role("button", name="Worker").click()  # sorting by name, then reversed
+    page.get_by_label("flagged only").uncheck()
+    assert rows.evaluate_all("rs => rs.map(r => r.dataset.worker)") == sorted(SANDBOXED.values(), reverse=True)
+    page.get_by_role("button", name="Worker").click()
+    assert rows.evaluate_all("rs => rs.map(r => r.dataset.worker)") == sorted(SANDBOXED.values())
+    assert review_server.audit.lines() == [] and page.errors == []
