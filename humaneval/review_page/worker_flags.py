@@ -75,6 +75,11 @@ def _short_texts(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v[:MAX_FLAG_TEXT] if isinstance(v, str) and len(v) > MAX_FLAG_TEXT else v for k, v in record.items()}
 
 
+def _flag_list(value: Any) -> tuple[str, ...]:
+    """workers.csv's `flags` cell ("too fast; side bias") as a tuple of flags."""
+    return tuple(f for f in str(value).split("; ") if f)
+
+
 def _number(value: Any) -> float:
     try:
         number = float(value)
@@ -89,10 +94,11 @@ def _acute(path: Path) -> StudyFlags:
 
     options = AcuteOptions(bootstrap_rounds=0)
     t = options.thresholds
+    # mixed questions make the report refuse to compare models, but a worker's speed, side and agreement are theirs
     table = analyse_acute(load_acute_judgements([path], allow_mixed_questions=True), options).workers
     workers = {}
     for row in table.to_dict("records"):
-        flags = tuple(f for f in str(row["flags"]).split("; ") if f)
+        flags = _flag_list(row["flags"])
         reasons = []
         for flag in flags:
             if flag == "too fast":
@@ -159,10 +165,10 @@ def _bad(path: Path) -> StudyFlags:
     from analysis.bad.statistics import BadOptions, analyse_bad
 
     options = BadOptions(bootstrap_rounds=0)
-    table = analyse_bad(load_bad_labels([path], include_incomplete=True), options).workers
+    table = analyse_bad(load_bad_labels([path]), options).workers  # as the report: submitted conversations only
     workers = {}
     for row in table.to_dict("records"):
-        flags = tuple(f for f in str(row["flags"]).split("; ") if f)
+        flags = _flag_list(row["flags"])
         reasons = []
         for flag in flags:
             if flag == "too fast":
