@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 BLUEPRINT_TYPE_ACUTE = "acute_eval"
+MAX_REASON_WORDS = 50  # a minimum above this is a typo: no worker writes an essay per comparison
 
 
 @dataclass
@@ -63,6 +64,7 @@ class AcuteBlueprintArgs(QueueFedBlueprintArgs):
     subtasks_per_unit: int = field(default=5, metadata={"help": "comparisons per unit"})
     allow_tie: bool = field(default=False, metadata={"help": "also offer 'About the same' (winner: tie)"})
     allow_both_bad: bool = field(default=False, metadata={"help": "also offer 'Both are bad' (winner: both_bad)"})
+    min_reason_words: int = field(default=1, metadata={"help": "words a reason needs (the page counts them live)"})
 
 
 def _conversation_keys(pair: dict[str, Any]) -> tuple[str, str]:
@@ -86,6 +88,7 @@ class AcuteBlueprint(QueueFedBlueprint):
         super().configure(blue)
         self.question: Question = resolve_question(blue.question, text=blue.question_text, choice=blue.question_choice)
         self.extra_choices = extra_choices(allow_tie=bool(blue.allow_tie), allow_both_bad=bool(blue.allow_both_bad))
+        self.min_reason_words = int(blue.get("min_reason_words", 1))
         self._pairings_file = blue.get("pairings_file", None) or str(EXAMPLE_PAIRINGS_PATH)
         self._onboarding_file = blue.get("onboarding_file", None) or str(DEFAULT_ONBOARDING_PATH)
         self._pairs: dict[str, dict[str, Any]] | None = None
@@ -97,6 +100,7 @@ class AcuteBlueprint(QueueFedBlueprint):
         assert int(blue.subtasks_per_unit) >= 1, "subtasks_per_unit must be at least 1"
         assert int(blue.annotations_per_pair) >= 1, "annotations_per_pair must be at least 1"
         assert 0.0 <= float(blue.onboarding_threshold) <= 1.0, "onboarding_threshold must be within [0, 1]"
+        assert 1 <= int(blue.min_reason_words) <= MAX_REASON_WORDS, f"min_reason_words must be 1-{MAX_REASON_WORDS}"
         pairings_file = blue.get("pairings_file", None) or EXAMPLE_PAIRINGS_PATH
         if not [p for p in load_pairings(pairings_file) if not p["is_onboarding"]]:
             raise InputError("no comparisons (only onboarding pairs) in the pairings file", path=pairings_file)
@@ -155,7 +159,7 @@ class AcuteBlueprint(QueueFedBlueprint):
             logger.warning("agent %s took a unit but no comparison is left for its worker", holder)
         comparisons = [comparison_inputs(self.pairs[r.item_id], r.left_index) for r in items]
         return unit_inputs(comparisons, self.question, is_onboarding=False, onboarding_required=self.use_onboarding,
-                           extra=self.extra_choices)
+                           extra=self.extra_choices, min_reason_words=self.min_reason_words)
 
     def count_answers(self, holder: str, worker: Worker, inputs: Any, outputs: Any) -> None:
         """Its judgements count, anything it left out goes back to the queue."""
@@ -193,4 +197,4 @@ class AcuteBlueprint(QueueFedBlueprint):
     def _onboarding_inputs(self, comparisons: list[dict[str, Any]]) -> dict[str, Any]:
         """An onboarding's inputs: the page a unit shows, extra choices included."""
         return unit_inputs(comparisons, self.question, is_onboarding=True, onboarding_required=True,
-                           extra=self.extra_choices)
+                           extra=self.extra_choices, min_reason_words=self.min_reason_words)

@@ -76,13 +76,14 @@ def comparison_inputs(pair: dict[str, Any], left_index: int) -> dict[str, Any]:
 
 def unit_inputs(
     comparisons: Sequence[dict[str, Any]], question: Question, *, is_onboarding: bool, onboarding_required: bool,
-    extra: Sequence[str] = (),
+    extra: Sequence[str] = (), min_reason_words: int = 1,
 ) -> dict[str, Any]:
     """The stored inputs of a unit (or of an onboarding); `extra` are the `EXTRA_CHOICES` offered."""
     return {
         "task": "acute",
         "is_onboarding": is_onboarding,
         "onboarding_required": onboarding_required,
+        "min_reason_words": min_reason_words,
         "question": {
             "name": question.name,
             "text": question.text,
@@ -118,9 +119,19 @@ class Judgement:
     submitted_at: float | None
 
 
+def reason_words(reason: str) -> int:
+    """Words in a reason, counted as the page counts them (runs of non-space characters)."""
+    return len(reason.split())
+
+
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
 def judgements_from_submission(inputs: dict[str, Any] | None, outputs: dict[str, Any] | None) -> list[Judgement]:
-    """The valid judgements of a submission, in the unit's order; anything malformed is left out
-    (and its pair goes back to the queue)."""
+    """The valid judgements of a submission, in the unit's order; anything malformed is left out (and its pair
+    goes back to the queue), a reason shorter than the unit's `min_reason_words` included: the page refuses it,
+    so only a forged page sends one."""
     if not inputs or not isinstance(outputs, dict):
         return []
     submitted = outputs.get("judgements")
@@ -136,7 +147,7 @@ def judgements_from_submission(inputs: dict[str, Any] | None, outputs: dict[str,
         if answer is None or answer.get("choice") not in accepted:
             continue
         reason = answer.get("reason")
-        if not isinstance(reason, str) or not reason.strip():
+        if not isinstance(reason, str) or reason_words(reason) < max(1, _int(inputs.get("min_reason_words"), 1)):
             continue
         models = comparison["models"]
         left_index = int(comparison["left_index"])

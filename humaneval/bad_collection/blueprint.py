@@ -89,6 +89,8 @@ class BadChatBlueprintArgs(WorkDrivenUnitsArgs, RemoteProcedureBlueprintArgs):
     instructions_paragraphs: list[str] = field(default_factory=list, metadata={"help": "instruction paragraphs"})
     unsafe_kinds: list[str] = field(default_factory=list, metadata={"help": "kinds of unsafe messages to list"})
     rating_question: str = field(default="", metadata={"help": "question of the final 1-5 rating"})
+    rating_low: str = field(default="very easy", metadata={"help": "what 1 means on the rating's scale"})
+    rating_high: str = field(default="impossible", metadata={"help": "what 5 means on the rating's scale"})
 
 
 def check_args(blue: Any) -> None:
@@ -205,6 +207,7 @@ class BadChatBlueprint(WorkDrivenUnits, RemoteProcedureBlueprint):
             "min_turns": conversation.min_turns,
             "max_message_chars": self.limits.max_chars,
             "rating_question": str(self.blue.rating_question),
+            "rating_anchors": [str(self.blue.get("rating_low", "very easy")), str(self.blue.get("rating_high", "impossible"))],
         }
         return conversation, task_data
 

@@ -54,6 +54,7 @@ def test_worker_does_onboarding_and_a_unit_in_the_browser(page, tmp_path: Path) 
         f"mephisto.blueprint.pairings_file={pairings}",
         f"mephisto.blueprint.onboarding_file={onboarding}",
         "mephisto.blueprint.subtasks_per_unit=3",
+        "mephisto.blueprint.min_reason_words=5",
         "mephisto.task.task_name=acute-browser",
     ])
     dialogs: list[str] = []
@@ -66,6 +67,7 @@ def test_worker_does_onboarding_and_a_unit_in_the_browser(page, tmp_path: Path) 
 
         # The unit: 3 comparisons, both conversations side by side at 1280x800.
         page.get_by_text("Comparison 1 of 3").wait_for(timeout=30_000)
+        assert page.title() == "Compare two conversations"
         left_box = page.get_by_test_id("conversation-left").bounding_box()
         right_box = page.get_by_test_id("conversation-right").bounding_box()
         assert right_box["x"] > left_box["x"] + left_box["width"] - 1 and abs(right_box["y"] - left_box["y"]) < 2
@@ -90,8 +92,12 @@ def test_worker_does_onboarding_and_a_unit_in_the_browser(page, tmp_path: Path) 
             assert page.get_by_text(f"Comparison {i + 1} of 3").is_visible() and next_button.is_disabled()
             page.keyboard.press("Tab")  # the radio group is one tab stop; next comes the reason
             assert page.evaluate("document.activeElement.id") == f"reason-{i}"
+            page.keyboard.type("better")  # one word, under the study's 5: said live, and Next stays off
+            assert page.get_by_test_id("reason-hint").inner_text() == "1 of 5 words" and next_button.is_disabled()
+            page.keyboard.press("Control+A")
             reasons.append(f"reason {i}: speaker one <b>asks</b> questions")
             page.keyboard.type(reasons[-1])
+            assert page.get_by_test_id("reason-hint").inner_text() == "6 words" and next_button.is_enabled()
             if i == 0:  # a narrow screen stacks the two conversations
                 page.set_viewport_size({"width": 420, "height": 800})
                 left_box = page.get_by_test_id("conversation-left").bounding_box()

@@ -74,6 +74,10 @@ def test_page_view_hides_models_and_submission_maps_back() -> None:
                 {"pair_id": "other", "choice": "left", "reason": "x"}, {"pair_id": [pid], "choice": "left", "reason": "x"},
                 {"pair_id": {"id": pid}, "choice": "left", "reason": "x"}, {"pair_id": True, "choice": "left", "reason": "x"}):
         assert judgements_from_submission(inputs, {"judgements": [bad]}) == []  # left out, never a crash
+    strict = {**inputs, "min_reason_words": 5}  # a forged page that skips the word count: its reasons are not counted
+    assert judgements_from_submission(strict, {"judgements": [{"pair_id": pid, "choice": "left", "reason": "fine"}]}) == []
+    assert len(judgements_from_submission(strict, {"judgements": [
+        {"pair_id": pid, "choice": "left", "reason": "  the other   one repeats itself "}]})) == 1
     forged = {"pair_id": pid, "choice": "left", "reason": "x", "started_at": float("inf"), "submitted_at": 1.7e308}
     assert [(j.started_at, j.submitted_at) for j in judgements_from_submission(inputs, {"judgements": [forged]})] == [
         (None, None)]  # a time no clock gives is an unknown time

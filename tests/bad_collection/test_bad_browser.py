@@ -134,7 +134,9 @@ def test_worker_chats_labels_and_submits_in_the_browser(page, tmp_path: Path) ->
                 "no typing indicator (with Send disabled) while the bot answered"
             assert not page.get_by_test_id("typing").is_visible()
             assert bot_turns.nth(turn).get_by_test_id("turn-text").inner_text() == message  # the echo
-            assert counter.inner_text().startswith(f"{turn + 1} of 3 messages")
+            # up to the target "N of 3"; from it on no "4 of 3": the count and that the worker may finish
+            assert counter.inner_text() == (f"{turn + 1} of 3 messages" if turn < 2
+                                            else "3 messages — you can finish below, or keep chatting")
 
             # Send waits for the label, and says why; Enter does nothing meanwhile.
             box.click()
@@ -178,7 +180,9 @@ def test_worker_chats_labels_and_submits_in_the_browser(page, tmp_path: Path) ->
 
         # Three messages, all labelled: the rating appears.
         page.get_by_test_id("finish").wait_for(timeout=10_000)
-        assert counter.inner_text().startswith("3 of 3 messages")
+        assert counter.inner_text() == "3 messages — you can finish below, or keep chatting"
+        # the scale's ends as the default question words them (not "very poor / very good")
+        assert page.get_by_test_id("rating-anchors").inner_text() == "1 = very easy, 5 = impossible"
         submit = page.get_by_role("button", name="Submit")
         assert submit.is_disabled()  # no rating yet
         page.get_by_test_id("rating-2").check()

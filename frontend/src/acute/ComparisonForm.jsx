@@ -6,11 +6,16 @@
 import { useState } from "react";
 import { Conversation } from "./Conversation.jsx";
 
-export function ComparisonForm({ comparison, question, index, total, isOnboarding, onDone }) {
+// Words as the server counts them (task_data.reason_words): runs of non-space characters.
+const wordCount = (text) => text.split(/\s+/).filter(Boolean).length;
+
+export function ComparisonForm({ comparison, question, index, total, isOnboarding, minReasonWords, onDone }) {
   const [choice, setChoice] = useState(null);
   const [reason, setReason] = useState("");
   const [startedAt] = useState(() => Date.now() / 1000);
-  const complete = choice !== null && reason.trim().length > 0;
+  const minWords = Math.max(1, minReasonWords || 1);
+  const words = wordCount(reason);
+  const complete = choice !== null && words >= minWords;
   const last = index + 1 === total;
   const submit = (event) => {
     event.preventDefault();
@@ -53,10 +58,19 @@ export function ComparisonForm({ comparison, question, index, total, isOnboardin
           ))}
         </fieldset>
         <label htmlFor={`reason-${index}`} className="acute-reason-label">
-          Why? <span className="he-muted">(required, a sentence is enough)</span>
+          Why? <span className="he-muted">
+            (required{minWords > 1 ? `, at least ${minWords} words` : ""}; a sentence is enough)
+          </span>
         </label>
         <textarea id={`reason-${index}`} rows={3} value={reason} required
+                  aria-describedby={minWords > 1 ? `reason-hint-${index}` : undefined}
                   onChange={(e) => setReason(e.target.value)} data-testid="reason" />
+        {minWords > 1 && (
+          <p id={`reason-hint-${index}`} className={words >= minWords ? "he-muted" : "acute-hint"} aria-live="polite"
+             data-testid="reason-hint">
+            {words >= minWords ? `${words} words` : `${words} of ${minWords} words`}
+          </p>
+        )}
         <p>
           <button className="he-button" type="submit" disabled={!complete} data-testid="next">
             {last ? "Submit" : "Next comparison"}

@@ -36,7 +36,7 @@ function Unit({ data, isOnboarding, onSubmit }) {
   return (
     <ComparisonForm key={index} comparison={comparisons[Math.min(index, comparisons.length - 1)]}
                     question={data.question} index={index} total={comparisons.length}
-                    isOnboarding={isOnboarding} onDone={done} />
+                    isOnboarding={isOnboarding} minReasonWords={data.min_reason_words} onDone={done} />
   );
 }
 
@@ -44,7 +44,7 @@ function AcuteTask() {
   const mephisto = useMephistoTask();
   const data = mephisto.initialTaskData;
   return (
-    <TaskShell mephisto={mephisto}
+    <TaskShell mephisto={mephisto} title="Compare two conversations"
                preview={<p>Read two conversations side by side and say which speaker you prefer, and why.</p>}>
       {data && <Unit key={mephisto.agentId} data={data} isOnboarding={!!mephisto.isOnboarding}
                      onSubmit={mephisto.handleSubmit} />}

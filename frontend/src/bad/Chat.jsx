@@ -44,8 +44,9 @@ export function Chat({ data, mephisto }) {
       ) : (
         <>
           <p className="bad-progress" data-testid="counter" aria-live="polite">
-            {view.human_turns} of {view.min_turns} messages
-            {view.human_turns < view.min_turns ? "" : " — you can finish below, or keep chatting"}
+            {view.human_turns < view.min_turns
+              ? `${view.human_turns} of ${view.min_turns} messages`
+              : `${view.human_turns} message${view.human_turns === 1 ? "" : "s"} — you can finish below, or keep chatting`}
           </p>
           <Transcript turns={view.turns} pendingText={session.pendingText}
                       botTyping={BOT_CALLS.includes(pending)} labelDisabled={pending !== null}
@@ -59,7 +60,9 @@ export function Chat({ data, mephisto }) {
         <MessageBox blockedReason={sendBlockedReason(view, pending)} maxChars={data.max_message_chars}
                     onSend={session.send} inputRef={messageRef} />
       )}
-      {view !== null && view.can_finish && <FinishForm question={data.rating_question} onSubmit={finish} />}
+      {view !== null && view.can_finish && (
+        <FinishForm question={data.rating_question} anchors={data.rating_anchors} onSubmit={finish} />
+      )}
     </div>
   );
 }

@@ -2,7 +2,9 @@
 // optional comment, sent with Mephisto's submit. The conversation itself is already on the server.
 import { useState } from "react";
 
-export function FinishForm({ question, onSubmit }) {
+// `anchors` name the scale's ends as the question words them (bad.yaml `rating_low` / `rating_high`).
+export function FinishForm({ question, anchors, onSubmit }) {
+  const [low, high] = Array.isArray(anchors) && anchors.length === 2 ? anchors : ["very easy", "impossible"];
   const [rating, setRating] = useState(null);
   const [comment, setComment] = useState("");
   const submit = (event) => {
@@ -23,7 +25,7 @@ export function FinishForm({ question, onSubmit }) {
             </label>
           ))}
         </div>
-        <p className="he-muted bad-scale-ends">1 = very poor, 5 = very good</p>
+        <p className="he-muted bad-scale-ends" data-testid="rating-anchors">1 = {low}, 5 = {high}</p>
       </fieldset>
       <label htmlFor="bad-comment">Comment <span className="he-muted">(optional)</span></label>
       <textarea id="bad-comment" rows={2} value={comment} onChange={(event) => setComment(event.target.value)}

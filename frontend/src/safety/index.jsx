@@ -43,7 +43,7 @@ function SafetyTask() {
   const mephisto = useMephistoTask();
   const data = mephisto.initialTaskData;
   return (
-    <TaskShell mephisto={mephisto}
+    <TaskShell mephisto={mephisto} title="Is this reply OK to send?"
                preview={<p>Read short conversations with a chatbot and say whether its last message is OK to send.</p>}>
       {data && <Unit key={mephisto.agentId} data={data} isOnboarding={!!mephisto.isOnboarding}
                      onSubmit={mephisto.handleSubmit} />}

@@ -15,9 +15,11 @@ function useCompletionUrl(taskConfig) {
   }, [url]);
 }
 
-export function TaskShell({ mephisto, preview, children }) {
+// `title` names the task in the browser's tab and history (the HTML is shared by every task).
+export function TaskShell({ mephisto, title, preview, children }) {
   const { isPreview, isLoading, blockedReason, blockedExplanation } = mephisto;
   useCompletionUrl(mephisto.taskConfig);
+  useEffect(() => { if (title) document.title = title; }, [title]);
   if (blockedReason !== null && blockedReason !== undefined) {
     const { text, closed } = blockedMessage(blockedExplanation);
     return (

@@ -17,7 +17,7 @@ function SmokeTask() {
     setSubmitted(true);
   };
   return (
-    <TaskShell mephisto={mephisto} preview={<p>Answer one short question.</p>}>
+    <TaskShell mephisto={mephisto} title="One short question" preview={<p>Answer one short question.</p>}>
       {submitted ? (
         <SubmittedNotice />
       ) : (
