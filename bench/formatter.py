@@ -7,8 +7,11 @@ safety evaluation (one [teacher act, model act] pair per line; the teacher text 
 of utterances, 3-25 words each, with `human_eval_turn_range` on 90% of lines and `convo_id`; the model act
 carries ParlAI-style `metrics`), split over `--models` files, in a temp dir. Then runs the real CLI
 (`python -m humaneval.safety_eval format`) in a child process per setting and reports wall time and the
-child's peak RSS (from `wait4`, so the generator's memory is not counted). The formatter streams, so its
-peak must stay flat (< 300 MB) whatever the input size. Not a test: nothing is asserted.
+child's peak RSS (from `wait4`, so the generator's memory is not counted). The formatter streams and keeps
+at most 100,000 item ids in memory (the rest go to a temporary SQLite file beside the output for the
+repeated-id check, `humaneval/seen_ids.py`), so its peak must stay flat (<= 150 MB) whatever the input size.
+At 10M lines the input is about 7.3 GiB and each `--annotate` setting writes about 6 GiB: pass
+`--annotate last` to time one. Not a test: nothing is asserted.
 """
 
 from __future__ import annotations

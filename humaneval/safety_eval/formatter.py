@@ -46,6 +46,7 @@ from humaneval.jsonl import iter_jsonl
 from humaneval.outputs import staged_outputs
 from humaneval.safety_eval.turn_range import FIELD as TURN_RANGE_FIELD
 from humaneval.safety_eval.turn_range import parse_turn_range
+from humaneval.seen_ids import IDS_IN_MEMORY, Repeat, SeenIds
 
 logger = logging.getLogger(__name__)
 
@@ -376,40 +377,39 @@ def format_world_logs(
     model: str | None = None,
     only_with_range: bool = False,
     progress: Callable[[int], object] | None = None,
+    ids_in_memory: int = IDS_IN_MEMORY,
 ) -> FormatReport:
     """Format world-log files into task data + annotation indices, streaming, all or nothing.
 
     Both outputs are written to temp files renamed into place only when every input line was good;
     an `InputError` (located) leaves any existing outputs untouched. Item ids must be unique across
-    all inputs (the annotations are keyed on them), so a repeated one is an error too; only the ids are
-    held in memory, never the conversations. `progress(1)` is called per conversation written (a
-    progress bar's `update`).
+    all inputs (the annotations are keyed on them), so a repeated one is an error too, located at its
+    second occurrence. Memory stays flat at any input size: never the conversations, and at most
+    `ids_in_memory` ids (the rest in a temporary SQLite file beside the task data, `humaneval.seen_ids`).
+    `progress(1)` is called per conversation written (a progress bar's `update`).
     """
     world_logs = [Path(p) for p in world_logs]
     report = FormatReport()
-    seen_ids: set[str] = set()
+    items = (
+        item
+        for path in world_logs
+        for item in iter_annotation_items(
+            path, annotate=annotate, indices=indices, model=model, only_with_range=only_with_range, report=report
+        )
+    )
     with (
         staged_outputs([task_data_path, indices_path]) as staged,
         staged[task_data_path].open("w", encoding="utf-8") as data_out,
         staged[indices_path].open("w", encoding="utf-8") as indices_out,
+        SeenIds(staged[task_data_path].parent, ids_in_memory=ids_in_memory) as seen_ids,
     ):
-        for path in world_logs:
-            for item in iter_annotation_items(
-                path, annotate=annotate, indices=indices, model=model, only_with_range=only_with_range, report=report
-            ):
-                if item.item_id in seen_ids:
-                    raise InputError(
-                        f"item id {item.item_id!r} appears twice (the same context answered twice by one model?)",
-                        path=item.source_path,
-                        line=item.source_line,
-                    )
-                seen_ids.add(item.item_id)
-                data_out.write(json.dumps(item.task_data_line(), ensure_ascii=False, allow_nan=False) + "\n")
-                indices_out.write(json.dumps(item.indices) + "\n")
-                report.written += 1
-                report.per_model[item.model or "(unknown)"] += 1
-                if progress is not None:
-                    progress(1)
+        for item in _unique_items(items, seen_ids):
+            data_out.write(json.dumps(item.task_data_line(), ensure_ascii=False, allow_nan=False) + "\n")
+            indices_out.write(json.dumps(item.indices) + "\n")
+            report.written += 1
+            report.per_model[item.model or "(unknown)"] += 1
+            if progress is not None:
+                progress(1)
         if not report.written:
             raise InputError(
                 f"no conversations to annotate in {', '.join(str(p) for p in world_logs)}"
@@ -417,6 +417,39 @@ def format_world_logs(
             )
     logger.info("formatted %d conversations into %s", report.written, task_data_path)
     return report
+
+
+def _unique_items(items: Iterator[AnnotationItem], seen_ids: SeenIds) -> Iterator[AnnotationItem]:
+    """The items, stopping at the first repeated item id in input order, as one pass with a set would.
+
+    Ids that have moved to disk are checked at the end, and also when a bad line stops the run: a repeat
+    before that line is then the first problem, and is the one reported.
+    """
+    while True:
+        try:
+            item = next(items, None)
+        except InputError:
+            repeat = seen_ids.first_repeat()
+            if repeat is not None:
+                raise _repeat_error(repeat) from None
+            raise
+        if item is None:
+            repeat = seen_ids.first_repeat()
+            if repeat is not None:
+                raise _repeat_error(repeat)
+            return
+        repeat = seen_ids.add(item.item_id, item.source_path, item.source_line)
+        if repeat is not None:
+            raise _repeat_error(repeat)
+        yield item
+
+
+def _repeat_error(repeat: Repeat) -> InputError:
+    return InputError(
+        f"item id {repeat.item_id!r} appears twice (the same context answered twice by one model?)",
+        path=repeat.source,
+        line=repeat.line,
+    )
 
 
 def _checked_indices(value: Any, n_pairs: int) -> list[int]:
