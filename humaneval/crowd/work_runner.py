@@ -9,7 +9,8 @@ a BAD model slot and conversation) and stores it with the agent. A unit that com
 which decides what counts (`count_submission`).
 
 `WorkRunner` is a mixin over Mephisto's runner of the study's kind: `StaticWorkRunner` (ACUTE, safety)
-and `RemoteProcedureWorkRunner` (BAD) are the two combinations the studies use.
+and `RemoteProcedureWorkRunner` (BAD) are the two combinations the studies use; the latter's unit thread
+wakes when the page calls (`live_requests.WakeOnRequestRunner`) rather than on Mephisto's 0.3 s timer.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from humaneval.crowd.mephisto_api import (
     Agent,
     AgentDisconnectedError,
     AgentState,
-    RemoteProcedureTaskRunner,
     StaticTaskRunner,
     Unit,
     Worker,
 )
+from humaneval.crowd.live_requests import WakeOnRequestRunner
 from humaneval.crowd.work_pool import WorkPool
 
 logger = logging.getLogger(__name__)
@@ -105,5 +106,5 @@ class StaticWorkRunner(WorkRunner, StaticTaskRunner):
     """For static (one page, one submit) studies: ACUTE, safety annotation."""
 
 
-class RemoteProcedureWorkRunner(WorkRunner, RemoteProcedureTaskRunner):
+class RemoteProcedureWorkRunner(WorkRunner, WakeOnRequestRunner):
     """For studies whose page calls the server while the worker works: BAD collection."""
