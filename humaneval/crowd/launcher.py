@@ -34,6 +34,7 @@ from humaneval.crowd import node_router
 from humaneval.crowd.bonus_rules import carry_into_run
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.mephisto_internals import mephisto_prints_silenced, poll_every_second, run_event_loop_until
+from humaneval.crowd.page_intro import page_intro
 from humaneval.crowd.pay_floor import check_pay
 from humaneval.crowd.run_lock import TaskAlreadyRunning, task_run_lock
 from humaneval.input_errors import InputError
@@ -449,6 +450,8 @@ class LocalLaunch:
         if pay.hourly_rate is not None:
             self.pay_summary = pay.summary
             logger.info("pay: %s", pay.summary)
+        if self.shared_state is not None:  # what the pages say before the work (page_intro)
+            self.shared_state.task_config["intro"] = page_intro(cfg, pay)
 
     def _ensure_requester(self, cfg: DictConfig) -> None:
         assert self.db is not None

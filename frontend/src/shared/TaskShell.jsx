@@ -2,6 +2,7 @@
 // blocked, and after submission. Task pages render only their own content inside it.
 import { useEffect } from "react";
 import { blockedMessage } from "./blockedMessage.js";
+import { IntroBar, IntroPreview } from "./Intro.jsx";
 import "./base.css";
 
 // A crowd provider that completes work by redirect (Prolific) puts the address in the task config;
@@ -15,11 +16,14 @@ function useCompletionUrl(taskConfig) {
   }, [url]);
 }
 
-// `title` names the task in the browser's tab and history (the HTML is shared by every task).
+// The tab's title names the task: the study's task_title (taskConfig.intro), else the page's own `title`
+// (the HTML is shared by every task). `preview` is shown only when the launch sent no intro.
 export function TaskShell({ mephisto, title, preview, children }) {
   const { isPreview, isLoading, blockedReason, blockedExplanation } = mephisto;
   useCompletionUrl(mephisto.taskConfig);
-  useEffect(() => { if (title) document.title = title; }, [title]);
+  const intro = mephisto.taskConfig && mephisto.taskConfig.intro ? mephisto.taskConfig.intro : null;
+  const shownTitle = (intro && intro.title) || title;
+  useEffect(() => { if (shownTitle) document.title = shownTitle; }, [shownTitle]);
   if (blockedReason !== null && blockedReason !== undefined) {
     const { text, closed } = blockedMessage(blockedExplanation);
     return (
@@ -29,12 +33,12 @@ export function TaskShell({ mephisto, title, preview, children }) {
     );
   }
   if (isPreview) {
-    return <main className="he-page"><div className="he-card">{preview}</div></main>;
+    return <main className="he-page"><div className="he-card"><IntroPreview intro={intro} fallback={preview} /></div></main>;
   }
   if (isLoading) {
     return <main className="he-page"><div className="he-card he-muted" aria-busy="true">Loading…</div></main>;
   }
-  return <main className="he-page">{children}</main>;
+  return <main className="he-page"><IntroBar intro={intro} />{children}</main>;
 }
 
 export function SubmittedNotice() {
