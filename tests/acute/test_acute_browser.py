@@ -21,6 +21,7 @@ from humaneval.crowd.launcher import LaunchSettings
 from humaneval.jsonl import write_jsonl
 from tests.acute.test_acute_integration import study_files
 from tests.acute.test_work_queue import study_pairings
+from tests.axe import axe_violations
 from tests.crowd.conftest import BackgroundRun, completed_units, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -33,6 +34,7 @@ def pass_onboarding(page) -> None:
     progress = page.get_by_test_id("progress")
     progress.wait_for(timeout=30_000)
     assert progress.inner_text() == "Practice comparison 1 of 1"
+    assert axe_violations(page) == []
     left_text = page.get_by_test_id("conversation-left").inner_text()
     good = "right" if left_text.count("I don't know") >= 2 else "left"
     page.get_by_test_id(f"choose-{good}").click()
@@ -68,6 +70,7 @@ def test_worker_does_onboarding_and_a_unit_in_the_browser(page, tmp_path: Path) 
         # The unit: 3 comparisons, both conversations side by side at 1280x800.
         page.get_by_text("Comparison 1 of 3").wait_for(timeout=30_000)
         assert page.title() == "Compare two conversations"
+        assert axe_violations(page) == []
         left_box = page.get_by_test_id("conversation-left").bounding_box()
         right_box = page.get_by_test_id("conversation-right").bounding_box()
         assert right_box["x"] > left_box["x"] + left_box["width"] - 1 and abs(right_box["y"] - left_box["y"]) < 2

@@ -21,6 +21,7 @@ from humaneval.bad_collection.task import build_task
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.launcher import LaunchSettings
 from humaneval.models.reply_model import DialogueContext
+from tests.axe import axe_violations
 from tests.crowd.conftest import BackgroundRun, completed_units, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -183,6 +184,7 @@ def test_worker_chats_labels_and_submits_in_the_browser(page, tmp_path: Path) ->
         assert counter.inner_text() == "3 messages — you can finish below, or keep chatting"
         # the scale's ends as the default question words them (not "very poor / very good")
         assert page.get_by_test_id("rating-anchors").inner_text() == "1 = very easy, 5 = impossible"
+        assert axe_violations(page) == []  # the chat, its labels and the finish form
         submit = page.get_by_role("button", name="Submit")
         assert submit.is_disabled()  # no rating yet
         page.get_by_test_id("rating-2").check()

@@ -14,6 +14,7 @@ from humaneval.crowd.launcher import LaunchSettings
 from humaneval.crowd.page_intro import page_intro
 from humaneval.crowd.pay_floor import Estimate, PayCheck
 from humaneval.safety_eval.task import build_task
+from tests.axe import axe_violations
 from tests.crowd.conftest import BackgroundRun, wait_for
 from tests.safety_eval.test_safety_integration import write_study
 
@@ -68,6 +69,7 @@ def test_the_preview_and_the_task_page_show_the_intro(page, tmp_path: Path) -> N
         assert page.get_by_test_id("intro-contact").inner_text() == CONTACT  # as text
         assert page.get_by_test_id("content-warning").inner_text().startswith("Content warning: Some conversations")
         assert page.title() == "Is this chatbot message OK to send?"
+        assert axe_violations(page) == []
 
         page.goto(run.worker_url("intro_worker", "intro_assignment_1"))  # the task: the warning stays in view
         page.get_by_text(re.compile(r"^Item 1 of \d+$")).wait_for(timeout=30_000)  # (a gold item is added)

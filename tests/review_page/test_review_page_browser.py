@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.review import TaskReview
+from tests.axe import axe_violations
 from tests.review_page.conftest import TOKEN, ReviewServer
 from tests.review_page.support import CAREFUL, SPAMMER, TASK, XSS, XSS_CHAT
 
@@ -49,13 +50,16 @@ def test_reject_the_flagged_spammer_then_approve_the_rest_in_bulk(page, review_s
     assert XSS in work.inner_text() and XSS_CHAT in work.inner_text()
     assert work.locator("img, script, b").count() == 0
     assert page.locator(".conversation.chosen figcaption").first.inner_text().startswith("Left:")  # always left
+    assert axe_violations(page) == []  # labels, contrast, names: nothing serious or critical
 
     # reject them: the confirmation says what is not paid; a double click on Confirm acts once
     page.locator("#detail-actions").get_by_role("button", name="Reject…").click()
     page.get_by_label("Reason").fill(REJECTION)
     page.get_by_role("button", name="Check what this does").click()
+    page.locator(".preview-lines li").first.wait_for()
     assert page.locator(".preview-lines li").all_inner_texts() == [
         f"reject unit 3 of {SANDBOXED[SPAMMER]}: 0.75 USD not paid"]
+    assert axe_violations(page) == []  # the confirmation dialog too
     page.get_by_role("button", name="Confirm").dblclick()
     page.get_by_text("Done:", exact=True).wait_for()
     assert page.locator(".result-lines li").count() == 1

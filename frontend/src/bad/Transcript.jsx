@@ -9,7 +9,9 @@ export function Transcript({ turns, pendingText, botTyping, labelDisabled, onLab
   const lastBot = [...turns].reverse().find((turn) => turn.speaker === "bot");
   return (
     <section className="he-card bad-transcript" aria-label="Conversation">
-      <ol className="bad-turns" role="log" aria-live="polite" aria-relevant="additions" data-testid="transcript">
+      {/* the live region wraps the list: a role on the <ol> itself would stop its items being list items */}
+      <div role="log" aria-live="polite" aria-relevant="additions" data-testid="transcript">
+      <ol className="bad-turns">
         {turns.length === 0 && !pendingText && (
           <li className="he-muted bad-empty">Start the conversation: type your first message below.</li>
         )}
@@ -30,6 +32,7 @@ export function Transcript({ turns, pendingText, botTyping, labelDisabled, onLab
           </li>
         )}
       </ol>
+      </div>
       {botTyping && (
         <p className="bad-typing" role="status" data-testid="typing">
           <span className="bad-dots" aria-hidden="true"><span /><span /><span /></span> The bot is typing…
