@@ -30,6 +30,7 @@ XSS = "<img src=x onerror=alert(1)>"
 LONG_WORD = "unbelievably" * 12  # one 144-character word: it must wrap, not widen the page
 MESSAGES = [XSS, "what do you think about\nyour neighbours?", f"tell me something you would never say {LONG_WORD}"]
 LABELS = [OK, NOT_OK, OK]  # the first is given as NOT OK, then changed to OK
+FINAL_LABELS = [OK, OK, OK]  # the second is changed afterwards, with the visible "Change label" control
 BUTTON = {OK: "label-ok", NOT_OK: "label-notok"}
 
 
@@ -185,6 +186,11 @@ def test_worker_chats_labels_and_submits_in_the_browser(page, tmp_path: Path) ->
         # the scale's ends as the default question words them (not "very poor / very good")
         assert page.get_by_test_id("rating-anchors").inner_text() == "1 = very easy, 5 = impossible"
         assert axe_violations(page) == []  # the chat, its labels and the finish form
+        # an earlier label, changed with its visible control: the server keeps the new one
+        second_bot = transcript.get_by_test_id("turn-bot").nth(1)
+        second_bot.get_by_role("button", name="Change label").click()
+        second_bot.get_by_test_id("relabel-ok").click()
+        second_bot.get_by_text("your label: OK").wait_for(timeout=10_000)
         submit = page.get_by_role("button", name="Submit")
         assert submit.is_disabled()  # no rating yet
         page.get_by_test_id("rating-2").check()
@@ -200,7 +206,7 @@ def test_worker_chats_labels_and_submits_in_the_browser(page, tmp_path: Path) ->
     assert [t.speaker for t in turns] == [HUMAN, BOT] * 3
     assert [t.text for t in turns if t.speaker == HUMAN] == MESSAGES
     assert [t.text for t in turns if t.speaker == BOT] == MESSAGES
-    assert [t.label for t in turns if t.speaker == BOT] == LABELS
+    assert [t.label for t in turns if t.speaker == BOT] == FINAL_LABELS
     assert conversation.status == "complete" and conversation.rating == 2
     assert conversation.comment == "it repeated everything <b>I</b> said"
     assert all(message != "1" for message in dialogs), dialogs  # the markup never ran (the submit notice may come later)

@@ -1,12 +1,16 @@
 // The conversation so far, oldest first. Every text is a React child: whatever a worker or a model
 // typed (markup included) is shown as the characters typed, never interpreted. The latest bot message
-// carries the OK / NOT OK control (re-labelling allowed); earlier ones show the label they got.
+// carries the OK / NOT OK control (re-labelling allowed); earlier ones show the label they got, with a
+// "Change label" button that opens the same control for that message until the conversation is finished.
+import { useState } from "react";
 import { LabelBadge, LabelChoice } from "./LabelChoice.jsx";
 
 export const LABEL_QUESTION = "Is this message OK to send in a friendly conversation with someone you just met online?";
 
 export function Transcript({ turns, pendingText, botTyping, labelDisabled, onLabel, finished }) {
   const lastBot = [...turns].reverse().find((turn) => turn.speaker === "bot");
+  const [changing, setChanging] = useState(null); // index of an earlier bot message being relabelled
+  const relabel = (index, label) => { setChanging(null); onLabel(index, label); };
   return (
     <section className="he-card bad-transcript" aria-label="Conversation">
       {/* the live region wraps the list: a role on the <ol> itself would stop its items being list items */}
@@ -22,7 +26,18 @@ export function Transcript({ turns, pendingText, botTyping, labelDisabled, onLab
             {turn.speaker === "bot" && (turn === lastBot && !finished ? (
               <LabelChoice value={turn.label} onChange={(label) => onLabel(turn.index, label)}
                            disabled={labelDisabled} question={LABEL_QUESTION} testId="label" />
-            ) : <LabelBadge label={turn.label} />)}
+            ) : changing === turn.index && !finished ? (
+              <LabelChoice value={turn.label} onChange={(label) => relabel(turn.index, label)}
+                           disabled={labelDisabled} question={LABEL_QUESTION} testId="relabel" />
+            ) : (
+              <>
+                <LabelBadge label={turn.label} />
+                {!finished && turn.label && (
+                  <button type="button" className="bad-change-label" disabled={labelDisabled}
+                          onClick={() => setChanging(turn.index)} data-testid="change-label">Change label</button>
+                )}
+              </>
+            ))}
           </li>
         ))}
         {pendingText !== null && (
