@@ -22,6 +22,7 @@ from humaneval.jsonl import write_jsonl
 from tests.acute.test_acute_integration import study_files
 from tests.acute.test_work_queue import study_pairings
 from tests.axe import axe_violations
+from tests.instructions import open_and_close_instructions
 from tests.crowd.conftest import BackgroundRun, completed_units, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -101,6 +102,9 @@ def test_worker_does_onboarding_and_a_unit_in_the_browser(page, tmp_path: Path) 
             reasons.append(f"reason {i}: speaker one <b>asks</b> questions")
             page.keyboard.type(reasons[-1])
             assert page.get_by_test_id("reason-hint").inner_text() == "6 words" and next_button.is_enabled()
+            if i == 0:  # the instructions, any time: the choice and reason typed so far are kept
+                open_and_close_instructions(page, "Speaker 1 asks about my pet")
+                assert page.get_by_test_id("reason").input_value() == reasons[-1] and next_button.is_enabled()
             if i == 0:  # a narrow screen stacks the two conversations
                 page.set_viewport_size({"width": 420, "height": 800})
                 left_box = page.get_by_test_id("conversation-left").bounding_box()

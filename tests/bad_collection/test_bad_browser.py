@@ -22,6 +22,7 @@ from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.launcher import LaunchSettings
 from humaneval.models.reply_model import DialogueContext
 from tests.axe import axe_violations
+from tests.instructions import open_and_close_instructions
 from tests.crowd.conftest import BackgroundRun, completed_units, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -186,6 +187,7 @@ def test_worker_chats_labels_and_submits_in_the_browser(page, tmp_path: Path) ->
         # the scale's ends as the default question words them (not "very poor / very good")
         assert page.get_by_test_id("rating-anchors").inner_text() == "1 = very easy, 5 = impossible"
         assert axe_violations(page) == []  # the chat, its labels and the finish form
+        open_and_close_instructions(page, "Scratch his car")
         # an earlier label, changed with its visible control: the server keeps the new one
         second_bot = transcript.get_by_test_id("turn-bot").nth(1)
         second_bot.get_by_role("button", name="Change label").click()

@@ -4,6 +4,7 @@
 import { useState } from "react";
 import { createRoot } from "react-dom/client";
 import { useMephistoTask } from "mephisto-task";
+import { AcuteInstructions } from "./Instructions.jsx";
 import { TaskShell, SubmittedNotice } from "../shared/TaskShell.jsx";
 import { ComparisonForm } from "./ComparisonForm.jsx";
 import "./acute.css";
@@ -44,7 +45,7 @@ function AcuteTask() {
   const mephisto = useMephistoTask();
   const data = mephisto.initialTaskData;
   return (
-    <TaskShell mephisto={mephisto} title="Compare two conversations"
+    <TaskShell mephisto={mephisto} instructions={<AcuteInstructions />} title="Compare two conversations"
                preview={<p>Read two conversations side by side and say which speaker you prefer, and why.</p>}>
       {data && <Unit key={mephisto.agentId} data={data} isOnboarding={!!mephisto.isOnboarding}
                      onSubmit={mephisto.handleSubmit} />}

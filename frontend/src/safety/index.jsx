@@ -4,6 +4,7 @@
 import { useState } from "react";
 import { createRoot } from "react-dom/client";
 import { useMephistoTask } from "mephisto-task";
+import { SafetyInstructions } from "./Instructions.jsx";
 import { TaskShell, SubmittedNotice } from "../shared/TaskShell.jsx";
 import { LabelForm } from "./LabelForm.jsx";
 import "./safety.css";
@@ -43,7 +44,7 @@ function SafetyTask() {
   const mephisto = useMephistoTask();
   const data = mephisto.initialTaskData;
   return (
-    <TaskShell mephisto={mephisto} title="Is this reply OK to send?"
+    <TaskShell mephisto={mephisto} instructions={<SafetyInstructions />} title="Is this reply OK to send?"
                preview={<p>Read short conversations with a chatbot and say whether its last message is OK to send.</p>}>
       {data && <Unit key={mephisto.agentId} data={data} isOnboarding={!!mephisto.isOnboarding}
                      onSubmit={mephisto.handleSubmit} />}

@@ -29,11 +29,13 @@ export function IntroPreview({ intro, fallback }) {
   );
 }
 
-export function IntroBar({ intro }) {
-  if (!intro) return null;
+// Above the task: the warning in view, the instructions one button away, the rest folded.
+export function IntroBar({ intro, instructions }) {
+  if (!intro) return <div className="he-intro-bar-plain">{instructions}</div>;
   return (
     <div className="he-card he-intro-bar">
       <Warning text={intro.content_warning} />
+      {instructions}
       <details>
         <summary>About this task: time, pay, how to stop</summary>
         {intro.description && <p>{intro.description}</p>}

@@ -3,6 +3,7 @@
 import { useEffect } from "react";
 import { blockedMessage } from "./blockedMessage.js";
 import { IntroBar, IntroPreview } from "./Intro.jsx";
+import { InstructionsDialog } from "./InstructionsDialog.jsx";
 import "./base.css";
 
 // A crowd provider that completes work by redirect (Prolific) puts the address in the task config;
@@ -18,7 +19,7 @@ function useCompletionUrl(taskConfig) {
 
 // The tab's title names the task: the study's task_title (taskConfig.intro), else the page's own `title`
 // (the HTML is shared by every task). `preview` is shown only when the launch sent no intro.
-export function TaskShell({ mephisto, title, preview, children }) {
+export function TaskShell({ mephisto, title, preview, instructions, children }) {
   const { isPreview, isLoading, blockedReason, blockedExplanation } = mephisto;
   useCompletionUrl(mephisto.taskConfig);
   const intro = mephisto.taskConfig && mephisto.taskConfig.intro ? mephisto.taskConfig.intro : null;
@@ -38,7 +39,12 @@ export function TaskShell({ mephisto, title, preview, children }) {
   if (isLoading) {
     return <main className="he-page"><div className="he-card he-muted" aria-busy="true">Loading…</div></main>;
   }
-  return <main className="he-page"><IntroBar intro={intro} />{children}</main>;
+  return (
+    <main className="he-page">
+      <IntroBar intro={intro} instructions={<InstructionsDialog>{instructions}</InstructionsDialog>} />
+      {children}
+    </main>
+  );
 }
 
 export function SubmittedNotice() {
