@@ -31,7 +31,7 @@ export function Onboarding({ onboarding, onSubmit }) {
           <ol className="bad-turns">
             {(item.context || []).map((turn, i) => (
               <li key={i} className={`bad-turn bad-${turn.speaker}`}>
-                <span className="bad-speaker">{turn.speaker === "bot" ? "BOT" : "PERSON"}</span>
+                <span className="bad-speaker">{turn.speaker === "bot" ? "BOT" : "YOU"}</span>
                 <span className="bad-text">{turn.text}</span>
               </li>
             ))}
