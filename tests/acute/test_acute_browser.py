@@ -113,6 +113,10 @@ def test_worker_does_onboarding_and_a_unit_in_the_browser(page, tmp_path: Path) 
                 assert left_box["width"] <= 420
                 page.set_viewport_size({"width": 1280, "height": 800})
             next_button.click()
+            if i == 0:  # a reload mid-unit goes on from the second comparison, the first one kept
+                page.get_by_text("Comparison 2 of 3").wait_for(timeout=10_000)
+                page.reload()
+                page.get_by_text("Comparison 2 of 3").wait_for(timeout=30_000)
 
         page.get_by_test_id("submitted").wait_for(timeout=30_000)
         assert wait_for(lambda: completed_units(run) == 1, timeout=30), run.task_run.get_assignment_statuses()
@@ -194,3 +198,25 @@ def test_worker_picks_about_the_same_by_keyboard_and_the_analysis_counts_the_tie
     with (report / "significance.csv").open() as f:
         rows = [row for row in csv.DictReader(f) if row["n"] != "0"]
     assert [(row["ties"], row["both_bad"], row["n_decisive"]) for row in rows] == [("1", "0", "0")]
+
+
+def test_a_reload_mid_practice_resumes_where_the_worker_was(page, tmp_path: Path) -> None:
+    pairings = tmp_path / "pairings.jsonl"
+    write_jsonl(pairings, study_pairings(tmp_path, pairs_per_model_pair=1))
+    data_dir = tmp_path / "mephisto"
+    cfg, state = build_task([f"humaneval.data_dir={data_dir}", f"mephisto.blueprint.pairings_file={pairings}",
+                             "mephisto.task.task_name=acute-practice-reload"])  # the bundled 4 practice pairs
+    with BackgroundRun(cfg, state, LaunchSettings(data_dir=data_dir)) as run:
+        assert wait_for(lambda: run.task_run.get_assignment_statuses().get("launched", 0) > 0, timeout=30)
+        page.goto(run.worker_url("reloading_worker", "reload_assignment_1"))
+        progress = page.get_by_test_id("progress")
+        progress.wait_for(timeout=30_000)
+        assert progress.inner_text() == "Practice comparison 1 of 4"
+        page.get_by_test_id("choose-left").click()
+        page.get_by_label("Why?").fill("the left speaker answers my questions")
+        page.get_by_test_id("next").click()
+        page.get_by_text("Practice comparison 2 of 4").wait_for(timeout=10_000)
+        page.reload()
+        progress.wait_for(timeout=30_000)
+        assert progress.inner_text() == "Practice comparison 2 of 4"  # not back to 1
+    assert page.errors == []

@@ -9,9 +9,23 @@ import { TaskShell, SubmittedNotice } from "../shared/TaskShell.jsx";
 import { ComparisonForm } from "./ComparisonForm.jsx";
 import "./acute.css";
 
-function Unit({ data, isOnboarding, onSubmit }) {
+// The judgements made so far survive a reload of the page (sessionStorage, per agent): a worker who reloads
+// mid-unit or mid-practice goes on from where they were instead of starting again from 1.
+function savedJudgements(key, comparisons) {
+  try {
+    const saved = JSON.parse(window.sessionStorage.getItem(key) || "[]");
+    const ids = comparisons.map((c) => c.pair_id);
+    return Array.isArray(saved) && saved.length < comparisons.length
+      && saved.every((j, i) => j && j.pair_id === ids[i]) ? saved : [];
+  } catch (err) {
+    return [];
+  }
+}
+
+function Unit({ data, agentId, isOnboarding, onSubmit }) {
   const comparisons = data.comparisons || [];
-  const [judgements, setJudgements] = useState([]);
+  const key = `humaneval-acute-${agentId}`;
+  const [judgements, setJudgements] = useState(() => savedJudgements(key, comparisons));
   const [sent, setSent] = useState(false);
   if (sent) {
     return isOnboarding ? <div className="he-card he-muted" role="status">Checking your answers…</div> : <SubmittedNotice />;
@@ -28,8 +42,11 @@ function Unit({ data, isOnboarding, onSubmit }) {
   const done = (judgement) => {
     const all = [...judgements, judgement];
     if (all.length === comparisons.length) {
+      window.sessionStorage.removeItem(key);
       setSent(true);
       onSubmit({ judgements: all });
+    } else {
+      window.sessionStorage.setItem(key, JSON.stringify(all));
     }
     setJudgements(all);
     window.scrollTo(0, 0);
@@ -47,7 +64,7 @@ function AcuteTask() {
   return (
     <TaskShell mephisto={mephisto} instructions={<AcuteInstructions />} title="Compare two conversations"
                preview={<p>Read two conversations side by side and say which speaker you prefer, and why.</p>}>
-      {data && <Unit key={mephisto.agentId} data={data} isOnboarding={!!mephisto.isOnboarding}
+      {data && <Unit key={mephisto.agentId} data={data} agentId={mephisto.agentId} isOnboarding={!!mephisto.isOnboarding}
                      onSubmit={mephisto.handleSubmit} />}
     </TaskShell>
   );
