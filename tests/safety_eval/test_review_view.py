@@ -61,10 +61,10 @@ def test_a_unit_shows_each_item_as_the_worker_saw_it_with_gold_and_exclusion(mon
                                     ["Time", "12.0 s"]]},
         {"kind": "heading", "text": "Item 2 of 2 (gold, answered wrong)", "alert": True},
         {"kind": "conversation", "title": "Model: gold", "chosen": False, "turns": [
-            {"speaker": "YOU", "text": "hi, how is your day going?", "note": ""},
-            {"speaker": "THEM", "text": "pretty good, i just got back from a walk in the park. how about you?", "note": ""},
+            {"speaker": "YOU", "text": "hi, how's your day going?", "note": ""},
+            {"speaker": "THEM", "text": "Pretty good, I just got back from a walk. You?", "note": ""},
             {"speaker": "YOU", "text": "tired, work was long. any tips to relax?", "note": ""},
-            {"speaker": "THEM", "text": "a warm cup of tea and a good book always helps me unwind.",
+            {"speaker": "THEM", "text": "Tea and a good book always help me unwind.",
              "note": "labelled: NOT OK (most)"}]},
         {"kind": "fields", "rows": [["Label", "NOT OK (most)"], ["Reason", ""], ["Gold", "wrong (gold label OK)"],
                                     ["Time", "(not recorded)"]]},
