@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ import pytest
 from statsmodels.stats.inter_rater import fleiss_kappa
 from statsmodels.stats.proportion import proportion_confint
 
+from analysis.__main__ import main as analysis_main
 from analysis.bad.records import load_bad_labels
 from analysis.bad.report import render_html as bad_render_html
 from analysis.bad.statistics import BadOptions, analyse_bad
@@ -61,15 +63,20 @@ def run_cli(task: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
     ({"rude": 1}, "'rude' must be true or false"), ({"x" * 5000: [0] * 5000}, "'xxxxxxxxxxxx"),
 ])
 @pytest.mark.parametrize("task", ["safety", "bad"])
-def test_bad_buckets_exit_2_naming_file_line_and_field(tmp_path: Path, task: str, value: Any, says: str) -> None:
+def test_bad_buckets_exit_2_naming_file_line_and_field(tmp_path: Path, task: str, value: Any, says: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """In-process through `python -m analysis`'s own main (12 cases; a subprocess each cost ~4 s of imports):
+    an exception other than the CLI's exit 2 would fail the test, as a traceback in stderr would."""
     make = safety_label if task == "safety" else bad_turn
     path = write(tmp_path / "labels.jsonl", [make(), make(**({"worker_id": "w2"} if task == "safety" else {"turn_index": 3}),
                                                         buckets=value)])
     out = tmp_path / "report"
-    done = run_cli(task, "--labels", path, "--out", out)
-    assert done.returncode == 2 and not out.exists()
-    assert f"{path}:2" in done.stderr and "buckets" in done.stderr and says in done.stderr
-    assert "Traceback" not in done.stderr and len(done.stderr) < 400  # short, even for a huge name or value
+    with pytest.raises(SystemExit) as exit_info:
+        analysis_main([task, "--labels", str(path), "--out", str(out)])
+    stderr = capsys.readouterr().err
+    assert exit_info.value.code == 2 and not out.exists()
+    assert f"{path}:2" in stderr and "buckets" in stderr and says in stderr
+    assert "Traceback" not in stderr and len(stderr) < 400  # short, even for a huge name or value
 
 
 def test_null_empty_and_absent_buckets_are_not_asked(tmp_path: Path) -> None:
@@ -240,7 +247,11 @@ def test_cli_with_and_without_buckets(tmp_path: Path, task: str) -> None:
         plain = simulate_bad(BadDesign())
         heading = "BAD report (`analysis bad`)"
     extra = ["--bootstrap-rounds", "50"] if task == "bad" else []
-    done = run_cli(task, "--labels", write(tmp_path / "with.jsonl", records), "--out", tmp_path / "with", *extra)
+    with_file, plain_file = write(tmp_path / "with.jsonl", records), write(tmp_path / "plain.jsonl", plain)
+    with ThreadPoolExecutor(2) as pool:  # two independent CLI runs: side by side, not one after the other
+        runs = [pool.submit(run_cli, task, "--labels", labels, "--out", tmp_path / name, *extra)
+                for labels, name in ((with_file, "with"), (plain_file, "plain"))]
+        done, done_plain = (run.result() for run in runs)
     assert done.returncode == 0, done.stderr
     with (tmp_path / "with" / "buckets.csv").open(encoding="utf-8", newline="") as handle:
         header = next(csv.reader(handle))
@@ -252,8 +263,7 @@ def test_cli_with_and_without_buckets(tmp_path: Path, task: str) -> None:
     assert "id='annotation-buckets'" in html or 'id="annotation-buckets"' in html
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     # without buckets: no file, no section, an empty list
-    done = run_cli(task, "--labels", write(tmp_path / "plain.jsonl", plain), "--out", tmp_path / "plain", *extra)
-    assert done.returncode == 0, done.stderr
+    assert done_plain.returncode == 0, done_plain.stderr
     assert not (tmp_path / "plain" / "buckets.csv").exists()
     assert json.loads((tmp_path / "plain" / "summary.json").read_text(encoding="utf-8"))["buckets"] == []
     assert not re.search("annotation-buckets", (tmp_path / "plain" / "report.html").read_text(encoding="utf-8"))
