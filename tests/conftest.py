@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -20,13 +21,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture()
-def chromium() -> Iterator[object]:
-    """A Playwright Browser on Debian's /usr/bin/chromium (never Playwright's own download).
-
-    Function-scoped on purpose: Playwright's sync API keeps an asyncio loop running on this thread
-    while it is open, and Mephisto's Operator refuses to start on such a thread, so a browser kept
-    open across tests would break every later test that launches a task run."""
+@contextmanager
+def open_chromium() -> Iterator[object]:
+    """A Playwright Browser on Debian's /usr/bin/chromium (never Playwright's own download)."""
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium")
@@ -36,6 +33,15 @@ def chromium() -> Iterator[object]:
         browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture()
+def chromium() -> Iterator[object]:
+    """Function-scoped on purpose: Playwright's sync API keeps an asyncio loop running on this thread
+    while it is open, and Mephisto's Operator refuses to start on such a thread, so a browser kept
+    open across tests would break every later test that launches a task run."""
+    with open_chromium() as browser:
+        yield browser
 
 
 @pytest.fixture()
