@@ -220,23 +220,25 @@ def test_after_the_run_a_launcher_started_in_the_background_exits_by_itself_and_
     it exports) still ends it cleanly, with 0 or 130 and no traceback, never an ignored signal."""
     from humaneval.crowd.simulated_worker import SimulatedWorker
 
+    # two independent launchers in their own data dirs, started together: the second one's start-up
+    # overlaps the first one's run instead of following it
     launch = LaunchProcess(tmp_path / "mephisto", "humaneval.prompts=[one]", sigint_ignored=True)
-    try:
-        router_pid, port = launch.wait_for_router()
-        worker = SimulatedWorker(f"http://localhost:{port}", "only_worker")
-        session = worker.request_agent()
-        assert session.agent_id is not None, session.failure_reason
-        worker.submit_task(session.agent_id, {"answer": "done"})
-        launch.wait_for_line(r"run complete: 1 record\(s\) exported")
-        launch.proc.send_signal(signal.SIGINT)  # late: the run is over
-        assert launch.wait(30) in (0, 130), "".join(launch.output)
-        assert "Traceback" not in "".join(launch.output)
-        assert _wait(lambda: not _alive(router_pid), timeout=15)
-    finally:
-        launch.stop()
-
     quiet = LaunchProcess(tmp_path / "mephisto2", "humaneval.prompts=[one]", sigint_ignored=True)
     try:
+        try:
+            router_pid, port = launch.wait_for_router()
+            worker = SimulatedWorker(f"http://localhost:{port}", "only_worker")
+            session = worker.request_agent()
+            assert session.agent_id is not None, session.failure_reason
+            worker.submit_task(session.agent_id, {"answer": "done"})
+            launch.wait_for_line(r"run complete: 1 record\(s\) exported")
+            launch.proc.send_signal(signal.SIGINT)  # late: the run is over
+            assert launch.wait(30) in (0, 130), "".join(launch.output)
+            assert "Traceback" not in "".join(launch.output)
+            assert _wait(lambda: not _alive(router_pid), timeout=15)
+        finally:
+            launch.stop()
+
         router_pid, port = quiet.wait_for_router()
         worker = SimulatedWorker(f"http://localhost:{port}", "only_worker")
         session = worker.request_agent()
