@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 
+import pytest
 from scipy.stats import binom, norm
 
 from analysis.acute.plan import plan_study
+from cli_in_process import run_analysis
 
 
 def exact_n_by_hand(p: float, alpha: float, power: float, start: int) -> int:
@@ -25,13 +25,14 @@ def exact_n_by_hand(p: float, alpha: float, power: float, start: int) -> int:
         n += 1
 
 
-def cli(*args: str) -> dict[str, str]:
-    out = subprocess.run([sys.executable, "-m", "analysis", "plan", *args], capture_output=True, text=True, check=True).stdout
-    rows = (line.partition("  ") for line in out.splitlines() if not line.startswith(" "))
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, str]:
+    done = run_analysis(capsys, "plan", *args)
+    assert done.returncode == 0, done.stderr
+    rows = (line.partition("  ") for line in done.stdout.splitlines() if not line.startswith(" "))
     return {key.strip(): rest.strip() for key, _, rest in rows}
 
 
-def test_three_models_by_hand() -> None:
+def test_three_models_by_hand(capsys: pytest.CaptureFixture[str]) -> None:
     # 3 models -> 3 pairs; Holm's first step needs p < 0.05 / 3, so each pair is planned at that level
     level = 0.05 / 3
     z_a, z_b = norm.isf(level / 2), norm.ppf(0.8)
@@ -39,7 +40,7 @@ def test_three_models_by_hand() -> None:
     assert normal == 1045
     exact = exact_n_by_hand(0.55, level, 0.8, start=1000)
     assert exact == 1053
-    lines = cli("--win-rate", "0.55", "--models", "3")
+    lines = cli(capsys, "--win-rate", "0.55", "--models", "3")
     assert lines["model pairs"] == "3 (3 models)" and lines["alpha per pair (Holm's first step: alpha / pairs)"] == "0.01667"
     assert lines["judgements, exact binomial"] == str(exact)
     assert lines["judgements, normal approximation"] == str(normal)
@@ -66,16 +67,14 @@ def test_clustering_pairs_reward_by_hand() -> None:
     assert plan.cost == plan.units * 1.25
 
 
-def test_one_pair_keeps_the_reference_numbers() -> None:
-    lines = cli("--win-rate", "0.55")
+def test_one_pair_keeps_the_reference_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    lines = cli(capsys, "--win-rate", "0.55")
     assert lines["judgements, exact binomial"] == "786" and lines["judgements, whole study"] == "786"
     assert lines["workers needed"] == str(math.ceil(786 / 5)) and lines["units"] == str(math.ceil(786 / 5))
 
 
-def test_models_and_pairs_are_exclusive() -> None:
-    proc = subprocess.run([sys.executable, "-m", "analysis", "plan", "--win-rate", "0.55", "--models", "3", "--pairs", "2"],
-                          capture_output=True, text=True)
+def test_models_and_pairs_are_exclusive(capsys: pytest.CaptureFixture[str]) -> None:
+    proc = run_analysis(capsys, "plan", "--win-rate", "0.55", "--models", "3", "--pairs", "2")
     assert proc.returncode == 2
-    proc = subprocess.run([sys.executable, "-m", "analysis", "plan", "--win-rate", "0.55", "--models", "1"],
-                          capture_output=True, text=True)
+    proc = run_analysis(capsys, "plan", "--win-rate", "0.55", "--models", "1")
     assert proc.returncode == 2 and "--models" in proc.stderr
