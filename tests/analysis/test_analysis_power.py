@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from scipy.stats import binom, binomtest
 
 from analysis.stats.power import design_effect, exact_power, n_exact, n_exact_stable, n_normal, plan_sample_size
+from cli_in_process import run_analysis
 
 
 def test_plan_for_055() -> None:
@@ -46,16 +45,17 @@ def test_design_effect_inflates_sample() -> None:
     assert n_exact(0.5) is None
 
 
-def test_plan_cli_prints_both_numbers() -> None:
-    out = subprocess.run([sys.executable, "-m", "analysis", "plan", "--win-rate", "0.55", "--alpha", "0.05", "--power", "0.8"],
-                         capture_output=True, text=True, check=True).stdout
+def test_plan_cli_prints_both_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    done = run_analysis(capsys, "plan", "--win-rate", "0.55", "--alpha", "0.05", "--power", "0.8")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
     lines = {line.split("  ")[0].strip(): line.split()[-1] for line in out.splitlines()}
     assert lines["judgements, exact binomial"] == "786"
     assert lines["judgements, normal approximation"] == "783"
 
 
-def test_plan_cli_rejects_bad_input() -> None:
-    proc = subprocess.run([sys.executable, "-m", "analysis", "plan", "--win-rate", "1.5"], capture_output=True, text=True)
+def test_plan_cli_rejects_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    proc = run_analysis(capsys, "plan", "--win-rate", "1.5")
     assert proc.returncode == 2
     assert "--win-rate" in proc.stderr
 
