@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ from analysis.acute.records import attach_pairings, load_acute_judgements
 from humaneval.input_errors import InputError
 
 from analysis_record_factory import judgement
+from cli_in_process import run_analysis
 
 
 @pytest.mark.parametrize(
@@ -50,11 +49,10 @@ def test_missing_field_and_bad_json(write_records) -> None:
     assert err.value.line == 2 and "JSON" in str(err.value)
 
 
-def test_cli_exits_2_and_writes_nothing(write_records, tmp_path: Path) -> None:
+def test_cli_exits_2_and_writes_nothing(write_records, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write_records([judgement(), judgement(winner="nobody")])
     out = tmp_path / "report"
-    proc = subprocess.run([sys.executable, "-m", "analysis", "acute", "--judgements", str(path), "--out", str(out)],
-                          capture_output=True, text=True)
+    proc = run_analysis(capsys, "acute", "--judgements", path, "--out", out)
     assert proc.returncode == 2
     assert f"{path}:2: field 'winner'" in proc.stderr
     assert not out.exists()
@@ -99,9 +97,8 @@ def test_pairings_attach_by_line_index_or_explicit_id(write_records, tmp_path: P
     assert texts == {"1": "second alpha", "x9": "named alpha"}
 
 
-def test_nothing_to_analyse_exits_2(write_records, tmp_path: Path) -> None:
+def test_nothing_to_analyse_exits_2(write_records, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     only_onboarding = write_records([judgement(is_onboarding=True)])
-    proc = subprocess.run([sys.executable, "-m", "analysis", "acute", "--judgements", str(only_onboarding),
-                           "--out", str(tmp_path / "r")], capture_output=True, text=True)
+    proc = run_analysis(capsys, "acute", "--judgements", only_onboarding, "--out", tmp_path / "r")
     assert proc.returncode == 2 and "no comparisons" in proc.stderr and str(only_onboarding) in proc.stderr
     assert not (tmp_path / "r").exists()
