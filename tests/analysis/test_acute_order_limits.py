@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +20,7 @@ from analysis.report.charts import heatmap
 from analysis.stats.bradley_terry import fit_bradley_terry
 from analysis.stats.davidson import fit_davidson
 from test_acute_thin_data import run, study
+from cli_in_process import run_analysis
 
 
 def test_perfect_separation_shows_no_interval_and_says_the_ridge_sets_the_strength(tmp_path: Path) -> None:
@@ -162,9 +161,9 @@ def test_half_wins_bound_one_decisive_among_ties(tmp_path: Path) -> None:
     assert all(r["ci"] is not None for r in s["ranking"])
 
 
-def test_cli_says_the_order_is_not_given(tmp_path: Path) -> None:
+def test_cli_says_the_order_is_not_given(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "j.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in study({("m1", "m2"): (20, 10), ("m3", "m4"): (8, 22)}, workers=12)))
-    done = subprocess.run([sys.executable, "-m", "analysis", "acute", "--judgements", str(path), "--out",
-                           str(tmp_path / "out"), "--bootstrap-rounds", "50"], capture_output=True, text=True, check=True)
+    done = run_analysis(capsys, "acute", "--judgements", path, "--out", tmp_path / "out", "--bootstrap-rounds", "50")
+    assert done.returncode == 0, done.stderr
     assert "fall into 2 groups never compared with each other: {m1, m2}; {m4, m3}" in done.stdout
