@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import os
 import stat
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import pytest
 from analysis.report.writer import spreadsheet_safe, write_report
 from analysis_record_factory import judgement
 from humaneval.jsonl import write_jsonl
+from cli_in_process import run_analysis
 
 FORMULAS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1:A2)", "\tx", "\rx"]
 
@@ -43,15 +42,15 @@ def test_written_tables_are_defused_cells_names_and_index(tmp_path: Path) -> Non
     assert _cells(tmp_path / "r" / "grid.csv") == [["model", "'+evil"], ["'=evil", "0.5"]]
 
 
-def test_every_table_of_a_real_report_is_defused(tmp_path: Path) -> None:
+def test_every_table_of_a_real_report_is_defused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A model and a worker named like formulas, through `python -m analysis acute`: no cell of any CSV starts with one."""
     evil_model, evil_worker = "=cmd|' /C calc'!A0", "@worker"
     records = [judgement(worker_id=w, unit_id=f"u{i}", pair_id=str(i % 3), model_b=evil_model,
                          winner=evil_model if i % 2 else "alpha", reason="-ok")
                for i, w in enumerate(["w1", "w2", evil_worker, "w3", "w4", "w5"])]
     write_jsonl(tmp_path / "j.jsonl", records)
-    subprocess.run([sys.executable, "-m", "analysis", "acute", "--judgements", str(tmp_path / "j.jsonl"),
-                    "--out", str(tmp_path / "r"), "--bootstrap-rounds", "0"], check=True, capture_output=True)
+    done = run_analysis(capsys, "acute", "--judgements", tmp_path / "j.jsonl", "--out", tmp_path / "r", "--bootstrap-rounds", "0")
+    assert done.returncode == 0, done.stderr
     cells = [c for f in sorted((tmp_path / "r").glob("*.csv")) for row in _cells(f) for c in row]
     assert f"'{evil_model}" in cells and f"'{evil_worker}" in cells
     text = [c for c in cells if c.startswith(("=", "+", "@", "\t", "\r")) or (c.startswith("-") and not _is_number(c))]
