@@ -11,10 +11,7 @@ import csv
 import json
 import math
 import re
-import subprocess
-import sys
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +22,6 @@ import pytest
 from statsmodels.stats.inter_rater import fleiss_kappa
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis.__main__ import main as analysis_main
 from analysis.bad.records import load_bad_labels
 from analysis.bad.report import render_html as bad_render_html
 from analysis.bad.statistics import BadOptions, analyse_bad
@@ -38,6 +34,7 @@ from analysis.safety.tables import summary as safety_summary
 from analysis.stats.multilabel import ALL, COLUMNS
 from analysis.synthetic.bad import BadDesign, simulate_bad
 from analysis.synthetic.safety import SafetyStudy, careful_confusion, simulate
+from cli_in_process import run_analysis
 from test_bad_records import bad_turn
 from test_safety_records import safety_label, write
 
@@ -52,11 +49,6 @@ def study(**extra: Any) -> SafetyStudy:
                        labels_per_item=(3, 3), seed=4, **extra)
 
 
-def run_cli(task: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "analysis", task, *map(str, args)], cwd=REPO,
-                          capture_output=True, text=True, timeout=180)
-
-
 # ------------------------------------------------------------------------------------------ the readers
 @pytest.mark.parametrize("value, says", [
     ([True], "must be an object"), ({"rude": "yes"}, "'rude' must be true or false"), ({"": True}, "non-empty"), ({" ": True}, "not only spaces"),
@@ -65,18 +57,14 @@ def run_cli(task: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("task", ["safety", "bad"])
 def test_bad_buckets_exit_2_naming_file_line_and_field(tmp_path: Path, task: str, value: Any, says: str,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    """In-process through `python -m analysis`'s own main (12 cases; a subprocess each cost ~4 s of imports):
-    an exception other than the CLI's exit 2 would fail the test, as a traceback in stderr would."""
     make = safety_label if task == "safety" else bad_turn
     path = write(tmp_path / "labels.jsonl", [make(), make(**({"worker_id": "w2"} if task == "safety" else {"turn_index": 3}),
                                                         buckets=value)])
     out = tmp_path / "report"
-    with pytest.raises(SystemExit) as exit_info:
-        analysis_main([task, "--labels", str(path), "--out", str(out)])
-    stderr = capsys.readouterr().err
-    assert exit_info.value.code == 2 and not out.exists()
-    assert f"{path}:2" in stderr and "buckets" in stderr and says in stderr
-    assert "Traceback" not in stderr and len(stderr) < 400  # short, even for a huge name or value
+    done = run_analysis(capsys, task, "--labels", path, "--out", out)
+    assert done.returncode == 2 and not out.exists()
+    assert f"{path}:2" in done.stderr and "buckets" in done.stderr and says in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr) < 400  # short, even for a huge name or value
 
 
 def test_null_empty_and_absent_buckets_are_not_asked(tmp_path: Path) -> None:
@@ -237,7 +225,7 @@ def _documented(heading: str) -> str:
 
 
 @pytest.mark.parametrize("task", ["safety", "bad"])
-def test_cli_with_and_without_buckets(tmp_path: Path, task: str) -> None:
+def test_cli_with_and_without_buckets(tmp_path: Path, task: str, capsys: pytest.CaptureFixture[str]) -> None:
     if task == "safety":
         records = simulate(study(buckets={**BUCKETS, XSS: (0.1, 0.5)})).records
         plain = simulate(study()).records
@@ -247,11 +235,8 @@ def test_cli_with_and_without_buckets(tmp_path: Path, task: str) -> None:
         plain = simulate_bad(BadDesign())
         heading = "BAD report (`analysis bad`)"
     extra = ["--bootstrap-rounds", "50"] if task == "bad" else []
-    with_file, plain_file = write(tmp_path / "with.jsonl", records), write(tmp_path / "plain.jsonl", plain)
-    with ThreadPoolExecutor(2) as pool:  # two independent CLI runs: side by side, not one after the other
-        runs = [pool.submit(run_cli, task, "--labels", labels, "--out", tmp_path / name, *extra)
-                for labels, name in ((with_file, "with"), (plain_file, "plain"))]
-        done, done_plain = (run.result() for run in runs)
+    done = run_analysis(capsys, task, "--labels", write(tmp_path / "with.jsonl", records), "--out", tmp_path / "with",
+                        *extra)
     assert done.returncode == 0, done.stderr
     with (tmp_path / "with" / "buckets.csv").open(encoding="utf-8", newline="") as handle:
         header = next(csv.reader(handle))
@@ -263,7 +248,9 @@ def test_cli_with_and_without_buckets(tmp_path: Path, task: str) -> None:
     assert "id='annotation-buckets'" in html or 'id="annotation-buckets"' in html
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     # without buckets: no file, no section, an empty list
-    assert done_plain.returncode == 0, done_plain.stderr
+    done = run_analysis(capsys, task, "--labels", write(tmp_path / "plain.jsonl", plain), "--out", tmp_path / "plain",
+                        *extra)
+    assert done.returncode == 0, done.stderr
     assert not (tmp_path / "plain" / "buckets.csv").exists()
     assert json.loads((tmp_path / "plain" / "summary.json").read_text(encoding="utf-8"))["buckets"] == []
     assert not re.search("annotation-buckets", (tmp_path / "plain" / "report.html").read_text(encoding="utf-8"))
@@ -271,13 +258,13 @@ def test_cli_with_and_without_buckets(tmp_path: Path, task: str) -> None:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("task", ["safety", "bad"])
-def test_bucket_section_in_the_browser(page, tmp_path: Path, task: str) -> None:
+def test_bucket_section_in_the_browser(page, tmp_path: Path, task: str, capsys: pytest.CaptureFixture[str]) -> None:
     if task == "safety":
         records = simulate(study(buckets={**BUCKETS, XSS: (0.1, 0.5)}, binary_share=0.3)).records
     else:
         records = simulate_bad(BadDesign(buckets={**BUCKETS, XSS: (0.1, 0.5)}))
     extra = ["--bootstrap-rounds", "50"] if task == "bad" else []
-    done = run_cli(task, "--labels", write(tmp_path / "l.jsonl", records), "--out", tmp_path / "r", *extra)
+    done = run_analysis(capsys, task, "--labels", write(tmp_path / "l.jsonl", records), "--out", tmp_path / "r", *extra)
     assert done.returncode == 0, done.stderr
     for width in (1280, 420):
         page.set_viewport_size({"width": width, "height": 800})
