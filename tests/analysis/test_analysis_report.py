@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from analysis_record_factory import judgement
+from cli_in_process import run_analysis
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -98,18 +99,17 @@ def test_html_is_self_contained_and_escaped(report: Path) -> None:
         assert external not in fetchable.replace("src=x", "")
 
 
-def test_existing_foreign_folder_is_refused(tmp_path: Path, report: Path) -> None:
+def test_existing_foreign_folder_is_refused(tmp_path: Path, report: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "mine"
     out.mkdir()
     (out / "thesis.tex").write_text("precious")
     data = tmp_path / "j.jsonl"
     data.write_text(json.dumps(judgement()) + "\n")
-    proc = subprocess.run([sys.executable, "-m", "analysis", "acute", "--judgements", str(data), "--out", str(out)],
-                          capture_output=True, text=True)
+    proc = run_analysis(capsys, "acute", "--judgements", data, "--out", out)
     assert proc.returncode == 2 and (out / "thesis.tex").read_text() == "precious"
 
 
-def test_pairings_file_feeds_the_viewer(tmp_path: Path) -> None:
+def test_pairings_file_feeds_the_viewer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "j.jsonl"
     data.write_text("".join(json.dumps(judgement(pair_id=str(i % 2), worker_id=f"w{i}", unit_id=str(i))) + "\n" for i in range(4)))
     pairings = tmp_path / "pairings.jsonl"
@@ -118,7 +118,7 @@ def test_pairings_file_feeds_the_viewer(tmp_path: Path) -> None:
                     "dialogue_dicts": dialogues("alpha", "beta", f"conversation number {i} & more")}) + "\n"
         for i in range(2)))
     out = tmp_path / "out"
-    subprocess.run([sys.executable, "-m", "analysis", "acute", "--judgements", str(data), "--pairings", str(pairings),
-                    "--out", str(out), "--bootstrap-rounds", "20"], check=True, capture_output=True)
+    done = run_analysis(capsys, "acute", "--judgements", data, "--pairings", pairings, "--out", out, "--bootstrap-rounds", "20")
+    assert done.returncode == 0, done.stderr
     html = (out / "report.html").read_text()
     assert "conversation number 0 &amp; more" in html and "conversation number 1 &amp; more" in html
