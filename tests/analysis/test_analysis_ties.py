@@ -33,6 +33,7 @@ from analysis.synthetic.acute import StudyDesign, SyntheticStudy
 from humaneval.input_errors import InputError
 
 from analysis_record_factory import judgement
+from cli_in_process import run_analysis
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,11 +64,11 @@ def test_a_model_named_like_a_tie_is_refused(write_records, key: str, name: str)
     assert (err.value.path, err.value.line, err.value.field) == (str(path), 2, key)
 
 
-def test_cli_refuses_a_model_named_tie_and_writes_nothing(write_records, tmp_path: Path) -> None:
+def test_cli_refuses_a_model_named_tie_and_writes_nothing(write_records, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
     path = write_records([judgement(), judgement(worker_id="w2", model_b="tie", winner="alpha")])
     out = tmp_path / "report"
-    proc = subprocess.run([sys.executable, "-m", "analysis", "acute", "--judgements", str(path), "--out", str(out)],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = run_analysis(capsys, "acute", "--judgements", path, "--out", out)
     assert proc.returncode == 2 and f"{path}:2: field 'model_b'" in proc.stderr and "Traceback" not in proc.stderr
     assert not out.exists()
 
