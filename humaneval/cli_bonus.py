@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
-from humaneval.crowd.bonus_ledger import LEDGER_FILE, BonusLedger
+from humaneval.crowd.bonus_ledger import BonusLedger
 from humaneval.crowd.bonus_payers import BonusOutcome
 from humaneval.crowd.bonus_rules import rule_requests, runs_without_rules
 from humaneval.crowd.bonuses import (DEFAULT_MAX_AMOUNT, DEFAULT_MAX_TOTAL, as_review_action, check_total, confirm,
@@ -146,8 +146,7 @@ def _run(args: argparse.Namespace, db: MephistoDB, amount: Decimal | None, max_a
         assert amount is not None
         requests = [manual_request(review, args.worker, amount, args.reason, args.key, args.unit)]
     if args.dry_run:  # reads the ledger if there is one; creates nothing
-        ledger_file = Path(db.db_root) / LEDGER_FILE
-        ledger = BonusLedger(ledger_file) if ledger_file.exists() else None
+        ledger = BonusLedger.existing(db.db_root)
         shown = _print(preview(ledger, requests), dry_run=True)
         check_total(ledger, requests, max_total)  # the real run would be refused: say so after the list
         return shown

@@ -89,6 +89,13 @@ class BonusLedger:
     def in_data_dir(cls, data_dir: str | Path) -> "BonusLedger":
         return cls(Path(data_dir) / LEDGER_FILE)
 
+    @classmethod
+    def existing(cls, data_dir: str | Path) -> "BonusLedger | None":
+        """The data folder's ledger if it has one, else None: for readers (previews, listings), which must
+        not create the file."""
+        path = Path(data_dir) / LEDGER_FILE
+        return cls(path) if path.exists() else None
+
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         conn = sqlite3.connect(self.path, timeout=LOCK_WAIT_S, isolation_level=None)

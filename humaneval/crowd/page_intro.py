@@ -34,7 +34,7 @@ def page_intro(cfg: DictConfig, pay: PayCheck) -> dict[str, Any]:
         "title": str(cfg.mephisto.task.get("task_title") or ""),
         "description": str(cfg.mephisto.task.get("task_description") or ""),
         "minutes": _minutes(pay, cfg),
-        "pay": _pay(pay, cfg),
+        "pay": _pay(pay),
         "content_warning": str(page.get("content_warning") or ""),
         "stop": HOW_TO_STOP.get(provider, DEFAULT_HOW_TO_STOP),
         "contact": str(page.get("contact") or ""),
@@ -56,7 +56,7 @@ def _minutes(pay: PayCheck, cfg: DictConfig) -> str:
     return f"about {whole} minute{'s' if whole != 1 else ''}"
 
 
-def _pay(pay: PayCheck, cfg: DictConfig) -> str:
+def _pay(pay: PayCheck) -> str:
     if pay.reward is not None and pay.currency is not None:
         return f"{money(pay.reward, pay.currency)} for this task"
     return "nothing: this is a local sandbox (a try-out)"

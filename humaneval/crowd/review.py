@@ -38,7 +38,7 @@ from mephisto.utils.qualifications import find_or_create_qualification
 logger = logging.getLogger(__name__)
 
 SOFT_BLOCK_SUFFIX = "_soft_block"
-_DONE = {"approve": "approved", "reject": "rejected"}
+_DONE = {"approve": "approved", "reject": "rejected", "soft-block": "soft-blocked", "block": "blocked"}
 SANDBOX_SUFFIX = "_sandbox"
 # Loggers of Mephisto's MTurk helpers and of Worker.grant_qualification, which log API failures
 # instead of raising them.
@@ -77,11 +77,10 @@ class ReviewAction:
     skipped: bool = False  # nothing to do (e.g. the unit was already reviewed)
 
     def describe(self) -> str:
-        done = {"approve": "approved", "reject": "rejected", "soft-block": "soft-blocked", "block": "blocked"}
         if self.skipped:
             head = f"skipped {self.target}"
         elif self.ok:
-            head = f"{done.get(self.action, self.action)} {self.target}"
+            head = f"{_DONE.get(self.action, self.action)} {self.target}"
         else:
             head = f"FAILED to {self.action} {self.target}"
         return f"{head}: {self.detail}" if self.detail else head
@@ -95,6 +94,21 @@ class SubmissionWithoutWork:
     study_id: str
     submission_id: str
     participant_id: str
+
+
+def check_rejection(units: Sequence[ReviewUnit], reason: str, category: str | None) -> None:
+    """What a rejection of `units` needs, or an `InputError`: a reason (the worker is shown it) and, when any unit
+    is on Prolific, one of its categories and a message of at least 100 characters."""
+    if not reason.strip():
+        raise InputError("a rejection needs a reason: the worker is shown it", field="reason")
+    if any(u.provider_type == PROLIFIC for u in units):
+        if len(reason.strip()) < REJECTION_MESSAGE_MIN_CHARS:
+            raise InputError(f"Prolific wants a rejection message of at least {REJECTION_MESSAGE_MIN_CHARS} "
+                             f"characters (this one has {len(reason.strip())}): say what was wrong and why",
+                             field="reason")
+        if category not in REJECTION_CATEGORIES:
+            raise InputError(f"Prolific wants a rejection category: one of {', '.join(REJECTION_CATEGORIES)}",
+                             field="category")
 
 
 class _ErrorCapture(logging.Handler):
@@ -254,16 +268,7 @@ class TaskReview:
         Prolific also wants a rejection category and a message of at least 100 characters; both are
         checked for every Prolific unit before anything is sent, so a batch never stops half-way."""
         units = list(units)
-        if not reason.strip():
-            raise InputError("a rejection needs a reason: the worker is shown it", field="reason")
-        if any(u.provider_type == PROLIFIC for u in units):
-            if len(reason.strip()) < REJECTION_MESSAGE_MIN_CHARS:
-                raise InputError(f"Prolific wants a rejection message of at least {REJECTION_MESSAGE_MIN_CHARS} "
-                                 f"characters (this one has {len(reason.strip())}): say what was wrong and why",
-                                 field="reason")
-            if category not in REJECTION_CATEGORIES:
-                raise InputError(f"Prolific wants a rejection category: one of {', '.join(REJECTION_CATEGORIES)}",
-                                 field="category")
+        check_rejection(units, reason, category)
 
         def reject(agent: Agent) -> None:
             if agent.provider_type == PROLIFIC:

@@ -14,15 +14,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from humaneval.crowd.bonus_ledger import LEDGER_FILE, BonusLedger
+from humaneval.crowd.bonus_ledger import BonusLedger
 from humaneval.crowd.bonuses import (DEFAULT_MAX_AMOUNT, DEFAULT_MAX_TOTAL, as_review_action, check_total, manual_request,
                                      parse_amount, pay, preview as bonus_preview)
 from humaneval.crowd.mephisto_api import Unit
-from humaneval.crowd.prolific.provider_type import PROVIDER_TYPE as PROLIFIC
-from humaneval.crowd.review import ReviewAction, ReviewUnit, work_was_submitted
+from humaneval.crowd.review import ReviewAction, check_rejection, work_was_submitted
 from humaneval.crowd.review_audit import AuditLine, ReviewAudit
 from humaneval.input_errors import InputError
 from humaneval.review_page.study_data import StudyData
@@ -102,11 +100,12 @@ def preview(study: StudyData, req: ActionRequest) -> dict[str, Any]:
             else:
                 pays(reward, row.currency)
                 lines.append(f"approve unit {unit.unit_id} of {unit.worker_name}: pays {reward} {row.currency}")
-        _check_reject(chosen, req)
+        if req.action == "reject":
+            check_rejection(chosen, req.reason, req.category)  # what `TaskReview.reject` refuses, said before
     elif req.action == "bonus":
         assert req.amount is not None
         requests = [manual_request(review, w, req.amount, req.reason) for w in req.workers]
-        ledger = _ledger_if_any(study)
+        ledger = BonusLedger.existing(study.db.db_root)  # a preview creates no ledger file
         check_total(ledger, requests, DEFAULT_MAX_TOTAL)
         for r, outcome in zip(requests, bonus_preview(ledger, requests)):
             currency = rows[r.unit_id].currency
@@ -129,12 +128,6 @@ def preview(study: StudyData, req: ActionRequest) -> dict[str, Any]:
     return {"action": req.action, "lines": lines, "pays": paid or "nothing"}
 
 
-def _ledger_if_any(study: StudyData) -> BonusLedger | None:
-    """The bonus ledger if one exists: a preview creates no file."""
-    path = Path(study.db.db_root) / LEDGER_FILE
-    return BonusLedger(path) if path.exists() else None
-
-
 def perform(study: StudyData, audit: ReviewAudit, req: ActionRequest, *, who: str) -> tuple[list[AuditLine], bool]:
     """Do the request once (see the module docstring); the second value is False for a repeat. An id already
     used for another action or task is refused: only a repeat of the same request is answered from the log."""
@@ -150,9 +143,7 @@ def _act(study: StudyData, req: ActionRequest) -> Sequence[ReviewAction]:
     if req.action == "approve":
         return review.approve(review.select(workers=req.workers))
     if req.action == "reject":
-        chosen = review.select(workers=req.workers)
-        _check_reject(chosen, req)
-        return review.reject(chosen, req.reason, req.category)
+        return review.reject(review.select(workers=req.workers), req.reason, req.category)
     if req.action == "soft-block":
         return review.soft_block(list(req.workers))
     if req.action == "block":
@@ -163,15 +154,3 @@ def _act(study: StudyData, req: ActionRequest) -> Sequence[ReviewAction]:
     outcomes = pay(review.db, BonusLedger.in_data_dir(review.db.db_root), requests, DEFAULT_MAX_TOTAL)
     return [as_review_action(o) for o in outcomes]
 
-
-def _check_reject(units: Sequence[ReviewUnit], req: ActionRequest) -> None:
-    """Prolific's rejection rules, checked before the confirmation is shown (`TaskReview.reject` checks them
-    again before sending)."""
-    if req.action == "reject" and any(u.provider_type == PROLIFIC and u.awaiting_review for u in units):
-        from humaneval.crowd.prolific.api import REJECTION_CATEGORIES, REJECTION_MESSAGE_MIN_CHARS
-
-        if len(req.reason) < REJECTION_MESSAGE_MIN_CHARS:
-            raise InputError(f"Prolific wants at least {REJECTION_MESSAGE_MIN_CHARS} characters (this has "
-                             f"{len(req.reason)})", field="reason")
-        if req.category not in REJECTION_CATEGORIES:
-            raise InputError(f"Prolific wants a category: one of {', '.join(REJECTION_CATEGORIES)}", field="category")

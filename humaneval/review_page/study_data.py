@@ -11,10 +11,9 @@ import logging
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from humaneval.crowd.bonus_ledger import LEDGER_FILE, BonusLedger, BonusRow
+from humaneval.crowd.bonus_ledger import BonusLedger, BonusRow
 from humaneval.crowd.export import FinishedUnit, export_records, finished_units
 from humaneval.crowd.mephisto_api import MephistoDB
 from humaneval.crowd.prolific.provider import ProlificProviderArgs
@@ -144,11 +143,10 @@ class StudyData:
     def _seconds(self, unit_id: str) -> float | None:
         """The unit's working time: from the first decision's start to the last one's submission by the
         page's clock (what the analysis times), else Mephisto's own start and end of the unit."""
-        times = [(r.get("started_at"), r.get("submitted_at")) for r in self._records.get(unit_id, [])]
-        starts = [float(a) for a, b in times if isinstance(a, (int, float)) and isinstance(b, (int, float))]
-        ends = [float(b) for a, b in times if isinstance(a, (int, float)) and isinstance(b, (int, float))]
-        if starts:
-            return max(0.0, max(ends) - min(starts))
+        known = [(float(r["started_at"]), float(r["submitted_at"])) for r in self._records.get(unit_id, [])
+                 if isinstance(r.get("started_at"), (int, float)) and isinstance(r.get("submitted_at"), (int, float))]
+        if known:
+            return max(0.0, max(end for _, end in known) - min(start for start, _ in known))
         finished = self._units.get(unit_id)
         if finished and finished.started_at is not None and finished.submitted_at is not None:
             return max(0.0, float(finished.submitted_at) - float(finished.started_at))
@@ -160,8 +158,8 @@ class StudyData:
 
     def _bonuses(self) -> list[BonusRow]:
         """Every bonus of this task in the bonus ledger (none without a ledger file: reading creates none)."""
-        path = Path(self.db.db_root) / LEDGER_FILE
-        return BonusLedger(path).rows(self.task_name) if path.exists() else []
+        ledger = BonusLedger.existing(self.db.db_root)
+        return ledger.rows(self.task_name) if ledger is not None else []
 
     def _currencies(self) -> dict[str, str]:
         """Each run's currency: Prolific's from the run's settings (its provider's default if none), else USD."""
