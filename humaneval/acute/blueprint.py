@@ -9,7 +9,8 @@ What it adds to the queue-fed base, and why (ParlAI's ACUTE blueprint is the bas
   side is shown left is balanced per pair (the queue draws it, the stored inputs keep it).
 * **Onboarding** (`onboarding_qualification`): the onboarding pairs are scored against their
   `correct_answer`; a worker below `onboarding_threshold` never receives a unit, so none of their
-  judgements count.
+  judgements count. After each practice answer the page asks the server whether it was right and
+  shows why (the pair's `feedback`); the first answer checked is the one scored (`practice_checks`).
 * **Ties** (`allow_tie`, `allow_both_bad`, off by default as in ParlAI): the page also offers "About
   the same" / "Both are bad", onboarding included (the worker practises the real page). Onboarding
   pairs have an obvious better speaker, so such an answer there counts as wrong.
@@ -25,10 +26,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
 from humaneval.acute.bundled_data import DEFAULT_ONBOARDING_PATH, EXAMPLE_PAIRINGS_PATH
-from humaneval.acute.onboarding import load_onboarding
+from humaneval.acute.onboarding import load_onboarding, practice_verdict
 from humaneval.acute.pairings_validation import load_pairings
 from humaneval.acute.questions import DEFAULT_PRESET, Question, resolve_question
 from humaneval.acute.task_data import (
+    SIDES,
     comparison_inputs,
     extra_choices,
     judgements_from_submission,
@@ -37,9 +39,11 @@ from humaneval.acute.task_data import (
 )
 from humaneval.crowd.export import FinishedUnit
 from humaneval.crowd.mephisto_api import Worker, register_mephisto_abstraction
+from humaneval.crowd.page_answers import MAX_REASON_WORDS
 from humaneval.crowd.queue_fed_blueprint import QueueFedBlueprint, QueueFedBlueprintArgs
 from humaneval.crowd.work_queue import QueueItem, WorkQueue
 from humaneval.input_errors import InputError
+from humaneval.practice_feedback import PracticeVerdict
 
 if TYPE_CHECKING:
     from humaneval.crowd.mephisto_api import OnboardingAgent, SharedTaskState
@@ -47,7 +51,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 BLUEPRINT_TYPE_ACUTE = "acute_eval"
-MAX_REASON_WORDS = 50  # a minimum above this is a typo: no worker writes an essay per comparison
 
 
 @dataclass
@@ -190,9 +193,20 @@ class AcuteBlueprint(QueueFedBlueprint):
             if c.get("pair_id") in self.onboarding_pairs
         ]
         inputs = self._onboarding_inputs(comparisons)
-        judged = judgements_from_submission(inputs, data.get("outputs"))
+        outputs = self.scored_onboarding_outputs(onboarding_agent, "judgements", "pair_id", "choice")
+        judged = judgements_from_submission(inputs, outputs)
         correct = sum(j.winner == self.onboarding_pairs[j.pair_id]["correct_answer"] for j in judged)
-        return self.onboarding_outcome(worker, onboarding_agent, inputs, correct, len(self.onboarding_pairs))
+        return self.onboarding_outcome(worker, onboarding_agent, inputs, outputs, correct, len(self.onboarding_pairs))
+
+    def practice_verdict(self, worker_id: str, shown: dict[str, Any], item: str, answer: str) -> PracticeVerdict | None:
+        """Which speaker is the better one in onboarding pair `item` as this worker saw it (sides differ per
+        worker), and the pair's `feedback`; "tie"/"both_bad", where offered, are wrong like any other miss."""
+        pair = self.onboarding_pairs.get(item)
+        comparison = next((c for c in shown.get("comparisons", []) if c.get("pair_id") == item), None)
+        choices = SIDES + tuple(c.get("value") for c in (shown.get("question") or {}).get("extra_choices") or [])
+        if pair is None or comparison is None or answer not in choices:
+            return None
+        return practice_verdict(pair, int(comparison["left_index"]), answer)
 
     def _onboarding_inputs(self, comparisons: list[dict[str, Any]]) -> dict[str, Any]:
         """An onboarding's inputs: the page a unit shows, extra choices included."""

@@ -16,8 +16,9 @@ from humaneval.acute.bundled_data import DEFAULT_ONBOARDING_PATH
 from humaneval.acute.pairings_validation import assign_pair_ids, iter_pairings_with_lines, validate_pair
 from humaneval.input_errors import InputError
 from humaneval.jsonl import read_json_document
+from humaneval.practice_feedback import PracticeVerdict
 
-__all__ = ["DEFAULT_ONBOARDING_PATH", "load_onboarding"]
+__all__ = ["DEFAULT_ONBOARDING_PATH", "load_onboarding", "practice_verdict"]
 
 
 def load_onboarding(path: str | Path = DEFAULT_ONBOARDING_PATH) -> list[dict[str, Any]]:
@@ -44,3 +45,12 @@ def _iter_json_pairs(path: Path) -> Iterator[tuple[int | None, dict[str, Any]]]:
     value = read_json_document(path)
     items = value if isinstance(value, list) else [value]
     yield from assign_pair_ids(((None, validate_pair(item, path=path)) for item in items), path=path)
+
+
+def practice_verdict(pair: dict[str, Any], left_index: int, answer: str) -> PracticeVerdict:
+    """Right or wrong for `answer` ("left", "right", or an extra choice) to onboarding `pair` shown with
+    side `left_index` on the left, in the page's words ("Speaker 1" is on the left, "Speaker 2" on the
+    right), followed by the pair's `feedback` when it has one."""
+    better_side = "left" if pair["speakers_to_eval"][left_index] == pair["correct_answer"] else "right"
+    better = "Speaker 1" if better_side == "left" else "Speaker 2"
+    return PracticeVerdict.of(answer == better_side, f"{better} is the better one here", pair.get("feedback"))

@@ -27,6 +27,7 @@ from typing import Any
 from humaneval.acute.task_data import reserved_name_problem
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects
+from humaneval.practice_feedback import feedback_problem
 
 PAIR_ID_HEX_DIGITS = 16
 
@@ -103,6 +104,9 @@ def validate_pair(pair: Any, *, path: str | Path | None = None, line: int | None
             raise fail(
                 f"'correct_answer' {answer!r} is not one of the two evaluated speakers {speakers_to_eval}", "correct_answer"
             )
+        problem = feedback_problem(pair.get("feedback"))
+        if problem:
+            raise fail(f"'feedback' {problem}", "feedback")
 
     if "tags" in pair:
         tags = pair["tags"]

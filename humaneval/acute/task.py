@@ -18,7 +18,8 @@ from humaneval.acute.onboarding import load_onboarding
 from humaneval.acute.pairings_validation import load_pairings
 from humaneval.acute.questions import resolve_question
 from humaneval.crowd.mephisto_api import SharedStaticTaskState
-from humaneval.crowd.task_config import compose_study_config, errors_named_by_key
+from humaneval.crowd.page_answers import MAX_REASON_WORDS
+from humaneval.crowd.task_config import check_number, compose_study_config, errors_named_by_key
 from humaneval.crowd.work_driven_units import read_block_list
 from humaneval.input_errors import InputError
 
@@ -44,8 +45,7 @@ def build_task(overrides: Sequence[str] = ()) -> tuple[DictConfig, SharedStaticT
     except InputError as err:
         raise InputError(err.problem, field=QUESTION_KEYS.get(err.field or "", QUESTION_KEYS["question"])) from None
     for key in ("annotations_per_pair", "subtasks_per_unit"):
-        if int(blue[key]) < 1:
-            raise InputError(f"must be at least 1, got {blue[key]}", field=f"mephisto.blueprint.{key}")
-    if not 0.0 <= float(blue.onboarding_threshold) <= 1.0:
-        raise InputError(f"must be within [0, 1], got {blue.onboarding_threshold}", field="mephisto.blueprint.onboarding_threshold")
+        check_number(blue, key, 1)
+    check_number(blue, "onboarding_threshold", 0.0, 1.0)
+    check_number(blue, "min_reason_words", 1, MAX_REASON_WORDS)
     return cfg, SharedStaticTaskState()

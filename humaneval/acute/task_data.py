@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from humaneval.acute.questions import Question
-from humaneval.crowd.page_answers import answers_by, page_time
+from humaneval.crowd.page_answers import answers_by, page_time, reason_words
 
 SIDES = ("left", "right")
 
@@ -117,11 +117,6 @@ class Judgement:
     dialogue_ids: list[Any]
     started_at: float | None
     submitted_at: float | None
-
-
-def reason_words(reason: str) -> int:
-    """Words in a reason, counted as the page counts them (runs of non-space characters)."""
-    return len(reason.split())
 
 
 def _int(value: Any, default: int) -> int:

@@ -54,6 +54,20 @@ def serve_live_requests(agent: LiveAgent, answer: Callable[[dict[str, Any]], Non
             answer(update)
 
 
+def serve_until_submitted(agent: LiveAgent, answer: Callable[[dict[str, Any]], None],
+                          still_running: Callable[[], bool], duration_s: float) -> None:
+    """Answer requests until the agent submits, the run drops it (`still_running()` false) or
+    `duration_s` is up; then wait for the submission for the rest of that time (raising as Mephisto's
+    runners do when none comes)."""
+    started = time.time()
+
+    def serving() -> bool:
+        return not agent.await_submit(timeout=None) and still_running() and time.time() - started < duration_s
+
+    serve_live_requests(agent, answer, serving)
+    agent.await_submit(timeout=duration_s - (time.time() - started))
+
+
 class WakeOnRequestRunner(RemoteProcedureTaskRunner):
     """Mephisto's remote-procedure runner with the loops of `run_unit` and `run_onboarding` replaced:
     same end conditions (submitted, taken off the run, out of time), but the thread wakes on a request."""
@@ -68,16 +82,8 @@ class WakeOnRequestRunner(RemoteProcedureTaskRunner):
         self._serve(agent, lambda: agent.get_agent_id() in self.running_onboardings)
 
     def _serve(self, agent: LiveAgent, still_running: Callable[[], bool]) -> None:
-        """Serve requests until the agent submits, the run drops it or its time is up; then wait for
-        the submission for the rest of that time (raising as Mephisto's runner does)."""
-        started = time.time()
-
-        def serving() -> bool:
-            return (not agent.await_submit(timeout=None) and still_running()
-                    and time.time() - started < self.assignment_duration_in_seconds)
-
-        serve_live_requests(agent, lambda update: self._answer(agent, update), serving)
-        agent.await_submit(timeout=self.assignment_duration_in_seconds - (time.time() - started))
+        serve_until_submitted(agent, lambda update: self._answer(agent, update), still_running,
+                              self.assignment_duration_in_seconds)
 
     def _answer(self, agent: LiveAgent, update: dict[str, Any]) -> None:
         """Run the requested procedure on the agent's state and send its result to the page (as

@@ -1,5 +1,8 @@
 """Reading the answers a task page submitted: whatever a worker's browser sends is JSON of any shape.
 
+Reasons are counted in words as the pages count them as the worker types (`reason_words`), so that a study's
+minimum (`min_reason_words`) means the same on the page and on the server.
+
 Studies read a submission as a list of answers, each keyed by what it answers (ACUTE: the pair id, safety: the
 item's slot), with the page's own times. A key that is a list or an object would crash a dict lookup in the
 live run, the export and the review page alike, and a time of `1e308` or a boolean would pass a plain
@@ -37,3 +40,12 @@ def page_time(value: Any) -> float | None:
         return None
     seconds = float(value)
     return seconds if math.isfinite(seconds) and 0 < seconds < LATEST_PAGE_TIME else None
+
+
+MAX_REASON_WORDS = 50
+"""A study's minimum above this is a typo: no worker writes an essay per answer."""
+
+
+def reason_words(reason: str) -> int:
+    """Words in a reason, counted as the pages count them (runs of non-space characters)."""
+    return len(reason.split())

@@ -17,6 +17,8 @@ content is chosen only when a worker takes a unit:
   `onboarding_threshold` the worker fails, gets Mephisto's `<qualification>-failed` and the task's
   soft-block qualification, and never receives a unit. The full inputs (right answers, outcome) are
   stored with the onboarding for the export (`StoredInputsAgentState`).
+* **Feedback on each practice answer** (`practice_checks`): the onboarding page asks the server about
+  each answer (the right ones never reach the page); the first answer to an item is the one scored.
 
 A study subclasses `QueueFedBlueprint`, names its two size arguments (`per_unit_key`,
 `answers_per_item_key`), reads its own settings in `configure` (no Mephisto there: a relaunch asks
@@ -38,10 +40,12 @@ from humaneval.crowd.mephisto_api import (
     StaticReactBlueprintArgs,
     Worker,
 )
+from humaneval.crowd.practice_checks import PracticeAgentState, with_checked_answers
 from humaneval.crowd.stored_inputs_state import StoredInputsAgentState
 from humaneval.crowd.work_driven_units import WorkDrivenUnits, WorkDrivenUnitsArgs
 from humaneval.crowd.work_queue import QueueItem, WorkQueue
 from humaneval.crowd.work_runner import StaticWorkRunner
+from humaneval.practice_feedback import PracticeVerdict
 
 if TYPE_CHECKING:
     from humaneval.crowd.mephisto_api import Agent, MephistoDB, OnboardingAgent
@@ -62,7 +66,7 @@ class QueueFedBlueprint(WorkDrivenUnits, StaticReactBlueprint):
     """StaticReact + work queue + scored onboarding + block lists (see module docstring)."""
 
     AgentStateClass: ClassVar[type] = StoredInputsAgentState
-    OnboardingAgentStateClass: ClassVar[type] = StoredInputsAgentState
+    OnboardingAgentStateClass: ClassVar[type] = PracticeAgentState  # keeps the first answer per practice item
     TaskRunnerClass: ClassVar[type] = StaticWorkRunner
 
     item_noun: ClassVar[str] = "item"  # what one queue item is, for messages ("pair")
@@ -109,6 +113,23 @@ class QueueFedBlueprint(WorkDrivenUnits, StaticReactBlueprint):
     def page_view(self, inputs: dict[str, Any]) -> dict[str, Any]:
         """Stored inputs -> what the browser may see."""
         raise NotImplementedError
+
+    def practice_verdict(self, worker_id: str, shown: dict[str, Any], item: str, answer: str) -> PracticeVerdict | None:
+        """Right or wrong, and why, for `answer` to item `item` of the onboarding page `shown` to the worker
+        (None for an item or answer that page does not have); see `practice_checks`."""
+        raise NotImplementedError
+
+    @staticmethod
+    def scored_onboarding_outputs(onboarding_agent: "OnboardingAgent", list_field: str, key_field: str,
+                                  answer_field: str) -> Any:
+        """The onboarding's submission as it is scored: each answer the worker had checked in practice is
+        the first one checked, whatever the submission says (`practice_checks`)."""
+        state = onboarding_agent.state
+        outputs = state.get_data().get("outputs")
+        if not isinstance(state, PracticeAgentState) or not isinstance(outputs, dict):
+            return outputs
+        answers = with_checked_answers(outputs.get(list_field), state.checked_answers(), key_field, answer_field)
+        return {**outputs, list_field: answers}
 
     def describe_work(self, queue: WorkQueue) -> str:
         """The launch's log line about the work ("24 pairs, 48 judgement(s) missing ...")."""
@@ -181,13 +202,15 @@ class QueueFedBlueprint(WorkDrivenUnits, StaticReactBlueprint):
     # --- onboarding ------------------------------------------------------------------------------
 
     def onboarding_outcome(self, worker: Worker, onboarding_agent: "OnboardingAgent", inputs: dict[str, Any],
-                           correct: int, total: int) -> bool:
+                           outputs: Any, correct: int, total: int) -> bool:
         """The end of every study's `validate_onboarding`: pass when `correct / total` reaches the
-        threshold; store the full inputs and the outcome with the onboarding (the export reads them);
-        soft-block a worker who failed."""
+        threshold; store the full inputs, the outputs as scored and the outcome with the onboarding (the
+        export reads them); soft-block a worker who failed."""
         passed = correct / max(total, 1) >= self.onboarding_threshold
         inputs["onboarding_passed"] = passed
         inputs["onboarding_correct"] = correct
+        if isinstance(onboarding_agent.state, PracticeAgentState):
+            onboarding_agent.state.store_scored_outputs(outputs)
         if isinstance(onboarding_agent.state, StoredInputsAgentState):
             onboarding_agent.state.store_inputs(inputs)
         logger.info("worker %s onboarding: %d/%d right, %s", worker.worker_name, correct, total,

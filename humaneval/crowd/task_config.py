@@ -185,6 +185,15 @@ class ConfigValueError(InputError):
         return f"{self.key}: {super().__str__()}"
 
 
+def check_number(blue: DictConfig, key: str, low: float, high: float | None = None) -> None:
+    """Refuse blueprint setting `key` unless it is a number (not a boolean) in [low, high]: before anything
+    starts, with the setting's full name, as every other bad input."""
+    value = blue[key]
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < low or (high is not None and value > high):
+        bounds = f"within [{low}, {high}]" if high is not None else f"at least {low}"
+        raise InputError(f"must be {bounds}, got {value!r}", field=f"mephisto.blueprint.{key}")
+
+
 @contextmanager
 def errors_named_by_key(cfg: DictConfig) -> Iterator[None]:
     """Re-raise an `InputError` about a file as a `ConfigValueError` naming the key(s) whose value it is."""

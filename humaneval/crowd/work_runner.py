@@ -8,7 +8,7 @@ a BAD model slot and conversation) and stores it with the agent. A unit that com
 (returned, expired, disconnected) gives its work back; a submitted one is handed to the blueprint,
 which decides what counts (`count_submission`).
 
-`WorkRunner` is a mixin over Mephisto's runner of the study's kind: `StaticWorkRunner` (ACUTE, safety)
+`WorkRunner` is a mixin over Mephisto's runner of the study's kind: `StaticWorkRunner` (ACUTE, safety; its onboarding answers practice checks, `practice_checks`)
 and `RemoteProcedureWorkRunner` (BAD) are the two combinations the studies use; the latter's unit thread
 wakes when the page calls (`live_requests.WakeOnRequestRunner`) rather than on Mephisto's 0.3 s timer.
 """
@@ -27,6 +27,7 @@ from humaneval.crowd.mephisto_api import (
     Worker,
 )
 from humaneval.crowd.live_requests import WakeOnRequestRunner
+from humaneval.crowd.practice_checks import PracticeCheckRunner
 from humaneval.crowd.work_pool import WorkPool
 
 logger = logging.getLogger(__name__)
@@ -102,8 +103,9 @@ class WorkRunner:
         self.blueprint.release_run_resources()
 
 
-class StaticWorkRunner(WorkRunner, StaticTaskRunner):
-    """For static (one page, one submit) studies: ACUTE, safety annotation."""
+class StaticWorkRunner(WorkRunner, PracticeCheckRunner, StaticTaskRunner):
+    """For static (one page, one submit) studies: ACUTE, safety annotation; their onboarding thread
+    answers the practice page's checks (`practice_checks`)."""
 
 
 class RemoteProcedureWorkRunner(WorkRunner, WakeOnRequestRunner):

@@ -24,12 +24,30 @@ from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
 from humaneval.crowd.export import FinishedUnit
 from humaneval.crowd.mephisto_api import Worker, register_mephisto_abstraction
+from humaneval.crowd.page_answers import MAX_REASON_WORDS
 from humaneval.crowd.queue_fed_blueprint import QueueFedBlueprint, QueueFedBlueprintArgs
 from humaneval.crowd.task_config import config_path
 from humaneval.crowd.work_queue import QueueItem, WorkQueue
+from humaneval.practice_feedback import PracticeVerdict
 from humaneval.safety_eval.bundled_data import DATA_DIR, DEMO_ANNOTATION_INDICES_PATH, DEMO_TASK_DATA_PATH
-from humaneval.safety_eval.gold import WorkerQuality, choose_gold, load_known_items, place, replay, score
-from humaneval.safety_eval.task_data import LabelItem, labels_from_submission, load_task_items, page_view, unit_inputs
+from humaneval.safety_eval.gold import (
+    WorkerQuality,
+    choose_gold,
+    is_correct,
+    is_ok_side,
+    load_known_items,
+    place,
+    replay,
+    score,
+)
+from humaneval.safety_eval.task_data import (
+    LABELS,
+    LabelItem,
+    labels_from_submission,
+    load_task_items,
+    page_view,
+    unit_inputs,
+)
 
 if TYPE_CHECKING:
     from humaneval.crowd.mephisto_api import OnboardingAgent, SharedTaskState
@@ -57,6 +75,7 @@ class SafetyBlueprintArgs(QueueFedBlueprintArgs):
     gold_per_unit: int = field(default=1, metadata={"help": "hidden gold items per unit (0 = none)"})
     gold_threshold: float = field(default=0.75, metadata={"help": "minimum gold accuracy (OK vs NOT OK)"})
     gold_min_answers: int = field(default=3, metadata={"help": "gold answers before the threshold applies"})
+    min_reason_words: int = field(default=0, metadata={"help": "words the reason needs; 0 = optional (the page counts them live)"})
 
 
 @register_mephisto_abstraction()
@@ -74,6 +93,7 @@ class SafetyBlueprint(QueueFedBlueprint):
         self.gold_per_unit = int(blue.gold_per_unit)
         self.gold_threshold = float(blue.gold_threshold)
         self.gold_min_answers = int(blue.gold_min_answers)
+        self.min_reason_words = int(blue.get("min_reason_words", 0))
         self._task_data_file = config_path(blue.get("task_data_file"), DEMO_TASK_DATA_PATH)
         self._indices_file = config_path(blue.get("annotation_indices_file"), DEMO_ANNOTATION_INDICES_PATH)
         self._gold_file = config_path(blue.get("gold_file"), DEFAULT_GOLD_PATH)
@@ -89,6 +109,7 @@ class SafetyBlueprint(QueueFedBlueprint):
         """The numbers (`task.build_task` checked the inputs themselves before anything launched)."""
         assert int(blue.items_per_unit) >= 1, "items_per_unit must be at least 1"
         assert int(blue.annotations_per_item) >= 1, "annotations_per_item must be at least 1"
+        assert 0 <= int(blue.min_reason_words) <= MAX_REASON_WORDS, f"min_reason_words must be 0-{MAX_REASON_WORDS}"
 
     # --- data ------------------------------------------------------------------------------------
 
@@ -157,7 +178,8 @@ class SafetyBlueprint(QueueFedBlueprint):
         items = place(regular, [g.stored(is_gold=True) for g in gold], rng)
         return unit_inputs(items, is_onboarding=False, onboarding_required=self.use_onboarding,
                            gold_threshold=self.gold_threshold if self.gold_per_unit else None,
-                           gold_min_answers=self.gold_min_answers if self.gold_per_unit else None)
+                           gold_min_answers=self.gold_min_answers if self.gold_per_unit else None,
+                           min_reason_words=self.min_reason_words)
 
     def is_excluded(self, worker: str) -> bool:
         return worker in self.quality.excluded
@@ -202,7 +224,7 @@ class SafetyBlueprint(QueueFedBlueprint):
         """The onboarding items in a per-worker seeded order (so the check maps the page's slots back)."""
         items = [i.stored(is_gold=False) for i in self.onboarding_items]
         random.Random(f"{self.seed}:onboarding:{worker_id}").shuffle(items)
-        return unit_inputs(items, is_onboarding=True, onboarding_required=True)
+        return unit_inputs(items, is_onboarding=True, onboarding_required=True, min_reason_words=self.min_reason_words)
 
     def get_onboarding_data(self, worker_id: str) -> dict[str, Any]:
         return page_view(self._onboarding_inputs(worker_id))
@@ -210,6 +232,17 @@ class SafetyBlueprint(QueueFedBlueprint):
     def validate_onboarding(self, worker: Worker, onboarding_agent: "OnboardingAgent") -> bool:
         """Pass when the share of onboarding items answered right (OK vs NOT OK) reaches the threshold."""
         inputs = self._onboarding_inputs(str(worker.db_id))
-        results = score(inputs["items"], labels_from_submission(inputs, onboarding_agent.state.get_data().get("outputs")),
-                        gold_only=False)
-        return self.onboarding_outcome(worker, onboarding_agent, inputs, sum(results), len(results))
+        outputs = self.scored_onboarding_outputs(onboarding_agent, "labels", "slot", "label")
+        results = score(inputs["items"], labels_from_submission(inputs, outputs), gold_only=False)
+        return self.onboarding_outcome(worker, onboarding_agent, inputs, outputs, sum(results), len(results))
+
+    def practice_verdict(self, worker_id: str, shown: dict[str, Any], item: str, answer: str) -> PracticeVerdict | None:
+        """OK or NOT OK for the onboarding item in slot `item` (the page knows items by slot only), scored as
+        the onboarding scores it (OK vs any NOT OK), with the item's `feedback`."""
+        items = self._onboarding_inputs(worker_id)["items"]
+        if not (item.isascii() and item.isdigit()) or int(item) >= len(items) or answer not in LABELS:
+            return None
+        known = {i.item_id: i for i in self.onboarding_items}[items[int(item)]["item_id"]]
+        assert known.gold_label is not None  # onboarding items always carry their answer
+        right = "this reply is OK to send" if is_ok_side(known.gold_label) else "this reply is NOT OK to send"
+        return PracticeVerdict.of(is_correct(answer, known.gold_label), right, known.feedback)

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects
+from humaneval.practice_feedback import feedback_problem
 from humaneval.safety_eval.task_data import LABELS, LabelItem, Label, labels_from_submission, shown_turns
 
 GOLD_MODEL = "gold"  # the `model` of gold and onboarding items: they are no model's output
@@ -72,12 +73,16 @@ def load_known_items(path: str | Path, kind: str) -> list[LabelItem]:
         if gold_label not in LABELS:
             raise InputError(f"must be one of {', '.join(LABELS)}, got {gold_label!r}", path=path, line=line,
                              field="gold_label")
+        problem = feedback_problem(obj.get("feedback"))
+        if problem:
+            raise InputError(problem, path=path, line=line, field="feedback")
         item_id = obj.get("item_id", f"{kind}:{line}")
         if not isinstance(item_id, str) or not item_id or item_id in seen:
             raise InputError(f"must be a unique non-empty string, got {item_id!r}", path=path, line=line, field="item_id")
         seen.add(item_id)
         items.append(LabelItem(item_id=item_id, model=GOLD_MODEL, conversation_id=None, annotation_index=index,
-                                    turns=tuple(shown_turns(texts, index)), gold_label=gold_label))
+                                    turns=tuple(shown_turns(texts, index)), gold_label=gold_label,
+                                    feedback=obj.get("feedback")))
     if not items:
         raise InputError(f"no {kind} items in the file", path=path)
     return items

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from omegaconf import DictConfig
 
 from humaneval.crowd.mephisto_api import SharedStaticTaskState
-from humaneval.crowd.task_config import compose_study_config, errors_named_by_key
+from humaneval.crowd.page_answers import MAX_REASON_WORDS
+from humaneval.crowd.task_config import check_number, compose_study_config, errors_named_by_key
 from humaneval.crowd.work_driven_units import read_block_list
 from humaneval.input_errors import InputError
 from humaneval.safety_eval.blueprint import DEFAULT_GOLD_PATH, DEFAULT_ONBOARDING_PATH
@@ -22,24 +23,18 @@ from humaneval.safety_eval.gold import load_known_items
 from humaneval.safety_eval.task_data import load_task_items
 
 
-def _check_number(blue: DictConfig, key: str, low: float, high: float | None = None) -> None:
-    value = blue[key]
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < low or (high is not None and value > high):
-        bounds = f"within [{low}, {high}]" if high is not None else f"at least {low}"
-        raise InputError(f"must be {bounds}, got {value!r}", field=f"mephisto.blueprint.{key}")
-
-
 def build_task(overrides: Sequence[str] = ()) -> tuple[DictConfig, SharedStaticTaskState]:
     cfg = compose_study_config("safety", overrides, {
         "task_data_file": DEMO_TASK_DATA_PATH, "annotation_indices_file": DEMO_ANNOTATION_INDICES_PATH,
         "gold_file": DEFAULT_GOLD_PATH, "onboarding_file": DEFAULT_ONBOARDING_PATH})
     blue = cfg.mephisto.blueprint
     for key in ("items_per_unit", "annotations_per_item"):
-        _check_number(blue, key, 1)
+        check_number(blue, key, 1)
     for key in ("gold_per_unit", "gold_min_answers"):
-        _check_number(blue, key, 0)
+        check_number(blue, key, 0)
     for key in ("gold_threshold", "onboarding_threshold"):
-        _check_number(blue, key, 0.0, 1.0)
+        check_number(blue, key, 0.0, 1.0)
+    check_number(blue, "min_reason_words", 0, MAX_REASON_WORDS)
     with errors_named_by_key(cfg):
         if not load_task_items(blue.task_data_file, blue.annotation_indices_file):
             raise InputError("no items to annotate", path=blue.task_data_file)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from humaneval.crowd.page_answers import answers_by, page_time
+from humaneval.crowd.page_answers import answers_by, page_time, reason_words
 from humaneval.input_errors import InputError
 from humaneval.safety_eval.formatter import read_annotation_items
 
@@ -62,6 +62,7 @@ class LabelItem:
     annotation_index: int
     turns: tuple[dict[str, str], ...]
     gold_label: str | None = None
+    feedback: str | None = None  # onboarding items: why the answer is right, shown after a practice answer
 
     def stored(self, *, is_gold: bool) -> dict[str, Any]:
         return {
@@ -76,16 +77,18 @@ class LabelItem:
 
 
 def unit_inputs(items: Sequence[dict[str, Any]], *, is_onboarding: bool, onboarding_required: bool,
-                gold_threshold: float | None = None, gold_min_answers: int | None = None) -> dict[str, Any]:
+                gold_threshold: float | None = None, gold_min_answers: int | None = None,
+                min_reason_words: int = 0) -> dict[str, Any]:
     """The stored inputs of a unit (or an onboarding); `items` are `LabelItem.stored` dicts in
-    page order. The gold policy in force is stored with the unit so the export judges workers by the
-    rules they worked under."""
+    page order. The gold policy and the reason minimum in force are stored with the unit so the export
+    judges workers by the rules they worked under."""
     return {
         "task": "safety",
         "is_onboarding": is_onboarding,
         "onboarding_required": onboarding_required,
         "gold_threshold": gold_threshold,
         "gold_min_answers": gold_min_answers,
+        "min_reason_words": min_reason_words,
         "items": list(items),
     }
 
@@ -97,6 +100,7 @@ def page_view(inputs: dict[str, Any]) -> dict[str, Any]:
         "is_onboarding": bool(inputs.get("is_onboarding")),
         "question": QUESTION,
         "buckets": [dict(b) for b in BUCKETS],
+        "min_reason_words": min_reason_words(inputs),
         "items": [{"slot": slot, "turns": item["turns"]} for slot, item in enumerate(inputs.get("items", []))],
     }
 
@@ -111,6 +115,12 @@ class Label:
     reason: str
     started_at: float | None
     submitted_at: float | None
+
+
+def min_reason_words(inputs: dict[str, Any]) -> int:
+    """The unit's reason minimum: 0 (the reason is optional, as in ParlAI) for units stored before it existed."""
+    value = inputs.get("min_reason_words")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def labels_from_submission(inputs: dict[str, Any] | None, outputs: dict[str, Any] | None) -> list[Label]:
@@ -128,6 +138,8 @@ def labels_from_submission(inputs: dict[str, Any] | None, outputs: dict[str, Any
         if answer is None or answer.get("label") not in LABELS:
             continue
         reason = answer.get("reason")
+        if reason_words(reason if isinstance(reason, str) else "") < min_reason_words(inputs):
+            continue  # the page asks for that many words; only a forged page sends fewer
         found.append(Label(slot=slot, item=item, label=answer["label"], reason=reason.strip() if isinstance(reason, str) else "",
                            started_at=page_time(answer.get("started_at")), submitted_at=page_time(answer.get("submitted_at"))))
     return found

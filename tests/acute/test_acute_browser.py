@@ -41,7 +41,13 @@ def pass_onboarding(page) -> None:
     page.get_by_test_id(f"choose-{good}").click()
     page.get_by_label("Why?").click()
     page.keyboard.type("the other one only says it does not know")
-    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Check my answer").click()
+    feedback = page.get_by_test_id("practice-feedback")  # the server's verdict, with the pair's explanation
+    feedback.wait_for(timeout=10_000)
+    assert feedback.get_attribute("data-correct") == "true"
+    assert feedback.inner_text().startswith(f"Right: Speaker {1 if good == 'left' else 2} is the better one here.")
+    assert axe_violations(page) == []
+    page.keyboard.press("Enter")  # the focus is on "Finish the practice"
 
 
 def test_worker_does_onboarding_and_a_unit_in_the_browser(page, tmp_path: Path) -> None:
@@ -212,11 +218,27 @@ def test_a_reload_mid_practice_resumes_where_the_worker_was(page, tmp_path: Path
         progress = page.get_by_test_id("progress")
         progress.wait_for(timeout=30_000)
         assert progress.inner_text() == "Practice comparison 1 of 4"
-        page.get_by_test_id("choose-left").click()
-        page.get_by_label("Why?").fill("the left speaker answers my questions")
+        left_text = page.get_by_test_id("conversation-left").inner_text()
+        wrong, better = ("left", "Speaker 2") if left_text.count("I don't know") >= 2 else ("right", "Speaker 1")
+        page.get_by_test_id(f"choose-{wrong}").click()
+        page.get_by_label("Why?").fill("this speaker answers my questions")
         page.get_by_test_id("next").click()
+        feedback = page.get_by_test_id("practice-feedback")
+        feedback.wait_for(timeout=10_000)
+        assert feedback.get_attribute("data-correct") == "false"
+        # the verdict names the better side as this worker saw it, then the onboarding file's explanation
+        assert feedback.inner_text().startswith(f"Not quite: {better} is the better one here. The other speaker only")
+        assert page.get_by_test_id(f"choose-{wrong}").is_disabled()  # the answer stands once checked
+        page.get_by_test_id("practice-continue").click()
         page.get_by_text("Practice comparison 2 of 4").wait_for(timeout=10_000)
         page.reload()
         progress.wait_for(timeout=30_000)
         assert progress.inner_text() == "Practice comparison 2 of 4"  # not back to 1
+        # the practice still talks to the server after the reload
+        good = "right" if page.get_by_test_id("conversation-left").inner_text().count("I don't know") >= 2 else "left"
+        page.get_by_test_id(f"choose-{good}").click()
+        page.get_by_label("Why?").fill("this speaker answers my questions")
+        page.get_by_test_id("next").click()
+        feedback.wait_for(timeout=10_000)
+        assert feedback.get_attribute("data-correct") == "true"
     assert page.errors == []

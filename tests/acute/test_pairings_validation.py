@@ -61,6 +61,9 @@ BAD = {
     "onboarding without answer": (lambda p: p.update(is_onboarding=True), "correct_answer", "without 'correct_answer'"),
     "onboarding wrong answer": (lambda p: (onboarding(p), p.update(correct_answer="human_evaluator")), "correct_answer", "not one of"),
     "empty pair_id": (lambda p: p.update(pair_id=""), "pair_id", "non-empty"),
+    "feedback not text": (lambda p: (onboarding(p), p.update(feedback=["why"])), "feedback", "non-empty string"),
+    "feedback blank": (lambda p: (onboarding(p), p.update(feedback="  ")), "feedback", "non-empty string"),
+    "feedback an essay": (lambda p: (onboarding(p), p.update(feedback="x" * 501)), "feedback", "at most 500"),
 }
 
 

@@ -89,7 +89,7 @@ def test_a_tie_on_an_onboarding_pair_counts_as_wrong_and_the_page_offers_it_ther
     page = blueprint.get_onboarding_data("w1")
     assert [c["value"] for c in page["question"]["extra_choices"]] == ["tie", "both_bad"]
     scored: list[tuple[int, int, list[str]]] = []
-    blueprint.onboarding_outcome = lambda worker, agent, inputs, correct, total: scored.append(  # type: ignore[method-assign]
+    blueprint.onboarding_outcome = lambda worker, agent, inputs, outputs, correct, total: scored.append(  # type: ignore[method-assign]
         (correct, total, [c["value"] for c in inputs["question"]["extra_choices"]])) or correct == total
     def good_side(comparison: dict[str, Any]) -> str:
         pair = blueprint.onboarding_pairs[comparison["pair_id"]]

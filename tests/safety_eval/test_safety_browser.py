@@ -33,6 +33,7 @@ def test_worker_labels_a_unit_in_the_browser(page, tmp_path: Path) -> None:
         "mephisto.blueprint.items_per_unit=2",
         "mephisto.blueprint.annotations_per_item=1",
         "mephisto.blueprint.onboarding_qualification=null",
+        "mephisto.blueprint.min_reason_words=3",  # the reason becomes required, at least 3 words
         "mephisto.task.task_name=safety-browser",
     ])
     dialogs: list[str] = []
@@ -59,7 +60,11 @@ def test_worker_labels_a_unit_in_the_browser(page, tmp_path: Path) -> None:
             page.get_by_test_id(f"choose-{CHOICES[i]}").click()
             assert page.get_by_test_id(f"choose-{CHOICES[i]}").is_checked()
             page.get_by_test_id("reason").click()
-            page.keyboard.type(f"reason {i} <b>x</b>")
+            page.keyboard.type("reason")
+            assert page.get_by_test_id("reason-hint").inner_text() == "1 of 3 words"
+            assert next_button.is_disabled()  # a one-word reason is refused under a 3-word minimum
+            page.keyboard.type(f" {i} <b>x</b>")
+            assert page.get_by_test_id("reason-hint").inner_text() == "3 words"
             next_button.click()
         page.get_by_test_id("submitted").wait_for(timeout=30_000)
         assert wait_for(lambda: completed_units(run) == 1, timeout=30), run.task_run.get_assignment_statuses()

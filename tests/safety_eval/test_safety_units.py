@@ -53,7 +53,7 @@ def test_page_view_does_not_tell_gold_from_real_items_nor_name_models(tmp_path: 
     inputs = unit_inputs([item.stored(is_gold=False), gold.stored(is_gold=True)], is_onboarding=False,
                          onboarding_required=True, gold_threshold=0.75, gold_min_answers=3)
     view = page_view(inputs)
-    assert set(view) == {"task", "is_onboarding", "question", "buckets", "items"}
+    assert set(view) == {"task", "is_onboarding", "question", "buckets", "min_reason_words", "items"}
     text = json.dumps(view["items"])
     for secret in ("model_a:ctx0", "ctx0", '"model"', gold.item_id, "gold", '"ok"', "not_ok", "note"):
         assert secret not in text, secret
@@ -91,6 +91,21 @@ def test_submission_maps_back_and_gold_is_scored_ok_vs_not_ok(tmp_path: Path) ->
                       {"slot": 0, "label": "ok", "started_at": True, "submitted_at": 1e308}]}
     labels = labels_from_submission(inputs, odd)  # a forged page: left out, never a crash
     assert [(lb.slot, lb.label, lb.started_at, lb.submitted_at) for lb in labels] == [(0, "ok", None, None)]
+
+
+def test_a_reason_under_the_units_minimum_is_not_counted_and_the_page_is_told_the_minimum(tmp_path: Path) -> None:
+    items = [i.stored(is_gold=False) for i in load_task_items(*write_study(tmp_path, n_items=3))]
+    inputs = unit_inputs(items, is_onboarding=False, onboarding_required=False, min_reason_words=3)
+    assert page_view(inputs)["min_reason_words"] == 3
+    outputs = {"labels": [{"slot": 0, "label": "ok", "reason": "it is friendly"},
+                          {"slot": 1, "label": "ok", "reason": "  fine   enough "},  # 2 words: a forged page
+                          {"slot": 2, "label": "ok"}]}  # no reason at all
+    assert [lb.slot for lb in labels_from_submission(inputs, outputs)] == [0]
+    optional = unit_inputs(items, is_onboarding=False, onboarding_required=False)  # the default: ParlAI's optional
+    assert page_view(optional)["min_reason_words"] == 0
+    assert [lb.slot for lb in labels_from_submission(optional, outputs)] == [0, 1, 2]
+    stored_before = {k: v for k, v in inputs.items() if k != "min_reason_words"}  # a unit stored before the setting
+    assert [lb.slot for lb in labels_from_submission(stored_before, outputs)] == [0, 1, 2]
 
 
 def test_exclusion_rule_hand_computed() -> None:
@@ -160,6 +175,7 @@ def test_bundled_known_items_hold_both_answers() -> None:
         items = load_known_items(path, kind)
         assert {i.gold_label for i in items} == {"ok", "not_ok_most"}
         assert all(i.turns[-1]["speaker"] == "THEM" for i in items)
+    assert all(i.feedback for i in load_known_items(DEFAULT_ONBOARDING_PATH, "onboarding"))  # said after each practice answer
 
 
 def test_default_config_uses_the_bundled_demo_and_the_safety_page(capsys: pytest.CaptureFixture[str]) -> None:
@@ -176,9 +192,12 @@ def test_default_config_uses_the_bundled_demo_and_the_safety_page(capsys: pytest
         ("not json\n", None, "bad.jsonl:1: invalid JSON"),
         (None, "mephisto.blueprint.items_per_unit=0", "items_per_unit"),
         (None, "mephisto.blueprint.gold_threshold=1.5", "gold_threshold"),
+        (None, "mephisto.blueprint.min_reason_words=51", "min_reason_words"),
         (None, "mephisto.blueprint.block_list_files=[/nonexistent/blocked.txt]", "blocked.txt"),
         ('{"dialog": [[{"id": "human", "text": "hi"}, {"id": "bot", "text": "yo"}]], "gold_label": "fine"}\n',
          "gold_file", "bad.jsonl:1: field 'gold_label'"),
+        ('{"dialog": [[{"id": "human", "text": "hi"}, {"id": "bot", "text": "yo"}]], "gold_label": "ok", "feedback": 3}\n',
+         "onboarding_file", "bad.jsonl:1: field 'feedback'"),
     ],
 )
 def test_bad_inputs_exit_2_before_anything_starts(tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -5,21 +5,24 @@
 // and the reason is required whichever is picked.
 import { useState } from "react";
 import { Conversation } from "./Conversation.jsx";
+import { PracticeFeedback } from "../shared/PracticeFeedback.jsx";
+import { ReasonField, reasonComplete } from "../shared/ReasonField.jsx";
 
-// Words as the server counts them (task_data.reason_words): runs of non-space characters.
-const wordCount = (text) => text.split(/\s+/).filter(Boolean).length;
 
-export function ComparisonForm({ comparison, question, index, total, isOnboarding, minReasonWords, onDone }) {
+// In practice, `verdict` (the server's answer about this comparison) freezes the form and shows why; the worker
+// goes on with `onContinue`. `checking` is true while the server is asked.
+export function ComparisonForm({ comparison, question, index, total, isOnboarding, minReasonWords, onDone,
+                                 checking, verdict, onContinue }) {
   const [choice, setChoice] = useState(null);
   const [reason, setReason] = useState("");
   const [startedAt] = useState(() => Date.now() / 1000);
   const minWords = Math.max(1, minReasonWords || 1);
-  const words = wordCount(reason);
-  const complete = choice !== null && words >= minWords;
+  const complete = choice !== null && reasonComplete(reason, minWords);
   const last = index + 1 === total;
+  const frozen = Boolean(checking || verdict);
   const submit = (event) => {
     event.preventDefault();
-    if (!complete) return;
+    if (!complete || frozen) return;
     onDone({ pair_id: comparison.pair_id, choice, reason: reason.trim(), started_at: startedAt,
              submitted_at: Date.now() / 1000 });
   };
@@ -47,7 +50,7 @@ export function ComparisonForm({ comparison, question, index, total, isOnboardin
         <Conversation conversation={right} side="right" />
       </div>
       <div className="he-card">
-        <fieldset className="acute-question">
+        <fieldset className="acute-question" disabled={frozen}>
           <legend className="he-title" data-testid="question">{question.text}</legend>
           {options.map(({ value, label, className }) => (
             <label key={value} className={`he-choice acute-choice ${className}`}>
@@ -57,25 +60,18 @@ export function ComparisonForm({ comparison, question, index, total, isOnboardin
             </label>
           ))}
         </fieldset>
-        <label htmlFor={`reason-${index}`} className="acute-reason-label">
-          Why? <span className="he-muted">
-            (required{minWords > 1 ? `, at least ${minWords} words` : ""}; a sentence is enough)
-          </span>
-        </label>
-        <textarea id={`reason-${index}`} rows={3} value={reason} required
-                  aria-describedby={minWords > 1 ? `reason-hint-${index}` : undefined}
-                  onChange={(e) => setReason(e.target.value)} data-testid="reason" />
-        {minWords > 1 && (
-          <p id={`reason-hint-${index}`} className={words >= minWords ? "he-muted" : "acute-hint"} aria-live="polite"
-             data-testid="reason-hint">
-            {words >= minWords ? `${words} words` : `${words} of ${minWords} words`}
+        <ReasonField id={`reason-${index}`} value={reason} onChange={setReason} minWords={minWords} rows={3}
+                     readOnly={frozen} className="he-reason-label" />
+        {verdict ? (
+          <PracticeFeedback verdict={verdict} onContinue={onContinue}
+                            continueLabel={last ? "Finish the practice" : "Next practice comparison"} />
+        ) : (
+          <p>
+            <button className="he-button" type="submit" disabled={!complete || frozen} data-testid="next">
+              {checking ? "Checking…" : isOnboarding ? "Check my answer" : last ? "Submit" : "Next comparison"}
+            </button>
           </p>
         )}
-        <p>
-          <button className="he-button" type="submit" disabled={!complete} data-testid="next">
-            {last ? "Submit" : "Next comparison"}
-          </button>
-        </p>
       </div>
     </form>
   );

@@ -3,7 +3,8 @@
 // reason and the times it was shown and answered.
 import { useState } from "react";
 import { createRoot } from "react-dom/client";
-import { useMephistoTask } from "mephisto-task";
+import { useTaskWithPracticeChecks } from "../shared/usePracticeChecks.js";
+import { usePracticeStep } from "../shared/PracticeFeedback.jsx";
 import { AcuteInstructions } from "./Instructions.jsx";
 import { TaskShell, SubmittedNotice } from "../shared/TaskShell.jsx";
 import { ComparisonForm } from "./ComparisonForm.jsx";
@@ -22,11 +23,12 @@ function savedJudgements(key, comparisons) {
   }
 }
 
-function Unit({ data, agentId, isOnboarding, onSubmit }) {
+function Unit({ data, agentId, isOnboarding, checkPractice, onSubmit }) {
   const comparisons = data.comparisons || [];
   const key = `humaneval-acute-${agentId}`;
   const [judgements, setJudgements] = useState(() => savedJudgements(key, comparisons));
   const [sent, setSent] = useState(false);
+  const practice = usePracticeStep(checkPractice, isOnboarding);
   if (sent) {
     return isOnboarding ? <div className="he-card he-muted" role="status">Checking your answers…</div> : <SubmittedNotice />;
   }
@@ -39,7 +41,7 @@ function Unit({ data, agentId, isOnboarding, onSubmit }) {
     );
   }
   const index = judgements.length;
-  const done = (judgement) => {
+  const record = (judgement) => {
     const all = [...judgements, judgement];
     if (all.length === comparisons.length) {
       window.sessionStorage.removeItem(key);
@@ -51,21 +53,24 @@ function Unit({ data, agentId, isOnboarding, onSubmit }) {
     setJudgements(all);
     window.scrollTo(0, 0);
   };
+  // A practice answer is checked by the server first (right or wrong, and why); the worker continues from there.
+  const done = (judgement) => practice.answer(judgement.pair_id, judgement.choice, judgement, record);
   return (
     <ComparisonForm key={index} comparison={comparisons[Math.min(index, comparisons.length - 1)]}
                     question={data.question} index={index} total={comparisons.length}
-                    isOnboarding={isOnboarding} minReasonWords={data.min_reason_words} onDone={done} />
+                    isOnboarding={isOnboarding} minReasonWords={data.min_reason_words} onDone={done}
+                    checking={practice.checking} verdict={practice.verdict} onContinue={practice.goOn} />
   );
 }
 
 function AcuteTask() {
-  const mephisto = useMephistoTask();
+  const mephisto = useTaskWithPracticeChecks();
   const data = mephisto.initialTaskData;
   return (
     <TaskShell mephisto={mephisto} instructions={<AcuteInstructions />} title="Compare two conversations"
                preview={<p>Read two conversations side by side and say which speaker you prefer, and why.</p>}>
       {data && <Unit key={mephisto.agentId} data={data} agentId={mephisto.agentId} isOnboarding={!!mephisto.isOnboarding}
-                     onSubmit={mephisto.handleSubmit} />}
+                     checkPractice={mephisto.checkPractice} onSubmit={mephisto.handleSubmit} />}
     </TaskShell>
   );
 }

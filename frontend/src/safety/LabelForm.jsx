@@ -1,17 +1,26 @@
 // One item: the conversation up to the message to judge (YOU = the person, THEM = the chatbot), the
-// question, the four buckets as one radio group, and an optional reason. The form only moves on once
-// a bucket is chosen, so Enter never skips an item. Every text is a React child: markup in a chat log
+// question, the four buckets as one radio group, and a reason (optional unless the study sets
+// `min_reason_words`). The form only moves on once a bucket (and the reason asked for) is given, so Enter
+// never skips an item. Every text is a React child: markup in a chat log
 // is shown as the literal characters, never interpreted.
 import { useState } from "react";
+import { PracticeFeedback } from "../shared/PracticeFeedback.jsx";
+import { ReasonField, reasonComplete } from "../shared/ReasonField.jsx";
 
-export function LabelForm({ item, question, buckets, index, total, isOnboarding, onDone }) {
+// In practice, `verdict` (the server's answer about this item) freezes the form and shows why; the worker goes
+// on with `onContinue`. `checking` is true while the server is asked.
+export function LabelForm({ item, question, buckets, index, total, isOnboarding, minReasonWords, onDone, checking, verdict,
+                           onContinue }) {
   const [label, setLabel] = useState(null);
   const [reason, setReason] = useState("");
   const [startedAt] = useState(() => Date.now() / 1000);
   const last = index + 1 === total;
+  const frozen = Boolean(checking || verdict);
+  const minWords = Math.max(0, minReasonWords || 0);
+  const complete = label !== null && reasonComplete(reason, minWords);
   const submit = (event) => {
     event.preventDefault();
-    if (label === null) return;
+    if (!complete || frozen) return;
     onDone({ slot: item.slot, label, reason: reason.trim(), started_at: startedAt, submitted_at: Date.now() / 1000 });
   };
   const judged = item.turns.length - 1;
@@ -37,7 +46,7 @@ export function LabelForm({ item, question, buckets, index, total, isOnboarding,
         </ol>
       </section>
       <div className="he-card">
-        <fieldset className="safety-question">
+        <fieldset className="safety-question" disabled={frozen}>
           <legend className="he-title" data-testid="question">{question}</legend>
           {buckets.map((bucket) => (
             <label key={bucket.value} className="he-choice safety-choice">
@@ -47,16 +56,18 @@ export function LabelForm({ item, question, buckets, index, total, isOnboarding,
             </label>
           ))}
         </fieldset>
-        <label htmlFor={`reason-${index}`} className="safety-reason-label">
-          Why? <span className="he-muted">(optional)</span>
-        </label>
-        <textarea id={`reason-${index}`} rows={2} value={reason} onChange={(e) => setReason(e.target.value)}
-                  data-testid="reason" />
-        <p>
-          <button className="he-button" type="submit" disabled={label === null} data-testid="next">
-            {last ? "Submit" : "Next item"}
-          </button>
-        </p>
+        <ReasonField id={`reason-${index}`} value={reason} onChange={setReason} minWords={minWords} rows={2}
+                     readOnly={frozen} className="he-reason-label" />
+        {verdict ? (
+          <PracticeFeedback verdict={verdict} onContinue={onContinue}
+                            continueLabel={last ? "Finish the practice" : "Next practice item"} />
+        ) : (
+          <p>
+            <button className="he-button" type="submit" disabled={!complete || frozen} data-testid="next">
+              {checking ? "Checking…" : isOnboarding ? "Check my answer" : last ? "Submit" : "Next item"}
+            </button>
+          </p>
+        )}
       </div>
     </form>
   );

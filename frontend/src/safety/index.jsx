@@ -3,16 +3,18 @@
 // the times it was shown and answered. Items are known to the page only by position (`slot`).
 import { useState } from "react";
 import { createRoot } from "react-dom/client";
-import { useMephistoTask } from "mephisto-task";
+import { useTaskWithPracticeChecks } from "../shared/usePracticeChecks.js";
+import { usePracticeStep } from "../shared/PracticeFeedback.jsx";
 import { SafetyInstructions } from "./Instructions.jsx";
 import { TaskShell, SubmittedNotice } from "../shared/TaskShell.jsx";
 import { LabelForm } from "./LabelForm.jsx";
 import "./safety.css";
 
-function Unit({ data, isOnboarding, onSubmit }) {
+function Unit({ data, isOnboarding, checkPractice, onSubmit }) {
   const items = data.items || [];
   const [labels, setLabels] = useState([]);
   const [sent, setSent] = useState(false);
+  const practice = usePracticeStep(checkPractice, isOnboarding);
   if (sent) {
     return isOnboarding ? <div className="he-card he-muted" role="status">Checking your answers…</div> : <SubmittedNotice />;
   }
@@ -25,7 +27,7 @@ function Unit({ data, isOnboarding, onSubmit }) {
     );
   }
   const index = labels.length;
-  const done = (label) => {
+  const record = (label) => {
     const all = [...labels, label];
     if (all.length === items.length) {
       setSent(true);
@@ -34,20 +36,24 @@ function Unit({ data, isOnboarding, onSubmit }) {
     setLabels(all);
     window.scrollTo(0, 0);
   };
+  // A practice answer is checked by the server first (right or wrong, and why); the worker continues from there.
+  const done = (label) => practice.answer(String(label.slot), label.label, label, record);
   return (
     <LabelForm key={index} item={items[Math.min(index, items.length - 1)]} question={data.question}
-               buckets={data.buckets} index={index} total={items.length} isOnboarding={isOnboarding} onDone={done} />
+               buckets={data.buckets} index={index} total={items.length} isOnboarding={isOnboarding}
+               minReasonWords={data.min_reason_words} onDone={done}
+               checking={practice.checking} verdict={practice.verdict} onContinue={practice.goOn} />
   );
 }
 
 function SafetyTask() {
-  const mephisto = useMephistoTask();
+  const mephisto = useTaskWithPracticeChecks();
   const data = mephisto.initialTaskData;
   return (
     <TaskShell mephisto={mephisto} instructions={<SafetyInstructions />} title="Is this reply OK to send?"
                preview={<p>Read short conversations with a chatbot and say whether its last message is OK to send.</p>}>
       {data && <Unit key={mephisto.agentId} data={data} isOnboarding={!!mephisto.isOnboarding}
-                     onSubmit={mephisto.handleSubmit} />}
+                     checkPractice={mephisto.checkPractice} onSubmit={mephisto.handleSubmit} />}
     </TaskShell>
   );
 }

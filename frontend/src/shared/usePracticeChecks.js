@@ -1,0 +1,61 @@
+// A static task page whose practice (onboarding) asks the server about each answer: right or wrong,
+// and why. The right answers never reach the page (a qualification must not hand them out), so the
+// practice opens a live connection and sends one request per answer (`check_practice_answer`, served
+// by humaneval/crowd/practice_checks.py); the server keeps the first answer to each item, which is
+// the one scored. The task's units stay static: the connection is opened only while onboarding, and
+// closed as soon as the practice is over.
+import { useCallback, useEffect, useRef } from "react";
+import { useMephistoLiveTask } from "mephisto-task";
+
+const PRACTICE_CHECK = "check_practice_answer";
+const NO_ANSWER_MS = 15000; // after this the page moves on without feedback rather than leave the worker stuck
+
+let requestCount = 0;
+const newRequestId = () => `practice-${Date.now()}-${++requestCount}-${Math.random().toString(36).slice(2)}`;
+
+// The page's Mephisto state (as useMephistoTask gives it) plus `checkPractice(item, answer)`, a promise
+// of the server's verdict `{correct, feedback, answer}`, or of null when no verdict came (disconnected,
+// refused, or no answer in time): the page then goes on without feedback.
+export function useTaskWithPracticeChecks() {
+  const waiting = useRef({});
+  const mephisto = useMephistoLiveTask({
+    onLiveUpdate: (update) => {
+      const resolve = waiting.current[update.handles];
+      if (!resolve) return;
+      delete waiting.current[update.handles];
+      let verdict = null;
+      try {
+        verdict = JSON.parse(update.response);
+      } catch (err) {
+        verdict = null;
+      }
+      resolve(verdict && typeof verdict.correct === "boolean" && typeof verdict.feedback === "string" ? verdict : null);
+    },
+  });
+  const { agentId, isOnboarding, connect, destroy, sendLiveUpdate, ...task } = mephisto;
+
+  const connected = useRef(false);
+  useEffect(() => {
+    if (agentId && isOnboarding && !connected.current) {
+      connected.current = true;
+      connect(agentId);
+    } else if (connected.current && !isOnboarding) {
+      connected.current = false;
+      destroy();
+    }
+  }, [agentId, isOnboarding]);
+
+  const checkPractice = useCallback((item, answer) => new Promise((resolve) => {
+    const requestId = newRequestId();
+    waiting.current[requestId] = resolve;
+    window.setTimeout(() => {
+      if (waiting.current[requestId]) {
+        delete waiting.current[requestId];
+        resolve(null);
+      }
+    }, NO_ANSWER_MS);
+    sendLiveUpdate({ request_id: requestId, target: PRACTICE_CHECK, args: JSON.stringify({ item, answer }) });
+  }), [sendLiveUpdate]);
+
+  return { ...task, agentId, isOnboarding, checkPractice };
+}
