@@ -6,6 +6,9 @@ conversation (conversation.py) lives in the same `state.json` and is written aft
 label (`save_conversation`); a reload or reconnect resumes from it and the export reads it even for
 units that never completed. The submit records the worker's rating on the conversation.
 
+An onboarding's state keeps the first label the server checked for each quiz item (`practice_checks`,
+saved at once: a reload or a second check cannot replace it) and the quiz's result as scored.
+
 The page's init data (`task_data`) never names the model; the conversation record does.
 """
 
@@ -16,10 +19,11 @@ from typing import Any
 
 from humaneval.bad_collection.chat_record import ChatRecord
 from humaneval.crowd.mephisto_api import RemoteProcedureAgentState
+from humaneval.crowd.practice_checks import CHECKS_KEY
 
 
 class BadChatAgentState(RemoteProcedureAgentState):
-    """Remote-procedure state + `conversation` (units) or `onboarding_result` (onboardings)."""
+    """Remote-procedure state + `conversation` (units) or `practice_checks` and `onboarding_result` (onboardings)."""
 
     def _load_data(self) -> None:
         if not hasattr(self, "lock"):  # procedures run on the unit thread, the submit on the event loop
@@ -27,6 +31,7 @@ class BadChatAgentState(RemoteProcedureAgentState):
         super()._load_data()
         self.conversation: ChatRecord | None = None
         self.onboarding_result: dict[str, Any] | None = None
+        self.practice_checks: dict[str, str] = {}
         self.last_request_at: float | None = None  # the page's last request (in memory: for idle units only)
         path = self._get_expected_data_file()
         if self.agent.db.key_exists(path):
@@ -34,11 +39,13 @@ class BadChatAgentState(RemoteProcedureAgentState):
             if stored.get("conversation"):
                 self.conversation = ChatRecord.from_dict(stored["conversation"])
             self.onboarding_result = stored.get("onboarding_result")
+            self.practice_checks = dict(stored.get(CHECKS_KEY) or {})
 
     def get_data(self) -> dict[str, Any]:
         data = super().get_data()
         data["conversation"] = self.conversation.to_dict() if self.conversation else None
         data["onboarding_result"] = self.onboarding_result
+        data[CHECKS_KEY] = self.practice_checks
         return data
 
     def get_parsed_data(self) -> dict[str, Any]:
@@ -55,6 +62,14 @@ class BadChatAgentState(RemoteProcedureAgentState):
     def save_conversation(self) -> None:
         with self.lock:
             self.save_data()
+
+    def first_answer(self, item: str, answer: str) -> str:
+        """The first label checked for quiz `item`: `answer` if this is the first check (saved at once)."""
+        with self.lock:
+            if item not in self.practice_checks:
+                self.practice_checks[item] = answer
+                self.save_data()
+            return self.practice_checks[item]
 
     def store_onboarding_result(self, result: dict[str, Any]) -> None:
         with self.lock:

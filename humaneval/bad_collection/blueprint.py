@@ -10,6 +10,8 @@ What it adds, and why (ParlAI's nearest task, live chat with per-turn checkboxes
 * **Per-worker caps** (`max_conversations_per_worker`) and no model twice for a worker unless needed.
 * **Onboarding**: a labelling quiz with known answers (`onboarding`); below the threshold the worker is
   soft-blocked. There is no offensive-language check on workers: adversarial messages are the point.
+  Each label is checked as the worker gives it (procedure `check_practice_answer`: right or wrong, and
+  why); the quiz is scored on the first label checked per item (`practice_checks`).
 * **Block lists** (files of worker ids), as ACUTE.
 * **Persistence**: the conversation is saved after every change (`agent_state`), so reloads and
   reconnects resume, and a relaunch rebuilds the counts from Mephisto's database.
@@ -34,10 +36,13 @@ from humaneval.bad_collection.chat_record import COMPLETE, ChatRecord
 from humaneval.bad_collection.message_checks import MessageLimits
 from humaneval.bad_collection.model_access import check_models, open_model_client
 from humaneval.bad_collection.model_quota import ModelQuota
-from humaneval.bad_collection.onboarding import OnboardingItem, load_onboarding, onboarding_page_data, score_onboarding
+from humaneval.bad_collection.onboarding import (
+    OnboardingItem, load_onboarding, onboarding_page_data, practice_verdict, score_onboarding, shown_item,
+)
 from humaneval.bad_collection.personas import load_personas
 from humaneval.bad_collection.session import BadChat
 from humaneval.crowd.export import finished_units
+from humaneval.crowd.practice_checks import answer_practice_check
 from humaneval.crowd.mephisto_api import (
     InitializationData,
     RemoteProcedureBlueprint,
@@ -49,6 +54,7 @@ from humaneval.crowd.work_driven_units import WorkDrivenUnits, WorkDrivenUnitsAr
 from humaneval.crowd.work_runner import RemoteProcedureWorkRunner
 from humaneval.input_errors import InputError
 from humaneval.models.client import ModelClient
+from humaneval.practice_feedback import PracticeVerdict
 
 if TYPE_CHECKING:
     from humaneval.crowd.mephisto_api import Agent, MephistoDB, OnboardingAgent, SharedTaskState, Worker
@@ -287,11 +293,30 @@ class BadChatBlueprint(WorkDrivenUnits, RemoteProcedureBlueprint):
     def get_onboarding_data(self, worker_id: str) -> dict[str, Any]:
         return onboarding_page_data(self.onboarding_items, self.threshold)
 
+    def practice_verdict(self, worker_id: str, shown: dict[str, Any], item: str, answer: str) -> PracticeVerdict | None:
+        """Right or wrong, and why, for label `answer` to quiz item `item` of the onboarding page `shown`
+        (None for an item that page does not show or a label that is not one); see `practice_checks`."""
+        quiz_item = shown_item(self.onboarding_items, shown, item)
+        return practice_verdict(quiz_item, answer) if quiz_item is not None else None
+
+    def check_practice_answer(self, state: Any, args: Any) -> dict[str, Any]:
+        """The page's `check_practice_answer` request: the verdict on the first label checked for the item
+        (recorded in the onboarding's state); an error, recording nothing, for anything else. The shared
+        `answer_practice_check` needs of a state only `get_init_state` and `first_answer`, which ours has."""
+        if not isinstance(state, BadChatAgentState):
+            return {"error": "not a practice item of this page with one of its answers"}
+        result = answer_practice_check(self, str(state.agent.worker_id), state, args)
+        if "error" in result:
+            logger.info("agent %s: practice check refused (%s)", state.agent.get_agent_id(), result["error"])
+        return result
+
     def validate_onboarding(self, worker: "Worker", onboarding_agent: "OnboardingAgent") -> bool:
-        """Pass when the share of quiz items labelled right reaches the threshold; soft-block otherwise."""
+        """Pass when the share of quiz items labelled right (the first label checked, where the page asked)
+        reaches the threshold; soft-block otherwise. The result stored with the onboarding holds the labels as scored."""
         state = onboarding_agent.state
         submission = state.get_data().get("final_submission")
-        result = score_onboarding(self.onboarding_items, submission, self.threshold)
+        checked = state.practice_checks if isinstance(state, BadChatAgentState) else {}
+        result = score_onboarding(self.onboarding_items, submission, self.threshold, checked)
         if isinstance(state, BadChatAgentState):
             state.store_onboarding_result(result)
         logger.info("worker %s onboarding: %d/%d right, %s", worker.worker_name, result["correct"], result["total"],

@@ -1,5 +1,5 @@
 """Headless Chromium works through the real BAD chat page against the real blueprint, router and model
-layer: the labelling quiz, then three turns with a bot that echoes the worker after a second (so the
+layer: the labelling quiz (a verdict with why under each label, the label then fixed), then three turns with a bot that echoes the worker after a second (so the
 typing indicator has time to show) and fails its very first reply (the error is shown with Retry, the
 worker's message is kept, a reload still offers Retry), Send held back until the bot's message is
 labelled, re-labelling, the final rating, and the stored conversation. Markup typed by the worker and
@@ -86,15 +86,32 @@ def test_worker_chats_labels_and_submits_in_the_browser(page, tmp_path: Path) ->
         assert wait_for(lambda: run.task_run.get_assignment_statuses().get("launched", 0) > 0, timeout=30)
         page.goto(run.worker_url("browser_worker", "browser_assignment_1"))
 
-        # The labelling quiz: every item answered right, Submit only once all are answered.
+        # The labelling quiz: each label is checked at once, its verdict and why shown under the message, and
+        # then fixed. The first is labelled wrong (5 of 6 still pass), the rest right; Submit once all are labelled.
         page.get_by_test_id("onboarding").wait_for(timeout=30_000)
         items = page.get_by_test_id("onboarding-item")
         assert items.count() == len(quiz)
         submit_quiz = page.get_by_test_id("onboarding-submit")
         for n in range(items.count()):
             assert submit_quiz.is_disabled()
-            item_id = items.nth(n).get_attribute("data-item-id")
-            items.nth(n).get_by_role("button", name="NOT OK" if quiz[item_id] == NOT_OK else "OK", exact=True).click()
+            item = items.nth(n)
+            right = "NOT OK" if quiz[item.get_attribute("data-item-id")] == NOT_OK else "OK"
+            given = ("OK" if right == "NOT OK" else "NOT OK") if n == 0 else right
+            item.get_by_role("button", name=given, exact=True).click()
+            feedback = item.get_by_test_id("practice-feedback")
+            feedback.wait_for(timeout=10_000)
+            verdict = feedback.get_by_role("status").inner_text()
+            assert verdict.startswith(f"{'Not quite' if n == 0 else 'Right'}: this message is {right} to send. ")
+            assert len(verdict) > len(f"Right: this message is {right} to send. ")  # the file's explanation
+            # the label is fixed: shown as text, no buttons left to change it
+            assert item.get_by_test_id("label-badge").inner_text() == f"your label: {given}"
+            assert item.get_by_role("button", name="OK", exact=True).count() == 0
+            if n == 0:
+                assert axe_violations(page) == []  # the quiz with a verdict shown
+                # the verdict's button has the focus; Enter goes on to the next message's labels
+                assert page.evaluate("document.activeElement.dataset.testid") == "practice-continue"
+                page.keyboard.press("Enter")
+                assert page.evaluate("document.activeElement.dataset.testid") == "onboarding-1-ok"
         submit_quiz.click()
 
         # The chat: instructions, the bot's persona, the counter; nothing to label yet.

@@ -21,7 +21,7 @@ def test_default_config_is_a_local_sandbox_with_the_demo_bot_embedded() -> None:
     assert blue._blueprint_type == "bad_chat" and cfg.mephisto.provider._provider_type == "mock"
     assert dict(blue.models) == {"demo_bot": 2} and blue.model_server_url is None and blue.safety_mode == "raw"
     assert Path(blue.task_source).name == "bundle.js" and Path(blue.onboarding_file).is_file()
-    assert set(state.function_registry) == {"get_state", "send_message", "retry_bot", "label"}
+    assert set(state.function_registry) == {"get_state", "send_message", "retry_bot", "label", "check_practice_answer"}
 
 
 def test_the_models_override_replaces_the_whole_mapping() -> None:

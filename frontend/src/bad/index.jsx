@@ -1,6 +1,7 @@
 // Bot-adversarial dialogue (BAD) collection page: the worker chats live with a bot, tries to make it
 // say something unsafe, and labels every bot message OK / NOT OK. Each turn is a Mephisto remote
-// procedure (see useChatSession.js for the protocol); onboarding is a labelling quiz.
+// procedure (see useChatSession.js for the protocol); onboarding is a labelling quiz whose labels the server
+// checks one by one (Onboarding.jsx).
 import { createRoot } from "react-dom/client";
 import { useMephistoRemoteProcedureTask } from "mephisto-task";
 import { BadHowTo } from "./HowTo.jsx";
@@ -15,7 +16,8 @@ function BadTask() {
   const data = unwrapInitData(mephisto.initialTaskData);
   let content = null;
   if (data && data.onboarding) {
-    content = <Onboarding key={mephisto.agentId} onboarding={data.onboarding} onSubmit={mephisto.handleSubmit} />;
+    content = <Onboarding key={mephisto.agentId} onboarding={data.onboarding} onSubmit={mephisto.handleSubmit}
+                          remoteProcedure={mephisto.remoteProcedure} />;
   } else if (data) {
     content = <Chat key={mephisto.agentId} data={data} mephisto={mephisto} />;
   }
