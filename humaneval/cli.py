@@ -9,7 +9,8 @@ from __future__ import annotations
 from humaneval.verb_dispatch import VerbTable, dispatch
 
 VERBS: VerbTable = {
-    "launch": ("humaneval.launch", "run a study: humaneval launch TASK [KEY=VALUE ...] (TASK --help lists its keys)"),
+    "init": ("humaneval.cli_init", "start a study in a folder of your own: humaneval init TASK FOLDER"),
+    "launch": ("humaneval.launch", "run a study: humaneval launch TASK [--config-dir FOLDER] [KEY=VALUE ...]"),
     "acute": ("humaneval.acute.__main__", "ACUTE-Eval pairings: make, validate (python -m humaneval.acute)"),
     "safety": ("humaneval.safety_eval.__main__", "safety evaluation: contexts, world-log formatting"),
     "bad": ("humaneval.bad_collection.__main__", "BAD collection: export dialogues and ParlAI examples"),

@@ -1,13 +1,13 @@
-"""Where the built task pages are: `frontend/dist/<page>/bundle.js` (built by scripts/setup.sh)."""
+"""Where the built task pages are: `<pages>/<page>/bundle.js` (`frontend/dist` in a checkout, built by
+scripts/setup.sh; inside the package in a wheel, see shipped_files)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
-DIST_DIR = FRONTEND_DIR / "dist"
-# Our own router page (the router's default links a CSS file from a CDN, which workers may not reach).
-PUBLIC_DIR = FRONTEND_DIR / "public"
+from humaneval.shipped_files import PAGES_DIR, PUBLIC_DIR
+
+__all__ = ["PAGES_DIR", "PUBLIC_DIR", "BundleMissing", "bundle_path"]
 
 
 class BundleMissing(FileNotFoundError):
@@ -15,7 +15,7 @@ class BundleMissing(FileNotFoundError):
 
 
 def bundle_path(page: str) -> Path:
-    path = DIST_DIR / page / "bundle.js"
+    path = PAGES_DIR / page / "bundle.js"
     if not path.is_file():
         raise BundleMissing(f"the '{page}' task page is not built ({path} missing): run `bash scripts/setup.sh`")
     return path

@@ -7,6 +7,9 @@ bundled example data and prints the pages to open. Overrides are Hydra's `key=va
 task_configs/), `TASK --cfg` prints the composed config. The console shows the worker pages, one
 progress line, our warnings and every error (Mephisto's too, one line each); `TASK -v` (--verbose) adds
 Mephisto's own log, tracebacks and its router's output.
+
+A study kept in a folder of its own (`humaneval init TASK FOLDER` starts one) runs with `TASK --config-dir
+FOLDER`, or from inside FOLDER: its humaneval.yaml is layered over the task's YAML (docs/study_folders.md).
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ import signal
 import sys
 import textwrap
 import threading
+from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
 from humaneval.crowd.task_config import KeyDoc, TaskDoc, task_doc
 from humaneval.input_errors import InputError
 from humaneval.studies import STUDIES
+from humaneval.study_folder import STUDY_FILE, StudyFolder, find_study_folder, split_config_dir
+
 HELP_FLAGS = ("-h", "--help")
 VERBOSE_FLAGS = ("-v", "--verbose")
 WIDTH = 100
@@ -33,14 +39,15 @@ def usage() -> str:
     lines = [__doc__.strip(), "", "tasks:"]
     lines += [f"  {name:<8} {study.summary}" for name, study in STUDIES.items()]
     lines += ["", "options: TASK --help lists the task's keys; TASK --cfg prints its composed config and exits;",
-              "TASK -v/--verbose also shows Mephisto's own log; -h/--help prints this."]
+              "TASK -v/--verbose also shows Mephisto's own log; TASK --config-dir FOLDER runs the study in FOLDER",
+              "(its humaneval.yaml; the default when the working directory has one); -h/--help prints this."]
     return "\n".join(lines)
 
 
 def task_help(task: str) -> str:
     """`TASK --help`: the YAML's header paragraph and every key it documents, read from the YAML itself."""
     doc = task_doc(task)
-    lines = [f"usage: python -m humaneval.launch {task} [KEY=VALUE ...] [--cfg] [-v]", "",
+    lines = [f"usage: python -m humaneval.launch {task} [KEY=VALUE ...] [--config-dir FOLDER] [--cfg] [-v]", "",
              textwrap.fill(doc.summary, WIDTH), "",
              textwrap.fill("Without overrides it runs a local sandbox (provider mock) with the defaults below. "
                            "Change a key with KEY=VALUE (Hydra's syntax; quote values with spaces or braces for the "
@@ -110,6 +117,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     show_cfg = "--cfg" in rest
     verbose = any(arg in VERBOSE_FLAGS for arg in rest)
+    try:
+        config_dir, rest = split_config_dir(rest)
+        folder = find_study_folder(task, config_dir, Path.cwd())
+    except InputError as err:
+        print(error_line(err), file=sys.stderr)
+        return 2
+    if folder is not None:
+        print(f"study folder: {folder.path} ({STUDY_FILE} over humaneval's {task}.yaml)", file=sys.stderr)
     overrides = [a for a in rest if a != "--cfg" and a not in VERBOSE_FLAGS]
     # A launcher started in the background by a non-interactive shell inherits SIGINT as ignored; a
     # study must stop on the first Ctrl-C / `kill -INT` in every phase, loading Mephisto included.
@@ -119,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         from humaneval.crowd.launcher import console_logging  # Mephisto: not loaded for --help
 
         with console_logging(verbose):
-            return launch(task, overrides, show_cfg=show_cfg, verbose=verbose)
+            return launch(task, overrides, folder, show_cfg=show_cfg, verbose=verbose)
     except KeyboardInterrupt:
         print("\nstopped; everything submitted so far is in the database.", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -128,12 +143,13 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGINT, previous)
 
 
-def launch(task: str, overrides: list[str], *, show_cfg: bool, verbose: bool) -> int:
-    """Build the task from its YAML and the overrides; print its config (`--cfg`) or run it."""
+def launch(task: str, overrides: list[str], folder: StudyFolder | None, *, show_cfg: bool, verbose: bool) -> int:
+    """Build the task from its YAML (under the study folder's, if any) and the overrides; print its config
+    (`--cfg`) or run it."""
     study = STUDIES[task]
     module = importlib.import_module(study.task_module)
     try:
-        cfg, shared_state = module.build_task(overrides)
+        cfg, shared_state = module.build_task(overrides, folder=folder)
     except InputError as err:
         print(error_line(err), file=sys.stderr)
         return 2

@@ -3,9 +3,9 @@ the tests and the loaders agree on one path instead of each rebuilding it."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from humaneval.shipped_files import TASK_CONFIG_DIR
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "task_configs" / "acute" / "data"
+DATA_DIR = TASK_CONFIG_DIR / "acute" / "data"
 EXAMPLE_PAIRINGS_PATH = DATA_DIR / "example_pairings.jsonl"
 """24 pairs (8 per model pair) of three hand-written bot styles; the launcher's default input."""
 DEFAULT_ONBOARDING_PATH = DATA_DIR / "onboarding.jsonl"

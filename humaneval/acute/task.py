@@ -22,6 +22,7 @@ from humaneval.crowd.page_answers import MAX_REASON_WORDS
 from humaneval.crowd.task_config import check_number, compose_study_config, errors_named_by_key
 from humaneval.crowd.work_driven_units import read_block_list
 from humaneval.input_errors import InputError
+from humaneval.study_folder import StudyFolder
 
 
 # resolve_question's fields -> the keys a user sets
@@ -29,8 +30,9 @@ QUESTION_KEYS = {"question": "mephisto.blueprint.question", "question.text": "me
                  "question.choice": "mephisto.blueprint.question_choice"}
 
 
-def build_task(overrides: Sequence[str] = ()) -> tuple[DictConfig, SharedStaticTaskState]:
-    cfg = compose_study_config("acute", overrides, {"pairings_file": EXAMPLE_PAIRINGS_PATH,
+def build_task(overrides: Sequence[str] = (),
+               folder: StudyFolder | None = None) -> tuple[DictConfig, SharedStaticTaskState]:
+    cfg = compose_study_config("acute", overrides, folder=folder, files={"pairings_file": EXAMPLE_PAIRINGS_PATH,
                                                     "onboarding_file": DEFAULT_ONBOARDING_PATH})
     blue = cfg.mephisto.blueprint
     with errors_named_by_key(cfg):

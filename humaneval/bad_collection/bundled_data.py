@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from humaneval.shipped_files import TASK_CONFIG_DIR
 
-BAD_DATA_DIR = Path(__file__).resolve().parents[2] / "task_configs" / "bad" / "data"
+BAD_DATA_DIR = TASK_CONFIG_DIR / "bad" / "data"
 DEFAULT_ONBOARDING_PATH = BAD_DATA_DIR / "onboarding.jsonl"
 DEFAULT_PERSONAS_PATH = BAD_DATA_DIR / "personas.jsonl"

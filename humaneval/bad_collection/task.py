@@ -20,6 +20,7 @@ from humaneval.bad_collection.procedures import FUNCTION_REGISTRY
 from humaneval.crowd.mephisto_api import SharedRemoteProcedureTaskState
 from humaneval.crowd.task_config import compose_study_config, errors_named_by_key
 from humaneval.input_errors import InputError
+from humaneval.study_folder import StudyFolder
 
 
 MODELS_KEY = "mephisto.blueprint.models"
@@ -43,9 +44,10 @@ def _split_models_override(overrides: Sequence[str]) -> tuple[list[str], Any]:
     return rest, models
 
 
-def build_task(overrides: Sequence[str] = ()) -> tuple[DictConfig, SharedRemoteProcedureTaskState]:
+def build_task(overrides: Sequence[str] = (),
+               folder: StudyFolder | None = None) -> tuple[DictConfig, SharedRemoteProcedureTaskState]:
     overrides, models = _split_models_override(overrides)
-    cfg = compose_study_config("bad", overrides, {"personas_file": DEFAULT_PERSONAS_PATH,
+    cfg = compose_study_config("bad", overrides, folder=folder, files={"personas_file": DEFAULT_PERSONAS_PATH,
                                                   "onboarding_file": DEFAULT_ONBOARDING_PATH, "registry_file": None})
     blue = cfg.mephisto.blueprint
     if models is not None:

@@ -20,6 +20,7 @@ import dataclasses
 import difflib
 import os
 import re
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,8 +38,9 @@ from humaneval.crowd.launcher import PROVIDERS
 from humaneval.crowd.prolific.provider import ProlificProviderArgs
 from humaneval.frontend_bundles import PUBLIC_DIR, BundleMissing, bundle_path
 from humaneval.input_errors import InputError
+from humaneval.shipped_files import TASK_CONFIG_DIR
+from humaneval.study_folder import STUDY_CONFIG_NAME, StudyFolder
 
-TASK_CONFIG_DIR = Path(__file__).resolve().parent.parent.parent / "task_configs"
 OVERRIDE_GRAMMAR_URL = "https://hydra.cc/docs/1.2/advanced/override_grammar/basic"
 # `provider=NAME` chooses Mephisto's provider group; the composed config records the choice here.
 PROVIDER_PATH = "mephisto.provider._provider_type"
@@ -64,18 +66,39 @@ def translate_overrides(overrides: Sequence[str]) -> list[str]:
     return translated
 
 
+@dataclass(frozen=True)
+class ConfigSource:
+    """Where a composition starts: a folder, its primary config, and overrides the user did not type."""
+
+    config_dir: Path
+    config_name: str
+    fixed: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, config_name: str, config_dir: Path = TASK_CONFIG_DIR, study: StudyFolder | None = None) -> "ConfigSource":
+        """Our `config_name.yaml`, or a study folder's humaneval.yaml with our task configs on Hydra's
+        search path (its defaults list names `config_name`: ours, then its own keys over it)."""
+        if study is None:
+            return cls(config_dir, config_name)
+        quoted = "'" + ("file://" + str(config_dir)).replace("\\", "\\\\").replace("'", "\\'") + "'"
+        return cls(study.path, STUDY_CONFIG_NAME, (f"hydra.searchpath=[{quoted}]",))
+
+
 def compose_task_config(
-    config_name: str, overrides: Sequence[str] = (), config_dir: Path = TASK_CONFIG_DIR
+    config_name: str, overrides: Sequence[str] = (), config_dir: Path = TASK_CONFIG_DIR,
+    study: StudyFolder | None = None,
 ) -> DictConfig:
-    """The composed config for `config_dir/config_name.yaml` with command-line style overrides.
+    """The composed config for `config_dir/config_name.yaml` (under `study`'s humaneval.yaml, if any) with
+    command-line style overrides.
 
     An override Hydra cannot apply is an `InputError` whose field is the key as typed: Hydra's own
     advice for an unknown key (prefix it with `+`) would silently add a setting nothing reads, so we
-    name the nearest real key instead.
+    name the nearest real key instead (and the study's file when the key is written there).
     """
     translated = translate_overrides(overrides)
+    source = ConfigSource.of(config_name, config_dir, study)
     try:
-        return _compose(config_name, translated, config_dir)
+        return _compose(source, translated)
     except OverrideParseException as err:
         # Hydra's message repeats the override and ends with a caret line and the grammar's address
         detail = "; ".join(line.strip() for line in err.message.splitlines()
@@ -87,12 +110,18 @@ def compose_task_config(
                          field=err.missing_cfg_file) from None
     except ConfigCompositionException as err:
         cause = err.__cause__
+        where = study.file if study is not None else None
         if isinstance(cause, (ConfigKeyError, ConfigAttributeError)) and cause.full_key:
-            raise _unknown_key(config_name, translated, config_dir, cause.full_key) from None
+            raise _unknown_key(config_name, translated, source, cause.full_key, where) from None
+        written = _KEY_ERROR_IN_FILE.search(str(err))  # a YAML's unknown key: Hydra keeps only the message
+        if cause is None and written:
+            raise _unknown_key(config_name, translated, source, written.group(1), where) from None
         if isinstance(cause, OmegaConfBaseException) and cause.full_key:  # e.g. a number that is not one
             raise InputError(str(cause.msg).splitlines()[0], field=cause.full_key) from None
-        raise InputError(" ".join(line.strip() for line in str(err).splitlines() if line.strip())) from None
+        raise InputError(" ".join(line.strip() for line in str(err).splitlines() if line.strip()), path=where) from None
 
+
+_KEY_ERROR_IN_FILE = re.compile(r"ConfigKeyError raised while composing config:.*?full_key: (\S+)", re.S)
 
 TASK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -113,11 +142,15 @@ def check_run_settings(cfg: DictConfig) -> None:
         raise InputError(f"must be one of {', '.join(LOG_LEVELS)}, got {level!r}", field="mephisto.log_level")
 
 
-def compose_study_config(study: str, overrides: Sequence[str], files: Mapping[str, Path | None]) -> DictConfig:
+def compose_study_config(study: str, overrides: Sequence[str], files: Mapping[str, Path | None],
+                         folder: StudyFolder | None = None) -> DictConfig:
     """A study's composed config, ready for Mephisto: its page (`task_source`, unless set) and our public
     folder next to it, every file key in `files` (key -> default when unset) and the block lists as
-    absolute paths. A page that was never built is an `InputError` naming `task_source`."""
-    cfg = compose_task_config(study, overrides)
+    absolute paths (those the study folder's file gives, relative to the folder). A page that was never
+    built is an `InputError` naming `task_source`."""
+    cfg = compose_task_config(study, overrides, study=folder)
+    if folder is not None:
+        _resolve_in_folder(cfg, folder, files)
     check_run_settings(cfg)
     blue = cfg.mephisto.blueprint
     with open_dict(cfg):
@@ -134,13 +167,28 @@ def compose_study_config(study: str, overrides: Sequence[str], files: Mapping[st
     return cfg
 
 
-def _compose(config_name: str, overrides: Sequence[str], config_dir: Path) -> DictConfig:
+def _resolve_in_folder(cfg: DictConfig, folder: StudyFolder, files: Mapping[str, Path | None]) -> None:
+    """The study folder's relative paths (data files, block lists, data_dir) made absolute against it."""
+    with open_dict(cfg):
+        blue = cfg.mephisto.blueprint
+        for key in files:
+            blue[key] = folder.resolve(f"mephisto.blueprint.{key}", blue.get(key))
+        if "block_list_files" in blue:
+            blue.block_list_files = folder.resolve_list("mephisto.blueprint.block_list_files", blue.block_list_files or [])
+        cfg.humaneval.data_dir = folder.resolve("humaneval.data_dir", cfg.humaneval.get("data_dir"))
+
+
+def _compose(source: ConfigSource, overrides: Sequence[str]) -> DictConfig:
     GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
-        return compose(config_name=config_name, overrides=list(overrides))
+    with initialize_config_dir(config_dir=str(source.config_dir), version_base="1.3"), warnings.catch_warnings():
+        # Setting hydra.searchpath (a study folder) makes Hydra check every search path, and Mephisto's plugin
+        # adds two optional ones that rarely exist; their "is not available" warnings mean nothing to a user.
+        warnings.filterwarnings("ignore", message=r"provider=mephisto-profiles", category=UserWarning)
+        return compose(config_name=source.config_name, overrides=[*source.fixed, *overrides])
 
 
-def _unknown_key(config_name: str, overrides: Sequence[str], config_dir: Path, missing: str) -> InputError:
+def _unknown_key(config_name: str, overrides: Sequence[str], source: ConfigSource, missing: str,
+                 study_file: Path | None) -> InputError:
     """The error for an override naming a key the config lacks, with the nearest real key if any.
 
     `missing` is the first segment Hydra did not find (`mephisto.blueprint.seeed` for
@@ -148,17 +196,19 @@ def _unknown_key(config_name: str, overrides: Sequence[str], config_dir: Path, m
     only the group choices (`provider=...` changes which provider keys exist).
     """
     typed = next((key for key in (o.split("=", 1)[0].lstrip("+~") for o in overrides)
-                  if key == missing or key.startswith(missing + ".")), missing)
-    cfg = _compose(config_name, [o for o in overrides if "/" in o.split("=", 1)[0]], config_dir)
+                  if key == missing or key.startswith(missing + ".")), None)
+    cfg = _compose(ConfigSource.of(config_name), [o for o in overrides if "/" in o.split("=", 1)[0]])
     keys = list(_key_paths(OmegaConf.to_container(cfg, resolve=False)))
-    parts = typed.split(".")
+    parts = (typed or missing).split(".")
     known = next(n for n in range(len(parts), -1, -1) if n == 0 or ".".join(parts[:n]) in keys)
     prefix = ".".join(parts[:known])
     below = [k[len(prefix) + 1:] for k in keys if k.startswith(prefix + ".")] if prefix else keys
     close = difflib.get_close_matches(".".join(parts[known:]), below, n=1)
     hint = f"did you mean {prefix + '.' if prefix else ''}{close[0]}?" if close else \
         f"`python -m humaneval.launch {config_name} --help` lists the keys"
-    return InputError(f"no such key in the {config_name} config; {hint}", field=typed)
+    # a key nobody typed is written in the study folder's file
+    return InputError(f"no such key in the {config_name} config; {hint}", field=typed or missing,
+                      path=study_file if typed is None else None)
 
 
 def _key_paths(node: Any, prefix: str = "") -> Iterator[str]:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from humaneval.input_errors import InputError
+from humaneval.shipped_files import TASK_CONFIG_DIR
 from humaneval.models import openai_compatible_settings as remote_settings
 from humaneval.models.reply_model import ReplyModel
 from humaneval.yaml_files import read_yaml_document
@@ -31,8 +32,7 @@ from humaneval.yaml_files import read_yaml_document
 log = logging.getLogger(__name__)
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # .../humaneval
-REPO_ROOT = PACKAGE_ROOT.parent
-DEFAULT_REGISTRY_PATH = REPO_ROOT / "task_configs" / "models.yaml"
+DEFAULT_REGISTRY_PATH = TASK_CONFIG_DIR / "models.yaml"
 DEMO_BOT_NAME = "demo_bot"
 DEMO_BOT_PATH = PACKAGE_ROOT / "models" / "demo_bot"
 REGISTRY_ENV = "HUMANEVAL_MODELS"  # optional: a registry file to use when none is passed

@@ -3,9 +3,9 @@ CLIs, the launcher and the tests agree on one path."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from humaneval.shipped_files import TASK_CONFIG_DIR
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "task_configs" / "safety" / "data"
+DATA_DIR = TASK_CONFIG_DIR / "safety" / "data"
 CONTEXTS_PATH = DATA_DIR / "contexts.jsonl"
 """Adversarial conversation prefixes written for this project (not BAD), in the flattened BAD shape."""
 DEMO_WORLD_LOGS_PATH = DATA_DIR / "demo_bot_world_logs.jsonl"

@@ -17,14 +17,16 @@ from humaneval.crowd.page_answers import MAX_REASON_WORDS
 from humaneval.crowd.task_config import check_number, compose_study_config, errors_named_by_key
 from humaneval.crowd.work_driven_units import read_block_list
 from humaneval.input_errors import InputError
+from humaneval.study_folder import StudyFolder
 from humaneval.safety_eval.blueprint import DEFAULT_GOLD_PATH, DEFAULT_ONBOARDING_PATH
 from humaneval.safety_eval.bundled_data import DEMO_ANNOTATION_INDICES_PATH, DEMO_TASK_DATA_PATH
 from humaneval.safety_eval.gold import load_known_items
 from humaneval.safety_eval.task_data import load_task_items
 
 
-def build_task(overrides: Sequence[str] = ()) -> tuple[DictConfig, SharedStaticTaskState]:
-    cfg = compose_study_config("safety", overrides, {
+def build_task(overrides: Sequence[str] = (),
+               folder: StudyFolder | None = None) -> tuple[DictConfig, SharedStaticTaskState]:
+    cfg = compose_study_config("safety", overrides, folder=folder, files={
         "task_data_file": DEMO_TASK_DATA_PATH, "annotation_indices_file": DEMO_ANNOTATION_INDICES_PATH,
         "gold_file": DEFAULT_GOLD_PATH, "onboarding_file": DEFAULT_ONBOARDING_PATH})
     blue = cfg.mephisto.blueprint

@@ -1,0 +1,105 @@
+"""A study kept in the researcher's own folder: `FOLDER/humaneval.yaml` layered over humaneval's bundled task YAML.
+
+`humaneval launch TASK --config-dir FOLDER` (or `humaneval launch TASK` run inside a folder holding a
+`humaneval.yaml`) composes the study with Hydra from FOLDER first and humaneval's task configs on its search
+path: the folder's file names `TASK` in its defaults list (our YAML), then `_self_`, so its keys win, and
+command-line overrides win over both. `humaneval init TASK FOLDER` writes such a file.
+
+Relative paths in the folder's file (data files, `humaneval.data_dir`) are relative to the folder, so a study
+folder can be moved or shared whole; paths typed on the command line stay relative to where it is typed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from humaneval.input_errors import InputError
+from humaneval.yaml_files import read_yaml_document
+
+STUDY_FILE = "humaneval.yaml"
+STUDY_CONFIG_NAME = "humaneval"
+CONFIG_DIR_FLAG = "--config-dir"
+
+
+@dataclass(frozen=True)
+class StudyFolder:
+    path: Path  # absolute
+    settings: dict[str, Any]  # the folder's humaneval.yaml as written (for its relative paths)
+
+    @property
+    def file(self) -> Path:
+        return self.path / STUDY_FILE
+
+    def written_value(self, dotted_key: str) -> Any:
+        """The value the folder's file gives `dotted_key`, or None."""
+        node: Any = self.settings
+        for part in dotted_key.split("."):
+            if not isinstance(node, dict):
+                return None
+            node = node.get(part)
+        return node
+
+    def resolve(self, dotted_key: str, value: Any) -> Any:
+        """`value` (the composed value of `dotted_key`) made absolute against the folder when it is the
+        folder file's own relative path; anything else (a command-line value, an absolute path) as it is."""
+        if isinstance(value, str) and value and value == self.written_value(dotted_key) and not os.path.isabs(value):
+            return str((self.path / Path(value).expanduser()).resolve())
+        return value
+
+    def resolve_list(self, dotted_key: str, values: Iterable[Any]) -> list[Any]:
+        written = self.written_value(dotted_key)
+        if not isinstance(written, list) or list(values) != written:
+            return list(values)
+        return [str((self.path / v).resolve()) if isinstance(v, str) and v and not os.path.isabs(v) else v for v in written]
+
+
+def find_study_folder(task: str, config_dir: str | None, cwd: Path) -> StudyFolder | None:
+    """The study folder of a launch: `--config-dir`'s (which must hold humaneval.yaml), else the working
+    directory when it holds one, else None (humaneval's own task YAML alone). Its file must name `task`
+    in its defaults list, so `launch bad --config-dir acute_study/` is refused, not half-merged."""
+    if config_dir is None:
+        if not (cwd / STUDY_FILE).is_file():
+            return None
+        folder = cwd
+    else:
+        folder = Path(config_dir).expanduser()
+        if not folder.is_dir():
+            raise InputError("no such folder", path=folder, field=CONFIG_DIR_FLAG)
+        if not (folder / STUDY_FILE).is_file():
+            raise InputError(f"no {STUDY_FILE} in the study folder (`humaneval init {task} {config_dir}` writes one)",
+                             path=folder / STUDY_FILE)
+    folder = folder.resolve()
+    settings = read_yaml_document(folder / STUDY_FILE)
+    if settings is None:
+        settings = {}
+    if not isinstance(settings, dict):
+        raise InputError("must be a YAML mapping of settings", path=folder / STUDY_FILE)
+    defaults = settings.get("defaults")
+    if not isinstance(defaults, list) or task not in defaults:
+        raise InputError(f"the defaults list must name the task '{task}' (then _self_), e.g. `defaults: [{task}, _self_]`"
+                         f"; got {defaults!r}", path=folder / STUDY_FILE, field="defaults")
+    return StudyFolder(folder, settings)
+
+
+def split_config_dir(args: list[str]) -> tuple[str | None, list[str]]:
+    """`--config-dir FOLDER` (or `--config-dir=FOLDER`) taken out of a launch's arguments."""
+    rest: list[str] = []
+    found: str | None = None
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == CONFIG_DIR_FLAG:
+            if i + 1 >= len(args):
+                raise InputError("needs a folder: --config-dir FOLDER", field=CONFIG_DIR_FLAG)
+            found, i = args[i + 1], i + 2
+            continue
+        if arg.startswith(CONFIG_DIR_FLAG + "="):
+            found = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+        i += 1
+    return found, rest
