@@ -4,6 +4,7 @@ batch size is capped, the queue is bounded, timeouts drop queued work, model fai
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -124,3 +125,58 @@ def test_stop_fails_queued_requests_and_refuses_new_ones() -> None:
     assert running.result(10).text == "you said: a"  # the running batch finishes
     with pytest.raises(BatcherStopped):
         batcher.submit(ctx("c"))
+
+
+# -- batch forming under closed-loop load: the requests a batch released come back as one batch ------------
+def texts_of(batch: list[DialogueContext]) -> list[str]:
+    return [c.turns[0] for c in batch]
+
+
+def test_requests_queued_during_a_batch_wait_for_the_ones_it_released() -> None:
+    """Chats are closed loops: 4 answered + 4 queued means 8 next time, not the 4 queued (which split 8
+    chats into two alternating batches of 4 for good)."""
+    model = ScriptedModel(max_batch_size=8)
+    gated = GatedModel(model)
+    with DynamicBatcher(gated, BatchingOptions(max_batch_size=8, batch_window_s=0.5)) as batcher:
+        first = [batcher.submit(ctx(f"a{i}")) for i in range(4)]
+        assert gated.entered.wait(10)  # the window ran out with 4: they run, held at the gate
+        queued = [batcher.submit(ctx(f"b{i}")) for i in range(4)]
+        time.sleep(0.6)  # the queued requests' own window is over by the time the model is free
+        gated.gate.set()
+        for future in first:
+            future.result(10)
+        returned = [batcher.submit(ctx(f"a{i}'")) for i in range(4)]  # the answered chats' next turns
+        merged = [f.result(10) for f in [*queued, *returned]]
+    assert [texts_of(b) for b in model.batches] == [
+        ["a0", "a1", "a2", "a3"], ["b0", "b1", "b2", "b3", "a0'", "a1'", "a2'", "a3'"]]  # oldest first
+    assert {r.batch_size for r in merged} == {8}
+
+
+def test_a_batch_starts_once_the_requests_it_expects_are_in() -> None:
+    """Three chats answered, three back: the batch starts then, instead of waiting out the window for
+    a full batch, so a request arriving soon after goes in the next batch."""
+    model = ScriptedModel(max_batch_size=8)
+    with DynamicBatcher(model, BatchingOptions(max_batch_size=8, batch_window_s=1.0)) as batcher:
+        for future in [batcher.submit(ctx(f"a{i}")) for i in range(3)]:
+            future.result(10)  # the first batch waited out the window: nothing was expected yet
+        returned = [batcher.submit(ctx(f"a{i}'")) for i in range(3)]
+        time.sleep(0.2)
+        late = batcher.submit(ctx("late"))
+        for future in [*returned, late]:
+            future.result(10)
+    assert [texts_of(b) for b in model.batches] == [["a0", "a1", "a2"], ["a0'", "a1'", "a2'"], ["late"]]
+
+
+def test_a_lone_request_to_an_idle_model_waits_only_the_window() -> None:
+    """Eight chats were answered but only one comes back, long after: it is a new arrival at an idle
+    model, so it waits the window (not for the seven), and a request a while later is a batch of its own."""
+    model = ScriptedModel(max_batch_size=8)
+    with DynamicBatcher(model, BatchingOptions(max_batch_size=8, batch_window_s=0.05)) as batcher:
+        for future in [batcher.submit(ctx(f"a{i}")) for i in range(8)]:
+            future.result(10)  # a full batch starts at once
+        time.sleep(0.5)  # the model has been idle for longer than it waits for returns
+        lone = batcher.submit(ctx("lone"))
+        time.sleep(2.0)  # 40 windows
+        later = batcher.submit(ctx("later"))
+        assert lone.result(10).batch_size == 1 and later.result(10).batch_size == 1
+    assert [texts_of(b) for b in model.batches][1:] == [["lone"], ["later"]]
