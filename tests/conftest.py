@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +55,11 @@ def page(chromium: object) -> Iterator[object]:
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def clean_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """humaneval's wheel built from a clean checkout of this repository (tests/built_wheel.py), once per session."""
+    from tests.built_wheel import build_clean_wheel
+
+    return build_clean_wheel(tmp_path_factory.mktemp("clean_wheel"))

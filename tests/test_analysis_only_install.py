@@ -1,5 +1,6 @@
-"""`pip install humaneval[analysis]` in a fresh venv, outside the repository: the `humaneval analysis` verbs run
-on exported records (ACUTE, safety, BAD), and neither torch nor Mephisto is there to import.
+"""`pip install humaneval[analysis]` (the wheel of a clean checkout) in a fresh venv, outside the repository:
+the `humaneval analysis` verbs run on exported records (ACUTE, safety, BAD), and neither torch nor Mephisto
+is there to import.
 
 The records are simulated here with `analysis.synthetic` and written to files; the fresh venv only reads them.
 pip needs the package registry (or its cache) for pandas, scipy and statsmodels."""
@@ -7,9 +8,7 @@ pip needs the package registry (or its cache) for pandas, scipy and statsmodels.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,28 +17,15 @@ from analysis.synthetic.acute import StudyDesign, simulate
 from analysis.synthetic.bad import BadDesign, write_bad
 from analysis.synthetic.safety import SafetyStudy, careful_confusion
 from analysis.synthetic.safety import simulate as simulate_safety
+from tests.built_wheel import fresh_venv
 
-REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def analysis_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("analysis_only")
-    source = root / "source"  # a copy: building in the checkout would leave build/ in it
-    for name in ("pyproject.toml", "README.md"):
-        source.mkdir(exist_ok=True)
-        shutil.copy2(REPO / name, source / name)
-    for package in ("humaneval", "analysis"):
-        shutil.copytree(REPO / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
-    venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    install = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                              "--disable-pip-version-check", f"{source}[analysis]"],
-                             capture_output=True, text=True, timeout=900, cwd=root)
-    assert install.returncode == 0, install.stderr[-2000:]
-    return venv
+def analysis_venv(clean_wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return fresh_venv(tmp_path_factory.mktemp("analysis_only"), clean_wheel, "analysis")
 
 
 def test_analysis_runs_without_torch_or_mephisto(analysis_venv: Path, tmp_path: Path) -> None:
