@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One idempotent set-up step for everything humaneval needs; both README commands run it first.
-#   1. .venv with Python >= 3.11 (3.11 first) and the project (all + dev extras) installed, then Mephisto 1.1.1 --no-deps
+#   1. .venv with Python >= 3.11 (3.11 first) and the project (all + dev extras) installed at the tested versions
+#      (constraints.txt), then Mephisto 1.1.1 --no-deps
 #   2. Mephisto's node router packages (installed once, from Mephisto's own lockfile)
 #   3. the task pages: npm ci from frontend/package-lock.json, then a webpack build
 #   --with-browser: also make sure Debian's chromium is installed (browser tests need it)
@@ -12,7 +13,7 @@ with_browser=0
 for arg in "$@"; do
   case "$arg" in
     --with-browser) with_browser=1 ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -49,10 +50,11 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 mkdir -p "$STAMPS"
-py_hash="$(hash_of pyproject.toml)-mephisto-$MEPHISTO_VERSION"
+py_hash="$(hash_of pyproject.toml constraints.txt)-mephisto-$MEPHISTO_VERSION"
 if [ "$(cat "$STAMPS/python" 2>/dev/null)" != "$py_hash" ]; then
   say "installing the project and its dependencies into .venv"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[all,dev]'
+  # constraints.txt: the exact versions the tests ran with (pyproject.toml has the ranges humaneval needs)
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[all,dev]'
   # Mephisto's metadata pins flask<2, click<8 and detoxify; pyproject.toml lists what it really needs.
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps "mephisto==$MEPHISTO_VERSION"
   echo "$py_hash" > "$STAMPS/python"

@@ -25,10 +25,12 @@ def build_clean_wheel(root: Path) -> Path:
 
 
 def fresh_venv(root: Path, wheel: Path, extras: str) -> Path:
-    """A new venv at `root/venv` with `wheel[extras]` installed (pip needs the registry or its cache)."""
+    """A new venv at `root/venv` with `wheel[extras]` installed at the tested versions (constraints.txt, as
+    scripts/setup.sh installs them; pip needs the registry or its cache)."""
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     install = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                              f"{wheel}[{extras}]"], capture_output=True, text=True, timeout=900, cwd=root)
+                              "-c", str(REPO / "constraints.txt"), f"{wheel}[{extras}]"],
+                             capture_output=True, text=True, timeout=900, cwd=root)
     assert install.returncode == 0, install.stderr[-2000:]
     return venv

@@ -394,7 +394,10 @@ YAML_CLIS = {
     "models generate --registry": lambda bad, tmp: ["humaneval.models", "generate", str(SAFETY_DATA / "contexts.jsonl"),
                                                     "--out", str(tmp / "out.jsonl"), "--registry", str(bad)],
     "models chat --config": lambda bad, tmp: ["humaneval.models", "chat", "--config", str(bad)],
+    "launch acute --config-dir": lambda bad, tmp: ["humaneval.launch", "acute", "--config-dir", str(bad.parent)],
 }
+# The file a YAML-reading CLI is given, when the CLI decides its name (a study folder's is humaneval.yaml).
+YAML_FILE_NAMES = {"launch acute --config-dir": "humaneval.yaml"}
 YAML_CASES = {
     "empty": b"",
     "scalar": b"42\n",
@@ -409,7 +412,7 @@ YAML_CASES = {
 @pytest.mark.parametrize("cli", sorted(YAML_CLIS))
 @pytest.mark.parametrize("case", sorted(YAML_CASES))
 def test_yaml_cli_on_bad_input(cli: str, case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    bad = tmp_path / "config.yaml"
+    bad = tmp_path / YAML_FILE_NAMES.get(cli, "config.yaml")
     if case == "a folder":
         bad.mkdir()
     elif YAML_CASES[case] is not None:

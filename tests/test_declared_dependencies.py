@@ -66,3 +66,24 @@ def test_every_declared_package_is_imported() -> None:
     ours, _ = _declared()
     unused = ours - set(_imported_distributions())
     assert not unused, f"declared in pyproject.toml but never imported by humaneval/ or analysis/: {sorted(unused)}"
+
+
+def test_the_lock_pins_every_declared_package_within_its_range() -> None:
+    """constraints.txt (what scripts/setup.sh installs with) pins each requirement of every extra, dev included,
+    at one exact version that pyproject.toml's range allows: the lock and the ranges cannot drift apart."""
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    pinned = {}
+    for line in (REPO / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"constraints.txt: {line!r} is not NAME==VERSION"
+            pinned[_normal(name)] = Version(version)
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = [Requirement(d) for d in project["dependencies"]]
+    wanted += [Requirement(d) for listed in project["optional-dependencies"].values() for d in listed]
+    problems = [f"{r.name}: {'not pinned' if _normal(r.name) not in pinned else f'{pinned[_normal(r.name)]} outside {r.specifier}'}"
+                for r in wanted if _normal(r.name) != "humaneval"
+                and (_normal(r.name) not in pinned or not r.specifier.contains(pinned[_normal(r.name)], prereleases=True))]
+    assert problems == [], problems

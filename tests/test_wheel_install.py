@@ -70,26 +70,29 @@ def test_a_wheel_runs_a_study_from_an_empty_folder(clean_wheel: Path, tmp_path: 
 
     _run(venv, work, "init", "acute", "study")
     assert sorted(p.name for p in (work / "study").iterdir()) == ["humaneval.yaml", "onboarding.jsonl", "pairings.jsonl"]
-    launcher = subprocess.Popen([str(venv / "bin" / "humaneval"), "launch", "acute", "--config-dir", "study"], cwd=work,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        base_url, lines = None, []
-        while base_url is None:
-            line = launcher.stderr.readline() if launcher.stderr else ""  # the console: pages, progress, errors
-            assert line, f"the launcher ended before printing its pages: {''.join(lines)}"
-            lines.append(line)
-            match = PAGE.search(line)
-            base_url = match.group(1) if match else None
-        submitted = _work_until_done(base_url, launcher)
-        out, err = launcher.communicate(timeout=120)
-    finally:
-        if launcher.poll() is None:
-            launcher.kill()
-            launcher.communicate()
-    console = "".join(lines) + err
-    assert launcher.returncode == 0, console[-3000:]
+    errors = tmp_path / "launch_stderr.txt"
+    with errors.open("w") as stderr:
+        launcher = subprocess.Popen([str(venv / "bin" / "humaneval"), "launch", "acute", "--config-dir", "study"],
+                                    cwd=work, stdout=subprocess.PIPE, stderr=stderr, text=True)
+        try:
+            base_url, lines = None, []
+            while base_url is None:
+                line = launcher.stdout.readline() if launcher.stdout else ""  # the pages, then the progress
+                assert line, f"the launcher ended before printing its pages: {''.join(lines)}{errors.read_text()}"
+                lines.append(line)
+                match = PAGE.search(line)
+                base_url = match.group(1) if match else None
+            submitted = _work_until_done(base_url, launcher)
+            out, _ = launcher.communicate(timeout=120)
+        finally:
+            if launcher.poll() is None:
+                launcher.kill()
+                launcher.communicate()
+    console = "".join(lines) + out
+    assert launcher.returncode == 0, console[-2000:] + errors.read_text()[-2000:]
+    assert errors.read_text().startswith(f"study folder: {work / 'study'} (humaneval.yaml over humaneval's acute.yaml)")
     assert submitted == 5  # the bundled 24 pairs, one judgement each, 5 per unit
-    assert f"record(s) exported to {work / 'study' / 'data' / 'exports' / 'study.jsonl'}" in out + console
+    assert f"record(s) exported to {work / 'study' / 'data' / 'exports' / 'study.jsonl'}" in console
 
     data = work / "study" / "data"  # the study's data_dir, relative to its folder
     _run(venv, work, "crowd", "export", "--task-name", "study", "--data-dir", str(data), "--out", "judgements.jsonl")
