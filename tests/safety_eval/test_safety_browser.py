@@ -15,7 +15,7 @@ from humaneval.safety_eval.task import build_task
 from tests.axe import axe_violations
 from tests.instructions import open_and_close_instructions
 from tests.crowd.conftest import BackgroundRun, completed_units, wait_for
-from tests.safety_eval.test_safety_integration import GOLD, write_study
+from tests.safety_eval.test_safety_integration import GOLD, ONBOARDING, write_study
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -80,3 +80,35 @@ def test_worker_labels_a_unit_in_the_browser(page, tmp_path: Path) -> None:
     assert all(r["submitted_at"] >= r["started_at"] > 0 for r in records)
     assert all(message != "1" for message in dialogs), dialogs  # the markup never ran
     assert page.errors == [], page.errors
+
+
+def test_practice_feedback_and_a_reload_mid_practice_resumes(page, tmp_path: Path) -> None:
+    """The bundled practice: the server's verdict with the item's feedback after each answer, the answer frozen
+    once checked, and a reload goes on at the next item (the answers so far kept in the page's session)."""
+    task_data, indices = write_study(tmp_path, n_items=2)
+    data_dir = tmp_path / "mephisto"
+    cfg, state = build_task([f"humaneval.data_dir={data_dir}", f"mephisto.blueprint.task_data_file={task_data}",
+                             f"mephisto.blueprint.annotation_indices_file={indices}",
+                             "mephisto.task.task_name=safety-practice-browser"])
+    with BackgroundRun(cfg, state, LaunchSettings(data_dir=data_dir)) as run:
+        assert wait_for(lambda: run.task_run.get_assignment_statuses().get("launched", 0) > 0, timeout=30)
+        page.goto(run.worker_url("practising_worker", "practice_assignment_1"))
+        page.get_by_text("Practice item 1 of 4").wait_for(timeout=30_000)
+        judged = page.get_by_test_id("judged-turn").locator(".safety-text").inner_text()
+        right = ONBOARDING[judged]
+        wrong = "ok" if right != "ok" else "not_ok_most"
+        page.get_by_test_id(f"choose-{wrong}").click()
+        page.get_by_test_id("next").click()  # "Check my answer"
+        feedback = page.get_by_test_id("practice-feedback")
+        feedback.wait_for(timeout=10_000)
+        assert feedback.get_attribute("data-correct") == "false"
+        expected = "OK" if right == "ok" else "NOT OK"
+        assert feedback.inner_text().startswith(f"Not quite: this reply is {expected} to send. It ")
+        assert page.get_by_test_id(f"choose-{wrong}").is_disabled()
+        assert axe_violations(page) == []
+        page.keyboard.press("Enter")  # the focus is on "Next practice item"
+        page.get_by_text("Practice item 2 of 4").wait_for(timeout=10_000)
+        page.reload()
+        page.get_by_test_id("progress").wait_for(timeout=30_000)
+        assert page.get_by_test_id("progress").inner_text() == "Practice item 2 of 4"  # not back to 1
+    assert page.errors == []

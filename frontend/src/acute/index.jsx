@@ -4,29 +4,17 @@
 import { useState } from "react";
 import { createRoot } from "react-dom/client";
 import { useTaskWithPracticeChecks } from "../shared/usePracticeChecks.js";
+import { useSavedAnswers } from "../shared/useSavedAnswers.js";
 import { usePracticeStep } from "../shared/PracticeFeedback.jsx";
 import { AcuteInstructions } from "./Instructions.jsx";
 import { TaskShell, SubmittedNotice } from "../shared/TaskShell.jsx";
 import { ComparisonForm } from "./ComparisonForm.jsx";
 import "./acute.css";
 
-// The judgements made so far survive a reload of the page (sessionStorage, per agent): a worker who reloads
-// mid-unit or mid-practice goes on from where they were instead of starting again from 1.
-function savedJudgements(key, comparisons) {
-  try {
-    const saved = JSON.parse(window.sessionStorage.getItem(key) || "[]");
-    const ids = comparisons.map((c) => c.pair_id);
-    return Array.isArray(saved) && saved.length < comparisons.length
-      && saved.every((j, i) => j && j.pair_id === ids[i]) ? saved : [];
-  } catch (err) {
-    return [];
-  }
-}
-
 function Unit({ data, agentId, isOnboarding, checkPractice, onSubmit }) {
   const comparisons = data.comparisons || [];
-  const key = `humaneval-acute-${agentId}`;
-  const [judgements, setJudgements] = useState(() => savedJudgements(key, comparisons));
+  // a reload mid-unit or mid-practice goes on from where the worker was
+  const [judgements, addJudgement] = useSavedAnswers(`humaneval-acute-${agentId}`, comparisons, (c) => c.pair_id);
   const [sent, setSent] = useState(false);
   const practice = usePracticeStep(checkPractice, isOnboarding);
   if (sent) {
@@ -42,15 +30,11 @@ function Unit({ data, agentId, isOnboarding, checkPractice, onSubmit }) {
   }
   const index = judgements.length;
   const record = (judgement) => {
-    const all = [...judgements, judgement];
+    const all = addJudgement(judgement);
     if (all.length === comparisons.length) {
-      window.sessionStorage.removeItem(key);
       setSent(true);
       onSubmit({ judgements: all });
-    } else {
-      window.sessionStorage.setItem(key, JSON.stringify(all));
     }
-    setJudgements(all);
     window.scrollTo(0, 0);
   };
   // A practice answer is checked by the server first (right or wrong, and why); the worker continues from there.

@@ -4,15 +4,17 @@
 import { useState } from "react";
 import { createRoot } from "react-dom/client";
 import { useTaskWithPracticeChecks } from "../shared/usePracticeChecks.js";
+import { useSavedAnswers } from "../shared/useSavedAnswers.js";
 import { usePracticeStep } from "../shared/PracticeFeedback.jsx";
 import { SafetyInstructions } from "./Instructions.jsx";
 import { TaskShell, SubmittedNotice } from "../shared/TaskShell.jsx";
 import { LabelForm } from "./LabelForm.jsx";
 import "./safety.css";
 
-function Unit({ data, isOnboarding, checkPractice, onSubmit }) {
+function Unit({ data, agentId, isOnboarding, checkPractice, onSubmit }) {
   const items = data.items || [];
-  const [labels, setLabels] = useState([]);
+  // a reload mid-unit or mid-practice goes on from where the worker was
+  const [labels, addLabel] = useSavedAnswers(`humaneval-safety-${agentId}`, items, (item) => item.slot);
   const [sent, setSent] = useState(false);
   const practice = usePracticeStep(checkPractice, isOnboarding);
   if (sent) {
@@ -28,12 +30,11 @@ function Unit({ data, isOnboarding, checkPractice, onSubmit }) {
   }
   const index = labels.length;
   const record = (label) => {
-    const all = [...labels, label];
+    const all = addLabel(label);
     if (all.length === items.length) {
       setSent(true);
       onSubmit({ labels: all });
     }
-    setLabels(all);
     window.scrollTo(0, 0);
   };
   // A practice answer is checked by the server first (right or wrong, and why); the worker continues from there.
@@ -52,7 +53,7 @@ function SafetyTask() {
   return (
     <TaskShell mephisto={mephisto} instructions={<SafetyInstructions />} title="Is this reply OK to send?"
                preview={<p>Read short conversations with a chatbot and say whether its last message is OK to send.</p>}>
-      {data && <Unit key={mephisto.agentId} data={data} isOnboarding={!!mephisto.isOnboarding}
+      {data && <Unit key={mephisto.agentId} data={data} agentId={mephisto.agentId} isOnboarding={!!mephisto.isOnboarding}
                      checkPractice={mephisto.checkPractice} onSubmit={mephisto.handleSubmit} />}
     </TaskShell>
   );
