@@ -152,6 +152,18 @@ def test_requests_queued_during_a_batch_wait_for_the_ones_it_released() -> None:
     assert {r.batch_size for r in merged} == {8}
 
 
+def test_requests_that_keep_arriving_keep_the_batch_open() -> None:
+    """Chats starting together arrive spread out: each arrival within the window of the previous one joins,
+    although the last comes more than a window after the first."""
+    model = ScriptedModel(max_batch_size=8)
+    with DynamicBatcher(model, BatchingOptions(max_batch_size=8, batch_window_s=1.0)) as batcher:
+        futures = []
+        for i in range(5):
+            futures.append(batcher.submit(ctx(f"a{i}")))
+            time.sleep(0.3)
+        assert {f.result(10).batch_size for f in futures} == {5}
+
+
 def test_a_batch_starts_once_the_requests_it_expects_are_in() -> None:
     """Three chats answered, three back: the batch starts then, instead of waiting out the window for
     a full batch, so a request arriving soon after goes in the next batch."""
