@@ -21,6 +21,7 @@ Writers refuse NaN and infinities (`allow_nan=False`): strict JSON parsers rejec
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import stat
@@ -225,6 +226,23 @@ def read_json_document(path: str | Path, *, max_bytes: int | None = None) -> Any
         raise InputError(f"invalid JSON ({err.msg}, column {err.colno})", path=path, line=err.lineno) from None
     except NotStrictJSON as err:
         raise InputError(f"invalid JSON ({err})", path=path) from None
+
+
+@contextlib.contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """Python's cycle collector off for a block that reads a large file into columns, on again after it.
+
+    Parsed records hold no reference cycles, but each is a container the collector counts: reading a
+    million ACUTE judgements set it off thousands of times, ~12% of the reader's CPU (20.8 -> 18.3 s).
+    Reference counting still frees every record as soon as it is dropped.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def iter_jsonl_objects(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:

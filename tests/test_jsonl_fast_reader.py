@@ -149,3 +149,20 @@ def test_random_corruptions_of_real_lines_give_the_same_outcome(tmp_path: Path, 
         if fast != strict:
             differ.append((line, fast, strict))
     assert not differ, differ[:3]
+
+
+def test_the_cycle_collector_is_paused_only_while_a_file_is_read() -> None:
+    import gc
+
+    assert gc.isenabled()
+    with pytest.raises(InputError), jsonl.cycle_collection_paused():
+        assert not gc.isenabled()
+        raise InputError("a bad line", path="x.jsonl", line=3)
+    assert gc.isenabled()  # back on after an error too
+    gc.disable()
+    try:
+        with jsonl.cycle_collection_paused():
+            pass
+        assert not gc.isenabled()  # a caller's own choice is left as it was
+    finally:
+        gc.enable()

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from humaneval.jsonl import iter_jsonl_objects
+from humaneval.jsonl import cycle_collection_paused, iter_jsonl_objects
 
 from analysis.stats.record_checks import (
     DenseCodes,
@@ -176,6 +176,11 @@ def load_acute_judgements(
     `InputError` unless `allow_mixed_questions` is set. Records of other tasks are an error, not
     silently skipped: a safety export passed by mistake would otherwise give an empty report.
     """
+    with cycle_collection_paused():
+        return _load_acute_judgements(paths, allow_mixed_questions)
+
+
+def _load_acute_judgements(paths: Sequence[str | Path], allow_mixed_questions: bool) -> AcuteJudgements:
     models, workers, pairs, units, questions, runs = (DenseCodes() for _ in range(6))
     # packed arrays, not lists: a list keeps a Python object per field and record (a float is 24 bytes and its
     # pointer 8 more), which at a million judgements was ~200 MB of the reader's peak
