@@ -6,6 +6,9 @@ Each verb is a package's own entry point (its verb table or `launch`), imported 
 
 from __future__ import annotations
 
+import os
+import sys
+
 from humaneval.verb_dispatch import VerbTable, dispatch
 
 VERBS: VerbTable = {
@@ -21,7 +24,11 @@ VERBS: VerbTable = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    return dispatch("humaneval", VERBS, argv)
+    try:
+        return dispatch("humaneval", VERBS, argv)
+    except BrokenPipeError:  # `humaneval launch acute --help | head`: the reader has gone, no error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own flush at exit would raise again
+        return 1
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ An existing `humaneval.yaml` is never overwritten, nor any other file (nothing i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
+import shlex
 import shutil
 import sys
 from dataclasses import dataclass
@@ -96,10 +98,16 @@ def init_study(task: str, folder: Path) -> list[Path]:
         raise InputError(f"already exists: a study folder is never overwritten ({len(existing)} of the files "
                          f"`init` writes are there)", path=existing[0])
     task_name = TASK_NAME_CHARS.sub("-", folder.resolve().name).strip("-._") or f"{task}-study"
-    folder.mkdir(parents=True, exist_ok=True)
-    for starter in starters:
-        shutil.copyfile(starter.source, folder / starter.name)
-    (folder / STUDY_FILE).write_text(study_yaml(task, task_name[:100], starters), encoding="utf-8")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for starter in starters:
+            shutil.copyfile(starter.source, folder / starter.name)
+        (folder / STUDY_FILE).write_text(study_yaml(task, task_name[:100], starters), encoding="utf-8")
+    except OSError as err:  # a parent that is a file, a folder we may not write, a full disk
+        for target in targets:  # nothing half-written stays behind
+            with contextlib.suppress(OSError):
+                target.unlink()
+        raise InputError(f"cannot write the study folder ({err.strerror or err})", path=folder) from None
     return targets
 
 
@@ -117,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for path in written:
         print(f"wrote {path}")
-    print(f"next: humaneval launch {args.task} --config-dir {args.folder}   "
+    print(f"next: humaneval launch {args.task} --config-dir {shlex.quote(str(args.folder))}   "
           f"(`humaneval launch {args.task} --help` lists every key)")
     return 0
 

@@ -12,7 +12,6 @@ folder can be moved or shared whole; paths typed on the command line stay relati
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from humaneval.yaml_files import read_yaml_document
 STUDY_FILE = "humaneval.yaml"
 STUDY_CONFIG_NAME = "humaneval"
 CONFIG_DIR_FLAG = "--config-dir"
+TOP_LEVEL_KEYS = ("defaults", "humaneval", "mephisto")
 
 
 @dataclass(frozen=True)
@@ -43,18 +43,13 @@ class StudyFolder:
             node = node.get(part)
         return node
 
-    def resolve(self, dotted_key: str, value: Any) -> Any:
-        """`value` (the composed value of `dotted_key`) made absolute against the folder when it is the
-        folder file's own relative path; anything else (a command-line value, an absolute path) as it is."""
-        if isinstance(value, str) and value and value == self.written_value(dotted_key) and not os.path.isabs(value):
+    def resolve(self, dotted_key: str, raw: Any, value: Any) -> str | None:
+        """The absolute path for `dotted_key` when its composed value comes from the folder's file (its raw,
+        uninterpolated value is the file's own) and is relative; None to leave the value as it is (a path
+        typed on the command line, which the caller leaves out, or an absolute one)."""
+        if isinstance(value, str) and value and raw == self.written_value(dotted_key) and not os.path.isabs(value):
             return str((self.path / Path(value).expanduser()).resolve())
-        return value
-
-    def resolve_list(self, dotted_key: str, values: Iterable[Any]) -> list[Any]:
-        written = self.written_value(dotted_key)
-        if not isinstance(written, list) or list(values) != written:
-            return list(values)
-        return [str((self.path / v).resolve()) if isinstance(v, str) and v and not os.path.isabs(v) else v for v in written]
+        return None
 
 
 def find_study_folder(task: str, config_dir: str | None, cwd: Path) -> StudyFolder | None:
@@ -79,27 +74,35 @@ def find_study_folder(task: str, config_dir: str | None, cwd: Path) -> StudyFold
     if not isinstance(settings, dict):
         raise InputError("must be a YAML mapping of settings", path=folder / STUDY_FILE)
     defaults = settings.get("defaults")
-    if not isinstance(defaults, list) or task not in defaults:
-        raise InputError(f"the defaults list must name the task '{task}' (then _self_), e.g. `defaults: [{task}, _self_]`"
-                         f"; got {defaults!r}", path=folder / STUDY_FILE, field="defaults")
+    if not isinstance(defaults, list) or task not in defaults or "_self_" not in defaults[defaults.index(task):]:
+        # `_self_` before the task would let humaneval's YAML override the folder's keys: silently ignored settings
+        raise InputError(f"the defaults list must name the task '{task}' and then _self_, e.g. `defaults: [{task}, "
+                         f"_self_]`; got {defaults!r}", path=folder / STUDY_FILE, field="defaults")
+    unknown = [key for key in settings if key not in TOP_LEVEL_KEYS]
+    if unknown:
+        raise InputError(f"not a setting; a study's keys are under {', '.join(TOP_LEVEL_KEYS[1:])}", path=folder / STUDY_FILE,
+                         field=str(unknown[0]))
     return StudyFolder(folder, settings)
 
 
 def split_config_dir(args: list[str]) -> tuple[str | None, list[str]]:
     """`--config-dir FOLDER` (or `--config-dir=FOLDER`) taken out of a launch's arguments."""
     rest: list[str] = []
-    found: str | None = None
+    found: list[str] = []
     i = 0
     while i < len(args):
         arg = args[i]
         if arg == CONFIG_DIR_FLAG:
-            if i + 1 >= len(args):
-                raise InputError("needs a folder: --config-dir FOLDER", field=CONFIG_DIR_FLAG)
-            found, i = args[i + 1], i + 2
+            found.append(args[i + 1] if i + 1 < len(args) else "")
+            i += 2
             continue
         if arg.startswith(CONFIG_DIR_FLAG + "="):
-            found = arg.split("=", 1)[1]
+            found.append(arg.split("=", 1)[1])
         else:
             rest.append(arg)
         i += 1
-    return found, rest
+    if len(found) > 1:
+        raise InputError("given more than once; a launch runs one study folder", field=CONFIG_DIR_FLAG)
+    if found and not found[0]:
+        raise InputError("needs a folder: --config-dir FOLDER", field=CONFIG_DIR_FLAG)
+    return (found[0] if found else None), rest

@@ -404,6 +404,10 @@ YAML_CASES = {
     "invalid UTF-8": b"models:\n  x: caf\xe9\n",
     "syntax": b"models: [unclosed\n",
     "deep nesting": b"models: " + b"[" * 100_000 + b"]" * 100_000 + b"\n",
+    "a key twice": b"models:\n  a: 1\nmodels:\n  b: 2\n",  # PyYAML would keep the second silently
+    "alias bomb": b"a: &a [x, x, x, x, x, x, x, x, x, x]\n" + b"".join(
+        b"%s: &%s [*%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s]\n" % ((bytes([98 + i]),) * 2 + (bytes([97 + i]),) * 10)
+        for i in range(8)),
     "a folder": None,
     "missing file": None,
 }

@@ -7,6 +7,7 @@ starts."""
 from __future__ import annotations
 
 import hashlib
+import shlex
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ def test_init_writes_a_study_that_composes_with_its_own_files(task: str, tmp_pat
     folder = tmp_path / "my study"
     assert init_main([task, str(folder)]) == 0
     printed = capsys.readouterr().out
-    assert f"next: humaneval launch {task} --config-dir {folder}" in printed
+    assert f"next: humaneval launch {task} --config-dir {shlex.quote(str(folder))} " in printed  # pastable
     settings = yaml.safe_load((folder / "humaneval.yaml").read_text())
     assert settings["defaults"] == [task, "_self_"] and settings["mephisto"]["task"]["task_name"] == "my-study"
     cfg = composed(capsys, task, "--config-dir", str(folder))
@@ -58,6 +59,8 @@ def test_init_never_overwrites_and_refuses_what_it_cannot_do(tmp_path: Path, cap
     a_file = tmp_path / "file"
     a_file.write_text("x")
     assert init_main(["acute", str(a_file)]) == 2 and "is not a folder" in capsys.readouterr().err
+    assert init_main(["acute", str(a_file / "study")]) == 2  # under a file: one line, no traceback
+    assert capsys.readouterr().err == f"error: {a_file / 'study'}: cannot write the study folder (Not a directory)\n"
     with pytest.raises(SystemExit) as exit_:
         init_main(["nonsense", str(tmp_path / "other")])
     assert exit_.value.code == 2 and not (tmp_path / "other").exists()
@@ -93,6 +96,17 @@ def test_folder_keys_win_over_ours_and_the_command_line_over_both(tmp_path: Path
     (lambda t: t.replace("pairings_file: pairings.jsonl", "pairings_file: missing.jsonl"),
      "mephisto.blueprint.pairings_file:"),
     (lambda t: "- just a list\n", "humaneval.yaml: must be a YAML mapping of settings"),
+    # an edit appended as a second `mephisto:` block would silently replace the first: refused with its line
+    (lambda t: t + "mephisto:\n  blueprint:\n    subtasks_per_unit: 2\n",
+     "humaneval.yaml:18: invalid YAML (key 'mephisto' is given twice in this mapping)"),
+    (lambda t: t + "x: &a [1, 2]\ny: [*a, *a]\n", "humaneval.yaml:19: invalid YAML (aliases"),
+    (lambda t: t.replace("  - acute ", "  - _self_\n  - acute ").replace("  - _self_\n\n", "\n"),
+     "the defaults list must name the task 'acute' and then _self_"),  # _self_ first: our YAML would win
+    (lambda t: t + "mephsito:\n  task:\n    task_reward: 5\n", "humaneval.yaml: field 'mephsito': not a setting"),
+    (lambda t: t.replace("  data_dir: data ", "  pagee: {contact: me}\n  data_dir: data "),
+     "humaneval.yaml: field 'humaneval.pagee': no such key in the acute config"),
+    (lambda t: t.replace("    pairings_file:", "    subtasks_per_unit: lots\n    pairings_file:"),
+     "humaneval.yaml: field 'mephisto.blueprint.subtasks_per_unit': Value 'lots' of type 'str' could not be converted"),
 ])
 def test_a_bad_study_file_exits_2_naming_it_before_anything_starts(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                                    edit, expected: str) -> None:
@@ -107,6 +121,21 @@ def test_a_bad_study_file_exits_2_naming_it_before_anything_starts(tmp_path: Pat
     assert snapshot(folder) == before and not (folder / "data").exists()
 
 
+def test_paths_typed_on_the_command_line_and_odd_folder_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "x${oc.env:HOME}"  # a name, never an interpolation
+    assert init_main(["acute", str(folder)]) == 0
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pairings.jsonl").write_bytes(EXAMPLE_PAIRINGS_PATH.read_bytes())
+    capsys.readouterr()
+    # the same text as the folder file's value, typed on the command line: relative to where it is typed
+    assert launch_main(["acute", "--config-dir", str(folder), "mephisto.blueprint.pairings_file=pairings.jsonl",
+                        "--cfg"]) == 0
+    out = capsys.readouterr().out
+    assert f"pairings_file: {tmp_path / 'pairings.jsonl'}\n" in out
+    assert f"data_dir: {tmp_path}/x\\${{oc.env:HOME}}/data\n" in out  # escaped: OmegaConf reads back the name
+
+
 def test_a_missing_study_folder_or_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert launch_main(["acute", "--config-dir", str(tmp_path / "nowhere")]) == 2
     assert "no such folder" in capsys.readouterr().err
@@ -114,3 +143,7 @@ def test_a_missing_study_folder_or_file_exits_2(tmp_path: Path, capsys: pytest.C
     assert f"no humaneval.yaml in the study folder (`humaneval init acute {tmp_path}` writes one)" in capsys.readouterr().err
     assert launch_main(["acute", "--config-dir"]) == 2
     assert "needs a folder" in capsys.readouterr().err
+    assert launch_main(["acute", "--config-dir="]) == 2
+    assert "needs a folder" in capsys.readouterr().err
+    assert launch_main(["acute", "--config-dir", str(tmp_path), f"--config-dir={tmp_path}"]) == 2
+    assert "--config-dir: given more than once" in capsys.readouterr().err

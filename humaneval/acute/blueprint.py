@@ -40,6 +40,7 @@ from humaneval.acute.task_data import (
 from humaneval.crowd.export import FinishedUnit
 from humaneval.crowd.mephisto_api import Worker, register_mephisto_abstraction
 from humaneval.crowd.page_answers import MAX_REASON_WORDS
+from humaneval.crowd.practice_checks import with_practice_token
 from humaneval.crowd.queue_fed_blueprint import QueueFedBlueprint, QueueFedBlueprintArgs
 from humaneval.crowd.work_queue import QueueItem, WorkQueue
 from humaneval.input_errors import InputError
@@ -177,10 +178,11 @@ class AcuteBlueprint(QueueFedBlueprint):
     # --- onboarding ------------------------------------------------------------------------------
 
     def get_onboarding_data(self, worker_id: str) -> dict[str, Any]:
-        """The onboarding pairs, sides drawn per worker (seeded, so a reconnect sees the same page)."""
+        """The onboarding pairs, sides drawn per worker (seeded, so a reconnect sees the same page), and the
+        secret its practice checks carry (`practice_checks`)."""
         rng = random.Random(f"{self.seed}:onboarding:{worker_id}")
         comparisons = [comparison_inputs(p, rng.randrange(2)) for p in self.onboarding_pairs.values()]
-        return page_view(self._onboarding_inputs(comparisons))
+        return with_practice_token(page_view(self._onboarding_inputs(comparisons)), worker_id)
 
     def validate_onboarding(self, worker: Worker, onboarding_agent: "OnboardingAgent") -> bool:
         """Pass when the share of onboarding pairs answered correctly reaches the threshold ("tie" or

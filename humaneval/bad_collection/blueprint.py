@@ -42,7 +42,7 @@ from humaneval.bad_collection.onboarding import (
 from humaneval.bad_collection.personas import load_personas
 from humaneval.bad_collection.session import BadChat
 from humaneval.crowd.export import finished_units
-from humaneval.crowd.practice_checks import answer_practice_check
+from humaneval.crowd.practice_checks import answer_practice_check, with_practice_token
 from humaneval.crowd.mephisto_api import (
     InitializationData,
     RemoteProcedureBlueprint,
@@ -291,7 +291,7 @@ class BadChatBlueprint(WorkDrivenUnits, RemoteProcedureBlueprint):
         return self._onboarding
 
     def get_onboarding_data(self, worker_id: str) -> dict[str, Any]:
-        return onboarding_page_data(self.onboarding_items, self.threshold)
+        return with_practice_token(onboarding_page_data(self.onboarding_items, self.threshold), worker_id)
 
     def practice_verdict(self, worker_id: str, shown: dict[str, Any], item: str, answer: str) -> PracticeVerdict | None:
         """Right or wrong, and why, for label `answer` to quiz item `item` of the onboarding page `shown`

@@ -8,6 +8,11 @@ the worker's *first* answer to each practice item in the onboarding's state. The
 scores those first answers, whatever the final submission says: a worker who learns the right answer
 from the feedback cannot change theirs afterwards (nor can a forged page that asks about every answer).
 
+Mephisto's router lets any websocket speak for any agent id, and ids are guessable (`onboarding_1`, ...), so
+a request counts only with the onboarding's own secret (`practice_token`), which is in the page data Mephisto
+gave that onboarding's page and nowhere else (`with_practice_token`): another worker cannot record answers
+in someone else's practice.
+
 The units of a static study stay static: only its onboarding page opens a live connection
 (`frontend/src/shared/usePracticeChecks.js`), and only its onboarding thread answers requests
 (`PracticeCheckRunner.run_onboarding`). A study says what is right through `practice_verdict`.
@@ -15,8 +20,11 @@ The units of a static study stay static: only its onboarding page opens a live c
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
+import secrets
 from typing import Any, Protocol
 
 from humaneval.crowd.live_requests import serve_until_submitted
@@ -26,6 +34,8 @@ from humaneval.practice_feedback import PracticeVerdict
 
 logger = logging.getLogger(__name__)
 
+TOKEN_KEY = "practice_token"
+"""The onboarding page's secret, sent back with each check."""
 PRACTICE_CHECK = "check_practice_answer"
 """The one request a practice page may send; anything else is answered with an error."""
 CHECKS_KEY = "practice_checks"
@@ -72,6 +82,29 @@ class PracticeAgentState(StoredInputsAgentState):
         return {str(k): str(v) for k, v in checks.items()} if isinstance(checks, dict) else {}
 
 
+_TOKEN_KEY_BYTES = secrets.token_bytes(32)
+"""This launcher's secret the tokens are derived from (a new one per process, so per run)."""
+
+
+def with_practice_token(page_data: dict[str, Any], worker_id: str) -> dict[str, Any]:
+    """An onboarding page's data with the secret its checks must carry (the blueprint's
+    `get_onboarding_data` returns this). Derived from the worker and this launcher's own random key, not
+    drawn afresh: Mephisto keeps the first page data as the onboarding's init state but sends a reloading
+    page a second call's, and both must hold the same token."""
+    token = hmac.new(_TOKEN_KEY_BYTES, str(worker_id).encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+    return {**page_data, TOKEN_KEY: token}
+
+
+def _has_the_token(shown: dict[str, Any], args: Any) -> bool:
+    """Whether the request carries the token of the page `shown` (a remote-procedure onboarding keeps its
+    page data under `task_data`)."""
+    page = shown.get("task_data", shown) if isinstance(shown.get("task_data"), dict) else shown
+    expected, given = page.get(TOKEN_KEY), args.get("token") if isinstance(args, dict) else None
+    if not isinstance(expected, str) or not isinstance(given, str):
+        return False
+    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))
+
+
 def _request(args: Any) -> tuple[str, str] | None:
     """The `(item, answer)` of a request's arguments, or None when they are not two short strings."""
     if not isinstance(args, dict):
@@ -89,7 +122,7 @@ def answer_practice_check(study: PracticeStudy, worker_id: str, state: PracticeA
     anything that is not an item and a choice of this page, which records nothing)."""
     request = _request(args)
     shown = state.get_init_state() or {}
-    if request is None or study.practice_verdict(worker_id, shown, *request) is None:
+    if request is None or not _has_the_token(shown, args) or study.practice_verdict(worker_id, shown, *request) is None:
         return {"error": "not a practice item of this page with one of its answers"}
     item, answer = request
     first = state.first_answer(item, answer)

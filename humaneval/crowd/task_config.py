@@ -46,6 +46,12 @@ OVERRIDE_GRAMMAR_URL = "https://hydra.cc/docs/1.2/advanced/override_grammar/basi
 PROVIDER_PATH = "mephisto.provider._provider_type"
 
 
+def literal(path: str) -> str:
+    """`path` as a config value OmegaConf reads back unchanged: a folder named like an interpolation
+    (`${oc.env:HOME}`) stays a name instead of being resolved."""
+    return path.replace("${", "\\${")
+
+
 def config_path(value: str | None, default: Path | None) -> str | None:
     """A file named in a task's config as an absolute path (Mephisto's server runs from its own folder),
     else the task's default. Links are not followed: a symlink loop is the reader's error to report."""
@@ -116,11 +122,16 @@ def compose_task_config(
         written = _KEY_ERROR_IN_FILE.search(str(err))  # a YAML's unknown key: Hydra keeps only the message
         if cause is None and written:
             raise _unknown_key(config_name, translated, source, written.group(1), where) from None
+        invalid = _VALUE_ERROR_IN_FILE.search(str(err))  # a wrong type in a YAML: the same, for its value
+        if cause is None and invalid:
+            raise InputError(invalid.group(1).strip(), path=where, field=invalid.group(2) or None) from None
         if isinstance(cause, OmegaConfBaseException) and cause.full_key:  # e.g. a number that is not one
             raise InputError(str(cause.msg).splitlines()[0], field=cause.full_key) from None
         raise InputError(" ".join(line.strip() for line in str(err).splitlines() if line.strip()), path=where) from None
 
 
+_VALUE_ERROR_IN_FILE = re.compile(r"(?:Validation|ConfigType|ConfigValue)Error raised while composing config:\s*\n(.*?)\n.*?"
+                                  r"full_key: (\S*)", re.S)
 _KEY_ERROR_IN_FILE = re.compile(r"ConfigKeyError raised while composing config:.*?full_key: (\S+)", re.S)
 
 TASK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
@@ -148,9 +159,12 @@ def compose_study_config(study: str, overrides: Sequence[str], files: Mapping[st
     folder next to it, every file key in `files` (key -> default when unset) and the block lists as
     absolute paths (those the study folder's file gives, relative to the folder). A page that was never
     built is an `InputError` naming `task_source`."""
+    if folder is not None:
+        _check_folder_keys(study, folder)
     cfg = compose_task_config(study, overrides, study=folder)
     if folder is not None:
-        _resolve_in_folder(cfg, folder, files)
+        typed = {o.split("=", 1)[0].lstrip("+~") for o in overrides}
+        _resolve_in_folder(cfg, folder, files, typed)
     check_run_settings(cfg)
     blue = cfg.mephisto.blueprint
     with open_dict(cfg):
@@ -161,21 +175,64 @@ def compose_study_config(study: str, overrides: Sequence[str], files: Mapping[st
                 raise InputError(str(err), field="mephisto.blueprint.task_source") from None
         blue.extra_source_dir = str(PUBLIC_DIR)
         for key, default in files.items():
-            blue[key] = config_path(blue.get(key), default)
+            path = config_path(blue.get(key), default)
+            blue[key] = literal(path) if path is not None else None
         if "block_list_files" in blue:
-            blue.block_list_files = [config_path(p, None) for p in blue.block_list_files or []]
+            blue.block_list_files = [literal(str(config_path(p, None))) for p in blue.block_list_files or []]
     return cfg
 
 
-def _resolve_in_folder(cfg: DictConfig, folder: StudyFolder, files: Mapping[str, Path | None]) -> None:
-    """The study folder's relative paths (data files, block lists, data_dir) made absolute against it."""
+def _resolve_in_folder(cfg: DictConfig, folder: StudyFolder, files: Mapping[str, Path | None],
+                       typed: set[str]) -> None:
+    """The study folder's relative paths (data files, block lists, data_dir) made absolute against it; those
+    given on the command line (`typed`) stay relative to where they were typed (`config_path`)."""
+    raw = OmegaConf.to_container(cfg, resolve=False)
+
+    def raw_at(dotted: str) -> Any:
+        node: Any = raw
+        for part in dotted.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        return node
+
+    def resolved(section: DictConfig, key: str, dotted: str) -> None:
+        path = None if dotted in typed else folder.resolve(dotted, raw_at(dotted), section.get(key))
+        if path is not None:
+            section[key] = literal(path)
+
     with open_dict(cfg):
         blue = cfg.mephisto.blueprint
         for key in files:
-            blue[key] = folder.resolve(f"mephisto.blueprint.{key}", blue.get(key))
-        if "block_list_files" in blue:
-            blue.block_list_files = folder.resolve_list("mephisto.blueprint.block_list_files", blue.block_list_files or [])
-        cfg.humaneval.data_dir = folder.resolve("humaneval.data_dir", cfg.humaneval.get("data_dir"))
+            resolved(blue, key, f"mephisto.blueprint.{key}")
+        resolved(cfg.humaneval, "data_dir", "humaneval.data_dir")
+        written = folder.written_value("mephisto.blueprint.block_list_files")
+        if "block_list_files" in blue and "mephisto.blueprint.block_list_files" not in typed and isinstance(written, list):
+            blue.block_list_files = [
+                literal(str((folder.path / item).resolve())) if isinstance(item, str) and item
+                and not os.path.isabs(item) else item for item in written]
+
+
+def _check_folder_keys(config_name: str, folder: StudyFolder) -> None:
+    """Every key the folder's file sets under `humaneval` is one our task YAML documents (Hydra refuses
+    unknown `mephisto.*` keys itself, but our own section is a plain mapping that would take any key)."""
+    documented = {key.path for key in task_doc(config_name).keys if key.path.startswith("humaneval.")}
+
+    def check(node: Any, prefix: str) -> None:
+        for name, value in node.items():
+            path = f"{prefix}.{name}"
+            if path in documented:
+                continue
+            if isinstance(value, dict) and any(d.startswith(path + ".") for d in documented):
+                check(value, path)
+                continue
+            below = [d[len(prefix) + 1:] for d in documented if d.startswith(prefix + ".")]
+            close = difflib.get_close_matches(str(name), below, n=1)
+            hint = f"did you mean {prefix}.{close[0]}?" if close else \
+                f"`humaneval launch {config_name} --help` lists the keys"
+            raise InputError(f"no such key in the {config_name} config; {hint}", path=folder.file, field=path)
+
+    section = folder.settings.get("humaneval")
+    if isinstance(section, dict):
+        check(section, "humaneval")
 
 
 def _compose(source: ConfigSource, overrides: Sequence[str]) -> DictConfig:

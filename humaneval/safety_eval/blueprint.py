@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Optional
 from humaneval.crowd.export import FinishedUnit
 from humaneval.crowd.mephisto_api import Worker, register_mephisto_abstraction
 from humaneval.crowd.page_answers import MAX_REASON_WORDS
+from humaneval.crowd.practice_checks import with_practice_token
 from humaneval.crowd.queue_fed_blueprint import QueueFedBlueprint, QueueFedBlueprintArgs
 from humaneval.crowd.task_config import config_path
 from humaneval.crowd.work_queue import QueueItem, WorkQueue
@@ -227,7 +228,7 @@ class SafetyBlueprint(QueueFedBlueprint):
         return unit_inputs(items, is_onboarding=True, onboarding_required=True, min_reason_words=self.min_reason_words)
 
     def get_onboarding_data(self, worker_id: str) -> dict[str, Any]:
-        return page_view(self._onboarding_inputs(worker_id))
+        return with_practice_token(page_view(self._onboarding_inputs(worker_id)), worker_id)
 
     def validate_onboarding(self, worker: Worker, onboarding_agent: "OnboardingAgent") -> bool:
         """Pass when the share of onboarding items answered right (OK vs NOT OK) reaches the threshold."""
@@ -240,7 +241,9 @@ class SafetyBlueprint(QueueFedBlueprint):
         """OK or NOT OK for the onboarding item in slot `item` (the page knows items by slot only), scored as
         the onboarding scores it (OK vs any NOT OK), with the item's `feedback`."""
         items = self._onboarding_inputs(worker_id)["items"]
-        if not (item.isascii() and item.isdigit()) or int(item) >= len(items) or answer not in LABELS:
+        # the slot exactly as the page writes it: checks are kept by this text, scoring looks up str(slot)
+        if not (item.isascii() and item.isdigit()) or item != str(int(item)) or int(item) >= len(items) \
+                or answer not in LABELS:
             return None
         known = {i.item_id: i for i in self.onboarding_items}[items[int(item)]["item_id"]]
         assert known.gold_label is not None  # onboarding items always carry their answer

@@ -16,7 +16,7 @@ from humaneval.bad_collection.chat_record import NOT_OK, OK
 from humaneval.bad_collection.task import build_task
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.launcher import LaunchSettings
-from humaneval.crowd.practice_checks import CHECKS_KEY, PRACTICE_CHECK
+from humaneval.crowd.practice_checks import CHECKS_KEY, PRACTICE_CHECK, TOKEN_KEY
 from humaneval.crowd.simulated_worker import LiveConnection, SimulatedWorker
 from mephisto.operations.datatypes import WorkerFailureReasons
 from tests.bad_collection.support import QUIZ, quiz_answers
@@ -31,6 +31,12 @@ FLIP = {OK: NOT_OK, NOT_OK: OK}
 def check(live: LiveConnection, args: Any) -> dict[str, Any]:
     response = live.call(PRACTICE_CHECK, args, timeout=30)
     return json.loads(response) if isinstance(response, str) else response
+
+
+def token_of(session: Any) -> str:
+    """The onboarding's secret, from its page data (what the real page sends with each check)."""
+    data = session.init_task_data
+    return (data.get("task_data") or data)[TOKEN_KEY]
 
 
 def onboarding_states(data_dir: Path, task_name: str) -> dict[str, dict[str, Any]]:
@@ -54,19 +60,27 @@ def test_quiz_feedback_per_label_and_the_first_label_counts(tmp_path: Path) -> N
         learner = SimulatedWorker(run.base_url, "learner")
         session = learner.request_agent()
         assert session.is_onboarding
+        token = token_of(session)
+        # another socket speaking for the learner's onboarding (the router lets it) without its secret: nothing counts
+        forger = SimulatedWorker(run.base_url, "forger").connect_live(session.agent_id)
+        try:
+            assert check(forger, {"item": "insult", "answer": insult}) == REFUSED
+            assert check(forger, {"item": "insult", "answer": insult, "token": "guess"}) == REFUSED
+        finally:
+            forger.close()
         live = learner.connect_live(session.agent_id)
         try:
-            first = check(live, {"item": "insult", "answer": FLIP[insult]})
+            first = check(live, {"item": "insult", "answer": FLIP[insult], "token": token})
             assert (first["item"], first["answer"], first["correct"]) == ("insult", FLIP[insult], False)
             assert first["feedback"].startswith("Not quite: this message is NOT OK to send. It insults")
-            again = check(live, {"item": "insult", "answer": insult})  # told the answer, the worker tries it
+            again = check(live, {"item": "insult", "answer": insult, "token": token})  # told the answer, the worker tries it
             assert (again["answer"], again["correct"]) == (FLIP[insult], False)  # the first label stands
-            assert check(live, {"item": "harm", "answer": FLIP[harm]})["correct"] is False
+            assert check(live, {"item": "harm", "answer": FLIP[harm], "token": token})["correct"] is False
             # refused, and nothing recorded: a message the quiz does not have, a label that is not one, bad args
-            assert check(live, {"item": "nope", "answer": OK}) == REFUSED
-            assert check(live, {"item": "weekend", "answer": "__maybe__"}) == REFUSED
-            assert check(live, {"item": "weekend", "answer": {"label": OK}}) == REFUSED
-            assert check(live, {"item": "weekend", "answer": "x" * 10_000}) == REFUSED
+            assert check(live, {"item": "nope", "answer": OK, "token": token}) == REFUSED
+            assert check(live, {"item": "weekend", "answer": "__maybe__", "token": token}) == REFUSED
+            assert check(live, {"item": "weekend", "answer": {"label": OK}, "token": token}) == REFUSED
+            assert check(live, {"item": "weekend", "answer": "x" * 10_000, "token": token}) == REFUSED
             assert check(live, ["weekend", OK]) == REFUSED
         finally:
             live.close()
@@ -78,7 +92,7 @@ def test_quiz_feedback_per_label_and_the_first_label_counts(tmp_path: Path) -> N
         session = careful.request_agent()
         live = careful.connect_live(session.agent_id)
         try:
-            verdict = check(live, {"item": "weekend", "answer": weekend})
+            verdict = check(live, {"item": "weekend", "answer": weekend, "token": token_of(session)})
         finally:
             live.close()
         assert verdict["correct"] is True and verdict["feedback"].startswith("Right: this message is OK to send. It ")
@@ -86,7 +100,7 @@ def test_quiz_feedback_per_label_and_the_first_label_counts(tmp_path: Path) -> N
         assert unit.agent_id is not None and not unit.is_onboarding  # passed: a chat
         live = careful.connect_live(unit.agent_id)
         try:  # a chat page has no quiz to check
-            assert check(live, {"item": "weekend", "answer": weekend}) == REFUSED
+            assert check(live, {"item": "weekend", "answer": weekend, "token": token_of(session)}) == REFUSED
         finally:
             live.close()
 

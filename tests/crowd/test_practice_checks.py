@@ -16,7 +16,7 @@ from humaneval.acute.task import build_task as build_acute
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.export import export_records
 from humaneval.crowd.launcher import LaunchSettings
-from humaneval.crowd.practice_checks import PRACTICE_CHECK
+from humaneval.crowd.practice_checks import PRACTICE_CHECK, TOKEN_KEY
 from humaneval.crowd.simulated_worker import AgentSession, SimulatedWorker
 from humaneval.safety_eval.task import build_task as build_safety
 from humaneval.studies import all_exports
@@ -30,8 +30,10 @@ pytestmark = [pytest.mark.integration]
 REFUSED = {"error": "not a practice item of this page with one of its answers"}
 
 
-def check(live: Any, item: Any, answer: Any, target: str = PRACTICE_CHECK) -> dict[str, Any]:
-    return json.loads(live.call(target, {"item": item, "answer": answer}))
+def check(live: Any, session: AgentSession, item: Any, answer: Any, target: str = PRACTICE_CHECK) -> dict[str, Any]:
+    """One check as the worker's page sends it: with the onboarding's secret from its page data."""
+    token = session.init_task_data[TOKEN_KEY]
+    return json.loads(live.call(target, {"item": item, "answer": answer, "token": token}))
 
 
 def acute_sides(session: AgentSession) -> tuple[str, str, str]:
@@ -53,18 +55,27 @@ def test_acute_practice_feedback_and_the_first_answer_counts(tmp_path: Path) -> 
         assert session.is_onboarding
         pair_id, better, worse = acute_sides(session)
         speaker = "Speaker 1" if better == "left" else "Speaker 2"
+        # another socket speaking for this onboarding (Mephisto's router lets any socket claim an agent id) without
+        # its secret, or with a guess: refused, and nothing recorded for the worker
+        forger = SimulatedWorker(run.base_url, "forger").connect_live(session.agent_id)
+        try:
+            for args in ({"item": pair_id, "answer": better}, {"item": pair_id, "answer": better, "token": "x" * 32},
+                         {"item": pair_id, "answer": better, "token": ["a"]}):
+                assert json.loads(forger.call(PRACTICE_CHECK, args)) == REFUSED
+        finally:
+            forger.close()
         live = learner.connect_live(session.agent_id)
         try:
-            first = check(live, pair_id, worse)
+            first = check(live, session, pair_id, worse)
             assert first["correct"] is False and first["answer"] == worse
             assert first["feedback"].startswith(f"Not quite: {speaker} is the better one here. The other speaker only")
-            again = check(live, pair_id, better)  # told the answer, the worker tries the right one
+            again = check(live, session, pair_id, better)  # told the answer, the worker tries the right one
             assert (again["answer"], again["correct"]) == (worse, False)  # the first answer stands
             # refused, and nothing recorded: another pair, a choice the page does not offer, a wrong request
-            assert check(live, "onboarding-2", better) == REFUSED  # a bundled pair, but not on this page
-            assert check(live, pair_id, "tie") == REFUSED  # ties are not offered in this study
-            assert check(live, pair_id, {"choice": "left"}) == REFUSED
-            assert check(live, pair_id, "x" * 10_000) == REFUSED
+            assert check(live, session, "onboarding-2", better) == REFUSED  # a bundled pair, but not on this page
+            assert check(live, session, pair_id, "tie") == REFUSED  # ties are not offered in this study
+            assert check(live, session, pair_id, {"choice": "left"}) == REFUSED
+            assert check(live, session, pair_id, "x" * 10_000) == REFUSED
             assert json.loads(live.call(PRACTICE_CHECK, ["left"])) == REFUSED
             assert json.loads(live.call("get_answers", {})) == {"error": "unknown request"}
         finally:
@@ -78,7 +89,7 @@ def test_acute_practice_feedback_and_the_first_answer_counts(tmp_path: Path) -> 
         pair_id, better, _ = acute_sides(session)
         live = careful.connect_live(session.agent_id)
         try:
-            verdict = check(live, pair_id, better)
+            verdict = check(live, session, pair_id, better)
         finally:
             live.close()
         assert verdict["correct"] is True and verdict["feedback"].startswith("Right: ")
@@ -106,16 +117,17 @@ def test_safety_practice_feedback_by_slot_and_the_first_answer_counts(tmp_path: 
         right = answers(session, ONBOARDING)["labels"]
         live = worker.connect_live(session.agent_id)
         try:
-            verdicts = [check(live, str(label["slot"]), WRONG[label["label"]]) for label in right[:2]]
+            verdicts = [check(live, session, str(label["slot"]), WRONG[label["label"]]) for label in right[:2]]
             assert [v["correct"] for v in verdicts] == [False, False]
             for verdict, label in zip(verdicts, right):  # the right answer in the page's words, then why
                 expected = "OK" if label["label"] == "ok" else "NOT OK"
                 assert verdict["feedback"].startswith(f"Not quite: this reply is {expected} to send. It ")
-            assert check(live, str(right[0]["slot"]), right[0]["label"])["correct"] is False  # the first stands
-            assert check(live, str(right[2]["slot"]), right[2]["label"])["correct"] is True
-            assert check(live, str(len(right)), "ok") == REFUSED  # no such slot on the page
-            assert check(live, "-1", "ok") == REFUSED
-            assert check(live, "0", "maybe") == REFUSED
+            assert check(live, session, str(right[0]["slot"]), right[0]["label"])["correct"] is False  # the first stands
+            assert check(live, session, str(right[2]["slot"]), right[2]["label"])["correct"] is True
+            assert check(live, session, str(len(right)), "ok") == REFUSED  # no such slot on the page
+            assert check(live, session, "-1", "ok") == REFUSED
+            assert check(live, session, "03", right[3]["label"]) == REFUSED  # slot 3 written another way: not a slot
+            assert check(live, session, "0", "maybe") == REFUSED
         finally:
             live.close()
         # the right answers submitted after the feedback: scored 2 of 4 (first answers), below 0.75

@@ -14,15 +14,16 @@ const NO_ANSWER_MS = 15000; // after this the label stays the worker's, unchecke
 
 // The server's verdict `{item, answer, correct, feedback}` on a label, or null when none comes (refused,
 // disconnected, or no answer in time): the worker can then still change the label, and the submission counts.
-function checkLabel(remoteProcedure, item, answer) {
+// `token` is this onboarding's secret from its page data: without it the server records nothing.
+function checkLabel(remoteProcedure, token, item, answer) {
   const late = new Promise((resolve) => window.setTimeout(() => resolve(null), NO_ANSWER_MS));
-  const asked = remoteProcedure(PRACTICE_CHECK)({ item, answer }).then(
+  const asked = remoteProcedure(PRACTICE_CHECK)({ item, answer, token }).then(
     (v) => (v && typeof v.correct === "boolean" && typeof v.feedback === "string" && typeof v.answer === "string" ? v : null),
     () => null);
   return Promise.race([asked, late]);
 }
 
-export function Onboarding({ onboarding, onSubmit, remoteProcedure }) {
+export function Onboarding({ onboarding, token, onSubmit, remoteProcedure }) {
   const items = onboarding.items || [];
   const [answers, setAnswers] = useState({});
   const [verdicts, setVerdicts] = useState({});
@@ -41,7 +42,7 @@ export function Onboarding({ onboarding, onSubmit, remoteProcedure }) {
   const choose = (id, label) => {
     setAnswers((all) => ({ ...all, [id]: label }));
     setChecking((all) => ({ ...all, [id]: true }));
-    checkLabel(remoteProcedure, id, label).then((verdict) => {
+    checkLabel(remoteProcedure, token, id, label).then((verdict) => {
       setChecking((all) => ({ ...all, [id]: false }));
       if (!verdict) return;
       setVerdicts((all) => ({ ...all, [id]: verdict }));

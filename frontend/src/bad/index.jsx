@@ -16,7 +16,8 @@ function BadTask() {
   const data = unwrapInitData(mephisto.initialTaskData);
   let content = null;
   if (data && data.onboarding) {
-    content = <Onboarding key={mephisto.agentId} onboarding={data.onboarding} onSubmit={mephisto.handleSubmit}
+    content = <Onboarding key={mephisto.agentId} onboarding={data.onboarding} token={data.practice_token}
+                          onSubmit={mephisto.handleSubmit}
                           remoteProcedure={mephisto.remoteProcedure} />;
   } else if (data) {
     content = <Chat key={mephisto.agentId} data={data} mephisto={mephisto} />;

@@ -33,6 +33,8 @@ export function useTaskWithPracticeChecks() {
     },
   });
   const { agentId, isOnboarding, connect, destroy, sendLiveUpdate, ...task } = mephisto;
+  // this onboarding's secret (in its page data only): the server records nothing without it
+  const token = task.initialTaskData ? task.initialTaskData.practice_token : undefined;
 
   const connected = useRef(false);
   useEffect(() => {
@@ -54,8 +56,8 @@ export function useTaskWithPracticeChecks() {
         resolve(null);
       }
     }, NO_ANSWER_MS);
-    sendLiveUpdate({ request_id: requestId, target: PRACTICE_CHECK, args: JSON.stringify({ item, answer }) });
-  }), [sendLiveUpdate]);
+    sendLiveUpdate({ request_id: requestId, target: PRACTICE_CHECK, args: JSON.stringify({ item, answer, token }) });
+  }), [sendLiveUpdate, token]);
 
   return { ...task, agentId, isOnboarding, checkPractice };
 }
