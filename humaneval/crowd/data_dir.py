@@ -25,10 +25,15 @@ DEFAULT_DATA_DIR = Path("data/mephisto")
 DATA_DIR_ENV = "HUMANEVAL_DATA_DIR"
 
 
-def resolve_data_dir(configured: str | os.PathLike[str] | None = None) -> Path:
-    """The configured directory, else $HUMANEVAL_DATA_DIR, else ./data/mephisto; absolute and created."""
+def data_dir_path(configured: str | os.PathLike[str] | None = None) -> Path:
+    """The configured directory, else $HUMANEVAL_DATA_DIR, else ./data/mephisto; absolute, not created."""
     chosen = configured or os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR
-    path = Path(os.path.abspath(Path(chosen).expanduser()))
+    return Path(os.path.abspath(Path(chosen).expanduser()))
+
+
+def resolve_data_dir(configured: str | os.PathLike[str] | None = None) -> Path:
+    """`data_dir_path`, created."""
+    path = data_dir_path(configured)
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -32,7 +32,7 @@ from omegaconf import DictConfig, open_dict
 
 from humaneval.crowd import node_router
 from humaneval.crowd.bonus_rules import carry_into_run
-from humaneval.crowd.data_dir import open_database
+from humaneval.crowd.data_dir import data_dir_path, open_database
 from humaneval.crowd.mephisto_internals import mephisto_prints_silenced, poll_every_second, run_event_loop_until
 from humaneval.crowd.page_intro import page_intro
 from humaneval.crowd.pay_floor import check_pay
@@ -262,6 +262,7 @@ class LocalLaunch:
             # inherits SIGINT as ignored, and Ctrl-C / `kill -INT` must still stop it cleanly.
             self._previous_sigterm = signal.signal(signal.SIGTERM, self._on_stop_signal)
             self._previous_sigint = signal.signal(signal.SIGINT, self._on_stop_signal)
+        self._refuse_a_provider_without_database()
         self.db = open_database(self.settings.data_dir)
         try:
             self._lock.enter_context(task_run_lock(Path(self.db.db_root), str(self.cfg.mephisto.task.task_name)))
@@ -453,6 +454,14 @@ class LocalLaunch:
         if self.shared_state is not None:  # what the pages say before the work (page_intro)
             self.shared_state.task_config["intro"] = page_intro(cfg, pay)
 
+    def _refuse_a_provider_without_database(self) -> None:
+        """A real provider needs a requester registered in the data folder's database; when there is no
+        database yet there is none, so refuse before creating the folder (nothing left behind)."""
+        provider = self.cfg.mephisto.provider._provider_type
+        database = data_dir_path(self.settings.data_dir) / "database.db"
+        if provider != "mock" and not database.is_file():
+            raise _no_requester(provider, str(self.cfg.mephisto.provider.requester_name), database)
+
     def _ensure_requester(self, cfg: DictConfig) -> None:
         assert self.db is not None
         provider = cfg.mephisto.provider._provider_type
@@ -467,13 +476,8 @@ class LocalLaunch:
             name = f"{name}_sandbox"
             with open_dict(cfg):
                 cfg.mephisto.provider.requester_name = name
-        found = self.db.find_requesters(requester_name=name, provider_type=provider)
-        if not found:
-            raise LaunchError(
-                f"no {provider} requester named '{name}' in {self.db.db_path}; register one first with\n"
-                f"  python -m humaneval.crowd register-requester --provider {provider} --name {name}\n"
-                f"(see docs/{'prolific' if provider == 'prolific' else 'mturk'}.md)"
-            )
+        if not self.db.find_requesters(requester_name=name, provider_type=provider):
+            raise _no_requester(provider, name, Path(self.db.db_path))
 
     def _set_env(self, values: dict[str, str]) -> None:
         for key, value in values.items():
@@ -488,3 +492,13 @@ class LocalLaunch:
                 os.environ[key] = value
         self._saved_env.clear()
 
+
+
+def _no_requester(provider: str, name: str, database: Path) -> LaunchError:
+    """The refusal of a launch whose provider has no requester of that name registered in `database`."""
+    shown = name[: -len("_sandbox")] if provider == "mturk_sandbox" and name.endswith("_sandbox") else name
+    return LaunchError(
+        f"no {provider} requester named '{name}' in {database}; register one first with\n"
+        f"  python -m humaneval.crowd register-requester --provider {provider} --name {shown}\n"
+        f"(see docs/{'prolific' if provider == 'prolific' else 'mturk'}.md)"
+    )

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 from omegaconf import DictConfig
 
-from humaneval.crowd.data_dir import open_database, resolve_data_dir
+from humaneval.crowd.data_dir import data_dir_path, open_database
 from humaneval.crowd.export import StudyExport, export_records, export_to_file
 from humaneval.crowd.launcher import LaunchError, LaunchSettings, LocalLaunch
 from humaneval.crowd.mephisto_api import AssignmentState, Blueprint, MephistoDB, SharedTaskState, get_blueprint_from_type
@@ -137,7 +137,7 @@ def run_until_done(cfg: DictConfig, shared_state: SharedTaskState, exports: Mapp
     settings = settings_from_config(cfg, verbose)
     task_name = cfg.mephisto.task.task_name
     provider = cfg.mephisto.provider._provider_type
-    data_dir = resolve_data_dir(settings.data_dir)
+    data_dir = data_dir_path(settings.data_dir)  # created by the launch itself, not by a refusal
     # an earlier task of this name, if the data folder has one (opening no database where there is none)
     db = open_database(data_dir) if (data_dir / "database.db").exists() else None
     stored = db.find_tasks(task_name=task_name) if db is not None else []

@@ -37,3 +37,17 @@ def test_a_run_that_cannot_start_says_why_in_one_line(tmp_path: Path, capsys: py
         code, _, err = run(["smoke", f"humaneval.data_dir={tmp_path}", "humaneval.router_host=10.255.255.1"], capsys)
         assert_one_error_line(code, err)
         assert err.startswith("error: the run could not start: OSError:") and "-v shows the details" in err
+
+
+@pytest.mark.parametrize("provider", ["mturk_sandbox", "prolific"])
+def test_a_provider_without_a_registered_requester_is_refused_with_nothing_written(
+        provider: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A real provider's launch needs a requester registered in the data folder; in a folder with no database
+    there is none: the command to register one, exit 2, and no data folder created."""
+    data_dir = tmp_path / "data"
+    code, _, err = run(["smoke", f"provider={provider}", "mephisto.provider.requester_name=me",
+                        f"humaneval.data_dir={data_dir}", "humaneval.pay.estimated_minutes=5"], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert err.startswith(f"error: no {provider} requester named 'me' in {data_dir / 'database.db'}; register one first")
+    assert f"register-requester --provider {provider} --name me\n" in err
+    assert not data_dir.exists()
