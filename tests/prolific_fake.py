@@ -568,7 +568,9 @@ class _Handler(BaseHTTPRequestHandler):
         code = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("cc", [""])[0]
         with self.owner._lock:
             self.owner.completions.append(code)
-        self._reply(200, b"<!doctype html><title>Study complete</title><p>Thank you.</p>", "text/html")
+        # no favicon request: the browser would ask this fake's API for /favicon.ico and log its 401 as a page error
+        self._reply(200, b'<!doctype html><title>Study complete</title><link rel="icon" href="data:,"><p>Thank you.</p>',
+                    "text/html")
 
     def _reply(self, status: int, payload: bytes, content_type: str) -> None:
         try:
