@@ -5,7 +5,7 @@
 // and the reason is required whichever is picked.
 import { useState } from "react";
 import { Conversation } from "./Conversation.jsx";
-import { PracticeFeedback } from "../shared/PracticeFeedback.jsx";
+import { AnswerFoot } from "../shared/PracticeFeedback.jsx";
 import { ReasonField, reasonComplete } from "../shared/ReasonField.jsx";
 
 
@@ -62,16 +62,8 @@ export function ComparisonForm({ comparison, question, index, total, isOnboardin
         </fieldset>
         <ReasonField id={`reason-${index}`} value={reason} onChange={setReason} minWords={minWords} rows={3}
                      readOnly={frozen} className="he-reason-label" />
-        {verdict ? (
-          <PracticeFeedback verdict={verdict} onContinue={onContinue}
-                            continueLabel={last ? "Finish the practice" : "Next practice comparison"} />
-        ) : (
-          <p>
-            <button className="he-button" type="submit" disabled={!complete || frozen} data-testid="next">
-              {checking ? "Checking…" : isOnboarding ? "Check my answer" : last ? "Submit" : "Next comparison"}
-            </button>
-          </p>
-        )}
+        <AnswerFoot verdict={verdict} checking={checking} isOnboarding={isOnboarding} last={last} complete={complete}
+                    noun="comparison" onContinue={onContinue} />
       </div>
     </form>
   );

@@ -4,7 +4,7 @@
 // never skips an item. Every text is a React child: markup in a chat log
 // is shown as the literal characters, never interpreted.
 import { useState } from "react";
-import { PracticeFeedback } from "../shared/PracticeFeedback.jsx";
+import { AnswerFoot } from "../shared/PracticeFeedback.jsx";
 import { ReasonField, reasonComplete } from "../shared/ReasonField.jsx";
 
 // In practice, `verdict` (the server's answer about this item) freezes the form and shows why; the worker goes
@@ -58,16 +58,8 @@ export function LabelForm({ item, question, buckets, index, total, isOnboarding,
         </fieldset>
         <ReasonField id={`reason-${index}`} value={reason} onChange={setReason} minWords={minWords} rows={2}
                      readOnly={frozen} className="he-reason-label" />
-        {verdict ? (
-          <PracticeFeedback verdict={verdict} onContinue={onContinue}
-                            continueLabel={last ? "Finish the practice" : "Next practice item"} />
-        ) : (
-          <p>
-            <button className="he-button" type="submit" disabled={!complete || frozen} data-testid="next">
-              {checking ? "Checking…" : isOnboarding ? "Check my answer" : last ? "Submit" : "Next item"}
-            </button>
-          </p>
-        )}
+        <AnswerFoot verdict={verdict} checking={checking} isOnboarding={isOnboarding} last={last} complete={complete}
+                    noun="item" onContinue={onContinue} />
       </div>
     </form>
   );

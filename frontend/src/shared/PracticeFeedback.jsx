@@ -41,3 +41,20 @@ export function usePracticeStep(checkPractice, isOnboarding) {
   };
   return { verdict: held ? held.verdict : null, checking, answer, goOn };
 }
+
+// The foot of a form that asks one item at a time: the practice verdict with its "go on" button once the server
+// answered, else the submit button ("Check my answer" in practice, "Checking…" while the server is asked).
+// `noun` names the item in the buttons ("comparison", "item").
+export function AnswerFoot({ verdict, checking, isOnboarding, last, complete, noun, onContinue }) {
+  if (verdict) {
+    return <PracticeFeedback verdict={verdict} onContinue={onContinue}
+                             continueLabel={last ? "Finish the practice" : `Next practice ${noun}`} />;
+  }
+  return (
+    <p>
+      <button className="he-button" type="submit" disabled={!complete || checking} data-testid="next">
+        {checking ? "Checking…" : isOnboarding ? "Check my answer" : last ? "Submit" : `Next ${noun}`}
+      </button>
+    </p>
+  );
+}
