@@ -36,20 +36,28 @@ class StudyFolder:
 
     def written_value(self, dotted_key: str) -> Any:
         """The value the folder's file gives `dotted_key`, or None."""
-        node: Any = self.settings
-        for part in dotted_key.split("."):
-            if not isinstance(node, dict):
-                return None
-            node = node.get(part)
-        return node
+        return value_at(self.settings, dotted_key)
+
+    def absolute(self, path: str) -> str:
+        """`path` (from the folder's file) as an absolute path, relative ones against the folder."""
+        return str((self.path / Path(path).expanduser()).resolve())
 
     def resolve(self, dotted_key: str, raw: Any, value: Any) -> str | None:
         """The absolute path for `dotted_key` when its composed value comes from the folder's file (its raw,
         uninterpolated value is the file's own) and is relative; None to leave the value as it is (a path
         typed on the command line, which the caller leaves out, or an absolute one)."""
         if isinstance(value, str) and value and raw == self.written_value(dotted_key) and not os.path.isabs(value):
-            return str((self.path / Path(value).expanduser()).resolve())
+            return self.absolute(value)
         return None
+
+
+def value_at(node: Any, dotted_key: str) -> Any:
+    """The value at `dotted_key` in nested mappings, or None where a part is missing or not a mapping."""
+    for part in dotted_key.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
 
 
 def find_study_folder(task: str, config_dir: str | None, cwd: Path) -> StudyFolder | None:

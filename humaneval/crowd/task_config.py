@@ -39,7 +39,7 @@ from humaneval.crowd.prolific.provider import ProlificProviderArgs
 from humaneval.frontend_bundles import PUBLIC_DIR, BundleMissing, bundle_path
 from humaneval.input_errors import InputError
 from humaneval.shipped_files import TASK_CONFIG_DIR
-from humaneval.study_folder import STUDY_CONFIG_NAME, StudyFolder
+from humaneval.study_folder import STUDY_CONFIG_NAME, StudyFolder, value_at
 
 OVERRIDE_GRAMMAR_URL = "https://hydra.cc/docs/1.2/advanced/override_grammar/basic"
 # `provider=NAME` chooses Mephisto's provider group; the composed config records the choice here.
@@ -188,14 +188,8 @@ def _resolve_in_folder(cfg: DictConfig, folder: StudyFolder, files: Mapping[str,
     given on the command line (`typed`) stay relative to where they were typed (`config_path`)."""
     raw = OmegaConf.to_container(cfg, resolve=False)
 
-    def raw_at(dotted: str) -> Any:
-        node: Any = raw
-        for part in dotted.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        return node
-
     def resolved(section: DictConfig, key: str, dotted: str) -> None:
-        path = None if dotted in typed else folder.resolve(dotted, raw_at(dotted), section.get(key))
+        path = None if dotted in typed else folder.resolve(dotted, value_at(raw, dotted), section.get(key))
         if path is not None:
             section[key] = literal(path)
 
@@ -206,9 +200,8 @@ def _resolve_in_folder(cfg: DictConfig, folder: StudyFolder, files: Mapping[str,
         resolved(cfg.humaneval, "data_dir", "humaneval.data_dir")
         written = folder.written_value("mephisto.blueprint.block_list_files")
         if "block_list_files" in blue and "mephisto.blueprint.block_list_files" not in typed and isinstance(written, list):
-            blue.block_list_files = [
-                literal(str((folder.path / item).resolve())) if isinstance(item, str) and item
-                and not os.path.isabs(item) else item for item in written]
+            blue.block_list_files = [literal(folder.absolute(item)) if isinstance(item, str) and item
+                                     and not os.path.isabs(item) else item for item in written]
 
 
 def _check_folder_keys(config_name: str, folder: StudyFolder) -> None:
