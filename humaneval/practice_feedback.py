@@ -36,3 +36,12 @@ class PracticeVerdict:
         """The verdict in the pages' words: "Right: <right answer>." or "Not quite: ...", then `why`."""
         verdict = f"{'Right' if correct else 'Not quite'}: {right_answer}."
         return cls(correct=correct, feedback=f"{verdict} {why.strip()}" if why else verdict)
+
+
+def onboarding_page(init_state: Any) -> dict[str, Any]:
+    """The page data in an onboarding's init state (what its page was sent): Mephisto keeps a remote-procedure
+    page's under `task_data`, a static page's as it is; {} for anything that is not a mapping."""
+    if not isinstance(init_state, dict):
+        return {}
+    inner = init_state.get("task_data")
+    return inner if isinstance(inner, dict) else init_state

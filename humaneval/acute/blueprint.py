@@ -30,7 +30,7 @@ from humaneval.acute.onboarding import load_onboarding, practice_verdict
 from humaneval.acute.pairings_validation import load_pairings
 from humaneval.acute.questions import DEFAULT_PRESET, Question, resolve_question
 from humaneval.acute.task_data import (
-    SIDES,
+    accepted_choices,
     comparison_inputs,
     extra_choices,
     judgements_from_submission,
@@ -205,8 +205,7 @@ class AcuteBlueprint(QueueFedBlueprint):
         worker), and the pair's `feedback`; "tie"/"both_bad", where offered, are wrong like any other miss."""
         pair = self.onboarding_pairs.get(item)
         comparison = next((c for c in shown.get("comparisons", []) if c.get("pair_id") == item), None)
-        choices = SIDES + tuple(c.get("value") for c in (shown.get("question") or {}).get("extra_choices") or [])
-        if pair is None or comparison is None or answer not in choices:
+        if pair is None or comparison is None or answer not in accepted_choices(shown):
             return None
         return practice_verdict(pair, int(comparison["left_index"]), answer)
 

@@ -123,6 +123,13 @@ def _int(value: Any, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
+def accepted_choices(inputs: dict[str, Any]) -> tuple[str, ...]:
+    """The choices a unit's (or an onboarding's) page offered: the two sides, then the extra choices stored
+    with it. A tuple, not a set: a submitted choice may be anything JSON holds, and a list is not hashable."""
+    offered = (inputs.get("question") or {}).get("extra_choices") or []
+    return SIDES + tuple(c["value"] for c in offered if c.get("value") in EXTRA_CHOICES)
+
+
 def judgements_from_submission(inputs: dict[str, Any] | None, outputs: dict[str, Any] | None) -> list[Judgement]:
     """The valid judgements of a submission, in the unit's order; anything malformed is left out (and its pair
     goes back to the queue), a reason shorter than the unit's `min_reason_words` included: the page refuses it,
@@ -133,9 +140,7 @@ def judgements_from_submission(inputs: dict[str, Any] | None, outputs: dict[str,
     if not isinstance(submitted, list):
         return []
     by_pair = answers_by(submitted, "pair_id")
-    offered = (inputs.get("question") or {}).get("extra_choices") or []
-    # A tuple, not a set: a submitted choice may be anything JSON holds, and a list is not hashable.
-    accepted = SIDES + tuple(c["value"] for c in offered if c.get("value") in EXTRA_CHOICES)
+    accepted = accepted_choices(inputs)
     found: list[Judgement] = []
     for comparison in inputs.get("comparisons", []):
         answer = by_pair.get(comparison["pair_id"])

@@ -26,7 +26,7 @@ from typing import Any
 from humaneval.bad_collection.chat_record import BOT, HUMAN, LABELS, OK
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects
-from humaneval.practice_feedback import PracticeVerdict, feedback_problem
+from humaneval.practice_feedback import PracticeVerdict, feedback_problem, onboarding_page
 
 
 @dataclass(frozen=True)
@@ -84,10 +84,8 @@ def onboarding_page_data(items: list[OnboardingItem], threshold: float) -> dict[
 
 
 def shown_item(items: list[OnboardingItem], init_state: Any, item_id: str) -> OnboardingItem | None:
-    """Quiz item `item_id` if the onboarding page whose init state is `init_state` shows it (Mephisto
-    keeps a remote-procedure page's init data under `task_data`)."""
-    page = init_state.get("task_data", init_state) if isinstance(init_state, dict) else None
-    quiz = page.get("onboarding") if isinstance(page, dict) else None
+    """Quiz item `item_id` if the onboarding page whose init state is `init_state` shows it."""
+    quiz = onboarding_page(init_state).get("onboarding")
     shown = quiz.get("items") if isinstance(quiz, dict) else None
     if not isinstance(shown, list) or not any(isinstance(i, dict) and i.get("id") == item_id for i in shown):
         return None

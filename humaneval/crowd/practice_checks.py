@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from humaneval.crowd.live_requests import serve_until_submitted
 from humaneval.crowd.mephisto_api import OnboardingAgent
 from humaneval.crowd.stored_inputs_state import StoredInputsAgentState
-from humaneval.practice_feedback import PracticeVerdict
+from humaneval.practice_feedback import PracticeVerdict, onboarding_page
 
 logger = logging.getLogger(__name__)
 
@@ -96,10 +96,8 @@ def with_practice_token(page_data: dict[str, Any], worker_id: str) -> dict[str, 
 
 
 def _has_the_token(shown: dict[str, Any], args: Any) -> bool:
-    """Whether the request carries the token of the page `shown` (a remote-procedure onboarding keeps its
-    page data under `task_data`)."""
-    page = shown.get("task_data", shown) if isinstance(shown.get("task_data"), dict) else shown
-    expected, given = page.get(TOKEN_KEY), args.get("token") if isinstance(args, dict) else None
+    """Whether the request carries the token of the page `shown` (an onboarding's init state)."""
+    expected, given = onboarding_page(shown).get(TOKEN_KEY), args.get("token") if isinstance(args, dict) else None
     if not isinstance(expected, str) or not isinstance(given, str):
         return False
     return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))
