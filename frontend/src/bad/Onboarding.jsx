@@ -8,18 +8,15 @@ import { useRef, useState } from "react";
 import { LabelBadge, LabelChoice } from "./LabelChoice.jsx";
 import { LABEL_QUESTION } from "./Transcript.jsx";
 import { PracticeFeedback } from "../shared/PracticeFeedback.jsx";
+import { NO_ANSWER_MS, PRACTICE_CHECK, readVerdict } from "../shared/usePracticeChecks.js";
 
-const PRACTICE_CHECK = "check_practice_answer";
-const NO_ANSWER_MS = 15000; // after this the label stays the worker's, unchecked, rather than leave them stuck
 
 // The server's verdict `{item, answer, correct, feedback}` on a label, or null when none comes (refused,
 // disconnected, or no answer in time): the worker can then still change the label, and the submission counts.
 // `token` is this onboarding's secret from its page data: without it the server records nothing.
 function checkLabel(remoteProcedure, token, item, answer) {
   const late = new Promise((resolve) => window.setTimeout(() => resolve(null), NO_ANSWER_MS));
-  const asked = remoteProcedure(PRACTICE_CHECK)({ item, answer, token }).then(
-    (v) => (v && typeof v.correct === "boolean" && typeof v.feedback === "string" && typeof v.answer === "string" ? v : null),
-    () => null);
+  const asked = remoteProcedure(PRACTICE_CHECK)({ item, answer, token }).then(readVerdict, () => null);
   return Promise.race([asked, late]);
 }
 

@@ -7,8 +7,15 @@
 import { useCallback, useEffect, useRef } from "react";
 import { useMephistoLiveTask } from "mephisto-task";
 
-const PRACTICE_CHECK = "check_practice_answer";
-const NO_ANSWER_MS = 15000; // after this the page moves on without feedback rather than leave the worker stuck
+// Shared with BAD's quiz, which asks through Mephisto's remote procedures instead (bad/Onboarding.jsx).
+export const PRACTICE_CHECK = "check_practice_answer";
+export const NO_ANSWER_MS = 15000; // after this the page goes on without feedback rather than leave the worker stuck
+
+// The server's verdict `{item, answer, correct, feedback}`, or null for anything else (a refusal's `{error}`).
+export function readVerdict(response) {
+  return response && typeof response.correct === "boolean" && typeof response.feedback === "string"
+    && typeof response.answer === "string" ? response : null;
+}
 
 let requestCount = 0;
 const newRequestId = () => `practice-${Date.now()}-${++requestCount}-${Math.random().toString(36).slice(2)}`;
@@ -23,13 +30,13 @@ export function useTaskWithPracticeChecks() {
       const resolve = waiting.current[update.handles];
       if (!resolve) return;
       delete waiting.current[update.handles];
-      let verdict = null;
+      let response = null;
       try {
-        verdict = JSON.parse(update.response);
+        response = JSON.parse(update.response);
       } catch (err) {
-        verdict = null;
+        response = null;
       }
-      resolve(verdict && typeof verdict.correct === "boolean" && typeof verdict.feedback === "string" ? verdict : null);
+      resolve(readVerdict(response));
     },
   });
   const { agentId, isOnboarding, connect, destroy, sendLiveUpdate, ...task } = mephisto;
