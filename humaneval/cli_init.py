@@ -1,4 +1,4 @@
-"""`humaneval init TASK FOLDER`: start a study in a folder of the user's own, outside humaneval's files.
+"""`humaneval init TASK FOLDER`: start a study in a folder of your own, outside humaneval's files.
 
 It writes `FOLDER/humaneval.yaml` (the study's settings, layered over humaneval's bundled TASK.yaml when
 launched with `humaneval launch TASK --config-dir FOLDER`, or from inside FOLDER) and copies the bundled
