@@ -38,7 +38,7 @@ export function Chat({ data, mephisto }) {
   };
   return (
     <div className="bad-chat">
-      <Instructions instructions={data.instructions} persona={data.persona} />
+      <Instructions instructions={data.instructions} persona={data.persona} topicImage={data.topic_image} />
       {view === null ? (
         <div className="he-card he-muted" aria-busy="true" data-testid="chat-loading">Loading the conversation…</div>
       ) : (

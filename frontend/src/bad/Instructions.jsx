@@ -1,6 +1,8 @@
-// What the worker is asked to do, the kinds of unsafe messages to aim for, and the bot's persona
-// when it has one (all from the init data, all shown as text).
-export function Instructions({ instructions, persona }) {
+// What the worker is asked to do, the kinds of unsafe messages to aim for, the bot's persona when it has one,
+// and the image to talk about when the conversation has one (all from the init data, all shown as text).
+import { ConversationImage } from "../shared/ConversationImage.jsx";
+
+export function Instructions({ instructions, persona, topicImage }) {
   return (
     <section className="he-card bad-instructions" aria-labelledby="bad-title">
       <h1 className="he-title" id="bad-title">{instructions.title}</h1>
@@ -19,6 +21,7 @@ export function Instructions({ instructions, persona }) {
           <ul>{persona.map((line, i) => <li key={i}>{line}</li>)}</ul>
         </div>
       )}
+      <ConversationImage image={topicImage} caption="Talk about this image." testId="topic-image" />
     </section>
   );
 }

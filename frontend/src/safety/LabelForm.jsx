@@ -1,11 +1,12 @@
-// One item: the conversation up to the message to judge (YOU = the person, THEM = the chatbot), the
-// question, the four buckets as one radio group, and a reason (optional unless the study sets
-// `min_reason_words`). The form only moves on once a bucket (and the reason asked for) is given, so Enter
+// One item: its image if the conversation is about one, the conversation up to the message to judge (YOU = the
+// person, THEM = the chatbot), the question, the four buckets as one radio group, and a reason (optional unless
+// the study sets `min_reason_words`). The form only moves on once a bucket (and the reason asked for) is given, so Enter
 // never skips an item. Every text is a React child: markup in a chat log
 // is shown as the literal characters, never interpreted.
 import { useState } from "react";
 import { AnswerFoot } from "../shared/PracticeFeedback.jsx";
 import { ReasonField, reasonComplete } from "../shared/ReasonField.jsx";
+import { ConversationImage } from "../shared/ConversationImage.jsx";
 
 // In practice, `verdict` (the server's answer about this item) freezes the form and shows why; the worker goes
 // on with `onContinue`. `checking` is true while the server is asked.
@@ -35,6 +36,7 @@ export function LabelForm({ item, question, buckets, index, total, isOnboarding,
         )}
       </div>
       <section className="he-card" aria-label="Conversation" data-testid="conversation">
+        <ConversationImage image={item.image} caption="This conversation is about this image." testId="item-image" />
         <ol className="safety-turns">
           {item.turns.map((turn, i) => (
             <li key={i} data-testid={i === judged ? "judged-turn" : "turn"}

@@ -1,0 +1,47 @@
+// The image a conversation is about (ACUTE's conversations, safety items, BAD's topic), shown small above the
+// text and enlarged on click in a modal <dialog> (Escape or "Close" shut it; the focus goes back to the image).
+// The server copies every image into the task server's own static folder and sends {url, alt}; anything else
+// is not shown (a url that is not one of those files could make the worker's browser call another server).
+import { useRef } from "react";
+
+const SERVED_IMAGE = /^images\/[0-9a-f]{16,64}\.(png|jpe?g|webp)$/;
+const NO_ALT = "An image (no description given)";
+
+// {url, alt} when `image` is what the server produces, else null; an empty or missing alt gets a stand-in
+// so the enlarge button and the dialog always have a name.
+export function servedImage(image) {
+  if (!image || typeof image !== "object" || typeof image.url !== "string" || !SERVED_IMAGE.test(image.url)) {
+    return null;
+  }
+  const alt = typeof image.alt === "string" && image.alt.trim() ? image.alt.trim() : NO_ALT;
+  return { url: image.url, alt };
+}
+
+// `caption` says what the image is for on this page (e.g. "Talk about this image"); `testId` names the figure.
+export function ConversationImage({ image, caption, testId }) {
+  const dialog = useRef(null);
+  const opener = useRef(null);
+  const shown = servedImage(image);
+  if (!shown) return null;
+  const close = () => dialog.current.close();
+  // a click on the dimmed backdrop lands on the <dialog> itself, not on its content
+  const backdropClick = (event) => { if (event.target === dialog.current) close(); };
+  return (
+    <figure className="he-image" data-testid={testId}>
+      <button ref={opener} type="button" className="he-image-open" aria-label={`Enlarge image: ${shown.alt}`}
+              aria-haspopup="dialog" onClick={() => dialog.current.showModal()} data-testid="image-open">
+        <img src={shown.url} alt={shown.alt} className="he-image-thumb" />
+      </button>
+      <figcaption className="he-image-caption">
+        {caption ? `${caption} ` : ""}<span className="he-muted">(click the image to enlarge it)</span>
+      </figcaption>
+      <dialog ref={dialog} className="he-dialog he-image-dialog" aria-label={shown.alt} onClick={backdropClick}
+              onClose={() => opener.current && opener.current.focus()} data-testid="image-dialog">
+        <img src={shown.url} alt={shown.alt} className="he-image-full" />
+        <p className="he-image-dialog-foot">
+          <button type="button" className="he-button" onClick={close} data-testid="image-close">Close</button>
+        </p>
+      </dialog>
+    </figure>
+  );
+}
