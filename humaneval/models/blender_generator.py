@@ -69,6 +69,7 @@ class BlenderGenerator:
         recipe: DecodingRecipe,
         *,
         max_batch_size: int = 8,
+        control: str | None = None,
     ) -> None:
         if max_batch_size < 1:
             raise InputError("max_batch_size must be >= 1", field="max_batch_size")
@@ -78,9 +79,10 @@ class BlenderGenerator:
         self.options = options
         self.recipe = recipe
         self.max_batch_size = int(max_batch_size)
+        self.control = control  # the registry entry's control string, appended to every context
         # Without text_truncate the context is cut to what the model has positions for (it cannot read more).
         positions = getattr(model.config, "max_position_embeddings", None)
-        self.encoder = ContextEncoder(tokenizer, options, eos_id=2, max_input_tokens=positions)
+        self.encoder = ContextEncoder(tokenizer, options, eos_id=2, max_input_tokens=positions, control=control)
         self._lock = threading.Lock()  # one generate at a time per model; callers may be server threads
 
     @classmethod
@@ -93,8 +95,10 @@ class BlenderGenerator:
         dtype: str = "float32",
         device: str = "cpu",
         max_batch_size: int = 8,
+        control: str | None = None,
     ) -> "BlenderGenerator":
-        """Load a runtime directory offline; `recipe` overrides the one recorded at import."""
+        """Load a runtime directory offline; `recipe` overrides the one recorded at import, `control` is
+        appended to every context (`ContextEncoder`)."""
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
         path = Path(path).expanduser()
@@ -110,7 +114,8 @@ class BlenderGenerator:
         model = AutoModelForSeq2SeqLM.from_pretrained(str(path), local_files_only=True, dtype=torch_dtype)
         model.to(torch_device)
         log.info("loaded %s from %s (%s, %s, %s)", name or path.name, path, type(model).__name__, dtype, device)
-        return cls(name or path.name, model, tokenizer, options, full_recipe, max_batch_size=max_batch_size)
+        return cls(name or path.name, model, tokenizer, options, full_recipe, max_batch_size=max_batch_size,
+                   control=control)
 
     @property
     def device(self) -> torch.device:

@@ -37,6 +37,9 @@ How the teacher text is fed: by default exactly as ParlAI's eval_model did, one 
 newlines inside. With --split-lines each line is a separate turn, joined by the model's own delimiter
 (as if the conversation had happened live).
 
+A registry entry with a `control` string (e.g. ParlAI's bias bucket " f0m0") gets it appended to every
+context; each model act then carries "control" and the sidecar's opt records it too.
+
 Batches of up to the model's max_batch_size (or --batch-size) contexts are generated together. The
 input is checked completely before any generation; a bad line stops the run with file, line and field
 and exit code 2, and the output is written atomically (nothing partial).
@@ -99,6 +102,13 @@ def read_episodes(path: Path) -> list[Episode]:
     if not episodes:
         raise InputError("no contexts in the file", path=path)
     return episodes
+
+
+def model_act(model_id: str, reply: str, episode_done: bool, control: str | None) -> dict[str, Any]:
+    """The model's act; a registry control string is recorded on it, so each reply says what steered it
+    even when the line is read without its sidecar (entries without one write what they always wrote)."""
+    act: dict[str, Any] = {"id": model_id, "text": reply, "episode_done": episode_done}
+    return {**act, "control": control} if control is not None else act
 
 
 def history_for(episode: Episode, index: int, split_lines: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -187,13 +197,13 @@ def main(argv: list[str]) -> int:
         for teacher, reply in zip(episode.teacher_acts, episode.replies, strict=True):
             teacher_act = {"id": teacher.get("id", "teacher"), **teacher}
             teacher_act.setdefault("episode_done", True)
-            pairs.append((teacher_act, {"id": model_id, "text": reply, "episode_done": teacher_act["episode_done"]}))
+            pairs.append((teacher_act, model_act(model_id, reply, teacher_act["episode_done"], spec.control)))
         conversations.append(Conversation.from_pairs(pairs, context=episode.context_acts, **episode.extra))
     teacher_ids = list(dict.fromkeys(c.dialog[0][0].speaker for c in conversations))
     metadata = Metadata.new(
         opt={
             "model": spec.name,
-            **spec.provenance(),  # model_path, or the server's URL, model and sampling
+            **spec.provenance(),  # model_path, or the server's URL, model and sampling; control if any
             "recipe": vars(model.recipe) if hasattr(model, "recipe") else {},
             "dtype": spec.dtype,
             "device": spec.device,

@@ -33,7 +33,8 @@ DEFAULT_OPENING = "Hello, how are you?"
 DESCRIPTION = """\
 Run N self-chats of M turns (a turn = one act pair: side A speaks, then side B) with a registry model
 and write them as ParlAI Conversations JSONL for ACUTE-Eval, with a .metadata sidecar that says
-self_chat: true and names the two speakers (side A, the side ACUTE evaluates, then side B).
+self_chat: true and names the two speakers (side A, the side ACUTE evaluates, then side B); a registry
+entry's `control` string, appended to every context both sides see, is recorded there as opt.control.
 
 Seeds give each chat its context: a JSONL file (--seeds) whose lines are objects with any of
   persona_a  [str]  lines shown only to side A (e.g. "your persona: i like to ski.")
@@ -197,7 +198,7 @@ def main(argv: list[str]) -> int:
     metadata = Metadata.new(
         opt={
             "model": spec.name,
-            **spec.provenance(),  # model_path, or the server's URL, model and sampling
+            **spec.provenance(),  # model_path, or the server's URL, model and sampling; control if any
             "recipe": vars(model.recipe) if hasattr(model, "recipe") else {},
             "num_chats": args.num_chats,
             "turns": args.turns,

@@ -2,8 +2,9 @@
 
 A Blender checkpoint only behaves like itself when it sees its input in its training layout: each
 utterance tokenized on its own, utterances joined by the model's delimiter (tokenized separately), persona
-lines glued to the first utterance with newlines, an optional global end token, and the *oldest* tokens
-dropped when the context is longer than `text_truncate`. ParlAI read those choices from the model's opt;
+lines glued to the first utterance with newlines, an optional control string (ParlAI's "temp history",
+e.g. the bias bucket " f0m0") tokenized on its own after the newest utterance, an optional global end
+token, and the *oldest* tokens dropped when the context is longer than `text_truncate`. ParlAI read those choices from the model's opt;
 the importer copies them into `parlai_options.json` in the runtime directory, and this module reads them
 back, so a converted model and the bundled demo bot are fed through the same code.
 
@@ -20,6 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from humaneval.input_errors import InputError
 from humaneval.jsonl import read_json_document
 from humaneval.models.reply_model import DialogueContext
 
@@ -124,14 +126,26 @@ class ContextEncoder:
     `max_input_tokens` bounds the context when the options set no `text_truncate`: a model cannot read
     more tokens than it has positions (its position embeddings end there), so a caller that knows the
     model passes that number. Without either, the whole context is tokenized, as ParlAI did.
+
+    `control` (a registry entry's control string) is appended to every non-empty context the way ParlAI's
+    `History.temp_history` was: tokenized on its own, after the newest utterance and before the global end
+    token. Truncation drops the oldest tokens, so the control is always kept; one too long to leave room
+    for any dialogue is refused here, when the model is loaded.
     """
 
-    def __init__(self, tokenizer: Any, options: InputOptions, eos_id: int = 2, max_input_tokens: int | None = None) -> None:
+    def __init__(self, tokenizer: Any, options: InputOptions, eos_id: int = 2, max_input_tokens: int | None = None,
+                 control: str | None = None) -> None:
         self.tokenizer = tokenizer
         self.options = options
         self.eos_id = eos_id
         self.max_input_tokens = max_input_tokens
         self._delimiter_ids = self.tokenize(options.delimiter) if options.delimiter else []
+        self._control_ids = self.tokenize(control) if control else []
+        limit = self.context_limit
+        fixed = len(self._control_ids) + int(options.global_end_token)
+        if self._control_ids and limit and fixed >= limit:
+            raise InputError(f"the control string is {len(self._control_ids)} tokens, which leaves no room for the "
+                             f"dialogue in this model's {limit}-token context", field="control")
 
     @property
     def context_limit(self) -> int | None:
@@ -218,7 +232,7 @@ class ContextEncoder:
         return turns
 
     def encode(self, context: DialogueContext) -> list[int]:
-        """ParlAI's history vector: utterances joined by the delimiter, end token, keep the newest tokens.
+        """ParlAI's history vector: utterances joined by the delimiter, control, end token, keep the newest tokens.
 
         Built from the newest utterance backwards, each one tokenized only as far as the kept tokens
         reach (`tokenize_end`); older utterances that cannot reach the kept tokens are not tokenized.
@@ -237,6 +251,8 @@ class ContextEncoder:
         if self.options.global_end_token:
             keep([self.eos_id])
         utterances = self._utterance_parts(context)
+        if utterances and self._control_ids:  # ParlAI adds it to a non-empty history only
+            keep(self._control_ids)
         for index in range(len(utterances) - 1, -1, -1):
             if room == 0:
                 break

@@ -39,9 +39,15 @@ MAX_RESPONSE_BYTES = 1024 * 1024
 MESSAGE_CHARS = 200  # how much of a server's error text a message quotes
 
 
-def to_messages(context: DialogueContext, system_prompt: str) -> list[dict[str, str]]:
+def to_messages(context: DialogueContext, system_prompt: str, control: str | None = None) -> list[dict[str, str]]:
     """OpenAI messages for a context: the persona as the system message, then the turns alternating so
-    that the last one (the partner's, to be answered) is `user`."""
+    that the last one (the partner's, to be answered) is `user`.
+
+    A registry `control` string is appended verbatim to the last message: the partner's turn, or the
+    system message when there are no turns yet. That is where ParlAI put it for Blender (after the newest
+    utterance), and it is never sent in place of the dialogue; a standing instruction belongs in
+    `system_prompt` instead.
+    """
     messages: list[dict[str, str]] = []
     system = system_prompt.format(persona="\n".join(context.persona)).strip()
     if system:  # empty: no persona and no fixed instruction
@@ -49,6 +55,8 @@ def to_messages(context: DialogueContext, system_prompt: str) -> list[dict[str, 
     count = len(context.turns)
     for index, turn in enumerate(context.turns):
         messages.append({"role": "user" if (count - index) % 2 == 1 else "assistant", "content": turn})
+    if control and messages:
+        messages[-1] = {**messages[-1], "content": messages[-1]["content"] + control}
     return messages
 
 
@@ -58,10 +66,11 @@ class OpenAICompatibleModel:
     device = "remote"  # what the server's /models reports (there is no local device)
 
     def __init__(self, name: str, settings: OpenAICompatibleSettings, *, max_batch_size: int = 8,
-                 api_key: str | None = None) -> None:
+                 api_key: str | None = None, control: str | None = None) -> None:
         self.name = name
         self.settings = settings
         self.max_batch_size = max_batch_size
+        self.control = control  # the registry entry's control string, appended to the last message
         self._api_key = api_key
         self._url = settings.base_url + "/chat/completions"
         self._session = requests.Session()
@@ -77,7 +86,7 @@ class OpenAICompatibleModel:
 
     @classmethod
     def from_settings(cls, name: str, settings: OpenAICompatibleSettings, *, max_batch_size: int,
-                      source: Any = None) -> "OpenAICompatibleModel":
+                      source: Any = None, control: str | None = None) -> "OpenAICompatibleModel":
         """Build from a registry entry; a key variable that is named but unset is an `InputError` now."""
         api_key = None
         if settings.api_key_env:
@@ -85,14 +94,14 @@ class OpenAICompatibleModel:
             if api_key is None:
                 raise InputError(f"environment variable {settings.api_key_env} (the API key) is not set",
                                  path=source, field=f"models.{name}.api_key_env")
-        return cls(name, settings, max_batch_size=max_batch_size, api_key=api_key)
+        return cls(name, settings, max_batch_size=max_batch_size, api_key=api_key, control=control)
 
     def generate_batch(self, contexts: list[DialogueContext]) -> list[str]:
         """One request per context, at most `concurrency` in flight; the first failure fails the batch."""
         return list(self._pool.map(self.generate_one, contexts))
 
     def generate_one(self, context: DialogueContext) -> str:
-        messages = to_messages(context, self.settings.system_prompt)
+        messages = to_messages(context, self.settings.system_prompt, self.control)
         if not messages:
             raise RequestRejected(f"{self.name}: nothing to answer (no turns and no persona)")
         payload = {"model": self.settings.model, "messages": messages, "max_tokens": self.settings.max_tokens,

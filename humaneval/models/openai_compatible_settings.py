@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 from humaneval.input_errors import InputError
 
 KIND = "openai_compatible"
+# kind, description, max_batch_size and control are common to every kind: the registry checks them.
 KEYS = {"kind", "description", "base_url", "model", "api_key_env", "system_prompt", "sampling", "max_tokens",
-        "timeout_s", "retries", "concurrency", "max_batch_size"}
+        "timeout_s", "retries", "concurrency", "max_batch_size", "control"}
 DEFAULT_SYSTEM_PROMPT = "{persona}"
 # Chat-completions request fields that shape sampling (the protocol's names); anything else is refused.
 SAMPLING_KEYS = {"temperature", "top_p", "seed", "stop", "frequency_penalty", "presence_penalty"}

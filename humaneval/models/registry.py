@@ -12,6 +12,10 @@ Paths: absolute, `~`-relative, relative to the YAML file, or `pkg:...` relative 
 Kinds: `generator` (a local Blender-style directory), `classifier` (a safety classifier, not loadable as
 a generator) and `openai_compatible` (any OpenAI chat-completions server: no files, a URL and a model
 name; its keys are checked by `openai_compatible_settings`).
+
+A chat model's entry may add a `control` string to every model input (ParlAI's bias-bucket token such as
+" f0m0", appended to the end of the dialogue); the entry's name is what studies record, so the same
+weights with and without a control are two models, and the string itself is in the output metadata.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,8 +42,10 @@ DEMO_BOT_NAME = "demo_bot"
 DEMO_BOT_PATH = PACKAGE_ROOT / "models" / "demo_bot"
 REGISTRY_ENV = "HUMANEVAL_MODELS"  # optional: a registry file to use when none is passed
 
-_ENTRY_KEYS = {"path", "kind", "dtype", "device", "max_batch_size", "recipe", "description"}
+_ENTRY_KEYS = {"path", "kind", "dtype", "device", "max_batch_size", "recipe", "description", "control"}
 KINDS = ("generator", "classifier", remote_settings.KIND)
+# A control is a token or a short instruction; the bound keeps it from crowding the dialogue out of the input.
+MAX_CONTROL_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,7 @@ class ModelSpec:
     description: str = ""
     source: Path | None = None  # the registry file it came from (for error messages)
     remote: remote_settings.OpenAICompatibleSettings | None = None  # kind openai_compatible only
+    control: str | None = None  # appended verbatim to the end of every model input (see check_control)
 
     @property
     def available(self) -> bool:
@@ -63,8 +71,11 @@ class ModelSpec:
         return self.remote is not None or (self.path is not None and (self.path / "config.json").is_file())
 
     def provenance(self) -> dict[str, Any]:
-        """Where the model came from, for the metadata of the files it generates (never a key)."""
-        return self.remote.provenance() if self.remote is not None else {"model_path": str(self.path)}
+        """Where the model came from and what it was fed besides the dialogue, for the metadata of the
+        files it generates (never a key); `control` only when the entry sets one, so entries without it
+        record exactly what they did before."""
+        origin = self.remote.provenance() if self.remote is not None else {"model_path": str(self.path)}
+        return {**origin, "control": self.control} if self.control is not None else origin
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,23 @@ def resolve_model_path(raw: str, base_dir: Path) -> Path:
     return path if path.is_absolute() else (base_dir / path).resolve()
 
 
+def check_control(value: Any, path: Path | None, field_name: str) -> str:
+    """A registry `control` string, kept verbatim (ParlAI's bias bucket is " f0m0": the leading space is
+    part of what the model was trained on). Refused: non-strings, blank or overlong text, and control
+    characters or line breaks, which would slip an extra line or a terminal escape into every input."""
+    if not isinstance(value, str):
+        raise InputError(f"must be a string, got {type(value).__name__}", path=path, field=field_name)
+    if not value.strip():
+        raise InputError("must hold some non-space text (omit the key for no control)", path=path, field=field_name)
+    if len(value) > MAX_CONTROL_CHARS:
+        raise InputError(f"is {len(value)} characters; at most {MAX_CONTROL_CHARS}", path=path, field=field_name)
+    for index, char in enumerate(value):
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+            raise InputError(f"holds a control character or line break (U+{ord(char):04X} at position {index})",
+                             path=path, field=field_name)
+    return value
+
+
 def _spec_from_entry(name: str, entry: Any, path: Path) -> ModelSpec:
     where = f"models.{name}"
     if not isinstance(entry, dict):
@@ -119,11 +147,12 @@ def _spec_from_entry(name: str, entry: Any, path: Path) -> ModelSpec:
     batch = entry.get("max_batch_size", 8)
     if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
         raise InputError("max_batch_size must be a positive integer", path=path, field=f"{where}.max_batch_size")
+    control = check_control(entry["control"], path, f"{where}.control") if "control" in entry else None
     if entry.get("kind") == remote_settings.KIND:
         return ModelSpec(name=name, path=None, kind=remote_settings.KIND, dtype="remote", device="remote",
                          max_batch_size=batch,
                          description=str(entry.get("description", "")), source=path,
-                         remote=remote_settings.parse_settings(entry, path, where))
+                         remote=remote_settings.parse_settings(entry, path, where), control=control)
     unknown = sorted(set(entry) - _ENTRY_KEYS)
     if unknown:
         raise InputError(f"unknown keys {', '.join(unknown)} (known: {', '.join(sorted(_ENTRY_KEYS))})", path=path, field=where)
@@ -132,6 +161,9 @@ def _spec_from_entry(name: str, entry: Any, path: Path) -> ModelSpec:
     kind = entry.get("kind", "generator")
     if kind not in KINDS:
         raise InputError(f"kind must be one of {', '.join(KINDS)}", path=path, field=f"{where}.kind")
+    if control is not None and kind != "generator":
+        raise InputError(f"only chat models take a control string, and this entry is a {kind}", path=path,
+                         field=f"{where}.control")
     dtype = str(entry.get("dtype", "float32"))
     if dtype not in ("float32", "fp32", "bfloat16", "bf16", "float16", "fp16"):
         raise InputError(f"dtype must be float32 or bfloat16 (or float16), got '{dtype}'", path=path, field=f"{where}.dtype")
@@ -159,6 +191,7 @@ def _spec_from_entry(name: str, entry: Any, path: Path) -> ModelSpec:
         recipe=dict(recipe),
         description=str(entry.get("description", "")),
         source=path,
+        control=control,
     )
 
 
@@ -194,7 +227,7 @@ def load_generator(spec: ModelSpec) -> ReplyModel:
         from humaneval.models.openai_compatible import OpenAICompatibleModel
 
         return OpenAICompatibleModel.from_settings(spec.name, spec.remote, max_batch_size=spec.max_batch_size,
-                                                   source=spec.source)
+                                                   source=spec.source, control=spec.control)
     if spec.kind != "generator":
         raise InputError(f"model '{spec.name}' is a {spec.kind}, not a generator", path=spec.source, field=f"{where}.kind")
     if not spec.available:
@@ -214,11 +247,12 @@ def load_generator(spec: ModelSpec) -> ReplyModel:
             dtype=spec.dtype,
             device=spec.device,
             max_batch_size=spec.max_batch_size,
+            control=spec.control,
         )
     except InputError as err:
         if err.path is not None:
             raise
-        # a setting of this entry (device, dtype, recipe) is wrong: point at the entry
+        # a setting of this entry (device, dtype, recipe, control) is wrong: point at the entry
         field_name = f"{where}.{err.field}" if err.field else where
         raise InputError(err.problem, path=spec.source, field=field_name) from None
 

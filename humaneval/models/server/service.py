@@ -118,7 +118,7 @@ class ModelService:
             "models": [
                 {"name": name, "device": self.devices.get(name), "max_batch_size": b.max_batch_size,
                  "batch_window_ms": round(b.batch_window_s * 1000, 3), "max_queue": b.max_queue,
-                 "queue_depth": b.queue_depth, "batches": b.batches, "replies": b.replies}
+                 "queue_depth": b.queue_depth, "batches": b.batches, "replies": b.replies, **_control_of(b.model)}
                 for name, b in self.batchers.items()
             ],
             "safety_checks": self.safety.status(),
@@ -240,6 +240,13 @@ class ModelService:
             raise ServiceError(400, f"{where} is longer than {self.max_chars_per_turn} characters",
                                param=entry_names[too_long[0]] if entry_names else name)
         return list(value)
+
+
+def _control_of(model: ReplyModel) -> dict[str, str]:
+    """`{"control": ...}` for a model whose registry entry adds a control string to its input (a client
+    can then tell a controlled model from its uncontrolled twin), else nothing."""
+    control = getattr(model, "control", None)
+    return {"control": control} if isinstance(control, str) else {}
 
 
 def json_object(payload: Any, allowed: set[str]) -> dict[str, Any]:
