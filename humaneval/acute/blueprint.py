@@ -40,6 +40,7 @@ from humaneval.acute.task_data import (
 from humaneval.crowd.export import FinishedUnit
 from humaneval.crowd.mephisto_api import Worker, register_mephisto_abstraction
 from humaneval.crowd.page_answers import MAX_REASON_WORDS
+from humaneval.crowd.page_folder import page_images_for
 from humaneval.crowd.practice_checks import with_practice_token
 from humaneval.crowd.queue_fed_blueprint import QueueFedBlueprint, QueueFedBlueprintArgs
 from humaneval.crowd.work_queue import QueueItem, WorkQueue
@@ -97,6 +98,7 @@ class AcuteBlueprint(QueueFedBlueprint):
         self._onboarding_file = blue.get("onboarding_file", None) or str(DEFAULT_ONBOARDING_PATH)
         self._pairs: dict[str, dict[str, Any]] | None = None
         self._onboarding: dict[str, dict[str, Any]] | None = None
+        self.page_images = page_images_for(blue)
 
     @classmethod
     def check_study_args(cls, blue: Any, shared_state: "SharedTaskState") -> None:
@@ -116,7 +118,7 @@ class AcuteBlueprint(QueueFedBlueprint):
     @property
     def pairs(self) -> dict[str, dict[str, Any]]:
         if self._pairs is None:
-            pairs = load_pairings(self._pairings_file)
+            pairs = load_pairings(self._pairings_file, images=self.page_images)
             skipped = sum(p["is_onboarding"] for p in pairs)
             if skipped:
                 logger.info("%d onboarding pair(s) in the pairings file ignored: onboarding comes from onboarding_file", skipped)
@@ -127,8 +129,12 @@ class AcuteBlueprint(QueueFedBlueprint):
     def onboarding_pairs(self) -> dict[str, dict[str, Any]]:
         if self._onboarding is None:
             use = self.use_onboarding
-            self._onboarding = {p["pair_id"]: p for p in load_onboarding(self._onboarding_file)} if use else {}
+            pairs = load_onboarding(self._onboarding_file, self.page_images) if use else []
+            self._onboarding = {p["pair_id"]: p for p in pairs}
         return self._onboarding
+
+    def load_page_data(self) -> None:
+        self.pairs, self.onboarding_pairs  # noqa: B018  (their images are copied into the page folder as they load)
 
     # --- the queue-fed study ---------------------------------------------------------------------
 

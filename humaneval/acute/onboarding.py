@@ -13,17 +13,20 @@ from pathlib import Path
 from typing import Any
 
 from humaneval.acute.bundled_data import DEFAULT_ONBOARDING_PATH
-from humaneval.acute.pairings_validation import assign_pair_ids, iter_pairings_with_lines, validate_pair
+from humaneval.acute.pairings_validation import assign_pair_ids, iter_pairings_with_lines, validate_pair, with_page_images
 from humaneval.input_errors import InputError
 from humaneval.jsonl import read_json_document
+from humaneval.page_images import PageImages
 from humaneval.practice_feedback import PracticeVerdict
 
 __all__ = ["DEFAULT_ONBOARDING_PATH", "load_onboarding", "practice_verdict"]
 
 
-def load_onboarding(path: str | Path = DEFAULT_ONBOARDING_PATH) -> list[dict[str, Any]]:
-    """Validated onboarding pairs, each with `pair_id`; at least one, all with `is_onboarding: true`."""
+def load_onboarding(path: str | Path = DEFAULT_ONBOARDING_PATH, images: PageImages | None = None) -> list[dict[str, Any]]:
+    """Validated onboarding pairs, each with `pair_id` and `page_images` (see `load_pairings`); at least one,
+    all with `is_onboarding: true`."""
     path = Path(path)
+    images = images or PageImages()
     source = _iter_json_pairs(path) if path.suffix == ".json" else iter_pairings_with_lines(path)
     pairs: list[dict[str, Any]] = []
     for line, pair in source:
@@ -34,7 +37,7 @@ def load_onboarding(path: str | Path = DEFAULT_ONBOARDING_PATH) -> list[dict[str
                 line=line,
                 field="is_onboarding",
             )
-        pairs.append(pair)
+        pairs.append(with_page_images(pair, images, path, line))
     if not pairs:
         raise InputError("no onboarding pairs in the file", path=path)
     return pairs

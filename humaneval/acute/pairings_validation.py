@@ -27,6 +27,7 @@ from typing import Any
 from humaneval.acute.task_data import reserved_name_problem
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects
+from humaneval.page_images import ALT_KEY, IMAGE_KEY, PageImages, episode_image
 from humaneval.practice_feedback import feedback_problem
 
 PAIR_ID_HEX_DIGITS = 16
@@ -130,6 +131,9 @@ def _validate_dialogue(dialogue: Any, speaker: str, where: str, fail: Any) -> No
         raise fail("'speakers' must be a list of speaker ids (strings)", f"{where}.speakers")
     if speaker not in speakers:
         raise fail(f"evaluated speaker {speaker!r} is absent from this dialogue's speakers {speakers}", f"{where}.speakers")
+    for key in (IMAGE_KEY, ALT_KEY):
+        if key in dialogue and not isinstance(dialogue[key], str):
+            raise fail(f"'{key}' must be a string", f"{where}.{key}")
     turns = dialogue["dialogue"]
     if not isinstance(turns, list):
         raise fail("'dialogue' must be a list of turns", f"{where}.dialogue")
@@ -141,8 +145,9 @@ def _validate_dialogue(dialogue: Any, speaker: str, where: str, fail: Any) -> No
             raise fail("a turn needs a speaker 'id' (string)", f"{where}.dialogue[{j}].id")
         if not isinstance(turn.get("text"), str):
             raise fail("a turn needs a 'text' (string)", f"{where}.dialogue[{j}].text")
-        if "image_src" in turn and not isinstance(turn["image_src"], str):
-            raise fail("'image_src' must be a string", f"{where}.dialogue[{j}].image_src")
+        for key in (IMAGE_KEY, ALT_KEY):
+            if key in turn and not isinstance(turn[key], str):
+                raise fail(f"'{key}' must be a string", f"{where}.dialogue[{j}].{key}")
         spoke = spoke or turn["id"] == speaker
     if not spoke:
         raise fail(f"evaluated speaker {speaker!r} has no turn in this dialogue", f"{where}.dialogue")
@@ -196,15 +201,32 @@ def iter_pairings(path: str | Path) -> Iterator[dict[str, Any]]:
         yield pair
 
 
-def load_pairings(path: str | Path, *, allow_empty: bool = False) -> list[dict[str, Any]]:
-    """All validated pairs of a file (onboarding ones included, in file order), each with `pair_id`.
+def load_pairings(path: str | Path, *, allow_empty: bool = False, images: PageImages | None = None) -> list[dict[str, Any]]:
+    """All validated pairs of a file (onboarding ones included, in file order), each with `pair_id` and
+    the `page_images` its two conversations show (`with_page_images`; checked with the default bound
+    unless `images` says otherwise).
 
     An empty file is an error unless `allow_empty`: a run with nothing to judge is a mistake.
     """
-    pairs = list(iter_pairings(path))
+    images = images or PageImages()
+    pairs = [with_page_images(pair, images, path, line) for line, pair in iter_pairings_with_lines(path)]
     if not pairs and not allow_empty:
         raise InputError("no pairs in the file", path=path)
     return pairs
+
+
+def with_page_images(pair: dict[str, Any], images: PageImages, path: str | Path, line: int | None) -> dict[str, Any]:
+    """`pair` with `page_images`: per conversation, the image it is about (`{"url", "alt"}`) or None.
+
+    A conversation's image is its own `image_src` (with `image_alt`), else the first turn's (ParlAI's place),
+    a path relative to the pairings file; checked and copied by `images` (`humaneval.page_images`)."""
+    base = Path(path).resolve().parent
+    views = []
+    for i, dialogue in enumerate(pair["dialogue_dicts"]):
+        holders = [(f"dialogue_dicts[{i}].", dialogue),
+                   *((f"dialogue_dicts[{i}].dialogue[{j}].", turn) for j, turn in enumerate(dialogue["dialogue"]))]
+        views.append(images.view(episode_image(holders, base, path, line)))
+    return {**pair, "page_images": views}
 
 
 def summarize_pairings(pairs: Iterable[dict[str, Any]]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from humaneval.acute.pairings_validation import load_pairings
 from humaneval.acute.questions import resolve_question
 from humaneval.crowd.mephisto_api import SharedStaticTaskState
 from humaneval.crowd.page_answers import MAX_REASON_WORDS
-from humaneval.crowd.task_config import check_number, compose_study_config, errors_named_by_key
+from humaneval.crowd.task_config import checked_image_bound, check_number, compose_study_config, errors_named_by_key
 from humaneval.crowd.work_driven_units import read_block_list
 from humaneval.input_errors import InputError
 from humaneval.study_folder import StudyFolder
@@ -35,12 +35,13 @@ def build_task(overrides: Sequence[str] = (),
     cfg = compose_study_config("acute", overrides, folder=folder, files={"pairings_file": EXAMPLE_PAIRINGS_PATH,
                                                     "onboarding_file": DEFAULT_ONBOARDING_PATH})
     blue = cfg.mephisto.blueprint
+    images = checked_image_bound(blue)
     with errors_named_by_key(cfg):
-        pairs = load_pairings(blue.pairings_file)
+        pairs = load_pairings(blue.pairings_file, images=images)
         if all(p["is_onboarding"] for p in pairs):
             raise InputError("no comparisons (only onboarding pairs) in the file", path=blue.pairings_file)
         if blue.get("onboarding_qualification", None) is not None:
-            load_onboarding(blue.onboarding_file)
+            load_onboarding(blue.onboarding_file, images)
         read_block_list(list(blue.block_list_files))
     try:
         resolve_question(blue.question, text=blue.question_text, choice=blue.question_choice)

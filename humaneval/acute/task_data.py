@@ -46,8 +46,10 @@ def extra_choices(*, allow_tie: bool, allow_both_bad: bool) -> tuple[str, ...]:
     return tuple(value for value, on in (("tie", allow_tie), ("both_bad", allow_both_bad)) if on)
 
 
-def conversation_view(dialogue: dict[str, Any], evaluated: str, label: str) -> dict[str, Any]:
-    """One conversation as shown: context lines, then turns tagged by role (never by speaker id)."""
+def conversation_view(dialogue: dict[str, Any], evaluated: str, label: str,
+                      image: dict[str, str] | None = None) -> dict[str, Any]:
+    """One conversation as shown: the image it is about (if any: `{"url", "alt"}`, see `humaneval.page_images`),
+    context lines, then turns tagged by role (never by speaker id)."""
     context: list[str] = []
     for act in dialogue.get("context") or []:
         context += [line for line in str(act.get("text", "")).split("\n") if line.strip()]
@@ -55,20 +57,22 @@ def conversation_view(dialogue: dict[str, Any], evaluated: str, label: str) -> d
         {"role": "evaluated" if turn["id"] == evaluated else "other", "text": str(turn["text"])}
         for turn in dialogue["dialogue"]
     ]
-    return {"label": label, "context": context, "turns": turns}
+    view = {"label": label, "context": context, "turns": turns}
+    return {**view, "image": image} if image else view
 
 
 def comparison_inputs(pair: dict[str, Any], left_index: int) -> dict[str, Any]:
     """A stored comparison of `pair` with side `left_index` shown on the left."""
     order = (left_index, 1 - left_index)
     speakers = pair["speakers_to_eval"]
+    images = pair.get("page_images") or [None, None]
     return {
         "pair_id": pair["pair_id"],
         "models": list(speakers),
         "dialogue_ids": list(pair.get("dialogue_ids") or [None, None]),
         "left_index": left_index,
         "conversations": [
-            conversation_view(pair["dialogue_dicts"][side], speakers[side], f"Speaker {n}")
+            conversation_view(pair["dialogue_dicts"][side], speakers[side], f"Speaker {n}", images[side])
             for n, side in enumerate(order, start=1)
         ],
     }

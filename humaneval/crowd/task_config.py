@@ -36,8 +36,10 @@ from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBase
 
 from humaneval.crowd.launcher import PROVIDERS
 from humaneval.crowd.prolific.provider import ProlificProviderArgs
-from humaneval.frontend_bundles import PUBLIC_DIR, BundleMissing, bundle_path
+from humaneval.crowd.page_folder import new_page_folder
+from humaneval.frontend_bundles import BundleMissing, bundle_path
 from humaneval.input_errors import InputError
+from humaneval.page_images import MAX_IMAGE_MB_LIMIT, PageImages
 from humaneval.shipped_files import TASK_CONFIG_DIR
 from humaneval.study_folder import STUDY_CONFIG_NAME, StudyFolder, value_at
 
@@ -173,7 +175,7 @@ def compose_study_config(study: str, overrides: Sequence[str], files: Mapping[st
                 blue.task_source = str(bundle_path(study))
             except BundleMissing as err:
                 raise InputError(str(err), field="mephisto.blueprint.task_source") from None
-        blue.extra_source_dir = str(PUBLIC_DIR)
+        blue.extra_source_dir = str(new_page_folder())
         for key, default in files.items():
             path = config_path(blue.get(key), default)
             blue[key] = literal(path) if path is not None else None
@@ -292,6 +294,12 @@ def check_number(blue: DictConfig, key: str, low: float, high: float | None = No
     if not isinstance(value, (int, float)) or isinstance(value, bool) or value < low or (high is not None and value > high):
         bounds = f"within [{low}, {high}]" if high is not None else f"at least {low}"
         raise InputError(f"must be {bounds}, got {value!r}", field=f"mephisto.blueprint.{key}")
+
+
+def checked_image_bound(blue: DictConfig) -> PageImages:
+    """Checks of the images a study shows (before launch: nothing copied), with its `max_image_mb` checked."""
+    check_number(blue, "max_image_mb", 0.001, MAX_IMAGE_MB_LIMIT)
+    return PageImages(max_mb=float(blue.max_image_mb))
 
 
 @contextmanager

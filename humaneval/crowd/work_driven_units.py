@@ -30,6 +30,7 @@ from humaneval.crowd.mephisto_api import AgentState, AssignmentState, Initializa
 from humaneval.crowd.mephisto_internals import assert_blueprint_args, driving_task_launcher
 from humaneval.crowd.work_pool import WorkPool
 from humaneval.input_errors import InputError
+from humaneval.page_images import DEFAULT_MAX_MB
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
@@ -68,6 +69,7 @@ class WorkDrivenUnitsArgs:
     # Mephisto declares this a required str, so "null = no onboarding" could not be said in YAML.
     onboarding_qualification: Optional[str] = field(default=None, metadata={"help": "earned by passing onboarding; None = no onboarding"})
     block_list_files: list[str] = field(default_factory=list, metadata={"help": "files of worker ids never given work"})
+    max_image_mb: float = field(default=DEFAULT_MAX_MB, metadata={"help": "largest image a conversation may show, in MB"})
 
 
 class WorkDrivenUnits:
@@ -99,6 +101,7 @@ class WorkDrivenUnits:
         super().__init__(task_run, args, shared_state)  # type: ignore[call-arg]
         self.task_run = task_run
         self.configure(args.blueprint)
+        self.load_page_data()
         self._init_work_driven_units(args.blueprint)
 
     def _init_work_driven_units(self, blueprint_args: "DictConfig") -> None:
@@ -123,6 +126,10 @@ class WorkDrivenUnits:
 
     def configure(self, blueprint_args: Any) -> None:
         """The study's own settings from its arguments (no Mephisto: also used by `work_done_in`)."""
+
+    def load_page_data(self) -> None:
+        """Read now what the pages show from files: Mephisto builds the task server right after making the
+        blueprint, and the images a study shows must be in the page folder by then (`crowd.page_folder`)."""
 
     def stored_work_done(self, db: "MephistoDB", task_name: str) -> bool:
         """Whether the units stored in `db` for the task already complete the work."""

@@ -1,0 +1,187 @@
+"""Images a conversation is about (Multi-Modal BlenderBot, Image-Chat): read, checked, and served beside the page.
+
+An episode's image is named by `image_src` (ParlAI's key in its image tasks) and described by `image_alt`. The
+value is a local path (relative to the file that names it) or a `data:image/...;base64,` URL, the way ParlAI's
+image chat stores a picture inline. A web address is refused: a worker's browser must fetch nothing from a
+third party (the host would learn who works on the study, and could swap the picture mid-study), so a picture
+is downloaded once by the researcher and served by the task server itself.
+
+Every image is checked before anything starts: at most `max_mb` megabytes, and a PNG, JPEG or WebP by its
+first bytes (not its name: an SVG can carry script, and a file named `.png` can be anything). A checked
+image is copied into the folder Mephisto serves beside the page, under a name made from its content
+(`images/<sha256>.<ext>`): the same picture used by many conversations is stored once, and the name tells a
+worker nothing about the model or the file it came from.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from humaneval.input_errors import InputError
+
+log = logging.getLogger(__name__)
+
+IMAGE_KEY = "image_src"
+ALT_KEY = "image_alt"
+DEFAULT_ALT = "The picture this conversation is about"
+DEFAULT_MAX_MB = 5.0
+MAX_IMAGE_MB_LIMIT = 50.0  # a page that loads more than this per picture is unusable on a worker's connection
+MAX_ALT_CHARS = 500
+IMAGES_FOLDER = "images"  # under the page's static folder; the page's URLs are relative to it
+URL_PATTERN = re.compile(r"images/[0-9a-f]{32}\.(png|jpeg|webp)")
+
+_DATA_URL = re.compile(r"data:image/(png|jpeg|jpg|webp);base64,(.*)", re.DOTALL | re.IGNORECASE)
+_REMOTE = re.compile(r"[a-z][a-z0-9+.-]*://|//", re.IGNORECASE)
+
+
+def image_type(data: bytes) -> str | None:
+    """'png', 'jpeg' or 'webp' from the file's signature, else None."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where an `image_src` was given, for error messages (file, line, field)."""
+
+    path: str | Path | None
+    line: int | None = None
+    field: str = IMAGE_KEY
+
+    def error(self, problem: str, field: str | None = None) -> InputError:
+        return InputError(problem, path=self.path, line=self.line, field=field or self.field)
+
+
+@dataclass(frozen=True)
+class EpisodeImage:
+    """An episode's image as its file names it: `src` (path or data URL), `alt`, the folder `src` is
+    relative to, and where it was given (for errors found when it is read)."""
+
+    src: str
+    alt: str
+    base_dir: Path
+    where: Where
+
+    @property
+    def is_inline(self) -> bool:
+        return self.src[:5].lower() == "data:"
+
+    def local_path(self) -> Path:
+        return (self.base_dir / Path(self.src).expanduser()).resolve()
+
+
+def episode_image(holders: Iterable[tuple[str, Any]], base_dir: Path, path: str | Path | None,
+                  line: int | None = None) -> EpisodeImage | None:
+    """The first `image_src` among `holders` — `(field prefix, object)`: an episode's own keys, then its
+    acts or turns, in order — with the `image_alt` given beside it; None when no holder names one."""
+    for prefix, holder in holders:
+        if not isinstance(holder, Mapping) or IMAGE_KEY not in holder:
+            continue
+        where = Where(path, line, f"{prefix}{IMAGE_KEY}")
+        src, alt = holder[IMAGE_KEY], holder.get(ALT_KEY)
+        if not isinstance(src, str) or not src.strip():
+            raise where.error("must be a non-empty string: a local path or a data:image/...;base64, URL")
+        if alt is not None and (not isinstance(alt, str) or len(alt) > MAX_ALT_CHARS):
+            raise where.error(f"must be a string of at most {MAX_ALT_CHARS} characters", f"{prefix}{ALT_KEY}")
+        if _REMOTE.match(src.strip()):
+            raise where.error("a web address is not allowed: workers' browsers fetch nothing from third parties; "
+                              "download the picture and give its local path (relative to this file)")
+        return EpisodeImage(src.strip(), (alt or "").strip() or DEFAULT_ALT, base_dir, where)
+    return None
+
+
+def image_bytes(image: EpisodeImage, max_mb: float) -> bytes:
+    """The picture's bytes, checked: readable, at most `max_mb` MB, a PNG, JPEG or WebP."""
+    where = image.where
+    limit = int(max_mb * 1_000_000)
+    if image.is_inline:
+        match = _DATA_URL.fullmatch(image.src)
+        if match is None:
+            raise where.error("an inline image must be a data:image/png|jpeg|webp;base64, URL")
+        if len(match.group(2)) > limit * 4 // 3 + 4:
+            raise where.error(f"the inline image is larger than the {max_mb:g} MB limit (humaneval.page.max_image_mb)")
+        try:
+            data = base64.b64decode(match.group(2), validate=True)
+        except (binascii.Error, ValueError):
+            raise where.error("the inline image is not valid base64") from None
+        name = "the inline image"
+    else:
+        path = image.local_path()
+        name = str(path)
+        if not path.is_file():
+            raise where.error(f"no such image file: {path}")
+        size = path.stat().st_size
+        if size > limit:
+            raise where.error(f"{path} is {size / 1e6:.1f} MB, over the {max_mb:g} MB limit "
+                              f"(humaneval.page.max_image_mb)")
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise where.error(f"cannot read {path}: {err.strerror}") from None
+    if len(data) > limit:
+        raise where.error(f"{name} is over the {max_mb:g} MB limit (humaneval.page.max_image_mb)")
+    if image_type(data) is None:
+        raise where.error(f"{name} is not a PNG, JPEG or WebP image")
+    return data
+
+
+def portable_src(image: EpisodeImage, new_base: Path) -> str:
+    """`image.src` as a file in `new_base` must name it: data URLs as they are, paths relative to `new_base`
+    (how a builder that copies an episode into a new file keeps its picture findable)."""
+    if image.is_inline:
+        return image.src
+    return os.path.relpath(image.local_path(), new_base.resolve())
+
+
+class PageImages:
+    """The images one study shows, checked and (with a `folder`) copied into the page's static folder.
+
+    `view` gives the page's `{"url", "alt"}`; asking again for the same picture reads nothing twice.
+    Without a folder it only checks (how the launcher's input checks and the builders use it).
+    """
+
+    def __init__(self, folder: Path | None = None, max_mb: float = DEFAULT_MAX_MB) -> None:
+        self.folder = folder
+        self.max_mb = max_mb
+        self._urls: dict[tuple[str, str], str] = {}
+
+    def view(self, image: EpisodeImage | None) -> dict[str, str] | None:
+        if image is None:
+            return None
+        key = (image.src, str(image.base_dir))
+        url = self._urls.get(key)
+        if url is None:
+            data = image_bytes(image, self.max_mb)
+            url = f"{IMAGES_FOLDER}/{hashlib.sha256(data).hexdigest()[:32]}.{image_type(data)}"
+            if self.folder is not None:
+                self._store(url, data)
+            self._urls[key] = url
+        return {"url": url, "alt": image.alt}
+
+    def _store(self, url: str, data: bytes) -> None:
+        target = self.folder / url  # type: ignore[operator]
+        if target.exists():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.part")
+        temporary.write_bytes(data)
+        temporary.replace(target)
+        log.debug("image %s copied for the page", url)
+
+    @property
+    def count(self) -> int:
+        return len(set(self._urls.values()))
