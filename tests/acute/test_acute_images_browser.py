@@ -1,0 +1,81 @@
+"""Headless Chromium on the real ACUTE page of a study whose conversations are about images (issue 21): one
+conversation names a picture file beside the pairings file, the other an inline data URL in its first turn
+(ParlAI's place). Each side shows its own picture, fetched from the task server itself, at both desktop and
+phone widths; a click enlarges it in a dialog that Escape closes; the page asks nothing of any other server."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from humaneval.acute.task import build_task
+from humaneval.crowd.launcher import LaunchSettings
+from humaneval.jsonl import write_jsonl
+from tests.acute.test_work_queue import study_pairings
+from tests.axe import axe_violations
+from tests.crowd.conftest import BackgroundRun, completed_units, wait_for
+from tests.page_image_checks import NetworkLog, check_image_shown, check_zoom, png
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+BUS = ("A red bus on a rainy street", (320, 240), png(320, 240, (200, 40, 40)))
+DOGS = ("Two dogs playing on a beach", (240, 320), png(240, 320, (40, 110, 200)))
+
+
+def image_pairings(tmp_path: Path) -> Path:
+    """Pairings whose left-hand conversation (as written) names bus.png by a path relative to the file, and
+    whose other conversation carries the dogs inline in its first turn."""
+    (tmp_path / "pictures").mkdir()
+    (tmp_path / "pictures" / "bus.png").write_bytes(BUS[2])
+    inline = "data:image/png;base64," + base64.b64encode(DOGS[2]).decode("ascii")
+    pairs = study_pairings(tmp_path, pairs_per_model_pair=1)
+    for pair in pairs:
+        first, second = pair["dialogue_dicts"]
+        first.update(image_src="pictures/bus.png", image_alt=BUS[0])
+        second["dialogue"][0].update(image_src=inline, image_alt=DOGS[0])
+    pairings = tmp_path / "image_pairings.jsonl"
+    write_jsonl(pairings, pairs)
+    return pairings
+
+
+def test_an_image_grounded_pair_shows_both_images_from_the_task_server(page, tmp_path: Path) -> None:
+    pairings = image_pairings(tmp_path)
+    data_dir = tmp_path / "mephisto"
+    cfg, state = build_task([
+        f"humaneval.data_dir={data_dir}",
+        f"mephisto.blueprint.pairings_file={pairings}",
+        "mephisto.blueprint.onboarding_qualification=null",
+        "mephisto.blueprint.subtasks_per_unit=1",
+        "mephisto.task.task_name=acute-images-browser",
+    ])
+    log = NetworkLog.of(page)
+    with BackgroundRun(cfg, state, LaunchSettings(data_dir=data_dir)) as run:
+        assert wait_for(lambda: run.task_run.get_assignment_statuses().get("launched", 0) > 0, timeout=30)
+        page.goto(run.worker_url("image_worker", "image_assignment_1"))
+        page.get_by_text("Comparison 1 of 1").wait_for(timeout=30_000)
+        images = {alt: (size, sent) for alt, size, sent in (BUS, DOGS)}
+        sides = {side: page.get_by_test_id(f"image-{side}").get_by_test_id("image-open").locator("img")
+                 .get_attribute("alt") for side in ("left", "right")}
+        assert sorted(sides.values()) == sorted(images)  # each conversation its own picture, whichever side it is on
+        for width in (1280, 420):
+            page.set_viewport_size({"width": width, "height": 800})
+            for side, alt in sides.items():
+                shown = check_image_shown(page, log, f"image-{side}", alt, *images[alt])
+                # the picture comes first in its conversation, before the persona lines and the turns
+                context = page.get_by_test_id(f"context-{side}").bounding_box()
+                assert shown.bounding_box()["y"] + shown.bounding_box()["height"] <= context["y"]
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            assert axe_violations(page) == []
+            check_zoom(page, page.get_by_test_id("image-left"), sides["left"], images[sides["left"]][0])
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.get_by_test_id("choose-right").click()
+        page.get_by_label("Why?").fill("the right one describes its picture")
+        page.get_by_test_id("next").click()
+        page.get_by_test_id("submitted").wait_for(timeout=30_000)
+        assert wait_for(lambda: completed_units(run) == 1, timeout=30), run.task_run.get_assignment_statuses()
+
+    assert log.elsewhere(page.url) == []
+    assert sum("/images/" in url for url in log.requests) == 2  # each picture fetched once, then cached
+    assert page.errors == [], page.errors
