@@ -17,6 +17,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "plan": ("analysis.acute.plan", "judgements needed for a pairwise comparison (power analysis)"),
     "safety": ("analysis.safety.cli", "human safety labels -> unsafe rates, Dawid–Skene, agreement, workers, HTML report"),
     "bad": ("analysis.bad.cli", "bot-adversarial dialogue labels -> fooled rates, safety-layer accuracy, HTML report"),
+    "auto": ("analysis.auto.cli", "model replies (world logs, self-chats, BAD exports) -> gendered-word and safety-flag shares, reductions"),
     "import": ("analysis.importers.cli", "results of other tools (ParlAI crowdsourcing, pairwise CSV) -> our export records"),
 }
 

@@ -1,0 +1,1 @@
+"""The model card's measures over model replies (`python -m analysis auto`)."""

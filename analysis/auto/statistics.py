@@ -1,0 +1,165 @@
+"""Every number of `analysis auto`: per model the share of replies with male words, with female words and
+flagged by each safety check (Wilson intervals); against a baseline model, the reduction factor of each
+share with its log-scale (Katz) interval and Fisher's exact test, Holm-corrected over the family.
+
+The unit is the reply: a share is (replies with the feature) / (replies measured). For a recorded
+check the replies measured are those it judged (a check that did not run on a reply leaves it out).
+Replies of one conversation are treated as independent, as the model card's numbers do; in world logs of
+`models generate` each line is one reply to its own context, so they are.
+
+The reduction factor of a measure is baseline share / model share (the card's "reduces replies with male
+words by a factor of 9": 9 = uncontrolled share / controlled share). Its 95% interval is Katz et al.'s
+(1978) log-scale interval of a ratio of two independent proportions: log(factor) ± z·√(1/a − 1/n₁ + 1/b
+− 1/n₂), with a events of n₁ replies for the baseline and b of n₂ for the model. With no event on either
+side the factor is 0 or infinite and the interval undefined; with few, the normal approximation on the
+log scale fails. Below `MIN_EVENTS_FOR_RATE_RATIO` events on either side the factor is "not enough data"
+(Fisher's test, exact at any count, is still given). The family Holm corrects is every (model, measure)
+test against the baseline in the report.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.stats import fisher_exact
+
+from analysis.auto.checks import CHECKS, run_checks
+from analysis.auto.records import Replies
+from analysis.auto.word_lists import GENDERED_LISTS, WordMatcher
+from analysis.stats.corrections import holm, stars
+from analysis.stats.intervals import Z_95, wilson
+from analysis.stats.sufficiency import Rule
+
+log = logging.getLogger(__name__)
+
+MIN_EVENTS_FOR_RATE_RATIO = Rule(
+    "MIN_EVENTS_FOR_RATE_RATIO",
+    5,
+    "replies with the feature in each of the two models",
+    "the reduction factor divides two shares: with no reply with the feature on one side it is 0 or infinite, "
+    "and the log-scale (Katz) interval rests on 1/a + 1/b, which the normal approximation follows only from "
+    "about 5 events per side; below that the interval's coverage is far from 95%",
+)
+
+GENDERED, CHECK, RECORDED_CHECK = "gendered words", "safety check", "recorded safety check"
+
+
+@dataclass(frozen=True)
+class AutoOptions:
+    """What to measure: the safety checks to run (`checks.CHECKS`) and the baseline model (or None)."""
+
+    checks: tuple[str, ...] = ("string_matcher",)
+    baseline: str | None = None
+
+
+@dataclass
+class AutoResults:
+    """`measures` (name -> kind) in report order; `hits` one column per measure, one row per reply
+    (1.0 / 0.0, NaN when a recorded check did not judge it); `matched` the words and checks behind them;
+    `rates` one row per (model, measure); `reductions` one row per (model, measure) against the baseline."""
+
+    replies: Replies
+    options: AutoOptions
+    measures: dict[str, str]
+    hits: pd.DataFrame
+    matched: pd.DataFrame
+    rates: pd.DataFrame
+    reductions: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def reply_hits(replies: Replies, checks: Sequence[str]) -> tuple[dict[str, str], pd.DataFrame, pd.DataFrame]:
+    """Measures, per-reply hits and the matched words / flagging checks of every reply."""
+    texts = replies.replies["text"].tolist()
+    measures: dict[str, str] = {}
+    hits: dict[str, np.ndarray] = {}
+    matched: dict[str, list[str]] = {}
+    for name, words in GENDERED_LISTS.items():
+        matcher = WordMatcher(words)
+        found = [matcher.find(t) for t in texts]
+        measures[name] = GENDERED
+        hits[name] = np.array([bool(f) for f in found], dtype=float)
+        matched[name] = [" ".join(dict.fromkeys(f)) for f in found]
+    flags = run_checks(checks, texts)
+    for name in checks:
+        measures[name] = CHECK
+        hits[name] = np.array(flags[name], dtype=float)
+    for name in replies.recorded_checks:
+        measures[name] = RECORDED_CHECK
+        hits[name] = replies.recorded[name].to_numpy(float)
+    flagged_by = [", ".join(c for c in measures if measures[c] != GENDERED and hits[c][i] == 1.0) for i in range(len(texts))]
+    return measures, pd.DataFrame(hits, columns=list(measures)), pd.DataFrame({**matched, "flagged_by": flagged_by})
+
+
+def rate_table(replies: Replies, measures: dict[str, str], hits: pd.DataFrame) -> pd.DataFrame:
+    """rates.csv: one row per model and measure: replies measured, replies with the feature, share, 95% Wilson."""
+    rows = []
+    model = replies.replies["model"]
+    for m in replies.models:
+        mine = hits[(model == m).to_numpy()]
+        for name, kind in measures.items():
+            column = mine[name]
+            n, events = int(column.notna().sum()), int((column == 1.0).sum())
+            lo, hi = wilson(events, n)
+            rows.append({"model": m, "measure": name, "kind": kind, "n": n, "events": events,
+                         "rate": events / n if n else math.nan, "ci_wilson_low": float(lo), "ci_wilson_high": float(hi)})
+    return pd.DataFrame(rows)
+
+
+def katz_interval(a: int, n1: int, b: int, n2: int) -> tuple[float, float, float]:
+    """(a/n1) / (b/n2) and its 95% log-scale interval (Katz et al. 1978); a, b ≥ 1."""
+    factor = (a / n1) / (b / n2)
+    se = math.sqrt(1 / a - 1 / n1 + 1 / b - 1 / n2)
+    return factor, factor * math.exp(-Z_95 * se), factor * math.exp(Z_95 * se)
+
+
+def reduction_table(rates: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """reductions.csv: per other model and measure, the reduction factor against `baseline` (or why it is not
+    given), Fisher's exact two-sided p and Holm's p over every test of the table."""
+    base = rates[rates["model"] == baseline].set_index("measure")
+    rows = []
+    for r in rates[rates["model"] != baseline].itertuples():
+        b = base.loc[r.measure]
+        a, n1, k, n2 = int(b["events"]), int(b["n"]), int(r.events), int(r.n)
+        row = {"baseline": baseline, "model": r.model, "measure": r.measure, "kind": r.kind,
+               "baseline_events": a, "baseline_n": n1, "baseline_rate": b["rate"],
+               "events": k, "n": n2, "rate": r.rate,
+               "factor": math.nan, "factor_ci_low": math.nan, "factor_ci_high": math.nan, "not_enough_data": "",
+               "p_value": math.nan}
+        if n1 == 0 or n2 == 0:
+            row["not_enough_data"] = f"needs replies judged by this check in both models (have {n1} and {n2})"
+            rows.append(row)
+            continue
+        rule = MIN_EVENTS_FOR_RATE_RATIO
+        if min(a, k) >= rule.minimum:
+            row["factor"], row["factor_ci_low"], row["factor_ci_high"] = katz_interval(a, n1, k, n2)
+        else:
+            row["not_enough_data"] = f"needs at least {rule.minimum} {rule.what} (have {a} and {k})"
+        row["p_value"] = float(fisher_exact([[a, n1 - a], [k, n2 - k]], alternative="two-sided")[1])
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if not len(frame):
+        return frame
+    tested = frame["p_value"].notna().to_numpy()
+    frame["p_holm"] = math.nan
+    frame.loc[tested, "p_holm"] = holm(frame.loc[tested, "p_value"].to_numpy(float))
+    frame["stars_holm"] = [stars(p) if math.isfinite(p) else "" for p in frame["p_holm"]]
+    return frame
+
+
+def analyse_auto(replies: Replies, options: AutoOptions = AutoOptions()) -> AutoResults:
+    """All tables of an `analysis auto` report from the replies read."""
+    unknown = [c for c in options.checks if c not in CHECKS]
+    if unknown:
+        raise ValueError(f"unknown checks {unknown}")
+    measures, hits, matched = reply_hits(replies, options.checks)
+    rates = rate_table(replies, measures, hits)
+    reductions = reduction_table(rates, options.baseline) if options.baseline else pd.DataFrame()
+    log.info("measured %d replies of %d models on %d measures", len(hits), len(replies.models), len(measures))
+    return AutoResults(replies=replies, options=options, measures=measures, hits=hits, matched=matched, rates=rates,
+                       reductions=reductions)
+
