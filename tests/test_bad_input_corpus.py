@@ -190,6 +190,20 @@ JSONL_CLIS = [
         json.dumps({"task": "bad", "label": 1}), "report", duplicate_refused=True,
     ),
     JsonlCli(
+        "analysis auto",
+        lambda bad, out: ["analysis", "auto", str(bad), "--out", str(out)],
+        lambda: _lines(SAFETY_DATA / "demo_bot_world_logs.jsonl", 3),
+        json.dumps({"dialog": [[{"id": "a", "text": "hi"}, {"id": "b", "text": 5}]]}), "report",
+        duplicate_refused=False,  # a world log may hold the same context and reply twice (seeded self-chats repeat)
+    ),
+    JsonlCli(
+        "analysis auto (BAD export)",
+        lambda bad, out: ["analysis", "auto", str(bad), "--out", str(out)],
+        _bad_records,
+        json.dumps({"task": "bad", "run_id": "r", "conversation_id": "c", "turn_index": 1, "model": ["m"]}), "report",
+        duplicate_refused=True,
+    ),
+    JsonlCli(
         "analysis import pairwise-csv",
         lambda bad, out: ["analysis", "import", "pairwise-csv", str(bad), "--out", str(out)],
         lambda: [json.dumps({"model_a": "x", "model_b": "y", "winner": w, "question": "Q"}) for w in ("x", "tie", "y")],
