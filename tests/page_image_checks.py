@@ -81,7 +81,7 @@ def check_image_shown(page: Any, log: NetworkLog, figure: str, alt: str, size: t
 
 
 def check_zoom(page: Any, shown: Any, alt: str, size: tuple[int, int]) -> None:
-    """A click on the image opens it in a modal dialog at full size (as far as the window allows), with no
+    """A click on the image opens it in a modal dialog, larger than the thumbnail and within the window, with no
     serious accessibility problem; Escape closes it and the focus is back on the image's button; by keyboard,
     Enter opens it and its Close button closes it."""
     opener = shown.get_by_role("button", name=f"Enlarge image: {alt}", exact=True)
@@ -90,9 +90,12 @@ def check_zoom(page: Any, shown: Any, alt: str, size: tuple[int, int]) -> None:
     opener.click()
     dialog.wait_for(timeout=5_000)
     full = dialog.get_by_role("img", name=alt, exact=True)
-    full_box, thumb_box = full.bounding_box(), opener.locator("img").bounding_box()
-    viewport = page.viewport_size
-    assert full_box["width"] > thumb_box["width"] or full_box["width"] >= min(size[0], viewport["width"] * 0.9)
+    assert full.evaluate("img => [img.naturalWidth, img.naturalHeight]") == list(size)
+    # the picture as drawn: scaled (object-fit: contain) to the largest size its box allows
+    drawn = full.evaluate("""img => { const r = img.getBoundingClientRect();
+        return Math.min(r.width / img.naturalWidth, r.height / img.naturalHeight) * img.naturalWidth; }""")
+    assert drawn > opener.locator("img").bounding_box()["width"] + 20  # bigger than the thumbnail
+    full_box, viewport = full.bounding_box(), page.viewport_size
     assert full_box["x"] >= 0 and full_box["x"] + full_box["width"] <= viewport["width"]
     assert full_box["y"] >= 0 and full_box["y"] + full_box["height"] <= viewport["height"]
     assert axe_violations(page) == []

@@ -1,5 +1,5 @@
 // The image a conversation is about (ACUTE's conversations, safety items, BAD's topic), shown small above the
-// text and enlarged on click in a modal <dialog> (Escape or "Close" shut it; the focus goes back to the image).
+// text and enlarged to fit the window on click in a modal <dialog> (Escape or "Close" shut it; the focus goes back to the image).
 // The server copies every image into the task server's own static folder and sends {url, alt}; anything else
 // is not shown (a url that is not one of those files could make the worker's browser call another server).
 import { useRef } from "react";
@@ -26,6 +26,11 @@ export function ConversationImage({ image, caption, testId }) {
   const close = () => dialog.current.close();
   // a click on the dimmed backdrop lands on the <dialog> itself, not on its content
   const backdropClick = (event) => { if (event.target === dialog.current) close(); };
+  // back to the image once the dialog shuts, unless the worker has already moved on elsewhere
+  const refocus = () => {
+    const active = document.activeElement;
+    if (!active || active === document.body || dialog.current.contains(active)) opener.current.focus();
+  };
   return (
     <figure className="he-image" data-testid={testId}>
       <button ref={opener} type="button" className="he-image-open" aria-label={`Enlarge image: ${shown.alt}`}
@@ -33,10 +38,10 @@ export function ConversationImage({ image, caption, testId }) {
         <img src={shown.url} alt={shown.alt} className="he-image-thumb" />
       </button>
       <figcaption className="he-image-caption">
-        {caption ? `${caption} ` : ""}<span className="he-muted">(click the image to enlarge it)</span>
+        {caption ? `${caption} ` : ""}<span className="he-muted">(click or tap it to enlarge it)</span>
       </figcaption>
       <dialog ref={dialog} className="he-dialog he-image-dialog" aria-label={shown.alt} onClick={backdropClick}
-              onClose={() => opener.current && opener.current.focus()} data-testid="image-dialog">
+              onClose={refocus} data-testid="image-dialog">
         <img src={shown.url} alt={shown.alt} className="he-image-full" />
         <p className="he-image-dialog-foot">
           <button type="button" className="he-button" onClick={close} data-testid="image-close">Close</button>
