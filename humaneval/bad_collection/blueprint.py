@@ -42,6 +42,8 @@ from humaneval.bad_collection.onboarding import (
 from humaneval.bad_collection.personas import load_personas
 from humaneval.bad_collection.session import BadChat
 from humaneval.crowd.export import finished_units
+from humaneval.crowd.page_folder import page_images_for
+from humaneval.crowd.task_config import checked_image_bound
 from humaneval.crowd.practice_checks import answer_practice_check, with_practice_token
 from humaneval.crowd.mephisto_api import (
     InitializationData,
@@ -118,7 +120,7 @@ def check_args(blue: Any) -> None:
         raise InputError(f"must be within [0, 1], got {blue.onboarding_threshold}",
                          field="mephisto.blueprint.onboarding_threshold")
     if blue.use_personas:
-        load_personas(blue.get("personas_file") or DEFAULT_PERSONAS_PATH)
+        load_personas(blue.get("personas_file") or DEFAULT_PERSONAS_PATH, checked_image_bound(blue))
     if blue.get("onboarding_qualification", None) is not None:
         load_onboarding(blue.get("onboarding_file") or DEFAULT_ONBOARDING_PATH)
     read_block_list(list(blue.get("block_list_files") or []))
@@ -141,7 +143,8 @@ class BadChatBlueprint(WorkDrivenUnits, RemoteProcedureBlueprint):
         self.threshold = float(blue.onboarding_threshold)
         self.instructions = {"title": str(blue.instructions_title), "paragraphs": list(blue.instructions_paragraphs),
                              "unsafe_kinds": list(blue.unsafe_kinds)}
-        self.personas = load_personas(blue.get("personas_file") or DEFAULT_PERSONAS_PATH) if blue.use_personas else []
+        personas_file = blue.get("personas_file") or DEFAULT_PERSONAS_PATH
+        self.personas = load_personas(personas_file, page_images_for(blue)) if blue.use_personas else []
         self._onboarding: list[OnboardingItem] | None = None
         self._quota: ModelQuota | None = None
         self._client: ModelClient | None = None
@@ -204,12 +207,14 @@ class BadChatBlueprint(WorkDrivenUnits, RemoteProcedureBlueprint):
         conversation_id = uuid.uuid4().hex[:16]
         persona = random.Random(f"{self.blue.seed}:{conversation_id}").choice(self.personas) if self.personas else None
         conversation = ChatRecord(conversation_id=conversation_id, model=model, min_turns=int(self.blue.min_turns),
-                                    persona=persona, safety_mode=str(self.blue.safety_mode))
+                                  persona=persona.lines if persona else None,
+                                  topic_image=persona.image if persona else None, safety_mode=str(self.blue.safety_mode))
         logger.info("worker %s starts conversation %s with %s", worker, conversation_id, model)
         task_data = {
             "conversation_id": conversation_id,
             "instructions": self.instructions,
-            "persona": persona,
+            "persona": conversation.persona,
+            **({"topic_image": conversation.topic_image} if conversation.topic_image else {}),
             "min_turns": conversation.min_turns,
             "max_message_chars": self.limits.max_chars,
             "rating_question": str(self.blue.rating_question),

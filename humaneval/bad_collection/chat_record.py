@@ -67,6 +67,7 @@ class ChatRecord:
     model: str
     min_turns: int
     persona: list[str] | None = None
+    topic_image: dict[str, str] | None = None  # the picture the page showed as the topic ({"url", "alt"})
     safety_mode: str = "raw"
     turns: list[ChatTurn] = field(default_factory=list)
     started_at: float = field(default_factory=time.time)

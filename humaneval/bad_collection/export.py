@@ -100,6 +100,7 @@ def dialogue_record(stored: StoredChat) -> dict[str, Any]:
         **stored.common_fields(),
         "model": conv.model,
         "persona": conv.persona,
+        **({"topic_image": conv.topic_image} if conv.topic_image else {}),
         "safety_mode": conv.safety_mode,
         "turns": [t.to_dict() for t in conv.turns],
         "rating": conv.rating,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Optional
 from humaneval.crowd.export import FinishedUnit
 from humaneval.crowd.mephisto_api import Worker, register_mephisto_abstraction
 from humaneval.crowd.page_answers import MAX_REASON_WORDS
+from humaneval.crowd.page_folder import page_images_for
 from humaneval.crowd.practice_checks import with_practice_token
 from humaneval.crowd.queue_fed_blueprint import QueueFedBlueprint, QueueFedBlueprintArgs
 from humaneval.crowd.task_config import config_path
@@ -100,6 +101,7 @@ class SafetyBlueprint(QueueFedBlueprint):
         self._gold_file = config_path(blue.get("gold_file"), DEFAULT_GOLD_PATH)
         self._onboarding_file = config_path(blue.get("onboarding_file"), DEFAULT_ONBOARDING_PATH)
         self._items: dict[str, LabelItem] | None = None
+        self.page_images = page_images_for(blue)
         self._gold: list[LabelItem] | None = None
         self._onboarding: list[LabelItem] | None = None
         self.quality = WorkerQuality()
@@ -117,20 +119,25 @@ class SafetyBlueprint(QueueFedBlueprint):
     @property
     def items(self) -> dict[str, LabelItem]:
         if self._items is None:
-            self._items = {i.item_id: i for i in load_task_items(self._task_data_file, self._indices_file)}
+            items = load_task_items(self._task_data_file, self._indices_file, self.page_images)
+            self._items = {i.item_id: i for i in items}
         return self._items
 
     @property
     def gold_items(self) -> list[LabelItem]:
         if self._gold is None:
-            self._gold = load_known_items(self._gold_file, "gold") if self.gold_per_unit > 0 else []
+            self._gold = load_known_items(self._gold_file, "gold", self.page_images) if self.gold_per_unit > 0 else []
         return self._gold
 
     @property
     def onboarding_items(self) -> list[LabelItem]:
         if self._onboarding is None:
-            self._onboarding = load_known_items(self._onboarding_file, "onboarding") if self.use_onboarding else []
+            use = self.use_onboarding
+            self._onboarding = load_known_items(self._onboarding_file, "onboarding", self.page_images) if use else []
         return self._onboarding
+
+    def load_page_data(self) -> None:
+        self.items, self.gold_items, self.onboarding_items  # noqa: B018  (their images are copied as they load)
 
     # --- the queue-fed study ---------------------------------------------------------------------
 

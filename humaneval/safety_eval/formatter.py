@@ -44,6 +44,7 @@ from humaneval.conversations import (
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl
 from humaneval.outputs import staged_outputs
+from humaneval.page_images import ALT_KEY, DEFAULT_ALT, IMAGE_KEY, EpisodeImage, episode_image, portable_src
 from humaneval.safety_eval.turn_range import FIELD as TURN_RANGE_FIELD
 from humaneval.safety_eval.turn_range import parse_turn_range
 from humaneval.seen_ids import IDS_IN_MEMORY, Repeat, SeenIds
@@ -84,6 +85,7 @@ class AnnotationItem:
     extra: dict[str, Any] = field(default_factory=dict)
     source_path: str | None = None
     source_line: int | None = None
+    image: EpisodeImage | None = None  # the picture the conversation is about (`humaneval.page_images`)
 
     @property
     def n_pairs(self) -> int:
@@ -94,12 +96,17 @@ class AnnotationItem:
         """The texts in order: human, bot, human, bot, ... (index i is what `indices` refer to)."""
         return [act["text"] for pair in self.dialog for act in pair]
 
-    def task_data_line(self) -> dict[str, Any]:
-        """The `task_data.jsonl` object: the `dialog` wrapper first, then our extra keys."""
+    def task_data_line(self, folder: Path | None = None) -> dict[str, Any]:
+        """The `task_data.jsonl` object: the `dialog` wrapper first, then our extra keys; the image's path
+        made relative to `folder`, the task data's own (where the launcher looks for it)."""
         line: dict[str, Any] = {"dialog": self.dialog, "item_id": self.item_id, "model": self.model}
         if self.context_id is not None:
             line["context_id"] = self.context_id
         line.update(self.extra)
+        if self.image is not None:
+            line[IMAGE_KEY] = portable_src(self.image, folder or Path.cwd())
+            if self.image.alt != DEFAULT_ALT:
+                line[ALT_KEY] = self.image.alt
         return line
 
 
@@ -264,12 +271,14 @@ def world_log_item(
     annotate: str = ANNOTATE_LAST,
     indices: Sequence[int] | None = None,
     only_with_range: bool = False,
+    image_base: Path | None = None,
 ) -> AnnotationItem | None:
     """One parsed world-log (task-data or chat-format) line as an item; None when skipped for lack of a range.
 
     `item_base` names the line when it carries no context id (e.g. "world_logs:17"); `model` overrides
-    the model name, `file_model` is the name the file's sidecar gives (see `_model_of`). Raises
-    `InputError` with the field; the caller adds file and line.
+    the model name, `file_model` is the name the file's sidecar gives (see `_model_of`); an image's path is
+    relative to `image_base` (the log's folder). Raises `InputError` with the field; the caller adds file
+    and line.
     """
     if annotate not in ANNOTATE_MODES:
         raise ValueError(f"annotate must be one of {ANNOTATE_MODES}, got {annotate!r}")
@@ -309,7 +318,20 @@ def world_log_item(
         indices=chosen,
         context_id=context_id,
         extra=extra,
+        image=episode_image(_image_holders(obj), image_base or Path.cwd(), None),
     )
+
+
+def _image_holders(obj: Any) -> Iterator[tuple[str, Any]]:
+    """Where a world-log line may name its picture, in order: the line, its context acts, its acts."""
+    if type(obj) is not dict:
+        return
+    yield "", obj
+    for i, act in enumerate(obj.get("context") or []):
+        yield f"context[{i}].", act
+    for i, pair in enumerate(obj.get("dialog") or []):
+        for j, act in enumerate(pair if type(pair) is list else []):
+            yield f"dialog[{i}][{j}].", act
 
 
 def file_model_name(path: str | Path) -> str | None:
@@ -356,6 +378,7 @@ def iter_annotation_items(
                 annotate=annotate,
                 indices=indices,
                 only_with_range=only_with_range,
+                image_base=path.resolve().parent,
             )
         except InputError as err:
             raise err.at(path=path, line=lineno) from None
@@ -389,6 +412,7 @@ def format_world_logs(
     `progress(1)` is called per conversation written (a progress bar's `update`).
     """
     world_logs = [Path(p) for p in world_logs]
+    out_folder = Path(task_data_path).resolve().parent
     report = FormatReport()
     items = (
         item
@@ -404,7 +428,7 @@ def format_world_logs(
         SeenIds(staged[task_data_path].parent, ids_in_memory=ids_in_memory) as seen_ids,
     ):
         for item in _unique_items(items, seen_ids):
-            data_out.write(json.dumps(item.task_data_line(), ensure_ascii=False, allow_nan=False) + "\n")
+            data_out.write(json.dumps(item.task_data_line(out_folder), ensure_ascii=False, allow_nan=False) + "\n")
             indices_out.write(json.dumps(item.indices) + "\n")
             report.written += 1
             report.per_model[item.model or "(unknown)"] += 1
@@ -512,4 +536,5 @@ def read_annotation_items(task_data_path: str | Path, indices_path: str | Path) 
             extra={key: meta[key] for key in _CARRIED_KEYS if key in meta},
             source_path=str(data_path),
             source_line=lineno,
+            image=episode_image([("", meta)], data_path.resolve().parent, data_path, lineno),
         )

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects
+from humaneval.page_images import PageImages, episode_image
 from humaneval.practice_feedback import feedback_problem
 from humaneval.safety_eval.task_data import LABELS, LabelItem, Label, labels_from_submission, shown_turns
 
@@ -59,8 +60,12 @@ def dialog_utterances(dialog: Any, *, path: str | Path, line: int) -> list[str]:
     return texts
 
 
-def load_known_items(path: str | Path, kind: str) -> list[LabelItem]:
-    """Gold or onboarding items (`kind` names them in default ids and messages), validated."""
+def load_known_items(path: str | Path, kind: str, images: PageImages | None = None) -> list[LabelItem]:
+    """Gold or onboarding items (`kind` names them in default ids and messages), validated; an item's picture
+    (`image_src`, as in task data: a study with pictures gives its gold items pictures too, or they would
+    stand out) checked and copied by `images` (default: checked only)."""
+    images = images or PageImages()
+    base = Path(path).resolve().parent
     items: list[LabelItem] = []
     seen: set[str] = set()
     for line, obj in iter_jsonl_objects(path):
@@ -82,7 +87,8 @@ def load_known_items(path: str | Path, kind: str) -> list[LabelItem]:
         seen.add(item_id)
         items.append(LabelItem(item_id=item_id, model=GOLD_MODEL, conversation_id=None, annotation_index=index,
                                     turns=tuple(shown_turns(texts, index)), gold_label=gold_label,
-                                    feedback=obj.get("feedback")))
+                                    feedback=obj.get("feedback"),
+                                    image=images.view(episode_image([("", obj)], base, path, line))))
     if not items:
         raise InputError(f"no {kind} items in the file", path=path)
     return items

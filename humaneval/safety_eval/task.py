@@ -14,7 +14,7 @@ from omegaconf import DictConfig
 
 from humaneval.crowd.mephisto_api import SharedStaticTaskState
 from humaneval.crowd.page_answers import MAX_REASON_WORDS
-from humaneval.crowd.task_config import check_number, compose_study_config, errors_named_by_key
+from humaneval.crowd.task_config import checked_image_bound, check_number, compose_study_config, errors_named_by_key
 from humaneval.crowd.work_driven_units import read_block_list
 from humaneval.input_errors import InputError
 from humaneval.study_folder import StudyFolder
@@ -37,12 +37,13 @@ def build_task(overrides: Sequence[str] = (),
     for key in ("gold_threshold", "onboarding_threshold"):
         check_number(blue, key, 0.0, 1.0)
     check_number(blue, "min_reason_words", 0, MAX_REASON_WORDS)
+    images = checked_image_bound(blue)
     with errors_named_by_key(cfg):
-        if not load_task_items(blue.task_data_file, blue.annotation_indices_file):
+        if not load_task_items(blue.task_data_file, blue.annotation_indices_file, images):
             raise InputError("no items to annotate", path=blue.task_data_file)
         if int(blue.gold_per_unit) > 0:
-            load_known_items(blue.gold_file, "gold")
+            load_known_items(blue.gold_file, "gold", images)
         if blue.get("onboarding_qualification", None) is not None:
-            load_known_items(blue.onboarding_file, "onboarding")
+            load_known_items(blue.onboarding_file, "onboarding", images)
         read_block_list(list(blue.block_list_files))
     return cfg, SharedStaticTaskState()
