@@ -51,17 +51,17 @@ def _rates_chart(results: AutoResults) -> str:
 def _rates_html(results: AutoResults) -> str:
     """One row per model; per measure: replies with it / replies measured, share, 95% Wilson."""
     r = results.rates.set_index(["model", "measure"])
-    head1 = "".join(f"<th colspan='3'>{escape(name)}</th>" for name in results.measures)
-    head2 = "<th>with / of</th><th>share</th><th>95% Wilson</th>" * len(results.measures)
+    head1 = "".join(f"<th colspan='2'>{escape(name)}</th>" for name in results.measures)
+    head2 = "<th>share (with / of)</th><th>95% Wilson</th>" * len(results.measures)
     rows = []
     for model in results.replies.models:
         cells = []
         for name in results.measures:
             x = r.loc[(model, name)]
             if x["n"] == 0:
-                cells.append(f"<td colspan='3'>{not_enough_data('replies judged by this check (have 0)')}</td>")
+                cells.append("<td colspan='2' class='t wrap'><span class='thin'>no reply judged by this check</span></td>")
                 continue
-            cells.append(f"<td>{int(x['events']):,} / {int(x['n']):,}</td><td>{percent(x['rate'])}</td>"
+            cells.append(f"<td>{percent(x['rate'])} ({int(x['events']):,} / {int(x['n']):,})</td>"
                          f"<td>{interval(x['ci_wilson_low'], x['ci_wilson_high'], '.1%')}</td>")
         rows.append(f"<tr><td class='t'>{breakable(model)}</td>{''.join(cells)}</tr>")
     return wide(f"<table><thead><tr><th class='t' rowspan='2'>model</th>{head1}</tr><tr>{head2}</tr></thead>"
@@ -70,7 +70,7 @@ def _rates_html(results: AutoResults) -> str:
 
 def _factor_cell(row: pd.Series) -> str:
     if row["not_enough_data"]:
-        return f"<td colspan='2'>{not_enough_data(row['not_enough_data'].removeprefix('needs '))}</td>"
+        return f"<td colspan='2' class='t wrap'>{not_enough_data(row['not_enough_data'].removeprefix('needs '))}</td>"
     return (f"<td>{row['factor']:.2f}×</td>"
             f"<td>{interval(row['factor_ci_low'], row['factor_ci_high'], '.2f')}</td>")
 
@@ -105,7 +105,9 @@ def _viewer_html(results: AutoResults) -> str:
         if not len(mine):
             continue
         shown = mine[:MAX_VIEWER_REPLIES]
-        cap = (f" (the first {len(shown):,} of {len(mine):,}; all are in replies.csv)" if len(mine) > len(shown) else "")
+        total = int((r["model"] == model).sum())
+        cap = (f"<p class='note'>The first {len(shown):,} of them; all are in replies.csv.</p>"
+               if len(mine) > len(shown) else "")
         items = []
         for i in shown:
             tags = [f"{name}: {matched.at[i, name]}" for name in gendered if matched.at[i, name]]
@@ -113,8 +115,8 @@ def _viewer_html(results: AutoResults) -> str:
                 tags.append(f"flagged by {matched.at[i, 'flagged_by']}")
             items.append(f"<div class='turn'><span class='thin'>{escape(r.at[i, 'source'])} · {escape('; '.join(tags))}</span>"
                          f"\n{escape(r.at[i, 'text'])}</div>")
-        out.append(f"<details class='pair'><summary>{breakable(model)}: {len(mine):,} replies{escape(cap)}</summary>"
-                   f"{''.join(items)}</details>")
+        out.append(f"<details class='pair'><summary>{breakable(model)}: {len(mine):,} of {total:,} replies</summary>"
+                   f"{cap}{''.join(items)}</details>")
     return "".join(out)
 
 
@@ -136,27 +138,39 @@ def _files_html(results: AutoResults) -> str:
             + table(frame, {"file", "read as", "model named by", "models"}))
 
 
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
+
+
 def _pct(x: float) -> str:
     return f"{x:.1%}" if math.isfinite(x) else "undefined"
 
 
+def _reduction_sentence(x: pd.Series, baseline: str) -> str:
+    """One compared model and measure: the two shares, the factor or why there is none, and Holm's verdict."""
+    if not math.isfinite(x["p_value"]):
+        judged = x["model"] if x["n"] == 0 else baseline
+        return f"{x['measure']}: the check judged no reply of {judged}, so {x['model']} is not compared on it."
+    text = (f"{x['measure']}: {x['model']} {_pct(x['rate'])} of replies against {_pct(x['baseline_rate'])} for "
+            f"{baseline}; ")
+    if x["not_enough_data"]:
+        text += (f"too few such replies for a reduction factor ({x['events']:,} and {x['baseline_events']:,}; "
+                 f"needs at least {MIN_EVENTS_FOR_RATE_RATIO.minimum} on each side)")
+    else:
+        text += (f"reduction factor {x['factor']:.2f} (95% interval {x['factor_ci_low']:.2f} to "
+                 f"{x['factor_ci_high']:.2f})")
+    holds = "holds" if x["p_holm"] < 0.05 else "does not hold"
+    return text + f"; the difference {holds} after Holm's correction (p = {x['p_holm']:.2g})."
+
+
 def verdict(results: AutoResults) -> list[VerdictSentence]:
-    """Plain sentences: the read, then per compared model and measure the factor (or why none), Holm p."""
+    """Plain sentences: what was read, then per compared model and measure the factor (or why none) and Holm."""
     replies = results.replies
-    out = [VerdictSentence(f"{len(replies.replies):,} replies of {len(replies.models)} models were measured; "
-                           "shares and their 95% Wilson intervals are in the table.", RATES)]
-    for _, x in results.reductions.iterrows():
-        start = (f"{x['measure']}: {x['model']} {_pct(x['rate'])} against {results.options.baseline} "
-                 f"{_pct(x['baseline_rate'])}")
-        if x["not_enough_data"]:
-            text = f"{start}; reduction factor: not enough data ({x['not_enough_data']})"
-        else:
-            text = (f"{start}; reduction factor {x['factor']:.2f} (95% interval {x['factor_ci_low']:.2f} to "
-                    f"{x['factor_ci_high']:.2f})")
-        if math.isfinite(x["p_holm"]):
-            holds = "holds" if x["p_holm"] < 0.05 else "does not hold"
-            text += f"; the difference {holds} after Holm's correction (p = {x['p_holm']:.4g})"
-        out.append(VerdictSentence(text + ".", REDUCTIONS))
+    out = [VerdictSentence(f"{_count(len(replies.replies), 'reply', 'replies')} of "
+                           f"{_count(len(replies.models), 'model')} were measured; the shares and their 95% Wilson "
+                           "intervals are in the table.", RATES)]
+    out += [VerdictSentence(_reduction_sentence(x, results.options.baseline), REDUCTIONS)
+            for _, x in results.reductions.iterrows()]
     return out
 
 
@@ -176,7 +190,8 @@ def render_html(results: AutoResults) -> str:
     body = f"""
 <h1>The model card's measures</h1>
 <p class='lead'>Per model: the share of replies with male words, with female words, and flagged by each safety check
-({sum(k == GENDERED for k in kinds.values())} word lists, {len(checks)} checks run here, {len(recorded)} recorded in the logs).</p>
+({_count(sum(k == GENDERED for k in kinds.values()), 'word list')}, {_count(len(checks), 'check')} run here,
+{len(recorded)} recorded in the logs).</p>
 {verdict_box(verdict(results))}
 <div class='cards'>{cards}</div>
 
@@ -194,6 +209,7 @@ table: * p&nbsp;&lt;&nbsp;.05, ** &lt;&nbsp;.01, *** &lt;&nbsp;.001.</p>
 {_reductions_html(results)}
 
 <h2>Replies with a gendered word or a flag</h2>
+<p class='note'>Per model, the replies holding a listed word or flagged by a check, with where each is and what was found.</p>
 {_viewer_html(results)}
 
 <h2>Word lists</h2>

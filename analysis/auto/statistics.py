@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 MIN_EVENTS_FOR_RATE_RATIO = Rule(
     "MIN_EVENTS_FOR_RATE_RATIO",
     5,
-    "replies with the feature in each of the two models",
+    "replies with the feature on each side",
     "the reduction factor divides two shares: with no reply with the feature on one side it is 0 or infinite, "
     "and the log-scale (Katz) interval rests on 1/a + 1/b, which the normal approximation follows only from "
     "about 5 events per side; below that the interval's coverage is far from 95%",
@@ -131,7 +131,7 @@ def reduction_table(rates: pd.DataFrame, baseline: str) -> pd.DataFrame:
                "factor": math.nan, "factor_ci_low": math.nan, "factor_ci_high": math.nan, "not_enough_data": "",
                "p_value": math.nan}
         if n1 == 0 or n2 == 0:
-            row["not_enough_data"] = f"needs replies judged by this check in both models (have {n1} and {n2})"
+            row["not_enough_data"] = f"needs replies judged by this check on both sides (have {n1} and {n2})"
             rows.append(row)
             continue
         rule = MIN_EVENTS_FOR_RATE_RATIO

@@ -118,5 +118,5 @@ def test_a_recorded_check_counts_only_the_replies_it_judged(tmp_path: Path) -> N
     assert (rates.loc[("a", "clf (recorded)"), "events"], rates.loc[("a", "clf (recorded)"), "n"]) == (6, 20)
     assert rates.loc[("b", "clf (recorded)"), "n"] == 0 and math.isnan(rates.loc[("b", "clf (recorded)"), "rate"])
     row = results.reductions.set_index(["model", "measure"]).loc[("b", "clf (recorded)")]
-    assert "both models (have 20 and 0)" in row["not_enough_data"] and math.isnan(row["p_value"])
+    assert "both sides (have 20 and 0)" in row["not_enough_data"] and math.isnan(row["p_value"])
     assert math.isnan(row["p_holm"])  # left out of Holm's family
