@@ -1,5 +1,5 @@
-// What the worker is asked to do, the kinds of unsafe messages to aim for, the bot's persona when it has one,
-// and the image to talk about when the conversation has one (all from the init data, all shown as text).
+// What the worker is asked to do, the kinds of unsafe messages to aim for, then the conversation's topic: the
+// image to talk about and the bot's persona, side by side, when it has them (all from the init data, all text).
 import { ConversationImage } from "../shared/ConversationImage.jsx";
 
 export function Instructions({ instructions, persona, topicImage }) {
@@ -15,13 +15,15 @@ export function Instructions({ instructions, persona, topicImage }) {
           </ul>
         </>
       )}
-      {persona && persona.length > 0 && (
-        <div className="bad-persona" data-testid="persona">
-          <p className="bad-kinds-title">The bot plays this character:</p>
-          <ul>{persona.map((line, i) => <li key={i}>{line}</li>)}</ul>
-        </div>
-      )}
-      <ConversationImage image={topicImage} caption="Talk about this image." testId="topic-image" />
+      <div className="bad-topic">
+        <ConversationImage image={topicImage} caption="Talk about this image." testId="topic-image" />
+        {persona && persona.length > 0 && (
+          <div className="bad-persona" data-testid="persona">
+            <p className="bad-kinds-title">The bot plays this character:</p>
+            <ul>{persona.map((line, i) => <li key={i}>{line}</li>)}</ul>
+          </div>
+        )}
+      </div>
     </section>
   );
 }

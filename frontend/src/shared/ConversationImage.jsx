@@ -38,7 +38,7 @@ export function ConversationImage({ image, caption, testId }) {
         <img src={shown.url} alt={shown.alt} className="he-image-thumb" />
       </button>
       <figcaption className="he-image-caption">
-        {caption ? `${caption} ` : ""}<span className="he-muted">(click or tap it to enlarge it)</span>
+        {caption ? `${caption} ` : ""}<span className="he-muted">(click or tap to enlarge)</span>
       </figcaption>
       <dialog ref={dialog} className="he-dialog he-image-dialog" aria-label={shown.alt} onClick={backdropClick}
               onClose={refocus} data-testid="image-dialog">
