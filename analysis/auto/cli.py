@@ -27,7 +27,7 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "share / model share) with a log-scale interval and Fisher's exact test, Holm-corrected. Reads world logs "
         "(the model is each pair's second act), self-chats (sidecar self_chat: true; both acts), chat-format logs "
         "(assistant messages) and BAD exports (turn labels or dialogues). Writes rates.csv, replies.csv, "
-        "reductions.csv (with --baseline), summary.json and report.html into --out. See docs/analysis_auto.md."
+        "reductions.csv (filled with --baseline), summary.json and report.html into --out. See docs/analysis_auto.md."
     )
     # LOGS is positional, as the issue's `analysis auto LOGS...` (the shared `add_inputs_and_out` declares an option)
     parser.add_argument("logs", nargs="+", metavar="LOGS",
@@ -53,7 +53,7 @@ def _count(n: int, one: str, many: str | None = None) -> str:
 def _cell(events: int, n: int, rate: float, lo: float, hi: float) -> str:
     if n == 0:
         return "not judged"
-    return f"{events}/{n} {rate:6.1%} [{lo:.1%}, {hi:.1%}]"
+    return f"{events:,}/{n:,} = {rate:.1%} [{lo:.1%}, {hi:.1%}]"
 
 
 def print_rates(results: AutoResults) -> None:
@@ -61,13 +61,16 @@ def print_rates(results: AutoResults) -> None:
     r = results.rates.set_index(["model", "measure"])
     columns = {name: [_cell(int(x["events"]), int(x["n"]), x["rate"], x["ci_wilson_low"], x["ci_wilson_high"])
                       for x in (r.loc[(m, name)] for m in results.replies.models)] for name in results.measures}
-    frame = pd.DataFrame({"model": [visible(m) for m in results.replies.models], **columns})
+    frame = pd.DataFrame({"model": [visible(m) for m in results.replies.models],
+                          **{visible(name): cells for name, cells in columns.items()}})
     print(frame.to_string(index=False))
 
 
 def print_reductions(results: AutoResults) -> None:
     """One line per compared model and measure: factor and interval, or "not enough data"; Fisher and Holm p."""
     red = results.reductions
+    if results.options.baseline and not len(red):
+        print(f"only the baseline {visible(results.options.baseline)} was read: nothing to compare with it")
     if not len(red):
         return
     print(f"reduction factor against {visible(results.options.baseline)} (baseline share / model share):")
@@ -76,7 +79,7 @@ def print_reductions(results: AutoResults) -> None:
                   else f"{x['factor']:.2f} [{x['factor_ci_low']:.2f}, {x['factor_ci_high']:.2f}]")
         p = (f"Fisher p {x['p_value']:.3g}, Holm p {x['p_holm']:.3g}{x['stars_holm']}" if math.isfinite(x["p_value"])
              else "not tested")
-        print(f"  {visible(x['model']):<24} {x['measure']:<28} {factor}; {p}")
+        print(f"  {visible(x['model']):<24} {visible(x['measure']):<28} {factor}; {p}")
 
 
 @exit_on_input_error

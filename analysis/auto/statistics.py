@@ -47,6 +47,10 @@ MIN_EVENTS_FOR_RATE_RATIO = Rule(
 )
 
 GENDERED, CHECK, RECORDED_CHECK = "gendered words", "safety check", "recorded safety check"
+#: reductions.csv's columns, also when there is no baseline or nothing to compare (the folder always has the file)
+REDUCTION_COLUMNS = ["baseline", "model", "measure", "kind", "baseline_events", "baseline_n", "baseline_rate", "events",
+                     "n", "rate", "factor", "factor_ci_low", "factor_ci_high", "not_enough_data", "p_value", "p_holm",
+                     "stars_holm"]
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,7 @@ class AutoResults:
     hits: pd.DataFrame
     matched: pd.DataFrame
     rates: pd.DataFrame
-    reductions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reductions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REDUCTION_COLUMNS))
 
 
 def reply_hits(replies: Replies, checks: Sequence[str]) -> tuple[dict[str, str], pd.DataFrame, pd.DataFrame]:
@@ -141,9 +145,7 @@ def reduction_table(rates: pd.DataFrame, baseline: str) -> pd.DataFrame:
             row["not_enough_data"] = f"needs at least {rule.minimum} {rule.what} (have {a} and {k})"
         row["p_value"] = float(fisher_exact([[a, n1 - a], [k, n2 - k]], alternative="two-sided")[1])
         rows.append(row)
-    frame = pd.DataFrame(rows)
-    if not len(frame):
-        return frame
+    frame = pd.DataFrame(rows, columns=REDUCTION_COLUMNS[:-2])
     tested = frame["p_value"].notna().to_numpy()
     frame["p_holm"] = math.nan
     frame.loc[tested, "p_holm"] = holm(frame.loc[tested, "p_value"].to_numpy(float))
@@ -158,7 +160,7 @@ def analyse_auto(replies: Replies, options: AutoOptions = AutoOptions()) -> Auto
         raise ValueError(f"unknown checks {unknown}")
     measures, hits, matched = reply_hits(replies, options.checks)
     rates = rate_table(replies, measures, hits)
-    reductions = reduction_table(rates, options.baseline) if options.baseline else pd.DataFrame()
+    reductions = reduction_table(rates, options.baseline) if options.baseline else pd.DataFrame(columns=REDUCTION_COLUMNS)
     log.info("measured %d replies of %d models on %d measures", len(hits), len(replies.models), len(measures))
     return AutoResults(replies=replies, options=options, measures=measures, hits=hits, matched=matched, rates=rates,
                        reductions=reductions)

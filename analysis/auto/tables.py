@@ -32,10 +32,11 @@ def model_controls(results: AutoResults) -> dict[str, list[str]]:
 
 
 def csv_tables(results: AutoResults) -> dict[str, pd.DataFrame]:
-    """File name -> table; reductions.csv only with a baseline."""
+    """File name -> table; reductions.csv has only its header without a baseline, so every report folder holds the
+    same files and one run can replace another's."""
     return {
         "rates.csv": results.rates,
-        **({"reductions.csv": results.reductions} if results.options.baseline else {}),
+        "reductions.csv": results.reductions,
         "replies.csv": reply_table(results),
     }
 

@@ -33,10 +33,19 @@ def test_demo_bots_world_logs_print_their_table(tmp_path: Path) -> None:
     for r in rates.itertuples():
         assert f"{r.events}/{r.n}" in row
     assert lines[-1] == f"report: {out}/report.html"
-    assert {p.name for p in out.iterdir()} == {"rates.csv", "replies.csv", "summary.json", "report.html", "charts"}
+    assert {p.name for p in out.iterdir()} == {"rates.csv", "reductions.csv", "replies.csv", "summary.json", "report.html",
+                                               "charts"}
     doc = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert doc["task"] == "auto" and doc["n_replies"] == n and doc["models"] == ["demo_bot"]
     assert doc["files"][0]["format"] == "world log" and doc["reductions"] == []
+    # the same folder again, now with a baseline (nothing to compare it with), then without: each run replaces the last
+    said = []
+    for extra in (["--baseline", "demo_bot"], []):
+        again = subprocess.run([sys.executable, "-m", "analysis", "auto", str(DEMO_LOGS), "--out", str(out), *extra],
+                               cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert again.returncode == 0, again.stderr
+        said.append("only the baseline demo_bot was read: nothing to compare with it" in again.stdout)
+    assert said == [True, False]
 
 
 def test_baseline_comparison_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
