@@ -21,7 +21,7 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,6 +102,23 @@ def episode_image(holders: Iterable[tuple[str, Any]], base_dir: Path, path: str 
                               "download the picture and give its local path (relative to this file)")
         return EpisodeImage(src.strip(), (alt or "").strip() or DEFAULT_ALT, base_dir, where)
     return None
+
+
+def line_image(obj: Any, base_dir: Path, path: str | Path | None = None, line: int | None = None) -> EpisodeImage | None:
+    """The picture of a Conversations (world-log) line: the first `image_src` of the line itself, its context
+    acts, then its acts in order (ParlAI's image tasks put it on the first act)."""
+    if type(obj) is not dict:
+        return None
+
+    def holders() -> Iterator[tuple[str, Any]]:
+        yield "", obj
+        for i, act in enumerate(obj.get("context") or []):
+            yield f"context[{i}].", act
+        for i, pair in enumerate(obj.get("dialog") or []):
+            for j, act in enumerate(pair if type(pair) is list else []):
+                yield f"dialog[{i}][{j}].", act
+
+    return episode_image(holders(), base_dir, path, line)
 
 
 def image_bytes(image: EpisodeImage, max_mb: float) -> bytes:

@@ -328,7 +328,8 @@ def check_safety_gold(tmp_path: Path) -> None:
 def check_bad_personas(tmp_path: Path) -> None:
     from humaneval.bad_collection.personas import load_personas
     ex = example("bad-personas")
-    assert load_personas(ex.write(tmp_path / "personas.jsonl")) == [ex.jsonl()[0]["persona"]]
+    [persona] = load_personas(ex.write(tmp_path / "personas.jsonl"))
+    assert persona.lines == ex.jsonl()[0]["persona"] and persona.image is None
 
 
 def check_bad_onboarding(tmp_path: Path) -> None:

@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         model_pairs=restrict,
         progress=progress,
+        image_base=Path(args.out).resolve().parent,
     )
     count = write_pairings(args.out, pairs)
     print(f"wrote {count} pairs to {args.out} (seed {args.seed})")

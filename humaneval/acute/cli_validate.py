@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 from humaneval.acute.onboarding import load_onboarding
-from humaneval.acute.pairings_validation import iter_pairings, summarize_pairings
+from humaneval.acute.pairings_validation import iter_pairings_with_lines, summarize_pairings, with_page_images
 from humaneval.input_errors import InputError, exit_on_input_error
+from humaneval.page_images import PageImages
 
 
 @exit_on_input_error
@@ -23,8 +24,11 @@ def main(argv: list[str] | None = None) -> int:
         "--onboarding", action="store_true", help="the file holds onboarding pairs only (is_onboarding + correct_answer)"
     )
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    # Streamed: a 60k-pair file is checked without holding it in memory.
-    pairs = load_onboarding(args.file) if args.onboarding else iter_pairings(args.file)
+    # Streamed: a 60k-pair file is checked without holding it in memory; pictures are checked as at launch
+    # (with the default size bound, mephisto.blueprint.max_image_mb).
+    images = PageImages()
+    pairs = load_onboarding(args.file, images) if args.onboarding else (
+        with_page_images(pair, images, args.file, line) for line, pair in iter_pairings_with_lines(args.file))
     summary = summarize_pairings(pairs)
     if summary["pairs"] == 0:
         raise InputError("no pairs in the file", path=args.file)

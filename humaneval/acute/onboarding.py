@@ -23,10 +23,9 @@ __all__ = ["DEFAULT_ONBOARDING_PATH", "load_onboarding", "practice_verdict"]
 
 
 def load_onboarding(path: str | Path = DEFAULT_ONBOARDING_PATH, images: PageImages | None = None) -> list[dict[str, Any]]:
-    """Validated onboarding pairs, each with `pair_id` and `page_images` (see `load_pairings`); at least one,
-    all with `is_onboarding: true`."""
+    """Validated onboarding pairs, each with `pair_id` (and `page_images` with `images`, see `load_pairings`);
+    at least one, all with `is_onboarding: true`."""
     path = Path(path)
-    images = images or PageImages()
     source = _iter_json_pairs(path) if path.suffix == ".json" else iter_pairings_with_lines(path)
     pairs: list[dict[str, Any]] = []
     for line, pair in source:
@@ -37,7 +36,7 @@ def load_onboarding(path: str | Path = DEFAULT_ONBOARDING_PATH, images: PageImag
                 line=line,
                 field="is_onboarding",
             )
-        pairs.append(with_page_images(pair, images, path, line))
+        pairs.append(pair if images is None else with_page_images(pair, images, path, line))
     if not pairs:
         raise InputError("no onboarding pairs in the file", path=path)
     return pairs

@@ -58,6 +58,7 @@ from humaneval.conversations import (
 )
 from humaneval.input_errors import InputError
 from humaneval.jsonl import write_jsonl
+from humaneval.page_images import ALT_KEY, DEFAULT_ALT, IMAGE_KEY, EpisodeImage, PageImages, line_image, portable_src
 
 logger = logging.getLogger(__name__)
 
@@ -181,12 +182,15 @@ def _resolve_speaker_raw(logs: ModelLogs, scan: FileScan) -> SpeakerChoice:
 
 
 def acute_dialogue(
-    conv: Conversation, model: str, choice: SpeakerChoice, *, index: int, reserved_ids: frozenset[str]
+    conv: Conversation, model: str, choice: SpeakerChoice, *, index: int, reserved_ids: frozenset[str],
+    images: PageImages | None = None, image_base: Path | None = None,
 ) -> dict[str, Any]:
     """One conversation as an ACUTE dialogue dict, the evaluated speaker renamed to the model.
 
     `reserved_ids` are all model names of the run: a non-evaluated speaker with one of those ids is
-    renamed so that a speaker id in a pairing always means one thing.
+    renamed so that a speaker id in a pairing always means one thing. The conversation's picture (the
+    first `image_src` of the line, its context or its acts) is checked by `images` and kept as the
+    dialogue's `image_src`/`image_alt`, a path made relative to `image_base` (the pairings file's folder).
     """
     dialogue: list[dict[str, Any]] = []
     others: dict[str, str] = {}
@@ -218,13 +222,26 @@ def acute_dialogue(
             line=conv.source_line,
             field="messages" if conv.shape == CHAT_SHAPE else "dialog",
         )
-    return {
+    built = {
         "speakers": [model, *others.values()],
         "id": f"{model}:{index}",
         "dialogue": dialogue,
         "context": [{"id": turn.speaker, "text": turn.text} for turn in conv.context_turns],
         "source": {"line": conv.source_line, "speaker": evaluated_ids[0]},
     }
+    image = conversation_image(conv)
+    if image is not None:
+        (images or PageImages()).view(image)
+        built[IMAGE_KEY] = portable_src(image, image_base or Path.cwd())
+        if image.alt != DEFAULT_ALT:
+            built[ALT_KEY] = image.alt
+    return built
+
+
+def conversation_image(conv: Conversation) -> EpisodeImage | None:
+    """The picture a conversation is about (`page_images.line_image`), relative to its file's folder."""
+    base = Path(conv.source_path).resolve().parent if conv.source_path else Path.cwd()
+    return line_image(conv.to_json(), base, conv.source_path, conv.source_line)
 
 
 def _other_name(speaker: str, reserved: frozenset[str], taken: set[str]) -> str:
@@ -273,8 +290,10 @@ def build_pairings(
     seed: int = DEFAULT_SEED,
     model_pairs: Sequence[tuple[str, str]] | None = None,
     progress: ProgressCallback | None = None,
+    image_base: Path | None = None,
 ) -> tuple[list[dict[str, Any]], PairingsReport]:
-    """Pairs (with `pair_id`) for every model pair, and a report of the choices made.
+    """Pairs (with `pair_id`) for every model pair, and a report of the choices made; conversations' pictures
+    are checked and their paths made relative to `image_base` (where the pairings file goes).
 
     Raises `InputError` for bad logs or arguments before anything could be written.
     """
@@ -324,6 +343,7 @@ def build_pairings(
         needed[a].update(picks_a)
         needed[b].update(picks_b)
     reserved = frozenset(models)
+    images = PageImages()
     dialogues: dict[str, dict[int, dict[str, Any]]] = {}
     for name in sorted(models):
         say(f"building {len(needed[name])} dialogues of {name}")
@@ -331,7 +351,8 @@ def build_pairings(
         for index, conv in enumerate(iter_conversations(by_model[name].path)):
             # Every conversation is checked, not only the selected ones: a bad log should fail the
             # same way whatever the seed.
-            dialogue = acute_dialogue(conv, name, choices[name], index=index, reserved_ids=reserved)
+            dialogue = acute_dialogue(conv, name, choices[name], index=index, reserved_ids=reserved,
+                                      images=images, image_base=image_base)
             if (index + 1) % PROGRESS_EVERY == 0:
                 say(f"  {index + 1} / {scans[name].count} conversations checked")
             if index in needed[name]:

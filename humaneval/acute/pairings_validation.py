@@ -202,14 +202,13 @@ def iter_pairings(path: str | Path) -> Iterator[dict[str, Any]]:
 
 
 def load_pairings(path: str | Path, *, allow_empty: bool = False, images: PageImages | None = None) -> list[dict[str, Any]]:
-    """All validated pairs of a file (onboarding ones included, in file order), each with `pair_id` and
-    the `page_images` its two conversations show (`with_page_images`; checked with the default bound
-    unless `images` says otherwise).
+    """All validated pairs of a file (onboarding ones included, in file order), each with `pair_id`; with
+    `images`, also the `page_images` its two conversations show (`with_page_images`).
 
     An empty file is an error unless `allow_empty`: a run with nothing to judge is a mistake.
     """
-    images = images or PageImages()
-    pairs = [with_page_images(pair, images, path, line) for line, pair in iter_pairings_with_lines(path)]
+    pairs = [pair if images is None else with_page_images(pair, images, path, line)
+             for line, pair in iter_pairings_with_lines(path)]
     if not pairs and not allow_empty:
         raise InputError("no pairs in the file", path=path)
     return pairs

@@ -44,7 +44,7 @@ from humaneval.conversations import (
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl
 from humaneval.outputs import staged_outputs
-from humaneval.page_images import ALT_KEY, DEFAULT_ALT, IMAGE_KEY, EpisodeImage, episode_image, portable_src
+from humaneval.page_images import ALT_KEY, DEFAULT_ALT, IMAGE_KEY, EpisodeImage, episode_image, line_image, portable_src
 from humaneval.safety_eval.turn_range import FIELD as TURN_RANGE_FIELD
 from humaneval.safety_eval.turn_range import parse_turn_range
 from humaneval.seen_ids import IDS_IN_MEMORY, Repeat, SeenIds
@@ -318,20 +318,8 @@ def world_log_item(
         indices=chosen,
         context_id=context_id,
         extra=extra,
-        image=episode_image(_image_holders(obj), image_base or Path.cwd(), None),
+        image=line_image(obj, image_base or Path.cwd()),
     )
-
-
-def _image_holders(obj: Any) -> Iterator[tuple[str, Any]]:
-    """Where a world-log line may name its picture, in order: the line, its context acts, its acts."""
-    if type(obj) is not dict:
-        return
-    yield "", obj
-    for i, act in enumerate(obj.get("context") or []):
-        yield f"context[{i}].", act
-    for i, pair in enumerate(obj.get("dialog") or []):
-        for j, act in enumerate(pair if type(pair) is list else []):
-            yield f"dialog[{i}][{j}].", act
 
 
 def file_model_name(path: str | Path) -> str | None:

@@ -79,7 +79,7 @@ def test_bad_quiz_lines_name_file_line_and_field(tmp_path: Path, line: str, fiel
 
 
 def test_personas(tmp_path: Path) -> None:
-    assert all(lines for lines in load_personas(DEFAULT_PERSONAS_PATH))
+    assert all(persona.lines for persona in load_personas(DEFAULT_PERSONAS_PATH))
     path = tmp_path / "p.jsonl"
     path.write_text('{"persona": ["i like tea."]}\n{"persona": []}\n')
     with pytest.raises(InputError) as err:
