@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -78,4 +79,69 @@ def test_an_image_grounded_pair_shows_both_images_from_the_task_server(page, tmp
 
     assert log.elsewhere(page.url) == []
     assert sum("/images/" in url for url in log.requests) == 2  # each picture fetched once, then cached
+    assert page.errors == [], page.errors
+
+
+# Image values the server never sends (humaneval.page_images names every copy images/<32 hex>.<type>): a third
+# party, a scheme-relative address, a way out of the images folder, a script URL, an SVG. Should one reach the
+# page all the same, it shows no picture and fetches nothing.
+FOREIGN_URLS = ["https://example.invalid/images/" + "a" * 32 + ".png", "//example.invalid/" + "a" * 32 + ".png",
+                "images/../task_config.json", "javascript:alert(1)//images/" + "a" * 32 + ".png",
+                "images/" + "a" * 32 + ".svg"]
+XSS_ALT = "<img src=x onerror=alert(1)>"
+
+
+def test_the_page_shows_only_the_task_servers_own_images(page, tmp_path: Path) -> None:
+    """The page data is altered on its way to the page (the served images replaced by FOREIGN_URLS, but one,
+    whose alt text becomes markup): only that one picture is shown, its alt as text, and nothing else is fetched."""
+    pairings = image_pairings(tmp_path)
+    data_dir = tmp_path / "mephisto"
+    cfg, state = build_task([
+        f"humaneval.data_dir={data_dir}",
+        f"mephisto.blueprint.pairings_file={pairings}",
+        "mephisto.blueprint.onboarding_qualification=null",
+        "mephisto.blueprint.subtasks_per_unit=3",
+        "mephisto.task.task_name=acute-foreign-images",
+    ])
+    kept: list[str] = []
+
+    def alter(route) -> None:  # type: ignore[no-untyped-def]
+        response = route.fetch()
+        body = response.json()
+        data = body["data"]["init_task_data"]
+        conversations = [c for comparison in data["comparisons"] for c in comparison["conversations"]]
+        assert len(conversations) == 6 and all("image" in c for c in conversations)
+        for conversation, url in zip(conversations, FOREIGN_URLS):
+            conversation["image"]["url"] = url
+        conversations[-1]["image"]["alt"] = XSS_ALT
+        kept.append(conversations[-1]["image"]["url"])
+        route.fulfill(response=response, json=body)
+
+    page.route("**/request_agent*", alter)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    log = NetworkLog.of(page)
+    with BackgroundRun(cfg, state, LaunchSettings(data_dir=data_dir)) as run:
+        assert wait_for(lambda: run.task_run.get_assignment_statuses().get("launched", 0) > 0, timeout=30)
+        page.goto(run.worker_url("tampered_worker", "tampered_assignment_1"))
+        for i in range(3):
+            page.get_by_text(f"Comparison {i + 1} of 3").wait_for(timeout=30_000)
+            assert page.get_by_test_id("conversation-left").locator("li").count() > 0  # the text is all there
+            images = page.locator("[data-testid^=conversation-] img")
+            if i < 2:
+                assert images.count() == 0
+            else:  # the last comparison's right-hand picture is the one left as served
+                shown = page.get_by_test_id("image-right").get_by_test_id("image-open").locator("img")
+                page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=shown.element_handle())
+                assert shown.get_attribute("alt") == XSS_ALT and page.get_by_test_id("image-left").count() == 0
+                assert page.get_by_role("button", name=f"Enlarge image: {XSS_ALT}", exact=True).is_visible()
+            page.get_by_test_id("choose-left").click()
+            page.get_by_label("Why?").fill("the left one")
+            page.get_by_test_id("next").click()
+        page.get_by_test_id("submitted").wait_for(timeout=30_000)
+
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(page.url))
+    assert kept and [url for url in log.requests if "images/" in url] == [f"{origin}/{kept[0]}"]
+    assert log.elsewhere(page.url) == []
+    assert all(message != "1" for message in dialogs), dialogs
     assert page.errors == [], page.errors
