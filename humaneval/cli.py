@@ -19,7 +19,7 @@ VERBS: VerbTable = {
     "bad": ("humaneval.bad_collection.__main__", "BAD collection: export dialogues and ParlAI examples"),
     "crowd": ("humaneval.crowd.__main__", "crowd runtime: export, review (approve, reject, block, bonus), register-requester"),
     "models": ("humaneval.models.__main__", "models: import-parlai, chat, self-chat, generate, serve"),
-    "analysis": ("analysis.__main__", "statistics and reports: acute, safety, bad, plan, import"),
+    "analysis": ("analysis.__main__", "statistics and reports: acute, safety, bad, auto, plan, import"),
 }
 
 
