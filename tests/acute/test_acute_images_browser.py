@@ -88,19 +88,22 @@ def test_an_image_grounded_pair_shows_both_images_from_the_task_server(page, tmp
 FOREIGN_URLS = ["https://example.invalid/images/" + "a" * 32 + ".png", "//example.invalid/" + "a" * 32 + ".png",
                 "images/../task_config.json", "javascript:alert(1)//images/" + "a" * 32 + ".png",
                 "images/" + "a" * 32 + ".svg"]
+MISSING_URL = "images/" + "0" * 32 + ".png"  # the right shape, but no such file on the server
 XSS_ALT = "<img src=x onerror=alert(1)>"
 
 
 def test_the_page_shows_only_the_task_servers_own_images(page, tmp_path: Path) -> None:
-    """The page data is altered on its way to the page (the served images replaced by FOREIGN_URLS, but one,
-    whose alt text becomes markup): only that one picture is shown, its alt as text, and nothing else is fetched."""
+    """The page data is altered on its way to the page: in 4 comparisons, the first 5 conversations' images get
+    FOREIGN_URLS, the 6th a missing file, the last two keep theirs (the very last with markup as its alt text).
+    Only those two pictures are shown, the alt as text; the missing one is said in words; nothing else is
+    fetched and nothing runs."""
     pairings = image_pairings(tmp_path)
     data_dir = tmp_path / "mephisto"
     cfg, state = build_task([
         f"humaneval.data_dir={data_dir}",
         f"mephisto.blueprint.pairings_file={pairings}",
         "mephisto.blueprint.onboarding_qualification=null",
-        "mephisto.blueprint.subtasks_per_unit=3",
+        "mephisto.blueprint.subtasks_per_unit=4",
         "mephisto.task.task_name=acute-foreign-images",
     ])
     kept: list[str] = []
@@ -108,13 +111,13 @@ def test_the_page_shows_only_the_task_servers_own_images(page, tmp_path: Path) -
     def alter(route) -> None:  # type: ignore[no-untyped-def]
         response = route.fetch()
         body = response.json()
-        data = body["data"]["init_task_data"]
-        conversations = [c for comparison in data["comparisons"] for c in comparison["conversations"]]
-        assert len(conversations) == 6 and all("image" in c for c in conversations)
-        for conversation, url in zip(conversations, FOREIGN_URLS):
+        conversations = [c for comparison in body["data"]["init_task_data"]["comparisons"]
+                         for c in comparison["conversations"]]
+        assert len(conversations) == 8 and all("image" in c for c in conversations)
+        for conversation, url in zip(conversations, [*FOREIGN_URLS, MISSING_URL]):
             conversation["image"]["url"] = url
         conversations[-1]["image"]["alt"] = XSS_ALT
-        kept.append(conversations[-1]["image"]["url"])
+        kept.extend(c["image"]["url"] for c in conversations[-2:])
         route.fulfill(response=response, json=body)
 
     page.route("**/request_agent*", alter)
@@ -124,16 +127,24 @@ def test_the_page_shows_only_the_task_servers_own_images(page, tmp_path: Path) -
     with BackgroundRun(cfg, state, LaunchSettings(data_dir=data_dir)) as run:
         assert wait_for(lambda: run.task_run.get_assignment_statuses().get("launched", 0) > 0, timeout=30)
         page.goto(run.worker_url("tampered_worker", "tampered_assignment_1"))
-        for i in range(3):
-            page.get_by_text(f"Comparison {i + 1} of 3").wait_for(timeout=30_000)
+        for i in range(4):
+            page.get_by_text(f"Comparison {i + 1} of 4").wait_for(timeout=30_000)
             assert page.get_by_test_id("conversation-left").locator("li").count() > 0  # the text is all there
             images = page.locator("[data-testid^=conversation-] img")
             if i < 2:
                 assert images.count() == 0
-            else:  # the last comparison's right-hand picture is the one left as served
-                shown = page.get_by_test_id("image-right").get_by_test_id("image-open").locator("img")
-                page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=shown.element_handle())
-                assert shown.get_attribute("alt") == XSS_ALT and page.get_by_test_id("image-left").count() == 0
+            elif i == 2:  # left: an SVG, not shown; right: a missing file, said in words with its description
+                missing = page.get_by_test_id("image-right").get_by_test_id("image-missing")
+                missing.wait_for(timeout=10_000)
+                assert missing.inner_text().endswith(f"It shows: {DOGS[0]}") or \
+                    missing.inner_text().endswith(f"It shows: {BUS[0]}")
+                assert images.count() == 0 and page.get_by_test_id("image-left").count() == 0
+                assert axe_violations(page) == []
+            else:  # both as served, the right one's alt text is markup
+                for side in ("left", "right"):
+                    shown = page.get_by_test_id(f"image-{side}").get_by_test_id("image-open").locator("img")
+                    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=shown.element_handle())
+                assert shown.get_attribute("alt") == XSS_ALT
                 assert page.get_by_role("button", name=f"Enlarge image: {XSS_ALT}", exact=True).is_visible()
             page.get_by_test_id("choose-left").click()
             page.get_by_label("Why?").fill("the left one")
@@ -141,7 +152,10 @@ def test_the_page_shows_only_the_task_servers_own_images(page, tmp_path: Path) -
         page.get_by_test_id("submitted").wait_for(timeout=30_000)
 
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(page.url))
-    assert kept and [url for url in log.requests if "images/" in url] == [f"{origin}/{kept[0]}"]
+    assert sorted(url for url in log.requests if "images/" in url) == sorted(
+        f"{origin}/{url}" for url in [MISSING_URL, *kept])
     assert log.elsewhere(page.url) == []
     assert all(message != "1" for message in dialogs), dialogs
-    assert page.errors == [], page.errors
+    # the one error is the missing file's 404, as the browser reports it
+    not_found = "Failed to load resource: the server responded with a status of 404 (Not Found)"
+    assert page.errors == [not_found], page.errors
