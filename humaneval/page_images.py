@@ -19,7 +19,6 @@ import base64
 import binascii
 import hashlib
 import logging
-import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -81,7 +80,21 @@ class EpisodeImage:
         return self.src[:5].lower() == "data:"
 
     def local_path(self) -> Path:
-        return (self.base_dir / Path(self.src).expanduser()).resolve()
+        """The picture's file, which must lie inside `base_dir` once links are followed (see `inside`)."""
+        path = (self.base_dir / self.src).resolve()
+        if not inside(path, self.base_dir):
+            raise self.where.error(f"the picture {self.src!r} is outside {self.base_dir.resolve()}, the folder of the file "
+                                   "naming it: pictures must be in that folder or below it")
+        return path
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether `path` (resolved) lies in `folder` (resolved) or below it.
+
+    Why: a file of conversations may come from someone else, and whatever picture it names is published to
+    every worker; confined to the file's own folder, a crafted `image_src` cannot reach `~/Pictures` or any
+    other picture on the researcher's machine."""
+    return path.resolve().is_relative_to(folder.resolve())
 
 
 def episode_image(holders: Iterable[tuple[str, Any]], base_dir: Path, path: str | Path | None,
@@ -100,6 +113,9 @@ def episode_image(holders: Iterable[tuple[str, Any]], base_dir: Path, path: str 
         if _REMOTE.match(src.strip()):
             raise where.error("a web address is not allowed: workers' browsers fetch nothing from third parties; "
                               "download the picture and give its local path (relative to this file)")
+        if src.strip()[:5].lower() != "data:" and (src.strip().startswith("~") or Path(src.strip()).is_absolute()):
+            raise where.error("must be a path relative to this file's folder (pictures live in that folder or below "
+                              "it), not an absolute or ~ path")
         return EpisodeImage(src.strip(), (alt or "").strip() or DEFAULT_ALT, base_dir, where)
     return None
 
@@ -161,7 +177,12 @@ def portable_src(image: EpisodeImage, new_base: Path) -> str:
     (how a builder that copies an episode into a new file keeps its picture findable)."""
     if image.is_inline:
         return image.src
-    return os.path.relpath(image.local_path(), new_base.resolve())
+    path = image.local_path()
+    if not inside(path, new_base):
+        raise image.where.error(f"the picture {path} is outside {new_base.resolve()}, where the new file goes, whose "
+                                "pictures must be in its folder or below: write the new file into a folder that "
+                                "holds the pictures (e.g. beside the logs)")
+    return str(path.relative_to(new_base.resolve()))
 
 
 class PageImages:

@@ -99,6 +99,22 @@ def test_refused_pictures_name_the_file_line_and_field(tmp_path: Path, src: str,
     assert not (tmp_path / "page").exists()  # nothing copied
 
 
+def test_a_picture_must_lie_in_the_folder_of_the_file_naming_it(tmp_path: Path) -> None:
+    """A log from someone else must not publish ~/Pictures: absolute, ~ and escaping paths, and links leading
+    out of the folder, are refused."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (tmp_path / "private.png").write_bytes(png())
+    (data / "link.png").symlink_to(tmp_path / "private.png")
+    for src, problem in ((str(tmp_path / "private.png"), "not an absolute or ~ path"), ("~/private.png", "not an absolute"),
+                         ("../private.png", "is outside"), ("sub/../../private.png", "is outside"),
+                         ("link.png", "is outside")):
+        with pytest.raises(InputError) as caught:
+            PageImages(tmp_path / "page").view(image_of(src, data))
+        assert problem in caught.value.problem, src
+    assert not (tmp_path / "page").exists()
+
+
 def test_alt_text_must_be_a_short_string(tmp_path: Path) -> None:
     for alt in (7, "x" * 501):
         with pytest.raises(InputError) as caught:
@@ -134,16 +150,15 @@ def _conversations_with_picture(folder: Path, model: str, picture: str) -> Path:
 
 
 def test_acute_pairings_keep_each_conversation_s_picture_relative_to_the_pairings_file(tmp_path: Path) -> None:
-    logs = tmp_path / "logs"
+    logs = tmp_path / "study" / "logs"
     (logs / "img").mkdir(parents=True)
     (logs / "img" / "beach.png").write_bytes(png())
     a = _conversations_with_picture(logs, "persona_bot", "img/beach.png")
     b = _conversations_with_picture(logs, "dull_bot", "img/beach.png")
     out = tmp_path / "study" / "pairings.jsonl"
-    out.parent.mkdir()
     assert pairings_main(["--conversations", f"persona_bot={a}", "--conversations", f"dull_bot={b}", "--out", str(out), "--quiet"]) == 0
     pairs = [json.loads(line) for line in out.read_text().splitlines()]
-    assert {d["image_src"] for p in pairs for d in p["dialogue_dicts"]} == {"../logs/img/beach.png"}
+    assert {d["image_src"] for p in pairs for d in p["dialogue_dicts"]} == {"logs/img/beach.png"}
     assert {d["image_alt"] for p in pairs for d in p["dialogue_dicts"]} == {"photo for persona_bot", "photo for dull_bot"}
     shown = load_pairings(out, images=PageImages())  # what the launcher reads: the path still finds the picture
     assert all(view is not None and view["url"].endswith(".png") for p in shown for view in p["page_images"])
@@ -173,11 +188,16 @@ def test_the_safety_formatter_keeps_a_world_log_s_picture(tmp_path: Path) -> Non
     plain = {"dialog": [[{"id": "teacher", "text": "hello", "episode_done": True},
                          {"id": "mmb", "text": "hi there", "episode_done": True}]]}
     log.write_text(json.dumps(line) + "\n" + json.dumps(plain) + "\n")
-    out = tmp_path / "task"
-    out.mkdir()
+    out = tmp_path
     format_world_logs([log], out / "task_data.jsonl", out / "annotation_indices.jsonl")
     written = [json.loads(x) for x in (out / "task_data.jsonl").read_text().splitlines()]
-    assert (written[0]["image_src"], written[0]["image_alt"]) == ("../logs/cat.png", "A cat on a sofa")
+    assert (written[0]["image_src"], written[0]["image_alt"]) == ("logs/cat.png", "A cat on a sofa")
+    elsewhere = tmp_path / "task"
+    elsewhere.mkdir()
+    with pytest.raises(InputError) as caught:  # task data in a folder that does not hold the picture
+        format_world_logs([log], elsewhere / "task_data.jsonl", elsewhere / "annotation_indices.jsonl")
+    assert "outside" in caught.value.problem and caught.value.field == "dialog[0][0].image_src"
+    assert caught.value.line == 1 and not (elsewhere / "task_data.jsonl").exists()
     assert "image_src" not in written[1]
     items = load_task_items(out / "task_data.jsonl", out / "annotation_indices.jsonl")
     assert items[0].image is not None and items[0].image["alt"] == "A cat on a sofa" and items[1].image is None

@@ -416,7 +416,11 @@ def format_world_logs(
         SeenIds(staged[task_data_path].parent, ids_in_memory=ids_in_memory) as seen_ids,
     ):
         for item in _unique_items(items, seen_ids):
-            data_out.write(json.dumps(item.task_data_line(out_folder), ensure_ascii=False, allow_nan=False) + "\n")
+            try:
+                line = item.task_data_line(out_folder)
+            except InputError as err:  # its picture is not where the task data can name it
+                raise err.at(path=item.source_path, line=item.source_line) from None
+            data_out.write(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n")
             indices_out.write(json.dumps(item.indices) + "\n")
             report.written += 1
             report.per_model[item.model or "(unknown)"] += 1
