@@ -14,12 +14,14 @@ import math
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from humaneval.jsonl import cycle_collection_paused, iter_jsonl_objects
+from humaneval.jsonl import NotPlainJSONL, cycle_collection_paused, iter_jsonl_object_blocks, iter_jsonl_objects
 
 from analysis.stats.record_checks import (
     DenseCodes,
@@ -55,6 +57,7 @@ UNKNOWN_LEFT_CODE = -3
 COLUMN_TYPES = {
     "model_a": "i", "model_b": "i", "left": "i", "winner": "i", "worker": "i", "pair": "i", "unit": "i",
     "is_onboarding": "b", "onboarding_passed": "b", "started_at": "d", "submitted_at": "d", "question": "i",
+    "reason": "i",
 }
 #: optional key under which a record may carry its pair's two dialogues (docs/formats.md, section 'ACUTE pairings' `dialogue_dicts`)
 DIALOGUES_FIELD = "dialogue_dicts"
@@ -88,7 +91,10 @@ class AcuteJudgements:
     onboarding_passed: np.ndarray  # 1 passed, 0 failed, -1 not reported (null)
     started_at: np.ndarray
     submitted_at: np.ndarray
-    reasons: list[str]
+    #: per record: index into `reason_texts` (a reason given as null is "")
+    reason: np.ndarray
+    #: every distinct reason once: a million judgements repeat a few stock phrases, and a string each was ~100 MB
+    reason_texts: list[str]
     #: pair index -> the two dialogue dicts (docs/formats.md, section 'ACUTE pairings'), when records or a pairings file carry them
     dialogues: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     #: unit index -> (run_id, unit_id as read, as a string); for judgements.csv
@@ -120,7 +126,8 @@ class AcuteJudgements:
             onboarding_passed=self.onboarding_passed[idx],
             started_at=self.started_at[idx],
             submitted_at=self.submitted_at[idx],
-            reasons=[self.reasons[i] for i in idx.tolist()],
+            reason=self.reason[idx],
+            reason_texts=self.reason_texts,
             dialogues=self.dialogues,
             unit_keys=self.unit_keys,
             question=self.question[idx] if self.question.size else self.question,
@@ -146,6 +153,10 @@ class AcuteJudgements:
         """The model not chosen; -1 where nothing was chosen (a tie), so index it with `decisive` only."""
         return np.where(self.winner == self.model_a, self.model_b, np.where(self.winner == self.model_b, self.model_a, -1))
 
+    def reason_of(self, i: int) -> str:
+        """Judgement i's `reason` ("" when none was given)."""
+        return self.reason_texts[self.reason[i]]
+
     def winner_name(self, i: int) -> str:
         """Judgement i's `winner` as written in the record: a model name, "tie" or "both_bad"."""
         code = int(self.winner[i])
@@ -154,16 +165,25 @@ class AcuteJudgements:
         return [*self.models, *self.onboarding_models][code]
 
 
-def _check_dialogues(value: Any, path: Path, line: int) -> list[dict[str, Any]]:
-    """Two dialogues of `{speakers, dialogue: [{id, text}]}`, as in a pairing (docs/formats.md, section 'ACUTE pairings')."""
+def _dialogues_problem(value: Any) -> str | None:
+    """What is wrong with a record's `dialogue_dicts`, or None: it must hold two dialogues of
+    `{speakers, dialogue: [{id, text}]}`, as in a pairing (docs/formats.md, section 'ACUTE pairings')."""
     if not isinstance(value, list) or len(value) != 2:
-        raise record_error("must be a list of two dialogues", path, line, DIALOGUES_FIELD)
+        return "must be a list of two dialogues"
     for d in value:
         if not isinstance(d, dict) or not isinstance(d.get("dialogue"), list):
-            raise record_error("each dialogue must be an object with a 'dialogue' list", path, line, DIALOGUES_FIELD)
+            return "each dialogue must be an object with a 'dialogue' list"
         for turn in d["dialogue"]:
             if not isinstance(turn, dict) or not isinstance(turn.get("text", ""), str):
-                raise record_error("each turn must be an object with a string 'text'", path, line, DIALOGUES_FIELD)
+                return "each turn must be an object with a string 'text'"
+    return None
+
+
+def _check_dialogues(value: Any, path: Path, line: int) -> list[dict[str, Any]]:
+    """`value` when it holds two dialogues (`_dialogues_problem`), else the located error."""
+    problem = _dialogues_problem(value)
+    if problem is not None:
+        raise record_error(problem, path, line, DIALOGUES_FIELD)
     return value
 
 
@@ -175,18 +195,189 @@ def load_acute_judgements(
     Runs asked different questions measure different things, so combining them is refused with an
     `InputError` unless `allow_mixed_questions` is set. Records of other tasks are an error, not
     silently skipped: a safety export passed by mistake would otherwise give an empty report.
+
+    Files are first read a block of lines at a time and checked a whole column at once (`_read_by_blocks`):
+    at a million judgements the checks of one record at a time took most of the reading time. That reader only says
+    whether everything is valid; when it is not sure (an error, or a line only the strict JSON parser may
+    read), the files are read again one record at a time (`_read_by_record`), which names the first
+    problem's file, line and field, or, for a valid line the block reader left alone, gives the same columns.
     """
     with cycle_collection_paused():
-        return _load_acute_judgements(paths, allow_mixed_questions)
+        try:
+            read = _read_by_blocks(paths, allow_mixed_questions)
+        except NotPlainJSONL:
+            read = _read_by_record(paths, allow_mixed_questions)
+        return _judgements(read)
 
 
-def _load_acute_judgements(paths: Sequence[str | Path], allow_mixed_questions: bool) -> AcuteJudgements:
-    models, workers, pairs, units, questions, runs = (DenseCodes() for _ in range(6))
+class _Read:
+    """What a reader collected: the code tables, one array per `COLUMN_TYPES` column (codes in the tables'
+    first-seen order) and the dialogues of the pairs that carry them."""
+
+    def __init__(self) -> None:
+        self.models, self.workers, self.pairs, self.units, self.questions, self.runs, self.reasons = (
+            DenseCodes() for _ in range(7))
+        self.dialogues: dict[int, list[dict[str, Any]]] = {}
+        self.cols: dict[str, np.ndarray] = {}
+
+
+def _read_by_blocks(paths: Sequence[str | Path], allow_mixed_questions: bool) -> _Read:
+    """The columns of valid files, checked a block of records and a column at a time; `NotPlainJSONL` for
+    anything it is not sure of, errors included, without saying where (`_read_by_record` does)."""
+    read = _Read()
+    parts: dict[str, list[np.ndarray]] = {key: [] for key in COLUMN_TYPES}
+    for path in paths:
+        for block in iter_jsonl_object_blocks(path):
+            for key, values in _block_columns(block, read).items():
+                parts[key].append(values)
+    if not parts["worker"] or (len(read.questions.index) > 1 and not allow_mixed_questions):
+        raise NotPlainJSONL  # no record at all, or the question error
+    read.cols = {key: np.concatenate(values) for key, values in parts.items()}
+    if pd.DataFrame({k: read.cols[k] for k in ("unit", "worker", "pair")}).duplicated().any():
+        raise NotPlainJSONL  # a record given twice: the error names both lines
+    return read
+
+
+#: the required fields in one order, and a getter of all of them from a record at once
+_REQUIRED = sorted(FIELDS.required)
+_GET_REQUIRED = itemgetter(*_REQUIRED)
+_NULL = type(None)
+#: `onboarding_passed` -> its column code
+_PASSED_CODES = {True: 1, False: 0, None: -1}
+#: integers past this lose digits as floats, so `submitted_at < started_at` could come out otherwise than
+#: in the record; a column holding one is left to `_read_by_record`
+_EXACT_FLOAT_INTEGERS = 2.0 ** 53
+
+
+def _fields(block: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+    """Every required field of every record of the block, field by field (`NotPlainJSONL` if one is missing)."""
+    try:
+        return dict(zip(_REQUIRED, zip(*map(_GET_REQUIRED, block))))
+    except KeyError:
+        raise NotPlainJSONL from None
+
+
+def _distinct(values: tuple[Any, ...], types: tuple[type, ...]) -> dict[Any, None]:
+    """The distinct values, in first-seen order, each of exactly one of `types`.
+
+    Only the distinct values' types are looked at: no value of another type hides behind an equal one
+    (a key of the dict) for the types this is given, str and None, as no other value equals a string or None."""
+    try:
+        distinct = dict.fromkeys(values)
+    except TypeError:  # a list or an object
+        raise NotPlainJSONL from None
+    if not all(type(v) in types for v in distinct):
+        raise NotPlainJSONL
+    return distinct
+
+
+def _of_types(values: tuple[Any, ...], types: set[type]) -> tuple[Any, ...]:
+    """`values` when each is of exactly one of `types` (a bool is no int here: JSON's true is not 1)."""
+    if not set(map(type, values)) <= types:
+        raise NotPlainJSONL
+    return values
+
+
+def _names(values: tuple[Any, ...]) -> dict[Any, None]:
+    """The distinct values of a field that must hold non-empty strings."""
+    distinct = _distinct(values, (str,))
+    if "" in distinct:
+        raise NotPlainJSONL
+    return distinct
+
+
+def _coded(codes: DenseCodes, values: Sequence[Any], distinct: dict[Any, None], extra: dict[Any, int] | None = None) -> np.ndarray:
+    """Each value's code, new values coded in first-seen order as `DenseCodes.code` one at a time would;
+    `extra` codes values that are not entered in the table (null, the tie outcomes)."""
+    known = codes.index
+    for value in [v for v in distinct if v not in known and (extra is None or v not in extra)]:
+        codes.code(value)
+    lookup = known if extra is None else {**known, **extra}
+    return np.fromiter(map(lookup.__getitem__, values), dtype=np.int32, count=len(values))
+
+
+def _keys(runs: tuple[str, ...], ids: tuple[Any, ...]) -> list[tuple[str, str]]:
+    """(run_id, id as a string) of every record, for an id field (strings, or integers from other tools)."""
+    if not all(type(v) is str for v in _distinct(ids, (str, int))):
+        _of_types(ids, {str, int})  # an integer key may hide a bool (True == 1)
+        ids = tuple(map(str, ids))
+    return list(zip(runs, ids))
+
+
+def _times(values: tuple[Any, ...]) -> np.ndarray:
+    """Unix seconds as floats, null as NaN; `NotPlainJSONL` for a non-finite or inexact one."""
+    _of_types(values, {float, int, _NULL})
+    times = np.array([math.nan if v is None else v for v in values] if None in values else values, dtype=np.float64)
+    known = times[~np.isnan(times)]
+    if not np.isfinite(known).all() or (np.abs(known) >= _EXACT_FLOAT_INTEGERS).any():
+        raise NotPlainJSONL
+    return times
+
+
+def _block_columns(block: list[dict[str, Any]], read: _Read) -> dict[str, np.ndarray]:
+    """The columns of one block of records, their values entered in `read`'s code tables; `NotPlainJSONL`
+    when any record breaks a rule of `check_record` or `_read_by_record`, checked column by column."""
+    f = _fields(block)
+    if list(_distinct(f["task"], (str,))) != [FIELDS.task]:
+        raise NotPlainJSONL
+    names = {name: _names(f[name]) for name in FIELDS.strings}
+    if any(outcome in names["model_a"] or outcome in names["model_b"] for outcome in OUTCOME_CODES):
+        raise NotPlainJSONL
+    # a left or winner that is neither model is entered as a model of its own, and refused just below
+    model_a = _coded(read.models, f["model_a"], names["model_a"])
+    model_b = _coded(read.models, f["model_b"], names["model_b"])
+    left = _coded(read.models, f["left"], _distinct(f["left"], (str, _NULL)), {None: UNKNOWN_LEFT_CODE})
+    winner = _coded(read.models, f["winner"], names["winner"], OUTCOME_CODES)
+    if ((model_a == model_b).any() or ((left != UNKNOWN_LEFT_CODE) & (left != model_a) & (left != model_b)).any()
+            or ((winner >= 0) & (winner != model_a) & (winner != model_b)).any()):
+        raise NotPlainJSONL
+    started, submitted = _times(f["started_at"]), _times(f["submitted_at"])
+    if (submitted < started).any():
+        raise NotPlainJSONL
+    _of_types(f["dialogue_ids"], {list, _NULL})
+    runs = f["run_id"]
+    _coded(read.runs, runs, names["run_id"])
+    pair_keys, unit_keys = _keys(runs, f["pair_id"]), _keys(runs, f["unit_id"])
+    pair = _coded(read.pairs, pair_keys, dict.fromkeys(pair_keys))
+    reasons = f["reason"]
+    reason_texts = _distinct(reasons, (str, _NULL))
+    if None in reason_texts:
+        reasons = tuple("" if r is None else r for r in reasons)
+        reason_texts = dict.fromkeys(reasons)
+    _dialogues(block, pair, read.dialogues)
+    return {
+        "model_a": model_a, "model_b": model_b, "left": left, "winner": winner,
+        "worker": _coded(read.workers, f["worker_id"], names["worker_id"]),
+        "pair": pair,
+        "unit": _coded(read.units, unit_keys, dict.fromkeys(unit_keys)),
+        "is_onboarding": np.array(_of_types(f["is_onboarding"], {bool}), dtype=np.int8),
+        "onboarding_passed": np.fromiter(map(_PASSED_CODES.__getitem__, _of_types(f["onboarding_passed"], {bool, _NULL})),
+                                         dtype=np.int8, count=len(block)),
+        "started_at": started, "submitted_at": submitted,
+        "question": _coded(read.questions, f["question"], names["question"]),
+        "reason": _coded(read.reasons, reasons, reason_texts),
+    }
+
+
+def _dialogues(block: list[dict[str, Any]], pair: np.ndarray, dialogues: dict[int, list[dict[str, Any]]]) -> None:
+    """Keep the first `dialogue_dicts` of each pair, as `_read_by_record` does."""
+    for i in (i for i, rec in enumerate(block) if DIALOGUES_FIELD in rec):
+        code = int(pair[i])
+        if code not in dialogues:
+            if _dialogues_problem(block[i][DIALOGUES_FIELD]) is not None:
+                raise NotPlainJSONL
+            dialogues[code] = block[i][DIALOGUES_FIELD]
+
+
+def _read_by_record(paths: Sequence[str | Path], allow_mixed_questions: bool) -> _Read:
+    """Every record checked on its own, in file order: the first problem is an `InputError` naming it."""
+    read = _Read()
+    models, workers, pairs, units, questions, runs = (read.models, read.workers, read.pairs, read.units,
+                                                      read.questions, read.runs)
     # packed arrays, not lists: a list keeps a Python object per field and record (a float is 24 bytes and its
     # pointer 8 more), which at a million judgements was ~200 MB of the reader's peak
     cols: dict[str, array] = {key: array(typecode) for key, typecode in COLUMN_TYPES.items()}
-    reasons: list[str] = []
-    dialogues: dict[int, list[dict[str, Any]]] = {}
+    dialogues = read.dialogues
     first_question_at: dict[int, tuple[Path, int]] = {}
     sources = RecordSources()
     for raw_path in paths:
@@ -237,18 +428,28 @@ def _load_acute_judgements(paths: Sequence[str | Path], allow_mixed_questions: b
             # null (unknown) becomes NaN; timing.py treats it, and a 0-second duration, as unknown
             cols["started_at"].append(math.nan if rec["started_at"] is None else float(rec["started_at"]))
             cols["submitted_at"].append(math.nan if rec["submitted_at"] is None else float(rec["submitted_at"]))
-            reasons.append(reason)
+            cols["reason"].append(read.reasons.code(reason))
             sources.add(path, line)
-    # models of real comparisons come first (codes 0..K-1, alphabetical); models seen only in
-    # onboarding pairs (the weak "I don't know" bot) follow them and never enter a statistic
-    onboarding = np.asarray(cols["is_onboarding"], dtype=bool)
+    read.cols = {key: np.frombuffer(values, dtype=values.typecode) if len(values) else np.zeros(0, values.typecode)
+                 for key, values in cols.items()}
+    refuse_repeated_records([read.cols["unit"], read.cols["worker"], read.cols["pair"]], sources,
+                            "unit, worker and pair", "pair_id")
+    return read
+
+
+def _judgements(read: _Read) -> AcuteJudgements:
+    """The judgements of what a reader collected: models of real comparisons first (codes 0..K-1,
+    alphabetical); models seen only in onboarding pairs (the weak "I don't know" bot) follow them and never
+    enter a statistic."""
+    cols = read.cols
+    onboarding = cols["is_onboarding"].astype(bool)
     compared: set[int] = set()
     for key in ("model_a", "model_b"):
-        compared.update(np.unique(np.asarray(cols[key], dtype=np.int64)[~onboarding]).tolist())
-    compared_models, onboarding_models, remap = models.split_sorted(compared, np.int16)
+        compared.update(np.unique(cols[key][~onboarding]).tolist())
+    compared_models, onboarding_models, remap = read.models.split_sorted(compared, np.int16)
 
     def model_col(key: str) -> np.ndarray:
-        codes = np.asarray(cols[key], dtype=np.int64)
+        codes = cols[key].astype(np.int64)
         if not remap.size:
             return np.zeros(0, np.int16)
         return np.where(codes < 0, codes, remap[np.maximum(codes, 0)]).astype(np.int16)  # tie codes stay
@@ -256,27 +457,27 @@ def _load_acute_judgements(paths: Sequence[str | Path], allow_mixed_questions: b
     result = AcuteJudgements(
         models=compared_models,
         onboarding_models=onboarding_models,
-        workers=workers.values(),
-        pair_keys=pairs.values(),
-        questions=questions.values(),
-        runs=runs.values(),
+        workers=read.workers.values(),
+        pair_keys=read.pairs.values(),
+        questions=read.questions.values(),
+        runs=read.runs.values(),
         model_a=model_col("model_a"),
         model_b=model_col("model_b"),
         left=model_col("left"),
         winner=model_col("winner"),
-        worker=np.asarray(cols["worker"], dtype=np.int32),
-        pair=np.asarray(cols["pair"], dtype=np.int32),
-        unit=np.asarray(cols["unit"], dtype=np.int32),
-        is_onboarding=np.asarray(cols["is_onboarding"], dtype=bool),
-        onboarding_passed=np.asarray(cols["onboarding_passed"], dtype=np.int8),
-        started_at=np.asarray(cols["started_at"], dtype=np.float64),
-        submitted_at=np.asarray(cols["submitted_at"], dtype=np.float64),
-        reasons=reasons,
-        dialogues=dialogues,
-        unit_keys=units.values(),
-        question=np.asarray(cols["question"], dtype=np.int32),
+        worker=cols["worker"].astype(np.int32),
+        pair=cols["pair"].astype(np.int32),
+        unit=cols["unit"].astype(np.int32),
+        is_onboarding=onboarding,
+        onboarding_passed=cols["onboarding_passed"].astype(np.int8),
+        started_at=cols["started_at"].astype(np.float64),
+        submitted_at=cols["submitted_at"].astype(np.float64),
+        reason=cols["reason"].astype(np.int32),
+        reason_texts=read.reasons.values(),
+        dialogues=read.dialogues,
+        unit_keys=read.units.values(),
+        question=cols["question"].astype(np.int32),
     )
-    refuse_repeated_records([result.unit, result.worker, result.pair], sources, "unit, worker and pair", "pair_id")
     log.info("read %d judgements of %d models by %d workers", len(result), len(result.models), len(result.workers))
     return result
 

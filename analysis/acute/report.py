@@ -245,7 +245,7 @@ def _viewer(results: AcuteResults) -> str:
             body.append("</div>")
         choices = "".join(
             f"<tr><td class='t'>{breakable(j.workers[j.worker[r]])}</td><td class='t'>{breakable(j.models[j.left[r]]) if j.left[r] >= 0 else '—'}</td>"
-            f"<td class='t{' win' if j.winner[r] >= 0 else ''}'>{_chosen(j, r)}</td><td class='t wrap'>{breakable(j.reasons[r])}</td></tr>"
+            f"<td class='t{' win' if j.winner[r] >= 0 else ''}'>{_chosen(j, r)}</td><td class='t wrap'>{breakable(j.reason_of(r))}</td></tr>"
             for r in rows[:MAX_JUDGEMENTS_PER_PAIR].tolist()
         )
         body.append(wide("<table><thead><tr><th class='t'>worker</th><th class='t'>left</th><th class='t'>chosen</th>"

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.acute.grids import count_grid, win_rate_grid
+from analysis.acute.records import BOTH_BAD, TIE
 from analysis.acute.statistics import AcuteResults, Comparison
 from analysis.acute.verdict import verdict
 from analysis.report.writer import json_ready
@@ -75,33 +76,58 @@ def ranking_table(comparison: Comparison) -> pd.DataFrame:
 
 def judgements_table(results: AcuteResults) -> pd.DataFrame:
     """judgements.csv: the tidy table, one row per record read, all its fields, plus what the analysis made
-    of it: `seconds` (empty = unknown), `counted` (behind the main statistics) and `flagged_worker`."""
+    of it: `seconds` (empty = unknown), `counted` (behind the main statistics) and `flagged_worker`.
+
+    Text columns are categorical (the reader's codes over its tables of distinct values): a million rows of
+    Python strings took hundreds of MB and made the writer handle every cell on its own.
+    """
     j = results.judgements
+    flagged_ids = set(results.flagged_workers)
+    flagged = np.array([w in flagged_ids for w in j.workers], dtype=bool)
     models = [*j.models, *j.onboarding_models]
-    flagged = set(results.flagged_workers)
-    worker = [j.workers[w] for w in j.worker]
+    run_code = {run: i for i, run in enumerate(j.runs)}
+    pair_run = np.array([run_code[run] for run, _ in j.pair_keys], dtype=np.int64)
     return pd.DataFrame(
         {
-            "run_id": [j.pair_keys[p][0] for p in j.pair],
-            "unit_id": [j.unit_keys[u][1] for u in j.unit],
-            "pair_id": [j.pair_keys[p][1] for p in j.pair],
-            "worker_id": worker,
-            "model_a": [models[m] for m in j.model_a],
-            "model_b": [models[m] for m in j.model_b],
-            "left": [models[m] if m >= 0 else None for m in j.left],
-            "winner": [j.winner_name(i) for i in range(len(j))],
-            "reason": j.reasons,
-            "question": [j.questions[q] for q in j.question],
+            "run_id": _categorical(pair_run[j.pair], j.runs),
+            "unit_id": _by_key(j.unit, [u for _, u in j.unit_keys]),
+            "pair_id": _by_key(j.pair, [p for _, p in j.pair_keys]),
+            "worker_id": _categorical(j.worker, j.workers),
+            "model_a": _categorical(j.model_a, models),
+            "model_b": _categorical(j.model_b, models),
+            "left": _categorical(np.where(j.left >= 0, j.left, -1), models),  # unknown side: empty
+            # a tie (code -1) and "both bad" (-2) come after the models
+            "winner": _categorical(np.where(j.winner >= 0, j.winner, len(models) - 1 - j.winner), [*models, TIE, BOTH_BAD]),
+            "reason": _categorical(j.reason, j.reason_texts),
+            "question": _categorical(j.question, j.questions),
             "is_onboarding": j.is_onboarding,
-            "onboarding_passed": pd.array([None if v < 0 else bool(v) for v in j.onboarding_passed], dtype="boolean"),
+            "onboarding_passed": pd.arrays.BooleanArray(j.onboarding_passed == 1, j.onboarding_passed < 0),
             "started_at": j.started_at,
             "submitted_at": j.submitted_at,
             "seconds": results.seconds,
             "counted": results.counted,
-            "flagged_worker": [w in flagged for w in worker],
+            "flagged_worker": flagged[j.worker],
         },
         columns=JUDGEMENT_COLUMNS,
     )
+
+
+def _categorical(codes: np.ndarray, values: list[str]) -> pd.Categorical:
+    """Codes into a list of distinct values as a categorical column; code -1 is missing (an empty cell)."""
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=pd.Index(values, dtype=object))
+
+
+def _codes(values: list[str]) -> np.ndarray:
+    """Each value's index among the distinct values in first-seen order."""
+    index: dict[str, int] = {}
+    return np.array([index.setdefault(v, len(index)) for v in values], dtype=np.int64)
+
+
+def _by_key(codes: np.ndarray, key_values: list[str]) -> pd.Categorical:
+    """A column whose records hold codes into keys (unit, pair) that share values across runs: the
+    values, each once, as the categories."""
+    distinct = list(dict.fromkeys(key_values))
+    return _categorical(_codes(key_values)[codes] if key_values else codes, distinct)
 
 
 def csv_tables(results: AcuteResults) -> dict[str, pd.DataFrame]:
