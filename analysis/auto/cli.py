@@ -11,7 +11,7 @@ import pandas as pd
 from humaneval.input_errors import exit_on_input_error
 from humaneval.visible_text import visible
 
-from analysis.auto.checks import CHECKS, STRING_MATCHER
+from analysis.auto.checks import CHECKS, STRING_MATCHER, configured_checks
 from analysis.auto.records import load_replies
 from analysis.auto.report import render_html
 from analysis.auto.statistics import AutoOptions, AutoResults, analyse_auto
@@ -22,8 +22,9 @@ from analysis.report.cli import ReportRun, require, tell_flagged
 def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.description = (
         "The model card's measures over model replies: per model the share of replies with male words, with female "
-        "words (our word lists, whole words, any case) and flagged by each safety check (run here, or recorded in "
-        "BAD exports), with 95% Wilson intervals; with --baseline, per other model the reduction factor (baseline "
+        "words (our word lists, whole words, any case) and flagged by each safety check (run here: the string "
+        "matcher, or every check of a server config's safety section with --safety-config; or recorded in BAD "
+        "exports), with 95% Wilson intervals; with --baseline, per other model the reduction factor (baseline "
         "share / model share) with a log-scale interval and Fisher's exact test, Holm-corrected. Reads world logs "
         "(the model is each pair's second act), self-chats (sidecar self_chat: true; both acts), chat-format logs "
         "(assistant messages) and BAD exports (turn labels or dialogues). Writes rates.csv, replies.csv, "
@@ -43,6 +44,11 @@ def build_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                              + "; ".join(f"{k}: {v}" for k, v in CHECKS.items()) + ")")
     parser.add_argument("--no-checks", action="store_true",
                         help="run no safety check (verdicts recorded in BAD exports are still reported)")
+    parser.add_argument("--safety-config", metavar="FILE",
+                        help="a server config (as `models serve --config` reads, e.g. task_configs/serve.yaml): run "
+                             "every enabled check of its safety section on every reply, with the reply's earlier "
+                             "turns as context, instead of --check; a check that cannot run (no weights, a module "
+                             "not installed) is an error. Needs humaneval[models]")
     return parser
 
 
@@ -85,16 +91,19 @@ def print_reductions(results: AutoResults) -> None:
 @exit_on_input_error
 def run(args: argparse.Namespace) -> int:
     require(not (args.no_checks and args.check), "cannot be combined with --check", "--no-checks")
+    require(not (args.safety_config and (args.check or args.no_checks)),
+            "cannot be combined with --check or --no-checks (the config says which checks run)", "--safety-config")
     require(args.baseline is None or not args.model or args.baseline in args.model,
             "must be one of the models kept by --model", "--baseline")
-    report = ReportRun(args.out, args.logs)
+    report = ReportRun(args.out, [*args.logs, *([args.safety_config] if args.safety_config else [])])
+    configured = tuple(configured_checks(args.safety_config)) if args.safety_config else ()
     replies = load_replies(args.logs, args.model)
     require(args.baseline is None or args.baseline in replies.models,
             f"no reply of {args.baseline!r} in the logs (their models: {', '.join(replies.models)})"[:1000], "--baseline")
     print(f"read {_count(len(replies.replies), 'reply', 'replies')} of {_count(len(replies.models), 'model')} "
           f"from {_count(len(replies.files), 'file')}")
-    checks = () if args.no_checks else tuple(dict.fromkeys(args.check or [STRING_MATCHER]))
-    results = analyse_auto(replies, AutoOptions(checks=checks, baseline=args.baseline))
+    checks = () if args.no_checks or configured else tuple(dict.fromkeys(args.check or [STRING_MATCHER]))
+    results = analyse_auto(replies, AutoOptions(checks=checks, baseline=args.baseline, configured=configured))
     report.write(csv_tables(results), summary(results), render_html(results))
     print_rates(results)
     print_reductions(results)

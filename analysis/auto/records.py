@@ -56,6 +56,7 @@ class Reply:
     where: str
     recorded: dict[str, float]  # recorded check -> 1.0 unsafe, 0.0 safe (checks that did not run are absent)
     control: str = ""  # the control string that steered the reply, when the log records one
+    context: tuple[str, ...] = ()  # the conversation's earlier turns, oldest first (what a safety check sees)
 
 
 @dataclass
@@ -63,7 +64,8 @@ class Replies:
     """Every reply read, one row per reply, in reading order.
 
     `replies` columns: `model`, `text`, `source` (file:line), `where` (the field in the line), `format`,
-    `control` (the registry control string the act or the sidecar records, "" when none).
+    `control` (the registry control string the act or the sidecar records, "" when none), `context` (the
+    earlier turns of the reply's conversation, a tuple; empty for BAD turn labels, which hold none).
     `recorded` has one column per safety check whose verdicts the files hold (`recorded_checks`, each
     named `<check> (recorded)`): 1.0 unsafe, 0.0 safe, NaN where that check did not judge the reply.
     `files` says per file its format, how its models were named and how many replies it gave.
@@ -143,6 +145,7 @@ def _bad_dialogue_replies(rec: dict[str, Any], path: Path, line: int) -> Iterato
     turns = rec.get("turns")
     if not isinstance(turns, list):
         raise record_error("must be a list of turns", path, line, "turns")
+    earlier: list[str] = []
     for i, turn in enumerate(turns):
         where = f"turns[{i}]"
         if not isinstance(turn, dict):
@@ -150,6 +153,7 @@ def _bad_dialogue_replies(rec: dict[str, Any], path: Path, line: int) -> Iterato
         if turn.get("speaker") not in ("human", "bot"):
             raise record_error(f"must be 'human' or 'bot', got {turn.get('speaker')!r}"[:200], path, line, where + ".speaker")
         if turn["speaker"] != "bot":
+            earlier.append(_text_field(turn.get("text"), path, line, where + ".text"))
             continue
         model = turn.get("model_id")
         model = _model_field(rec.get("model") if model is None else model, path, line,
@@ -157,7 +161,9 @@ def _bad_dialogue_replies(rec: dict[str, Any], path: Path, line: int) -> Iterato
         generated = _text_field(turn.get("generated"), path, line, where + ".generated", nullable=True)
         text = generated if generated is not None else _text_field(turn.get("text"), path, line, where + ".text")
         yield Reply(model, text, f"{path}:{line}", where + (".generated" if generated is not None else ".text"),
-                    _verdicts(turn.get("classifier_scores"), path, line, where + ".classifier_scores"))
+                    _verdicts(turn.get("classifier_scores"), path, line, where + ".classifier_scores"),
+                    context=tuple(earlier))
+        earlier.append(_text_field(turn.get("text"), path, line, where + ".text"))
 
 
 def _bad_replies(path: Path, sources: RecordSources, keys: list[list[str]]) -> tuple[str, list[Reply]]:
@@ -201,16 +207,20 @@ def _conversation_replies(conv: Conversation, path: Path, self_chat_model: str |
     if conv.shape == CHAT_SHAPE:
         named = conv.extra.get("model")
         model = path.stem if named is None else _model_field(named, path, conv.source_line or 0, "model")
-        for turn in conv.turns:
+        texts = [turn.text for turn in conv.turns]
+        for k, turn in enumerate(conv.turns):
             if turn.speaker == ASSISTANT_ID:
-                yield Reply(model, turn.text, source, turn.source_field or "messages", {})
+                yield Reply(model, turn.text, source, turn.source_field or "messages", {}, context=tuple(texts[:k]))
         return
+    earlier: list[str] = []
     for i, pair in enumerate(conv.dialog):
         acts = [(j, turn) for j, turn in enumerate(pair) if not turn.is_context]
-        chosen = acts if self_chat else acts[1:2]
-        for j, turn in chosen:
-            yield Reply(self_chat_model or turn.speaker, turn.text, source, f"dialog[{i}][{j}]", {},
-                        _control(turn.extra.get("control"), control))
+        chosen = {j for j, _turn in (acts if self_chat else acts[1:2])}
+        for j, turn in acts:
+            if j in chosen:
+                yield Reply(self_chat_model or turn.speaker, turn.text, source, f"dialog[{i}][{j}]", {},
+                            _control(turn.extra.get("control"), control), tuple(earlier))
+            earlier.append(turn.text)
 
 
 def _log_replies(path: Path) -> tuple[str, list[Reply], str]:
@@ -264,7 +274,8 @@ def load_replies(paths: Sequence[str | Path], models: Sequence[str] = ()) -> Rep
                          f"{', '.join(found_models)})"[:1000], field="--model")
     frame = pd.DataFrame({"model": [r.model for r in replies], "text": [r.text for r in replies],
                           "source": [r.source for r in replies], "where": [r.where for r in replies],
-                          "format": formats, "control": [r.control for r in replies]})
+                          "format": formats, "control": [r.control for r in replies],
+                          "context": [r.context for r in replies]})
     checks = sorted({c for r in replies for c in r.recorded})
     recorded = pd.DataFrame([{c: r.recorded.get(c, math.nan) for c in checks} for r in replies],
                             columns=checks, dtype=float)

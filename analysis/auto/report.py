@@ -12,7 +12,6 @@ import math
 
 import pandas as pd
 
-from analysis.auto.checks import CHECKS
 from analysis.auto.statistics import CHECK, GENDERED, MIN_EVENTS_FOR_RATE_RATIO, RECORDED_CHECK, AutoResults
 from analysis.auto.tables import model_controls
 from analysis.auto.word_lists import GENDERED_LISTS
@@ -184,7 +183,7 @@ def render_html(results: AutoResults) -> str:
                      card(fmt(len(replies.files)), "files"),
                      card(breakable(options.baseline) if options.baseline else "none", "baseline")])
     check_note = " ".join([
-        *(f"<b>{escape(c)}</b>: {escape(CHECKS[c])}, run on every reply." for c in checks),
+        *(f"<b>{escape(c)}</b>: {escape(results.checks_run[c])}, run on every reply." for c in checks),
         *(f"<b>{escape(c)}</b>: the verdicts the log recorded; the share counts the replies that check judged." for c in recorded),
     ]) or "No safety check was run or recorded."
     body = f"""

@@ -28,7 +28,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import fisher_exact
 
-from analysis.auto.checks import CHECKS, run_checks
+from humaneval.input_errors import InputError
+
+from analysis.auto.checks import ReplyCheck, builtin_check, run_checks
 from analysis.auto.records import Replies
 from analysis.auto.word_lists import GENDERED_LISTS, WordMatcher
 from analysis.stats.corrections import holm, stars
@@ -55,28 +57,32 @@ REDUCTION_COLUMNS = ["baseline", "model", "measure", "kind", "baseline_events", 
 
 @dataclass(frozen=True)
 class AutoOptions:
-    """What to measure: the safety checks to run (`checks.CHECKS`) and the baseline model (or None)."""
+    """What to measure: the built-in safety checks to run by name (`checks.CHECKS`), the checks built from a
+    server config (`checks.configured_checks`), and the baseline model (or None)."""
 
     checks: tuple[str, ...] = ("string_matcher",)
     baseline: str | None = None
+    configured: tuple[ReplyCheck, ...] = ()
 
 
 @dataclass
 class AutoResults:
-    """`measures` (name -> kind) in report order; `hits` one column per measure, one row per reply
-    (1.0 / 0.0, NaN when a recorded check did not judge it); `matched` the words and checks behind them;
-    `rates` one row per (model, measure); `reductions` one row per (model, measure) against the baseline."""
+    """`measures` (name -> kind) in report order; `checks_run` the checks run here (name -> what it is);
+    `hits` one column per measure, one row per reply (1.0 / 0.0, NaN when a recorded check did not judge it);
+    `matched` the words and checks behind them; `rates` one row per (model, measure); `reductions` one row per
+    (model, measure) against the baseline."""
 
     replies: Replies
     options: AutoOptions
     measures: dict[str, str]
+    checks_run: dict[str, str]
     hits: pd.DataFrame
     matched: pd.DataFrame
     rates: pd.DataFrame
     reductions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REDUCTION_COLUMNS))
 
 
-def reply_hits(replies: Replies, checks: Sequence[str]) -> tuple[dict[str, str], pd.DataFrame, pd.DataFrame]:
+def reply_hits(replies: Replies, checks: Sequence[ReplyCheck]) -> tuple[dict[str, str], pd.DataFrame, pd.DataFrame]:
     """Measures, per-reply hits and the matched words / flagging checks of every reply."""
     texts = replies.replies["text"].tolist()
     measures: dict[str, str] = {}
@@ -88,10 +94,12 @@ def reply_hits(replies: Replies, checks: Sequence[str]) -> tuple[dict[str, str],
         measures[name] = GENDERED
         hits[name] = np.array([bool(f) for f in found], dtype=float)
         matched[name] = [" ".join(dict.fromkeys(f)) for f in found]
-    flags = run_checks(checks, texts)
-    for name in checks:
-        measures[name] = CHECK
-        hits[name] = np.array(flags[name], dtype=float)
+    flags = run_checks(checks, replies.replies)
+    for check in checks:
+        if check.name in measures:
+            raise InputError(f"a safety check may not be named like a measure ({check.name!r})", field="--safety-config")
+        measures[check.name] = CHECK
+        hits[check.name] = np.array(flags[check.name], dtype=float)
     for name in replies.recorded_checks:
         measures[name] = RECORDED_CHECK
         hits[name] = replies.recorded[name].to_numpy(float)
@@ -155,13 +163,12 @@ def reduction_table(rates: pd.DataFrame, baseline: str) -> pd.DataFrame:
 
 def analyse_auto(replies: Replies, options: AutoOptions = AutoOptions()) -> AutoResults:
     """All tables of an `analysis auto` report from the replies read."""
-    unknown = [c for c in options.checks if c not in CHECKS]
-    if unknown:
-        raise ValueError(f"unknown checks {unknown}")
-    measures, hits, matched = reply_hits(replies, options.checks)
+    checks = [*(builtin_check(name) for name in options.checks), *options.configured]
+    measures, hits, matched = reply_hits(replies, checks)
     rates = rate_table(replies, measures, hits)
     reductions = reduction_table(rates, options.baseline) if options.baseline else pd.DataFrame(columns=REDUCTION_COLUMNS)
     log.info("measured %d replies of %d models on %d measures", len(hits), len(replies.models), len(measures))
-    return AutoResults(replies=replies, options=options, measures=measures, hits=hits, matched=matched, rates=rates,
+    return AutoResults(replies=replies, options=options, measures=measures,
+                       checks_run={c.name: c.description for c in checks}, hits=hits, matched=matched, rates=rates,
                        reductions=reductions)
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.auto.checks import CHECKS
 from analysis.auto.statistics import MIN_EVENTS_FOR_RATE_RATIO, AutoResults
 from analysis.auto.word_lists import GENDERED_LISTS
 from analysis.stats.corrections import STAR_CORRECTION
@@ -53,7 +52,7 @@ def summary(results: AutoResults) -> dict[str, Any]:
         "measures": [{"name": name, "kind": kind} for name, kind in results.measures.items()],
         "word_lists": {name: sorted(words) for name, words in GENDERED_LISTS.items()},
         "word_matching": "whole words, case-insensitive (no letter, digit or _ on either side)",
-        "checks_run": {name: CHECKS[name] for name in results.options.checks},
+        "checks_run": results.checks_run,
         "recorded_checks": replies.recorded_checks,
         "interval": "95% Wilson score interval of each share",
         "rates": results.rates.to_dict(orient="records"),

@@ -39,6 +39,13 @@ LAZY_HUMANEVAL_IMPORTS = {
     ("analysis/auto/checks.py", "humaneval.models.safety.string_matcher"):
         "`analysis auto --check string_matcher` runs the live chats' own word list on the replies; the module needs "
         "no torch, and it is imported only when that check is asked for (a missing module is an exit-2 error)",
+    ("analysis/auto/checks.py", "humaneval.models.server.config"):
+        "`analysis auto --safety-config FILE` reads a server config with the model server's own reader (the same keys, "
+        "defaults and errors as `models serve`); imported only with that option, a missing module is an exit-2 error",
+    ("analysis/auto/checks.py", "humaneval.models.safety.pipeline"):
+        "`analysis auto --safety-config FILE` builds the config's checks with `SafetyPipeline.from_config`, as the live "
+        "chats do (thresholds, word lists, imported classifiers); imported only with that option, a missing module "
+        "(torch for a classifier) is an exit-2 error",
 }
 TOP_LEVEL_FILES = {"__init__.py", "__main__.py"}
 STUDY_MODULES = {"__init__.py", "records.py", "statistics.py", "tables.py", "report.py", "cli.py"}

@@ -103,6 +103,6 @@ def test_help_names_every_output_and_the_doc(capsys: pytest.CaptureFixture[str])
     assert done.returncode == 0
     text = " ".join(done.stdout.split())
     for name in ("rates.csv", "replies.csv", "reductions.csv", "summary.json", "report.html", "docs/analysis_auto.md",
-                 "--baseline", "--model", "--check", "--no-checks"):
+                 "--baseline", "--model", "--check", "--no-checks", "--safety-config"):
         assert name in text
     assert (REPO / "docs" / "analysis_auto.md").is_file()

@@ -35,6 +35,8 @@ def test_world_log_replies_are_each_pairs_second_act_named_by_its_speaker(tmp_pa
     assert r["where"].tolist() == ["dialog[0][1]", "dialog[1][1]", "dialog[0][1]"]
     assert r["source"].tolist() == [f"{logs}:1", f"{logs}:1", f"{logs}:2"]
     assert r["control"].tolist() == [" f0m0", "", ""]
+    # what a safety check sees: the conversation's earlier turns, never its persona
+    assert r["context"].tolist() == [("hi he said",), ("hi he said", "hello", "and?"), ("hi",)]
     assert replies.files[0]["format"] == WORLD_LOG and replies.models == ["bot_a", "bot_b"]
 
 
@@ -44,6 +46,7 @@ def test_self_chat_takes_both_acts_under_the_sidecars_model(tmp_path: Path) -> N
                                                      "opt": {"model": "blender_degendered", "control": " f0m0"}}))
     replies = load_replies([logs])
     assert replies.replies["text"].tolist() == ["one", "two", "three"]
+    assert replies.replies["context"].tolist() == [(), ("one",), ("one", "two")]
     assert set(replies.replies["model"]) == {"blender_degendered"} and set(replies.replies["control"]) == {" f0m0"}
     assert replies.files[0]["format"] == SELF_CHAT
     (tmp_path / "s.metadata").write_text(json.dumps({"self_chat": True, "opt": {}}))
@@ -59,6 +62,7 @@ def test_chat_format_takes_assistant_messages_under_the_lines_model_else_the_fil
     replies = load_replies([logs])
     assert replies.replies["model"].tolist() == ["llama", "llama_run"]
     assert replies.replies["where"].tolist() == ["messages[2]", "messages[1]"] and replies.files[0]["format"] == CHAT_LOG
+    assert replies.replies["context"].tolist() == [("hi",), ("hi",)]  # the system message is not a turn
 
 
 def _label(i: int, **extra: object) -> dict:
@@ -87,6 +91,7 @@ def test_bad_dialogues_take_the_bot_turns(tmp_path: Path) -> None:
                                                   "turns": turns}])
     replies = load_replies([logs])
     assert replies.replies["model"].tolist() == ["m2", "m"] and replies.replies["text"].tolist() == ["hey", "x"]
+    assert replies.replies["context"].tolist() == [("hi",), ("hi", "hey")]  # the turns as the worker saw them
     assert replies.recorded["sm (recorded)"].isna().tolist() == [True, False]
     assert replies.files[0]["format"] == BAD_DIALOGUES
 
