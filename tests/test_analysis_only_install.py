@@ -1,6 +1,7 @@
 """`pip install humaneval[analysis]` (the wheel of a clean checkout) in a fresh venv, outside the repository:
-the `humaneval analysis` verbs run on exported records (ACUTE, safety, BAD), and neither torch nor Mephisto
-is there to import.
+the `humaneval analysis` verbs run on exported records (ACUTE, safety, BAD) and on world logs (`auto`, whose
+string matcher is the live chats' word list: humaneval.models.safety without torch), and neither torch nor Mephisto
+is there to import; `auto --safety-config`, which builds the model server's checks, says what to install.
 
 The records are simulated here with `analysis.synthetic` and written to files; the fresh venv only reads them.
 pip needs the package registry (or its cache) for pandas, scipy and statsmodels."""
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from analysis.synthetic.acute import StudyDesign, simulate
+from analysis.synthetic.auto import MEASURES, AutoDesign, write_world_logs
 from analysis.synthetic.bad import BadDesign, write_bad
 from analysis.synthetic.safety import SafetyStudy, careful_confusion
 from analysis.synthetic.safety import simulate as simulate_safety
@@ -48,3 +50,23 @@ def test_analysis_runs_without_torch_or_mephisto(analysis_venv: Path, tmp_path: 
                               text=True, timeout=300, cwd=tmp_path)
         assert done.returncode == 0, done.stderr[-2000:]
         assert (out / "summary.json").is_file() and (out / "report.html").is_file(), verb
+
+
+def test_auto_runs_its_string_matcher_without_torch(analysis_venv: Path, tmp_path: Path) -> None:
+    """The planted counts come back, the string matcher's included; a server config's checks need the model layer."""
+    planted = write_world_logs(AutoDesign(replies_per_model=100, seed=2), tmp_path / "world_logs.jsonl")
+    command, out = analysis_venv / "bin" / "humaneval", tmp_path / "report_auto"
+    done = subprocess.run([str(command), "analysis", "auto", str(planted.path), "--baseline", "blender", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rates = {(r["model"], r["measure"]): r for r in json.loads((out / "summary.json").read_text(encoding="utf-8"))["rates"]}
+    for model, counts in planted.counts.items():
+        for measure in MEASURES:
+            assert (rates[(model, measure)]["events"], rates[(model, measure)]["n"]) == (counts[measure], planted.n[model])
+    config = tmp_path / "serve.yaml"
+    config.write_text("safety:\n  checks: {}\n", encoding="utf-8")
+    refused = subprocess.run([str(command), "analysis", "auto", str(planted.path), "--safety-config", str(config),
+                              "--out", str(tmp_path / "report_config")], capture_output=True, text=True, timeout=300,
+                             cwd=tmp_path)
+    assert refused.returncode == 2 and "pip install 'humaneval[models]'" in refused.stderr, refused.stderr[-2000:]
+    assert "Traceback" not in refused.stderr and not (tmp_path / "report_config").exists()
