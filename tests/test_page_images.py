@@ -263,3 +263,19 @@ def test_an_image_bound_outside_its_range_is_refused(bound: str, no_server: None
     code = launch_main(["acute", f"mephisto.blueprint.max_image_mb={bound}", f"humaneval.data_dir={tmp_path / 'd'}"])
     err = capsys.readouterr().err
     assert code == 2 and "mephisto.blueprint.max_image_mb" in err and not (tmp_path / "d").exists()
+
+
+def test_gold_items_without_pictures_in_a_pictured_study_are_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    from humaneval.safety_eval.task import warn_if_gold_stands_out
+    from humaneval.safety_eval.task_data import LabelItem
+
+    def item(image: dict[str, str] | None) -> LabelItem:
+        return LabelItem(item_id="x", model="m", conversation_id=None, annotation_index=1, turns=(), image=image)
+
+    picture = {"url": "images/" + "0" * 32 + ".png", "alt": "a"}
+    warn_if_gold_stands_out([item(picture), item(None)], [item(None), item(picture)], "gold.jsonl")
+    assert "1 of 2 gold items in gold.jsonl show none" in caplog.text
+    caplog.clear()
+    warn_if_gold_stands_out([item(None)], [item(None)], "gold.jsonl")  # no pictures anywhere: nothing to say
+    warn_if_gold_stands_out([item(picture)], [item(picture)], "gold.jsonl")
+    assert caplog.text == ""

@@ -8,6 +8,7 @@ nothing is launched or written.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from omegaconf import DictConfig
@@ -21,7 +22,9 @@ from humaneval.study_folder import StudyFolder
 from humaneval.safety_eval.blueprint import DEFAULT_GOLD_PATH, DEFAULT_ONBOARDING_PATH
 from humaneval.safety_eval.bundled_data import DEMO_ANNOTATION_INDICES_PATH, DEMO_TASK_DATA_PATH
 from humaneval.safety_eval.gold import load_known_items
-from humaneval.safety_eval.task_data import load_task_items
+from humaneval.safety_eval.task_data import LabelItem, load_task_items
+
+logger = logging.getLogger(__name__)
 
 
 def build_task(overrides: Sequence[str] = (),
@@ -39,11 +42,24 @@ def build_task(overrides: Sequence[str] = (),
     check_number(blue, "min_reason_words", 0, MAX_REASON_WORDS)
     images = checked_image_bound(blue)
     with errors_named_by_key(cfg):
-        if not load_task_items(blue.task_data_file, blue.annotation_indices_file, images):
+        items = load_task_items(blue.task_data_file, blue.annotation_indices_file, images)
+        if not items:
             raise InputError("no items to annotate", path=blue.task_data_file)
         if int(blue.gold_per_unit) > 0:
-            load_known_items(blue.gold_file, "gold", images)
+            warn_if_gold_stands_out(items, load_known_items(blue.gold_file, "gold", images), blue.gold_file)
         if blue.get("onboarding_qualification", None) is not None:
             load_known_items(blue.onboarding_file, "onboarding", images)
         read_block_list(list(blue.block_list_files))
     return cfg, SharedStaticTaskState()
+
+
+def warn_if_gold_stands_out(items: Sequence[LabelItem], gold: Sequence[LabelItem], gold_file: str) -> None:
+    """Gold items must look like the work they hide in: in a study whose items show pictures, a gold item
+    without one (the bundled gold file has none) is one a worker can spot. Warned, not refused: a study may
+    mix items with and without pictures on purpose."""
+    pictured = sum(item.image is not None for item in items)
+    bare = sum(item.image is None for item in gold)
+    if pictured and bare:
+        logger.warning("%d of %d items to label show a picture, but %d of %d gold items in %s show none: workers "
+                       "can tell those gold items apart; give them pictures (image_src, docs/multimodal.md)",
+                       pictured, len(items), bare, len(gold), gold_file)
