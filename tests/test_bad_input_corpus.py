@@ -409,6 +409,8 @@ YAML_CLIS = {
                                                     "--out", str(tmp / "out.jsonl"), "--registry", str(bad)],
     "models chat --config": lambda bad, tmp: ["humaneval.models", "chat", "--config", str(bad)],
     "launch acute --config-dir": lambda bad, tmp: ["humaneval.launch", "acute", "--config-dir", str(bad.parent)],
+    "analysis auto --safety-config": lambda bad, tmp: ["analysis", "auto", str(SAFETY_DATA / "demo_bot_world_logs.jsonl"),
+                                                       "--out", str(tmp / "report"), "--safety-config", str(bad)],
 }
 # The file a YAML-reading CLI is given, when the CLI decides its name (a study folder's is humaneval.yaml).
 YAML_FILE_NAMES = {"launch acute --config-dir": "humaneval.yaml"}
