@@ -279,3 +279,17 @@ def test_gold_items_without_pictures_in_a_pictured_study_are_warned_about(caplog
     warn_if_gold_stands_out([item(None)], [item(None)], "gold.jsonl")  # no pictures anywhere: nothing to say
     warn_if_gold_stands_out([item(picture)], [item(picture)], "gold.jsonl")
     assert caplog.text == ""
+
+
+def test_a_killed_launch_s_page_folder_is_removed_by_the_next_launch(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = "from humaneval.crowd.page_folder import new_page_folder; import os; print(new_page_folder(), flush=True); os._exit(0)"
+    orphan = Path(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip())
+    assert orphan.is_dir()  # os._exit skipped atexit, as a SIGKILL would
+    foreign = orphan.with_name(orphan.name + "-not-ours")
+    foreign.mkdir()  # no marker: never touched
+    mine = new_page_folder()
+    assert not orphan.exists() and mine.is_dir() and foreign.is_dir()
+    foreign.rmdir()

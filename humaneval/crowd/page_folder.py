@@ -9,6 +9,7 @@ never written into the installed package and two launches never share one.
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -20,13 +21,31 @@ from humaneval.shipped_files import PUBLIC_DIR
 MARKER = ".humaneval-page-folder"  # tells a launch's own folder from one a user pointed at
 
 
+PREFIX = "humaneval-page-"
+
+
 def new_page_folder() -> Path:
-    """A fresh copy of our public files, removed when this process exits."""
-    folder = Path(tempfile.mkdtemp(prefix="humaneval-page-"))
+    """A fresh copy of our public files, removed when this process exits (and, should it be killed outright,
+    by the next launch: `remove_orphaned_page_folders`)."""
+    remove_orphaned_page_folders()
+    folder = Path(tempfile.mkdtemp(prefix=PREFIX))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     shutil.copytree(PUBLIC_DIR, folder, dirs_exist_ok=True)
-    (folder / MARKER).write_text("made by humaneval for one launch; removed when it exits\n", encoding="utf-8")
+    (folder / MARKER).write_text(f"{os.getpid()}\n", encoding="utf-8")  # the launch it belongs to
     return folder
+
+
+def remove_orphaned_page_folders() -> None:
+    """Remove the page folders of launches that no longer run (a SIGKILL skips `atexit`): only folders
+    carrying our marker, and only when the process it names is gone."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        try:
+            owner = int((folder / MARKER).read_text(encoding="utf-8").strip())
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (OSError, ValueError):  # not ours, not readable, or its owner runs as someone else
+            continue
 
 
 def page_images_for(blueprint_args: Any) -> PageImages:
