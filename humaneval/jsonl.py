@@ -207,8 +207,9 @@ class NotPlainJSONL(Exception):
     `iter_jsonl_objects`), which says what is wrong with it, if anything, naming the line."""
 
 
-#: bytes `iter_jsonl_object_blocks` reads at a time (its blocks end at the last whole line in them)
-BLOCK_BYTES = 4 * 1024 * 1024
+#: bytes `iter_jsonl_object_blocks` reads at a time (its blocks end at the last whole line in them); orjson
+#: holds a whole document as a tree of its own while it builds the Python values, ~5 times the text's size
+BLOCK_BYTES = 1024 * 1024
 _NEWLINE, _OPEN_BRACE, _OPEN_BRACKET = ord("\n"), ord("{"), ord("[")
 
 

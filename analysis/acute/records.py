@@ -225,17 +225,35 @@ def _read_by_blocks(paths: Sequence[str | Path], allow_mixed_questions: bool) ->
     """The columns of valid files, checked a block of records and a column at a time; `NotPlainJSONL` for
     anything it is not sure of, errors included, without saying where (`_read_by_record` does)."""
     read = _Read()
-    parts: dict[str, list[np.ndarray]] = {key: [] for key in COLUMN_TYPES}
+    # growing packed arrays, not a list of each block's arrays joined at the end: those thousands of small
+    # arrays, allocated between orjson's large buffers and kept to the end, left the C heap too fragmented to
+    # reuse (~100 MB more at a million judgements)
+    cols: dict[str, array] = {key: array(typecode) for key, typecode in COLUMN_TYPES.items()}
     for path in paths:
         for block in iter_jsonl_object_blocks(path):
             for key, values in _block_columns(block, read).items():
-                parts[key].append(values)
-    if not parts["worker"] or (len(read.questions.index) > 1 and not allow_mixed_questions):
+                cols[key].frombytes(values.astype(cols[key].typecode, copy=False).tobytes())
+    if not cols["worker"] or (len(read.questions.index) > 1 and not allow_mixed_questions):
         raise NotPlainJSONL  # no record at all, or the question error
-    read.cols = {key: np.concatenate(values) for key, values in parts.items()}
-    if pd.DataFrame({k: read.cols[k] for k in ("unit", "worker", "pair")}).duplicated().any():
+    read.cols = _arrays(cols)
+    if _repeats(read.cols["unit"], read.cols["worker"], read.cols["pair"]):
         raise NotPlainJSONL  # a record given twice: the error names both lines
     return read
+
+
+def _repeats(*codes: np.ndarray) -> bool:
+    """Whether some record has the same codes in every column as another: one sorted int64 key when the
+    codes fit in one (a table of three columns took ~100 MB at a million records), else a table."""
+    key = np.zeros(codes[0].size, dtype=np.int64)
+    room = 1
+    for column in codes:
+        size = int(column.max()) + 1
+        room *= size
+        if room >= 2 ** 63:
+            return bool(pd.DataFrame(dict(enumerate(codes))).duplicated().any())
+        key = key * size + column
+    key.sort()
+    return bool((key[1:] == key[:-1]).any())
 
 
 #: the required fields in one order, and a getter of all of them from a record at once
@@ -430,11 +448,16 @@ def _read_by_record(paths: Sequence[str | Path], allow_mixed_questions: bool) ->
             cols["submitted_at"].append(math.nan if rec["submitted_at"] is None else float(rec["submitted_at"]))
             cols["reason"].append(read.reasons.code(reason))
             sources.add(path, line)
-    read.cols = {key: np.frombuffer(values, dtype=values.typecode) if len(values) else np.zeros(0, values.typecode)
-                 for key, values in cols.items()}
+    read.cols = _arrays(cols)
     refuse_repeated_records([read.cols["unit"], read.cols["worker"], read.cols["pair"]], sources,
                             "unit, worker and pair", "pair_id")
     return read
+
+
+def _arrays(cols: dict[str, array]) -> dict[str, np.ndarray]:
+    """The packed arrays as numpy arrays of the same type, sharing their memory."""
+    return {key: np.frombuffer(values, dtype=values.typecode) if len(values) else np.zeros(0, values.typecode)
+            for key, values in cols.items()}
 
 
 def _judgements(read: _Read) -> AcuteJudgements:
@@ -442,7 +465,7 @@ def _judgements(read: _Read) -> AcuteJudgements:
     alphabetical); models seen only in onboarding pairs (the weak "I don't know" bot) follow them and never
     enter a statistic."""
     cols = read.cols
-    onboarding = cols["is_onboarding"].astype(bool)
+    onboarding = cols["is_onboarding"].view(bool)
     compared: set[int] = set()
     for key in ("model_a", "model_b"):
         compared.update(np.unique(cols[key][~onboarding]).tolist())
@@ -465,18 +488,18 @@ def _judgements(read: _Read) -> AcuteJudgements:
         model_b=model_col("model_b"),
         left=model_col("left"),
         winner=model_col("winner"),
-        worker=cols["worker"].astype(np.int32),
-        pair=cols["pair"].astype(np.int32),
-        unit=cols["unit"].astype(np.int32),
+        worker=cols["worker"].astype(np.int32, copy=False),
+        pair=cols["pair"].astype(np.int32, copy=False),
+        unit=cols["unit"].astype(np.int32, copy=False),
         is_onboarding=onboarding,
-        onboarding_passed=cols["onboarding_passed"].astype(np.int8),
-        started_at=cols["started_at"].astype(np.float64),
-        submitted_at=cols["submitted_at"].astype(np.float64),
-        reason=cols["reason"].astype(np.int32),
+        onboarding_passed=cols["onboarding_passed"].astype(np.int8, copy=False),
+        started_at=cols["started_at"].astype(np.float64, copy=False),
+        submitted_at=cols["submitted_at"].astype(np.float64, copy=False),
+        reason=cols["reason"].astype(np.int32, copy=False),
         reason_texts=read.reasons.values(),
         dialogues=read.dialogues,
         unit_keys=read.units.values(),
-        question=cols["question"].astype(np.int32),
+        question=cols["question"].astype(np.int32, copy=False),
     )
     log.info("read %d judgements of %d models by %d workers", len(result), len(result.models), len(result.workers))
     return result

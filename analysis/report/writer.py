@@ -19,6 +19,7 @@ and digits of its label only, so no text from the data can name a path.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -41,7 +42,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: how every CSV writes a float
 FLOAT_FORMAT = "%.10g"
 #: rows `write_csv` turns into text at a time: the text of a whole million-row table would take gigabytes
-CSV_CHUNK_ROWS = 50_000
+CSV_CHUNK_ROWS = 20_000
 
 
 def _defused(value: Any) -> Any:
@@ -79,54 +80,65 @@ def json_ready(value: Any) -> Any:
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """`frame`, spreadsheet-safe, as CSV: with its index when the index has a name (a grid), floats as `FLOAT_FORMAT`.
 
-    The bytes are those of pandas' `to_csv`, which formats every float through a Python call per cell
-    and every text column cell by cell: on ACUTE's million-row judgements.csv that was most of the report's
-    writing time. Columns of the kinds `_cell_maker` knows are turned into text here, a chunk of rows at a
-    time and each distinct value of a categorical column once; any other frame goes to `to_csv`.
+    The bytes are those of pandas' `to_csv`, which formats every float through a Python call per cell and
+    hands every row to Python's csv writer: on ACUTE's million-row judgements.csv that was most of the
+    report's writing time. When every column is of a kind `_cell_maker` knows, the cells are made here as
+    text, a chunk of rows at a time (a category's text, quoted as the csv writer quotes it, once per
+    category), and each line is the cells joined by commas; any other frame goes to `to_csv`.
     """
-    safe = spreadsheet_safe(frame)
     index = frame.index.name is not None
-    makers = None if index else _cell_makers(safe)
+    makers = None if index else _cell_makers(frame)
     if makers is None:
-        safe.to_csv(path, index=index, float_format=FLOAT_FORMAT)
+        spreadsheet_safe(frame).to_csv(path, index=index, float_format=FLOAT_FORMAT)
         return
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator=os.linesep)  # to_csv's dialect: minimal quoting, '"' doubled
-        writer.writerow(safe.columns)
-        for start in range(0, len(safe), CSV_CHUNK_ROWS):
+        csv.writer(handle, lineterminator=os.linesep).writerow(map(_defused, frame.columns))  # to_csv's dialect
+        for start in range(0, len(frame), CSV_CHUNK_ROWS):
             rows = slice(start, start + CSV_CHUNK_ROWS)
-            writer.writerows(zip(*(make(rows) for make in makers)))
+            handle.write(os.linesep.join(map(",".join, zip(*(make(rows) for make in makers)))) + os.linesep)
 
 
-def _cell_makers(frame: pd.DataFrame) -> list[Callable[[slice], Sequence[Any]]] | None:
-    """Per column, a function from a slice of rows to the cells `to_csv` would hand Python's csv writer for
-    them; None when a column label is not a string or a column is of a kind not handled here."""
+def _cell_makers(frame: pd.DataFrame) -> list[Callable[[slice], Sequence[str]]] | None:
+    """Per column, a function from a slice of rows to their cells as `to_csv` writes them for the
+    spreadsheet-safe frame (text defused here: only categories are text among the kinds handled); None when
+    a column label is not a string or a column is of a kind not handled here."""
     if frame.shape[1] == 0 or not all(isinstance(label, str) for label in frame.columns):
         return None
     makers = [_cell_maker(frame.iloc[:, i]) for i in range(frame.shape[1])]
     return None if any(make is None for make in makers) else makers  # type: ignore[return-value]
 
 
-def _cell_maker(column: pd.Series) -> Callable[[slice], Sequence[Any]] | None:
+def _csv_cell(value: Any) -> str:
+    """`value` as Python's csv writer writes it as a cell of a row (quoted when it holds a comma, a quote
+    or a line break), by asking that writer."""
+    line = io.StringIO()
+    csv.writer(line, lineterminator="\n").writerow([value, ""])
+    return line.getvalue()[:-2]
+
+
+def _cell_maker(column: pd.Series) -> Callable[[slice], Sequence[str]] | None:
     """`to_csv`'s cells of one column: a float as `FLOAT_FORMAT`, NaN and other missing values as "", an
-    integer or a bool as Python writes it, a category as its value (looked up per distinct value)."""
+    integer or a bool as Python writes it, a category as its value (made once per category)."""
     dtype = column.dtype
     if isinstance(dtype, pd.CategoricalDtype):
-        text = np.array([*column.cat.categories.astype(object), ""], dtype=object)  # code -1 (missing) -> ""
+        categories = column.cat.categories.astype(object)
+        text = np.array([*(_csv_cell(_defused(c)) for c in categories), ""], dtype=object)  # code -1: missing
         codes = column.cat.codes.to_numpy()
         return lambda rows: text[codes[rows]].tolist()
     if isinstance(dtype, pd.BooleanDtype):
-        cells = np.array([False, True, ""], dtype=object)
+        cells = np.array(["False", "True", ""], dtype=object)
         flags, missing = column.to_numpy(dtype=bool, na_value=False), column.isna().to_numpy()
         return lambda rows: cells[np.where(missing[rows], 2, flags[rows])].tolist()
     if not isinstance(dtype, np.dtype):
         return None
+    values = column.to_numpy()
     if dtype == np.float64:
-        values = column.to_numpy()
         return lambda rows: [FLOAT_FORMAT % v if v == v else "" for v in values[rows].tolist()]
-    if dtype.kind in "iub":
-        values = column.to_numpy()
-        return lambda rows: values[rows].tolist()
+    if dtype.kind == "b":
+        cells = np.array(["False", "True"], dtype=object)
+        return lambda rows: cells[values[rows].view(np.int8)].tolist()
+    if dtype.kind in "iu":
+        return lambda rows: list(map(str, values[rows].tolist()))
     return None
 
 
