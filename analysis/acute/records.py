@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -304,22 +304,63 @@ def _names(values: tuple[Any, ...]) -> dict[Any, None]:
     return distinct
 
 
-def _coded(codes: DenseCodes, values: Sequence[Any], distinct: dict[Any, None], extra: dict[Any, int] | None = None) -> np.ndarray:
-    """Each value's code, new values coded in first-seen order as `DenseCodes.code` one at a time would;
-    `extra` codes values that are not entered in the table (null, the tie outcomes)."""
-    known = codes.index
-    for value in [v for v in distinct if v not in known and (extra is None or v not in extra)]:
+def _model_names(values: tuple[Any, ...]) -> dict[Any, None]:
+    """The distinct values of `model_a` or `model_b`: names, and none of them a tie outcome."""
+    distinct = _names(values)
+    if any(outcome in distinct for outcome in OUTCOME_CODES):
+        raise NotPlainJSONL
+    return distinct
+
+
+def _coded(codes: DenseCodes, values: Sequence[Any], check: Callable[[Sequence[Any]], dict[Any, None]],
+           extra: dict[Any, int] | None = None) -> np.ndarray:
+    """Each value's code; `extra` codes values that are not entered in the table (null, the tie outcomes).
+
+    Most blocks hold no value new to the table, so the values are looked up first. Only a block with a new
+    one has its distinct values checked (`check`: their types; a value equal to one already in the table
+    was checked when that one came) and the new ones coded in first-seen order, as `DenseCodes.code` one
+    at a time would."""
+    try:
+        return _looked_up(codes, values, extra)
+    except KeyError:
+        pass
+    for value in [v for v in check(values) if v not in codes.index and (extra is None or v not in extra)]:
         codes.code(value)
-    lookup = known if extra is None else {**known, **extra}
-    return np.fromiter(map(lookup.__getitem__, values), dtype=np.int32, count=len(values))
+    return _looked_up(codes, values, extra)
 
 
-def _keys(runs: tuple[str, ...], ids: tuple[Any, ...]) -> list[tuple[str, str]]:
-    """(run_id, id as a string) of every record, for an id field (strings, or integers from other tools)."""
-    if not all(type(v) is str for v in _distinct(ids, (str, int))):
-        _of_types(ids, {str, int})  # an integer key may hide a bool (True == 1)
-        ids = tuple(map(str, ids))
-    return list(zip(runs, ids))
+def _looked_up(codes: DenseCodes, values: Sequence[Any], extra: dict[Any, int] | None) -> np.ndarray:
+    """Each value's code in the table or `extra`; KeyError for a value in neither."""
+    lookup = codes.index if extra is None else {**codes.index, **extra}
+    try:
+        if values and values[-1] == values[0] and values.count(values[0]) == len(values):  # one value: no hashing
+            return np.full(len(values), lookup[values[0]], dtype=np.int32)
+        return np.fromiter(map(lookup.__getitem__, values), dtype=np.int32, count=len(values))
+    except TypeError:  # a list or an object
+        raise NotPlainJSONL from None
+
+
+def _reason_codes(codes: DenseCodes, reasons: tuple[Any, ...]) -> np.ndarray:
+    """The codes of the reasons, a null reason being "" (as `reason_text` reads it)."""
+    if None in reasons:
+        reasons = tuple("" if r is None else r for r in _of_types(reasons, {str, _NULL}))
+    return _coded(codes, reasons, lambda values: _distinct(values, (str,)))
+
+
+def _key_codes(codes: DenseCodes, runs: tuple[str, ...], ids: tuple[Any, ...]) -> np.ndarray:
+    """The code of each record's (run_id, id as a string), for an id field (strings, or integers from other
+    tools). Looked up as read first: the table's keys hold strings, which no integer or bool equals."""
+    keys = list(zip(runs, ids))
+    try:
+        return np.fromiter(map(codes.index.__getitem__, keys), dtype=np.int32, count=len(keys))
+    except KeyError:
+        pass
+    except TypeError:  # a list or an object
+        raise NotPlainJSONL from None
+    if not set(map(type, ids)) <= {str}:
+        _of_types(ids, {str, int})
+        keys = list(zip(runs, map(str, ids)))
+    return _coded(codes, keys, dict.fromkeys)
 
 
 def _times(values: tuple[Any, ...]) -> np.ndarray:
@@ -336,16 +377,13 @@ def _block_columns(block: list[dict[str, Any]], read: _Read) -> dict[str, np.nda
     """The columns of one block of records, their values entered in `read`'s code tables; `NotPlainJSONL`
     when any record breaks a rule of `check_record` or `_read_by_record`, checked column by column."""
     f = _fields(block)
-    if list(_distinct(f["task"], (str,))) != [FIELDS.task]:
-        raise NotPlainJSONL
-    names = {name: _names(f[name]) for name in FIELDS.strings}
-    if any(outcome in names["model_a"] or outcome in names["model_b"] for outcome in OUTCOME_CODES):
+    if f["task"].count(FIELDS.task) != len(block):
         raise NotPlainJSONL
     # a left or winner that is neither model is entered as a model of its own, and refused just below
-    model_a = _coded(read.models, f["model_a"], names["model_a"])
-    model_b = _coded(read.models, f["model_b"], names["model_b"])
-    left = _coded(read.models, f["left"], _distinct(f["left"], (str, _NULL)), {None: UNKNOWN_LEFT_CODE})
-    winner = _coded(read.models, f["winner"], names["winner"], OUTCOME_CODES)
+    model_a = _coded(read.models, f["model_a"], _model_names)
+    model_b = _coded(read.models, f["model_b"], _model_names)
+    left = _coded(read.models, f["left"], lambda v: _distinct(v, (str, _NULL)), {None: UNKNOWN_LEFT_CODE})
+    winner = _coded(read.models, f["winner"], _names, OUTCOME_CODES)
     if ((model_a == model_b).any() or ((left != UNKNOWN_LEFT_CODE) & (left != model_a) & (left != model_b)).any()
             or ((winner >= 0) & (winner != model_a) & (winner != model_b)).any()):
         raise NotPlainJSONL
@@ -354,26 +392,20 @@ def _block_columns(block: list[dict[str, Any]], read: _Read) -> dict[str, np.nda
         raise NotPlainJSONL
     _of_types(f["dialogue_ids"], {list, _NULL})
     runs = f["run_id"]
-    _coded(read.runs, runs, names["run_id"])
-    pair_keys, unit_keys = _keys(runs, f["pair_id"]), _keys(runs, f["unit_id"])
-    pair = _coded(read.pairs, pair_keys, dict.fromkeys(pair_keys))
-    reasons = f["reason"]
-    reason_texts = _distinct(reasons, (str, _NULL))
-    if None in reason_texts:
-        reasons = tuple("" if r is None else r for r in reasons)
-        reason_texts = dict.fromkeys(reasons)
+    _coded(read.runs, runs, _names)
+    pair = _key_codes(read.pairs, runs, f["pair_id"])
     _dialogues(block, pair, read.dialogues)
     return {
         "model_a": model_a, "model_b": model_b, "left": left, "winner": winner,
-        "worker": _coded(read.workers, f["worker_id"], names["worker_id"]),
+        "worker": _coded(read.workers, f["worker_id"], _names),
         "pair": pair,
-        "unit": _coded(read.units, unit_keys, dict.fromkeys(unit_keys)),
+        "unit": _key_codes(read.units, runs, f["unit_id"]),
         "is_onboarding": np.array(_of_types(f["is_onboarding"], {bool}), dtype=np.int8),
         "onboarding_passed": np.fromiter(map(_PASSED_CODES.__getitem__, _of_types(f["onboarding_passed"], {bool, _NULL})),
                                          dtype=np.int8, count=len(block)),
         "started_at": started, "submitted_at": submitted,
-        "question": _coded(read.questions, f["question"], names["question"]),
-        "reason": _coded(read.reasons, reasons, reason_texts),
+        "question": _coded(read.questions, f["question"], _names),
+        "reason": _reason_codes(read.reasons, f["reason"]),
     }
 
 
