@@ -13,10 +13,14 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from humaneval.input_errors import InputError, exit_on_input_error
 from humaneval.outputs import check_outputs
+
+if TYPE_CHECKING:
+    from humaneval.models.registry import ModelSpec
+    from humaneval.models.reply_model import ReplyModel
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,12 @@ context; each model act then carries "control" and the sidecar's opt records it 
 Batches of up to the model's max_batch_size (or --batch-size) contexts are generated together. The
 input is checked completely before any generation; a bad line stops the run with file, line and field
 and exit code 2, and the output is written atomically (nothing partial).
+
+With --ray (humaneval[scale], docs/scaling.md) the contexts are split into shards of whole batches,
+answered by Ray workers (a local Ray instance on 127.0.0.1, or --ray-address's cluster) and saved as they
+finish in FILE.shards/ beside the output; the world log is the single-process one, byte for byte (greedy
+or beam decoding; sampling recipes are refused). A killed run rerun with the same arguments generates
+only the missing shards.
 """
 
 EPILOG = """\
@@ -123,6 +133,51 @@ def history_for(episode: Episode, index: int, split_lines: bool) -> tuple[tuple[
     return persona, tuple(turns)
 
 
+def answer_episodes(model: ReplyModel, episodes: list[Episode], split_lines: bool, progress: Callable[[int], Any]) -> None:
+    """Fill each episode's replies: round by round (teacher act index), in batches of the model's
+    max_batch_size over the episodes still active, so batch composition depends only on the episode list
+    (what lets `generate --ray` reproduce this run shard by shard)."""
+    from humaneval.models.reply_model import DialogueContext
+
+    rounds = max(len(e.teacher_acts) for e in episodes)
+    for index in range(rounds):
+        active = [e for e in episodes if len(e.teacher_acts) > index]
+        for start in range(0, len(active), model.max_batch_size):
+            chunk = active[start : start + model.max_batch_size]
+            contexts = []
+            for episode in chunk:
+                persona, turns = history_for(episode, index, split_lines)
+                contexts.append(DialogueContext(turns=turns, persona=persona))
+            for episode, reply in zip(chunk, model.generate_batch(contexts), strict=True):
+                episode.replies.append(reply)
+            progress(len(chunk))
+
+
+def _generate_here(spec: ModelSpec, episodes: list[Episode], args: argparse.Namespace,
+                   total: int) -> tuple[dict[str, Any], float, float]:
+    """The single-process run: fills the episodes' replies; returns (recipe, load s, generate s)."""
+    import torch
+    from tqdm import tqdm
+
+    from humaneval.models.registry import load_generator
+
+    started = time.time()
+    model = load_generator(spec)
+    if args.batch_size:
+        model.max_batch_size = args.batch_size
+    torch.manual_seed(args.seed)
+    load_seconds = time.time() - started
+    gen_started = time.time()
+    with tqdm(total=total, desc=f"generate ({spec.name})", unit="reply", disable=True if args.no_progress else None, file=sys.stderr) as bar:
+        answer_episodes(model, episodes, args.split_lines, bar.update)
+    return recipe_of(model), load_seconds, time.time() - gen_started
+
+
+def recipe_of(model: ReplyModel) -> dict[str, Any]:
+    """The decoding recipe recorded in the sidecar ({} for a model without one, e.g. a remote server)."""
+    return dict(vars(model.recipe)) if hasattr(model, "recipe") else {}
+
+
 @exit_on_input_error
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
@@ -142,54 +197,41 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--model-id", default=None, metavar="ID", help="speaker id of the model acts (default: the model name)")
     parser.add_argument("--seed", type=int, default=0, help="torch seed, for sampling recipes (default 0; an openai_compatible model uses its sampling.seed)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--ray", action="store_true", help="shard the contexts across Ray workers (needs humaneval[scale]; docs/scaling.md): same output, resumable")
+    parser.add_argument("--ray-address", default=None, metavar="ADDR", help="with --ray: an existing Ray cluster (e.g. 10.0.0.5:6379; default: a local Ray instance on 127.0.0.1)")
+    parser.add_argument("--ray-workers", type=int, default=None, metavar="N", help="with --ray: model copies working at once (default: the cluster's CPUs)")
+    parser.add_argument("--shard-size", type=int, default=None, metavar="N", help="with --ray: contexts per shard, rounded up to whole batches (default 4 batches)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
-    if args.batch_size is not None and args.batch_size < 1:
-        raise InputError("--batch-size must be >= 1", field="--batch-size")
+    for flag, value in (("--batch-size", args.batch_size), ("--ray-workers", args.ray_workers), ("--shard-size", args.shard_size)):
+        if value is not None and value < 1:
+            raise InputError(f"{flag} must be >= 1", field=flag)
     from humaneval.conversations import metadata_path_for
 
     check_outputs([args.out, metadata_path_for(args.out)], inputs=[args.contexts], field="--out")
     episodes = read_episodes(args.contexts)
 
-    import torch
-    from tqdm import tqdm
-
     from humaneval.conversations import Conversation, Metadata, write_conversations
     from humaneval.models.client import ModelServerError
-    from humaneval.models.registry import load_generator, load_registry, with_device
-    from humaneval.models.reply_model import DialogueContext
+    from humaneval.models.registry import load_registry, with_device
 
     registry = load_registry(args.registry)
     spec = with_device(registry.get(args.model), args.device, args.dtype)
-    started = time.time()
-    model = load_generator(spec)
-    if args.batch_size:
-        model.max_batch_size = args.batch_size
-    torch.manual_seed(args.seed)
     model_id = args.model_id or spec.name
     total = sum(len(e.teacher_acts) for e in episodes)
-    load_seconds = time.time() - started
-
-    gen_started = time.time()
     try:  # a remote model's failure: one line, nothing written
-        with tqdm(total=total, desc=f"generate ({spec.name})", unit="reply", disable=True if args.no_progress else None, file=sys.stderr) as bar:
-            rounds = max(len(e.teacher_acts) for e in episodes)
-            for index in range(rounds):
-                active = [e for e in episodes if len(e.teacher_acts) > index]
-                for start in range(0, len(active), model.max_batch_size):
-                    chunk = active[start : start + model.max_batch_size]
-                    contexts = []
-                    for episode in chunk:
-                        persona, turns = history_for(episode, index, args.split_lines)
-                        contexts.append(DialogueContext(turns=turns, persona=persona))
-                    for episode, reply in zip(chunk, model.generate_batch(contexts), strict=True):
-                        episode.replies.append(reply)
-                    bar.update(len(chunk))
+        if args.ray:
+            from humaneval.models.ray_generate import RayGenerateOptions, generate_on_ray
+
+            options = RayGenerateOptions(args.registry, args.batch_size or spec.max_batch_size, args.seed,
+                                         args.split_lines, args.shard_size, args.ray_workers, args.ray_address)
+            recipe, load_seconds, gen_seconds = generate_on_ray(args.contexts, args.out, spec, episodes, options)
+        else:
+            recipe, load_seconds, gen_seconds = _generate_here(spec, episodes, args, total)
     except ModelServerError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    gen_seconds = time.time() - gen_started
 
     conversations = []
     for episode in episodes:
@@ -204,7 +246,7 @@ def main(argv: list[str]) -> int:
         opt={
             "model": spec.name,
             **spec.provenance(),  # model_path, or the server's URL, model and sampling; control if any
-            "recipe": vars(model.recipe) if hasattr(model, "recipe") else {},
+            "recipe": recipe,
             "dtype": spec.dtype,
             "device": spec.device,
             "split_lines": args.split_lines,

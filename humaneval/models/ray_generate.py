@@ -1,0 +1,226 @@
+"""`models generate --ray`: the contexts answered in shards by Ray workers, resumably.
+
+Why shards and not Ray Data: a shard is the unit that is both generated and saved, so a job killed after
+hours loses only the shards in flight. Each shard is a run of whole batches of consecutive contexts, so a
+worker builds the very batches the single-process run builds for them (`answer_episodes`), and the replies
+it returns are written by the driver to the work folder beside the output (`<out>.shards/`): first to a
+hidden file, then renamed into place, so a shard file that exists is complete. A rerun with the same
+input and settings (checked against the folder's plan.json) generates only the missing shards; when all
+are there the world log is built from them in input order by `cli_generate` exactly as a single-process
+run builds it, and the folder is removed.
+
+Identical output needs deterministic decoding: greedy and beam decoding give every context the same reply
+whatever else is in flight, while sampling would draw from one random stream split differently, so
+sampling recipes (topk, nucleus) are refused here, as are remote models (an openai_compatible engine
+scales itself). Only this module and `ray_serve` import Ray (humaneval[scale]).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from humaneval.input_errors import InputError
+from humaneval.models.cli_generate import Episode, answer_episodes, recipe_of
+from humaneval.models.registry import ModelSpec
+
+SHARD_BATCHES = 4  # default shard: 4 batches, small enough to lose little to a kill, big enough to batch
+SAMPLING_INFERENCE = ("topk", "nucleus")
+
+
+@dataclass(frozen=True)
+class RayGenerateOptions:
+    """The `generate` flags that shape a Ray run."""
+
+    registry: str | None
+    batch_size: int
+    seed: int
+    split_lines: bool
+    shard_size: int | None = None  # contexts per shard (rounded up to whole batches); None: SHARD_BATCHES
+    workers: int | None = None  # model copies at once; None: the cluster's CPUs
+    address: str | None = None  # an existing cluster; None: a local instance on 127.0.0.1
+
+
+def import_ray() -> Any:
+    """Ray, or an input error saying how to install it (it is the optional extra humaneval[scale])."""
+    try:
+        import ray
+    except ImportError:
+        raise InputError("--ray needs Ray: pip install 'humaneval[scale]' (docs/scaling.md)", field="--ray") from None
+    return ray
+
+
+@contextlib.contextmanager
+def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[Any]:
+    """A connection to Ray: `address`'s cluster, or a local instance bound to 127.0.0.1 (no dashboard),
+    shut down on exit. An instance the caller already started (a test, a notebook) is used and left running."""
+    ray = import_ray()
+    if ray.is_initialized():
+        yield ray
+        return
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no reports to Anyscale from a study machine
+    local = {} if address else {"num_cpus": num_cpus or os.cpu_count() or 1, "_node_ip_address": "127.0.0.1"}
+    ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False, **local)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def shard_bounds(count: int, batch_size: int, shard_size: int | None) -> list[tuple[int, int]]:
+    """[start, end) of each shard: whole batches of consecutive contexts, the last one possibly short."""
+    batches = -(-(shard_size or batch_size * SHARD_BATCHES) // batch_size)
+    size = batches * batch_size
+    return [(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+def work_folder_for(out: Path) -> Path:
+    """Where the shards of `out` wait: beside it, so a rerun of the same command finds them."""
+    return out.with_name(out.name + ".shards")
+
+
+class ShardFolder:
+    """The work folder: plan.json (what run the shards belong to) and shard-NNNNN.json files."""
+
+    def __init__(self, path: Path, plan: dict[str, Any]) -> None:
+        self.path = path
+        plan_path = path / "plan.json"
+        if plan_path.exists():
+            existing = json.loads(plan_path.read_text(encoding="utf-8"))
+            if existing != plan:
+                changed = sorted(k for k in plan.keys() | existing.keys() if plan.get(k) != existing.get(k))
+                raise InputError(f"holds shards of another run (differs in {', '.join(changed)}); delete the folder "
+                                 "to start over, or rerun with the settings of that run", path=path, field="--out")
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            _write_atomically(plan_path, plan)
+
+    def shard_path(self, index: int) -> Path:
+        return self.path / f"shard-{index:05d}.json"
+
+    def complete(self, index: int) -> bool:
+        return self.shard_path(index).exists()
+
+    def write(self, index: int, replies: list[list[str]], recipe: dict[str, Any]) -> None:
+        _write_atomically(self.shard_path(index), {"recipe": recipe, "replies": replies})
+
+    def read(self, index: int, size: int) -> tuple[list[list[str]], dict[str, Any]]:
+        data = json.loads(self.shard_path(index).read_text(encoding="utf-8"))
+        if len(data["replies"]) != size:
+            raise InputError(f"holds {len(data['replies'])} contexts, the plan {size}; delete it to regenerate it",
+                             path=self.shard_path(index))
+        return data["replies"], data["recipe"]
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path)
+
+
+def _write_atomically(path: Path, data: Any) -> None:
+    staged = path.with_name(f".{path.name}.tmp")
+    staged.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    os.replace(staged, path)
+
+
+def run_plan(source: Path, spec: ModelSpec, options: RayGenerateOptions, bounds: list[tuple[int, int]]) -> dict[str, Any]:
+    """What makes two runs' shards interchangeable: the input's bytes, the model and the settings."""
+    return {
+        "source_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
+        "model": spec.name,
+        **{k: str(v) for k, v in spec.provenance().items()},
+        "device": spec.device,
+        "dtype": spec.dtype,
+        "batch_size": options.batch_size,
+        "shards": [list(b) for b in bounds],
+        "seed": options.seed,
+        "split_lines": options.split_lines,
+    }
+
+
+class ShardWorker:
+    """One copy of the model on a Ray worker (made an actor by `generate_on_ray`): answers shards."""
+
+    def __init__(self, spec: ModelSpec, batch_size: int, threads: int) -> None:
+        import torch
+
+        from humaneval.models.registry import load_generator
+
+        torch.set_num_threads(threads)
+        self.model = load_generator(spec)
+        self.model.max_batch_size = batch_size
+
+    def recipe(self) -> dict[str, Any]:
+        return recipe_of(self.model)
+
+    def answer(self, index: int, episodes: list[Episode], seed: int, split_lines: bool) -> tuple[int, list[list[str]]]:
+        import torch
+
+        torch.manual_seed(seed)
+        answer_episodes(self.model, episodes, split_lines, lambda _: None)
+        return index, [e.replies for e in episodes]
+
+
+def generate_on_ray(source: Path, out: Path, spec: ModelSpec, episodes: list[Episode],
+                    options: RayGenerateOptions) -> tuple[dict[str, Any], float, float]:
+    """Fill every episode's replies from shards (generating the missing ones on Ray); returns the recipe and
+    (start-up s, generate s) as the single-process run does."""
+    if spec.kind != "generator":
+        raise InputError(f"--ray runs local generators; {spec.name!r} is {spec.kind} (its engine scales itself)",
+                         field="--ray")
+    bounds = shard_bounds(len(episodes), options.batch_size, options.shard_size)
+    folder = ShardFolder(work_folder_for(out), run_plan(source, spec, options, bounds))
+    missing = [i for i in range(len(bounds)) if not folder.complete(i)]
+    print(f"ray: {len(bounds)} shards of up to {bounds[0][1] - bounds[0][0]} contexts in {folder.path}: "
+          f"{len(bounds) - len(missing)} already complete, running {len(missing)}", file=sys.stderr, flush=True)
+    started = time.time()
+    startup = 0.0
+    if missing:
+        startup = _generate_shards(folder, spec, episodes, options, bounds, missing)
+    recipe: dict[str, Any] = {}
+    for index, (start, end) in enumerate(bounds):
+        replies, recipe = folder.read(index, end - start)
+        for episode, said in zip(episodes[start:end], replies, strict=True):
+            episode.replies[:] = said
+    folder.remove()
+    return recipe, startup, time.time() - started - startup
+
+
+def _generate_shards(folder: ShardFolder, spec: ModelSpec, episodes: list[Episode], options: RayGenerateOptions,
+                     bounds: list[tuple[int, int]], missing: list[int]) -> float:
+    """Run the missing shards on an actor pool, writing each as it arrives; returns the start-up seconds."""
+    started = time.time()
+    with ray_session(options.address) as ray:
+        from ray.util import ActorPool
+
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        count = max(1, min(options.workers or cpus, len(missing)))
+        actor = ray.remote(num_cpus=1)(ShardWorker)
+        workers = [actor.remote(spec, options.batch_size, 1) for _ in range(count)]
+        try:
+            recipe = ray.get(workers[0].recipe.remote())
+            if recipe.get("inference") in SAMPLING_INFERENCE:
+                raise InputError(f"--ray needs deterministic decoding (greedy or beam) to reproduce the single-process "
+                                 f"output; {spec.name!r} samples ({recipe['inference']})", field="--ray")
+            startup = time.time() - started
+            pool = ActorPool(workers)
+            for index in missing:
+                start, end = bounds[index]
+                shard = [dataclasses.replace(copy.deepcopy(e), replies=[]) for e in episodes[start:end]]
+                pool.submit(lambda w, job: w.answer.remote(*job), (index, shard, options.seed, options.split_lines))
+            while pool.has_next():
+                index, replies = pool.get_next_unordered()
+                folder.write(index, replies, recipe)
+        finally:
+            for worker in workers:
+                ray.kill(worker)
+    return startup
