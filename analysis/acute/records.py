@@ -1,8 +1,8 @@
 """Read and validate ACUTE judgement records (docs/formats.md, section 'Exports') into compact columns.
 
-Studies reach a million judgements, so records are validated one line at a time and stored as
-integer-coded numpy columns (models, workers, pairs, units) instead of a million dicts: that keeps
-memory far below the 2 GB budget and lets every statistic downstream be a vectorised count.
+Studies reach a million judgements, so records are read a block of lines at a time, validated a column
+at a time and stored as integer-coded numpy columns (models, workers, pairs, units, reasons) instead of a
+million dicts: that keeps memory low and lets every statistic downstream be a vectorised count.
 Every problem is an `InputError` naming file, line and field, raised before anything is written;
 a judgement given twice (same unit, worker and pair) is one, naming both lines.
 """
