@@ -20,7 +20,10 @@ def _frame(n: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     floats = rng.normal(0, 1e6, n) * rng.choice([1e-12, 1.0, 1e9], n)
     floats[rng.random(n) < 0.2] = np.nan
-    floats[:3] = [math.inf, -0.0, 1795260000.123456][:n]
+    floats[rng.random(n) < 0.3] = 1795260549.1030962  # repeated values (a unit's judgements share their times)
+    floats[:4] = [math.inf, -0.0, 1795260000.123456, 0.0][:n]
+    if seed % 2:
+        floats[floats == 0] = 0.0  # zeros of one sign only: formatted once each
     codes = rng.integers(-1, len(TEXT), n)
     return pd.DataFrame({
         "text": pd.Categorical.from_codes(codes, categories=pd.Index(TEXT, dtype=object)),
@@ -38,7 +41,7 @@ def _pandas_bytes(frame: pd.DataFrame, path: Path) -> bytes:
     return path.read_bytes()
 
 
-@pytest.mark.parametrize("n", [0, 1, 7, 2500])
+@pytest.mark.parametrize("n", [0, 1, 7, 2500, 2501])
 def test_the_same_bytes_as_pandas(n: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(writer, "CSV_CHUNK_ROWS", 1000)  # several chunks
     frame = _frame(n, seed=n)
