@@ -19,8 +19,9 @@ Serve reply models and safety checks over HTTP (endpoints /health, /models, /rep
 Concurrent requests to the same model are batched dynamically. The server listens on 127.0.0.1 unless the
 config says otherwise; on any other address it requires a bearer token (from the variable named by
 `token_env`, default HUMANEVAL_SERVER_TOKEN, or from `token_file`). It holds at most `max_connections`
-connections and closes any that stays silent for `read_timeout_s`. See task_configs/serve.yaml for every
-config key and docs/serving.md for the API."""
+connections and closes any that stays silent for `read_timeout_s`. With --ray the same service runs as
+replicas on Ray Serve (the config's `ray` section). See task_configs/serve.yaml for every config key and
+docs/serving.md for the API."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int,
                         help="override the config's port; 0 picks a free port (printed on start)")
     parser.add_argument("--device", help="override the device of every model and classifier (cpu, cuda, cuda:1)")
+    parser.add_argument("--ray", action="store_true",
+                        help="deploy on Ray Serve: the config's `ray` section sets replicas, CPUs/GPUs per replica and "
+                             "autoscaling (needs humaneval[scale]; docs/scaling.md)")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="logging level on stderr (default INFO)")
     return parser
@@ -52,6 +56,10 @@ def main(argv: list[str]) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    if args.ray:
+        from humaneval.models.ray_serve import serve_on_ray
+
+        return serve_on_ray(config, token, stop)
 
     service = ModelService.from_config(config).start()
     try:

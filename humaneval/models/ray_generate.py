@@ -12,12 +12,11 @@ run builds it, and the folder is removed.
 Identical output needs deterministic decoding: greedy and beam decoding give every context the same reply
 whatever else is in flight, while sampling would draw from one random stream split differently, so
 sampling recipes (topk, nucleus) are refused here, as are remote models (an openai_compatible engine
-scales itself). Only this module and `ray_serve` import Ray (humaneval[scale]).
+scales itself). Only the `ray_*` modules import Ray (humaneval[scale]).
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
 import hashlib
@@ -26,13 +25,13 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from humaneval.input_errors import InputError
 from humaneval.models.cli_generate import Episode, answer_episodes, recipe_of
+from humaneval.models.ray_session import ray_session
 from humaneval.models.registry import ModelSpec
 
 SHARD_BATCHES = 4  # default shard: 4 batches, small enough to lose little to a kill, big enough to batch
@@ -50,32 +49,6 @@ class RayGenerateOptions:
     shard_size: int | None = None  # contexts per shard (rounded up to whole batches); None: SHARD_BATCHES
     workers: int | None = None  # model copies at once; None: the cluster's CPUs
     address: str | None = None  # an existing cluster; None: a local instance on 127.0.0.1
-
-
-def import_ray() -> Any:
-    """Ray, or an input error saying how to install it (it is the optional extra humaneval[scale])."""
-    try:
-        import ray
-    except ImportError:
-        raise InputError("--ray needs Ray: pip install 'humaneval[scale]' (docs/scaling.md)", field="--ray") from None
-    return ray
-
-
-@contextlib.contextmanager
-def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[Any]:
-    """A connection to Ray: `address`'s cluster, or a local instance bound to 127.0.0.1 (no dashboard),
-    shut down on exit. An instance the caller already started (a test, a notebook) is used and left running."""
-    ray = import_ray()
-    if ray.is_initialized():
-        yield ray
-        return
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no reports to Anyscale from a study machine
-    local = {} if address else {"num_cpus": num_cpus or os.cpu_count() or 1, "_node_ip_address": "127.0.0.1"}
-    ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False, **local)
-    try:
-        yield ray
-    finally:
-        ray.shutdown()
 
 
 def shard_bounds(count: int, batch_size: int, shard_size: int | None) -> list[tuple[int, int]]:

@@ -51,6 +51,22 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
+class RayServeConfig:
+    """The `ray` section: how `serve --ray` deploys the service on Ray Serve (ignored by plain `serve`).
+
+    A replica is one whole `ModelService` (every model of the config, its batchers and the safety layer),
+    placed by Ray on `num_cpus` CPUs and `num_gpus` GPUs; with `min_replicas`/`max_replicas` Serve scales
+    between them by load instead of keeping `replicas`."""
+
+    address: str | None = None  # None: a local Ray instance on 127.0.0.1; "auto" or host:port: a cluster
+    replicas: int = 1
+    num_cpus: float = 1.0
+    num_gpus: float = 0.0
+    min_replicas: int | None = None
+    max_replicas: int | None = None
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     """The server config file (task_configs/serve.yaml documents every key)."""
 
@@ -69,6 +85,7 @@ class ServerConfig:
     registry: Path | None = None
     models: tuple[ModelConfig, ...] = ()
     safety: dict[str, Any] = field(default_factory=dict)
+    ray: RayServeConfig = RayServeConfig()
     source: Path | None = None
 
     @property
@@ -111,7 +128,7 @@ class ServerConfig:
 
 _SERVER_KEYS = {"host", "port", "token_env", "token_file", "max_request_bytes", "read_timeout_s", "max_connections",
                 "worker_threads", "request_timeout_s", "max_turns", "max_chars_per_turn", "device", "registry",
-                "models", "safety"}
+                "models", "safety", "ray"}
 _MODEL_KEYS = {"name", "factory", "options", "device", "max_batch_size", "batch_window_ms", "max_queue"}
 
 
@@ -168,8 +185,48 @@ def server_config_from_dict(raw: Any, *, source: Path | None = None) -> ServerCo
         registry=(base / registry) if registry else None,
         models=models,
         safety=safety,
+        ray=_ray_config(raw.get("ray") or {}, source),
         source=source,
     )
+
+
+_RAY_KEYS = {"address", "replicas", "num_cpus", "num_gpus", "autoscaling"}
+
+
+def _ray_config(raw: Any, source: Path | None) -> RayServeConfig:
+    """The `ray` section, checked here so a typo fails before a cluster is asked for anything."""
+    if not isinstance(raw, dict):
+        raise InputError("must be a mapping", path=source, field="ray")
+    unknown = sorted(set(raw) - _RAY_KEYS)
+    if unknown:
+        raise InputError(f"unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(_RAY_KEYS))}",
+                         path=source, field="ray")
+
+    def number(value: Any, where: str, minimum: float, whole: bool) -> Any:
+        if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+                or value < minimum or (whole and value != int(value))):
+            kind = "a whole number" if whole else "a number"
+            raise InputError(f"must be {kind} ≥ {minimum:g}, got {value!r}", path=source, field=f"ray.{where}")
+        return int(value) if whole else float(value)
+
+    scaling = raw.get("autoscaling")
+    bounds: tuple[int | None, int | None] = (None, None)
+    if scaling is not None:
+        if not isinstance(scaling, dict) or set(scaling) != {"min_replicas", "max_replicas"}:
+            raise InputError("must be a mapping with exactly min_replicas and max_replicas", path=source,
+                             field="ray.autoscaling")
+        bounds = (number(scaling["min_replicas"], "autoscaling.min_replicas", 0, True),
+                  number(scaling["max_replicas"], "autoscaling.max_replicas", 1, True))
+        if bounds[0] > bounds[1]:
+            raise InputError(f"min_replicas {bounds[0]} exceeds max_replicas {bounds[1]}", path=source,
+                             field="ray.autoscaling")
+    address = raw.get("address")
+    if address is not None and (not isinstance(address, str) or not address.strip()):
+        raise InputError("must be a cluster address (host:port or auto) or null", path=source, field="ray.address")
+    return RayServeConfig(address=address, replicas=number(raw.get("replicas", 1), "replicas", 1, True),
+                          num_cpus=number(raw.get("num_cpus", 1), "num_cpus", 0, False),
+                          num_gpus=number(raw.get("num_gpus", 0), "num_gpus", 0, False),
+                          min_replicas=bounds[0], max_replicas=bounds[1])
 
 
 def _model_config(entry: Any, index: int, source: Path | None) -> ModelConfig:

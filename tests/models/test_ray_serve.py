@@ -1,0 +1,170 @@
+"""`models serve --ray` on a local Ray instance (CPU, 127.0.0.1, started and stopped here): two replicas of
+the demo bot answer 16 concurrent chats through the real HTTP API with the token, and killing one replica
+mid-run loses no chat. One Serve application is shared by the module (deploying takes seconds)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import psutil
+import pytest
+import requests
+
+from humaneval.models.client import HttpClient
+from humaneval.models.server import server_config_from_dict
+
+ray = pytest.importorskip("ray", reason="humaneval[scale] not installed")
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Ray Serve's own pydantic fields
+
+TOKEN = "ray-test-token"
+CHATS = 16
+TURNS = 2
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _config(port: int, **ray_section: Any) -> Any:
+    return server_config_from_dict({
+        "port": port, "token_env": "HUMANEVAL_RAY_TEST_TOKEN",
+        "models": [{"name": "demo_bot", "max_batch_size": 8, "batch_window_ms": 20}],
+        "safety": {"checks": {"profanity_classifier": {"enabled": False}}},
+        "ray": {"replicas": 2, "num_cpus": 0.5, **ray_section},
+    })
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[str]:
+    """The demo bot on 2 Ray Serve replicas; afterwards no process Ray started may be alive."""
+    from ray import serve
+
+    from humaneval.models.ray_serve import start_serve
+
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
+             configure_logging=False)
+    started = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
+    try:
+        yield start_serve(_config(_free_port()), TOKEN)
+    finally:
+        serve.shutdown()
+        ray.shutdown()
+        _, alive = psutil.wait_procs(started, timeout=30)
+        assert [p.pid for p in alive] == []
+
+
+def _replicas() -> list[Any]:
+    from humaneval.models.ray_serve import REPLICA_DEPLOYMENT
+
+    names = [a for a in ray.util.list_named_actors(all_namespaces=True) if f"#{REPLICA_DEPLOYMENT}#" in a["name"]]
+    return [ray.get_actor(a["name"], namespace=a["namespace"]) for a in names]
+
+
+def _chat(url: str, index: int, started: threading.Barrier | None = None) -> list[str]:
+    client = HttpClient(url, token=TOKEN, retries=6, backoff_s=0.5)
+    turns: list[str] = []
+    try:
+        for turn in range(TURNS):
+            turns.append(f"hello, i am person {index}. how was your day {turn}?")
+            result = client.reply("demo_bot", turns)
+            assert result.action == "reply" and result.text
+            turns.append(result.text)
+            if started is not None and turn == 0:
+                started.wait()
+    finally:
+        client.close()
+    return turns
+
+
+def test_two_replicas_answer_16_concurrent_chats_over_http(served: str) -> None:
+    assert len(_replicas()) == 2
+    with ThreadPoolExecutor(CHATS) as pool:
+        chats = list(pool.map(lambda i: _chat(served, i), range(CHATS)))
+    assert [len(c) for c in chats] == [2 * TURNS] * CHATS
+    models = requests.get(f"{served}/models", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
+    assert models.status_code == 200 and [m["name"] for m in models.json()["models"]] == ["demo_bot"]
+    refused = requests.post(f"{served}/reply", json={"model": "demo_bot", "turns": ["hi"]}, timeout=30)
+    assert refused.status_code == 401 and "bearer token" in refused.json()["error"]  # the app's token check
+
+
+def test_killing_a_replica_mid_run_loses_no_chat(served: str) -> None:
+    victim = _replicas()[0]
+    first_turns_done = threading.Barrier(CHATS + 1)
+    with ThreadPoolExecutor(CHATS) as pool:
+        chats = [pool.submit(_chat, served, i, first_turns_done) for i in range(CHATS)]
+        first_turns_done.wait(timeout=300)
+        time.sleep(0.5)  # the second turns are now being generated, on both replicas
+        ray.kill(victim)  # a dead process: Serve replaces it, its in-flight requests go to the other replica
+        results = [c.result(timeout=300) for c in chats]
+    assert [len(c) for c in results] == [2 * TURNS] * CHATS
+    deadline = time.monotonic() + 120
+    while len(_replicas()) < 2 and time.monotonic() < deadline:  # Serve brings the count back to 2
+        time.sleep(1)
+    assert len(_replicas()) == 2
+
+
+def test_oversized_body_is_refused_by_the_ingress(served: str) -> None:
+    big = b'{"model": "demo_bot", "turns": ["' + b"x" * (3 * 65536) + b'"]}'
+    response = requests.post(f"{served}/reply", data=big, timeout=30,
+                             headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+    assert response.status_code == 413 and "larger than the limit" in response.json()["error"]
+
+
+def test_num_gpus_is_the_gpu_switch() -> None:
+    from humaneval.models.ray_serve import replica_config
+
+    assert replica_config(_config(8765, num_gpus=1)).models[0].device == "cuda"
+    assert replica_config(_config(8765, num_gpus=1)).device == "cuda"
+    assert replica_config(_config(8765)).models[0].device is None  # CPU replicas keep the registry's device
+    pinned = server_config_from_dict({"device": "cuda:1", "ray": {"num_gpus": 1}})
+    assert replica_config(pinned).device == "cuda:1"
+
+
+def _cuda() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+@pytest.mark.skipif(not _cuda(), reason="no GPU on this machine")
+def test_a_gpu_replica_puts_the_model_on_the_gpu(served: str) -> None:
+    """Last in the module: redeploys the shared application as one replica with `num_gpus: 1`."""
+    from humaneval.models.ray_serve import start_serve
+
+    url = start_serve(_config(int(served.rsplit(":", 1)[1]), replicas=1, num_gpus=1), TOKEN)
+    models = requests.get(f"{url}/models", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30).json()
+    assert models["models"][0]["device"].startswith("cuda")
+    assert _chat(url, 0)
+
+
+@pytest.mark.parametrize(("section", "field"), [
+    ({"replicas": 0}, "ray.replicas"),
+    ({"replicas": 1.5}, "ray.replicas"),
+    ({"num_gpus": -1}, "ray.num_gpus"),
+    ({"num_cpus": True}, "ray.num_cpus"),
+    ({"autoscaling": {"min_replicas": 3, "max_replicas": 2}}, "ray.autoscaling"),
+    ({"autoscaling": {"max_replicas": 2}}, "ray.autoscaling"),
+    ({"address": ""}, "ray.address"),
+    ({"replica": 2}, "ray"),
+])
+def test_a_bad_ray_section_names_its_key(section: dict[str, Any], field: str) -> None:
+    from humaneval.input_errors import InputError
+
+    with pytest.raises(InputError) as err:
+        server_config_from_dict({"ray": section})
+    assert err.value.field == field
+
+
+def test_autoscaling_bounds_replace_the_replica_count() -> None:
+    config = server_config_from_dict({"ray": {"autoscaling": {"min_replicas": 1, "max_replicas": 4}, "num_gpus": 1}})
+    assert (config.ray.min_replicas, config.ray.max_replicas, config.ray.num_gpus) == (1, 4, 1.0)
