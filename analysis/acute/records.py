@@ -316,17 +316,26 @@ def _coded(codes: DenseCodes, values: Sequence[Any], check: Callable[[Sequence[A
            extra: dict[Any, int] | None = None) -> np.ndarray:
     """Each value's code; `extra` codes values that are not entered in the table (null, the tie outcomes).
 
-    Most blocks hold no value new to the table, so the values are looked up first. Only a block with a new
-    one has its distinct values checked (`check`: their types; a value equal to one already in the table
-    was checked when that one came) and the new ones coded in first-seen order, as `DenseCodes.code` one
-    at a time would."""
-    try:
-        return _looked_up(codes, values, extra)
-    except KeyError:
-        pass
+    Most blocks hold no value new to the table, so the values are looked up first, unless the last one is
+    new (units come in order: each block ends in new ones). Only a block with a new value has its distinct
+    values checked (`check`: their types; a value equal to one already in the table was checked when that
+    one came) and the new ones coded in first-seen order, as `DenseCodes.code` one at a time would."""
+    if values and _known(codes, values[-1], extra):
+        try:
+            return _looked_up(codes, values, extra)
+        except KeyError:
+            pass
     for value in [v for v in check(values) if v not in codes.index and (extra is None or v not in extra)]:
         codes.code(value)
     return _looked_up(codes, values, extra)
+
+
+def _known(codes: DenseCodes, value: Any, extra: dict[Any, int] | None = None) -> bool:
+    """Whether `value` is in the table or `extra`."""
+    try:
+        return value in codes.index or (extra is not None and value in extra)
+    except TypeError:  # a list or an object
+        raise NotPlainJSONL from None
 
 
 def _looked_up(codes: DenseCodes, values: Sequence[Any], extra: dict[Any, int] | None) -> np.ndarray:
@@ -351,12 +360,13 @@ def _key_codes(codes: DenseCodes, runs: tuple[str, ...], ids: tuple[Any, ...]) -
     """The code of each record's (run_id, id as a string), for an id field (strings, or integers from other
     tools). Looked up as read first: the table's keys hold strings, which no integer or bool equals."""
     keys = list(zip(runs, ids))
-    try:
-        return np.fromiter(map(codes.index.__getitem__, keys), dtype=np.int32, count=len(keys))
-    except KeyError:
-        pass
-    except TypeError:  # a list or an object
-        raise NotPlainJSONL from None
+    if keys and _known(codes, keys[-1]):
+        try:
+            return np.fromiter(map(codes.index.__getitem__, keys), dtype=np.int32, count=len(keys))
+        except KeyError:
+            pass
+        except TypeError:  # a list or an object
+            raise NotPlainJSONL from None
     if not set(map(type, ids)) <= {str}:
         _of_types(ids, {str, int})
         keys = list(zip(runs, map(str, ids)))
