@@ -14,9 +14,14 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
 from humaneval.input_errors import InputError, exit_on_input_error
 from humaneval.outputs import check_outputs
+
+if TYPE_CHECKING:
+    from humaneval.models.registry import ModelSpec
+    from humaneval.models.reply_model import ReplyModel
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +100,55 @@ def read_seeds(path: Path | None) -> list[Seed]:
     return seeds
 
 
+def side_context(seed: Seed, side: int) -> tuple[str, ...]:
+    """What side 0 (A) or 1 (B) of a chat sees besides the utterances: its persona, then the topic."""
+    persona = seed.persona_a if side == 0 else seed.persona_b
+    return (*persona, seed.topic) if seed.topic else persona
+
+
+def run_self_chats(model: ReplyModel, chats: list[Seed], turns: int, opening: str,
+                   progress: Callable[[int], Any]) -> list[list[str]]:
+    """Every chat's 2 x `turns` utterances, all chats in lockstep: each utterance index is batched across
+    the chats in order, so batch composition depends only on the chat list (what lets `self-chat --ray`
+    reproduce this run shard by shard)."""
+    from humaneval.models.reply_model import DialogueContext
+
+    utterances: list[list[str]] = [[] for _ in chats]
+    for index in range(turns * 2):
+        side = index % 2
+        pending = []
+        for chat, seed in enumerate(chats):
+            if index == 0 and (seed.opening or not side_context(seed, 0)):
+                utterances[chat].append(seed.opening or opening)
+                progress(1)
+            else:
+                pending.append(chat)
+        for start in range(0, len(pending), model.max_batch_size):
+            chunk = pending[start : start + model.max_batch_size]
+            contexts = [DialogueContext(turns=tuple(utterances[c]), persona=side_context(chats[c], side)) for c in chunk]
+            for chat, reply in zip(chunk, model.generate_batch(contexts), strict=True):
+                utterances[chat].append(reply)
+            progress(len(chunk))
+    return utterances
+
+
+def _self_chat_here(spec: ModelSpec, chats: list[Seed], args: argparse.Namespace) -> tuple[dict[str, Any], list[list[str]]]:
+    """The single-process run: (recipe, utterances per chat)."""
+    import torch
+    from tqdm import tqdm
+
+    from humaneval.models.cli_generate import recipe_of
+    from humaneval.models.registry import load_generator
+
+    model = load_generator(spec)
+    if args.batch_size:
+        model.max_batch_size = args.batch_size
+    torch.manual_seed(args.seed)
+    total = len(chats) * args.turns * 2
+    with tqdm(total=total, desc=f"self-chat ({spec.name})", unit="utt", disable=True if args.no_progress else None, file=sys.stderr) as bar:
+        return recipe_of(model), run_self_chats(model, chats, args.turns, args.opening, bar.update)
+
+
 @exit_on_input_error
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
@@ -116,26 +170,27 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--batch-size", type=int, default=None, metavar="N", help="chats per generate call (default: the model's max_batch_size)")
     parser.add_argument("--seed", type=int, default=0, help="torch seed, for sampling recipes (default 0; an openai_compatible model uses its sampling.seed)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--ray", action="store_true", help="shard the chats across Ray workers (needs humaneval[scale]; docs/scaling.md): same output, resumable")
+    parser.add_argument("--ray-address", default=None, metavar="ADDR", help="with --ray: an existing Ray cluster (default: a local Ray instance on 127.0.0.1)")
+    parser.add_argument("--ray-workers", type=int, default=None, metavar="N", help="with --ray: model copies working at once (default: the cluster's CPUs)")
+    parser.add_argument("--shard-size", type=int, default=None, metavar="N", help="with --ray: chats per shard, rounded up to whole batches (default 4 batches)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     for flag, value in (("--num-chats", args.num_chats), ("--turns", args.turns)):
         if value < 1:
             raise InputError(f"{flag} must be >= 1", field=flag)
-    if args.batch_size is not None and args.batch_size < 1:
-        raise InputError("--batch-size must be >= 1", field="--batch-size")
+    for flag, value in (("--batch-size", args.batch_size), ("--ray-workers", args.ray_workers), ("--shard-size", args.shard_size)):
+        if value is not None and value < 1:
+            raise InputError(f"{flag} must be >= 1", field=flag)
     from humaneval.conversations import metadata_path_for
 
     check_outputs([args.out, metadata_path_for(args.out)], inputs=[args.seeds], field="--out")
     seeds = read_seeds(args.seeds)
 
-    import torch
-    from tqdm import tqdm
-
     from humaneval.conversations import Conversation, Metadata, write_conversations
     from humaneval.models.client import ModelServerError
-    from humaneval.models.registry import load_generator, load_registry, with_device
-    from humaneval.models.reply_model import DialogueContext
+    from humaneval.models.registry import load_registry, with_device
 
     registry = load_registry(args.registry)
     spec = with_device(registry.get(args.model), args.device, args.dtype)
@@ -147,36 +202,16 @@ def main(argv: list[str]) -> int:
     else:
         id_a, id_b = spec.name, f"{spec.name}_partner"
     started = time.time()
-    model = load_generator(spec)
-    if args.batch_size:
-        model.max_batch_size = args.batch_size
-    torch.manual_seed(args.seed)
-
     chats = [seeds[i % len(seeds)] for i in range(args.num_chats)]
-    utterances: list[list[str]] = [[] for _ in chats]
-
-    def side_context(seed: Seed, side: int) -> tuple[str, ...]:
-        persona = seed.persona_a if side == 0 else seed.persona_b
-        return (*persona, seed.topic) if seed.topic else persona
-
-    total = args.num_chats * args.turns * 2
     try:  # a remote model's failure: one line, nothing written
-        with tqdm(total=total, desc=f"self-chat ({spec.name})", unit="utt", disable=True if args.no_progress else None, file=sys.stderr) as bar:
-            for index in range(args.turns * 2):
-                side = index % 2
-                pending = []
-                for chat, seed in enumerate(chats):
-                    if index == 0 and (seed.opening or not side_context(seed, 0)):
-                        utterances[chat].append(seed.opening or args.opening)
-                        bar.update(1)
-                    else:
-                        pending.append(chat)
-                for start in range(0, len(pending), model.max_batch_size):
-                    chunk = pending[start : start + model.max_batch_size]
-                    contexts = [DialogueContext(turns=tuple(utterances[c]), persona=side_context(chats[c], side)) for c in chunk]
-                    for chat, reply in zip(chunk, model.generate_batch(contexts), strict=True):
-                        utterances[chat].append(reply)
-                    bar.update(len(chunk))
+        if args.ray:
+            from humaneval.models.ray_generate import RayGenerateOptions, self_chat_on_ray
+
+            options = RayGenerateOptions(args.registry, args.batch_size or spec.max_batch_size, args.seed, False,
+                                         args.shard_size, args.ray_workers, args.ray_address)
+            recipe, utterances = self_chat_on_ray(args.out, spec, chats, args.turns, args.opening, options)
+        else:
+            recipe, utterances = _self_chat_here(spec, chats, args)
     except ModelServerError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -199,7 +234,7 @@ def main(argv: list[str]) -> int:
         opt={
             "model": spec.name,
             **spec.provenance(),  # model_path, or the server's URL, model and sampling; control if any
-            "recipe": vars(model.recipe) if hasattr(model, "recipe") else {},
+            "recipe": recipe,
             "num_chats": args.num_chats,
             "turns": args.turns,
             "seeds": str(args.seeds) if args.seeds else "built-in",

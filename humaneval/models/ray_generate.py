@@ -27,7 +27,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from humaneval.input_errors import InputError
 from humaneval.models.cli_generate import Episode, answer_episodes, recipe_of
@@ -91,7 +91,7 @@ class ShardFolder:
     def read(self, index: int, size: int) -> tuple[list[list[str]], dict[str, Any]]:
         data = json.loads(self.shard_path(index).read_text(encoding="utf-8"))
         if len(data["replies"]) != size:
-            raise InputError(f"holds {len(data['replies'])} contexts, the plan {size}; delete it to regenerate it",
+            raise InputError(f"holds {len(data['replies'])} items, the plan {size}; delete it to regenerate it",
                              path=self.shard_path(index))
         return data["replies"], data["recipe"]
 
@@ -105,10 +105,11 @@ def _write_atomically(path: Path, data: Any) -> None:
     os.replace(staged, path)
 
 
-def run_plan(source: Path, spec: ModelSpec, options: RayGenerateOptions, bounds: list[tuple[int, int]]) -> dict[str, Any]:
-    """What makes two runs' shards interchangeable: the input's bytes, the model and the settings."""
+def run_plan(inputs_sha256: str, spec: ModelSpec, options: RayGenerateOptions, bounds: list[tuple[int, int]],
+             **settings: Any) -> dict[str, Any]:
+    """What makes two runs' shards interchangeable: the inputs, the model and the settings."""
     return {
-        "source_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
+        "source_sha256": inputs_sha256,
         "model": spec.name,
         **{k: str(v) for k, v in spec.provenance().items()},
         "device": spec.device,
@@ -116,12 +117,12 @@ def run_plan(source: Path, spec: ModelSpec, options: RayGenerateOptions, bounds:
         "batch_size": options.batch_size,
         "shards": [list(b) for b in bounds],
         "seed": options.seed,
-        "split_lines": options.split_lines,
+        **settings,
     }
 
 
 class ShardWorker:
-    """One copy of the model on a Ray worker (made an actor by `generate_on_ray`): answers shards."""
+    """One copy of the model on a Ray worker (made an actor by `run_sharded`): answers shards."""
 
     def __init__(self, spec: ModelSpec, batch_size: int, threads: int) -> None:
         import torch
@@ -136,47 +137,84 @@ class ShardWorker:
         return recipe_of(self.model)
 
     def answer(self, index: int, episodes: list[Episode], seed: int, split_lines: bool) -> tuple[int, list[list[str]]]:
+        """`generate`'s work on one shard of episodes: each episode's replies."""
         import torch
 
         torch.manual_seed(seed)
         answer_episodes(self.model, episodes, split_lines, lambda _: None)
         return index, [e.replies for e in episodes]
 
+    def self_chat(self, index: int, chats: list[Any], turns: int, opening: str, seed: int) -> tuple[int, list[list[str]]]:
+        """`self-chat`'s work on one shard of chats: each chat's utterances."""
+        import torch
+
+        from humaneval.models.cli_self_chat import run_self_chats
+
+        torch.manual_seed(seed)
+        return index, run_self_chats(self.model, chats, turns, opening, lambda _: None)
+
 
 def generate_on_ray(source: Path, out: Path, spec: ModelSpec, episodes: list[Episode],
                     options: RayGenerateOptions) -> tuple[dict[str, Any], float, float]:
     """Fill every episode's replies from shards (generating the missing ones on Ray); returns the recipe and
     (start-up s, generate s) as the single-process run does."""
-    if spec.kind != "generator":
-        raise InputError(f"--ray runs local generators; {spec.name!r} is {spec.kind} (its engine scales itself)",
-                         field="--ray")
-    bounds = shard_bounds(len(episodes), options.batch_size, options.shard_size)
-    folder = ShardFolder(work_folder_for(out), run_plan(source, spec, options, bounds))
-    missing = [i for i in range(len(bounds)) if not folder.complete(i)]
-    print(f"ray: {len(bounds)} shards of up to {bounds[0][1] - bounds[0][0]} contexts in {folder.path}: "
-          f"{len(bounds) - len(missing)} already complete, running {len(missing)}", file=sys.stderr, flush=True)
     started = time.time()
-    startup = 0.0
-    if missing:
-        startup = _generate_shards(folder, spec, episodes, options, bounds, missing)
-    recipe: dict[str, Any] = {}
-    for index, (start, end) in enumerate(bounds):
-        replies, recipe = folder.read(index, end - start)
-        for episode, said in zip(episodes[start:end], replies, strict=True):
-            episode.replies[:] = said
-    folder.remove()
+
+    def job(shard: list[Episode]) -> tuple[str, tuple[Any, ...]]:
+        fresh = [dataclasses.replace(copy.deepcopy(e), replies=[]) for e in shard]
+        return "answer", (fresh, options.seed, options.split_lines)
+
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    recipe, replies, startup = run_sharded(out, spec, options, episodes, job, digest, split_lines=options.split_lines)
+    for episode, said in zip(episodes, replies, strict=True):
+        episode.replies[:] = said
     return recipe, startup, time.time() - started - startup
 
 
-def _generate_shards(folder: ShardFolder, spec: ModelSpec, episodes: list[Episode], options: RayGenerateOptions,
-                     bounds: list[tuple[int, int]], missing: list[int]) -> float:
-    """Run the missing shards on an actor pool, writing each as it arrives; returns the start-up seconds."""
+def self_chat_on_ray(out: Path, spec: ModelSpec, chats: list[Any], turns: int, opening: str,
+                     options: RayGenerateOptions) -> tuple[dict[str, Any], list[list[str]]]:
+    """`self-chat --ray`: every chat's utterances from shards of chats; returns (recipe, utterances)."""
+    def job(shard: list[Any]) -> tuple[str, tuple[Any, ...]]:
+        return "self_chat", (shard, turns, opening, options.seed)
+
+    digest = hashlib.sha256(json.dumps([vars(c) for c in chats], sort_keys=True).encode()).hexdigest()
+    recipe, utterances, _ = run_sharded(out, spec, options, chats, job, digest, turns=turns, opening=opening)
+    return recipe, utterances
+
+
+def run_sharded(out: Path, spec: ModelSpec, options: RayGenerateOptions, items: list[Any],
+                job: Callable[[list[Any]], tuple[str, tuple[Any, ...]]], inputs_sha256: str,
+                **settings: Any) -> tuple[dict[str, Any], list[list[str]], float]:
+    """Each item's strings, in order, from the shards of `items` (the missing ones run on Ray as `job(shard)`:
+    a ShardWorker method and its arguments); returns (recipe, strings per item, start-up seconds)."""
+    if spec.kind != "generator":
+        raise InputError(f"--ray runs local generators; {spec.name!r} is {spec.kind} (its engine scales itself)",
+                         field="--ray")
+    bounds = shard_bounds(len(items), options.batch_size, options.shard_size)
+    folder = ShardFolder(work_folder_for(out), run_plan(inputs_sha256, spec, options, bounds, **settings))
+    missing = [i for i in range(len(bounds)) if not folder.complete(i)]
+    print(f"ray: {len(bounds)} shards of up to {bounds[0][1] - bounds[0][0]} items in {folder.path}: "
+          f"{len(bounds) - len(missing)} already complete, running {len(missing)}", file=sys.stderr, flush=True)
+    jobs = {i: job(items[bounds[i][0]:bounds[i][1]]) for i in missing}
+    startup = _run_shards(folder, spec, options, jobs) if jobs else 0.0
+    recipe: dict[str, Any] = {}
+    results: list[list[str]] = []
+    for index, (start, end) in enumerate(bounds):
+        shard, recipe = folder.read(index, end - start)
+        results += shard
+    folder.remove()
+    return recipe, results, startup
+
+
+def _run_shards(folder: ShardFolder, spec: ModelSpec, options: RayGenerateOptions,
+                jobs: dict[int, tuple[str, tuple[Any, ...]]]) -> float:
+    """Run the shards' jobs on an actor pool, writing each as it arrives; returns the start-up seconds."""
     started = time.time()
     with ray_session(options.address) as ray:
         from ray.util import ActorPool
 
         cpus = int(ray.cluster_resources().get("CPU", 1))
-        count = max(1, min(options.workers or cpus, len(missing)))
+        count = max(1, min(options.workers or cpus, len(jobs)))
         actor = ray.remote(num_cpus=1)(ShardWorker)
         workers = [actor.remote(spec, options.batch_size, 1) for _ in range(count)]
         try:
@@ -186,13 +224,11 @@ def _generate_shards(folder: ShardFolder, spec: ModelSpec, episodes: list[Episod
                                  f"output; {spec.name!r} samples ({recipe['inference']})", field="--ray")
             startup = time.time() - started
             pool = ActorPool(workers)
-            for index in missing:
-                start, end = bounds[index]
-                shard = [dataclasses.replace(copy.deepcopy(e), replies=[]) for e in episodes[start:end]]
-                pool.submit(lambda w, job: w.answer.remote(*job), (index, shard, options.seed, options.split_lines))
+            for index, (method, args) in jobs.items():
+                pool.submit(lambda w, call: getattr(w, call[0]).remote(call[1], *call[2]), (method, index, args))
             while pool.has_next():
-                index, replies = pool.get_next_unordered()
-                folder.write(index, replies, recipe)
+                index, strings = pool.get_next_unordered()
+                folder.write(index, strings, recipe)
         finally:
             for worker in workers:
                 ray.kill(worker)

@@ -89,7 +89,7 @@ def test_killed_then_rerun_ray_output_equals_the_single_process_output(
     capsys.readouterr()
 
     assert _generate(tmp_path / "ray", contexts, monkeypatch, "--ray", "--shard-size", "2") == 0
-    assert "5 shards of up to 2 contexts" in (err := capsys.readouterr().err)
+    assert "5 shards of up to 2 items" in (err := capsys.readouterr().err)
     assert "2 already complete, running 3" in err
     single, sharded = tmp_path / "single" / "logs.jsonl", tmp_path / "ray" / "logs.jsonl"
     assert sharded.read_bytes() == single.read_bytes()
@@ -108,3 +108,16 @@ def test_shards_of_another_run_are_refused(local_ray: None, tmp_path: Path, monk
         _generate(tmp_path / "ray", contexts, monkeypatch, "--ray")
     assert exc.value.code == 2
     assert "holds shards of another run" in capsys.readouterr().err
+
+
+def test_ray_self_chats_equal_the_single_process_ones(local_ray: None, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    registry = tiny_registry(tmp_path)
+    outputs = {}
+    for name, extra in (("single", []), ("ray", ["--ray", "--shard-size", "2"])):
+        (tmp_path / name).mkdir()
+        monkeypatch.chdir(tmp_path / name)
+        assert main(["self-chat", "--out", "chats.jsonl", "--registry", str(registry), "--num-chats", "6",
+                     "--turns", "2", "--batch-size", "2", "--no-progress", *extra]) == 0
+        outputs[name] = (tmp_path / name / "chats.jsonl").read_bytes()
+    assert outputs["ray"] == outputs["single"] and len(outputs["single"].splitlines()) == 6
