@@ -3,6 +3,8 @@
     .venv/bin/python bench/serving.py            # full run (~8-15 min on 2 CPU cores)
     .venv/bin/python bench/serving.py --quick    # short run (~2 min): 1, 8, 16 chats, one turn each
                                                  # (a cold start only: read 'on/limit' from a full run)
+    .venv/bin/python bench/serving.py --ray      # our server vs Ray Serve at 1 replica on all cores and
+                                                 # at one 1-CPU replica per core (humaneval[scale]; ~6 min)
 
 The model has the Blender 90M architecture (BlenderbotSmall: vocab 54944, scaled embeddings, 8+8 layers,
 512-d, 16 heads, FFN 2048) with RANDOM weights built from its config — a load generator, not a bot — and
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import random
 import statistics
 import sys
@@ -51,7 +54,12 @@ from humaneval.models.client import HttpClient  # noqa: E402
 from humaneval.models.decoding_recipe import DecodingRecipe  # noqa: E402
 from humaneval.models.reply_model import DialogueContext  # noqa: E402
 from humaneval.models.safety import SafetyPipeline  # noqa: E402
-from humaneval.models.server import ModelService, start_http_server  # noqa: E402
+from humaneval.models.server import (  # noqa: E402
+    ModelService,
+    ServerConfig,
+    server_config_from_dict,
+    start_http_server,
+)
 
 VOCAB_SIZE = 54944
 REPLY_TOKENS = 20
@@ -158,33 +166,80 @@ def run_direct(model: RandomBlender90M, chats: int, turns: int) -> Result:
 def run_setting(model: RandomBlender90M, chats: int, turns: int, batching: bool) -> Result:
     """`chats` closed-loop chats over HTTP against a real server, batching on (max 16) or off (max 1)."""
     options = BatchingOptions(max_batch_size=16 if batching else 1, batch_window_s=0.02, max_queue=64)
-    latencies: list[float] = []
-    batch_sizes: list[int] = []
-    lock = threading.Lock()
     # No request may time out: at 16 chats one at a time a reply waits ~16 replies (60+ s on a busy machine).
     with ModelService([(model, options)], SafetyPipeline.from_config(None), request_timeout_s=600) as service:
         server = start_http_server(service)
-
-        def chat(index: int) -> None:
-            rng = random.Random(index)
-            client = HttpClient(server.url, retries=0, timeout_s=600)
-            history: list[str] = []
-            for _ in range(turns):
-                message = rng.choice(HUMAN_MESSAGES)
-                began = time.perf_counter()
-                result = client.reply(model.name, [*history, message])
-                elapsed = time.perf_counter() - began
-                if result.action != "reply":  # a blocked turn skips generation and would flatter the numbers
-                    raise RuntimeError(f"turn was {result.action}: {result.reason}")
-                history += [message, result.text]
-                with lock:
-                    latencies.append(elapsed)
-                    batch_sizes.append(result.batch_size or 0)
-            client.close()
-
-        wall = run_together(chats, chat)
+        result = run_chats(server.url, model.name, chats, turns, "on" if batching else "off")
         server.stop()
-    return Result(chats, "on" if batching else "off", len(latencies), wall, latencies, batch_sizes)
+    return result
+
+
+def run_chats(url: str, model_name: str, chats: int, turns: int, mode: str) -> Result:
+    """`chats` closed-loop chats against the server at `url` (chat i draws its messages from Random(i))."""
+    latencies: list[float] = []
+    batch_sizes: list[int] = []
+    lock = threading.Lock()
+
+    def chat(index: int) -> None:
+        rng = random.Random(index)
+        client = HttpClient(url, retries=0, timeout_s=600)
+        history: list[str] = []
+        for _ in range(turns):
+            message = rng.choice(HUMAN_MESSAGES)
+            began = time.perf_counter()
+            result = client.reply(model_name, [*history, message])
+            elapsed = time.perf_counter() - began
+            if result.action != "reply":  # a blocked turn skips generation and would flatter the numbers
+                raise RuntimeError(f"turn was {result.action}: {result.reason}")
+            history += [message, result.text]
+            with lock:
+                latencies.append(elapsed)
+                batch_sizes.append(result.batch_size or 0)
+        client.close()
+
+    wall = run_together(chats, chat)
+    return Result(chats, mode, len(latencies), wall, latencies, batch_sizes)
+
+
+def ray_config(port: int, replicas: int, cpus_per_replica: float) -> ServerConfig:
+    """The Ray Serve counterpart of `run_setting`'s batching server: the same model (built by this module's
+    `RandomBlender90M` in each replica), batching and default safety checks."""
+    return server_config_from_dict({
+        "port": port, "request_timeout_s": 600,
+        "models": [{"name": "blender_90M_random", "factory": "serving:RandomBlender90M", "max_batch_size": 16,
+                    "batch_window_ms": 20, "max_queue": 64}],
+        "ray": {"replicas": replicas, "num_cpus": cpus_per_replica},
+    })
+
+
+def run_ray(chats_list: list[int], turns: int, cpus: int) -> dict[tuple[int, str], Result]:
+    """Each chat count against Ray Serve with 1 replica on all `cpus` CPUs, then 1-CPU replicas on each.
+
+    One local Ray instance (127.0.0.1) for all runs; its workers find this module through PYTHONPATH, which
+    they inherit from the instance this process starts. Each deployment is warmed by one reply first."""
+    import socket
+
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent),
+                                                             os.environ.get("PYTHONPATH")]))
+    from humaneval.models.ray_serve import remove_application, start_serve
+    from humaneval.models.ray_session import ray_session
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    results: dict[tuple[int, str], Result] = {}
+    with ray_session(None, num_cpus=cpus):
+        for replicas, per_replica in ((1, cpus), (cpus, 1)):
+            mode = f"ray x{replicas}"
+            print(f"  deploying {mode} ({per_replica} CPU each) ...", flush=True)
+            url = start_serve(ray_config(port, replicas, per_replica), None)
+            run_chats(url, "blender_90M_random", replicas, 1, "warm-up")
+            for chats in chats_list:
+                print(f"  {chats:>2} chats x {turns} turns, {mode} ...", end="", flush=True)
+                results[(chats, mode)] = run_chats(url, "blender_90M_random", chats, turns, mode)
+                print(f" {results[(chats, mode)].wall_s:6.1f} s", flush=True)
+            remove_application(stop_serve=False)  # the local instance, Serve included, ends with the session
+    return results
 
 
 def run_mode(model: RandomBlender90M, chats: int, turns: int, mode: str) -> Result:
@@ -210,7 +265,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N")
     parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
+    parser.add_argument("--ray", action="store_true",
+                        help="instead: our batching server against Ray Serve with 1 replica on all CPUs and with "
+                             "1-CPU replicas (humaneval[scale]; default 8 and 16 chats)")
     args = parser.parse_args(argv)
+    if args.ray:
+        return main_ray(args)
     chats_list = args.chats or ([1, 8, 16] if args.quick else [1, 4, 8, 16])
     turns = args.turns or (1 if args.quick else 4)
     if args.threads:
@@ -250,6 +310,43 @@ def main(argv: list[str] | None = None) -> int:
         if chats in chats_list:
             share = results[(chats, "on")].throughput / results[(chats, "limit")].throughput
             print(f"target at {chats} chats: on >= 90% of limit -> {share:.0%} {'met' if share >= 0.9 else 'NOT met'}")
+    return 0
+
+
+def main_ray(args: argparse.Namespace) -> int:
+    """`--ray`: throughput of Ray Serve with 1 and N 1-CPU replicas, and its overhead against our server."""
+    chats_list = args.chats or ([16] if args.quick else [8, 16])
+    turns = args.turns or (2 if args.quick else 4)
+    cpus = os.cpu_count() or 1
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    model = RandomBlender90M(device=args.device, dtype=args.dtype)
+    model.generate_batch([DialogueContext(("warm up",))])
+    results: dict[tuple[int, str], Result] = {}
+    for chats in chats_list:
+        print(f"  {chats:>2} chats x {turns} turns, single-process server ...", end="", flush=True)
+        results[(chats, "on")] = run_setting(model, chats, turns, batching=True)
+        print(f" {results[(chats, 'on')].wall_s:6.1f} s", flush=True)
+    del model  # the replicas need the memory and the cores
+    results.update(run_ray(chats_list, turns, cpus))
+    print()
+    print(f"{'chats':>5} | {'server':>14} | {'replies':>7} | {'replies/s':>9} | {'vs single':>9} | {'p50 s':>6} | "
+          f"{'p95 s':>6} | {'mean batch':>10}")
+    print("-" * 90)
+    for chats in chats_list:
+        single = results[(chats, "on")]
+        for mode in ("on", "ray x1", f"ray x{cpus}"):
+            r = results[(chats, mode)]
+            label = "single-process" if mode == "on" else mode
+            print(f"{chats:>5} | {label:>14} | {r.replies:>7} | {r.throughput:>9.2f} | "
+                  f"{r.throughput / single.throughput:>9.2f} | {r.percentile(50):>6.2f} | {r.percentile(95):>6.2f} | "
+                  f"{statistics.fmean(r.batch_sizes):>10.1f}")
+    print()
+    for chats in chats_list:
+        single, one, many = (results[(chats, m)] for m in ("on", "ray x1", f"ray x{cpus}"))
+        overhead = 1 - one.throughput / single.throughput
+        print(f"{chats:>2} chats: Ray Serve overhead at 1 replica = {overhead:.0%} lower throughput "
+              f"(target <= 10%: {'met' if overhead <= 0.10 else 'NOT met'}); "
+              f"{cpus} x 1-CPU replicas / 1 replica = {many.throughput / one.throughput:.2f}x")
     return 0
 
 

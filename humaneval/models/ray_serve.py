@@ -190,12 +190,19 @@ def _wait_until_running(timeout_s: float = 600.0) -> None:
     raise RuntimeError(f"the model service was not running on Ray Serve after {timeout_s:.0f} s")
 
 
+def remove_application(*, stop_serve: bool) -> None:
+    """Delete the application (its replicas and ingress); with `stop_serve`, Serve's controller and proxy too."""
+    from ray import serve
+
+    serve.delete(APP_NAME)
+    if stop_serve:
+        serve.shutdown()
+
+
 def serve_on_ray(config: ServerConfig, token: str | None, stop: threading.Event) -> int:
     """`serve --ray`: deploy, print where, serve until `stop`, then remove the application."""
     import_ray()
     with ray_session(config.ray.address):
-        from ray import serve
-
         url = start_serve(config, token)
         ray_config = config.ray
         replicas = (f"{ray_config.min_replicas}-{ray_config.max_replicas} replicas (autoscaling)"
@@ -208,7 +215,6 @@ def serve_on_ray(config: ServerConfig, token: str | None, stop: threading.Event)
             stop.wait()
         finally:
             print("shutting down", flush=True)
-            serve.delete(APP_NAME)
-            serve.shutdown()
+            remove_application(stop_serve=True)
     return 0
 
