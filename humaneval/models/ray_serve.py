@@ -140,6 +140,12 @@ def _error_response(status: int, message: str, retry_after_s: int | None = None)
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 
+def require_fixed_port(config: ServerConfig) -> None:
+    if config.port == 0:
+        raise InputError("serve --ray needs a fixed port (Serve's proxy does not report a port it picked)",
+                         path=config.source, field="port")
+
+
 def build_application(config: ServerConfig, token: str | None) -> Any:
     """The Serve application: the replicas (count or autoscaling bounds, CPUs and GPUs from `ray`) behind
     the ingress."""
@@ -163,9 +169,7 @@ def start_serve(config: ServerConfig, token: str | None) -> str:
     """Deploy on the connected Ray instance and return the base URL once every replica is up."""
     from ray import serve
 
-    if config.port == 0:
-        raise InputError("serve --ray needs a fixed port (Serve's proxy does not report a port it picked)",
-                         path=config.source, field="port")
+    require_fixed_port(config)
     serve.start(http_options={"host": config.host, "port": config.port,
                               "keep_alive_timeout_s": config.read_timeout_s})
     serve.run(build_application(config, token), name=APP_NAME, route_prefix="/", blocking=False)
@@ -202,6 +206,7 @@ def remove_application(*, stop_serve: bool) -> None:
 def serve_on_ray(config: ServerConfig, token: str | None, stop: threading.Event) -> int:
     """`serve --ray`: deploy, print where, serve until `stop`, then remove the application."""
     import_ray()
+    require_fixed_port(config)  # before Ray starts: a config mistake costs no cluster start-up
     with ray_session(config.ray.address):
         url = start_serve(config, token)
         ray_config = config.ray

@@ -138,7 +138,7 @@ def _cuda() -> bool:
 
 @pytest.mark.skipif(not _cuda(), reason="no GPU on this machine")
 def test_a_gpu_replica_puts_the_model_on_the_gpu(served: str) -> None:
-    """Last in the module: redeploys the shared application as one replica with `num_gpus: 1`."""
+    """After the tests that use the shared application: redeploys it as one replica with `num_gpus: 1`."""
     from humaneval.models.ray_serve import start_serve
 
     url = start_serve(_config(int(served.rsplit(":", 1)[1]), replicas=1, num_gpus=1), TOKEN)
@@ -168,3 +168,19 @@ def test_a_bad_ray_section_names_its_key(section: dict[str, Any], field: str) ->
 def test_autoscaling_bounds_replace_the_replica_count() -> None:
     config = server_config_from_dict({"ray": {"autoscaling": {"min_replicas": 1, "max_replicas": 4}, "num_gpus": 1}})
     assert (config.ray.min_replicas, config.ray.max_replicas, config.ray.num_gpus) == (1, 4, 1.0)
+
+
+def test_serve_ray_refuses_port_0_before_starting_ray(tmp_path: Any, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+
+    from humaneval.models.__main__ import main
+
+    monkeypatch.setattr(signal, "signal", lambda *_: None)  # serve's stop handlers stay out of pytest
+    config = tmp_path / "serve.yaml"
+    config.write_text("models:\n  - name: demo_bot\nray:\n  replicas: 2\n")
+    was_running = ray.is_initialized()
+    with pytest.raises(SystemExit) as exc:
+        main(["serve", "--config", str(config), "--ray", "--port", "0"])
+    assert exc.value.code == 2 and "needs a fixed port" in capsys.readouterr().err
+    assert ray.is_initialized() == was_running
