@@ -33,6 +33,7 @@ IMAGE_KEY = "image_src"
 ALT_KEY = "image_alt"
 DEFAULT_ALT = "The picture this conversation is about"
 DEFAULT_MAX_MB = 5.0
+LIMIT_KEY = "mephisto.blueprint.max_image_mb"
 MAX_IMAGE_MB_LIMIT = 50.0  # a page that loads more than this per picture is unusable on a worker's connection
 MAX_ALT_CHARS = 500
 IMAGES_FOLDER = "images"  # under the page's static folder; the page's URLs are relative to it
@@ -81,7 +82,10 @@ class EpisodeImage:
 
     def local_path(self) -> Path:
         """The picture's file, which must lie inside `base_dir` once links are followed (see `inside`)."""
-        path = (self.base_dir / self.src).resolve()
+        try:
+            path = (self.base_dir / self.src).resolve()
+        except (RuntimeError, OSError, ValueError) as err:  # a link loop, a name too long, a NUL byte
+            raise self.where.error(f"cannot follow the path {self.src!r}: {err}") from None
         if not inside(path, self.base_dir):
             raise self.where.error(f"the picture {self.src!r} is outside {self.base_dir.resolve()}, the folder of the file "
                                    "naming it: pictures must be in that folder or below it")
@@ -137,6 +141,16 @@ def line_image(obj: Any, base_dir: Path, path: str | Path | None = None, line: i
     return episode_image(holders(), base_dir, path, line)
 
 
+def is_whole(kind: str, data: bytes) -> bool:
+    """Whether a picture of `kind` ends as that format ends: a truncated download, or a PNG signature followed
+    by something else (a page, a script), would show workers a broken picture."""
+    if kind == "png":
+        return data.endswith(b"IEND\xaeB`\x82")
+    if kind == "jpeg":
+        return b"\xff\xd9" in data[-64:]
+    return int.from_bytes(data[4:8], "little") + 8 in (len(data), len(data) - 1)  # webp: RIFF size (+ pad byte)
+
+
 def image_bytes(image: EpisodeImage, max_mb: float) -> bytes:
     """The picture's bytes, checked: readable, at most `max_mb` MB, a PNG, JPEG or WebP."""
     where = image.where
@@ -146,7 +160,7 @@ def image_bytes(image: EpisodeImage, max_mb: float) -> bytes:
         if match is None:
             raise where.error("an inline image must be a data:image/png|jpeg|webp;base64, URL")
         if len(match.group(2)) > limit * 4 // 3 + 4:
-            raise where.error(f"the inline image is larger than the {max_mb:g} MB limit (humaneval.page.max_image_mb)")
+            raise where.error(f"the inline image is larger than the {max_mb:g} MB limit ({LIMIT_KEY})")
         try:
             data = base64.b64decode(match.group(2), validate=True)
         except (binascii.Error, ValueError):
@@ -155,20 +169,25 @@ def image_bytes(image: EpisodeImage, max_mb: float) -> bytes:
     else:
         path = image.local_path()
         name = str(path)
-        if not path.is_file():
-            raise where.error(f"no such image file: {path}")
-        size = path.stat().st_size
-        if size > limit:
-            raise where.error(f"{path} is {size / 1e6:.1f} MB, over the {max_mb:g} MB limit "
-                              f"(humaneval.page.max_image_mb)")
         try:
+            if not path.exists():
+                raise where.error(f"no such image file: {path}")
+            if not path.is_file():
+                raise where.error(f"{path} is not a regular file (a folder, a pipe or a device cannot be a picture)")
+            size = path.stat().st_size
+            if size > limit:
+                raise where.error(f"{path} is {size / 1e6:.1f} MB, over the {max_mb:g} MB limit ({LIMIT_KEY})")
             data = path.read_bytes()
         except OSError as err:
             raise where.error(f"cannot read {path}: {err.strerror}") from None
     if len(data) > limit:
-        raise where.error(f"{name} is over the {max_mb:g} MB limit (humaneval.page.max_image_mb)")
-    if image_type(data) is None:
+        raise where.error(f"{name} is over the {max_mb:g} MB limit ({LIMIT_KEY})")
+    kind = image_type(data)
+    if kind is None:
         raise where.error(f"{name} is not a PNG, JPEG or WebP image")
+    if not is_whole(kind, data):
+        raise where.error(f"{name} is damaged: it starts as a {kind.upper()} but does not end as one "
+                          "(a cut-off download, or something else behind the signature)")
     return data
 
 

@@ -87,6 +87,10 @@ def test_an_inline_data_url_is_decoded_and_served_like_a_file(tmp_path: Path) ->
     ("data:image/png;base64,!!!notbase64", None, "not valid base64", "image_src"),
     ("data:image/svg+xml;base64,PHN2Zz4=", None, "must be a data:image/png|jpeg|webp", "image_src"),
     ("data:image/png;base64," + base64.b64encode(b"GIF89a").decode(), None, "not a PNG, JPEG or WebP", "image_src"),
+    ("polyglot.png", png()[:-12] + b"<html><script>alert(1)</script></html>", "is damaged", "image_src"),
+    ("cut.png", png()[:-5], "is damaged", "image_src"),
+    ("name\u0000.png", None, "cannot follow the path", "image_src"),
+    ("a" * 5000 + ".png", None, "cannot read", "image_src"),
 ])
 def test_refused_pictures_name_the_file_line_and_field(tmp_path: Path, src: str, content: bytes | None,
                                                        problem: str, field: str) -> None:
@@ -113,6 +117,19 @@ def test_a_picture_must_lie_in_the_folder_of_the_file_naming_it(tmp_path: Path) 
             PageImages(tmp_path / "page").view(image_of(src, data))
         assert problem in caught.value.problem, src
     assert not (tmp_path / "page").exists()
+
+
+def test_loops_pipes_and_folders_are_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "loop.png").symlink_to(tmp_path / "loop.png")
+    os.mkfifo(tmp_path / "pipe.png")
+    (tmp_path / "folder.png").mkdir()
+    for src, problem in (("loop.png", "cannot follow the path"), ("pipe.png", "not a regular file"),
+                         ("folder.png", "not a regular file")):
+        with pytest.raises(InputError) as caught:
+            PageImages().view(image_of(src, tmp_path))
+        assert problem in caught.value.problem and caught.value.field == "image_src", src
 
 
 def test_alt_text_must_be_a_short_string(tmp_path: Path) -> None:
@@ -257,7 +274,7 @@ def test_launching_safety_with_a_web_address_exits_2(tmp_path: Path, no_server: 
     assert not data.exists()
 
 
-@pytest.mark.parametrize("bound", ["0", "51", "true"])
+@pytest.mark.parametrize("bound", ["0", "51", "true", "nan"])
 def test_an_image_bound_outside_its_range_is_refused(bound: str, no_server: None, tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     code = launch_main(["acute", f"mephisto.blueprint.max_image_mb={bound}", f"humaneval.data_dir={tmp_path / 'd'}"])

@@ -291,7 +291,8 @@ def check_number(blue: DictConfig, key: str, low: float, high: float | None = No
     """Refuse blueprint setting `key` unless it is a number (not a boolean) in [low, high]: before anything
     starts, with the setting's full name, as every other bad input."""
     value = blue[key]
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < low or (high is not None and value > high):
+    # `not low <= value` (not `value < low`): NaN compares false either way and must be refused too
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value or (high is not None and not value <= high):
         bounds = f"within [{low}, {high}]" if high is not None else f"at least {low}"
         raise InputError(f"must be {bounds}, got {value!r}", field=f"mephisto.blueprint.{key}")
 

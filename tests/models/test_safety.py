@@ -195,6 +195,16 @@ def test_config_errors_name_the_key() -> None:
         SafetyPipeline.from_config({"screen_bot": "yes"})
 
 
+@pytest.mark.parametrize("threshold", [50, -1, float("nan"), float("inf"), "0.5", True, None])
+def test_a_threshold_outside_0_to_1_is_refused_never_a_silently_silent_check(threshold: object) -> None:
+    """50 (meant as percent) would never flag, -1 would flag everything, NaN compares false: each would change
+    a live chat's screening without a word."""
+    with pytest.raises(InputError) as err:
+        SafetyPipeline.from_config({"checks": {"string_matcher": {"threshold": threshold}}}, source="serve.yaml")
+    assert err.value.field == "safety.checks.string_matcher.threshold" and "from 0 to 1" in err.value.problem
+    assert SafetyPipeline.from_config({"checks": {"string_matcher": {"threshold": 1}}})  # the bounds themselves are fine
+
+
 def test_checks_can_be_disabled_and_thresholded() -> None:
     pipe = SafetyPipeline.from_config({"checks": {"string_matcher": {"enabled": False},
                                                   "profanity_classifier": {"threshold": 0.999999}}})

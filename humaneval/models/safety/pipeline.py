@@ -203,11 +203,13 @@ def _check_from_config(name: str, cfg: dict[str, Any], *, device: str,
     if not cfg.get("enabled", True):
         return None
     kind = cfg.get("type")
-    try:
-        threshold = float(cfg.get("threshold", 0.5))
-    except (TypeError, ValueError):
-        raise InputError(f"threshold must be a number, got {cfg.get('threshold')!r}", path=source,
-                         field=f"{where}.threshold") from None
+    # A probability: 50 (meant as percent), -1 or .nan would switch the check off or on for every message,
+    # silently, in a live chat; a string "0.5" is a typo too (YAML reads 0.5 as a number).
+    threshold = cfg.get("threshold", 0.5)
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
+        raise InputError(f"threshold must be a number from 0 to 1 (a probability), got {threshold!r}", path=source,
+                         field=f"{where}.threshold")
+    threshold = float(threshold)
     sides = cfg.get("apply_to", list(SIDES))
     if not isinstance(sides, list) or not sides or any(s not in SIDES for s in sides):
         raise InputError(f"apply_to must be a non-empty list of {SIDES}, got {sides!r}", path=source,
