@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 import pandas as pd
 
@@ -12,7 +13,7 @@ from humaneval.input_errors import exit_on_input_error
 from humaneval.visible_text import visible
 
 from analysis.auto.checks import CHECKS, STRING_MATCHER, configured_checks
-from analysis.auto.records import load_replies
+from analysis.auto.records import load_replies, mixed_controls
 from analysis.auto.report import render_html
 from analysis.auto.statistics import AutoOptions, AutoResults, analyse_auto
 from analysis.auto.tables import csv_tables, summary
@@ -97,7 +98,13 @@ def run(args: argparse.Namespace) -> int:
             "must be one of the models kept by --model", "--baseline")
     report = ReportRun(args.out, [*args.logs, *([args.safety_config] if args.safety_config else [])])
     configured = tuple(configured_checks(args.safety_config)) if args.safety_config else ()
+    require(len({Path(p).resolve() for p in args.logs}) == len(args.logs),
+            "a file is given twice: its replies would count twice and the intervals be too narrow", "LOGS")
     replies = load_replies(args.logs, args.model)
+    mixed = mixed_controls(replies)
+    require(not mixed, f"the replies of model {mixed!r} were generated with different control strings (or with and "
+            "without one): they are two models pooled under one name; give them apart, e.g. `models generate "
+            "--model-id`, or two registry names"[:1000], "LOGS")
     require(args.baseline is None or args.baseline in replies.models,
             f"no reply of {args.baseline!r} in the logs (their models: {', '.join(replies.models)})"[:1000], "--baseline")
     print(f"read {_count(len(replies.replies), 'reply', 'replies')} of {_count(len(replies.models), 'model')} "

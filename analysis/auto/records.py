@@ -287,3 +287,13 @@ def load_replies(paths: Sequence[str | Path], models: Sequence[str] = ()) -> Rep
     log.info("read %d replies of %d models from %d files", len(frame), frame["model"].nunique(), len(files))
     return Replies(replies=frame, recorded=recorded[checks], recorded_checks=checks,
                    models=sorted(frame["model"].unique()), files=files)
+
+
+def mixed_controls(replies: Replies) -> str | None:
+    """The first model whose replies carry more than one control string ("" = none), else None: ParlAI logs name
+    the model act by its agent class, so a controlled and an uncontrolled run can arrive under one name, and
+    pooled they would hide the very difference the report measures."""
+    table = replies.replies
+    counts = table.groupby("model", sort=True)["control"].nunique()
+    mixed = counts[counts > 1]
+    return str(mixed.index[0]) if len(mixed) else None

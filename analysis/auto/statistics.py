@@ -147,7 +147,9 @@ def reduction_table(rates: pd.DataFrame, baseline: str) -> pd.DataFrame:
             rows.append(row)
             continue
         rule = MIN_EVENTS_FOR_RATE_RATIO
-        if min(a, k) >= rule.minimum:
+        if a == n1 and k == n2:  # every reply on both sides: the log-scale interval has zero width, not certainty
+            row["not_enough_data"] = f"needs replies without the feature on at least one side (all {n1} and {n2} have it)"
+        elif min(a, k) >= rule.minimum:
             row["factor"], row["factor_ci_low"], row["factor_ci_high"] = katz_interval(a, n1, k, n2)
         else:
             row["not_enough_data"] = f"needs at least {rule.minimum} {rule.what} (have {a} and {k})"
