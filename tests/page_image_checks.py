@@ -76,6 +76,7 @@ def check_image_shown(page: Any, log: NetworkLog, figure: str, alt: str, size: t
     assert url in log.requests
     response = log.responses[url]
     assert response.status == 200 and response.header_value("content-type") == "image/png"
+    assert response.header_value("x-content-type-options") == "nosniff"  # router_preload: never sniffed into a page
     assert response.body() == sent
     return shown
 

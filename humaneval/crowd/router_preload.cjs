@@ -8,6 +8,8 @@
 //    `undefined`; ws 5 on Node >= 20 reports success as `null`, so every packet (agent
 //    registrations, submissions) reached Mephisto twice, and a duplicated registration created a
 //    phantom agent holding a unit nobody would ever submit. We hand server.js `undefined` on success.
+// 4. Every static file (the page, the pictures a study shows) is sent with `X-Content-Type-Options: nosniff`,
+//    so a browser takes a picture for the image type its name says and never sniffs it into a page.
 "use strict";
 const net = require("net");
 
@@ -27,6 +29,20 @@ const Module = require("module");
 const originalLoad = Module._load;
 Module._load = function (request, ...rest) {
   const loaded = originalLoad.call(this, request, ...rest);
+  if (request === "express" && loaded && typeof loaded.static === "function" && !loaded.__humanevalStaticPatched) {
+    const originalStatic = loaded.static;
+    loaded.static = function (root, options) {
+      const given = options || {};
+      return originalStatic.call(this, root, {
+        ...given,
+        setHeaders(res, ...more) {
+          res.setHeader("X-Content-Type-Options", "nosniff");
+          if (typeof given.setHeaders === "function") given.setHeaders(res, ...more);
+        },
+      });
+    };
+    loaded.__humanevalStaticPatched = true;
+  }
   if (request === "ws" && loaded && loaded.prototype && !loaded.prototype.__humanevalSendPatched) {
     const originalSend = loaded.prototype.send;
     const normalise = (callback) => (error, ...more) => callback(error === null ? undefined : error, ...more);
