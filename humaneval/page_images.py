@@ -40,6 +40,7 @@ IMAGES_FOLDER = "images"  # under the page's static folder; the page's URLs are 
 URL_PATTERN = re.compile(r"images/[0-9a-f]{32}\.(png|jpeg|webp)")
 
 _DATA_URL = re.compile(r"data:image/(png|jpeg|jpg|webp);base64,(.*)", re.DOTALL | re.IGNORECASE)
+_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _REMOTE = re.compile(r"[a-z][a-z0-9+.-]*://|//", re.IGNORECASE)
 
 
@@ -114,6 +115,9 @@ def episode_image(holders: Iterable[tuple[str, Any]], base_dir: Path, path: str 
             raise where.error("must be a non-empty string: a local path or a data:image/...;base64, URL")
         if alt is not None and (not isinstance(alt, str) or len(alt) > MAX_ALT_CHARS):
             raise where.error(f"must be a string of at most {MAX_ALT_CHARS} characters", f"{prefix}{ALT_KEY}")
+        if alt is not None and any(_HIDDEN.match(char) for char in alt):
+            raise where.error("holds a control character or a text-direction override, which would show workers "
+                              "something other than what the file seems to say", f"{prefix}{ALT_KEY}")
         if _REMOTE.match(src.strip()):
             raise where.error("a web address is not allowed: workers' browsers fetch nothing from third parties; "
                               "download the picture and give its local path (relative to this file)")

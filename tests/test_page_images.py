@@ -133,7 +133,7 @@ def test_loops_pipes_and_folders_are_refused_without_blocking(tmp_path: Path) ->
 
 
 def test_alt_text_must_be_a_short_string(tmp_path: Path) -> None:
-    for alt in (7, "x" * 501):
+    for alt in (7, "x" * 501, "a cat\u202egod a", "a cat\x1b[31m"):
         with pytest.raises(InputError) as caught:
             episode_image([("dialogue_dicts[1].", {"image_src": "a.png", "image_alt": alt})], tmp_path, "p.jsonl", 2)
         assert caught.value.field == "dialogue_dicts[1].image_alt"
@@ -216,6 +216,11 @@ def test_the_safety_formatter_keeps_a_world_log_s_picture(tmp_path: Path) -> Non
     assert "outside" in caught.value.problem and caught.value.field == "dialog[0][0].image_src"
     assert caught.value.line == 1 and not (elsewhere / "task_data.jsonl").exists()
     assert "image_src" not in written[1]
+    (tmp_path / "logs" / "cat.png").write_bytes(b"<svg/>")  # the formatter checks pictures as the launch will
+    with pytest.raises(InputError) as caught:
+        format_world_logs([log], out / "task_data2.jsonl", out / "annotation_indices2.jsonl")
+    assert "not a PNG, JPEG or WebP" in caught.value.problem and caught.value.line == 1
+    (tmp_path / "logs" / "cat.png").write_bytes(png())
     items = load_task_items(out / "task_data.jsonl", out / "annotation_indices.jsonl")
     assert items[0].image is not None and items[0].image["alt"] == "A cat on a sofa" and items[1].image is None
 

@@ -126,7 +126,9 @@ def resolve_model_path(raw: str, base_dir: Path) -> Path:
 def check_control(value: Any, path: Path | None, field_name: str) -> str:
     """A registry `control` string, kept verbatim (ParlAI's bias bucket is " f0m0": the leading space is
     part of what the model was trained on). Refused: non-strings, blank or overlong text, and control
-    characters or line breaks, which would slip an extra line or a terminal escape into every input."""
+    characters or line breaks, which would slip an extra line or a terminal escape into every input, and
+    invisible format characters (zero-width, bidi overrides: a control of only U+200B looks empty in every
+    log yet names a different model)."""
     if not isinstance(value, str):
         raise InputError(f"must be a string, got {type(value).__name__}", path=path, field=field_name)
     if not value.strip():
@@ -134,8 +136,8 @@ def check_control(value: Any, path: Path | None, field_name: str) -> str:
     if len(value) > MAX_CONTROL_CHARS:
         raise InputError(f"is {len(value)} characters; at most {MAX_CONTROL_CHARS}", path=path, field=field_name)
     for index, char in enumerate(value):
-        if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
-            raise InputError(f"holds a control character or line break (U+{ord(char):04X} at position {index})",
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            raise InputError(f"holds a control, invisible or line-break character (U+{ord(char):04X} at position {index})",
                              path=path, field=field_name)
     return value
 

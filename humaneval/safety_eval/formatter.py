@@ -44,7 +44,16 @@ from humaneval.conversations import (
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl
 from humaneval.outputs import staged_outputs
-from humaneval.page_images import ALT_KEY, DEFAULT_ALT, IMAGE_KEY, EpisodeImage, episode_image, line_image, portable_src
+from humaneval.page_images import (
+    ALT_KEY,
+    DEFAULT_ALT,
+    IMAGE_KEY,
+    EpisodeImage,
+    PageImages,
+    episode_image,
+    line_image,
+    portable_src,
+)
 from humaneval.safety_eval.turn_range import FIELD as TURN_RANGE_FIELD
 from humaneval.safety_eval.turn_range import parse_turn_range
 from humaneval.seen_ids import IDS_IN_MEMORY, Repeat, SeenIds
@@ -401,6 +410,7 @@ def format_world_logs(
     """
     world_logs = [Path(p) for p in world_logs]
     out_folder = Path(task_data_path).resolve().parent
+    images = PageImages()
     report = FormatReport()
     items = (
         item
@@ -417,8 +427,9 @@ def format_world_logs(
     ):
         for item in _unique_items(items, seen_ids):
             try:
+                images.view(item.image)  # checked as the launch will (exists, type, size), read once per picture
                 line = item.task_data_line(out_folder)
-            except InputError as err:  # its picture is not where the task data can name it
+            except InputError as err:  # its picture is bad, or not where the task data can name it
                 raise err.at(path=item.source_path, line=item.source_line) from None
             data_out.write(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n")
             indices_out.write(json.dumps(item.indices) + "\n")

@@ -132,6 +132,8 @@ def test_self_chat_metadata_records_the_control(tmp_path: Path) -> None:
     (" f0m0\nsecond line", "U+000A at position 5"),
     ("\x1b[31m f0m0", "U+001B at position 0"),
     ("f0m0\u2028", "U+2028"),
+    ("\u200b", "U+200B at position 0"),  # invisible: looks empty in every log, yet names another model
+    (" f0m0\u202e", "U+202E"),
 ])
 def test_bad_controls_fail_when_the_registry_is_read(tmp_path: Path, control: Any, problem: str) -> None:
     path = write_registry(tmp_path / "models.yaml", {"bot": demo_entry(control=control)})
