@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from pathlib import Path
+import os
 
 import pandas as pd
 
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             "must be one of the models kept by --model", "--baseline")
     report = ReportRun(args.out, [*args.logs, *([args.safety_config] if args.safety_config else [])])
     configured = tuple(configured_checks(args.safety_config)) if args.safety_config else ()
-    require(len({Path(p).resolve() for p in args.logs}) == len(args.logs),
+    require(len({os.path.realpath(p) for p in args.logs}) == len(args.logs),
             "a file is given twice: its replies would count twice and the intervals be too narrow", "LOGS")
     replies = load_replies(args.logs, args.model)
     mixed = mixed_controls(replies)

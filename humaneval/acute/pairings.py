@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -240,7 +241,7 @@ def acute_dialogue(
 
 def conversation_image(conv: Conversation) -> EpisodeImage | None:
     """The picture a conversation is about (`page_images.line_image`), relative to its file's folder."""
-    base = Path(conv.source_path).resolve().parent if conv.source_path else Path.cwd()
+    base = Path(os.path.realpath(conv.source_path)).parent if conv.source_path else Path.cwd()
     return line_image(conv.to_json(), base, conv.source_path, conv.source_line)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -219,7 +220,7 @@ def with_page_images(pair: dict[str, Any], images: PageImages, path: str | Path,
 
     A conversation's image is its own `image_src` (with `image_alt`), else the first turn's (ParlAI's place),
     a path relative to the pairings file; checked and copied by `images` (`humaneval.page_images`)."""
-    base = Path(path).resolve().parent
+    base = Path(os.path.realpath(path)).parent
     views = []
     for i, dialogue in enumerate(pair["dialogue_dicts"]):
         holders = [(f"dialogue_dicts[{i}].", dialogue),

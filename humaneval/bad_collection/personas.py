@@ -9,6 +9,7 @@ worker as the conversation's topic; the bot is not shown it (our models read tex
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,7 @@ class Persona:
 def load_personas(path: str | Path, images: PageImages | None = None) -> list[Persona]:
     """The file's personas; their pictures checked and copied by `images` (default: checked only)."""
     images = images or PageImages()
-    base = Path(path).resolve().parent
+    base = Path(os.path.realpath(path)).parent
     personas: list[Persona] = []
     for line, obj in iter_jsonl_objects(path):
         lines = obj.get("persona")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -375,7 +376,7 @@ def iter_annotation_items(
                 annotate=annotate,
                 indices=indices,
                 only_with_range=only_with_range,
-                image_base=path.resolve().parent,
+                image_base=Path(os.path.realpath(path)).parent,
             )
         except InputError as err:
             raise err.at(path=path, line=lineno) from None
@@ -409,7 +410,7 @@ def format_world_logs(
     `progress(1)` is called per conversation written (a progress bar's `update`).
     """
     world_logs = [Path(p) for p in world_logs]
-    out_folder = Path(task_data_path).resolve().parent
+    out_folder = Path(os.path.realpath(task_data_path)).parent
     images = PageImages()
     report = FormatReport()
     items = (
@@ -539,5 +540,5 @@ def read_annotation_items(task_data_path: str | Path, indices_path: str | Path) 
             extra={key: meta[key] for key in _CARRIED_KEYS if key in meta},
             source_path=str(data_path),
             source_line=lineno,
-            image=episode_image([("", meta)], data_path.resolve().parent, data_path, lineno),
+            image=episode_image([("", meta)], Path(os.path.realpath(data_path)).parent, data_path, lineno),
         )

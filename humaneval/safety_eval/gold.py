@@ -20,6 +20,7 @@ to the page)}`.
 
 from __future__ import annotations
 
+import os
 import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -65,7 +66,7 @@ def load_known_items(path: str | Path, kind: str, images: PageImages | None = No
     (`image_src`, as in task data: a study with pictures gives its gold items pictures too, or they would
     stand out) checked and copied by `images` (default: checked only)."""
     images = images or PageImages()
-    base = Path(path).resolve().parent
+    base = Path(os.path.realpath(path)).parent
     items: list[LabelItem] = []
     seen: set[str] = set()
     for line, obj in iter_jsonl_objects(path):
