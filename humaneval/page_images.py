@@ -6,8 +6,9 @@ image chat stores a picture inline. A web address is refused: a worker's browser
 third party (the host would learn who works on the study, and could swap the picture mid-study), so a picture
 is downloaded once by the researcher and served by the task server itself.
 
-Every image is checked before anything starts: at most `max_mb` megabytes, and a PNG, JPEG or WebP by its
-first bytes (not its name: an SVG can carry script, and a file named `.png` can be anything). A checked
+Every image is checked before anything starts: at most `max_mb` megabytes, in the folder of the file naming
+it, and a whole PNG, JPEG or WebP by its bytes (not its name: an SVG can carry script, and a file named `.png`
+can be anything; a cut-off one shows workers a broken picture). A checked
 image is copied into the folder Mephisto serves beside the page, under a name made from its content
 (`images/<sha256>.<ext>`): the same picture used by many conversations is stored once, and the name tells a
 worker nothing about the model or the file it came from.
@@ -37,7 +38,6 @@ LIMIT_KEY = "mephisto.blueprint.max_image_mb"
 MAX_IMAGE_MB_LIMIT = 50.0  # a page that loads more than this per picture is unusable on a worker's connection
 MAX_ALT_CHARS = 500
 IMAGES_FOLDER = "images"  # under the page's static folder; the page's URLs are relative to it
-URL_PATTERN = re.compile(r"images/[0-9a-f]{32}\.(png|jpeg|webp)")
 
 _DATA_URL = re.compile(r"data:image/(png|jpeg|jpg|webp);base64,(.*)", re.DOTALL | re.IGNORECASE)
 _HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -242,7 +242,3 @@ class PageImages:
         temporary.write_bytes(data)
         temporary.replace(target)
         log.debug("image %s copied for the page", url)
-
-    @property
-    def count(self) -> int:
-        return len(set(self._urls.values()))

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from tests.axe import axe_violations
 
-SERVED_URL = re.compile(r"/images/[0-9a-f]{32}\.png")  # humaneval.page_images.URL_PATTERN, as fetched
+SERVED_URL = re.compile(r"/images/[0-9a-f]{32}\.png")  # the name humaneval.page_images.PageImages gives, as fetched
 
 
 def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:

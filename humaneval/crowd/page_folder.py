@@ -19,8 +19,6 @@ from humaneval.page_images import DEFAULT_MAX_MB, PageImages
 from humaneval.shipped_files import PUBLIC_DIR
 
 MARKER = ".humaneval-page-folder"  # tells a launch's own folder from one a user pointed at
-
-
 PREFIX = "humaneval-page-"
 
 

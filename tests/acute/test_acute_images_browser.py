@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -41,16 +42,21 @@ def image_pairings(tmp_path: Path) -> Path:
     return pairings
 
 
-def test_an_image_grounded_pair_shows_both_images_from_the_task_server(page, tmp_path: Path) -> None:
-    pairings = image_pairings(tmp_path)
+def image_task(tmp_path: Path, comparisons: int, task_name: str) -> tuple[Any, Any, Path]:
+    """The image pairings as a study without onboarding, `comparisons` per unit: (config, state, data folder)."""
     data_dir = tmp_path / "mephisto"
     cfg, state = build_task([
         f"humaneval.data_dir={data_dir}",
-        f"mephisto.blueprint.pairings_file={pairings}",
+        f"mephisto.blueprint.pairings_file={image_pairings(tmp_path)}",
         "mephisto.blueprint.onboarding_qualification=null",
-        "mephisto.blueprint.subtasks_per_unit=1",
-        "mephisto.task.task_name=acute-images-browser",
+        f"mephisto.blueprint.subtasks_per_unit={comparisons}",
+        f"mephisto.task.task_name={task_name}",
     ])
+    return cfg, state, data_dir
+
+
+def test_an_image_grounded_pair_shows_both_images_from_the_task_server(page, tmp_path: Path) -> None:
+    cfg, state, data_dir = image_task(tmp_path, 1, "acute-images-browser")
     log = NetworkLog.of(page)
     with BackgroundRun(cfg, state, LaunchSettings(data_dir=data_dir)) as run:
         assert wait_for(lambda: run.task_run.get_assignment_statuses().get("launched", 0) > 0, timeout=30)
@@ -97,15 +103,7 @@ def test_the_page_shows_only_the_task_servers_own_images(page, tmp_path: Path) -
     FOREIGN_URLS, the 6th a missing file, the last two keep theirs (the very last with markup as its alt text).
     Only those two pictures are shown, the alt as text; the missing one is said in words; nothing else is
     fetched and nothing runs."""
-    pairings = image_pairings(tmp_path)
-    data_dir = tmp_path / "mephisto"
-    cfg, state = build_task([
-        f"humaneval.data_dir={data_dir}",
-        f"mephisto.blueprint.pairings_file={pairings}",
-        "mephisto.blueprint.onboarding_qualification=null",
-        "mephisto.blueprint.subtasks_per_unit=4",
-        "mephisto.task.task_name=acute-foreign-images",
-    ])
+    cfg, state, data_dir = image_task(tmp_path, 4, "acute-foreign-images")
     kept: list[str] = []
 
     def alter(route) -> None:  # type: ignore[no-untyped-def]
