@@ -20,6 +20,7 @@ import base64
 import binascii
 import hashlib
 import logging
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -100,6 +101,13 @@ def inside(path: Path, folder: Path) -> bool:
     every worker; confined to the file's own folder, a crafted `image_src` cannot reach `~/Pictures` or any
     other picture on the researcher's machine."""
     return path.resolve().is_relative_to(folder.resolve())
+
+
+def folder_of(path: str | Path) -> Path:
+    """The folder a file's relative `image_src` paths start from: its real folder, links followed.
+    `os.path.realpath`, not `Path.resolve`: a symlink loop given as the file must reach its reader, which
+    reports it with the file's name, not raise here."""
+    return Path(os.path.realpath(path)).parent
 
 
 def episode_image(holders: Iterable[tuple[str, Any]], base_dir: Path, path: str | Path | None,

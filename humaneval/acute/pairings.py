@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -59,7 +58,16 @@ from humaneval.conversations import (
 )
 from humaneval.input_errors import InputError
 from humaneval.jsonl import write_jsonl
-from humaneval.page_images import ALT_KEY, DEFAULT_ALT, IMAGE_KEY, EpisodeImage, PageImages, line_image, portable_src
+from humaneval.page_images import (
+    ALT_KEY,
+    DEFAULT_ALT,
+    IMAGE_KEY,
+    EpisodeImage,
+    PageImages,
+    folder_of,
+    line_image,
+    portable_src,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +249,7 @@ def acute_dialogue(
 
 def conversation_image(conv: Conversation) -> EpisodeImage | None:
     """The picture a conversation is about (`page_images.line_image`), relative to its file's folder."""
-    base = Path(os.path.realpath(conv.source_path)).parent if conv.source_path else Path.cwd()
+    base = folder_of(conv.source_path) if conv.source_path else Path.cwd()
     return line_image(conv.to_json(), base, conv.source_path, conv.source_line)
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from typing import Any
 from humaneval.acute.task_data import reserved_name_problem
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects
-from humaneval.page_images import ALT_KEY, IMAGE_KEY, PageImages, episode_image
+from humaneval.page_images import ALT_KEY, IMAGE_KEY, PageImages, episode_image, folder_of
 from humaneval.practice_feedback import feedback_problem
 
 PAIR_ID_HEX_DIGITS = 16
@@ -220,7 +219,7 @@ def with_page_images(pair: dict[str, Any], images: PageImages, path: str | Path,
 
     A conversation's image is its own `image_src` (with `image_alt`), else the first turn's (ParlAI's place),
     a path relative to the pairings file; checked and copied by `images` (`humaneval.page_images`)."""
-    base = Path(os.path.realpath(path)).parent
+    base = folder_of(path)
     views = []
     for i, dialogue in enumerate(pair["dialogue_dicts"]):
         holders = [(f"dialogue_dicts[{i}].", dialogue),

@@ -9,13 +9,12 @@ worker as the conversation's topic; the bot is not shown it (our models read tex
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects
-from humaneval.page_images import PageImages, episode_image
+from humaneval.page_images import PageImages, episode_image, folder_of
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,7 @@ class Persona:
 def load_personas(path: str | Path, images: PageImages | None = None) -> list[Persona]:
     """The file's personas; their pictures checked and copied by `images` (default: checked only)."""
     images = images or PageImages()
-    base = Path(os.path.realpath(path)).parent
+    base = folder_of(path)
     personas: list[Persona] = []
     for line, obj in iter_jsonl_objects(path):
         lines = obj.get("persona")

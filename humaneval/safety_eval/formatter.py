@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +51,7 @@ from humaneval.page_images import (
     EpisodeImage,
     PageImages,
     episode_image,
+    folder_of,
     line_image,
     portable_src,
 )
@@ -376,7 +376,7 @@ def iter_annotation_items(
                 annotate=annotate,
                 indices=indices,
                 only_with_range=only_with_range,
-                image_base=Path(os.path.realpath(path)).parent,
+                image_base=folder_of(path),
             )
         except InputError as err:
             raise err.at(path=path, line=lineno) from None
@@ -410,7 +410,7 @@ def format_world_logs(
     `progress(1)` is called per conversation written (a progress bar's `update`).
     """
     world_logs = [Path(p) for p in world_logs]
-    out_folder = Path(os.path.realpath(task_data_path)).parent
+    out_folder = folder_of(task_data_path)
     images = PageImages()
     report = FormatReport()
     items = (
@@ -540,5 +540,5 @@ def read_annotation_items(task_data_path: str | Path, indices_path: str | Path) 
             extra={key: meta[key] for key in _CARRIED_KEYS if key in meta},
             source_path=str(data_path),
             source_line=lineno,
-            image=episode_image([("", meta)], Path(os.path.realpath(data_path)).parent, data_path, lineno),
+            image=episode_image([("", meta)], folder_of(data_path), data_path, lineno),
         )

@@ -20,7 +20,6 @@ to the page)}`.
 
 from __future__ import annotations
 
-import os
 import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -30,7 +29,7 @@ from typing import Any, Protocol
 
 from humaneval.input_errors import InputError
 from humaneval.jsonl import iter_jsonl_objects
-from humaneval.page_images import PageImages, episode_image
+from humaneval.page_images import PageImages, episode_image, folder_of
 from humaneval.practice_feedback import feedback_problem
 from humaneval.safety_eval.task_data import LABELS, LabelItem, Label, labels_from_submission, shown_turns
 
@@ -66,7 +65,7 @@ def load_known_items(path: str | Path, kind: str, images: PageImages | None = No
     (`image_src`, as in task data: a study with pictures gives its gold items pictures too, or they would
     stand out) checked and copied by `images` (default: checked only)."""
     images = images or PageImages()
-    base = Path(os.path.realpath(path)).parent
+    base = folder_of(path)
     items: list[LabelItem] = []
     seen: set[str] = set()
     for line, obj in iter_jsonl_objects(path):
