@@ -20,6 +20,7 @@ still required beyond loopback). What Serve's proxy does not offer is documented
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import threading
@@ -66,6 +67,34 @@ def replica_config(config: ServerConfig) -> ServerConfig:
     return config
 
 
+def keep_replica_grpc_on_loopback() -> None:
+    """On a loopback node, bind this replica's inter-deployment gRPC server to the node's address.
+
+    Why: Ray Serve 2.60 starts that server in every replica on "[::]:0", every interface, whatever the node's
+    address (`serve/_private/replica.py`, `_on_initialized`, through the module's `add_port_to_grpc_server`).
+    On the local instance `ray_session` starts (node address 127.0.0.1) it would be the one port of the
+    instance reachable from other machines. A deployment's constructor runs in the replica before Serve
+    starts that server, so both deployments call this first. On a cluster node (a network address) Serve's
+    binding is left as it is: other nodes must reach it (docs/scaling.md)."""
+    import ray
+    from ray.serve._private import replica
+
+    node_ip = ray.util.get_node_ip_address()
+    bind = getattr(replica, "add_port_to_grpc_server", None)
+    if not ipaddress.ip_address(node_ip).is_loopback or getattr(bind, "keeps_loopback", False):
+        return
+    if bind is None:
+        logger.warning("Ray Serve's replica module has no add_port_to_grpc_server: its inter-deployment gRPC "
+                       "server may listen beyond loopback (Ray %s)", ray.__version__)
+        return
+
+    def on_node_address(server: Any, address: str) -> int:
+        return bind(server, f"{node_ip}:{address[len('[::]:'):]}" if address.startswith("[::]:") else address)
+
+    on_node_address.keeps_loopback = True  # type: ignore[attr-defined]
+    replica.add_port_to_grpc_server = on_node_address
+
+
 class ServiceReplica:
     """One `ModelService` behind the Flask app, answering forwarded requests (a Serve deployment)."""
 
@@ -73,6 +102,7 @@ class ServiceReplica:
         from humaneval.models.server.app import create_app
         from humaneval.models.server.service import ModelService
 
+        keep_replica_grpc_on_loopback()
         self.service = ModelService.from_config(config).start()
         self.app = create_app(self.service, token=token, max_request_bytes=config.max_request_bytes)
         self.threads = ThreadPoolExecutor(config.worker_threads, thread_name_prefix="replica")
@@ -96,6 +126,7 @@ class Ingress:
     """The HTTP entry (a Serve deployment): bounded body, forwarded to a replica, failover on a dead one."""
 
     def __init__(self, replicas: Any, max_request_bytes: int, attempts: int = 3) -> None:
+        keep_replica_grpc_on_loopback()
         self.replicas = replicas
         self.max_request_bytes = max_request_bytes
         self.attempts = attempts
@@ -205,7 +236,7 @@ def remove_application(*, stop_serve: bool) -> None:
 
 def serve_on_ray(config: ServerConfig, token: str | None, stop: threading.Event) -> int:
     """`serve --ray`: deploy, print where, serve until `stop`, then remove the application."""
-    import_ray()
+    import_ray(config.ray.address)
     require_fixed_port(config)  # before Ray starts: a config mistake costs no cluster start-up
     with ray_session(config.ray.address):
         url = start_serve(config, token)

@@ -1,22 +1,37 @@
 """Connecting to Ray, shared by `generate --ray` (`ray_generate`) and `serve --ray` (`ray_serve`).
 
 Ray is the optional extra humaneval[scale], so it is imported here, at the moment of use, with an error that
-says how to install it; a local instance is bound to 127.0.0.1 and has no dashboard (nothing reachable
-from other machines unless a cluster address is given).
+says how to install it. A local instance (no cluster address) listens on 127.0.0.1 only and has no
+dashboard: nothing it starts is reachable from other machines.
+
+Why an environment variable: Ray replaces a node address of 127.0.0.1 by the machine's own address
+(`services.resolve_ip_for_localhost`) and its servers (GCS, raylet, every worker, the agents) then listen on
+all interfaces, `_node_ip_address="127.0.0.1"` notwithstanding. Ray keeps 127.0.0.1 only where it believes
+it cannot form a cluster, a switch (`RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`) read once when Ray is imported.
+So a local instance sets it before the import, and checks after the start that the node did stay on
+loopback (it cannot if something imported Ray earlier in the process).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 from humaneval.input_errors import InputError
 
+LOOPBACK_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
-def import_ray() -> Any:
-    """Ray, or an input error saying how to install it (it is the optional extra humaneval[scale])."""
+
+def import_ray(address: str | None) -> Any:
+    """Ray, or an input error saying how to install it (it is the optional extra humaneval[scale]).
+
+    `address` None means a local instance will be started: Ray is then imported with its loopback switch."""
+    if address is None and "ray" not in sys.modules:
+        os.environ[LOOPBACK_SWITCH] = "0"
     try:
         import ray
     except ImportError:
@@ -26,9 +41,9 @@ def import_ray() -> Any:
 
 @contextlib.contextmanager
 def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[Any]:
-    """A connection to Ray: `address`'s cluster, or a local instance bound to 127.0.0.1 (no dashboard),
+    """A connection to Ray: `address`'s cluster, or a local instance on 127.0.0.1 only (no dashboard),
     shut down on exit. An instance the caller already started (a test, a notebook) is used and left running."""
-    ray = import_ray()
+    ray = import_ray(address)
     if ray.is_initialized():
         yield ray
         return
@@ -36,6 +51,17 @@ def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[An
     local = {} if address else {"num_cpus": num_cpus or os.cpu_count() or 1, "_node_ip_address": "127.0.0.1"}
     ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False, **local)
     try:
+        if not address:
+            require_loopback(ray)
         yield ray
     finally:
         ray.shutdown()
+
+
+def require_loopback(ray: Any) -> None:
+    """Refuse a local instance whose node took a network address (its servers then listen on every interface)."""
+    node_ip = ray.util.get_node_ip_address()
+    if not ipaddress.ip_address(node_ip).is_loopback:
+        raise RuntimeError(f"the local Ray instance took the address {node_ip}, so its servers listen on every "
+                           f"interface: Ray was imported before humaneval could set {LOOPBACK_SWITCH}=0 "
+                           f"(set it in the environment, or import nothing from Ray first)")

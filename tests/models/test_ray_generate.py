@@ -1,11 +1,16 @@
-"""`models generate --ray` on a local Ray instance (CPU, 127.0.0.1, started and stopped here): the world log
-equals the single-process one byte for byte, and a rerun after a driver that died mid-run generates only
+"""`models generate --ray` on a local Ray instance (CPU, 127.0.0.1 only, started and stopped here): the world
+log equals the single-process one byte for byte, and a rerun after a job killed with SIGKILL generates only
 the shards that were missing. The model is the tiny imported fixture (greedy), so Ray's own start-up is
 most of the time."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,28 +18,24 @@ from typing import Any
 import psutil
 import pytest
 from generator_fixtures import tiny_registry
+from local_ray import RAY_MISSING, listeners_beyond_loopback, local_ray_instance, ray_processes
 
 from humaneval.models.__main__ import main
 
-ray = pytest.importorskip("ray", reason="humaneval[scale] not installed")
+pytestmark = pytest.mark.skipif(RAY_MISSING, reason="humaneval[scale] not installed")
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[None]:
     """One Ray instance for the module; afterwards none of the processes it started may be alive."""
-    before = {p.pid for p in psutil.Process().children(recursive=True)}
-    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
-             configure_logging=False)
-    started = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
-    assert any("raylet" in p.name() for p in started)
-    yield
-    ray.shutdown()
-    _, alive = psutil.wait_procs(started, timeout=30)
-    assert [p.pid for p in alive] == []
+    with local_ray_instance():
+        yield
 
 
-def _contexts(path: Path) -> Path:
-    lines: list[dict[str, Any]] = [{"id": "bad_eval", "text": f"hi there\nwhat do you think of topic {i}?"} for i in range(9)]
+def _contexts(path: Path, count: int = 9) -> Path:
+    lines: list[dict[str, Any]] = [{"id": "bad_eval", "text": f"hi there\nwhat do you think of topic {i}?"}
+                                   for i in range(count)]
     lines.insert(3, {"dialog": [[{"text": "hello"}, {"text": "x"}], [{"text": "do you like music?"}, {"text": "y"}]],
                      "context": [{"id": "context", "text": "your persona: i like jazz."}]})
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
@@ -56,46 +57,73 @@ def _sidecar_without_date(folder: Path) -> dict[str, Any]:
     return meta
 
 
-class DriverKilled(Exception):
-    """Stands for the driver dying after some shards were saved."""
+def _start_generate(folder: Path, contexts: Path, registry: Path, log: Path) -> subprocess.Popen[bytes]:
+    """`generate --ray` as a user runs it: its own process, which starts its own local Ray instance; its
+    output goes to `log` (a pipe nobody reads while it runs could fill and stall it)."""
+    folder.mkdir(exist_ok=True)
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "humaneval.models", "generate", str(contexts), "--out", "logs.jsonl",
+             "--registry", str(registry), "--batch-size", "1", "--shard-size", "1", "--no-progress", "--ray"],
+            cwd=folder, env=dict(os.environ, PYTHONPATH=str(REPO)), stdout=out, stderr=subprocess.STDOUT)
 
 
-def test_killed_then_rerun_ray_output_equals_the_single_process_output(
-        local_ray: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
-    """One test for both (each Ray run costs seconds of worker start-up): the driver dies after two shards,
-    the rerun generates only the other three, and what it writes is the single-process world log, byte
-    for byte, with the same sidecar."""
-    from humaneval.models.ray_generate import ShardFolder
+def _kill_after_first_shards(job: subprocess.Popen[bytes], work: Path, log: Path) -> list[str]:
+    """SIGKILL the job once shards are being saved; returns what listened beyond loopback while it ran."""
+    deadline = time.monotonic() + 240
+    while not any(work.glob("shard-*.json")):
+        assert job.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, "no shard was saved in 240 s"
+        time.sleep(0.02)
+    root = psutil.Process(job.pid)
+    exposed = listeners_beyond_loopback(root)  # the CLI's own instance, with its workers at work
+    servers = ray_processes(root)
+    assert servers  # the job's GCS and raylet, which must not outlive it
+    job.send_signal(signal.SIGKILL)
+    job.wait(timeout=30)
+    _, alive = psutil.wait_procs(servers, timeout=30)
+    for process in alive:  # never leave a Ray instance running, then fail
+        process.kill()
+    assert [p.name() for p in alive] == []
+    return exposed
 
+
+def test_a_job_killed_with_sigkill_reruns_only_the_missing_shards(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job is killed (SIGKILL, no clean-up of any kind) while its workers save shards; its Ray instance
+    dies with it, the rerun generates only the shards that were not saved, and the world log it writes is
+    the single-process one, byte for byte, with the same sidecar."""
+    contexts = _contexts(tmp_path / "contexts.jsonl", count=80)
+    registry = tiny_registry(tmp_path)
+    folder, work = tmp_path / "ray", tmp_path / "ray" / "logs.jsonl.shards"
+    log = tmp_path / "job.log"
+    killed = _start_generate(folder, contexts, registry, log)
+    assert _kill_after_first_shards(killed, work, log) == []
+    saved = len(list(work.glob("shard-*.json")))
+    assert 1 <= saved < 81 and not (folder / "logs.jsonl").exists()
+
+    rerun = _start_generate(folder, contexts, registry, log)
+    assert rerun.wait(timeout=600) == 0, log.read_text()
+    assert f"81 shards of up to 1 items in logs.jsonl.shards: {saved} already complete, running {81 - saved}" in log.read_text()
+    assert not work.exists()  # the work folder goes once the log is written
+
+    assert _generate(tmp_path / "single", contexts, monkeypatch, "--batch-size", "1") == 0
+    single, sharded = tmp_path / "single" / "logs.jsonl", folder / "logs.jsonl"
+    assert sharded.read_bytes() == single.read_bytes()
+    assert len(single.read_bytes().splitlines()) == 81
+    assert _sidecar_without_date(folder) == _sidecar_without_date(tmp_path / "single")
+
+
+def test_ray_output_equals_the_single_process_output(local_ray: None, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     contexts = _contexts(tmp_path / "contexts.jsonl")
     assert _generate(tmp_path / "single", contexts, monkeypatch) == 0
-    write = ShardFolder.write
-    saved: list[int] = []
-
-    def write_two_then_die(self: ShardFolder, index: int, *args: Any) -> None:
-        if len(saved) == 2:
-            raise DriverKilled
-        write(self, index, *args)
-        saved.append(index)
-
-    monkeypatch.setattr(ShardFolder, "write", write_two_then_die)
-    with pytest.raises(DriverKilled):
-        _generate(tmp_path / "ray", contexts, monkeypatch, "--ray", "--shard-size", "2")
-    work = tmp_path / "ray" / "logs.jsonl.shards"
-    assert sorted(p.name for p in work.glob("shard-*.json")) == [f"shard-{i:05d}.json" for i in sorted(saved)]
-    assert not (tmp_path / "ray" / "logs.jsonl").exists()
-    monkeypatch.setattr(ShardFolder, "write", write)
-    capsys.readouterr()
-
     assert _generate(tmp_path / "ray", contexts, monkeypatch, "--ray", "--shard-size", "2") == 0
-    assert "5 shards of up to 2 items" in (err := capsys.readouterr().err)
-    assert "2 already complete, running 3" in err
     single, sharded = tmp_path / "single" / "logs.jsonl", tmp_path / "ray" / "logs.jsonl"
     assert sharded.read_bytes() == single.read_bytes()
     assert len(single.read_bytes().splitlines()) == 10
     assert _sidecar_without_date(tmp_path / "ray") == _sidecar_without_date(tmp_path / "single")
-    assert not work.exists()  # the work folder goes once the log is written
+    assert listeners_beyond_loopback(psutil.Process()) == []
 
 
 def test_shards_of_another_run_are_refused(local_ray: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -1,6 +1,7 @@
-"""`models serve --ray` on a local Ray instance (CPU, 127.0.0.1, started and stopped here): two replicas of
-the demo bot answer 16 concurrent chats through the real HTTP API with the token, and killing one replica
-mid-run loses no chat. One Serve application is shared by the module (deploying takes seconds)."""
+"""`models serve --ray` on a local Ray instance (CPU, 127.0.0.1 only, started and stopped here): two replicas
+of the demo bot answer 16 concurrent chats through the real HTTP API with the token, killing one replica
+mid-run loses no chat, and no process of the instance listens beyond loopback. One Serve application is
+shared by the module (deploying takes seconds)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ from typing import Any
 import psutil
 import pytest
 import requests
+from local_ray import RAY_MISSING, listeners_beyond_loopback, local_ray_instance
 
 from humaneval.models.client import HttpClient
 from humaneval.models.server import server_config_from_dict
 
-ray = pytest.importorskip("ray", reason="humaneval[scale] not installed")
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Ray Serve's own pydantic fields
+pytestmark = [pytest.mark.skipif(RAY_MISSING, reason="humaneval[scale] not installed"),
+              pytest.mark.filterwarnings("ignore::DeprecationWarning")]  # Ray Serve's own pydantic fields
 
 TOKEN = "ray-test-token"
 CHATS = 16
@@ -44,24 +46,20 @@ def _config(port: int, **ray_section: Any) -> Any:
 @pytest.fixture(scope="module")
 def served() -> Iterator[str]:
     """The demo bot on 2 Ray Serve replicas; afterwards no process Ray started may be alive."""
-    from ray import serve
-
     from humaneval.models.ray_serve import start_serve
 
-    before = {p.pid for p in psutil.Process().children(recursive=True)}
-    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
-             configure_logging=False)
-    started = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
-    try:
-        yield start_serve(_config(_free_port()), TOKEN)
-    finally:
-        serve.shutdown()
-        ray.shutdown()
-        _, alive = psutil.wait_procs(started, timeout=30)
-        assert [p.pid for p in alive] == []
+    with local_ray_instance():
+        from ray import serve
+
+        try:
+            yield start_serve(_config(_free_port()), TOKEN)
+        finally:
+            serve.shutdown()
 
 
 def _replicas() -> list[Any]:
+    import ray
+
     from humaneval.models.ray_serve import REPLICA_DEPLOYMENT
 
     names = [a for a in ray.util.list_named_actors(all_namespaces=True) if f"#{REPLICA_DEPLOYMENT}#" in a["name"]]
@@ -96,6 +94,8 @@ def test_two_replicas_answer_16_concurrent_chats_over_http(served: str) -> None:
 
 
 def test_killing_a_replica_mid_run_loses_no_chat(served: str) -> None:
+    import ray
+
     victim = _replicas()[0]
     first_turns_done = threading.Barrier(CHATS + 1)
     with ThreadPoolExecutor(CHATS) as pool:
@@ -109,6 +109,13 @@ def test_killing_a_replica_mid_run_loses_no_chat(served: str) -> None:
     while len(_replicas()) < 2 and time.monotonic() < deadline:  # Serve brings the count back to 2
         time.sleep(1)
     assert len(_replicas()) == 2
+
+
+def test_no_process_of_the_instance_listens_beyond_loopback(served: str) -> None:
+    """The GCS, the raylet, every worker (replicas, Serve's controller and proxy), the agents and this
+    driver: Ray would otherwise put its gRPC servers on every interface."""
+    assert _chat(served, 0)  # every kind of process has started and served
+    assert listeners_beyond_loopback(psutil.Process()) == []
 
 
 def test_oversized_body_is_refused_by_the_ingress(served: str) -> None:
@@ -175,10 +182,12 @@ def test_serve_ray_refuses_port_0_before_starting_ray(tmp_path: Any, capsys: pyt
     import signal
 
     from humaneval.models.__main__ import main
+    from humaneval.models.ray_session import import_ray
 
     monkeypatch.setattr(signal, "signal", lambda *_: None)  # serve's stop handlers stay out of pytest
     config = tmp_path / "serve.yaml"
     config.write_text("models:\n  - name: demo_bot\nray:\n  replicas: 2\n")
+    ray = import_ray(None)  # as the CLI imports it, so a later local instance still stays on loopback
     was_running = ray.is_initialized()
     with pytest.raises(SystemExit) as exc:
         main(["serve", "--config", str(config), "--ray", "--port", "0"])

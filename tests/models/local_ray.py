@@ -1,0 +1,55 @@
+"""The Ray tests' local instance: started the way the CLI starts one (`ray_session`, 127.0.0.1 only), and
+what every test of it checks, that nothing Ray started outlives it or listens beyond loopback.
+
+Ray is the optional extra humaneval[scale]; the modules skip without it. They must not import Ray at
+collection: `ray_session` imports it with the switch that keeps a local node on loopback, which Ray reads
+once, at its import."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import ipaddress
+from collections.abc import Iterator
+from typing import Any
+
+import psutil
+
+RAY_MISSING = importlib.util.find_spec("ray") is None
+
+
+@contextlib.contextmanager
+def local_ray_instance(num_cpus: int = 2) -> Iterator[Any]:
+    """Ray, started here; on exit none of the processes it started may still be alive."""
+    from humaneval.models.ray_session import ray_session
+
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    with ray_session(None, num_cpus=num_cpus) as ray:
+        started = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
+        assert any("raylet" in p.name() for p in started)
+        yield ray
+    _, alive = psutil.wait_procs(started, timeout=30)
+    assert [p.pid for p in alive] == []
+
+
+def listeners_beyond_loopback(root: psutil.Process) -> list[str]:
+    """Every TCP socket listening on a non-loopback address in `root` and its descendants, as 'name addr:port'."""
+    found = []
+    for process in [root, *root.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            for conn in process.net_connections(kind="tcp"):
+                if conn.status == psutil.CONN_LISTEN and not _loopback(conn.laddr.ip):
+                    found.append(f"{process.name()} {conn.laddr.ip}:{conn.laddr.port}")
+    return found
+
+
+def _loopback(address: str) -> bool:
+    """127.0.0.0/8, ::1, or 127.x written as IPv6 (::ffff:127.0.0.1, how a dual-stack socket shows it)."""
+    ip = ipaddress.ip_address(address)
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
+
+
+def ray_processes(root: psutil.Process) -> list[psutil.Process]:
+    """`root`'s descendants that are Ray's own servers (the GCS and the raylet), for a test to wait on."""
+    return [p for p in root.children(recursive=True) if p.name() in ("gcs_server", "raylet")]
