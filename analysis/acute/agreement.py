@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.acute.records import AcuteJudgements
+from analysis.acute.records import AcuteJudgements, index_dtype
 from analysis.stats.agreement import fleiss_kappa, krippendorff_alpha_bootstrap, krippendorff_alpha_nominal
 from analysis.stats.sufficiency import MIN_ANNOTATIONS_PER_ITEM_FOR_AGREEMENT, MIN_ITEMS_FOR_AGREEMENT, Insufficient, check
 
@@ -26,9 +26,9 @@ N_ANSWERS = 3
 
 
 def answer_category(judgements: AcuteJudgements) -> np.ndarray:
-    """Per judgement, its answer as an agreement category (see N_ANSWERS)."""
+    """Per judgement, its answer as an agreement category (see N_ANSWERS), as int8 (a byte a judgement)."""
     first = np.minimum(judgements.model_a, judgements.model_b)
-    return np.where(judgements.tie, 2, np.where(judgements.winner == first, 0, 1)).astype(np.int64)
+    return np.where(judgements.tie, 2, np.where(judgements.winner == first, 0, 1)).astype(np.int8)
 
 
 @dataclass
@@ -49,7 +49,7 @@ def pair_vote_counts(judgements: AcuteJudgements) -> np.ndarray:
     """(pairs × N_ANSWERS) counts per pair index: chose the alphabetically first model, the other, a tie."""
     answer = answer_category(judgements)
     n_pairs = len(judgements.pair_keys)
-    return np.bincount(judgements.pair.astype(np.int64) * N_ANSWERS + answer,
+    return np.bincount(judgements.pair.astype(index_dtype(n_pairs * N_ANSWERS)) * N_ANSWERS + answer,
                        minlength=n_pairs * N_ANSWERS).reshape(n_pairs, N_ANSWERS)
 
 

@@ -11,14 +11,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.acute.records import BOTH_BAD_CODE, AcuteJudgements
+from analysis.acute.records import BOTH_BAD_CODE, AcuteJudgements, index_dtype
+
+
+def pair_cells(model_a: np.ndarray, model_b: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per record: the lower and the higher model code of its pair, and the pair's cell `lower · k + higher`
+    in a K×K table (`index_dtype`)."""
+    lo, hi = np.minimum(model_a, model_b), np.maximum(model_a, model_b)
+    return lo, hi, lo.astype(index_dtype(k * k)) * k + hi
 
 
 def win_matrix(judgements: AcuteJudgements) -> np.ndarray:
     """K×K counts: `wins[i, j]` = times model i was chosen over model j (decisive judgements only)."""
     k = len(judgements.models)
     decisive = judgements.decisive
-    cells = judgements.winner[decisive].astype(np.int64) * k + judgements.loser[decisive].astype(np.int64)
+    cells = judgements.winner[decisive].astype(index_dtype(k * k)) * k + judgements.loser[decisive]
     return np.bincount(cells, minlength=k * k).reshape(k, k)
 
 
@@ -26,9 +33,7 @@ def tie_matrix(judgements: AcuteJudgements, both_bad_only: bool = False) -> np.n
     """Symmetric K×K counts of ties between models i and j: both kinds, or only "both_bad" ones."""
     k = len(judgements.models)
     mask = judgements.winner == BOTH_BAD_CODE if both_bad_only else judgements.tie
-    lo = np.minimum(judgements.model_a[mask], judgements.model_b[mask]).astype(np.int64)
-    hi = np.maximum(judgements.model_a[mask], judgements.model_b[mask]).astype(np.int64)
-    upper = np.bincount(lo * k + hi, minlength=k * k).reshape(k, k)
+    upper = np.bincount(pair_cells(judgements.model_a[mask], judgements.model_b[mask], k)[2], minlength=k * k).reshape(k, k)
     return upper + upper.T
 
 

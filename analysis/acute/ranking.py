@@ -23,8 +23,8 @@ import numpy as np
 from scipy import sparse
 
 from analysis.acute.connectivity import comparison_groups, separations
-from analysis.acute.records import AcuteJudgements
-from analysis.acute.grids import tie_matrix
+from analysis.acute.records import AcuteJudgements, index_dtype
+from analysis.acute.grids import pair_cells, tie_matrix
 from analysis.stats.bradley_terry import DEFAULT_RIDGE, elo_scale, fit_bradley_terry, with_ties_as_half_wins
 from analysis.stats.davidson import fit_davidson
 from analysis.stats.intervals import bca_interval
@@ -102,22 +102,22 @@ def fit_strengths(tables: np.ndarray, k: int, ridge: float, tie_model: str) -> t
 
 def worker_cell_counts(judgements: AcuteJudgements) -> sparse.csr_matrix:
     """Sparse counts of each worker's outcomes: (workers × K²) (winner, loser) cells, followed by K² cells of
-    ties (lower, higher model) when any judgement is a tie (the layout `fit_strengths` reads)."""
+    ties (lower, higher model) when any judgement is a tie (the layout `fit_strengths` reads).
+
+    Built as the canonical CSR matrix directly, from the sorted distinct (worker, cell) codes and their counts:
+    a COO matrix of one entry per judgement took several int64 and float64 copies of every judgement (~50 MB at
+    a million) to sum its duplicates."""
     k = len(judgements.models)
-    decisive, tie = judgements.decisive, judgements.tie
-    cells = judgements.winner[decisive].astype(np.int64) * k + judgements.loser[decisive].astype(np.int64)
-    workers = judgements.worker[decisive].astype(np.int64)
-    width = k * k
-    if tie.any():
-        lo = np.minimum(judgements.model_a[tie], judgements.model_b[tie]).astype(np.int64)
-        hi = np.maximum(judgements.model_a[tie], judgements.model_b[tie]).astype(np.int64)
-        cells = np.concatenate([cells, width + lo * k + hi])
-        workers = np.concatenate([workers, judgements.worker[tie].astype(np.int64)])
-        width *= 2
-    data = np.ones(cells.shape[0], dtype=np.float64)
-    m = sparse.csr_matrix((data, (workers, cells)), shape=(len(judgements.workers), width))
-    m.sum_duplicates()
-    return m
+    decisive = judgements.decisive
+    width = k * k * (2 if not decisive.all() else 1)
+    dtype = index_dtype(len(judgements.workers) * width)
+    lo, hi, tie_cell = pair_cells(judgements.model_a, judgements.model_b, k)
+    cell = np.where(decisive, judgements.winner.astype(dtype) * k + judgements.loser, k * k + tie_cell)
+    codes, counts = np.unique(judgements.worker.astype(dtype) * width + cell, return_counts=True)
+    rows, columns = np.divmod(codes, width)
+    indptr = np.zeros(len(judgements.workers) + 1, dtype=dtype)
+    np.cumsum(np.bincount(rows, minlength=len(judgements.workers)), out=indptr[1:])
+    return sparse.csr_matrix((counts.astype(np.float64), columns, indptr), shape=(len(judgements.workers), width))
 
 
 def _fit_rounds(tables: np.ndarray, k: int, ridge: float, tie_model: str) -> np.ndarray:

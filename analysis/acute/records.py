@@ -63,6 +63,12 @@ COLUMN_TYPES = {
 DIALOGUES_FIELD = "dialogue_dicts"
 
 
+def index_dtype(size: int) -> type[np.signedinteger]:
+    """The integer type for codes below `size` (cells of a table): int32 when they fit, else int64. A million
+    int64 codes are 8 MB; statistics build several such per-record cell columns at a time."""
+    return np.int32 if size < 2**31 else np.int64
+
+
 @dataclass
 class AcuteJudgements:
     """All judgements of one or more runs, integer-coded.

@@ -25,7 +25,8 @@ import pandas as pd
 from scipy.stats import binom
 
 from analysis.acute.agreement import N_ANSWERS, answer_category
-from analysis.acute.records import AcuteJudgements
+from analysis.acute.grids import pair_cells
+from analysis.acute.records import AcuteJudgements, index_dtype
 from analysis.stats.corrections import holm
 from analysis.stats.exact_tests import two_sided_half_p
 from analysis.stats.grouped import group_median
@@ -49,31 +50,39 @@ def loo_majority_agreement(
     `pool` marks the judgements that form pluralities (workers who passed onboarding); a record's own
     vote is removed from its pair's tally before comparing. The answers are the categories of
     `agreement.answer_category` (first model, second model, tie); with two answers the plurality is the
-    strict majority.
+    strict majority. Returns that verdict and how many other pool votes the pair has, per record of `rows`.
+
+    A record's verdict depends only on its pair, whether it is in the pool and its answer, so it is worked out
+    once per pair for each of those six cases and then looked up per record: the per-record arithmetic on a
+    (records × answers) table took ~90 MB at a million judgements.
     """
     answer = answer_category(judgements)
     n_pairs = len(judgements.pair_keys)
-    tally = np.stack([np.bincount(judgements.pair[pool], weights=answer[pool] == c, minlength=n_pairs)
-                      for c in range(N_ANSWERS)], axis=1).astype(np.int64)
-    p = judgements.pair[rows]
-    others = tally[p] - pool[rows].astype(np.int64)[:, None] * (answer[rows][:, None] == np.arange(N_ANSWERS))
-    others_n = others.sum(axis=1)
-    top = others.max(axis=1)
-    plurality = others.argmax(axis=1)
-    decided = ((others == top[:, None]).sum(axis=1) == 1) & (others_n > 0)
-    agrees = plurality == answer[rows]
-    return np.where(decided, agrees.astype(np.int64), -1), others_n
+    tally = [np.bincount(judgements.pair[pool & (answer == c)], minlength=n_pairs) for c in range(N_ANSWERS)]
+    total = sum(tally)
+    cases = 2 * N_ANSWERS  # (own vote in the pool or not) × own answer
+    verdict = np.empty((n_pairs, cases), dtype=np.int8)
+    others_n = np.empty((n_pairs, cases), dtype=np.int64)
+    for in_pool in (0, 1):
+        for own in range(N_ANSWERS):
+            others = [tally[c] - in_pool * (c == own) for c in range(N_ANSWERS)]
+            top = np.maximum.reduce(others)
+            at_top = sum((o == top).astype(np.int8) for o in others)
+            plurality = np.argmax(np.stack(others), axis=0)
+            case = in_pool * N_ANSWERS + own
+            others_n[:, case] = total - in_pool
+            verdict[:, case] = np.where((at_top == 1) & (others_n[:, case] > 0), plurality == own, -1)
+    pair, case = judgements.pair[rows], pool[rows].astype(np.int8) * N_ANSWERS + answer[rows]
+    return verdict[pair, case], others_n[pair, case]
 
 
 def sides_randomised(judgements: AcuteJudgements, pool: np.ndarray) -> np.ndarray:
     """Per record: does its model pair appear in both left/right orders among the `pool` records?"""
     k = max(len(judgements.models) + len(judgements.onboarding_models), 1)
-    lo = np.minimum(judgements.model_a, judgements.model_b).astype(np.int64)
-    hi = np.maximum(judgements.model_a, judgements.model_b).astype(np.int64)
-    cell = lo * k + hi
-    lo_left = np.bincount(cell[pool], weights=(judgements.left == lo)[pool], minlength=k * k)
-    hi_left = np.bincount(cell[pool], weights=(judgements.left == hi)[pool], minlength=k * k)
-    return (lo_left > 0)[cell] & (hi_left > 0)[cell]
+    lo, hi, cell = pair_cells(judgements.model_a, judgements.model_b, k)
+    lo_left = np.bincount(cell[pool & (judgements.left == lo)], minlength=k * k) > 0
+    hi_left = np.bincount(cell[pool & (judgements.left == hi)], minlength=k * k) > 0
+    return (lo_left & hi_left)[cell]
 
 
 def worker_table(
@@ -82,21 +91,22 @@ def worker_table(
     included: np.ndarray,
     thresholds: FlagThresholds,
 ) -> pd.DataFrame:
-    """One row per worker (workers.csv); `included` marks judgements of workers that passed onboarding."""
+    """One row per worker (workers.csv); `included` marks judgements of workers that passed onboarding.
+
+    Every per-record array here is a mask or a column of codes picked by the mask `comparisons`; a million
+    judgements make each int64 array 8 MB, so none is made that a narrower one or a count per worker can replace."""
     w_all = len(judgements.workers)
     comparisons = ~judgements.is_onboarding
-    rows = np.flatnonzero(comparisons)
-    w = judgements.worker[rows]
+    w = judgements.worker[comparisons]
     n = np.bincount(w, minlength=w_all)
     n_onboarding = np.bincount(judgements.worker[judgements.is_onboarding], minlength=w_all)
-    failed = np.bincount(judgements.worker, weights=judgements.onboarding_passed == 0, minlength=w_all) > 0
-    reported = np.bincount(judgements.worker, weights=judgements.onboarding_passed >= 0, minlength=w_all) > 0
+    failed = np.bincount(judgements.worker[judgements.onboarding_passed == 0], minlength=w_all) > 0
+    reported = np.bincount(judgements.worker[judgements.onboarding_passed >= 0], minlength=w_all) > 0
     onboarding = np.where(failed, "failed", np.where(reported, "passed", "not reported"))
 
-    agree, _ = loo_majority_agreement(judgements, included & comparisons, rows)
-    decided = agree >= 0
-    n_shared = np.bincount(w[decided], minlength=w_all)
-    n_agree = np.bincount(w[decided], weights=agree[decided], minlength=w_all)
+    agree, _ = loo_majority_agreement(judgements, included & comparisons, comparisons)
+    n_shared = np.bincount(w[agree >= 0], minlength=w_all)
+    n_agree = np.bincount(w[agree == 1], minlength=w_all).astype(np.float64)
     total_agree, total_shared = n_agree.sum(), n_shared.sum()
     with np.errstate(invalid="ignore", divide="ignore"):
         agreement = np.where(n_shared > 0, n_agree / np.maximum(n_shared, 1), np.nan)
@@ -106,13 +116,14 @@ def worker_table(
 
     # side bias only on model pairs the study showed in both orders: where one model was always on the
     # left, "chose left" is "chose that model" and says nothing about the side (position_bias.py)
-    both = (sides_randomised(judgements, included & comparisons)[rows] & judgements.decisive[rows]
-            & judgements.left_known[rows])
-    n_side = np.bincount(w[both], minlength=w_all)
-    left = np.bincount(w[both], weights=judgements.winner[rows][both] == judgements.left[rows][both], minlength=w_all)
+    both = (sides_randomised(judgements, included & comparisons) & judgements.decisive & judgements.left_known
+            & comparisons)
+    n_side = np.bincount(judgements.worker[both], minlength=w_all)
+    left = np.bincount(judgements.worker[both & (judgements.winner == judgements.left)], minlength=w_all).astype(np.float64)
     p_left = two_sided_half_p(left, n_side)
-    known = np.isfinite(seconds[rows])  # unknown times (null, or a 0-second placeholder) are skipped
-    median_s = group_median(w[known], seconds[rows][known], w_all)
+    times = seconds[comparisons]
+    known = np.isfinite(times)  # unknown times (null, or a 0-second placeholder) are skipped
+    median_s = group_median(w[known], times[known], w_all)
 
     def adjusted(p: np.ndarray) -> np.ndarray:
         out = np.full(p.shape, np.nan)
@@ -159,14 +170,13 @@ def ratings_per_worker(judgements: AcuteJudgements) -> pd.DataFrame:
     """ParlAI's ratings per worker: for each worker and model, comparisons, wins, ties and win rate (a tie
     counting half, as everywhere)."""
     k = len(judgements.models)
-    w = judgements.worker.astype(np.int64)
-    appear = np.concatenate([w * k + judgements.model_a, w * k + judgements.model_b])
     size = len(judgements.workers) * k
-    n = np.bincount(appear, minlength=size)
+    w = judgements.worker.astype(index_dtype(size)) * k  # + a model code: the (worker, model) cell
+    n = np.bincount(w + judgements.model_a, minlength=size) + np.bincount(w + judgements.model_b, minlength=size)
     decisive, tie = judgements.decisive, judgements.tie
-    wins = np.bincount(w[decisive] * k + judgements.winner[decisive], minlength=size)
-    ties = np.bincount(np.concatenate([w[tie] * k + judgements.model_a[tie], w[tie] * k + judgements.model_b[tie]]),
-                       minlength=size)
+    wins = np.bincount(w[decisive] + judgements.winner[decisive], minlength=size)
+    ties = (np.bincount(w[tie] + judgements.model_a[tie], minlength=size)
+            + np.bincount(w[tie] + judgements.model_b[tie], minlength=size))
     idx = np.flatnonzero(n)
     return pd.DataFrame(
         {
