@@ -2,9 +2,15 @@
 
 Mephisto's `RemoteProcedureAgentState` keeps the requests in memory and writes them only when the unit
 starts and when it is submitted, so a crash of the launcher would lose the whole chat. Here the
-conversation (conversation.py) lives in the same `state.json` and is written after every turn and
+conversation (`chat_record.ChatRecord`) lives in the same `state.json` and is written after every turn and
 label (`save_conversation`); a reload or reconnect resumes from it and the export reads it even for
 units that never completed. The submit records the worker's rating on the conversation.
+
+Those saves lie on the bot turn's path (the worker's message before the model is asked, the reply
+before the page sees it), so they are kept cheap: the file is encoded in one `json.dumps` (C encoder)
+instead of Mephisto's streaming `json.dump` (the pure-Python encoder, a write per token), and a turn
+rewrites only `state.json`, not Mephisto's metadata file, which no turn changes (its start and end
+times are saved by Mephisto when they are set).
 
 An onboarding's state keeps the first label the server checked for each quiz item (`practice_checks`,
 saved at once: a reload or a second check cannot replace it) and the quiz's result as scored.
@@ -14,6 +20,7 @@ The page's init data (`task_data`) never names the model; the conversation recor
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -48,6 +55,10 @@ class BadChatAgentState(RemoteProcedureAgentState):
         data[CHECKS_KEY] = self.practice_checks
         return data
 
+    def _save_data(self) -> None:
+        """The same file Mephisto's `_save_data` writes (`write_dict`: `json.dump` of `get_data`), encoded at once."""
+        self.agent.db.write_text(self._get_expected_data_file(), json.dumps(self.get_data()))
+
     def get_parsed_data(self) -> dict[str, Any]:
         """What the export's `FinishedUnit` reads: the conversation as inputs, the submission as outputs."""
         return {"inputs": self.conversation.to_dict() if self.conversation else None, "outputs": self.final_submission}
@@ -60,8 +71,9 @@ class BadChatAgentState(RemoteProcedureAgentState):
                 self.save_data()
 
     def save_conversation(self) -> None:
+        """Write the conversation (with the requests); the metadata file is left as it is (see module docstring)."""
         with self.lock:
-            self.save_data()
+            self._save_data()
 
     def first_answer(self, item: str, answer: str) -> str:
         """The first label checked for quiz `item`: `answer` if this is the first check (saved at once)."""
