@@ -26,7 +26,10 @@ from mephisto.abstractions.architects import router as mephisto_router
 logger = logging.getLogger(__name__)
 
 ROUTER_SOURCE = Path(mephisto_router.__file__).parent / "node"
-PRELOAD = Path(__file__).with_name("router_preload.cjs")
+PRELOADS = (Path(__file__).with_name("router_preload.cjs"), Path(__file__).with_name("router_forward.cjs"))
+"""Node modules the router loads before server.js: loopback bind, parent watchdog, send-callback and
+nosniff fixes (router_preload.cjs); packets passed on to Mephisto as they arrive, not every 50 ms
+(router_forward.cjs)."""
 LOOPBACK = "127.0.0.1"
 
 
@@ -75,11 +78,13 @@ def port_is_free(port: int, host: str = LOOPBACK) -> bool:
 
 
 def router_environment(bind_host: str = LOOPBACK) -> dict[str, str]:
-    """Environment variables the router inherits: loopback bind and the parent watchdog."""
+    """Environment variables the router inherits: our preloads (`PRELOADS`), the loopback bind and the
+    parent watchdog."""
     node_options = os.environ.get("NODE_OPTIONS", "")
-    preload = f"--require={PRELOAD}"
-    if preload not in node_options:
-        node_options = f"{node_options} {preload}".strip()
+    for path in PRELOADS:
+        preload = f"--require={path}"
+        if preload not in node_options:
+            node_options = f"{node_options} {preload}".strip()
     return {
         "NODE_OPTIONS": node_options,
         "HUMANEVAL_ROUTER_HOST": bind_host,
