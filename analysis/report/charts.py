@@ -187,15 +187,15 @@ def histogram(values: np.ndarray, threshold: float | None, label: str, *, y_labe
     """Distribution of seconds per comparison on a log x axis (labelled `label`) against a counted y axis
     (`y_label`), with the threshold drawn as a dashed red line and labelled `threshold_label` (default
     "too fast < N s") when `threshold` is above 0; bars below it are orange."""
-    v = values[np.isfinite(values) & (values > 0)]
+    logs = values[np.isfinite(values) & (values > 0)]  # a copy, whose log is taken in place (a million values: 8 MB an array)
     width, height, left, bottom, top, right = 720, 250, 64, 42, 22, 20
     plot_w, plot_h = width - left - right, height - bottom - top
     out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' height='{height}' {FONT} role='img' aria-label='{escape(label)}'>"]
-    if v.size == 0:
+    if logs.size == 0:
         out.append(f"<text x='{left}' y='{height / 2}' font-size='13'>no timing data</text></svg>")
         return "".join(out)
     limit = threshold if threshold is not None and math.isfinite(threshold) and threshold > 0 else None
-    logs = np.log10(np.maximum(v, 0.1))
+    np.log10(np.maximum(logs, 0.1, out=logs), out=logs)
     lo, hi = float(logs.min()), float(logs.max())
     if limit is not None:
         lo, hi = min(lo, math.log10(limit)), max(hi, math.log10(limit))
