@@ -1,14 +1,17 @@
 """The saves on a bot turn's path: `ChatRecord.to_dict` and `BadChatAgentState`'s `state.json` write must
 give exactly what `dataclasses.asdict` and Mephisto's own `write_dict` gave before they were made cheap,
-and a reload must get the conversation back."""
+a reload must get the conversation back, and a short system write must not cut the file."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 
-from humaneval.bad_collection.agent_state import BadChatAgentState
+import pytest
+
+from humaneval.bad_collection.agent_state import BadChatAgentState, write_file
 from humaneval.bad_collection.chat_record import BOT, HUMAN, OK, SAFETY_FLAGGED, ChatRecord, ChatTurn
 from mephisto.abstractions.databases.local_database import LocalMephistoDB
 
@@ -73,3 +76,13 @@ def test_state_file_is_what_mephisto_writes_and_reloads(tmp_path: Path) -> None:
     assert reloaded.get_init_state()["task_data"] == {"conversation_id": "c1"}
     assert list(reloaded.requests) == ["r1"]
     assert reloaded.metadata.task_start == state.metadata.task_start  # written when the conversation started
+
+
+def test_write_file_writes_everything_when_the_system_writes_less(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`os.write` may write part of what it is given (a full disk, a signal): the rest follows."""
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, bytes(data[:7])))
+    target = tmp_path / "new folder" / "state.json"
+    write_file(str(target), b'{"a": "' + b"x" * 100 + b'"}')
+    write_file(str(target), b'{"b": 1}')  # shorter: what was there before is gone
+    assert target.read_bytes() == b'{"b": 1}'
