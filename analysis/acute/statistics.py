@@ -155,13 +155,13 @@ def analyse_acute(judgements: AcuteJudgements, options: AcuteOptions | None = No
     flagged_codes[[index[w] for w in flagged]] = True
     times = unknown_time_counts(judgements, seconds, counted)
     log.info("analysing %d judgements (%d flagged workers)", int(counted.sum()), len(flagged))
-    # one copy of the judgements at a time: every statistic of the counted ones first, then the copy without
-    # the flagged workers (both at once were ~45 MB more at a million judgements)
-    main_set = judgements.subset(counted)
+    # one copy of the choices at a time: every statistic of the counted judgements first, then the copy without
+    # the flagged workers
+    main_set = judgements.choices(counted)
     main, per_worker, agreed, position = (compare(main_set, options), ratings_per_worker(main_set),
                                           agreement(main_set), position_bias(main_set))
     del main_set
-    without_flagged = compare(judgements.subset(counted & ~flagged_codes[judgements.worker]), options)
+    without_flagged = compare(judgements.choices(counted & ~flagged_codes[judgements.worker]), options)
     return AcuteResults(
         judgements=judgements,
         counted=counted,

@@ -27,13 +27,17 @@ def seconds_per_comparison(judgements: AcuteJudgements) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         np.minimum.at(start, unit, judgements.started_at)
         np.maximum.at(end, unit, judgements.submitted_at)
-    count = np.bincount(unit, minlength=n_units)
-    own = judgements.submitted_at - judgements.started_at
-    shares_unit_times = (judgements.started_at == start[unit]) & (judgements.submitted_at == end[unit])
-    unit_shared = np.bincount(unit, weights=~shares_unit_times, minlength=n_units) == 0
-    seconds = np.where(unit_shared[unit], (end - start)[unit] / np.maximum(count[unit], 1), own)
-    return np.where(seconds > 0, seconds, np.nan)
-
+    # per unit first, then one lookup per record, and the result built in place: a million float64 values
+    # are 8 MB, and the per-record expression took five such arrays at once
+    per_unit = (end - start) / np.maximum(np.bincount(unit, minlength=n_units), 1)
+    own_times = judgements.started_at != start[unit]
+    own_times |= judgements.submitted_at != end[unit]
+    unit_shared = np.bincount(unit[own_times], minlength=n_units) == 0
+    seconds = judgements.submitted_at - judgements.started_at
+    shared = unit_shared[unit]
+    seconds[shared] = per_unit[unit[shared]]
+    seconds[~(seconds > 0)] = np.nan
+    return seconds
 
 
 def unknown_time_counts(judgements: AcuteJudgements, seconds: np.ndarray, rows: np.ndarray) -> dict[str, int]:

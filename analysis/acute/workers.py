@@ -85,6 +85,15 @@ def sides_randomised(judgements: AcuteJudgements, pool: np.ndarray) -> np.ndarra
     return (lo_left & hi_left)[cell]
 
 
+def _agreement_counts(judgements: AcuteJudgements, pool: np.ndarray, comparisons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per worker: their `comparisons` on which the others' plurality is decided (`loo_majority_agreement`), and
+    how many of those agree with it (as float)."""
+    agree = loo_majority_agreement(judgements, pool, comparisons)[0]
+    w = judgements.worker[comparisons]
+    n_workers = len(judgements.workers)
+    return np.bincount(w[agree >= 0], minlength=n_workers), np.bincount(w[agree == 1], minlength=n_workers).astype(np.float64)
+
+
 def worker_table(
     judgements: AcuteJudgements,
     seconds: np.ndarray,
@@ -93,20 +102,17 @@ def worker_table(
 ) -> pd.DataFrame:
     """One row per worker (workers.csv); `included` marks judgements of workers that passed onboarding.
 
-    Every per-record array here is a mask or a column of codes picked by the mask `comparisons`; a million
-    judgements make each int64 array 8 MB, so none is made that a narrower one or a count per worker can replace."""
+    Every per-record array here is a mask or a column picked by a mask, none kept longer than the count per
+    worker it is for: a million judgements make an int64 or float64 array 8 MB."""
     w_all = len(judgements.workers)
     comparisons = ~judgements.is_onboarding
-    w = judgements.worker[comparisons]
-    n = np.bincount(w, minlength=w_all)
+    n = np.bincount(judgements.worker[comparisons], minlength=w_all)
     n_onboarding = np.bincount(judgements.worker[judgements.is_onboarding], minlength=w_all)
     failed = np.bincount(judgements.worker[judgements.onboarding_passed == 0], minlength=w_all) > 0
     reported = np.bincount(judgements.worker[judgements.onboarding_passed >= 0], minlength=w_all) > 0
     onboarding = np.where(failed, "failed", np.where(reported, "passed", "not reported"))
 
-    agree, _ = loo_majority_agreement(judgements, included & comparisons, comparisons)
-    n_shared = np.bincount(w[agree >= 0], minlength=w_all)
-    n_agree = np.bincount(w[agree == 1], minlength=w_all).astype(np.float64)
+    n_shared, n_agree = _agreement_counts(judgements, included & comparisons, comparisons)
     total_agree, total_shared = n_agree.sum(), n_shared.sum()
     with np.errstate(invalid="ignore", divide="ignore"):
         agreement = np.where(n_shared > 0, n_agree / np.maximum(n_shared, 1), np.nan)
@@ -121,9 +127,8 @@ def worker_table(
     n_side = np.bincount(judgements.worker[both], minlength=w_all)
     left = np.bincount(judgements.worker[both & (judgements.winner == judgements.left)], minlength=w_all).astype(np.float64)
     p_left = two_sided_half_p(left, n_side)
-    times = seconds[comparisons]
-    known = np.isfinite(times)  # unknown times (null, or a 0-second placeholder) are skipped
-    median_s = group_median(w[known], times[known], w_all)
+    known = comparisons & np.isfinite(seconds)  # unknown times (null, or a 0-second placeholder) are skipped
+    median_s = group_median(judgements.worker[known], seconds[known], w_all)
 
     def adjusted(p: np.ndarray) -> np.ndarray:
         out = np.full(p.shape, np.nan)
