@@ -332,6 +332,7 @@ def _strength_chart(main: Comparison) -> str:
 
 def _times_html(results: AcuteResults) -> str:
     th = results.options.thresholds
+    # a copy, so the median may reorder it in place (the histogram counts do not depend on the order)
     known = results.seconds[results.counted & np.isfinite(results.seconds)]
     t = results.times
     unknown = t.get("null_time", 0) + t.get("zero_seconds", 0)
@@ -343,7 +344,7 @@ def _times_html(results: AcuteResults) -> str:
     if results.times_insufficient is not None:
         return f"<p class='note'>Seconds per comparison: {not_enough_data(results.times_insufficient.requirement)}.{escape(note)}</p>"
     return (f"<p class='note'>Seconds per comparison (a unit's time split over its comparisons), median "
-            f"{float(np.median(known)):.1f} s; orange bars fall below the \"too fast\" threshold.{escape(note)}</p>"
+            f"{float(np.median(known, overwrite_input=True)):.1f} s; orange bars fall below the \"too fast\" threshold.{escape(note)}</p>"
             f"{histogram(known, th.min_seconds, 'seconds per comparison (log scale)')}")
 
 

@@ -239,7 +239,7 @@ def _times(results: AcuteResults) -> dict[str, Any]:
     known = results.seconds[results.counted & np.isfinite(results.seconds)]
     out: dict[str, Any] = {
         **results.times,
-        "median_seconds": float(np.median(known)) if known.size else None,
+        "median_seconds": float(np.median(known, overwrite_input=True)) if known.size else None,  # `known` is a copy
         "unknown_means": "a null started_at/submitted_at, or a duration of exactly 0 seconds (a placeholder)",
     }
     if results.times_insufficient is not None:

@@ -44,7 +44,7 @@ FLOAT_FORMAT = "%.10g"
 #: characters that make Python's csv writer quote a cell (`write_csv`'s dialect)
 _QUOTED = re.compile('[,"\r\n]')
 #: rows `write_csv` turns into text at a time: the text of a whole million-row table would take gigabytes
-CSV_CHUNK_ROWS = 20_000
+CSV_CHUNK_ROWS = 5_000
 
 
 def _defused(value: Any) -> Any:
