@@ -332,8 +332,6 @@ def _strength_chart(main: Comparison) -> str:
 
 def _times_html(results: AcuteResults) -> str:
     th = results.options.thresholds
-    # a copy, so the median may reorder it in place (the histogram counts do not depend on the order)
-    known = results.seconds[results.counted & np.isfinite(results.seconds)]
     t = results.times
     unknown = t.get("null_time", 0) + t.get("zero_seconds", 0)
     note = ""
@@ -344,8 +342,8 @@ def _times_html(results: AcuteResults) -> str:
     if results.times_insufficient is not None:
         return f"<p class='note'>Seconds per comparison: {not_enough_data(results.times_insufficient.requirement)}.{escape(note)}</p>"
     return (f"<p class='note'>Seconds per comparison (a unit's time split over its comparisons), median "
-            f"{float(np.median(known, overwrite_input=True)):.1f} s; orange bars fall below the \"too fast\" threshold.{escape(note)}</p>"
-            f"{histogram(known, th.min_seconds, 'seconds per comparison (log scale)')}")
+            f"{results.median_seconds:.1f} s; orange bars fall below the \"too fast\" threshold.{escape(note)}</p>"
+            f"{histogram(results.seconds, th.min_seconds, 'seconds per comparison (log scale)', rows=results.counted)}")
 
 
 def _agreement_html(results: AcuteResults) -> str:

@@ -236,10 +236,9 @@ def _position(results: AcuteResults) -> dict[str, Any]:
 
 
 def _times(results: AcuteResults) -> dict[str, Any]:
-    known = results.seconds[results.counted & np.isfinite(results.seconds)]
     out: dict[str, Any] = {
         **results.times,
-        "median_seconds": float(np.median(known, overwrite_input=True)) if known.size else None,  # `known` is a copy
+        "median_seconds": results.median_seconds,
         "unknown_means": "a null started_at/submitted_at, or a duration of exactly 0 seconds (a placeholder)",
     }
     if results.times_insufficient is not None:

@@ -183,11 +183,15 @@ def _nice_step(raw: float) -> float:
 
 
 def histogram(values: np.ndarray, threshold: float | None, label: str, *, y_label: str = "comparisons",
-              threshold_label: str | None = None) -> str:
+              threshold_label: str | None = None, rows: np.ndarray | None = None) -> str:
     """Distribution of seconds per comparison on a log x axis (labelled `label`) against a counted y axis
     (`y_label`), with the threshold drawn as a dashed red line and labelled `threshold_label` (default
-    "too fast < N s") when `threshold` is above 0; bars below it are orange."""
-    logs = values[np.isfinite(values) & (values > 0)]  # a copy, whose log is taken in place (a million values: 8 MB an array)
+    "too fast < N s") when `threshold` is above 0; bars below it are orange. `rows`: a mask of the values to
+    count (all when None), so a caller need not copy them first."""
+    shown = np.isfinite(values) & (values > 0)
+    if rows is not None:
+        shown &= rows
+    logs = values[shown]  # a copy, whose log is taken in place (a million values: 8 MB an array)
     width, height, left, bottom, top, right = 720, 250, 64, 42, 22, 20
     plot_w, plot_h = width - left - right, height - bottom - top
     out = [f"<svg xmlns='http://www.w3.org/2000/svg' class='chart' viewBox='0 0 {width} {height}' width='{width}' height='{height}' {FONT} role='img' aria-label='{escape(label)}'>"]

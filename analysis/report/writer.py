@@ -137,7 +137,7 @@ def _cell_maker(column: pd.Series) -> Callable[[slice], Sequence[str]] | None:
     if isinstance(dtype, pd.CategoricalDtype):
         categories = column.cat.categories.astype(object)
         text = np.array([*(_csv_cell(_defused(c)) for c in categories), ""], dtype=object)  # code -1: missing
-        codes = column.cat.codes.to_numpy()
+        codes = column.array.codes  # the Categorical's own codes (`.cat.codes` makes a Series of a copy)
         return lambda rows: text[codes[rows]].tolist()
     if isinstance(dtype, pd.BooleanDtype):
         cells = np.array(["False", "True", ""], dtype=object)
