@@ -4,9 +4,6 @@ ahead, so a packet comes back within the test's time only when the preload forwa
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +11,7 @@ import pytest
 from websockets.sync.client import connect
 
 from humaneval.crowd import node_router
+from tests.crowd.router_stand_in import stand_in_router
 
 # server.js's queue and loop, reduced: packets wait in `queue` until `main_thread` sends them back.
 STAND_IN = """
@@ -35,26 +33,15 @@ setTimeout(main_thread, 600000);
 
 
 @pytest.fixture()
-def stand_in_router(tmp_path: Path) -> Iterator[str]:
+def stand_in(tmp_path: Path) -> Iterator[str]:
     """The stand-in server run by node with the preload, as the router runs; yields its websocket URL."""
-    if shutil.which("node") is None or not node_router.router_is_prepared():
-        pytest.fail("node and the router's packages are needed: run `bash scripts/setup.sh`")
-    script = tmp_path / "stand_in.js"
-    script.write_text(STAND_IN, encoding="utf-8")
-    preload = node_router.PRELOADS[-1]
-    assert preload.name == "router_forward.cjs"
-    env = {**os.environ, "NODE_PATH": str(node_router.ROUTER_SOURCE / "node_modules")}
-    proc = subprocess.Popen(["node", f"--require={preload}", str(script)], env=env, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        yield f"ws://127.0.0.1:{int(proc.stdout.readline())}/"
-    finally:
-        proc.kill()
-        proc.wait(10)
+    assert node_router.PRELOADS[-1].name == "router_forward.cjs"  # loaded last, over router_preload.cjs
+    with stand_in_router(STAND_IN, "router_forward.cjs", tmp_path) as url:
+        yield url
 
 
-def test_a_packet_is_passed_on_when_it_arrives_and_one_timer_stays(stand_in_router: str) -> None:
-    with connect(stand_in_router, open_timeout=30) as socket:
+def test_a_packet_is_passed_on_when_it_arrives_and_one_timer_stays(stand_in: str) -> None:
+    with connect(stand_in, open_timeout=30) as socket:
         socket.send("first")
         assert socket.recv(timeout=30) == "first run 1 timers 1"
         socket.send("second")

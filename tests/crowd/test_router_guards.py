@@ -13,7 +13,6 @@ import json
 import os
 import socket
 import struct
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,12 +24,12 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from humaneval.acute.task import build_task
-from humaneval.crowd import node_router
 from humaneval.crowd.launcher import ROUTER_LOG, LaunchSettings, LocalLaunch
 from humaneval.crowd.practice_checks import PRACTICE_CHECK, TOKEN_KEY
 from humaneval.crowd.simulated_worker import AgentSession, LiveConnection, SimulatedWorker
 from tests.acute.test_acute_integration import onboarding_answers, study_files, unit_answers
 from tests.crowd.conftest import BackgroundRun, completed_units, wait_for
+from tests.crowd.router_stand_in import stand_in_router
 from tests.crowd.test_practice_checks import acute_sides, check
 
 pytestmark = [pytest.mark.integration]
@@ -245,17 +244,8 @@ def passes_once_probed(live: ClientConnection, text: str, deadline_s: float = 60
 @pytest.fixture()
 def echo_router(tmp_path: Path) -> Iterator[str]:
     """The stand-in server with the preload; yields its websocket URL."""
-    script = tmp_path / "echo.js"
-    script.write_text(ECHO, encoding="utf-8")
-    env = {**os.environ, "NODE_PATH": str(node_router.ROUTER_SOURCE / "node_modules")}
-    (preload,) = [p for p in node_router.PRELOADS if p.name == "router_preload.cjs"]
-    proc = subprocess.Popen(["node", f"--require={preload}", str(script)], env=env, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        yield f"ws://127.0.0.1:{int(proc.stdout.readline())}/"
-    finally:
-        proc.kill()
-        proc.wait(10)
+    with stand_in_router(ECHO, "router_preload.cjs", tmp_path) as url:
+        yield url
 
 
 def test_a_connection_that_died_without_closing_gives_way(echo_router: str) -> None:
