@@ -72,7 +72,10 @@ def run(args: argparse.Namespace) -> int:
         results = analyse_acute(judgements, options)
     except InputError as err:
         raise err.at(path=", ".join(args.judgements)) from None
-    report.write(csv_tables(results), summary(results), render_html(results))
+    # the page first: its passes over every judgement then run before the tables (judgements.csv's ~30 MB
+    # at a million) are held, not on top of them
+    html = render_html(results)
+    report.write(csv_tables(results), summary(results), html)
     for m in results.main.ranking.models:
         ci = f"[{m.ci_workers[0]:+.3f}, {m.ci_workers[1]:+.3f}]" if m.ci_workers else "(no worker interval)"
         print(f"  {m.rank:>2}. {visible(m.model):<24} {m.strength:+.3f} (Elo {m.elo:.0f}) {ci}")

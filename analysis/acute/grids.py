@@ -25,7 +25,9 @@ def win_matrix(judgements: AcuteJudgements) -> np.ndarray:
     """K×K counts: `wins[i, j]` = times model i was chosen over model j (decisive judgements only)."""
     k = len(judgements.models)
     decisive = judgements.decisive
-    cells = judgements.winner[decisive].astype(index_dtype(k * k)) * k + judgements.loser[decisive]
+    cells = judgements.winner[decisive].astype(index_dtype(k * k))
+    cells *= k  # in place: a million judgements make each array of cells 4 MB
+    cells += judgements.loser[decisive]
     return np.bincount(cells, minlength=k * k).reshape(k, k)
 
 

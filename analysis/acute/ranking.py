@@ -108,12 +108,20 @@ def worker_cell_counts(judgements: AcuteJudgements) -> sparse.csr_matrix:
     a COO matrix of one entry per judgement took several int64 and float64 copies of every judgement (~50 MB at
     a million) to sum its duplicates."""
     k = len(judgements.models)
-    decisive = judgements.decisive
-    width = k * k * (2 if not decisive.all() else 1)
+    tie = judgements.tie
+    width = k * k * (2 if tie.any() else 1)
     dtype = index_dtype(len(judgements.workers) * width)
-    lo, hi, tie_cell = pair_cells(judgements.model_a, judgements.model_b, k)
-    cell = np.where(decisive, judgements.winner.astype(dtype) * k + judgements.loser, k * k + tie_cell)
-    codes, counts = np.unique(judgements.worker.astype(dtype) * width + cell, return_counts=True)
+    # built in place, one array of codes at a time (each is 4 MB at a million judgements)
+    cell = judgements.winner.astype(dtype)
+    cell *= k
+    cell += judgements.loser  # a tie's is nonsense here and replaced just below
+    if width > k * k:
+        cell[tie] = k * k + pair_cells(judgements.model_a[tie], judgements.model_b[tie], k)[2]
+    codes = judgements.worker.astype(dtype)
+    codes *= width
+    codes += cell
+    del cell
+    codes, counts = np.unique(codes, return_counts=True)
     rows, columns = np.divmod(codes, width)
     indptr = np.zeros(len(judgements.workers) + 1, dtype=dtype)
     np.cumsum(np.bincount(rows, minlength=len(judgements.workers)), out=indptr[1:])

@@ -33,9 +33,9 @@ def seconds_per_comparison(judgements: AcuteJudgements) -> np.ndarray:
     own_times = judgements.started_at != start[unit]
     own_times |= judgements.submitted_at != end[unit]
     unit_shared = np.bincount(unit[own_times], minlength=n_units) == 0
-    seconds = judgements.submitted_at - judgements.started_at
-    shared = unit_shared[unit]
-    seconds[shared] = per_unit[unit[shared]]
+    seconds = per_unit[unit]
+    own = ~unit_shared[unit]
+    seconds[own] = judgements.submitted_at[own] - judgements.started_at[own]
     seconds[~(seconds > 0)] = np.nan
     return seconds
 
