@@ -18,7 +18,10 @@ def pair_cells(model_a: np.ndarray, model_b: np.ndarray, k: int) -> tuple[np.nda
     """Per record: the lower and the higher model code of its pair, and the pair's cell `lower · k + higher`
     in a K×K table (`index_dtype`)."""
     lo, hi = np.minimum(model_a, model_b), np.maximum(model_a, model_b)
-    return lo, hi, lo.astype(index_dtype(k * k)) * k + hi
+    cell = lo.astype(index_dtype(k * k))
+    cell *= k  # in place: 4 MB an array at a million judgements
+    cell += hi
+    return lo, hi, cell
 
 
 def win_matrix(judgements: AcuteJudgements) -> np.ndarray:

@@ -93,7 +93,10 @@ def position_bias(judgements: AcuteJudgements) -> PositionBias:
     p, wilson, _ = binomial_summary(left, n_all) if n_all else (float("nan"), (float("nan"),) * 2, None)
     lo, _, cell = pair_cells(model_a, model_b, k)
     # (pair cell, row: 0 = A left / 1 = B left, column: 0 = A chosen / 1 = B chosen)
-    flat = cell.astype(index_dtype(k * k * 4), copy=False) * 4 + (left_side != lo).astype(np.int8) * 2 + (winner != lo)
+    flat = cell.astype(index_dtype(k * k * 4), copy=False)
+    flat *= 4  # in place, as the two terms below: 4 MB an array at a million judgements
+    flat += (left_side != lo).astype(np.int8) * 2
+    flat += winner != lo
     counts = np.bincount(flat, minlength=k * k * 4).reshape(k * k, 2, 2)
     n_pair = counts.sum(axis=(1, 2))
     rows, tables = [], []

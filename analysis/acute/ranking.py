@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 #: rounds fitted per batch: bounds memory at (batch × K × K) floats
 _BATCH = 256
+#: bootstrap rounds whose worker weights are drawn at a time: bounds memory at (batch × workers) counts
+_WEIGHT_BATCH = 25
 #: the `--tie-model` choices: ties as half wins (Chatbot Arena), or Davidson's model
 TIE_MODELS = ("half", "davidson")
 
@@ -147,8 +149,12 @@ def bootstrap_strengths(
     n_total = int(totals.sum())
     if n_workers == 0 or rounds <= 0:
         return np.zeros((0, k)), np.zeros((0, k))
-    weights = rng.multinomial(n_workers, np.full(n_workers, 1.0 / n_workers), size=rounds).astype(np.float64)
-    by_worker = np.asarray((per_worker.T @ weights.T).T)
+    # the workers' weights drawn and applied _WEIGHT_BATCH rounds at a time (the same draws, in the same order, as
+    # all at once): 200 rounds of 5,000 workers' weights were 8 MB as int64 and as many again as float64
+    share = np.full(n_workers, 1.0 / n_workers)
+    by_worker = np.concatenate([
+        np.asarray((per_worker.T @ rng.multinomial(n_workers, share, size=min(_WEIGHT_BATCH, rounds - s)).astype(np.float64).T).T)
+        for s in range(0, rounds, _WEIGHT_BATCH)])
     by_vote = rng.multinomial(n_total, totals / n_total, size=rounds).astype(np.float64)
     return _fit_rounds(by_worker, k, ridge, tie_model), _fit_rounds(by_vote, k, ridge, tie_model)
 

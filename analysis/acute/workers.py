@@ -62,7 +62,7 @@ def loo_majority_agreement(
     total = sum(tally)
     cases = 2 * N_ANSWERS  # (own vote in the pool or not) × own answer
     verdict = np.empty((n_pairs, cases), dtype=np.int8)
-    others_n = np.empty((n_pairs, cases), dtype=np.int64)
+    others_n = np.empty((n_pairs, cases), dtype=np.int32 if len(judgements) < 2**31 else np.int64)
     for in_pool in (0, 1):
         for own in range(N_ANSWERS):
             others = [tally[c] - in_pool * (c == own) for c in range(N_ANSWERS)]
@@ -72,8 +72,11 @@ def loo_majority_agreement(
             case = in_pool * N_ANSWERS + own
             others_n[:, case] = total - in_pool
             verdict[:, case] = np.where((at_top == 1) & (others_n[:, case] > 0), plurality == own, -1)
-    pair, case = judgements.pair[rows], pool[rows].astype(np.int8) * N_ANSWERS + answer[rows]
-    return verdict[pair, case], others_n[pair, case]
+    # one flat index into the (pair, case) tables: indexing them by two arrays made an intp copy of each
+    index = judgements.pair[rows].astype(np.intp)
+    index *= cases
+    index += pool[rows].astype(np.int8) * N_ANSWERS + answer[rows]
+    return verdict.ravel()[index], others_n.ravel()[index]
 
 
 def sides_randomised(judgements: AcuteJudgements, pool: np.ndarray) -> np.ndarray:
@@ -194,8 +197,10 @@ def ratings_per_worker(judgements: AcuteJudgements) -> pd.DataFrame:
     counting half, as everywhere)."""
     k = len(judgements.models)
     size = len(judgements.workers) * k
-    w = judgements.worker.astype(index_dtype(size)) * k  # + a model code: the (worker, model) cell
-    n = np.bincount(w + judgements.model_a, minlength=size) + np.bincount(w + judgements.model_b, minlength=size)
+    w = judgements.worker.astype(index_dtype(size))
+    w *= k  # in place (4 MB an array at a million judgements); + a model code: the (worker, model) cell
+    n = np.bincount(w + judgements.model_a, minlength=size)
+    n += np.bincount(w + judgements.model_b, minlength=size)
     decisive, tie = judgements.decisive, judgements.tie
     wins = np.bincount(w[decisive] + judgements.winner[decisive], minlength=size)
     ties = (np.bincount(w[tie] + judgements.model_a[tie], minlength=size)
