@@ -14,11 +14,8 @@
 //    `heartbeat` naming an id points that agent's packets at the sending socket, so a worker who guesses
 //    another's id (they are sequential) receives that worker's live updates and the victim's own requests
 //    time out. Here an agent id belongs to the first socket that speaks for it, as long as that socket is
-//    open; a packet from any other socket naming that id is held back (and logged once per socket and id), so
-//    server.js never maps the id to a second socket and never sends the agent's packets there. When the
-//    owner's socket closes (or is cut off, below), the first socket that waited takes the id and its held
-//    packets go on in order (at most 64, none older than 2 * OWNER_PROBE_MS), so a page that reconnected
-//    before the router saw its old connection end loses nothing it sent. A socket may
+//    open; a packet from any other socket naming that id is dropped (and logged once per socket and id), so
+//    server.js never maps the id to a second socket and never sends the agent's packets there. A socket may
 //    speak only for ids Mephisto has handed out through this router (the `agent_details` replies to
 //    /request_agent and /submit_onboarding), so nobody can claim the next ids before they exist. A page that
 //    reloads, or reconnects after its connection dropped, opens a new socket after the old one closed: the
@@ -105,8 +102,6 @@ let mephistoSocket = null; // the socket whose `alive` named SYSTEM_ID, as serve
 let mephistoContender = null; // {socket, alive}: a later `alive` naming SYSTEM_ID, held while the first is probed
 let deliver = null; // ws's own emit: hands server.js a message without the checks
 const owners = new Map(); // agent id -> the socket that speaks for it
-const held = new Map(); // agent id -> [{socket, data, at}]: packets of contenders, handed on if the owner goes
-const HELD_PER_AGENT = 64;
 const issued = new Set(); // agent ids Mephisto handed out in an `agent_details` reply
 const serverLimits = new WeakMap(); // socket -> ws's own limit (its server's maxPayload), restored for Mephisto
 
@@ -133,11 +128,11 @@ function noteIssued(data) {
   }
 }
 
-function refuse(socket, agentId, why, verb = "dropped") {
+function refuse(socket, agentId, why) {
   socket.__humanevalRefused = socket.__humanevalRefused || new Set();
   if (socket.__humanevalRefused.has(agentId)) return;
   socket.__humanevalRefused.add(agentId);
-  console.error(`humaneval: ${verb} a packet for agent ${JSON.stringify(agentId)} from socket ${socket.id}: ${why}`);
+  console.error(`humaneval: dropped a packet for agent ${JSON.stringify(agentId)} from socket ${socket.id}: ${why}`);
 }
 
 /** Ping an owner that another socket contends with; cut it off when it does not answer (a dead connection),
@@ -200,8 +195,7 @@ function admit(socket, data) {
   const owner = owners.get(subject);
   if (owner === socket) return true;
   if (owner !== undefined && isOpen(owner)) {
-    refuse(socket, subject, `socket ${owner.id} speaks for it`, "held back");
-    hold(socket, subject, data);
+    refuse(socket, subject, `socket ${owner.id} speaks for it`);
     probe(owner);
     return false;
   }
@@ -215,35 +209,8 @@ function admit(socket, data) {
 }
 
 function release(socket) {
-  const freed = [...socket.__humanevalOwned].filter((agentId) => owners.get(agentId) === socket);
+  for (const agentId of socket.__humanevalOwned) if (owners.get(agentId) === socket) owners.delete(agentId);
   socket.__humanevalOwned.clear();
-  for (const agentId of freed) {
-    owners.delete(agentId);
-    handOver(agentId);
-  }
-}
-
-/** Keep a contender's packet for `agentId` (at most HELD_PER_AGENT, for at most 2 * OWNER_PROBE_MS): a page
- * that reconnected while the router still held its old connection open gets its packets through, in order,
- * as soon as that connection closes or is cut off, instead of losing them. */
-function hold(socket, agentId, data) {
-  const now = Date.now();
-  const waiting = (held.get(agentId) || []).filter((e) => isOpen(e.socket) && now - e.at < 2 * OWNER_PROBE_MS);
-  if (waiting.length < HELD_PER_AGENT) waiting.push({ socket, data, at: now });
-  held.set(agentId, waiting);
-}
-
-/** `agentId` is free: the first open socket that waited for it takes it, and its held packets go on. */
-function handOver(agentId) {
-  const now = Date.now();
-  const waiting = (held.get(agentId) || []).filter((e) => isOpen(e.socket) && now - e.at < 2 * OWNER_PROBE_MS);
-  held.delete(agentId);
-  if (waiting.length === 0) return;
-  const heir = waiting[0].socket;
-  owners.set(agentId, heir);
-  heir.__humanevalOwned.add(agentId);
-  console.error(`humaneval: agent ${JSON.stringify(agentId)} handed to socket ${heir.id}`);
-  for (const entry of waiting) if (entry.socket === heir) deliver.call(heir, "message", entry.data);
 }
 
 /** `socket` is Mephisto's: no limit of ours, and no agent id held (one it named before its `alive`). */
