@@ -27,9 +27,9 @@
 //    unanswered heartbeats). Mephisto's own socket (the one whose `alive` names "mephisto") sends packets for
 //    every agent and is never held to this. Another socket naming "mephisto" in an `alive` (a worker posing as
 //    Mephisto would receive every worker's registrations and submissions) is refused while Mephisto's is open;
-//    its `alive` is kept and replayed (Mephisto sends it only once per connection) when Mephisto's socket
-//    closes, or fails to answer a ping within OWNER_PROBE_MS (a channel that reconnected while its old
-//    connection died without closing). Until then that socket's packets for agents are dropped like any other socket's.
+//    its `alive` is kept and, if Mephisto's socket does not answer a ping (a channel that reconnected while
+//    its old connection died without closing), replayed after OWNER_PROBE_MS, as Mephisto sends it only once
+//    per connection. Until then that socket's packets for agents are dropped like any other socket's.
 //    Left open: a socket that claims a freshly handed-out id before the worker's own page does (a race
 //    against page load) still wins it; only a secret the page echoes on its socket could tell them apart.
 // 6. Agent messages are limited to AGENT_MESSAGE_LIMIT = 512 KiB. server.js forwards what a page sends to
@@ -265,11 +265,8 @@ function guardSockets(WebSocket) {
     }
     if (event === "close" && this.__humanevalOwned) {
       release(this);
+      if (this === mephistoSocket) mephistoSocket = null;
       clearTimeout(this.__humanevalProbe);
-      if (this === mephistoSocket) {
-        mephistoSocket = null;
-        promoteContender(); // Mephisto reconnected before its old socket closed: its held `alive` goes on now
-      }
     }
     return socketEmit.call(this, event, ...args);
   };
