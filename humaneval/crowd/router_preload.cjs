@@ -208,6 +208,20 @@ function admit(socket, data) {
   return true;
 }
 
+/** `admit`, where a message it cannot even measure closes its sender (1008) instead of the router: an
+ * exception here would unwind through ws into node's event loop, and server.js has no handler for it, so one
+ * worker's 400 KB of nested brackets (JSON.parse takes it, JSON.stringify overflows the stack) ended every
+ * worker's session. */
+function admitSafely(socket, data) {
+  try {
+    return admit(socket, data);
+  } catch (err) {
+    console.error(`humaneval: closing socket ${socket.id}: its message could not be checked (${err.message})`);
+    socket.close(1008, "unreadable message");
+    return false;
+  }
+}
+
 function release(socket) {
   for (const agentId of socket.__humanevalOwned) if (owners.get(agentId) === socket) owners.delete(agentId);
   socket.__humanevalOwned.clear();
@@ -258,7 +272,7 @@ function guardSockets(WebSocket) {
   deliver = socketEmit;
   WebSocket.prototype.emit = function (event, ...args) {
     if (event === "message" || event === "pong") this.__humanevalHeardAt = Date.now();
-    if (event === "message" && this.__humanevalOwned && !admit(this, args[0])) return false;
+    if (event === "message" && this.__humanevalOwned && !admitSafely(this, args[0])) return false;
     if (event === "error" && this !== mephistoSocket && args[0] instanceof RangeError
         && args[0].message === "Max payload size exceeded") {
       endOversized(this, args[0]);

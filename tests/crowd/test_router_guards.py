@@ -266,3 +266,17 @@ def test_a_connection_that_died_without_closing_gives_way(echo_router: str) -> N
         assert json.loads(mephisto.recv(timeout=30).split(" passed ", 1)[1])["packet_type"] == "alive"
         mephisto.send(packet("heartbeat", "7"))  # Mephisto speaks for every agent
         assert json.loads(mephisto.recv(timeout=30).split(" passed ", 1)[1])["subject_id"] == "7"
+
+
+def test_a_message_that_cannot_be_measured_closes_its_sender_not_the_router(echo_router: str) -> None:
+    """400 KB of nested brackets: under the size limit, and JSON.parse reads it, but JSON.stringify overflows
+    node's stack; unguarded, that exception ended the router and every worker's session with it."""
+    depth = 200_000
+    with connect(echo_router, open_timeout=30, max_size=None) as hostile:
+        hostile.send("[" * depth + "]" * depth)
+        with pytest.raises(ConnectionClosed) as closed:
+            hostile.recv(timeout=30)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    with connect(echo_router, open_timeout=30) as page:  # the router lives on
+        page.send(packet("heartbeat", "mephisto"))
+        assert "passed" in page.recv(timeout=30)
