@@ -52,7 +52,10 @@ class RunningServer:
         if not self.thread.is_alive():
             return
         self.server.task_dispatcher.shutdown(timeout=5)
-        self.server.trigger.pull_trigger(self._close_sockets)
+        try:
+            self.server.trigger.pull_trigger(self._close_sockets)
+        except OSError as err:  # the wake-up pipe is closed already: the loop is ending on its own
+            logger.info("server loop already closing (%s); waiting for it to end", err)
         self.thread.join(10)
 
     def _close_sockets(self) -> None:
