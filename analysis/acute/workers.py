@@ -62,7 +62,7 @@ def loo_majority_agreement(
     total = sum(tally)
     cases = 2 * N_ANSWERS  # (own vote in the pool or not) × own answer
     verdict = np.empty((n_pairs, cases), dtype=np.int8)
-    others_n = np.empty((n_pairs, cases), dtype=np.int32 if len(judgements) < 2**31 else np.int64)
+    others_n = np.empty((n_pairs, cases), dtype=index_dtype(len(judgements)))
     for in_pool in (0, 1):
         for own in range(N_ANSWERS):
             others = [tally[c] - in_pool * (c == own) for c in range(N_ANSWERS)]

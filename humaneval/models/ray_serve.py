@@ -20,7 +20,6 @@ still required beyond loopback). What Serve's proxy does not offer is documented
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import threading
@@ -31,6 +30,7 @@ from typing import Any
 from humaneval.input_errors import InputError
 from humaneval.models.ray_session import import_ray, ray_session
 from humaneval.models.server.config import ServerConfig
+from humaneval.web.addresses import is_loopback
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def keep_replica_grpc_on_loopback() -> None:
 
     node_ip = ray.util.get_node_ip_address()
     bind = getattr(replica, "add_port_to_grpc_server", None)
-    if not ipaddress.ip_address(node_ip).is_loopback or getattr(bind, "keeps_loopback", False):
+    if not is_loopback(node_ip) or getattr(bind, "keeps_loopback", False):
         return
     if bind is None:
         logger.warning("Ray Serve's replica module has no add_port_to_grpc_server: its inter-deployment gRPC "

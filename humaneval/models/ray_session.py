@@ -15,13 +15,13 @@ loopback (it cannot if something imported Ray earlier in the process).
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 from humaneval.input_errors import InputError
+from humaneval.web.addresses import is_loopback
 
 LOOPBACK_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
@@ -61,7 +61,7 @@ def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[An
 def require_loopback(ray: Any) -> None:
     """Refuse a local instance whose node took a network address (its servers then listen on every interface)."""
     node_ip = ray.util.get_node_ip_address()
-    if not ipaddress.ip_address(node_ip).is_loopback:
+    if not is_loopback(node_ip):
         raise RuntimeError(f"the local Ray instance took the address {node_ip}, so its servers listen on every "
                            f"interface: Ray was imported before humaneval could set {LOOPBACK_SWITCH}=0 "
                            f"(set it in the environment, or import nothing from Ray first)")
