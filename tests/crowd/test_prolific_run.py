@@ -311,6 +311,25 @@ def test_prolific_down_at_publish_and_at_stop_costs_a_retry_not_the_run(tmp_path
     assert study_of_run(open_database(tmp_path / "mephisto"), "1").stopped
 
 
+def test_a_participant_arriving_the_moment_the_study_is_published_finds_the_unit(tmp_path: Path,
+                                                                                  prolific: FakeProlific) -> None:
+    """Publishing is the moment participants can come. The unit must already be offered here then, or the
+    first participant is told there is no work (a CI flake of the bonus tests, whose fixture arrives as soon
+    as the study is ACTIVE). The publish reply is held, so the run is caught between the two."""
+    prolific.hold_after("POST", r"/studies/[^/]+/transition/")
+    # the run's watcher would publish too, from its own thread: slowed, so the unit's launch publishes
+    cfg, state = build_task(prolific_overrides(tmp_path, prolific, "mephisto.provider.poll_seconds=60"))
+    with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:
+        try:
+            assert wait_for(lambda: any(s["status"] == "ACTIVE" for s in prolific.studies.values()), timeout=30)
+            [study_id] = prolific.studies
+            session, worker = prolific_participant(run, prolific, study_id, "pidFirst")
+            agent = worker.request_agent(assignment_id=session)
+            assert agent.agent_id is not None, agent.failure_reason
+        finally:
+            prolific.release()
+
+
 def test_a_study_stopped_by_hand_on_prolific_blocks_no_relaunch(tmp_path: Path, prolific: FakeProlific) -> None:
     cfg, state = build_task(prolific_overrides(tmp_path, prolific))
     with BackgroundRun(cfg, state, LaunchSettings(data_dir=tmp_path / "mephisto")) as run:

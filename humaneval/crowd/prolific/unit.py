@@ -20,10 +20,14 @@ from mephisto.data_model.unit import Unit
 
 class ProlificUnit(Unit):
     def launch(self, task_url: str) -> None:
-        """Offer the unit: the study is published (first unit) or gets one more place (a new unit)."""
+        """Offer the unit: the study is published (first unit) or gets one more place (a new unit).
+
+        The unit is marked launched before Prolific hears of it: a place opens the moment the study is
+        published or grown (by this call or by the run's watcher, on its own thread), and a participant who
+        takes it at once must find the unit here, not "no available work"."""
         client = client_for_requester(self.db, self.get_requester().requester_name)
-        StudyKeeper(self.db, datastore_of(self.db)).offer_unit(client, str(self.task_run_id), str(self.db_id))
         self.set_db_status(AssignmentState.LAUNCHED)
+        StudyKeeper(self.db, datastore_of(self.db)).offer_unit(client, str(self.task_run_id), str(self.db_id))
 
     def expire(self) -> float:
         """Local only (Prolific cannot take a place back); a finished unit keeps its status."""
