@@ -4,7 +4,7 @@ string matcher is the live chats' word list: humaneval.models.safety without tor
 is there to import; `auto --safety-config`, which builds the model server's checks, says what to install.
 
 The records are simulated here with `analysis.synthetic` and written to files; the fresh venv only reads them.
-pip needs the package registry (or its cache) for pandas, scipy and statsmodels."""
+pip needs the package registry (or its cache) for pandas and scipy."""
 
 from __future__ import annotations
 

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2, fisher_exact
+from scipy.special import chdtrc
 
 from analysis.acute.grids import pair_cells
 from analysis.acute.records import AcuteJudgements, index_dtype
-from analysis.stats.exact_tests import binomial_summary
+from analysis.stats.exact_tests import binomial_summary, fisher_exact
 from analysis.stats.sufficiency import MIN_PAIRS_SHOWN_BOTH_WAYS, Insufficient, check
 
 BY_PAIR_COLUMNS = [
@@ -76,7 +76,7 @@ def cmh_test(tables: np.ndarray) -> tuple[float, float, float]:
     if total_var <= 0:
         return float("nan"), float("nan"), float("nan")
     stat = float((t[:, 0, 0] - e)[ok].sum() ** 2 / total_var)
-    return stat, float(chi2.sf(stat, 1)), float(odds)
+    return stat, float(chdtrc(1, stat)), float(odds)
 
 
 def position_bias(judgements: AcuteJudgements) -> PositionBias:

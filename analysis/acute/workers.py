@@ -22,12 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binom
 
 from analysis.acute.agreement import N_ANSWERS, answer_category
 from analysis.acute.grids import pair_cells
 from analysis.acute.records import AcuteJudgements, index_dtype
 from analysis.stats.corrections import holm
+from analysis.stats.distributions import binom_cdf
 from analysis.stats.exact_tests import two_sided_half_p
 from analysis.stats.grouped import group_median
 
@@ -139,7 +139,7 @@ def worker_table(
         agreement = np.where(n_shared > 0, n_agree / np.maximum(n_shared, 1), np.nan)
         others_rate = (total_agree - n_agree) / (total_shared - n_shared)
     testable = (n_shared >= thresholds.min_shared) & np.isfinite(others_rate)
-    p_agree = np.where(testable, binom.cdf(n_agree, n_shared, np.nan_to_num(others_rate, nan=0.5)), np.nan)
+    p_agree = np.where(testable, binom_cdf(n_agree, n_shared, np.nan_to_num(others_rate, nan=0.5)), np.nan)
 
     # side bias only on model pairs the study showed in both orders: where one model was always on the
     # left, "chose left" is "chose that model" and says nothing about the side (position_bias.py)

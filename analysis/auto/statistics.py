@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import fisher_exact
 
 from humaneval.input_errors import InputError
 
@@ -34,6 +33,7 @@ from analysis.auto.checks import ReplyCheck, builtin_check, run_checks
 from analysis.auto.records import Replies
 from analysis.auto.word_lists import GENDERED_LISTS, WordMatcher
 from analysis.stats.corrections import holm, stars
+from analysis.stats.exact_tests import fisher_exact
 from analysis.stats.intervals import Z_95, wilson
 from analysis.stats.sufficiency import Rule
 
@@ -153,7 +153,7 @@ def reduction_table(rates: pd.DataFrame, baseline: str) -> pd.DataFrame:
             row["factor"], row["factor_ci_low"], row["factor_ci_high"] = katz_interval(a, n1, k, n2)
         else:
             row["not_enough_data"] = f"needs at least {rule.minimum} {rule.what} (have {a} and {k})"
-        row["p_value"] = float(fisher_exact([[a, n1 - a], [k, n2 - k]], alternative="two-sided")[1])
+        row["p_value"] = float(fisher_exact([[a, n1 - a], [k, n2 - k]])[1])
         rows.append(row)
     frame = pd.DataFrame(rows, columns=REDUCTION_COLUMNS[:-2])
     tested = frame["p_value"].notna().to_numpy()

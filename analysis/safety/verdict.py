@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from analysis.safety.statistics import SafetyResults
 
@@ -53,7 +53,7 @@ def items_for_power(p1: float, p2: float, level: float = LEVEL, power: float = P
     if not (math.isfinite(p1) and math.isfinite(p2)) or p1 == p2:
         return None
     bar = (p1 + p2) / 2
-    z_a, z_b = norm.isf(level / 2), norm.ppf(power)
+    z_a, z_b = -ndtri(level / 2), ndtri(power)  # the normal's upper level/2 quantile, and its power quantile
     n = (z_a * math.sqrt(2 * bar * (1 - bar)) + z_b * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 / (p1 - p2) ** 2
     return max(1, math.ceil(n - 1e-9))
 

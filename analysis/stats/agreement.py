@@ -1,8 +1,8 @@
 """Agreement between raters on nominal categories, from a (units × categories) count table.
 
-Fleiss' kappa (statsmodels when every unit has the same number of ratings; otherwise the standard
-generalisation to unequal numbers of raters, which reduces to Fleiss' formula when they are equal —
-statsmodels only implements the equal case) and Krippendorff's alpha (nominal), which handles unequal
+Fleiss' kappa (the standard generalisation to unequal numbers of raters, which reduces to Fleiss' formula
+when they are equal; statsmodels' `fleiss_kappa`, which the tests compare it with, only implements the equal
+case) and Krippendorff's alpha (nominal), which handles unequal
 numbers natively (`krippendorff`). Units with fewer than two ratings carry no agreement and are dropped.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import krippendorff
 import numpy as np
-from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
 
 
 def fleiss_kappa(table: np.ndarray) -> float:
@@ -28,8 +27,6 @@ def fleiss_kappa(table: np.ndarray) -> float:
     p_e = float((p_j**2).sum())
     if p_e >= 1.0:  # every answer in one category: κ is 0/0 (statsmodels would divide by zero and warn)
         return float("nan")
-    if np.all(raters == raters[0]):
-        return float(statsmodels_fleiss_kappa(t, method="fleiss"))
     p_i = ((t**2).sum(axis=1) - raters) / (raters * (raters - 1))
     return float((p_i.mean() - p_e) / (1 - p_e))
 

@@ -11,8 +11,7 @@ over arrays, and with scipy's exact ends: 0 when the count is 0 and 1 when it is
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtr, ndtri
-from scipy.stats import binomtest
+from scipy.special import betaincinv, ndtr, ndtri
 
 #: the normal quantile of a two-sided 95% interval, computed as scipy does
 Z_95 = float(ndtri(0.5 + 0.5 * 0.95))
@@ -34,9 +33,16 @@ def wilson(count: np.ndarray | int, n: np.ndarray | int) -> tuple[np.ndarray, np
 
 
 def clopper_pearson(count: int, n: int) -> tuple[float, float]:
-    """95% Clopper–Pearson (exact binomial) interval of count / n; n must be at least 1."""
-    ci = binomtest(count, n).proportion_ci(confidence_level=0.95, method="exact")
-    return float(ci.low), float(ci.high)
+    """95% Clopper–Pearson (exact binomial) interval of count / n; n must be at least 1.
+
+    Its ends are the p at which the count's tails reach 2.5%, which are quantiles of beta distributions
+    (Clopper & Pearson 1934): Beta(count, n - count + 1) at 0.025 and Beta(count + 1, n - count) at 0.975;
+    0 for a count of 0 and 1 for a count of n. (`scipy.stats.binomtest` finds the same p by root-finding on the
+    tails, to about 1e-12.)"""
+    tail = (1 - 0.95) / 2
+    low = 0.0 if count == 0 else float(betaincinv(count, n - count + 1, tail))
+    high = 1.0 if count == n else float(betaincinv(count + 1, n - count, 1 - tail))
+    return low, high
 
 
 def bca_interval(samples: np.ndarray, estimate: np.ndarray, jackknife: np.ndarray,

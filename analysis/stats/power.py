@@ -12,7 +12,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import binom, norm
+from scipy.special import ndtri
+
+from analysis.stats.distributions import binom_cdf, binom_isf, binom_sf
 
 #: beyond this the exact search is pointless (and slow); the normal approximation is used instead
 EXACT_SEARCH_LIMIT = 2_000_000
@@ -43,8 +45,8 @@ def n_normal(win_rate: float, alpha: float = 0.05, power: float = 0.8) -> int | 
         raise ValueError(f"win rate must be in [0, 1], got {win_rate}")
     if win_rate == 0.5:
         return None
-    z_a = norm.isf(alpha / 2)
-    z_b = norm.ppf(power)
+    z_a = -ndtri(alpha / 2)  # the normal's upper alpha/2 quantile
+    z_b = ndtri(power)
     n = ((z_a * 0.5 + z_b * math.sqrt(win_rate * (1 - win_rate))) / (win_rate - 0.5)) ** 2
     return max(1, math.ceil(n - 1e-9))
 
@@ -57,11 +59,11 @@ def exact_power(n: np.ndarray | int, win_rate: float, alpha: float = 0.05) -> np
     for k ≤ n - c.
     """
     n = np.atleast_1d(np.asarray(n, dtype=np.int64))
-    c = binom.isf(alpha / 2, n, 0.5) + 1
-    # isf works in floating point: step c so that P(X >= c) <= alpha/2 < P(X >= c - 1) exactly
-    c = np.where(binom.sf(c - 1, n, 0.5) > alpha / 2 * (1 + 1e-12), c + 1, c)
-    c = np.where(binom.sf(c - 2, n, 0.5) <= alpha / 2 * (1 + 1e-12), c - 1, c)
-    return binom.sf(c - 1, n, win_rate) + binom.cdf(n - c, n, win_rate)
+    c = binom_isf(alpha / 2, n, 0.5) + 1
+    # the tails are floating point: step c so that P(X >= c) <= alpha/2 < P(X >= c - 1) exactly
+    c = np.where(binom_sf(c - 1, n, 0.5) > alpha / 2 * (1 + 1e-12), c + 1, c)
+    c = np.where(binom_sf(c - 2, n, 0.5) <= alpha / 2 * (1 + 1e-12), c - 1, c)
+    return binom_sf(c - 1, n, win_rate) + binom_cdf(n - c, n, win_rate)
 
 
 def n_exact(win_rate: float, alpha: float = 0.05, power: float = 0.8, limit: int = EXACT_SEARCH_LIMIT) -> int | None:
@@ -170,6 +172,6 @@ def n_per_group_two_proportions(p1: float, p2: float, alpha: float = 0.05, power
     if p1 == p2:
         return None
     pbar = (p1 + p2) / 2
-    za, zb = norm.ppf(1 - alpha / 2), norm.ppf(power)
+    za, zb = ndtri(1 - alpha / 2), ndtri(power)
     n = (za * math.sqrt(2 * pbar * (1 - pbar)) + zb * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 / (p1 - p2) ** 2
     return max(1, math.ceil(n - 1e-9))

@@ -1,0 +1,112 @@
+"""The reports' own distribution functions, tests and corrections (built on scipy.special, so that a report
+imports neither scipy.stats nor statsmodels: 70 MB and 1.6 s together) against those libraries, which are
+independent implementations here, over wide grids, and against published values."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from scipy.special import chdtrc
+from scipy.stats import binom, binomtest, chi2
+from scipy.stats import fisher_exact as scipy_fisher_exact
+from statsmodels.stats.multitest import multipletests
+
+from analysis.stats.corrections import benjamini_hochberg, holm
+from analysis.stats.distributions import binom_cdf, binom_isf, binom_sf
+from analysis.stats.exact_tests import fisher_exact
+from analysis.stats.intervals import clopper_pearson
+
+RNG_SEED = 20261202
+
+
+def _grid(size: int = 60_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counts from below 0 to past n (n from 0 to 3,000), success rates over (0, 1) and exactly 0.5."""
+    rng = np.random.default_rng(RNG_SEED)
+    n = rng.integers(0, 3000, size).astype(float)
+    k = np.floor(rng.random(size) * (n + 3)) - 1
+    p = rng.random(size)
+    p[: size // 4] = 0.5
+    return k, n, p
+
+
+@pytest.mark.parametrize("ours, theirs", [(binom_cdf, binom.cdf), (binom_sf, binom.sf)])
+def test_binomial_tails_equal_scipy_stats(ours, theirs) -> None:  # type: ignore[no-untyped-def]
+    k, n, p = _grid()
+    got, want = ours(k, n, p), theirs(k, n, p)
+    assert np.abs(got - want).max() < 5e-15
+    visible = want > 1e-250  # below that scipy.stats underflows to 0 where the tail is still ~1e-270
+    assert np.abs(got - want)[visible].max() <= 1e-12 * want[visible].max()
+    assert (np.abs(got - want)[visible] <= 1e-10 * want[visible]).all()
+
+
+def test_the_tails_step_at_whole_counts_and_end_at_0_and_1() -> None:
+    assert binom_cdf([-1, -0.5, 0, 2.7, 3, 10], 3, 0.5).tolist() == [0.0, 0.0, 0.125, 0.875, 1.0, 1.0]
+    assert binom_sf([-1, -0.5, 0, 2.7, 3, 10], 3, 0.5).tolist() == [1.0, 1.0, 0.875, 0.125, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("q", [0.025, 0.005, 0.1, 0.5])
+@pytest.mark.parametrize("p", [0.5, 0.3, 0.9])
+def test_upper_quantile_equals_scipy_stats(q: float, p: float) -> None:
+    n = np.arange(0, 20_000)
+    assert np.array_equal(binom_isf(q, n, p), binom.isf(q, n, p))
+
+
+def test_fisher_exact_on_published_tables() -> None:
+    # Fisher's tea-tasting experiment (Agresti 2002, table 3.8): two-sided P = 0.486
+    assert fisher_exact([[3, 1], [1, 3]]) == pytest.approx((9.0, 0.4857142857142857), rel=1e-12)
+    # Wikipedia's "Fisher's exact test" example (dieting by sex: 1, 9 / 11, 3): two-sided p = 0.002759
+    assert fisher_exact([[1, 9], [11, 3]])[1] == pytest.approx(0.002759, rel=1e-3)
+    assert fisher_exact([[0, 5], [0, 7]]) == (pytest.approx(float("nan"), nan_ok=True), 1.0)
+    assert fisher_exact([[4, 0], [0, 4]])[0] == float("inf")
+    with pytest.raises(ValueError, match="non-negative"):
+        fisher_exact([[1, -1], [2, 3]])
+
+
+def test_fisher_exact_equals_scipy_stats() -> None:
+    rng = np.random.default_rng(RNG_SEED)
+    worst = 0.0
+    for i in range(4000):
+        table = rng.integers(0, [5, 30, 300, 5000][i % 4], (2, 2))
+        if i % 7 == 0:
+            table[1] = table[0]  # symmetric margins: tables as likely as the observed one on both sides
+        odds, p = fisher_exact(table)
+        theirs = scipy_fisher_exact(table)
+        assert odds == pytest.approx(theirs.statistic, nan_ok=True)
+        if theirs.pvalue > 1e-290:
+            worst = max(worst, abs(p - theirs.pvalue) / theirs.pvalue)
+    assert worst < 1e-9
+
+
+def test_clopper_pearson_equals_scipy_binomtest() -> None:
+    rng = np.random.default_rng(RNG_SEED)
+    for n in (1, 2, 10, 100, 1000, 100_000):
+        for k in {0, n, *rng.integers(0, n + 1, 20).tolist()}:
+            ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
+            assert clopper_pearson(k, n) == pytest.approx((ci.low, ci.high), abs=1e-11)
+    assert clopper_pearson(0, 10)[0] == 0.0 and clopper_pearson(10, 10)[1] == 1.0
+
+
+def test_chi_square_tail_with_one_degree_of_freedom_is_scipy_stats_one() -> None:
+    x = np.random.default_rng(RNG_SEED).random(10_000) * 40
+    assert np.array_equal(chdtrc(1, x), chi2.sf(x, 1))
+
+
+@pytest.mark.parametrize("method, ours", [("holm", holm), ("fdr_bh", benjamini_hochberg)])
+def test_corrections_are_statsmodels_bit_for_bit(method: str, ours) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(RNG_SEED)
+    for size in (1, 2, 5, 28, 120):
+        for p in (rng.random(size), rng.random(size) ** 6, np.round(rng.random(size), 1)):  # spread, tiny, tied
+            assert np.array_equal(ours(p), multipletests(p, method=method)[1])
+    assert ours([]).size == 0
+
+
+def test_a_report_imports_neither_scipy_stats_nor_statsmodels() -> None:
+    """What the memory and start-up figures of bench/analysis.py rest on: any import of either, direct or through
+    another package, puts 35 MB back into every report."""
+    probe = ("import sys, analysis.acute.cli, analysis.safety.cli, analysis.auto.cli, analysis.acute.plan; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'statsmodels' or m.startswith('scipy.stats')))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
