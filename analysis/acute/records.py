@@ -29,6 +29,8 @@ from analysis.stats.record_checks import (
     DenseCodes,
     RecordFields,
     RecordSources,
+    RunKeyedCodes,
+    RunKeys,
     check_record,
     reason_text,
     record_error,
@@ -79,13 +81,13 @@ class AcuteJudgements:
     alphabetically) followed by `onboarding_models` (seen only in onboarding pairs), except that `winner`
     is `TIE_CODE` (-1) for a tie and `BOTH_BAD_CODE` (-2) for "both bad"; `worker` indexes
     `workers`; `pair` indexes `pair_keys` ((run_id, pair_id): pair ids are only unique within a run);
-    `unit` indexes units ((run_id, unit_id)), used to split a unit's time over its comparisons.
+    `unit` indexes `unit_keys` ((run_id, unit_id)), used to split a unit's time over its comparisons.
     """
 
     models: list[str]
     onboarding_models: list[str]
     workers: list[str]
-    pair_keys: list[tuple[str, str]]
+    pair_keys: RunKeys
     questions: list[str]
     runs: list[str]
     model_a: np.ndarray
@@ -106,7 +108,7 @@ class AcuteJudgements:
     #: pair index -> the two dialogue dicts (docs/formats.md, section 'ACUTE pairings'), when records or a pairings file carry them
     dialogues: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     #: unit index -> (run_id, unit_id as read, as a string); for judgements.csv
-    unit_keys: list[tuple[str, str]] = field(default_factory=list)
+    unit_keys: RunKeys = field(default_factory=RunKeys.empty)
     #: per record: index into `questions`
     question: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
@@ -244,8 +246,8 @@ class _Read:
     first-seen order) and the dialogues of the pairs that carry them."""
 
     def __init__(self) -> None:
-        self.models, self.workers, self.pairs, self.units, self.questions, self.runs, self.reasons = (
-            DenseCodes() for _ in range(7))
+        self.models, self.workers, self.questions, self.runs, self.reasons = (DenseCodes() for _ in range(5))
+        self.pairs, self.units = RunKeyedCodes(), RunKeyedCodes()
         self.dialogues: dict[int, list[dict[str, Any]]] = {}
         self.cols: dict[str, np.ndarray] = {}
 
@@ -343,9 +345,8 @@ def _model_names(values: tuple[Any, ...]) -> dict[Any, None]:
 
 
 def _coded(codes: DenseCodes, values: Sequence[Any], check: Callable[[Sequence[Any]], dict[Any, None]],
-           extra: dict[Any, int] | None = None, stored: Callable[[Any], Any] | None = None) -> np.ndarray:
-    """Each value's code; `extra` codes values that are not entered in the table (null, the tie outcomes);
-    `stored` gives the equal value the table keeps of a new one (`_shared_run`).
+           extra: dict[Any, int] | None = None) -> np.ndarray:
+    """Each value's code; `extra` codes values that are not entered in the table (null, the tie outcomes).
 
     Most blocks hold no value new to the table, so the values are looked up first, unless the last one is
     new (units come in order: each block ends in new ones). Only a block with a new value has its distinct
@@ -357,7 +358,7 @@ def _coded(codes: DenseCodes, values: Sequence[Any], check: Callable[[Sequence[A
         except KeyError:
             pass
     for value in [v for v in check(values) if v not in codes.index and (extra is None or v not in extra)]:
-        codes.code(value if stored is None else stored(value))
+        codes.code(value)
     return _looked_up(codes, values, extra)
 
 
@@ -387,28 +388,37 @@ def _reason_codes(codes: DenseCodes, reasons: tuple[Any, ...]) -> np.ndarray:
     return _coded(codes, reasons, lambda values: _distinct(values, (str,)))
 
 
-def _key_codes(codes: DenseCodes, runs: tuple[str, ...], ids: tuple[Any, ...]) -> np.ndarray:
+def _key_codes(codes: RunKeyedCodes, runs: tuple[str, ...], ids: tuple[Any, ...]) -> np.ndarray:
     """The code of each record's (run_id, id as a string), for an id field (strings, or integers from other
-    tools). Looked up as read first: the table's keys hold strings, which no integer or bool equals."""
-    keys = list(zip(runs, ids))
-    if keys and _known(codes, keys[-1]):
+    tools). A block of one run (the usual case) is looked up in that run's table as read first: its keys are
+    strings, which no integer or bool equals; ids new to it (units come in order: most blocks end in new
+    ones) are entered in first-seen order, as `RunKeyedCodes.code` one at a time would."""
+    one_run = runs.count(runs[0]) == len(runs) if runs else True
+    if one_run and ids and _known_key(codes, runs[0], ids[-1]):
         try:
-            return np.fromiter(map(codes.index.__getitem__, keys), dtype=np.int32, count=len(keys))
+            return np.fromiter(map(codes.by_run[runs[0]].__getitem__, ids), dtype=np.int32, count=len(ids))
         except KeyError:
             pass
         except TypeError:  # a list or an object
             raise NotPlainJSONL from None
     if not set(map(type, ids)) <= {str}:
-        _of_types(ids, {str, int})
-        keys = list(zip(runs, map(str, ids)))
-    return _coded(codes, keys, dict.fromkeys, stored=_shared_run)
+        ids = tuple(map(str, _of_types(ids, {str, int})))
+    if not one_run:  # several runs in one block: a record at a time
+        return np.fromiter(map(codes.code, runs, ids), dtype=np.int32, count=len(ids))
+    if not ids:
+        return np.zeros(0, np.int32)
+    table = codes.table(runs[0])
+    for key in [k for k in dict.fromkeys(ids) if k not in table]:
+        codes.code(runs[0], key)
+    return np.fromiter(map(table.__getitem__, ids), dtype=np.int32, count=len(ids))
 
 
-def _shared_run(key: tuple[str, str]) -> tuple[str, str]:
-    """A (run_id, id) key as the table keeps it: with the one string object of its run. The parser makes a
-    string per record, and a key keeping its record's own copy kept ~13 MB of copies at a million judgements
-    (one per unit)."""
-    return sys.intern(key[0]), key[1]
+def _known_key(codes: RunKeyedCodes, run: str, key: Any) -> bool:
+    """Whether `key` is among `run`'s ids."""
+    try:
+        return key in codes.by_run.get(run, ())
+    except TypeError:  # a list or an object
+        raise NotPlainJSONL from None
 
 
 def _times(values: tuple[Any, ...]) -> np.ndarray:
@@ -510,7 +520,7 @@ def _read_by_record(paths: Sequence[str | Path], allow_mixed_questions: bool) ->
                 )
             run = rec["run_id"]
             runs.code(run)
-            pair = pairs.code((run, str(rec["pair_id"])))
+            pair = pairs.code(run, str(rec["pair_id"]))
             if DIALOGUES_FIELD in rec and pair not in dialogues:
                 dialogues[pair] = _check_dialogues(rec[DIALOGUES_FIELD], path, line)
             cols["model_a"].append(models.code(a))
@@ -519,7 +529,7 @@ def _read_by_record(paths: Sequence[str | Path], allow_mixed_questions: bool) ->
             cols["winner"].append(OUTCOME_CODES[winner] if winner in OUTCOME_CODES else models.code(winner))
             cols["worker"].append(workers.code(rec["worker_id"]))
             cols["pair"].append(pair)
-            cols["unit"].append(units.code((run, str(rec["unit_id"]))))
+            cols["unit"].append(units.code(run, str(rec["unit_id"])))
             cols["question"].append(q)
             cols["is_onboarding"].append(rec["is_onboarding"])
             cols["onboarding_passed"].append(-1 if passed is None else int(passed))
@@ -565,7 +575,7 @@ def _judgements(read: _Read) -> AcuteJudgements:
         models=compared_models,
         onboarding_models=onboarding_models,
         workers=read.workers.values(),
-        pair_keys=read.pairs.values(),
+        pair_keys=read.pairs.keys(),
         questions=read.questions.values(),
         runs=read.runs.values(),
         model_a=model_col("model_a"),
@@ -582,7 +592,7 @@ def _judgements(read: _Read) -> AcuteJudgements:
         reason=cols["reason"].astype(_narrowest(len(read.reasons.index))),
         reason_texts=read.reasons.values(),
         dialogues=read.dialogues,
-        unit_keys=read.units.values(),
+        unit_keys=read.units.keys(),
         question=cols["question"].astype(_narrowest(len(read.questions.index))),
     )
     log.info("read %d judgements of %d models by %d workers", len(result), len(result.models), len(result.workers))

@@ -86,12 +86,12 @@ def judgements_table(results: AcuteResults) -> pd.DataFrame:
     flagged = np.array([w in flagged_ids for w in j.workers], dtype=bool)
     models = [*j.models, *j.onboarding_models]
     run_code = {run: i for i, run in enumerate(j.runs)}
-    pair_run = np.array([run_code[run] for run, _ in j.pair_keys], dtype=np.int32)
+    pair_run = np.array([run_code[run] for run in j.pair_keys.runs], dtype=np.int32)[j.pair_keys.run]
     return pd.DataFrame(
         {
             "run_id": _categorical(pair_run[j.pair], j.runs),
-            "unit_id": _by_key(j.unit, [u for _, u in j.unit_keys]),
-            "pair_id": _by_key(j.pair, [p for _, p in j.pair_keys]),
+            "unit_id": _by_key(j.unit, j.unit_keys.ids),
+            "pair_id": _by_key(j.pair, j.pair_keys.ids),
             "worker_id": _categorical(j.worker, j.workers),
             "model_a": _categorical(j.model_a, models),
             "model_b": _categorical(j.model_b, models),
