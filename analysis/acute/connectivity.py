@@ -13,7 +13,9 @@ product of the ridge penalty instead of the data (Zermelo 1929; Ford 1957):
   narrow for no reason. An edge i → j means "i did at least as well as j once" (i beat j, or they tied);
   the strengths are finite exactly when every group is strongly connected by these edges.
 
-Pure: sets of model indices and plain sentences, no HTML.
+Pure: sets of model indices and plain sentences, no HTML. The graphs have one node per model, so components
+are read off the graph's transitive closure (`_reach`) instead of `scipy.sparse.csgraph`, whose import (with
+`scipy.linalg`) took 11 MB of every report.
 """
 
 from __future__ import annotations
@@ -21,8 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 
 @dataclass(frozen=True)
@@ -45,11 +45,31 @@ def _names(indices: tuple[int, ...], models: list[str]) -> str:
     return names if len(indices) == 1 else "{" + names + "}"
 
 
+def _reach(edges: np.ndarray) -> np.ndarray:
+    """K×K: j can be reached from i along `edges` (K×K booleans) in zero or more steps (Warshall's algorithm,
+    one intermediate model at a time: K steps of a K×K operation)."""
+    reach = edges.astype(bool) | np.eye(edges.shape[0], dtype=bool)
+    for middle in range(edges.shape[0]):
+        reach |= reach[:, middle : middle + 1] & reach[middle : middle + 1, :]
+    return reach
+
+
+def _components(reach: np.ndarray) -> np.ndarray:
+    """Per model: the label of its component (models that reach each other both ways), labels counted from 0
+    in order of each component's first model."""
+    both_ways = reach & reach.T
+    label = np.full(reach.shape[0], -1)
+    for i in range(reach.shape[0]):
+        if label[i] < 0:
+            label[both_ways[i]] = label.max() + 1
+    return label
+
+
 def comparison_groups(wins: np.ndarray, ties: np.ndarray) -> list[list[int]]:
     """Model indices in groups linked by judgements (decisive or tied), each sorted, in order of their first model.
     A model never judged is a group of its own."""
     linked = (wins + wins.T + ties) > 0
-    _, label = connected_components(csr_matrix(linked), directed=False)
+    label = _components(_reach(linked))
     groups: dict[int, list[int]] = {}
     for i, g in enumerate(label.tolist()):
         groups.setdefault(g, []).append(i)
@@ -65,7 +85,7 @@ def separations(wins: np.ndarray, ties: np.ndarray, ties_bound: bool = True) -> 
     it: Elo 1292 vs 708 at ridge 0.01, 1456 vs 544 at 0.001); only decisive judgements both ways bound d.
     """
     at_least_as_good = (wins + (ties if ties_bound else 0)) > 0
-    _, block = connected_components(csr_matrix(at_least_as_good), directed=True, connection="strong")
+    block = _components(_reach(at_least_as_good))
     n_blocks = int(block.max()) + 1 if block.size else 0
     members = [tuple(np.flatnonzero(block == b).tolist()) for b in range(n_blocks)]
     out = []

@@ -167,3 +167,24 @@ def test_cli_says_the_order_is_not_given(tmp_path: Path, capsys: pytest.CaptureF
     done = run_analysis(capsys, "acute", "--judgements", path, "--out", tmp_path / "out", "--bootstrap-rounds", "50")
     assert done.returncode == 0, done.stderr
     assert "fall into 2 groups never compared with each other: {m1, m2}; {m4, m3}" in done.stdout
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_components_equal_scipy_csgraph_on_random_graphs(seed: int) -> None:
+    """The closure-based components (no scipy.sparse.csgraph import in a report) against csgraph's own, weak and
+    strong, on random sparse comparison graphs of 1 to 30 models."""
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, 31))
+    wins = (rng.random((k, k)) < rng.choice([0.03, 0.08, 0.2])) * rng.integers(1, 5, (k, k)).astype(float)
+    np.fill_diagonal(wins, 0)
+    ties = np.zeros((k, k))
+    groups = comparison_groups(wins, ties)
+    n_weak, weak = connected_components((wins + wins.T) > 0, directed=False)
+    assert sorted(sorted(g) for g in groups) == sorted(np.flatnonzero(weak == c).tolist() for c in range(n_weak))
+    n_strong, strong = connected_components(wins > 0, directed=True, connection="strong")
+    blocks = {tuple(np.flatnonzero(strong == c).tolist()) for c in range(n_strong)}
+    for s in separations(wins, ties):  # every side of a separation is a strong block, and the wins really go one way
+        assert s.winners in blocks and s.losers in blocks
+        assert wins[np.ix_(s.losers, s.winners)].sum() == 0 and wins[np.ix_(s.winners, s.losers)].sum() == s.n
+    expected = sum(1 for a in blocks for b in blocks if a != b and wins[np.ix_(a, b)].sum() > 0)
+    assert len(separations(wins, ties)) == expected
