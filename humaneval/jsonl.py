@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import math
 import os
 import stat
 from collections.abc import Iterable, Iterator
@@ -214,8 +215,9 @@ BLOCK_BYTES = 256 * 1024
 _NEWLINE, _OPEN_BRACE, _OPEN_BRACKET, _COLON, _ZERO = (ord(c) for c in "\n{[:0")
 
 
-def iter_jsonl_object_blocks(path: str | Path) -> Iterator[list[dict[str, Any]]]:
-    """The file's JSON objects, one list per block of lines, for a reader that checks whole columns at once.
+def iter_jsonl_object_blocks(path: str | Path, start: int = 0, end: int | None = None) -> Iterator[list[dict[str, Any]]]:
+    """The file's JSON objects, one list per block of lines, for a reader that checks whole columns at once;
+    only those of bytes `start` to `end` when given, offsets where lines begin (`line_start_after`).
 
     Only for plain JSONL of objects: every line one object (or empty), no byte order mark. A block is
     parsed as one JSON array by orjson (a call per line was most of the reading time of a large export), and
@@ -228,8 +230,11 @@ def iter_jsonl_object_blocks(path: str | Path) -> Iterator[list[dict[str, Any]]]
         raise NotPlainJSONL
     try:
         with open_input(path) as handle:
+            handle.seek(start)
+            left = math.inf if end is None else end - start
             rest = b""
-            while chunk := handle.read(BLOCK_BYTES):
+            while chunk := handle.read(int(min(BLOCK_BYTES, left))):
+                left -= len(chunk)
                 data = rest + chunk
                 cut = data.rfind(b"\n") + 1
                 if cut == 0 and len(data) > MAX_LINE_BYTES:
@@ -241,6 +246,24 @@ def iter_jsonl_object_blocks(path: str | Path) -> Iterator[list[dict[str, Any]]]
                 yield values
     except (InputError, OSError):
         raise NotPlainJSONL from None
+
+
+def line_start_after(path: str | Path, offset: int) -> int:
+    """The offset of the first line that begins at or after `offset` in the file (its size when none does):
+    where a part of the file read on its own (`iter_jsonl_object_blocks`' `start` and `end`) may begin or end."""
+    if offset <= 0:
+        return 0
+    with open_input(path) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if offset >= size:
+            return size
+        handle.seek(offset - 1)
+        while chunk := handle.read(BLOCK_BYTES):
+            found = chunk.find(b"\n")
+            if found >= 0:
+                return offset + found
+            offset += len(chunk)
+        return offset - 1
 
 
 def _object_block(block: bytes) -> list[dict[str, Any]]:

@@ -80,3 +80,20 @@ def test_missing_files_and_long_lines_are_left_to_the_line_reader(tmp_path: Path
     path = tmp_path / "long.jsonl"
     path.write_text('{"ok": 1}\n{"text": "' + "x" * 60 + '"}\n', encoding="utf-8")
     assert _blocks(path) == "not sure"
+
+
+def test_a_file_read_in_parts_cut_at_line_starts_is_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`line_start_after` finds where a part may begin (after a newline, never inside a line), and the parts
+    `iter_jsonl_object_blocks` reads between two such offsets make the whole file, wherever the cut is asked for."""
+    monkeypatch.setattr(jsonl, "BLOCK_BYTES", 64)  # cuts and parts across many reads
+    path = tmp_path / "parts.jsonl"
+    path.write_text("".join(json.dumps({"i": i, "pad": "é" * (i % 7)}) + "\n" for i in range(60)), encoding="utf-8")
+    data, size = path.read_bytes(), path.stat().st_size
+    whole = [value for block in jsonl.iter_jsonl_object_blocks(path) for value in block]
+    for asked in range(0, size + 3):
+        cut = jsonl.line_start_after(path, asked)
+        assert min(asked, size) <= cut <= size and (cut in (0, size) or data[cut - 1:cut] == b"\n")
+        assert b"\n" not in data[max(asked - 1, 0):max(cut - 1, 0)]  # the first line start at or after `asked`
+        first = [value for block in jsonl.iter_jsonl_object_blocks(path, 0, cut) for value in block]
+        rest = [value for block in jsonl.iter_jsonl_object_blocks(path, cut) for value in block]
+        assert first + rest == whole

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from humaneval.input_errors import InputError, exit_on_input_error
 from humaneval.visible_text import visible
@@ -58,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     require(args.bootstrap_rounds >= 0, "must be at least 0", "--bootstrap-rounds")
     require(args.ridge >= 0, "must be at least 0", "--ridge")
     report = ReportRun(args.out, [*args.judgements, *args.pairings])
-    judgements = load_acute_judgements(args.judgements, allow_mixed_questions=args.allow_mixed_questions)
+    judgements = load_acute_judgements(args.judgements, allow_mixed_questions=args.allow_mixed_questions,
+                                       processes=min(2, os.cpu_count() or 1))
     for path in args.pairings:
         attach_pairings(judgements, path)
     print(f"read {len(judgements):,} records ({len(judgements.models)} models, {len(judgements.workers):,} workers) "

@@ -9,10 +9,8 @@ a judgement given twice (same unit, worker and pair) is one, naming both lines.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import math
-import sys
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from humaneval.jsonl import NotPlainJSONL, cycle_collection_paused, iter_jsonl_object_blocks, iter_jsonl_objects
+from humaneval.forked_work import ForkedWork
+from humaneval.freed_heap import release_freed_heap
+from humaneval.jsonl import (NotPlainJSONL, cycle_collection_paused, iter_jsonl_object_blocks, iter_jsonl_objects,
+                             line_start_after)
 
 from analysis.stats.record_checks import (
     DenseCodes,
@@ -200,7 +201,7 @@ def _check_dialogues(value: Any, path: Path, line: int) -> list[dict[str, Any]]:
 
 
 def load_acute_judgements(
-    paths: Sequence[str | Path], *, allow_mixed_questions: bool = False
+    paths: Sequence[str | Path], *, allow_mixed_questions: bool = False, processes: int = 1
 ) -> AcuteJudgements:
     """Read, validate and combine ACUTE judgement JSONL files (one or several runs).
 
@@ -213,32 +214,17 @@ def load_acute_judgements(
     whether everything is valid; when it is not sure (an error, or a line only the strict JSON parser may
     read), the files are read again one record at a time (`_read_by_record`), which names the first
     problem's file, line and field, or, for a valid line the block reader left alone, gives the same columns.
+    `processes` 2 lets the block reader read half of a large input in a second process (`_read_by_blocks`).
     """
     with cycle_collection_paused():
         try:
-            read = _read_by_blocks(paths, allow_mixed_questions)
+            read = _read_by_blocks(paths, allow_mixed_questions, processes)
         except NotPlainJSONL:
             read = _read_by_record(paths, allow_mixed_questions)
         judgements = _judgements(read)
     del read
-    _release_freed_heap()
+    release_freed_heap()
     return judgements
-
-
-def _release_freed_heap() -> None:
-    """Give the pages the C heap holds free back to the system (glibc's `malloc_trim`), once reading is done.
-
-    The readers free each block of parsed records (a few MB) among the columns and tables they keep, and glibc
-    keeps freed pages in the middle of its heap resident: at a million judgements 40 to 95 MB of them (it
-    varies from run to run with where the kernel places mappings), under everything the statistics allocate
-    next. Elsewhere (another C library or system) nothing is done."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
-        return
-    trim(0)
 
 
 class _Read:
@@ -252,24 +238,117 @@ class _Read:
         self.cols: dict[str, np.ndarray] = {}
 
 
-def _read_by_blocks(paths: Sequence[str | Path], allow_mixed_questions: bool) -> _Read:
+#: inputs at least this large are read in two processes, a part each (`_read_by_blocks`); below it a second
+#: process costs more than it saves (starting it, sending its columns back, merging its code tables)
+TWO_PROCESSES_FROM_BYTES = 32 * 2**20
+#: blocks read between two `release_freed_heap` calls: the parsed blocks' freed pages otherwise pile up in the C heap
+#: (~40 MB by the end of a half of a million judgements, in each of the two processes); a call takes ~2 ms
+TRIM_EVERY_BLOCKS = 64
+#: a file's part: (path, first byte, byte after the last; None = to the end)
+Part = tuple[Path, int, int | None]
+#: the code table of each coded column (`_Read` attribute): a second process's codes are mapped onto ours
+COLUMN_TABLES = {"model_a": "models", "model_b": "models", "left": "models", "winner": "models", "worker": "workers",
+                 "pair": "pairs", "unit": "units", "question": "questions", "reason": "reasons"}
+
+
+def _read_by_blocks(paths: Sequence[str | Path], allow_mixed_questions: bool, processes: int = 1) -> _Read:
     """The columns of valid files, checked a block of records and a column at a time; `NotPlainJSONL` for
-    anything it is not sure of, errors included, without saying where (`_read_by_record` does)."""
-    read = _Read()
-    # growing packed arrays, not a list of each block's arrays joined at the end: those thousands of small
-    # arrays, allocated between orjson's large buffers and kept to the end, left the C heap too fragmented to
-    # reuse (~100 MB more at a million judgements)
-    cols: dict[str, array] = {key: array(typecode) for key, typecode in COLUMN_TYPES.items()}
-    for path in paths:
-        for block in iter_jsonl_object_blocks(path):
-            for key, values in _block_columns(block, read).items():
-                cols[key].frombytes(values.astype(cols[key].typecode, copy=False).tobytes())
+    anything it is not sure of, errors included, without saying where (`_read_by_record` does).
+
+    With `processes` 2 and inputs of `TWO_PROCESSES_FROM_BYTES` or more, a forked process reads the second half
+    (`humaneval.forked_work`) while this one reads the first, and its columns and code tables are then appended
+    to ours, its codes mapped onto ours: the result is the one reading alone gives, code for code. Reading is
+    pure Python and was two thirds of a million-judgement report's time."""
+    parts: list[Part] = [(Path(p), 0, None) for p in paths]
+    second = None
+    if processes > 1 and sum(Path(p).stat().st_size for p in paths) >= TWO_PROCESSES_FROM_BYTES:
+        parts, theirs = _halves(parts)
+        second = ForkedWork.start(lambda: _part_result(_read_parts(theirs)), expected=(NotPlainJSONL,))
+        if second is None:  # forking is not safe here: all of it in this process
+            parts = parts + theirs
+    try:
+        read, cols = _read_parts(parts)
+    except BaseException:
+        if second is not None:
+            second.close()
+        raise
+    if second is not None:
+        release_freed_heap()
+        try:
+            _append_part(read, cols, *second.result())
+        except RuntimeError:
+            log.info("the second reading process failed; reading its half here", exc_info=True)
+            read, cols = _read_parts(parts + theirs)
     if not cols["worker"] or (len(read.questions.index) > 1 and not allow_mixed_questions):
         raise NotPlainJSONL  # no record at all, or the question error
     read.cols = _arrays(cols)
     if _repeats(read.cols["unit"], read.cols["worker"], read.cols["pair"]):
         raise NotPlainJSONL  # a record given twice: the error names both lines
     return read
+
+
+def _read_parts(parts: Sequence[Part]) -> tuple[_Read, dict[str, array]]:
+    """The code tables and packed columns of the records of `parts`, in order (see `_read_by_blocks`)."""
+    read = _Read()
+    # growing packed arrays, not a list of each block's arrays joined at the end: those thousands of small
+    # arrays, allocated between orjson's large buffers and kept to the end, left the C heap too fragmented to
+    # reuse (~100 MB more at a million judgements)
+    cols: dict[str, array] = {key: array(typecode) for key, typecode in COLUMN_TYPES.items()}
+    blocks = 0
+    for path, start, end in parts:
+        for block in iter_jsonl_object_blocks(path, start, end):
+            for key, values in _block_columns(block, read).items():
+                cols[key].frombytes(values.astype(cols[key].typecode, copy=False).view(np.uint8))
+            blocks += 1
+            if blocks % TRIM_EVERY_BLOCKS == 0:
+                release_freed_heap()
+    return read, cols
+
+
+def _halves(parts: list[Part]) -> tuple[list[Part], list[Part]]:
+    """The files' bytes split in two at a line start about half way: the first half's parts, the second's."""
+    sizes = [path.stat().st_size for path, _, _ in parts]
+    left = sum(sizes) // 2
+    for i, ((path, _, _), size) in enumerate(zip(parts, sizes)):
+        if left < size:
+            cut = line_start_after(path, left)
+            return [*parts[:i], (path, 0, cut)], [(path, cut, None), *parts[i + 1:]]
+        left -= size
+    return parts, []
+
+
+def _part_result(part: tuple[_Read, dict[str, array]]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """What a second reading process sends back (`ForkedWork`): its code tables and dialogues, and its columns."""
+    read, cols = part
+    release_freed_heap()  # the parsed blocks' pages, before the parent's merge makes the peak of the two processes
+    tables = {name: getattr(read, name) for name in ("models", "workers", "questions", "runs", "reasons")}
+    header = {
+        "tables": {name: table.values() for name, table in tables.items()},
+        "keys": {name: (keys.runs, keys.run, keys.ids) for name in ("pairs", "units") for keys in [getattr(read, name).keys()]},
+        "dialogues": read.dialogues,
+    }
+    return header, _arrays(cols)
+
+
+def _append_part(read: _Read, cols: dict[str, array], header: dict[str, Any],
+                 arrays: list[tuple[str, np.ndarray]]) -> None:
+    """Add a later part's records (`_part_result`) to ours: its values entered in our code tables in its order
+    (after ours: first-seen order over the whole input), its codes mapped onto ours, its columns appended, the
+    dialogues of pairs we have none for kept."""
+    remap = {name: np.array([getattr(read, name).code(v) for v in values], dtype=np.int32)
+             for name, values in header["tables"].items()}
+    for name, (runs, run, ids) in header["keys"].items():
+        codes = getattr(read, name)
+        remap[name] = np.fromiter(map(codes.code, map(runs.__getitem__, run.tolist()), ids), dtype=np.int32, count=len(ids))
+    for code, dialogues in header["dialogues"].items():
+        read.dialogues.setdefault(int(remap["pairs"][code]), dialogues)
+    while arrays:  # each received buffer freed once appended
+        key, values = arrays.pop(0)
+        table = COLUMN_TABLES.get(key)
+        if table is not None and values.size:
+            # the negative codes (a tie, an unknown side) are not table codes and stay as they are
+            values = np.where(values >= 0, remap[table][np.maximum(values, 0)], values)
+        cols[key].frombytes(values.astype(cols[key].typecode, copy=False).view(np.uint8))
 
 
 def _repeats(*codes: np.ndarray) -> bool:
