@@ -50,7 +50,7 @@ class ForkedWork:
             return None
         context = multiprocessing.get_context("fork")
         receiving, sending = context.Pipe(duplex=False)
-        process = context.Process(target=_run, args=(work, sending, expected), daemon=True)
+        process = context.Process(target=_run, args=(work, sending, receiving, expected), daemon=True)
         process.start()
         sending.close()  # the child's end: when the child is gone, reading ours ends instead of waiting
         return cls(process, receiving)
@@ -93,9 +93,14 @@ class ForkedWork:
         return self._process.exitcode
 
 
-def _run(work: Callable[[], tuple[Any, dict[str, np.ndarray]]], connection: Connection,
+def _run(work: Callable[[], tuple[Any, dict[str, np.ndarray]]], connection: Connection, parents_end: Connection,
          expected: tuple[type[Exception], ...]) -> None:
-    """In the child: do the work and send its result (or what went wrong) to the parent."""
+    """In the child: do the work and send its result (or what went wrong) to the parent.
+
+    The child's copy of the parent's end of the pipe is closed first: while it stayed open, a parent killed
+    outright left the child blocked for ever on a full pipe (its writes never fail while a reader exists),
+    holding its memory; now its first write past the pipe's buffer fails and it exits."""
+    parents_end.close()
     try:
         try:
             header, arrays = work()

@@ -261,24 +261,24 @@ def _read_by_blocks(paths: Sequence[str | Path], allow_mixed_questions: bool, pr
     pure Python and was two thirds of a million-judgement report's time."""
     parts: list[Part] = [(Path(p), 0, None) for p in paths]
     second = None
-    if processes > 1 and sum(Path(p).stat().st_size for p in paths) >= TWO_PROCESSES_FROM_BYTES:
+    if processes > 1 and sum(map(_size, parts)) >= TWO_PROCESSES_FROM_BYTES:
         parts, theirs = _halves(parts)
         second = ForkedWork.start(lambda: _part_result(_read_parts(theirs)), expected=(NotPlainJSONL,))
         if second is None:  # forking is not safe here: all of it in this process
             parts = parts + theirs
     try:
         read, cols = _read_parts(parts)
-    except BaseException:
+        if second is not None:
+            release_freed_heap()
+            try:
+                _append_part(read, cols, *second.result())
+            except RuntimeError:
+                log.info("the second reading process failed; reading its half here", exc_info=True)
+                _read_parts(theirs, read, cols)
+    except BaseException:  # an error, or an interrupt: the second process ends with us
         if second is not None:
             second.close()
         raise
-    if second is not None:
-        release_freed_heap()
-        try:
-            _append_part(read, cols, *second.result())
-        except RuntimeError:
-            log.info("the second reading process failed; reading its half here", exc_info=True)
-            read, cols = _read_parts(parts + theirs)
     if not cols["worker"] or (len(read.questions.index) > 1 and not allow_mixed_questions):
         raise NotPlainJSONL  # no record at all, or the question error
     read.cols = _arrays(cols)
@@ -287,13 +287,16 @@ def _read_by_blocks(paths: Sequence[str | Path], allow_mixed_questions: bool, pr
     return read
 
 
-def _read_parts(parts: Sequence[Part]) -> tuple[_Read, dict[str, array]]:
-    """The code tables and packed columns of the records of `parts`, in order (see `_read_by_blocks`)."""
-    read = _Read()
+def _read_parts(parts: Sequence[Part], read: _Read | None = None,
+                cols: dict[str, array] | None = None) -> tuple[_Read, dict[str, array]]:
+    """The code tables and packed columns of the records of `parts`, in order (see `_read_by_blocks`), added to
+    `read` and `cols` when given (those of the parts before)."""
+    read = read or _Read()
     # growing packed arrays, not a list of each block's arrays joined at the end: those thousands of small
     # arrays, allocated between orjson's large buffers and kept to the end, left the C heap too fragmented to
     # reuse (~100 MB more at a million judgements)
-    cols: dict[str, array] = {key: array(typecode) for key, typecode in COLUMN_TYPES.items()}
+    if cols is None:
+        cols = {key: array(typecode) for key, typecode in COLUMN_TYPES.items()}
     blocks = 0
     for path, start, end in parts:
         for block in iter_jsonl_object_blocks(path, start, end):
@@ -305,9 +308,17 @@ def _read_parts(parts: Sequence[Part]) -> tuple[_Read, dict[str, array]]:
     return read, cols
 
 
+def _size(part: Part) -> int:
+    """A file's size; 0 for one that cannot be read, whose error the reading then names."""
+    try:
+        return part[0].stat().st_size
+    except OSError:
+        return 0
+
+
 def _halves(parts: list[Part]) -> tuple[list[Part], list[Part]]:
     """The files' bytes split in two at a line start about half way: the first half's parts, the second's."""
-    sizes = [path.stat().st_size for path, _, _ in parts]
+    sizes = list(map(_size, parts))
     left = sum(sizes) // 2
     for i, ((path, _, _), size) in enumerate(zip(parts, sizes)):
         if left < size:

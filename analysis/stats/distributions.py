@@ -16,28 +16,33 @@ from scipy.special import betainc, betaincc
 
 
 def _counts(k: np.ndarray | float, n: np.ndarray | float, p: np.ndarray | float) -> tuple[np.ndarray, ...]:
-    """k (floored: the tails of a discrete distribution step at whole counts), n and p as float arrays of one shape."""
+    """k (floored: the tails of a discrete distribution step at whole counts), n and p as float arrays of one
+    shape, and where they make a binomial distribution: k not NaN, n a whole number from 0, p in [0, 1]."""
     k, n, p = np.broadcast_arrays(np.floor(np.asarray(k, dtype=float)), np.asarray(n, dtype=float),
                                   np.asarray(p, dtype=float))
-    return k, n, p
+    with np.errstate(invalid="ignore"):
+        valid = ~np.isnan(k) & np.isfinite(n) & (n >= 0) & (n == np.floor(n)) & (p >= 0) & (p <= 1)
+    return k, n, p, valid
 
 
 def binom_cdf(k: np.ndarray | float, n: np.ndarray | float, p: np.ndarray | float) -> np.ndarray:
-    """P(X ≤ k) for X ~ Binomial(n, p), element-wise: 0 below 0, 1 from n on, I_{1-p}(n-k, k+1) between."""
-    k, n, p = _counts(k, n, p)
+    """P(X ≤ k) for X ~ Binomial(n, p), element-wise: 0 below 0, 1 from n on, I_{1-p}(n-k, k+1) between; NaN
+    where k, n and p make no binomial (as `scipy.stats.binom` gives)."""
+    k, n, p, valid = _counts(k, n, p)
     inside = (k >= 0) & (k < n)
     with np.errstate(invalid="ignore"):
         tail = betaincc(np.where(inside, k + 1, 1.0), np.where(inside, n - k, 1.0), p)
-    return np.where(inside, tail, np.where(k < 0, 0.0, 1.0))
+    return np.where(valid, np.where(inside, tail, np.where(k < 0, 0.0, 1.0)), np.nan)
 
 
 def binom_sf(k: np.ndarray | float, n: np.ndarray | float, p: np.ndarray | float) -> np.ndarray:
-    """P(X > k) for X ~ Binomial(n, p), element-wise: 1 below 0, 0 from n on, I_p(k+1, n-k) between."""
-    k, n, p = _counts(k, n, p)
+    """P(X > k) for X ~ Binomial(n, p), element-wise: 1 below 0, 0 from n on, I_p(k+1, n-k) between; NaN where
+    k, n and p make no binomial."""
+    k, n, p, valid = _counts(k, n, p)
     inside = (k >= 0) & (k < n)
     with np.errstate(invalid="ignore"):
         tail = betainc(np.where(inside, k + 1, 1.0), np.where(inside, n - k, 1.0), p)
-    return np.where(inside, tail, np.where(k < 0, 1.0, 0.0))
+    return np.where(valid, np.where(inside, tail, np.where(k < 0, 1.0, 0.0)), np.nan)
 
 
 def binom_isf(q: float, n: np.ndarray | int, p: float) -> np.ndarray:
