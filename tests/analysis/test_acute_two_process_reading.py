@@ -8,7 +8,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +122,50 @@ def test_no_fork_while_other_threads_run(tmp_path: Path, second_processes: list[
         other.join()
     assert second_processes == [None]  # asked, and refused
     assert _summary(judgements) == _summary(load_acute_judgements(paths, processes=1))
+
+
+def test_a_missing_file_is_named_as_with_one_process(tmp_path: Path, second_processes: list[Any]) -> None:
+    paths = _runs(tmp_path)
+    for processes in (1, 2):
+        with pytest.raises(InputError, match="file not found") as err:
+            load_acute_judgements([paths[0], tmp_path / "gone.jsonl", paths[1]], processes=processes)
+        assert str(err.value.path) == str(tmp_path / "gone.jsonl")
+
+
+CHILD_OF_A_KILLED_PARENT = """
+import sys, time
+import numpy as np
+from humaneval.forked_work import ForkedWork
+def work():
+    time.sleep(1.0)  # the parent is killed meanwhile
+    return None, {"big": np.ones(2_000_000)}  # 16 MB: far more than a pipe's buffer
+child = ForkedWork.start(work)
+print(child._process.pid, flush=True)
+time.sleep(60)  # never asks for the result: killed before
+"""
+
+
+def test_the_second_process_ends_when_its_parent_is_killed_outright(tmp_path: Path) -> None:
+    """SIGKILL (or the OOM killer) runs no clean-up in the parent: the child must not sit for ever on a full pipe
+    with its half of the input in memory (it did while it kept a copy of the parent's end of the pipe)."""
+    psutil = pytest.importorskip("psutil")
+    parent = subprocess.Popen([sys.executable, "-c", CHILD_OF_A_KILLED_PARENT], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[2])
+    child_pid = int(parent.stdout.readline())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+
+    def gone() -> bool:
+        try:
+            return psutil.Process(child_pid).status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+
+    deadline = time.monotonic() + 20
+    while not gone() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    try:
+        assert gone(), "the second process outlived its killed parent"
+    finally:
+        if not gone():
+            os.kill(child_pid, signal.SIGKILL)
