@@ -6,7 +6,6 @@ dies costs its half's reading again, not the result. Each test also checks that 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -66,47 +65,73 @@ def _runs(tmp_path: Path) -> list[Path]:
     return paths
 
 
-def test_two_processes_read_what_one_reads(tmp_path: Path, second_processes: list[Any]) -> None:
+#: run in a fresh interpreter (one thread, so the reader may fork; a test process may hold other threads a test
+#: left behind, and the reader then rightly reads alone): every input counts as large, the second processes
+#: started are counted, and the judgements (or the located error) are printed as JSON
+FRESH_READ = """
+import json, logging, os, sys
+from analysis.acute import records
+from humaneval import forked_work
+from humaneval.input_errors import InputError
+from tests.analysis.test_acute_block_reader import _summary
+paths, processes, child_dies = json.loads(sys.argv[1])
+records.TWO_PROCESSES_FROM_BYTES = 0
+started = []
+real_start = forked_work.ForkedWork.start.__func__
+def start(cls, work, expected=()):
+    started.append(real_start(cls, work, expected))
+    return started[-1]
+forked_work.ForkedWork.start = classmethod(start)
+if child_dies:
+    parent, real_part = os.getpid(), records._part_result
+    def dies_in_the_child(part):
+        if os.getpid() != parent:
+            os._exit(3)  # killed, as by the OOM killer, before sending anything
+        return real_part(part)
+    records._part_result = dies_in_the_child
+logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+try:
+    out = {"summary": _summary(records.load_acute_judgements(paths, processes=processes))}
+except InputError as err:
+    out = {"error": [str(err.path), err.line, err.field]}
+out["forked"] = [child is not None for child in started]
+print(json.dumps(out))
+"""
+
+
+def _fresh_read(paths: list[Path], processes: int, child_dies: bool = False) -> dict[str, Any]:
+    """`FRESH_READ`'s output, with what it logged under "log"."""
+    proc = subprocess.run([sys.executable, "-c", FRESH_READ, json.dumps([[str(p) for p in paths], processes, child_dies])],
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], check=True, timeout=120)
+    return {**json.loads(proc.stdout.splitlines()[-1]), "log": proc.stderr}
+
+
+def test_two_processes_read_what_one_reads(tmp_path: Path) -> None:
     paths = _runs(tmp_path)
-    one = _summary(load_acute_judgements(paths, processes=1))
-    assert not second_processes
     for cut_in in (paths, paths[:1], [paths[1], paths[0]]):
-        two = load_acute_judgements(cut_in, processes=2)
-        assert second_processes, "no second process read"
-        assert _summary(two) == _summary(load_acute_judgements(cut_in, processes=1))
-    assert _summary(load_acute_judgements(paths, processes=2)) == one
+        one, two = _fresh_read(cut_in, 1), _fresh_read(cut_in, 2)
+        assert one["forked"] == [] and two["forked"] == [True], "no second process read"
+        assert two["summary"] == one["summary"]
+    assert _fresh_read(paths, 1)["summary"] == _summary(load_acute_judgements(paths))  # and as read in this process
 
 
 @pytest.mark.parametrize("half", ["first", "second"])
-def test_an_error_in_either_half_is_located(tmp_path: Path, second_processes: list[Any], half: str) -> None:
+def test_an_error_in_either_half_is_located(tmp_path: Path, half: str) -> None:
     [path, _] = _runs(tmp_path)
     lines = path.read_text(encoding="utf-8").splitlines()
     bad = 10 if half == "first" else len(lines) - 10  # well before or past the cut
     lines[bad] = json.dumps({**json.loads(lines[bad]), "winner": "nobody"})
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(InputError) as err:
-        load_acute_judgements([path], processes=2)
-    assert (err.value.line, err.value.field) == (bad + 1, "winner")
-    assert second_processes
+    read = _fresh_read([path], 2)
+    assert read["forked"] == [True]
+    assert read["error"] == [str(path), bad + 1, "winner"]
 
 
-def test_a_second_process_that_dies_costs_its_half_not_the_result(tmp_path: Path, second_processes: list[Any],
-                                                                  monkeypatch: pytest.MonkeyPatch,
-                                                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_a_second_process_that_dies_costs_its_half_not_the_result(tmp_path: Path) -> None:
     paths = _runs(tmp_path)
-    one = _summary(load_acute_judgements(paths, processes=1))
-    parent = os.getpid()
-    real = records._part_result
-
-    def dies_in_the_child(part: Any) -> Any:
-        if os.getpid() != parent:
-            os._exit(3)  # killed, as by the OOM killer, before sending anything
-        return real(part)
-
-    monkeypatch.setattr(records, "_part_result", dies_in_the_child)
-    with caplog.at_level(logging.INFO, logger="analysis.acute.records"):
-        assert _summary(load_acute_judgements(paths, processes=2)) == one
-    assert second_processes and "second reading process failed" in caplog.text
+    read = _fresh_read(paths, 2, child_dies=True)
+    assert read["forked"] == [True] and "second reading process failed" in read["log"]
+    assert read["summary"] == _fresh_read(paths, 1)["summary"]
 
 
 def test_no_fork_while_other_threads_run(tmp_path: Path, second_processes: list[Any]) -> None:
@@ -124,12 +149,14 @@ def test_no_fork_while_other_threads_run(tmp_path: Path, second_processes: list[
     assert _summary(judgements) == _summary(load_acute_judgements(paths, processes=1))
 
 
-def test_a_missing_file_is_named_as_with_one_process(tmp_path: Path, second_processes: list[Any]) -> None:
+def test_a_missing_file_is_named_as_with_one_process(tmp_path: Path) -> None:
     paths = _runs(tmp_path)
-    for processes in (1, 2):
-        with pytest.raises(InputError, match="file not found") as err:
-            load_acute_judgements([paths[0], tmp_path / "gone.jsonl", paths[1]], processes=processes)
-        assert str(err.value.path) == str(tmp_path / "gone.jsonl")
+    gone = tmp_path / "gone.jsonl"
+    one, two = _fresh_read([paths[0], gone, paths[1]], 1), _fresh_read([paths[0], gone, paths[1]], 2)
+    assert two["forked"] == [True]
+    assert one["error"] == two["error"] == [str(gone), None, None]
+    with pytest.raises(InputError, match="file not found"):
+        load_acute_judgements([paths[0], gone, paths[1]], processes=2)
 
 
 CHILD_OF_A_KILLED_PARENT = """
