@@ -6,7 +6,7 @@ valid under any dependence) and Benjamini–Hochberg (controls the false discove
 use **Holm**, the conservative one, so a starred pair is a claim one can defend.
 
 Both are a sort and a running extreme, written here in the operations statsmodels' `multipletests` uses
-(so the same bits; `tests/analysis/test_corrections.py` compares them): importing statsmodels took 36 MB and
+(so the same bits; `tests/analysis/test_distributions.py` compares them): importing statsmodels took 36 MB and
 0.8 s of every report, for these two lines.
 """
 

@@ -11,38 +11,35 @@ checks them against `scipy.stats` over wide grids. The normal quantile and the c
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.special import betainc, betaincc
 
 
-def _counts(k: np.ndarray | float, n: np.ndarray | float, p: np.ndarray | float) -> tuple[np.ndarray, ...]:
-    """k (floored: the tails of a discrete distribution step at whole counts), n and p as float arrays of one
-    shape, and where they make a binomial distribution: k not NaN, n a whole number from 0, p in [0, 1]."""
+def _tail(k: np.ndarray | float, n: np.ndarray | float, p: np.ndarray | float,
+          incomplete_beta: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+          below_0: float, from_n: float) -> np.ndarray:
+    """One binomial tail, element-wise: `incomplete_beta(k+1, n-k, p)` for 0 ≤ k < n (k floored: the tails of a
+    discrete distribution step at whole counts), `below_0` for k < 0 and `from_n` for k ≥ n; NaN where k, n and
+    p make no binomial (k NaN, n not a whole number from 0, p outside [0, 1]), as `scipy.stats.binom` gives."""
     k, n, p = np.broadcast_arrays(np.floor(np.asarray(k, dtype=float)), np.asarray(n, dtype=float),
                                   np.asarray(p, dtype=float))
+    inside = (k >= 0) & (k < n)
     with np.errstate(invalid="ignore"):
         valid = ~np.isnan(k) & np.isfinite(n) & (n >= 0) & (n == np.floor(n)) & (p >= 0) & (p <= 1)
-    return k, n, p, valid
+        tail = incomplete_beta(np.where(inside, k + 1, 1.0), np.where(inside, n - k, 1.0), p)
+    return np.where(valid, np.where(inside, tail, np.where(k < 0, below_0, from_n)), np.nan)
 
 
 def binom_cdf(k: np.ndarray | float, n: np.ndarray | float, p: np.ndarray | float) -> np.ndarray:
-    """P(X ≤ k) for X ~ Binomial(n, p), element-wise: 0 below 0, 1 from n on, I_{1-p}(n-k, k+1) between; NaN
-    where k, n and p make no binomial (as `scipy.stats.binom` gives)."""
-    k, n, p, valid = _counts(k, n, p)
-    inside = (k >= 0) & (k < n)
-    with np.errstate(invalid="ignore"):
-        tail = betaincc(np.where(inside, k + 1, 1.0), np.where(inside, n - k, 1.0), p)
-    return np.where(valid, np.where(inside, tail, np.where(k < 0, 0.0, 1.0)), np.nan)
+    """P(X ≤ k) for X ~ Binomial(n, p), element-wise: I_{1-p}(n-k, k+1), 0 below 0, 1 from n on (`_tail`)."""
+    return _tail(k, n, p, betaincc, 0.0, 1.0)
 
 
 def binom_sf(k: np.ndarray | float, n: np.ndarray | float, p: np.ndarray | float) -> np.ndarray:
-    """P(X > k) for X ~ Binomial(n, p), element-wise: 1 below 0, 0 from n on, I_p(k+1, n-k) between; NaN where
-    k, n and p make no binomial."""
-    k, n, p, valid = _counts(k, n, p)
-    inside = (k >= 0) & (k < n)
-    with np.errstate(invalid="ignore"):
-        tail = betainc(np.where(inside, k + 1, 1.0), np.where(inside, n - k, 1.0), p)
-    return np.where(valid, np.where(inside, tail, np.where(k < 0, 1.0, 0.0)), np.nan)
+    """P(X > k) for X ~ Binomial(n, p), element-wise: I_p(k+1, n-k), 1 below 0, 0 from n on (`_tail`)."""
+    return _tail(k, n, p, betainc, 1.0, 0.0)
 
 
 def binom_isf(q: float, n: np.ndarray | int, p: float) -> np.ndarray:
