@@ -28,8 +28,9 @@ from humaneval.freed_heap import release_freed_heap
 
 log = logging.getLogger(__name__)
 
-#: what the child sends first when its work raised one of the `expected` exceptions (the parent re-raises it)
-_RAISED, _DONE = "raised", "done"
+#: what the child sends first: its work raised one of the `expected` exceptions (the parent raises it), failed
+#: otherwise, or is done (its header and arrays follow)
+_RAISED, _FAILED, _DONE = "raised", "failed", "done"
 
 
 class ForkedWork:
@@ -64,19 +65,18 @@ class ForkedWork:
         try:
             status, payload = self._connection.recv()
         except EOFError:
-            raise RuntimeError(f"the second reading process ended without a result (exit code "
-                               f"{self._wait()})") from None
+            raise RuntimeError(f"the forked process ended without a result (exit code {self._wait()})") from None
         if status == _RAISED:
             self.close()
             raise payload()
-        if status != _DONE:
+        if status != _DONE:  # _FAILED
             self.close()
-            raise RuntimeError(f"the second reading process failed: {payload}")
+            raise RuntimeError(f"the forked process failed: {payload}")
         header, layout = payload
         try:
             arrays = [(name, np.frombuffer(self._connection.recv_bytes(), dtype=dtype)) for name, dtype in layout]
         except EOFError:
-            raise RuntimeError("the second reading process ended before sending everything") from None
+            raise RuntimeError("the forked process ended before sending everything") from None
         finally:
             self.close()
         return header, arrays
@@ -109,7 +109,7 @@ def _run(work: Callable[[], tuple[Any, dict[str, np.ndarray]]], connection: Conn
             return
         except Exception as err:  # noqa: BLE001 (anything: the parent must hear of it rather than wait)
             log.debug("forked work failed", exc_info=True)
-            connection.send(("failed", f"{type(err).__name__}: {err}"))
+            connection.send((_FAILED, f"{type(err).__name__}: {err}"))
             return
         connection.send((_DONE, (header, [(name, array.dtype.str) for name, array in arrays.items()])))
         del header, work  # and each array once sent, its pages given back: this process shrinks as the parent grows
