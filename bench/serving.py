@@ -61,6 +61,7 @@ from humaneval.models.server import (  # noqa: E402
     server_config_from_dict,
     start_http_server,
 )
+from humaneval.usable_cpus import usable_cpus  # noqa: E402
 
 VOCAB_SIZE = 54944
 REPLY_TOKENS = 20
@@ -348,7 +349,7 @@ def main_ray(args: argparse.Namespace) -> int:
     chats_list = args.chats or ([16] if args.quick else [8, 16])
     turns = args.turns or (2 if args.quick else 4)
     repeats = 1 if args.quick else args.repeats
-    cpus = os.cpu_count() or 1
+    cpus = usable_cpus()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     results: dict[tuple[int, str], Result] = {}
     ratios: dict[tuple[int, str], list[float]] = {}

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from humaneval.input_errors import InputError, exit_on_input_error
+from humaneval.usable_cpus import usable_cpus
 from humaneval.visible_text import visible
 
 from analysis.acute.ranking import TIE_MODELS
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     require(args.ridge >= 0, "must be at least 0", "--ridge")
     report = ReportRun(args.out, [*args.judgements, *args.pairings])
     judgements = load_acute_judgements(args.judgements, allow_mixed_questions=args.allow_mixed_questions,
-                                       processes=min(2, os.cpu_count() or 1))
+                                       processes=min(2, usable_cpus()))
     for path in args.pairings:
         attach_pairings(judgements, path)
     print(f"read {len(judgements):,} records ({len(judgements.models)} models, {len(judgements.workers):,} workers) "

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from humaneval.input_errors import InputError
+from humaneval.usable_cpus import usable_cpus
 from humaneval.web.addresses import is_loopback
 
 LOOPBACK_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
@@ -48,7 +49,7 @@ def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[An
         yield ray
         return
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no reports to Anyscale from a study machine
-    local = {} if address else {"num_cpus": num_cpus or os.cpu_count() or 1, "_node_ip_address": "127.0.0.1"}
+    local = {} if address else {"num_cpus": num_cpus or usable_cpus(), "_node_ip_address": "127.0.0.1"}
     ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False, **local)
     try:
         if not address:

@@ -196,3 +196,40 @@ def test_the_second_process_ends_when_its_parent_is_killed_outright(tmp_path: Pa
     finally:
         if not gone():
             os.kill(child_pid, signal.SIGKILL)
+
+
+#: `python -m analysis acute` in a fresh interpreter pinned to the CPUs in argv[2]: every input counts as
+#: large; prints whether each reading forked a second process
+PINNED_CLI = """
+import json, os, sys
+from analysis import __main__ as analysis_main
+from analysis.acute import records
+from humaneval import forked_work
+paths, cpus, out = json.loads(sys.argv[1])
+os.sched_setaffinity(0, cpus)
+records.TWO_PROCESSES_FROM_BYTES = 0
+started = []
+real_start = forked_work.ForkedWork.start.__func__
+def start(cls, work, expected=()):
+    started.append(real_start(cls, work, expected))
+    return started[-1]
+forked_work.ForkedWork.start = classmethod(start)
+code = analysis_main.main(["acute", "--judgements", *paths, "--out", out, "--bootstrap-rounds", "0"])
+print(json.dumps({"code": code, "forked": [child is not None for child in started]}))
+"""
+
+
+@pytest.mark.skipif(len(getattr(os, "sched_getaffinity", lambda _pid: ())(0)) < 2,
+                    reason="needs a process allowed on 2 CPUs (hardware)")
+def test_the_report_reads_in_one_process_when_pinned_to_one_cpu(tmp_path: Path) -> None:
+    """`usable_cpus`, not the machine's count: a report run under `taskset -c 0` must not start a second
+    reading process to share the one core it has."""
+    paths = [str(p) for p in _runs(tmp_path)]
+    runs = {}
+    for name, cpus in (("one", [0]), ("two", sorted(os.sched_getaffinity(0))[:2])):
+        proc = subprocess.run([sys.executable, "-c", PINNED_CLI, json.dumps([paths, cpus, str(tmp_path / name)])],
+                              capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        runs[name] = json.loads(proc.stdout.splitlines()[-1])
+    assert runs["one"] == {"code": 0, "forked": []}
+    assert runs["two"] == {"code": 0, "forked": [True]}
