@@ -65,16 +65,11 @@ def _runs(tmp_path: Path) -> list[Path]:
     return paths
 
 
-#: run in a fresh interpreter (one thread, so the reader may fork; a test process may hold other threads a test
-#: left behind, and the reader then rightly reads alone): every input counts as large, the second processes
-#: started are counted, and the judgements (or the located error) are printed as JSON
-FRESH_READ = """
-import json, logging, os, sys
+#: the start of a fresh interpreter's script: every input counts as large, and `started` lists the second
+#: processes the readings started (None where one was refused)
+COUNTED_FORKS = """
 from analysis.acute import records
 from humaneval import forked_work
-from humaneval.input_errors import InputError
-from tests.analysis.test_acute_block_reader import _summary
-paths, processes, child_dies = json.loads(sys.argv[1])
 records.TWO_PROCESSES_FROM_BYTES = 0
 started = []
 real_start = forked_work.ForkedWork.start.__func__
@@ -82,7 +77,17 @@ def start(cls, work, expected=()):
     started.append(real_start(cls, work, expected))
     return started[-1]
 forked_work.ForkedWork.start = classmethod(start)
-if child_dies:
+"""
+
+#: run in a fresh interpreter (one thread, so the reader may fork; a test process may hold other threads a test
+#: left behind, and the reader then rightly reads alone): every input counts as large, the second processes
+#: started are counted, and the judgements (or the located error) are printed as JSON
+FRESH_READ = """
+import json, logging, os, sys
+from humaneval.input_errors import InputError
+from tests.analysis.test_acute_block_reader import _summary
+paths, processes, child_dies = json.loads(sys.argv[1])
+""" + COUNTED_FORKS + """if child_dies:
     parent, real_part = os.getpid(), records._part_result
     def dies_in_the_child(part):
         if os.getpid() != parent:
@@ -203,18 +208,9 @@ def test_the_second_process_ends_when_its_parent_is_killed_outright(tmp_path: Pa
 PINNED_CLI = """
 import json, os, sys
 from analysis import __main__ as analysis_main
-from analysis.acute import records
-from humaneval import forked_work
 paths, cpus, out = json.loads(sys.argv[1])
 os.sched_setaffinity(0, cpus)
-records.TWO_PROCESSES_FROM_BYTES = 0
-started = []
-real_start = forked_work.ForkedWork.start.__func__
-def start(cls, work, expected=()):
-    started.append(real_start(cls, work, expected))
-    return started[-1]
-forked_work.ForkedWork.start = classmethod(start)
-code = analysis_main.main(["acute", "--judgements", *paths, "--out", out, "--bootstrap-rounds", "0"])
+""" + COUNTED_FORKS + """code = analysis_main.main(["acute", "--judgements", *paths, "--out", out, "--bootstrap-rounds", "0"])
 print(json.dumps({"code": code, "forked": [child is not None for child in started]}))
 """
 
