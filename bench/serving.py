@@ -35,18 +35,24 @@ import argparse
 import logging
 import os
 import random
+import signal
+import socket
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
+import yaml  # noqa: E402
 from transformers import BlenderbotSmallConfig, BlenderbotSmallForConditionalGeneration  # noqa: E402
 
 from closed_loops import run_together  # noqa: E402  (bench/ is on sys.path when a bench runs as a script)
@@ -57,7 +63,6 @@ from humaneval.models.reply_model import DialogueContext  # noqa: E402
 from humaneval.models.safety import SafetyPipeline  # noqa: E402
 from humaneval.models.server import (  # noqa: E402
     ModelService,
-    ServerConfig,
     server_config_from_dict,
     start_http_server,
 )
@@ -167,36 +172,40 @@ def run_direct(model: RandomBlender90M, chats: int, turns: int) -> Result:
     return Result(chats, "limit", len(latencies), wall, latencies, [chats] * len(latencies))
 
 
-def run_setting(model: RandomBlender90M, chats: int, turns: int, batching: bool, warm: bool = False) -> Result:
-    """`chats` closed-loop chats over HTTP against a real server, batching on (max 16) or off (max 1); with
-    `warm`, after one untimed round of the same chats (`run_warmed`)."""
+def run_setting(model: RandomBlender90M, chats: int, turns: int, batching: bool) -> Result:
+    """`chats` closed-loop chats over HTTP against a real server, batching on (max 16) or off (max 1)."""
     options = BatchingOptions(max_batch_size=MAX_BATCH if batching else 1, batch_window_s=0.02, max_queue=64)
     # No request may time out: at 16 chats one at a time a reply waits ~16 replies (60+ s on a busy machine).
     with ModelService([(model, options)], SafetyPipeline.from_config(None), request_timeout_s=600) as service:
         server = start_http_server(service)
-        mode = "on" if batching else "off"
-        run = run_warmed if warm else run_chats
-        result = run(server.url, model.name, chats, turns, mode)
+        result = run_chats(server.url, model.name, chats, turns, "on" if batching else "off")
         server.stop()
     return result
 
 
-def run_warmed(url: str, model_name: str, chats: int, turns: int, mode: str, replicas: int = 1) -> Result:
-    """`run_chats` in the steady state: after untimed rounds of the same `chats` (one reply each), until one
-    round is answered in full batches, one per replica (at most `WARM_ROUNDS` rounds).
+def run_warmed(url: str, model_name: str, chats: int, turns: int, mode: str,
+               replicas: int = 1) -> tuple[Result, str]:
+    """`run_chats` after untimed rounds of the same `chats` (one reply each), until one round is answered in
+    as few batches as the replicas allow (at most `WARM_ROUNDS` rounds); with what the warm-up did ("1 warm
+    round", "3 warm rounds, not in step"), for the progress line.
 
     Why: the `--ray` comparison must start both servers in the same state. A batcher expects as many
     requests as its last batch answered (`humaneval.models.batching`): a fresh one expects a full batch, but
     a Ray deployment that has just served a smaller run expects that run's chats, and a burst of new chats
     reaching it through Serve's proxy and our ingress arrives more spread out than through one process. So
-    its first batches split (8 chats as 1 + 7, 16 as 9 + 7), and with 4 turns a run paid a whole extra batch
-    (mean batch 7.2 of 8): a cost of how the benchmark starts its runs, not of serving. Once a round of the
-    run's chats is answered in one batch they stay in step, as chats of a running study do."""
-    for _ in range(WARM_ROUNDS):
+    its first batches split (8 chats as 1 + 7, 16 as 9 + 7); an earlier version of this benchmark, which
+    warmed each Ray deployment with one reply and each `serve` not at all, charged Ray a whole extra batch
+    per 4-turn run (mean batch 7.2 of 8). Warm rounds put both servers' batchers in the same kind of state; every round is
+    itself a burst, though, so they often end "not in step" (the progress line says so, and the table's mean
+    batch shows what the timed runs got)."""
+    fewest = max(replicas if chats >= replicas else chats, -(-chats // MAX_BATCH))
+    for rounds in range(1, WARM_ROUNDS + 1):
         warm = run_chats(url, model_name, chats, 1, "warm-up")
-        if min(warm.batch_sizes) >= min(chats // replicas, MAX_BATCH):
+        batches = round(sum(1 / size for size in warm.batch_sizes))  # a batch of b is b replies reporting b
+        if batches <= fewest:
             break
-    return run_chats(url, model_name, chats, turns, mode)
+    note = f"{rounds} warm round{'s' if rounds > 1 else ''}" + ("" if batches <= fewest else ", not in step")
+    return run_chats(url, model_name, chats, turns, mode), note
 
 
 def run_chats(url: str, model_name: str, chats: int, turns: int, mode: str) -> Result:
@@ -226,44 +235,91 @@ def run_chats(url: str, model_name: str, chats: int, turns: int, mode: str) -> R
     return Result(chats, mode, len(latencies), wall, latencies, batch_sizes)
 
 
-def ray_config(port: int, replicas: int, cpus_per_replica: float) -> ServerConfig:
-    """The Ray Serve counterpart of `run_setting`'s batching server: the same model (built by this module's
-    `RandomBlender90M` in each replica), batching and default safety checks."""
-    return server_config_from_dict({
+def comparison_config(port: int, ray: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The server config of the `--ray` comparison, for `serve` and for Ray Serve alike: the same model
+    (built by this module's `RandomBlender90M` in each server process), batching and default safety checks."""
+    config: dict[str, Any] = {
         "port": port, "request_timeout_s": 600,
         "models": [{"name": "blender_90M_random", "factory": "serving:RandomBlender90M", "max_batch_size": MAX_BATCH,
                     "batch_window_ms": 20, "max_queue": 64}],
-        "ray": {"replicas": replicas, "num_cpus": cpus_per_replica},
-    })
+    }
+    return {**config, "ray": ray} if ray else config
+
+
+def with_bench_on_pythonpath() -> dict[str, str]:
+    """This process's environment with bench/ on PYTHONPATH (set here too), so that server processes — a
+    `serve` started from here, Ray's workers, which inherit the environment of the instance this process
+    starts — find `serving:RandomBlender90M`."""
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(filter(None, [str(Path(__file__).resolve().parent),
+                                                                           os.environ.get("PYTHONPATH")])))
+    return dict(os.environ)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_serve_process(chats_list: list[int], turns: int) -> dict[tuple[int, str], Result]:
+    """Each chat count against `python -m humaneval.models serve` in a process of its own, as Ray's replicas
+    are: the load generator's threads then share neither server's interpreter."""
+    with tempfile.TemporaryDirectory() as folder:
+        config = Path(folder) / "serve.yaml"
+        config.write_text(yaml.safe_dump(comparison_config(free_port())), encoding="utf-8")
+        log = Path(folder) / "serve.log"  # its request log would drown the progress lines
+        with log.open("w", encoding="utf-8") as log_file:
+            server = subprocess.Popen([sys.executable, "-m", "humaneval.models", "serve", "--config", str(config)],
+                                      stdout=subprocess.PIPE, stderr=log_file, text=True,
+                                      env=with_bench_on_pythonpath(), cwd=Path(__file__).resolve().parents[1])
+        try:
+            assert server.stdout is not None
+            line = server.stdout.readline()
+            if not line.startswith("serving "):
+                server.wait(60)
+                raise RuntimeError(f"serve did not start: {log.read_text(encoding='utf-8')[-2000:]}")
+            url = line.split(" on ", 1)[1].split()[0]
+            threading.Thread(target=server.stdout.read, daemon=True).start()  # its pipe must never fill up
+            results: dict[tuple[int, str], Result] = {}
+            for chats in chats_list:
+                print(f"  {chats:>2} chats x {turns} turns, single-process server ...", end="", flush=True)
+                results[(chats, "on")], note = run_warmed(url, "blender_90M_random", chats, turns, "on")
+                print(f" {results[(chats, 'on')].wall_s:6.1f} s ({note})", flush=True)
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(60)
+    return results
 
 
 def run_ray(chats_list: list[int], turns: int, cpus: int) -> dict[tuple[int, str], Result]:
-    """Each chat count against Ray Serve with 1 replica on all `cpus` CPUs, then 1-CPU replicas on each.
+    """Each chat count against Ray Serve with 1 replica on all `cpus` CPUs, then 1-CPU replicas on each
+    (with one CPU, the first layout only).
 
-    One local Ray instance (127.0.0.1) for all runs; its workers find this module through PYTHONPATH, which
-    they inherit from the instance this process starts. Each run is warmed by one round of its chats (`run_warmed`)."""
-    import socket
-
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent),
-                                                             os.environ.get("PYTHONPATH")]))
+    One local Ray instance (127.0.0.1) for all runs, stopped at the end. Each run is warmed by rounds of its
+    chats (`run_warmed`)."""
     from humaneval.models.ray_serve import remove_application, start_serve
     from humaneval.models.ray_session import ray_session
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    with_bench_on_pythonpath()
+    port = free_port()
     results: dict[tuple[int, str], Result] = {}
     with ray_session(None, num_cpus=cpus):
-        for replicas, per_replica in ((1, cpus), (cpus, 1)):
+        for replicas, per_replica in ray_layouts(cpus):
             mode = f"ray x{replicas}"
             print(f"  deploying {mode} ({per_replica} CPU each) ...", flush=True)
-            url = start_serve(ray_config(port, replicas, per_replica), None)
+            url = start_serve(server_config_from_dict(comparison_config(
+                port, {"replicas": replicas, "num_cpus": per_replica})), None)
             for chats in chats_list:
                 print(f"  {chats:>2} chats x {turns} turns, {mode} ...", end="", flush=True)
-                results[(chats, mode)] = run_warmed(url, "blender_90M_random", chats, turns, mode, replicas)
-                print(f" {results[(chats, mode)].wall_s:6.1f} s", flush=True)
+                results[(chats, mode)], note = run_warmed(url, "blender_90M_random", chats, turns, mode, replicas)
+                print(f" {results[(chats, mode)].wall_s:6.1f} s ({note})", flush=True)
             remove_application(stop_serve=False)  # the local instance, Serve included, ends with the session
     return results
+
+
+def ray_layouts(cpus: int) -> list[tuple[int, int]]:
+    """(replicas, CPUs each): one replica on every CPU, and one 1-CPU replica per CPU where that differs."""
+    return [(1, cpus)] + ([(cpus, 1)] if cpus > 1 else [])
 
 
 def run_mode(model: RandomBlender90M, chats: int, turns: int, mode: str) -> Result:
@@ -295,6 +351,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3,
                         help="--ray: times the whole comparison runs (default 3; --quick: 1)")
     args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    if args.ray and (args.threads or args.device != "cpu" or args.dtype != "float32"):
+        parser.error("--ray compares CPU servers built from one config: --threads, --device and --dtype do not apply")
     if args.ray:
         return main_ray(args)
     chats_list = args.chats or ([1, 8, 16] if args.quick else [1, 4, 8, 16])
@@ -342,28 +402,25 @@ def main(argv: list[str] | None = None) -> int:
 def main_ray(args: argparse.Namespace) -> int:
     """`--ray`: throughput of Ray Serve with 1 and N 1-CPU replicas, and its overhead against our server.
 
-    Each repeat runs the single-process server, then starts a local Ray instance for the two Ray layouts and
-    stops it, so Ray's own processes never share the cores with the single-process runs. A row adds up the
-    repeats (replies over wall time); the verdict takes the median of the per-repeat ratios, which one slow
-    repeat of a shared machine (a 2-4x swing) does not move as it moves the sums."""
+    Both servers run from the same config in processes of their own (`serve`, Ray's replicas), never at the
+    same time: each repeat runs `serve`, and starts a local Ray instance for the Ray layouts and stops it, in
+    alternating order (odd repeats `serve` first), so a machine getting busier or quieter during a repeat
+    weighs on both. A row adds up the repeats (replies over wall time); the verdict takes the median of the
+    per-repeat ratios, which one slow repeat of a shared machine (a 2-4x swing) does not move as it moves
+    the sums."""
     chats_list = args.chats or ([16] if args.quick else [8, 16])
     turns = args.turns or (2 if args.quick else 4)
     repeats = 1 if args.quick else args.repeats
     cpus = usable_cpus()
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    modes = ["on", *(f"ray x{replicas}" for replicas, _ in ray_layouts(cpus))]
     results: dict[tuple[int, str], Result] = {}
     ratios: dict[tuple[int, str], list[float]] = {}
     for repeat in range(1, repeats + 1):
         print(f"repeat {repeat} of {repeats}", flush=True)
-        model = RandomBlender90M(device=args.device, dtype=args.dtype)
-        model.generate_batch([DialogueContext(("warm up",))])
         these: dict[tuple[int, str], Result] = {}
-        for chats in chats_list:
-            print(f"  {chats:>2} chats x {turns} turns, single-process server ...", end="", flush=True)
-            these[(chats, "on")] = run_setting(model, chats, turns, batching=True, warm=True)
-            print(f" {these[(chats, 'on')].wall_s:6.1f} s", flush=True)
-        del model  # the replicas need the memory and the cores
-        these.update(run_ray(chats_list, turns, cpus))
+        steps = [lambda: run_serve_process(chats_list, turns), lambda: run_ray(chats_list, turns, cpus)]
+        for step in steps if repeat % 2 else reversed(steps):
+            these.update(step())
         for key, result in these.items():
             results[key] = results[key].plus(result) if key in results else result
             ratios.setdefault(key, []).append(result.throughput / these[(key[0], "on")].throughput)
@@ -373,7 +430,7 @@ def main_ray(args: argparse.Namespace) -> int:
     print("-" * 110)
     for chats in chats_list:
         single = results[(chats, "on")]
-        for mode in ("on", "ray x1", f"ray x{cpus}"):
+        for mode in modes:
             r = results[(chats, mode)]
             label = "single-process" if mode == "on" else mode
             each = " ".join(f"{x:.2f}" for x in ratios[(chats, mode)])
@@ -382,12 +439,16 @@ def main_ray(args: argparse.Namespace) -> int:
                   f"{r.percentile(95):>6.2f} | {statistics.fmean(r.batch_sizes):>10.1f}")
     print()
     for chats in chats_list:
-        one, many = ratios[(chats, "ray x1")], ratios[(chats, f"ray x{cpus}")]
+        one = ratios[(chats, "ray x1")]
         overhead = 1 - statistics.median(one)
-        print(f"{chats:>2} chats: Ray Serve overhead at 1 replica = {overhead:.0%} lower throughput (median of the "
-              f"repeats; {1 - max(one):.0%} to {1 - min(one):.0%}; target <= 10%: "
-              f"{'met' if overhead <= 0.10 else 'NOT met'}); {cpus} x 1-CPU replicas / 1 replica = "
-              f"{statistics.median(m / o for m, o in zip(many, one)):.2f}x")
+        line = (f"{chats:>2} chats: Ray Serve overhead at 1 replica = {overhead:.0%} lower throughput (median of "
+                f"the repeats; {1 - max(one):.0%} to {1 - min(one):.0%}; target <= 10%: "
+                f"{'met' if overhead <= 0.10 else 'NOT met'})")
+        if cpus > 1:
+            many = [m / o for m, o in zip(ratios[(chats, f"ray x{cpus}")], one)]
+            line += (f"; {cpus} x 1-CPU replicas / 1 replica = {statistics.median(many):.2f}x "
+                     f"({min(many):.2f} to {max(many):.2f})")
+        print(line)
     return 0
 
 

@@ -9,19 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from humaneval.usable_cpus import usable_cpus
+pytestmark = pytest.mark.skipif(len(getattr(os, "sched_getaffinity", lambda _pid: ())(0)) < 2,
+                                reason="needs a process allowed on 2 CPUs (hardware), to pin it to fewer")
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="no CPU affinity on this platform")
 
-
-def test_a_process_pinned_to_one_cpu_has_one() -> None:
+def test_a_process_pinned_to_one_cpu_has_one_although_the_machine_has_more() -> None:
     code = "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); " \
            "from humaneval.usable_cpus import usable_cpus; print(usable_cpus(), os.cpu_count())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60,
                          cwd=Path(__file__).resolve().parents[1]).stdout.split()
-    assert out[0] == "1"
-    assert int(out[1]) == os.cpu_count()  # the machine's count is unchanged: only the affinity says 1
-
-
-def test_unpinned_it_is_the_affinity_mask() -> None:
-    assert usable_cpus() == len(os.sched_getaffinity(0))
+    assert out == ["1", str(os.cpu_count())]
