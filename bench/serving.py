@@ -5,7 +5,7 @@
                                                  # (a cold start only: read 'on/limit' from a full run)
     .venv/bin/python bench/serving.py --ray      # our server vs Ray Serve at 1 replica on all cores and
                                                  # at one 1-CPU replica per core (humaneval[scale]; three
-                                                 # repeats, ~18 min; --repeats N)
+                                                 # repeats, ~20 min; --repeats N)
 
 The model has the Blender 90M architecture (BlenderbotSmall: vocab 54944, scaled embeddings, 8+8 layers,
 512-d, 16 heads, FFN 2048) with RANDOM weights built from its config — a load generator, not a bot — and
