@@ -38,6 +38,7 @@ from humaneval.crowd.page_intro import page_intro
 from humaneval.crowd.pay_floor import check_pay
 from humaneval.crowd.run_lock import TaskAlreadyRunning, task_run_lock
 from humaneval.input_errors import InputError
+from humaneval.web.addresses import free_port
 from mephisto.abstractions.blueprint import Blueprint, SharedTaskState
 from mephisto.abstractions.database import MephistoDB
 from mephisto.data_model.task_run import TaskRun
@@ -270,7 +271,7 @@ class LocalLaunch:
             raise LaunchError(str(err)) from None
         node_router.use_server_dir_under(Path(self.db.db_root))
         node_router.remove_stale_server_dirs()
-        self.port = self.settings.port or node_router.free_port(self.settings.bind_host)
+        self.port = self.settings.port or free_port(self.settings.bind_host)
         if not node_router.port_is_free(self.port, self.settings.bind_host):
             raise LaunchError(f"port {self.port} is already in use; choose another or leave it unset")
         cfg = self._with_architect_settings(self.cfg)

@@ -33,7 +33,6 @@ from botocore import xform_name
 from botocore.stub import Stubber
 
 import humaneval.crowd  # noqa: F401  (Mephisto through the compat layer)
-from humaneval.crowd import node_router
 from humaneval.crowd.cli_register_requester import main as register_main
 from humaneval.crowd.cli_review import main as review_main
 from humaneval.crowd.data_dir import open_database
@@ -41,6 +40,7 @@ from humaneval.crowd.launcher import LaunchSettings, LocalLaunch
 from humaneval.crowd.mturk import AwsKeys, register_requester
 from humaneval.crowd.simulated_worker import AgentSession, SimulatedWorker
 from humaneval.crowd.smoke_task import build_task
+from humaneval.web.addresses import free_port
 from mephisto.abstractions.providers.mturk import mturk_utils
 from mephisto.abstractions.providers.mturk.mturk_datastore import MTurkDatastore
 from mephisto.abstractions.providers.mturk_sandbox import sandbox_mturk_provider
@@ -196,7 +196,7 @@ def test_launch_makes_one_hit_type_one_hit_per_unit_and_expires_them_at_shutdown
     data_dir = aws_sandbox / "mephisto"
     register_requester(open_database(data_dir), provider, REQUESTER, AwsKeys(KEY_ID, SECRET))
     edge = make_edge(monkeypatch, provider)
-    port = node_router.free_port()
+    port = free_port()
     question = external_question(f"localhost:{port}")  # Mephisto's task URL is "<hostname>:<port>"
     edge.expect(
         "CreateHITType",
@@ -329,7 +329,7 @@ def test_review_approves_rejects_blocks_and_soft_blocks_mturk_sandbox_work(
     data_dir = aws_sandbox / "mephisto"
     register_requester(open_database(data_dir), provider, REQUESTER, AwsKeys(KEY_ID, SECRET))
     edge = make_edge(monkeypatch, provider)
-    unit_of, polls_during_run = three_mturk_sandbox_units(data_dir, edge, node_router.free_port())
+    unit_of, polls_during_run = three_mturk_sandbox_units(data_dir, edge, free_port())
     qual = "humaneval_soft_block_sandbox"
 
     # The review phase: exactly these calls, in this order, with these parameters.

@@ -11,7 +11,7 @@ from botocore.stub import ANY
 
 from humaneval.crowd.data_dir import open_database
 from humaneval.crowd.mturk import AwsKeys, register_requester
-from humaneval.crowd import node_router
+from humaneval.web.addresses import free_port
 from tests.crowd import test_mturk_stubbed
 from tests.crowd.test_mturk_stubbed import KEY_ID, REQUESTER, SECRET, make_edge, three_mturk_sandbox_units
 from tests.review_page.conftest import start_review_server
@@ -28,7 +28,7 @@ def test_page_actions_make_exactly_the_mturk_calls_once(aws_sandbox: Path, monke
     data_dir = aws_sandbox / "mephisto"
     register_requester(open_database(data_dir), PROVIDER, REQUESTER, AwsKeys(KEY_ID, SECRET))
     edge = make_edge(monkeypatch, PROVIDER)
-    unit_of, polls_during_run = three_mturk_sandbox_units(data_dir, edge, node_router.free_port())
+    unit_of, polls_during_run = three_mturk_sandbox_units(data_dir, edge, free_port())
     edge.calls.clear()
     edge.expected.clear()
     edge.expect("RejectAssignment", {"AssignmentId": "ASSIGN2", "RequesterFeedback": REJECTION}, {})
