@@ -33,10 +33,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -67,6 +67,7 @@ from humaneval.models.server import (  # noqa: E402
     start_http_server,
 )
 from humaneval.usable_cpus import usable_cpus  # noqa: E402
+from humaneval.web.addresses import free_port  # noqa: E402
 
 VOCAB_SIZE = 54944
 REPLY_TOKENS = 20
@@ -195,10 +196,10 @@ def run_warmed(url: str, model_name: str, chats: int, turns: int, mode: str,
     reaching it through Serve's proxy and our ingress arrives more spread out than through one process. So
     its first batches split (8 chats as 1 + 7, 16 as 9 + 7); an earlier version of this benchmark, which
     warmed each Ray deployment with one reply and each `serve` not at all, charged Ray a whole extra batch
-    per 4-turn run (mean batch 7.2 of 8). Warm rounds put both servers' batchers in the same kind of state; every round is
-    itself a burst, though, so they often end "not in step" (the progress line says so, and the table's mean
-    batch shows what the timed runs got)."""
-    fewest = max(replicas if chats >= replicas else chats, -(-chats // MAX_BATCH))
+    per 4-turn run (mean batch 7.2 of 8). Warm rounds put both servers' batchers in the same kind of state;
+    every round is itself a burst, though, so they often end "not in step" (the progress line says so, and
+    the table's mean batch shows what the timed runs got)."""
+    fewest = max(min(replicas, chats), math.ceil(chats / MAX_BATCH))
     for rounds in range(1, WARM_ROUNDS + 1):
         warm = run_chats(url, model_name, chats, 1, "warm-up")
         batches = round(sum(1 / size for size in warm.batch_sizes))  # a batch of b is b replies reporting b
@@ -246,19 +247,12 @@ def comparison_config(port: int, ray: dict[str, Any] | None = None) -> dict[str,
     return {**config, "ray": ray} if ray else config
 
 
-def with_bench_on_pythonpath() -> dict[str, str]:
-    """This process's environment with bench/ on PYTHONPATH (set here too), so that server processes — a
-    `serve` started from here, Ray's workers, which inherit the environment of the instance this process
-    starts — find `serving:RandomBlender90M`."""
-    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(filter(None, [str(Path(__file__).resolve().parent),
-                                                                           os.environ.get("PYTHONPATH")])))
-    return dict(os.environ)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def put_bench_on_pythonpath() -> None:
+    """Put bench/ on this process's PYTHONPATH, which the server processes inherit (a `serve` started from
+    here, and Ray's workers through the instance this process starts), so they find
+    `serving:RandomBlender90M`."""
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent),
+                                                             os.environ.get("PYTHONPATH")]))
 
 
 def run_serve_process(chats_list: list[int], turns: int) -> dict[tuple[int, str], Result]:
@@ -271,7 +265,7 @@ def run_serve_process(chats_list: list[int], turns: int) -> dict[tuple[int, str]
         with log.open("w", encoding="utf-8") as log_file:
             server = subprocess.Popen([sys.executable, "-m", "humaneval.models", "serve", "--config", str(config)],
                                       stdout=subprocess.PIPE, stderr=log_file, text=True,
-                                      env=with_bench_on_pythonpath(), cwd=Path(__file__).resolve().parents[1])
+                                      cwd=Path(__file__).resolve().parents[1])
         try:
             assert server.stdout is not None
             line = server.stdout.readline()
@@ -287,7 +281,11 @@ def run_serve_process(chats_list: list[int], turns: int) -> dict[tuple[int, str]
                 print(f" {results[(chats, 'on')].wall_s:6.1f} s ({note})", flush=True)
         finally:
             server.send_signal(signal.SIGINT)
-            server.wait(60)
+            try:
+                server.wait(60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
     return results
 
 
@@ -300,7 +298,6 @@ def run_ray(chats_list: list[int], turns: int, cpus: int) -> dict[tuple[int, str
     from humaneval.models.ray_serve import remove_application, start_serve
     from humaneval.models.ray_session import ray_session
 
-    with_bench_on_pythonpath()
     port = free_port()
     results: dict[tuple[int, str], Result] = {}
     with ray_session(None, num_cpus=cpus):
@@ -413,6 +410,7 @@ def main_ray(args: argparse.Namespace) -> int:
     repeats = 1 if args.quick else args.repeats
     cpus = usable_cpus()
     modes = ["on", *(f"ray x{replicas}" for replicas, _ in ray_layouts(cpus))]
+    put_bench_on_pythonpath()
     results: dict[tuple[int, str], Result] = {}
     ratios: dict[tuple[int, str], list[float]] = {}
     for repeat in range(1, repeats + 1):
