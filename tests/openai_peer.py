@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -36,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+
+from humaneval.web.addresses import free_port
 
 VENV_BIN = Path(sys.executable).parent
 # Role-prefixed lines: enough for a random-weight model, and it shows every message reached the prompt.
@@ -66,12 +67,6 @@ def build_tiny_chat_model(folder: Path, *, seed: int = 0) -> Path:
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -7,10 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.hardware import needs_two_cpus
 
-pytestmark = pytest.mark.skipif(len(getattr(os, "sched_getaffinity", lambda _pid: ())(0)) < 2,
-                                reason="needs a process allowed on 2 CPUs (hardware), to pin it to fewer")
+pytestmark = needs_two_cpus
 
 
 def test_a_process_pinned_to_one_cpu_has_one_although_the_machine_has_more() -> None:

@@ -23,6 +23,7 @@ from analysis.synthetic.acute import StudyDesign, simulate
 from humaneval import forked_work
 from humaneval.input_errors import InputError
 from tests.analysis.test_acute_block_reader import _summary
+from tests.hardware import needs_two_cpus
 
 pytest.importorskip("orjson")
 
@@ -215,8 +216,7 @@ print(json.dumps({"code": code, "forked": [child is not None for child in starte
 """
 
 
-@pytest.mark.skipif(len(getattr(os, "sched_getaffinity", lambda _pid: ())(0)) < 2,
-                    reason="needs a process allowed on 2 CPUs (hardware)")
+@needs_two_cpus
 def test_the_report_reads_in_one_process_when_pinned_to_one_cpu(tmp_path: Path) -> None:
     """`usable_cpus`, not the machine's count: a report run under `taskset -c 0` must not start a second
     reading process to share the one core it has."""

@@ -14,7 +14,6 @@ the page's protocol over the router's websocket, and the demo bot through the mo
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +34,7 @@ from humaneval.studies import all_exports
 from humaneval.crowd.launcher import LaunchSettings, LocalLaunch
 from humaneval.crowd.simulated_worker import SimulatedWorker
 from humaneval.parlai_dialog_format import parse_line
+from humaneval.web.addresses import free_port
 from mephisto.operations.datatypes import WorkerFailureReasons
 from tests.bad_collection.support import (
     CHECKS, Scenario, call, chat_until_finishable, take_unit, two_demo_bots_registry, wait_for_unit,
@@ -146,12 +146,6 @@ def test_targets_onboarding_walkaway_and_reconnect(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------------------
 # model server stopped mid-chat
 # --------------------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
     """`python -m humaneval.models serve` with the demo bot on a fixed loopback port."""
 

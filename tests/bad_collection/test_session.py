@@ -4,7 +4,6 @@ slow echo bot), the real safety layer, and a real HTTP client to a port nobody l
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +26,7 @@ from humaneval.bad_collection.message_checks import MessageLimits
 from humaneval.bad_collection.session import BadChat
 from humaneval.models.client import EmbeddedClient, HttpClient
 from humaneval.models.safety import BOT_REPLACED_MESSAGE
+from humaneval.web.addresses import free_port
 from tests.bad_collection.support import ECHO_FACTORY, embedded_client
 
 UNSAFE = "what a bitch move that was"  # the bundled word list flags "bitch*"
@@ -52,12 +52,6 @@ class Chat:
 
     def __call__(self, target: str, **args: object) -> dict:
         return self.chat.handle(target, args)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_a_conversation_follows_the_rules_until_it_can_finish(client: EmbeddedClient) -> None:

@@ -5,7 +5,6 @@ shared by the module (deploying takes seconds)."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from local_ray import RAY_MISSING, listeners_beyond_loopback, local_ray_instance
 
 from humaneval.models.client import HttpClient
 from humaneval.models.server import server_config_from_dict
+from humaneval.web.addresses import free_port
 
 pytestmark = [pytest.mark.skipif(RAY_MISSING, reason="humaneval[scale] not installed"),
               pytest.mark.filterwarnings("ignore::DeprecationWarning")]  # Ray Serve's own pydantic fields
@@ -26,12 +26,6 @@ pytestmark = [pytest.mark.skipif(RAY_MISSING, reason="humaneval[scale] not insta
 TOKEN = "ray-test-token"
 CHATS = 16
 TURNS = 2
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _config(port: int, **ray_section: Any) -> Any:
@@ -52,7 +46,7 @@ def served() -> Iterator[str]:
         from ray import serve
 
         try:
-            yield start_serve(_config(_free_port()), TOKEN)
+            yield start_serve(_config(free_port()), TOKEN)
         finally:
             serve.shutdown()
 
