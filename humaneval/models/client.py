@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import requests
+import requests.adapters
 
 from humaneval.models.safety.checks import Verdict
 
@@ -24,6 +25,10 @@ if TYPE_CHECKING:  # the server module is only needed in-process; HTTP users nev
     from humaneval.models.server import ModelService, ServerConfig
 
 logger = logging.getLogger(__name__)
+
+# Connections an HttpClient keeps open: as many as the server's default `worker_threads`, the most requests
+# it answers at once, so every chat that can be answered concurrently keeps its connection.
+DEFAULT_POOL_SIZE = 64
 
 
 class ModelServerError(RuntimeError):
@@ -172,16 +177,25 @@ class HttpClient:
     Retries up to `retries` times after the first attempt on connection errors, read timeouts and 503
     (waiting `backoff_s`, doubling, or the server's Retry-After, capped at `max_wait_s`); the model server is
     stateless per request, so resending a /reply is safe. When retries run out, `ServerUnavailable` says so.
+
+    One client serves a whole study's chats from many threads (the BAD task shares one). It keeps up to
+    `pool_size` connections open for reuse: requests' default of 10 made every call beyond 10 at once open
+    a new connection and drop it afterwards (urllib3 warns "Connection pool is full"), so at 16 chats six
+    new TCP connections a turn — and a burst of new connections through Ray Serve's proxy arrives spread
+    out enough to split a batch (docs/scaling.md).
     """
 
     def __init__(self, base_url: str, *, token: str | None = None, retries: int = 3, backoff_s: float = 0.5,
-                 max_wait_s: float = 10.0, timeout_s: float = 120.0) -> None:
+                 max_wait_s: float = 10.0, timeout_s: float = 120.0, pool_size: int = DEFAULT_POOL_SIZE) -> None:
         self.base_url = base_url.rstrip("/")
         self.retries = retries
         self.backoff_s = backoff_s
         self.max_wait_s = max_wait_s
         self.timeout_s = timeout_s
         self._session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
         if token:
             self._session.headers["Authorization"] = f"Bearer {token}"
 

@@ -3,11 +3,11 @@ is retryable; `ChatSession` keeps history the way ParlAI's safe_interactive did.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
 
+import psutil
 import pytest
 from test_server_support import GatedModel, ScriptedModel, TinyBlender, echo_model
 
@@ -23,6 +23,7 @@ from humaneval.models.client import (
 )
 from humaneval.models.safety import BOT_REPLACED_MESSAGE, HUMAN_BLOCKED_MESSAGE, SafetyPipeline
 from humaneval.models.server import ModelService, RunningServer, start_http_server
+from humaneval.web.addresses import free_port
 
 
 @pytest.fixture(scope="module")
@@ -47,12 +48,6 @@ def client(request: pytest.FixtureRequest, service: ModelService, server: Runnin
         http = HttpClient(server.url, retries=0)
         yield http
         http.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_both_transports_give_the_same_reply(service: ModelService, server: RunningServer) -> None:
@@ -146,6 +141,45 @@ def test_http_client_retries_503_until_the_queue_frees() -> None:
                 "a": "you said: a", "b": "you said: b", "d": "you said: d"}
         finally:
             gated.gate.set()
+            running.stop()
+
+
+def test_one_client_keeps_a_connection_per_concurrent_chat() -> None:
+    """A study shares one HttpClient among its chats' threads: 16 chats at once must keep 16 connections
+    open and reuse them next turn (requests' default pool kept 10 and opened 6 new ones every turn)."""
+    gated = GatedModel(ScriptedModel("slow"))
+    options = BatchingOptions(max_batch_size=1, batch_window_s=0.0, max_queue=32)
+    chats = 16
+
+    def client_ports(port: int) -> set[int]:
+        return {c.laddr.port for c in psutil.Process().net_connections(kind="tcp")
+                if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED}
+
+    with ModelService([(gated, options)], SafetyPipeline.from_config(None)) as service:
+        running = start_http_server(service)
+        port = int(running.url.rsplit(":", 1)[1])
+        client = HttpClient(running.url, retries=0)
+        try:
+            seen = []
+            for turn in range(2):
+                gated.gate.clear()
+                threads = [threading.Thread(target=client.reply, args=("slow", [f"{turn}-{i}"]))
+                           for i in range(chats)]
+                for thread in threads:
+                    thread.start()
+                deadline = time.monotonic() + 20  # all 16 in flight at once: one generating, 15 queued
+                while service.batchers["slow"].queue_depth < chats - 1 and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                assert service.batchers["slow"].queue_depth == chats - 1
+                gated.gate.set()
+                for thread in threads:
+                    thread.join(30)
+                seen.append(client_ports(port))
+            assert len(seen[0]) == chats
+            assert seen[1] == seen[0]  # the second turn opened no connection
+        finally:
+            gated.gate.set()
+            client.close()
             running.stop()
 
 
