@@ -16,12 +16,14 @@ every reply costs the same and the comparison is about serving, not about reply 
 
 Each simulated chat is a closed loop with no think time (the worst case for a server): it sends its history
 plus a new human message to a real HTTP server on 127.0.0.1 (`humaneval.models.server`, safety screening
-on, as in production), waits for the reply, appends it, repeats. "off" serves one request at a time (max
-batch 1), as ParlAI did; "on" batches up to 16 requests (window 20 ms, and the batcher waits for the
-requests a batch released to come back; `humaneval.models.batching`). "limit" is what no server can beat:
+on, as in production), waits for the reply, appends it, repeats. Each chat has a client of its own and keeps
+its connection from turn to turn. "off" serves one request at a time (max batch 1), as ParlAI did; "on"
+batches up to 16 requests (window 20 ms, and the batcher waits for the requests a batch released to come
+back; `humaneval.models.batching`). "limit" is what no server can beat:
 the same chats (same messages, same growing histories) with every turn of all N chats in one direct
 `generate_batch` call — no HTTP, no safety screening, no batch forming. It runs right before and right after
-"on" and its row is both runs together, so the load of a shared machine weighs on both alike. Throughput = replies / wall time; latency = per request, as the client sees it;
+"on" and its row is both runs together, so the load of a shared machine weighs on both alike.
+Throughput = replies / wall time; latency = per request, as the client sees it;
 "x batch-1" = throughput / the limit at 1 chat (one direct `generate` of one reply at a time).
 
 Targets (2 CPU cores): at 8 chats, throughput on >= 1.8x off; at 16 chats, p95 latency on <= 0.6x off;
@@ -179,7 +181,9 @@ def run_setting(model: RandomBlender90M, chats: int, turns: int, batching: bool)
     # No request may time out: at 16 chats one at a time a reply waits ~16 replies (60+ s on a busy machine).
     with ModelService([(model, options)], SafetyPipeline.from_config(None), request_timeout_s=600) as service:
         server = start_http_server(service)
-        result = run_chats(server.url, model.name, chats, turns, "on" if batching else "off")
+        clients = chat_clients(server.url, chats)
+        result = run_chats(clients, model.name, chats, turns, "on" if batching else "off")
+        close_all(clients)
         server.stop()
     return result
 
@@ -192,37 +196,50 @@ def run_warmed(url: str, model_name: str, chats: int, turns: int, mode: str,
 
     Why: the `--ray` comparison must start both servers in the same state. A batcher expects as many
     requests as its last batch answered (`humaneval.models.batching`): a fresh one expects a full batch, but
-    a Ray deployment that has just served a smaller run expects that run's chats, and a burst of new chats
-    reaching it through Serve's proxy and our ingress arrives more spread out than through one process. So
-    its first batches split (8 chats as 1 + 7, 16 as 9 + 7); an earlier version of this benchmark, which
-    warmed each Ray deployment with one reply and each `serve` not at all, charged Ray a whole extra batch
-    per 4-turn run (mean batch 7.2 of 8). Warm rounds put both servers' batchers in the same kind of state;
-    every round is itself a burst, though, so they often end "not in step" (the progress line says so, and
-    the table's mean batch shows what the timed runs got)."""
-    fewest = max(min(replicas, chats), math.ceil(chats / MAX_BATCH))
-    for rounds in range(1, WARM_ROUNDS + 1):
-        warm = run_chats(url, model_name, chats, 1, "warm-up")
-        batches = round(sum(1 / size for size in warm.batch_sizes))  # a batch of b is b replies reporting b
-        if batches <= fewest:
-            break
-    note = f"{rounds} warm round{'s' if rounds > 1 else ''}" + ("" if batches <= fewest else ", not in step")
-    return run_chats(url, model_name, chats, turns, mode), note
+    a Ray deployment that has just served a smaller run expects that run's chats. And each chat keeps its
+    client, with its connection, from the rounds into the timed run, so the clock starts with every
+    connection open: a burst of 16 new connections through Serve's proxy arrives spread out enough to split
+    a batch (13 + 3), so with new clients for every run each timed Ray run paid a fifth batch for its
+    chats' connections — a cost of connecting, once per connection, not of throughput."""
+    clients = chat_clients(url, chats)
+    try:
+        fewest = max(min(replicas, chats), math.ceil(chats / MAX_BATCH))
+        for rounds in range(1, WARM_ROUNDS + 1):
+            warm = run_chats(clients, model_name, chats, 1, "warm-up")
+            batches = round(sum(1 / size for size in warm.batch_sizes))  # a batch of b is b replies reporting b
+            if batches <= fewest:
+                break
+        note = f"{rounds} warm round{'s' if rounds > 1 else ''}" + ("" if batches <= fewest else ", not in step")
+        return run_chats(clients, model_name, chats, turns, mode), note
+    finally:
+        close_all(clients)
 
 
-def run_chats(url: str, model_name: str, chats: int, turns: int, mode: str) -> Result:
-    """`chats` closed-loop chats against the server at `url` (chat i draws its messages from Random(i))."""
+def chat_clients(url: str, chats: int) -> list[HttpClient]:
+    """A client per chat. Not one shared by all, as the BAD task shares one: 16 threads released together
+    through one requests session reached the server spread out enough to split a batch (14 + 2) on both
+    servers, a load-generator effect that would blur the comparison."""
+    return [HttpClient(url, retries=0, timeout_s=600) for _ in range(chats)]
+
+
+def close_all(clients: list[HttpClient]) -> None:
+    for client in clients:
+        client.close()
+
+
+def run_chats(clients: list[HttpClient], model_name: str, chats: int, turns: int, mode: str) -> Result:
+    """`chats` closed-loop chats, chat i through `clients[i]`, drawing its messages from Random(i)."""
     latencies: list[float] = []
     batch_sizes: list[int] = []
     lock = threading.Lock()
 
     def chat(index: int) -> None:
         rng = random.Random(index)
-        client = HttpClient(url, retries=0, timeout_s=600)
         history: list[str] = []
         for _ in range(turns):
             message = rng.choice(HUMAN_MESSAGES)
             began = time.perf_counter()
-            result = client.reply(model_name, [*history, message])
+            result = clients[index].reply(model_name, [*history, message])
             elapsed = time.perf_counter() - began
             if result.action != "reply":  # a blocked turn skips generation and would flatter the numbers
                 raise RuntimeError(f"turn was {result.action}: {result.reason}")
@@ -230,7 +247,6 @@ def run_chats(url: str, model_name: str, chats: int, turns: int, mode: str) -> R
             with lock:
                 latencies.append(elapsed)
                 batch_sizes.append(result.batch_size or 0)
-        client.close()
 
     wall = run_together(chats, chat)
     return Result(chats, mode, len(latencies), wall, latencies, batch_sizes)
