@@ -46,7 +46,9 @@ import tempfile
 import threading
 import time
 import zlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,9 +183,8 @@ def run_setting(model: RandomBlender90M, chats: int, turns: int, batching: bool)
     # No request may time out: at 16 chats one at a time a reply waits ~16 replies (60+ s on a busy machine).
     with ModelService([(model, options)], SafetyPipeline.from_config(None), request_timeout_s=600) as service:
         server = start_http_server(service)
-        clients = chat_clients(server.url, chats)
-        result = run_chats(clients, model.name, chats, turns, "on" if batching else "off")
-        close_all(clients)
+        with chat_clients(server.url, chats) as clients:
+            result = run_chats(clients, model.name, turns, "on" if batching else "off")
         server.stop()
     return result
 
@@ -201,34 +202,32 @@ def run_warmed(url: str, model_name: str, chats: int, turns: int, mode: str,
     connection open: a burst of 16 new connections through Serve's proxy arrives spread out enough to split
     a batch (13 + 3), so with new clients for every run each timed Ray run paid a fifth batch for its
     chats' connections — a cost of connecting, once per connection, not of throughput."""
-    clients = chat_clients(url, chats)
-    try:
-        fewest = max(min(replicas, chats), math.ceil(chats / MAX_BATCH))
+    fewest = max(min(replicas, chats), math.ceil(chats / MAX_BATCH))
+    with chat_clients(url, chats) as clients:
         for rounds in range(1, WARM_ROUNDS + 1):
-            warm = run_chats(clients, model_name, chats, 1, "warm-up")
+            warm = run_chats(clients, model_name, 1, "warm-up")
             batches = round(sum(1 / size for size in warm.batch_sizes))  # a batch of b is b replies reporting b
             if batches <= fewest:
                 break
         note = f"{rounds} warm round{'s' if rounds > 1 else ''}" + ("" if batches <= fewest else ", not in step")
-        return run_chats(clients, model_name, chats, turns, mode), note
+        return run_chats(clients, model_name, turns, mode), note
+
+
+@contextmanager
+def chat_clients(url: str, chats: int) -> Iterator[list[HttpClient]]:
+    """A client per chat, closed on leaving. Not one shared by all, as the BAD task shares one: 16 threads
+    released together through one requests session reached the server spread out enough to split a batch
+    (14 + 2) on both servers, a load-generator effect that would blur the comparison."""
+    clients = [HttpClient(url, retries=0, timeout_s=600) for _ in range(chats)]
+    try:
+        yield clients
     finally:
-        close_all(clients)
+        for client in clients:
+            client.close()
 
 
-def chat_clients(url: str, chats: int) -> list[HttpClient]:
-    """A client per chat. Not one shared by all, as the BAD task shares one: 16 threads released together
-    through one requests session reached the server spread out enough to split a batch (14 + 2) on both
-    servers, a load-generator effect that would blur the comparison."""
-    return [HttpClient(url, retries=0, timeout_s=600) for _ in range(chats)]
-
-
-def close_all(clients: list[HttpClient]) -> None:
-    for client in clients:
-        client.close()
-
-
-def run_chats(clients: list[HttpClient], model_name: str, chats: int, turns: int, mode: str) -> Result:
-    """`chats` closed-loop chats, chat i through `clients[i]`, drawing its messages from Random(i)."""
+def run_chats(clients: list[HttpClient], model_name: str, turns: int, mode: str) -> Result:
+    """One closed-loop chat per client, chat i through `clients[i]`, drawing its messages from Random(i)."""
     latencies: list[float] = []
     batch_sizes: list[int] = []
     lock = threading.Lock()
@@ -248,8 +247,8 @@ def run_chats(clients: list[HttpClient], model_name: str, chats: int, turns: int
                 latencies.append(elapsed)
                 batch_sizes.append(result.batch_size or 0)
 
-    wall = run_together(chats, chat)
-    return Result(chats, mode, len(latencies), wall, latencies, batch_sizes)
+    wall = run_together(len(clients), chat)
+    return Result(len(clients), mode, len(latencies), wall, latencies, batch_sizes)
 
 
 def comparison_config(port: int, ray: dict[str, Any] | None = None) -> dict[str, Any]:
