@@ -5,7 +5,8 @@
                                                  # (a cold start only: read 'on/limit' from a full run)
     .venv/bin/python bench/serving.py --ray      # our server vs Ray Serve at 1 replica on all cores and
                                                  # at one 1-CPU replica per core (humaneval[scale]; three
-                                                 # repeats, ~20 min; --repeats N)
+                                                 # repeats, ~20 min; --repeats N: from 6 up, the overhead's
+                                                 # median comes with a 95% interval; 7 take ~45 min)
 
 The model has the Blender 90M architecture (BlenderbotSmall: vocab 54944, scaled embeddings, 8+8 layers,
 512-d, 16 heads, FFN 2048) with RANDOM weights built from its config — a load generator, not a bot — and
@@ -59,6 +60,7 @@ import torch  # noqa: E402
 import yaml  # noqa: E402
 from transformers import BlenderbotSmallConfig, BlenderbotSmallForConditionalGeneration  # noqa: E402
 
+from analysis.stats.intervals import median_interval  # noqa: E402
 from closed_loops import run_together  # noqa: E402  (bench/ is on sys.path when a bench runs as a script)
 from humaneval.models.batching import BatchingOptions  # noqa: E402
 from humaneval.models.client import HttpClient  # noqa: E402
@@ -419,7 +421,7 @@ def main_ray(args: argparse.Namespace) -> int:
     alternating order (odd repeats `serve` first), so a machine getting busier or quieter during a repeat
     weighs on both. A row adds up the repeats (replies over wall time); the verdict takes the median of the
     per-repeat ratios, which one slow repeat of a shared machine (a 2-4x swing) does not move as it moves
-    the sums."""
+    the sums. Its interval is `analysis.stats.intervals.median_interval`'s (95%, from 6 repeats up)."""
     chats_list = args.chats or ([16] if args.quick else [8, 16])
     turns = args.turns or (2 if args.quick else 4)
     repeats = 1 if args.quick else args.repeats
@@ -454,9 +456,14 @@ def main_ray(args: argparse.Namespace) -> int:
     for chats in chats_list:
         one = ratios[(chats, "ray x1")]
         overhead = 1 - statistics.median(one)
+        interval = median_interval(one)
+        spread = (f"95% interval {1 - interval[1]:.0%} to {1 - interval[0]:.0%}" if interval else
+                  f"range {1 - max(one):.0%} to {1 - min(one):.0%}, too few repeats for a 95% interval (6 needed)")
+        straddles = interval is not None and 1 - interval[1] <= 0.10 < 1 - interval[0]
+        repeats = f"{len(one)} repeats" if len(one) > 1 else "1 repeat"
         line = (f"{chats:>2} chats: Ray Serve overhead at 1 replica = {overhead:.0%} lower throughput (median of "
-                f"the repeats; {1 - max(one):.0%} to {1 - min(one):.0%}; target <= 10%: "
-                f"{'met' if overhead <= 0.10 else 'NOT met'})")
+                f"{repeats}; {spread}; target <= 10%: {'met' if overhead <= 0.10 else 'NOT met'}"
+                f"{', the interval straddles it' if straddles else ''})")
         if cpus > 1:
             many = [m / o for m, o in zip(ratios[(chats, f"ray x{cpus}")], one)]
             line += (f"; {cpus} x 1-CPU replicas / 1 replica = {statistics.median(many):.2f}x "

@@ -1,4 +1,5 @@
-"""Confidence intervals of a proportion: the Wilson score interval and the Clopper–Pearson (exact) one.
+"""Confidence intervals: of a proportion (the Wilson score interval and the Clopper–Pearson exact one), BCa
+bootstrap intervals, and a distribution-free interval of a median.
 
 One Wilson interval serves every report (ACUTE win rates, safety unsafe rates, BAD fooled rates and the
 safety layer's precision and recall). It is Newcombe's (1998) formula as `scipy.stats.binomtest(...)
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.special import betaincinv, ndtr, ndtri
+
+from analysis.stats.distributions import binom_cdf
 
 #: the normal quantile of a two-sided 95% interval, computed as scipy does
 Z_95 = float(ndtri(0.5 + 0.5 * 0.95))
@@ -68,3 +71,18 @@ def bca_interval(samples: np.ndarray, estimate: np.ndarray, jackknife: np.ndarra
     usable = np.isfinite(adjusted).all(axis=0)
     quantiles = np.where(usable, adjusted, np.array([[tail], [1 - tail]]))
     return np.array([np.quantile(samples[:, j], quantiles[:, j]) for j in range(samples.shape[1])])
+
+
+def median_interval(values: list[float], level: float = 0.95) -> tuple[float, float] | None:
+    """An interval for the median of what `values` sample, assuming only that they are independent: the k-th
+    smallest and k-th largest value, k as large as `level` allows. They cover the median with probability
+    1 - 2 P(B <= k - 1), B ~ Binomial(n, 1/2) (the quantile test's interval; Conover 1999). None when even
+    the smallest and largest cannot reach `level` (fewer than 6 values at 95%): too few for an interval.
+
+    Why order statistics: repeats of a benchmark on a shared machine have long tails (one repeat slowed
+    2-4x), which a standard deviation turns into a wide symmetric interval around a mean the tail moved."""
+    ordered = sorted(values)
+    n, k = len(ordered), 0
+    while k < n // 2 and 2 * float(binom_cdf(k, n, 0.5)) <= 1 - level:
+        k += 1
+    return (ordered[k - 1], ordered[n - k]) if k else None

@@ -17,7 +17,7 @@ from statsmodels.stats.multitest import multipletests
 from analysis.stats.corrections import benjamini_hochberg, holm
 from analysis.stats.distributions import binom_cdf, binom_isf, binom_sf
 from analysis.stats.exact_tests import fisher_exact, two_sided_half_p
-from analysis.stats.intervals import clopper_pearson
+from analysis.stats.intervals import clopper_pearson, median_interval
 
 RNG_SEED = 20261202
 
@@ -108,6 +108,30 @@ def test_clopper_pearson_equals_scipy_binomtest() -> None:
             ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
             assert clopper_pearson(k, n) == pytest.approx((ci.low, ci.high), abs=1e-11)
     assert clopper_pearson(0, 10)[0] == 0.0 and clopper_pearson(10, 10)[1] == 1.0
+
+
+# 95% ranks of the median's interval (n: lower, upper), from the published table of Campbell & Gardner,
+# "Calculating confidence intervals for some non-parametric analyses", BMJ 1988;296:1454 (Table 1).
+PUBLISHED_MEDIAN_RANKS = {6: (1, 6), 7: (1, 7), 8: (1, 8), 9: (2, 8), 10: (2, 9), 11: (2, 10), 12: (3, 10),
+                          13: (3, 11), 14: (3, 12), 15: (4, 12), 16: (4, 13), 17: (5, 13), 18: (5, 14),
+                          19: (5, 15), 20: (6, 15), 25: (8, 18), 30: (10, 21)}
+
+
+def test_median_interval_takes_the_published_ranks() -> None:
+    """Values 1..n in shuffled order: the interval's ends are the ranks themselves."""
+    rng = np.random.default_rng(RNG_SEED)
+    for n, ranks in PUBLISHED_MEDIAN_RANKS.items():
+        assert median_interval(rng.permutation(np.arange(1.0, n + 1)).tolist()) == ranks, n
+
+
+def test_median_interval_is_the_widest_rank_scipy_binom_allows_and_none_below_it() -> None:
+    """Against scipy.stats.binom: the largest k whose coverage 1 - 2 P(B <= k - 1) is at least the level."""
+    for level in (0.9, 0.95, 0.99):
+        for n in range(1, 120):
+            ks = [k for k in range(1, n // 2 + 1) if 1 - 2 * binom.cdf(k - 1, n, 0.5) >= level]
+            expected = (float(max(ks)), float(n - max(ks) + 1)) if ks else None
+            assert median_interval([float(v) for v in range(1, n + 1)], level) == expected, (level, n)
+    assert median_interval([3.0, 1.0, 2.0, 5.0, 4.0]) is None  # 5 values cannot reach 95%
 
 
 def test_chi_square_tail_with_one_degree_of_freedom_is_scipy_stats_one() -> None:
