@@ -440,9 +440,10 @@ def main_ray(args: argparse.Namespace) -> int:
             results[key] = results[key].plus(result) if key in results else result
             ratios.setdefault(key, []).append(result.throughput / these[(key[0], "on")].throughput)
     print()
+    each_width = max(len("each repeat"), 5 * repeats - 1)  # "0.95 1.08 ...": 4 characters and a space each
     print(f"{'chats':>5} | {'server':>14} | {'replies':>7} | {'replies/s':>9} | {'vs single':>9} | "
-          f"{'each repeat':>17} | {'p50 s':>6} | {'p95 s':>6} | {'mean batch':>10}")
-    print("-" * 110)
+          f"{'each repeat':>{each_width}} | {'p50 s':>6} | {'p95 s':>6} | {'mean batch':>10}")
+    print("-" * (93 + each_width))
     for chats in chats_list:
         single = results[(chats, "on")]
         for mode in modes:
@@ -450,7 +451,7 @@ def main_ray(args: argparse.Namespace) -> int:
             label = "single-process" if mode == "on" else mode
             each = " ".join(f"{x:.2f}" for x in ratios[(chats, mode)])
             print(f"{chats:>5} | {label:>14} | {r.replies:>7} | {r.throughput:>9.2f} | "
-                  f"{r.throughput / single.throughput:>9.2f} | {each:>17} | {r.percentile(50):>6.2f} | "
+                  f"{r.throughput / single.throughput:>9.2f} | {each:>{each_width}} | {r.percentile(50):>6.2f} | "
                   f"{r.percentile(95):>6.2f} | {statistics.fmean(r.batch_sizes):>10.1f}")
     print()
     for chats in chats_list:
