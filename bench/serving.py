@@ -454,6 +454,7 @@ def main_ray(args: argparse.Namespace) -> int:
                   f"{r.throughput / single.throughput:>9.2f} | {each:>{each_width}} | {r.percentile(50):>6.2f} | "
                   f"{r.percentile(95):>6.2f} | {statistics.fmean(r.batch_sizes):>10.1f}")
     print()
+    repeats_said = f"{repeats} repeats" if repeats > 1 else "1 repeat"
     for chats in chats_list:
         one = ratios[(chats, "ray x1")]
         overhead = 1 - statistics.median(one)
@@ -461,9 +462,8 @@ def main_ray(args: argparse.Namespace) -> int:
         spread = (f"95% interval {1 - interval[1]:.0%} to {1 - interval[0]:.0%}" if interval else
                   f"range {1 - max(one):.0%} to {1 - min(one):.0%}, too few repeats for a 95% interval (6 needed)")
         straddles = interval is not None and 1 - interval[1] <= 0.10 < 1 - interval[0]
-        repeats = f"{len(one)} repeats" if len(one) > 1 else "1 repeat"
         line = (f"{chats:>2} chats: Ray Serve overhead at 1 replica = {overhead:.0%} lower throughput (median of "
-                f"{repeats}; {spread}; target <= 10%: {'met' if overhead <= 0.10 else 'NOT met'}"
+                f"{repeats_said}; {spread}; target <= 10%: {'met' if overhead <= 0.10 else 'NOT met'}"
                 f"{', the interval straddles it' if straddles else ''})")
         if cpus > 1:
             many = [m / o for m, o in zip(ratios[(chats, f"ray x{cpus}")], one)]

@@ -110,8 +110,8 @@ def test_clopper_pearson_equals_scipy_binomtest() -> None:
     assert clopper_pearson(0, 10)[0] == 0.0 and clopper_pearson(10, 10)[1] == 1.0
 
 
-# 95% ranks of the median's interval (n: lower, upper), from the published table of Campbell & Gardner,
-# "Calculating confidence intervals for some non-parametric analyses", BMJ 1988;296:1454 (Table 1).
+# Conservative 95% ranks of the median's interval (n: lower, upper; the lowest confidence at or above 95%),
+# as Campbell & Gardner, "Calculating confidence intervals for some non-parametric analyses", BMJ 1988, give them.
 PUBLISHED_MEDIAN_RANKS = {6: (1, 6), 7: (1, 7), 8: (1, 8), 9: (2, 8), 10: (2, 9), 11: (2, 10), 12: (3, 10),
                           13: (3, 11), 14: (3, 12), 15: (4, 12), 16: (4, 13), 17: (5, 13), 18: (5, 14),
                           19: (5, 15), 20: (6, 15), 25: (8, 18), 30: (10, 21)}
