@@ -15,6 +15,7 @@ loopback (it cannot if something imported Ray earlier in the process).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -25,13 +26,23 @@ from humaneval.usable_cpus import usable_cpus
 from humaneval.web.addresses import is_loopback
 
 LOOPBACK_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+logger = logging.getLogger(__name__)
+
+
+def cluster_address(address: str | None) -> str | None:
+    """The cluster `address` names, or None for a local instance: no address, an empty one, or Ray's own word
+    for a new local instance, "local" (which must get the same loopback start as no address)."""
+    if address is None or address.strip() in ("", "local"):
+        return None
+    return address
 
 
 def import_ray(address: str | None) -> Any:
     """Ray, or an input error saying how to install it (it is the optional extra humaneval[scale]).
 
-    `address` None means a local instance will be started: Ray is then imported with its loopback switch."""
-    if address is None and "ray" not in sys.modules:
+    An `address` that names no cluster means a local instance will be started: Ray is then imported with
+    its loopback switch."""
+    if cluster_address(address) is None and "ray" not in sys.modules:
         os.environ[LOOPBACK_SWITCH] = "0"
     try:
         import ray
@@ -45,12 +56,20 @@ def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[An
     """A connection to Ray: `address`'s cluster, or a local instance on 127.0.0.1 only (no dashboard),
     shut down on exit. An instance the caller already started (a test, a notebook) is used and left running."""
     ray = import_ray(address)
+    address = cluster_address(address)
     if ray.is_initialized():
         yield ray
         return
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no reports to Anyscale from a study machine
     local = {} if address else {"num_cpus": num_cpus or usable_cpus(), "_node_ip_address": "127.0.0.1"}
-    ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False, **local)
+    if not address and os.environ.get("RAY_ADDRESS"):
+        logger.warning("RAY_ADDRESS is set but not used: no Ray address is configured, so a local instance starts "
+                       "on 127.0.0.1 (configure the address 'auto' to use that cluster)")
+    # "local", not None: given None, Ray joins the cluster of RAY_ADDRESS or of the last `ray start` on this
+    # machine (/tmp/ray/ray_current_cluster), which is not what no address means here (and it then refused
+    # our num_cpus with a traceback).
+    ray.init(address=address or "local", include_dashboard=False, log_to_driver=False, configure_logging=False,
+             **local)
     try:
         if not address:
             require_loopback(ray)

@@ -21,6 +21,8 @@ from generator_fixtures import tiny_registry
 from local_ray import RAY_MISSING, listeners_beyond_loopback, local_ray_instance, ray_processes
 
 from humaneval.models.__main__ import main
+from humaneval.models.ray_session import cluster_address
+from humaneval.web.addresses import free_port
 
 pytestmark = pytest.mark.skipif(RAY_MISSING, reason="humaneval[scale] not installed")
 REPO = Path(__file__).resolve().parents[2]
@@ -57,15 +59,18 @@ def _sidecar_without_date(folder: Path) -> dict[str, Any]:
     return meta
 
 
-def _start_generate(folder: Path, contexts: Path, registry: Path, log: Path) -> subprocess.Popen[bytes]:
-    """`generate --ray` as a user runs it: its own process, which starts its own local Ray instance; its
-    output goes to `log` (a pipe nobody reads while it runs could fill and stall it)."""
+def _start_generate(folder: Path, contexts: Path, registry: Path, log: Path,
+                    **environment: str) -> subprocess.Popen[bytes]:
+    """`generate --ray` as a user runs it: its own process (with `environment` added to ours), which starts
+    its own local Ray instance; its output goes to `log` (a pipe nobody reads while it runs could fill and
+    stall it)."""
     folder.mkdir(exist_ok=True)
     with log.open("wb") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "humaneval.models", "generate", str(contexts), "--out", "logs.jsonl",
              "--registry", str(registry), "--batch-size", "1", "--shard-size", "1", "--no-progress", "--ray"],
-            cwd=folder, env=dict(os.environ, PYTHONPATH=str(REPO)), stdout=out, stderr=subprocess.STDOUT)
+            cwd=folder, env=dict(os.environ, PYTHONPATH=str(REPO), **environment), stdout=out,
+            stderr=subprocess.STDOUT)
 
 
 def _kill_after_first_shards(job: subprocess.Popen[bytes], work: Path, log: Path) -> list[str]:
@@ -112,6 +117,31 @@ def test_a_job_killed_with_sigkill_reruns_only_the_missing_shards(tmp_path: Path
     assert sharded.read_bytes() == single.read_bytes()
     assert len(single.read_bytes().splitlines()) == 81
     assert _sidecar_without_date(folder) == _sidecar_without_date(tmp_path / "single")
+
+
+def test_no_address_means_a_local_instance_even_with_ray_address_set(tmp_path: Path) -> None:
+    """RAY_ADDRESS is how Ray finds a cluster (a shell on a cluster node may export it). With no address
+    configured, `--ray` still starts its own instance on loopback, and says it did not use the variable;
+    Ray itself, given no address, tried to join that cluster and failed with a traceback."""
+    contexts = _contexts(tmp_path / "contexts.jsonl", count=2)
+    log = tmp_path / "job.log"
+    job = _start_generate(tmp_path / "ray", contexts, tiny_registry(tmp_path), log,
+                          RAY_ADDRESS=f"127.0.0.1:{free_port()}")  # nothing listens there
+    assert job.wait(timeout=300) == 0, log.read_text()
+    assert "RAY_ADDRESS is set but not used" in log.read_text()
+    assert len((tmp_path / "ray" / "logs.jsonl").read_bytes().splitlines()) == 3
+
+
+@pytest.mark.parametrize("address", [None, "", " ", "local"])
+def test_every_way_of_saying_no_cluster_gets_the_loopback_instance(address: str | None) -> None:
+    """"local" is Ray's own word for a new local instance; taken for a cluster address, it skipped the
+    loopback switch and check, and the instance listened on every interface."""
+    assert cluster_address(address) is None
+
+
+@pytest.mark.parametrize("address", ["auto", "10.0.0.5:6379"])
+def test_a_cluster_address_is_kept(address: str) -> None:
+    assert cluster_address(address) == address
 
 
 def test_ray_output_equals_the_single_process_output(local_ray: None, tmp_path: Path,
