@@ -7,6 +7,9 @@
                                                  # at one 1-CPU replica per core (humaneval[scale]; three
                                                  # repeats, ~20 min; --repeats N: from 6 up, the overhead's
                                                  # median comes with a 95% interval; 7 take ~45 min)
+    .venv/bin/python bench/serving.py --ray --chats 16 --turns 12 --repeats 6
+                                                 # the overhead at 16 chats (~50 min): 4-turn runs are ~4
+                                                 # batches, and one split batch moves a run by 10-25%
 
 The model has the Blender 90M architecture (BlenderbotSmall: vocab 54944, scaled embeddings, 8+8 layers,
 512-d, 16 heads, FFN 2048) with RANDOM weights built from its config — a load generator, not a bot — and
