@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from humaneval.input_errors import InputError, exit_on_input_error
+from humaneval.models.ray_session import check_ray_flags
 from humaneval.outputs import check_outputs
 
 if TYPE_CHECKING:
@@ -171,7 +172,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=0, help="torch seed, for sampling recipes (default 0; an openai_compatible model uses its sampling.seed)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--ray", action="store_true", help="shard the chats across Ray workers (needs humaneval[scale]; docs/scaling.md): same output, resumable")
-    parser.add_argument("--ray-address", default=None, metavar="ADDR", help="with --ray: an existing Ray cluster (default: a local Ray instance on 127.0.0.1)")
+    parser.add_argument("--ray-address", default=None, metavar="ADDR", help="with --ray: an existing Ray cluster, its head node's HOST:PORT (e.g. 10.0.0.5:6379) or auto (RAY_ADDRESS, or the last `ray start` on this machine); default: a local Ray instance on 127.0.0.1")
     parser.add_argument("--ray-workers", type=int, default=None, metavar="N", help="with --ray: model copies working at once (default: the cluster's CPUs)")
     parser.add_argument("--shard-size", type=int, default=None, metavar="N", help="with --ray: chats per shard, rounded up to whole batches (default 4 batches)")
     args = parser.parse_args(argv)
@@ -183,6 +184,7 @@ def main(argv: list[str]) -> int:
     for flag, value in (("--batch-size", args.batch_size), ("--ray-workers", args.ray_workers), ("--shard-size", args.shard_size)):
         if value is not None and value < 1:
             raise InputError(f"{flag} must be >= 1", field=flag)
+    check_ray_flags(args)
     from humaneval.conversations import metadata_path_for
 
     check_outputs([args.out, metadata_path_for(args.out)], inputs=[args.seeds], field="--out")

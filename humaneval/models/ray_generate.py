@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 from humaneval.input_errors import InputError
 from humaneval.models.cli_generate import Episode, answer_episodes, recipe_of
-from humaneval.models.ray_session import ray_session
+from humaneval.models.ray_session import ray_session, require_reachable
 from humaneval.models.registry import ModelSpec
 
 SHARD_BATCHES = 4  # default shard: 4 batches, small enough to lose little to a kill, big enough to batch
@@ -190,6 +190,8 @@ def run_sharded(out: Path, spec: ModelSpec, options: RayGenerateOptions, items: 
     if spec.kind != "generator":
         raise InputError(f"--ray runs local generators; {spec.name!r} is {spec.kind} (its engine scales itself)",
                          field="--ray")
+    if options.address:
+        require_reachable(options.address)  # before the work folder: a typo in an address leaves nothing behind
     bounds = shard_bounds(len(items), options.batch_size, options.shard_size)
     folder = ShardFolder(work_folder_for(out), run_plan(inputs_sha256, spec, options, bounds, **settings))
     missing = [i for i in range(len(bounds)) if not folder.complete(i)]

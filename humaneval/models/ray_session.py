@@ -14,11 +14,15 @@ loopback (it cannot if something imported Ray earlier in the process).
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import logging
 import os
+import re
+import socket
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from humaneval.input_errors import InputError
@@ -26,15 +30,57 @@ from humaneval.usable_cpus import usable_cpus
 from humaneval.web.addresses import is_loopback
 
 LOOPBACK_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+CONNECT_TIMEOUT_S = 10.0  # for the head node to accept a TCP connection; a reachable one does so in milliseconds
+_HOST_PORT = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>[0-9]{1,5})")
 logger = logging.getLogger(__name__)
 
 
-def cluster_address(address: str | None) -> str | None:
+def cluster_address(address: str | None, field: str = "ray address", path: Path | None = None) -> str | None:
     """The cluster `address` names, or None for a local instance: no address, an empty one, or Ray's own word
-    for a new local instance, "local" (which must get the same loopback start as no address)."""
+    for a new local instance, "local" (which must get the same loopback start as no address).
+
+    A cluster is `auto` (Ray finds it: RAY_ADDRESS, or the last `ray start` on this machine) or HOST:PORT;
+    anything else is an input error naming `field` (and `path`), raised before anything is started or
+    written: Ray itself refuses a malformed address only when it connects, with a traceback."""
     if address is None or address.strip() in ("", "local"):
         return None
+    address = address.strip()
+    match = _HOST_PORT.fullmatch(address)
+    if address != "auto" and not (match and 1 <= int(match["port"]) <= 65535):
+        raise InputError(f"{address!r} is not a Ray cluster address: use auto, HOST:PORT (the head node's GCS "
+                         f"port, 6379 unless `ray start --port` chose another) or null for a local instance",
+                         path=path, field=field)
     return address
+
+
+def check_ray_flags(args: argparse.Namespace) -> None:
+    """`generate` and `self-chat`: refuse the flags only --ray reads when --ray is not given (the run would
+    quietly be a single-process one), and check --ray-address (stored back as the cluster or None) before
+    anything is read, started or written."""
+    given = [flag for flag, value in (("--ray-address", args.ray_address), ("--ray-workers", args.ray_workers),
+                                      ("--shard-size", args.shard_size)) if value is not None]
+    if given and not args.ray:
+        raise InputError(f"{given[0]} only applies with --ray", field=given[0])
+    args.ray_address = cluster_address(args.ray_address, field="--ray-address")
+
+
+def require_reachable(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """Refuse a HOST:PORT cluster address (given, or for `auto` in RAY_ADDRESS) that accepts no connection
+    within `timeout_s`.
+
+    Ray itself retries such an address without end, printing only its own gRPC warnings (seen with Ray 2.60:
+    still waiting after 10 minutes), so a typo in an address would hang the command."""
+    target = os.environ.get("RAY_ADDRESS", "").strip() if address == "auto" else address
+    match = _HOST_PORT.fullmatch(target)
+    if match is None:  # auto without a HOST:PORT in RAY_ADDRESS: Ray looks, and says at once when it finds none
+        return
+    try:
+        with socket.create_connection((match["host"].strip("[]"), int(match["port"])), timeout=timeout_s):
+            pass
+    except OSError as err:
+        where = f"{target} (RAY_ADDRESS, which the address auto uses)" if address == "auto" else target
+        raise ConnectionError(f"no Ray cluster answers at {where} ({err.strerror or err}): is `ray start --head` "
+                              f"running there, and does this machine reach that port?") from None
 
 
 def import_ray(address: str | None) -> Any:
@@ -68,6 +114,8 @@ def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[An
     # "local", not None: given None, Ray joins the cluster of RAY_ADDRESS or of the last `ray start` on this
     # machine (/tmp/ray/ray_current_cluster), which is not what no address means here (and it then refused
     # our num_cpus with a traceback).
+    if address:
+        require_reachable(address)
     ray.init(address=address or "local", include_dashboard=False, log_to_driver=False, configure_logging=False,
              **local)
     try:

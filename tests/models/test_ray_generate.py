@@ -139,9 +139,65 @@ def test_every_way_of_saying_no_cluster_gets_the_loopback_instance(address: str 
     assert cluster_address(address) is None
 
 
-@pytest.mark.parametrize("address", ["auto", "10.0.0.5:6379"])
-def test_a_cluster_address_is_kept(address: str) -> None:
-    assert cluster_address(address) == address
+@pytest.mark.parametrize(("address", "cluster"), [("auto", "auto"), ("10.0.0.5:6379", "10.0.0.5:6379"),
+                                                 (" head-1.example:6379 ", "head-1.example:6379"),
+                                                 ("[::1]:6379", "[::1]:6379")])
+def test_a_cluster_address_is_kept(address: str, cluster: str) -> None:
+    assert cluster_address(address) == cluster
+
+
+@pytest.mark.parametrize("address", ["nonsense", "10.0.0.5", "10.0.0.5:0", "10.0.0.5:65536", "ray://10.0.0.5:10001",
+                                     "10.0.0.5:6379/x", "head node:6379"])
+def test_a_malformed_address_is_refused_before_anything_is_written(address: str, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Ray refused these only when it connected, with a traceback, after the work folder was made."""
+    contexts = _contexts(tmp_path / "contexts.jsonl", count=2)
+    with pytest.raises(SystemExit) as exc:
+        _generate(tmp_path / "ray", contexts, monkeypatch, "--ray", "--ray-address", address)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--ray-address" in err and "is not a Ray cluster address" in err and "Traceback" not in err
+    assert list((tmp_path / "ray").iterdir()) == []  # the folder it ran in: no work folder, no output
+
+
+@pytest.mark.timeout(60)  # a refused connection fails at once; an unanswered one after CONNECT_TIMEOUT_S
+def test_an_address_nothing_answers_on_fails_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Ray retried such an address without end (still waiting after 10 minutes, printing gRPC warnings)."""
+    contexts = _contexts(tmp_path / "contexts.jsonl", count=2)
+    with pytest.raises(SystemExit) as exc:
+        _generate(tmp_path / "ray", contexts, monkeypatch, "--ray", "--ray-address", f"127.0.0.1:{free_port()}")
+    assert exc.value.code == 2
+    assert "no Ray cluster answers at 127.0.0.1:" in capsys.readouterr().err
+    assert list((tmp_path / "ray").iterdir()) == []
+
+
+@pytest.mark.timeout(60)
+def test_auto_checks_the_cluster_ray_address_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`auto` uses RAY_ADDRESS when it is set; Ray waited on it without end like on a given address."""
+    contexts = _contexts(tmp_path / "contexts.jsonl", count=2)
+    closed = f"127.0.0.1:{free_port()}"
+    monkeypatch.setenv("RAY_ADDRESS", closed)
+    with pytest.raises(SystemExit) as exc:
+        _generate(tmp_path / "ray", contexts, monkeypatch, "--ray", "--ray-address", "auto")
+    assert exc.value.code == 2
+    assert f"no Ray cluster answers at {closed} (RAY_ADDRESS" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", [["--ray-address", "auto"], ["--ray-workers", "2"], ["--shard-size", "2"]])
+@pytest.mark.parametrize("verb", ["generate", "self-chat"])
+def test_a_ray_flag_without_ray_is_refused(flag: list[str], verb: str, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --ray the run would quietly be a single-process one."""
+    contexts = _contexts(tmp_path / "contexts.jsonl", count=2)
+    inputs = [str(contexts)] if verb == "generate" else []
+    with pytest.raises(SystemExit) as exc:
+        main([verb, *inputs, "--out", str(tmp_path / "out.jsonl"), *flag])
+    assert exc.value.code == 2
+    assert f"{flag[0]} only applies with --ray" in capsys.readouterr().err
+    assert not (tmp_path / "out.jsonl").exists()
 
 
 def test_ray_output_equals_the_single_process_output(local_ray: None, tmp_path: Path,

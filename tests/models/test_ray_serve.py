@@ -5,10 +5,14 @@ shared by the module (deploying takes seconds)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -23,6 +27,7 @@ from humaneval.web.addresses import free_port
 pytestmark = [pytest.mark.skipif(RAY_MISSING, reason="humaneval[scale] not installed"),
               pytest.mark.filterwarnings("ignore::DeprecationWarning")]  # Ray Serve's own pydantic fields
 
+REPO = Path(__file__).resolve().parents[2]
 TOKEN = "ray-test-token"
 CHATS = 16
 TURNS = 2
@@ -156,6 +161,11 @@ def test_a_gpu_replica_puts_the_model_on_the_gpu(served: str) -> None:
     ({"autoscaling": {"min_replicas": 3, "max_replicas": 2}}, "ray.autoscaling"),
     ({"autoscaling": {"max_replicas": 2}}, "ray.autoscaling"),
     ({"address": ""}, "ray.address"),
+    ({"address": "head-node"}, "ray.address"),
+    ({"address": "10.0.0.5:0"}, "ray.address"),
+    ({"address": "10.0.0.5:65536"}, "ray.address"),
+    ({"address": "ray://10.0.0.5:10001"}, "ray.address"),
+    ({"address": 6379}, "ray.address"),
     ({"replica": 2}, "ray"),
 ])
 def test_a_bad_ray_section_names_its_key(section: dict[str, Any], field: str) -> None:
@@ -187,3 +197,17 @@ def test_serve_ray_refuses_port_0_before_starting_ray(tmp_path: Any, capsys: pyt
         main(["serve", "--config", str(config), "--ray", "--port", "0"])
     assert exc.value.code == 2 and "needs a fixed port" in capsys.readouterr().err
     assert ray.is_initialized() == was_running
+
+
+@pytest.mark.timeout(120)
+def test_serve_ray_fails_at_once_when_no_cluster_answers(tmp_path: Any) -> None:
+    """Ray retried an address nothing answers on without end; `serve --ray` says so and exits. Its own
+    process, as a user runs it: in this one the module's instance would be used whatever the address."""
+    closed = f"127.0.0.1:{free_port()}"
+    config = tmp_path / "serve.yaml"
+    config.write_text(f"models:\n  - name: demo_bot\nray:\n  address: '{closed}'\n")
+    run = subprocess.run([sys.executable, "-m", "humaneval.models", "serve", "--config", str(config), "--ray",
+                          "--port", str(free_port())], capture_output=True, text=True, timeout=100,
+                         env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert run.returncode == 2 and f"no Ray cluster answers at {closed}" in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr

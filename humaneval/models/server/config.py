@@ -16,6 +16,7 @@ from typing import Any
 
 from humaneval.input_errors import InputError
 from humaneval.models.batching import BatchingOptions
+from humaneval.models.ray_session import cluster_address
 from humaneval.web.addresses import is_loopback
 from humaneval.yaml_files import read_yaml_document
 
@@ -222,8 +223,10 @@ def _ray_config(raw: Any, source: Path | None) -> RayServeConfig:
                              field="ray.autoscaling")
     address = raw.get("address")
     if address is not None and (not isinstance(address, str) or not address.strip()):
-        raise InputError("must be a cluster address (host:port or auto) or null", path=source, field="ray.address")
-    return RayServeConfig(address=address, replicas=number(raw.get("replicas", 1), "replicas", 1, True),
+        raise InputError("must be a cluster address (HOST:PORT or auto), local, or null", path=source,
+                         field="ray.address")
+    return RayServeConfig(address=cluster_address(address, field="ray.address", path=source),
+                          replicas=number(raw.get("replicas", 1), "replicas", 1, True),
                           num_cpus=number(raw.get("num_cpus", 1), "num_cpus", 0, False),
                           num_gpus=number(raw.get("num_gpus", 0), "num_gpus", 0, False),
                           min_replicas=bounds[0], max_replicas=bounds[1])
