@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 from humaneval.input_errors import InputError
 from humaneval.models.cli_generate import Episode, answer_episodes, recipe_of
-from humaneval.models.ray_session import ray_session, require_reachable
+from humaneval.models.ray_session import ray_session
 from humaneval.models.registry import ModelSpec
 
 SHARD_BATCHES = 4  # default shard: 4 batches, small enough to lose little to a kill, big enough to batch
@@ -68,6 +68,7 @@ class ShardFolder:
 
     def __init__(self, path: Path, plan: dict[str, Any]) -> None:
         self.path = path
+        self.plan = plan
         plan_path = path / "plan.json"
         if plan_path.exists():
             existing = json.loads(plan_path.read_text(encoding="utf-8"))
@@ -75,9 +76,12 @@ class ShardFolder:
                 changed = sorted(k for k in plan.keys() | existing.keys() if plan.get(k) != existing.get(k))
                 raise InputError(f"holds shards of another run (differs in {', '.join(changed)}); delete the folder "
                                  "to start over, or rerun with the settings of that run", path=path, field="--out")
-        else:
-            path.mkdir(parents=True, exist_ok=True)
-            _write_atomically(plan_path, plan)
+
+    def create(self) -> None:
+        """The folder with its plan, made once Ray is up: a run that cannot reach its cluster leaves nothing."""
+        if not (self.path / "plan.json").exists():
+            self.path.mkdir(parents=True, exist_ok=True)
+            _write_atomically(self.path / "plan.json", self.plan)
 
     def shard_path(self, index: int) -> Path:
         return self.path / f"shard-{index:05d}.json"
@@ -190,8 +194,6 @@ def run_sharded(out: Path, spec: ModelSpec, options: RayGenerateOptions, items: 
     if spec.kind != "generator":
         raise InputError(f"--ray runs local generators; {spec.name!r} is {spec.kind} (its engine scales itself)",
                          field="--ray")
-    if options.address:
-        require_reachable(options.address)  # before the work folder: a typo in an address leaves nothing behind
     bounds = shard_bounds(len(items), options.batch_size, options.shard_size)
     folder = ShardFolder(work_folder_for(out), run_plan(inputs_sha256, spec, options, bounds, **settings))
     missing = [i for i in range(len(bounds)) if not folder.complete(i)]
@@ -214,6 +216,8 @@ def _run_shards(folder: ShardFolder, spec: ModelSpec, options: RayGenerateOption
     started = time.time()
     with ray_session(options.address) as ray:
         from ray.util import ActorPool
+
+        folder.create()
 
         cpus = int(ray.cluster_resources().get("CPU", 1))
         count = max(1, min(options.workers or cpus, len(jobs)))

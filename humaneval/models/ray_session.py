@@ -83,12 +83,22 @@ def require_reachable(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> Non
                               f"running there, and does this machine reach that port?") from None
 
 
+def on_loopback(address: str | None) -> bool:
+    """Whether Ray's node for `address` is on 127.0.0.1: a local instance, or a HOST:PORT cluster whose host
+    is a loopback address (`auto` may find one too, but its host is known only to Ray)."""
+    cluster = cluster_address(address)
+    match = _HOST_PORT.fullmatch(cluster or "")
+    return cluster is None or (match is not None and is_loopback(match["host"]))
+
+
 def import_ray(address: str | None) -> Any:
     """Ray, or an input error saying how to install it (it is the optional extra humaneval[scale]).
 
-    An `address` that names no cluster means a local instance will be started: Ray is then imported with
-    its loopback switch."""
-    if cluster_address(address) is None and "ray" not in sys.modules:
+    An `address` that names no cluster means a local instance will be started, and one on a loopback address
+    is a cluster on this machine's loopback (`ray start --head --node-ip-address 127.0.0.1`): Ray is then
+    imported with its loopback switch. Without it this process would take the machine's network address as
+    its node's, find no raylet there and wait without end."""
+    if on_loopback(address) and "ray" not in sys.modules:
         os.environ[LOOPBACK_SWITCH] = "0"
     try:
         import ray
@@ -116,8 +126,17 @@ def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[An
     # our num_cpus with a traceback).
     if address:
         require_reachable(address)
-    ray.init(address=address or "local", include_dashboard=False, log_to_driver=False, configure_logging=False,
-             **local)
+    try:
+        ray.init(address=address or "local", include_dashboard=False, log_to_driver=False,
+                 configure_logging=False, **local)
+    except ConnectionError as err:
+        if not address or os.environ.get("RAY_AUTH_MODE", "").strip().lower() == "token":
+            raise
+        # Ray sends its token to a cluster it finds itself (auto, no RAY_ADDRESS) but never to an address it
+        # is given, so a cluster with token authentication (Ray's default since 2.59) refuses the connection.
+        raise ConnectionError(f"{err}; a cluster with token authentication (Ray's default) also needs "
+                              f"RAY_AUTH_MODE=token here, and its token in RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or "
+                              f"~/.ray/auth_token (docs/scaling.md)") from None
     try:
         if not address:
             require_loopback(ray)
