@@ -19,8 +19,10 @@ import contextlib
 import logging
 import os
 import re
+import signal
 import socket
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -127,8 +129,9 @@ def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[An
     if address:
         require_reachable(address)
     try:
-        ray.init(address=address or "local", include_dashboard=False, log_to_driver=False,
-                 configure_logging=False, **local)
+        with python_sigterm_handler():
+            ray.init(address=address or "local", include_dashboard=False, log_to_driver=False,
+                     configure_logging=False, **local)
     except ConnectionError as err:
         if not address or os.environ.get("RAY_AUTH_MODE", "").strip().lower() == "token":
             raise
@@ -143,6 +146,23 @@ def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[An
         yield ray
     finally:
         ray.shutdown()
+
+
+@contextlib.contextmanager
+def python_sigterm_handler() -> Iterator[None]:
+    """Keep this process's Python SIGTERM handler over the one Ray's core worker installs while connecting.
+
+    Ray's handler (a crash logger) prints a stack and then aborts the process: `serve --ray` stopped with
+    SIGTERM (`kill`, `timeout`, a service manager) died with SIGABRT, exit 134, halfway through removing its
+    application, and `generate --ray` skipped its clean-up. Python's own handler (the server's stop, the
+    CLIs' clean exit) is put back, so SIGTERM ends the command as Ctrl-C does."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    ours = signal.getsignal(signal.SIGTERM) if in_main_thread else None
+    try:
+        yield
+    finally:
+        if callable(ours):
+            signal.signal(signal.SIGTERM, ours)
 
 
 def require_loopback(ray: Any) -> None:

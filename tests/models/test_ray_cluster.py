@@ -112,3 +112,39 @@ def test_without_the_token_mode_the_error_says_what_to_set(cluster: Cluster, tmp
     assert f"Failed to connect to Ray cluster at {cluster.address}" in refused.stderr
     assert "RAY_AUTH_MODE=token" in refused.stderr and "Traceback" not in refused.stderr
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == []  # no work folder, no output
+
+
+def test_serve_on_a_cluster_answers_and_leaves_the_cluster_running(cluster: Cluster, tmp_path: Path) -> None:
+    """`serve --ray` with the cluster's address: the demo bot answers through the real HTTP API with the token;
+    stopping the server (SIGTERM) removes its application and leaves the cluster, which others may share."""
+    from humaneval.models.client import HttpClient
+
+    port = free_port()
+    config = tmp_path / "serve.yaml"
+    config.write_text(f"port: {port}\ntoken_env: HUMANEVAL_SERVER_TOKEN\nmodels:\n  - name: demo_bot\n"
+                      "safety:\n  checks:\n    profanity_classifier:\n      enabled: false\n"
+                      f"ray:\n  address: '{cluster.address}'\n  num_cpus: 0.5\n")
+    server = subprocess.Popen([sys.executable, "-m", "humaneval.models", "serve", "--config", str(config), "--ray"],
+                              env=_environment(HUMANEVAL_SERVER_TOKEN="cluster-token", **cluster.auth),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert server.stdout is not None
+        lines = []
+        while not any(line.startswith("serving ") for line in lines):
+            lines.append(server.stdout.readline())
+            assert lines[-1], "".join(lines)  # the server ended before it served
+        client = HttpClient(f"http://127.0.0.1:{port}", token="cluster-token", retries=3, backoff_s=0.5)
+        try:
+            reply = client.reply("demo_bot", ["hello, how was your day?"])
+        finally:
+            client.close()
+        assert reply.action == "reply" and reply.text
+        assert listeners_beyond_loopback(cluster.head) == []
+    finally:
+        server.terminate()
+        rest, _ = server.communicate(timeout=120)
+    assert server.returncode == 0, "".join(lines) + rest
+    assert cluster.head.is_running() and cluster.head.status() != psutil.STATUS_ZOMBIE
+    joined = _generate(tmp_path / "after", _contexts(tmp_path / "contexts.jsonl", count=2), tiny_registry(tmp_path),
+                       "--ray", "--ray-address", cluster.address, **cluster.auth)
+    assert joined.returncode == 0, joined.stderr  # the cluster still takes work

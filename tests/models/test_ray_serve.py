@@ -6,6 +6,7 @@ shared by the module (deploying takes seconds)."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -183,8 +184,6 @@ def test_autoscaling_bounds_replace_the_replica_count() -> None:
 
 def test_serve_ray_refuses_port_0_before_starting_ray(tmp_path: Any, capsys: pytest.CaptureFixture[str],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    import signal
-
     from humaneval.models.__main__ import main
     from humaneval.models.ray_session import import_ray
 
@@ -211,3 +210,27 @@ def test_serve_ray_fails_at_once_when_no_cluster_answers(tmp_path: Any) -> None:
                          env=dict(os.environ, PYTHONPATH=str(REPO)))
     assert run.returncode == 2 and f"no Ray cluster answers at {closed}" in run.stderr, run.stderr
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.timeout(300)
+def test_sigterm_stops_serve_ray_cleanly_and_leaves_no_process(tmp_path: Any) -> None:
+    """SIGTERM (`kill`, `timeout`, a service manager) as Ctrl-C: exit 0, the application removed and the
+    local instance stopped. Ray's core worker catches SIGTERM itself and aborted the process (exit 134)
+    halfway through the removal."""
+    config = tmp_path / "serve.yaml"
+    config.write_text(f"port: {free_port()}\nmodels:\n  - name: demo_bot\n"
+                      "safety:\n  checks:\n    profanity_classifier:\n      enabled: false\n"
+                      "ray:\n  num_cpus: 0.5\n")
+    server = subprocess.Popen([sys.executable, "-m", "humaneval.models", "serve", "--config", str(config), "--ray"],
+                              env=dict(os.environ, PYTHONPATH=str(REPO)), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    assert server.stdout is not None
+    lines = [server.stdout.readline()]
+    while lines[-1] and not lines[-1].startswith("serving "):
+        lines.append(server.stdout.readline())
+    started = psutil.Process(server.pid).children(recursive=True)
+    server.send_signal(signal.SIGTERM)
+    rest, _ = server.communicate(timeout=120)
+    assert server.returncode == 0, "".join(lines) + rest
+    _, alive = psutil.wait_procs(started, timeout=30)
+    assert [p.name() for p in alive] == []
