@@ -217,8 +217,6 @@ def _run_shards(folder: ShardFolder, spec: ModelSpec, options: RayGenerateOption
     with ray_session(options.address) as ray:
         from ray.util import ActorPool
 
-        folder.create()
-
         cpus = int(ray.cluster_resources().get("CPU", 1))
         count = max(1, min(options.workers or cpus, len(jobs)))
         actor = ray.remote(num_cpus=1)(ShardWorker)
@@ -228,6 +226,7 @@ def _run_shards(folder: ShardFolder, spec: ModelSpec, options: RayGenerateOption
             if recipe.get("inference") in SAMPLING_INFERENCE:
                 raise InputError(f"--ray needs deterministic decoding (greedy or beam) to reproduce the single-process "
                                  f"output; {spec.name!r} samples ({recipe['inference']})", field="--ray")
+            folder.create()
             startup = time.time() - started
             pool = ActorPool(workers)
             for index, (method, args) in jobs.items():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ipaddress
 import logging
 import os
 import re
@@ -33,8 +34,26 @@ from humaneval.web.addresses import is_loopback
 
 LOOPBACK_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 CONNECT_TIMEOUT_S = 10.0  # for the head node to accept a TCP connection; a reachable one does so in milliseconds
-_HOST_PORT = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>[0-9]{1,5})")
+_HOST_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*")
 logger = logging.getLogger(__name__)
+
+
+def host_port(address: str) -> tuple[str, int] | None:
+    """(host, port) of a HOST:PORT address, or None: HOST a name or an IPv4 literal (ASCII letters, digits,
+    `-`, `_` in dot-separated labels) or a bracketed IPv6 literal, never an unspecified address (0.0.0.0,
+    [::]: nothing to connect to); PORT 1-65535 in ASCII digits."""
+    host, colon, port = address.rpartition(":")
+    if not colon or not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
+        return None
+    bracketed = host.startswith("[") and host.endswith("]")
+    if not bracketed and not _HOST_NAME.fullmatch(host):
+        return None
+    host = host[1:-1] if bracketed else host
+    try:
+        ip = ipaddress.IPv6Address(host) if bracketed else ipaddress.IPv4Address(host)
+    except ValueError:
+        return None if bracketed else (host, int(port))
+    return None if ip.is_unspecified else (host, int(port))
 
 
 def cluster_address(address: str | None, field: str = "ray address", path: Path | None = None) -> str | None:
@@ -47,12 +66,32 @@ def cluster_address(address: str | None, field: str = "ray address", path: Path 
     if address is None or address.strip() in ("", "local"):
         return None
     address = address.strip()
-    match = _HOST_PORT.fullmatch(address)
-    if address != "auto" and not (match and 1 <= int(match["port"]) <= 65535):
+    if address != "auto" and host_port(address) is None:
         raise InputError(f"{address!r} is not a Ray cluster address: use auto, HOST:PORT (the head node's GCS "
                          f"port, 6379 unless `ray start --port` chose another) or null for a local instance",
                          path=path, field=field)
     return address
+
+
+def auto_target() -> str | None:
+    """The HOST:PORT the address `auto` joins, as Ray finds it: RAY_ADDRESS (checked like a configured
+    address), else the last `ray start` on this machine (Ray's `ray_current_cluster` file in its temporary
+    folder); None when there is none, which Ray then reports at once."""
+    given = os.environ.get("RAY_ADDRESS", "").strip()
+    if given:
+        target = cluster_address(given, field="RAY_ADDRESS")
+        if target in (None, "auto"):
+            raise InputError(f"{given!r} names no cluster; with the address auto it must be HOST:PORT (or unset "
+                             f"it, and configure no address for a local instance)", field="RAY_ADDRESS")
+        return target
+    # Ray's temporary folder on Linux (ray/_common/utils.py, get_default_system_temp_dir), read without
+    # importing Ray, which must not happen before the loopback switch is decided
+    folder = Path(os.environ.get("RAY_TMPDIR") or os.environ.get("TMPDIR") or "/tmp") / "ray"
+    try:
+        found = (folder / "ray_current_cluster").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return found if host_port(found) else None
 
 
 def check_ray_flags(args: argparse.Namespace) -> None:
@@ -67,30 +106,32 @@ def check_ray_flags(args: argparse.Namespace) -> None:
 
 
 def require_reachable(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
-    """Refuse a HOST:PORT cluster address (given, or for `auto` in RAY_ADDRESS) that accepts no connection
-    within `timeout_s`.
+    """Refuse a cluster whose HOST:PORT (given, or found for `auto`) accepts no connection within `timeout_s`.
 
     Ray itself retries such an address without end, printing only its own gRPC warnings (seen with Ray 2.60:
     still waiting after 10 minutes), so a typo in an address would hang the command."""
-    target = os.environ.get("RAY_ADDRESS", "").strip() if address == "auto" else address
-    match = _HOST_PORT.fullmatch(target)
-    if match is None:  # auto without a HOST:PORT in RAY_ADDRESS: Ray looks, and says at once when it finds none
+    target = auto_target() if address == "auto" else address
+    parts = host_port(target) if target else None
+    if parts is None:  # auto with no cluster to be found: Ray says so at once
         return
     try:
-        with socket.create_connection((match["host"].strip("[]"), int(match["port"])), timeout=timeout_s):
+        with socket.create_connection(parts, timeout=timeout_s):
             pass
     except OSError as err:
-        where = f"{target} (RAY_ADDRESS, which the address auto uses)" if address == "auto" else target
+        where = f"{target} (what the address auto found)" if address == "auto" else target
         raise ConnectionError(f"no Ray cluster answers at {where} ({err.strerror or err}): is `ray start --head` "
                               f"running there, and does this machine reach that port?") from None
 
 
 def on_loopback(address: str | None) -> bool:
-    """Whether Ray's node for `address` is on 127.0.0.1: a local instance, or a HOST:PORT cluster whose host
-    is a loopback address (`auto` may find one too, but its host is known only to Ray)."""
+    """Whether Ray's node for `address` is on loopback: a local instance, or a cluster whose HOST:PORT (given,
+    or found for `auto`) has a loopback host."""
     cluster = cluster_address(address)
-    match = _HOST_PORT.fullmatch(cluster or "")
-    return cluster is None or (match is not None and is_loopback(match["host"]))
+    if cluster is None:
+        return True
+    target = auto_target() if cluster == "auto" else cluster
+    parts = host_port(target) if target else None
+    return parts is not None and is_loopback(parts[0])
 
 
 def import_ray(address: str | None) -> Any:
@@ -123,23 +164,19 @@ def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[An
     if not address and os.environ.get("RAY_ADDRESS"):
         logger.warning("RAY_ADDRESS is set but not used: no Ray address is configured, so a local instance starts "
                        "on 127.0.0.1 (configure the address 'auto' to use that cluster)")
-    # "local", not None: given None, Ray joins the cluster of RAY_ADDRESS or of the last `ray start` on this
-    # machine (/tmp/ray/ray_current_cluster), which is not what no address means here (and it then refused
-    # our num_cpus with a traceback).
     if address:
         require_reachable(address)
     try:
         with python_sigterm_handler():
+            # "local", not None: given None, Ray joins the cluster of RAY_ADDRESS or of the last `ray start`
+            # on this machine (/tmp/ray/ray_current_cluster), which is not what no address means here (and
+            # it then refused our num_cpus with a traceback).
             ray.init(address=address or "local", include_dashboard=False, log_to_driver=False,
                      configure_logging=False, **local)
-    except ConnectionError as err:
-        if not address or os.environ.get("RAY_AUTH_MODE", "").strip().lower() == "token":
+    except (ConnectionError, ray.exceptions.AuthenticationError) as err:
+        if not address:
             raise
-        # Ray sends its token to a cluster it finds itself (auto, no RAY_ADDRESS) but never to an address it
-        # is given, so a cluster with token authentication (Ray's default since 2.59) refuses the connection.
-        raise ConnectionError(f"{err}; a cluster with token authentication (Ray's default) also needs "
-                              f"RAY_AUTH_MODE=token here, and its token in RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or "
-                              f"~/.ray/auth_token (docs/scaling.md)") from None
+        raise ConnectionError(f"{err}{_token_hint(address)}") from None
     try:
         if not address:
             require_loopback(ray)
@@ -148,20 +185,36 @@ def ray_session(address: str | None, num_cpus: int | None = None) -> Iterator[An
         ray.shutdown()
 
 
+def _token_hint(address: str) -> str:
+    """What to set when a cluster refused us: Ray sends its token to a cluster it finds itself (`auto` without
+    RAY_ADDRESS) but to an address it is given only under RAY_AUTH_MODE=token, and a cluster with token
+    authentication (Ray's default since 2.59) then refuses the connection."""
+    if os.environ.get("RAY_AUTH_MODE", "").strip().lower() == "token":
+        hint = "is the cluster's token the one in RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token here?"
+    elif address != "auto" or os.environ.get("RAY_ADDRESS", "").strip():
+        hint = ("a cluster with token authentication (Ray's default) also needs RAY_AUTH_MODE=token here, and its "
+                "token in RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token")
+    else:
+        return ""
+    return f"; {hint} (docs/scaling.md)"
+
+
 @contextlib.contextmanager
 def python_sigterm_handler() -> Iterator[None]:
     """Keep this process's Python SIGTERM handler over the one Ray's core worker installs while connecting.
 
     Ray's handler (a crash logger) prints a stack and then aborts the process: `serve --ray` stopped with
     SIGTERM (`kill`, `timeout`, a service manager) died with SIGABRT, exit 134, halfway through removing its
-    application, and `generate --ray` skipped its clean-up. Python's own handler (the server's stop, the
-    CLIs' clean exit) is put back, so SIGTERM ends the command as Ctrl-C does."""
+    application, and `generate --ray` skipped its clean-up. The handler from before (the server's stop, the
+    CLIs' clean exit, or the default or ignore disposition) is put back, so SIGTERM ends the command as
+    Ctrl-C does. Only the main thread may set handlers: elsewhere (Ray started from a worker thread) Ray's
+    stays. A SIGTERM while Ray is still connecting meets Ray's."""
     in_main_thread = threading.current_thread() is threading.main_thread()
     ours = signal.getsignal(signal.SIGTERM) if in_main_thread else None
     try:
         yield
     finally:
-        if callable(ours):
+        if ours is not None:  # None: a handler not set from Python, which cannot be put back
             signal.signal(signal.SIGTERM, ours)
 
 

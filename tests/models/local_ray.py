@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import ipaddress
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -53,3 +54,12 @@ def _loopback(address: str) -> bool:
 def ray_processes(root: psutil.Process) -> list[psutil.Process]:
     """`root`'s descendants that are Ray's own servers (the GCS and the raylet), for a test to wait on."""
     return [p for p in root.children(recursive=True) if p.name() in ("gcs_server", "raylet")]
+
+
+@contextlib.contextmanager
+def refused_address() -> Iterator[str]:
+    """127.0.0.1:PORT on which a connection is refused for as long as the block runs: the port is bound and
+    not listening, so no other process (another test's Ray) can take it in the meantime."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"127.0.0.1:{held.getsockname()[1]}"

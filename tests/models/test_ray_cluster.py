@@ -32,8 +32,9 @@ RAY_CLI = Path(sys.executable).with_name("ray")
 @dataclass(frozen=True)
 class Cluster:
     address: str
-    auth: dict[str, str]  # what a process joining it needs in its environment
+    auth: dict[str, str]  # what a process joining it by address needs in its environment
     head: psutil.Process
+    tmpdir: str  # RAY_TMPDIR under which its `ray start` left ray/ray_current_cluster, where `auto` looks
 
 
 def _environment(**extra: str) -> dict[str, str]:
@@ -55,25 +56,29 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     with log.open("wb") as out:
         head = subprocess.Popen(
             [str(RAY_CLI), "start", "--head", "--block", "--node-ip-address", "127.0.0.1", "--port", str(port),
-             "--num-cpus", "2", "--include-dashboard", "false", "--disable-usage-stats", "--temp-dir", str(temp),
+             "--num-cpus", "2", "--include-dashboard", "false", "--disable-usage-stats",
+             "--temp-dir", str(temp / "ray"),
              # ports of their own, not the fixed defaults (10001, 52365) another Ray on this machine may hold
              "--ray-client-server-port", str(free_port()), "--dashboard-agent-listen-port", str(free_port())],
             env=_environment(RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0", **auth), stdout=out, stderr=subprocess.STDOUT)
     root = psutil.Process(head.pid)
-    started: list[psutil.Process] = []
     try:
         deadline = time.monotonic() + 120
         while "will now block" not in log.read_text(errors="replace"):
             assert head.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")
             time.sleep(0.5)
-        started = root.children(recursive=True)
-        yield Cluster(f"127.0.0.1:{port}", auth, root)
+        yield Cluster(f"127.0.0.1:{port}", auth, root, str(temp))
     finally:
+        started = root.children(recursive=True) if root.is_running() else []  # now: workers, Serve's actors
         head.terminate()
-        head.wait(timeout=60)
-        _, alive = psutil.wait_procs(started, timeout=30)
-        shutil.rmtree(temp, ignore_errors=True)
-    assert [p.pid for p in alive] == []
+        try:
+            head.wait(timeout=60)
+        finally:
+            _, alive = psutil.wait_procs(started, timeout=30)
+            for process in alive:
+                process.kill()
+            shutil.rmtree(temp, ignore_errors=True)
+    assert [p.name() for p in alive] == []
 
 
 def _contexts(path: Path, count: int) -> Path:
@@ -100,6 +105,16 @@ def test_generate_on_a_cluster_equals_the_single_process_output(cluster: Cluster
     assert (tmp_path / "cluster" / "logs.jsonl").read_bytes() == (tmp_path / "single" / "logs.jsonl").read_bytes()
     assert not (tmp_path / "cluster" / "logs.jsonl.shards").exists()
     assert listeners_beyond_loopback(cluster.head) == []
+
+
+def test_auto_joins_the_last_ray_start_on_this_machine(cluster: Cluster, tmp_path: Path) -> None:
+    """`auto` without RAY_ADDRESS: Ray finds the cluster in its temporary folder and sends the token by itself;
+    humaneval reads the same file to give the loopback cluster its loopback switch (without it: no end)."""
+    contexts, registry = _contexts(tmp_path / "contexts.jsonl", count=2), tiny_registry(tmp_path)
+    joined = _generate(tmp_path / "auto", contexts, registry, "--ray", "--ray-address", "auto",
+                       RAY_TMPDIR=cluster.tmpdir, RAY_AUTH_TOKEN_PATH=cluster.auth["RAY_AUTH_TOKEN_PATH"])
+    assert joined.returncode == 0, joined.stderr
+    assert len((tmp_path / "auto" / "logs.jsonl").read_bytes().splitlines()) == 2
 
 
 def test_without_the_token_mode_the_error_says_what_to_set(cluster: Cluster, tmp_path: Path) -> None:

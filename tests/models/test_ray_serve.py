@@ -19,7 +19,7 @@ from typing import Any
 import psutil
 import pytest
 import requests
-from local_ray import RAY_MISSING, listeners_beyond_loopback, local_ray_instance
+from local_ray import RAY_MISSING, listeners_beyond_loopback, local_ray_instance, refused_address
 
 from humaneval.models.client import HttpClient
 from humaneval.models.server import server_config_from_dict
@@ -202,12 +202,12 @@ def test_serve_ray_refuses_port_0_before_starting_ray(tmp_path: Any, capsys: pyt
 def test_serve_ray_fails_at_once_when_no_cluster_answers(tmp_path: Any) -> None:
     """Ray retried an address nothing answers on without end; `serve --ray` says so and exits. Its own
     process, as a user runs it: in this one the module's instance would be used whatever the address."""
-    closed = f"127.0.0.1:{free_port()}"
-    config = tmp_path / "serve.yaml"
-    config.write_text(f"models:\n  - name: demo_bot\nray:\n  address: '{closed}'\n")
-    run = subprocess.run([sys.executable, "-m", "humaneval.models", "serve", "--config", str(config), "--ray",
-                          "--port", str(free_port())], capture_output=True, text=True, timeout=100,
-                         env=dict(os.environ, PYTHONPATH=str(REPO)))
+    with refused_address() as closed:
+        config = tmp_path / "serve.yaml"
+        config.write_text(f"models:\n  - name: demo_bot\nray:\n  address: '{closed}'\n")
+        run = subprocess.run([sys.executable, "-m", "humaneval.models", "serve", "--config", str(config), "--ray",
+                              "--port", str(free_port())], capture_output=True, text=True, timeout=100,
+                             env=dict(os.environ, PYTHONPATH=str(REPO)))
     assert run.returncode == 2 and f"no Ray cluster answers at {closed}" in run.stderr, run.stderr
     assert "Traceback" not in run.stderr
 
@@ -225,12 +225,17 @@ def test_sigterm_stops_serve_ray_cleanly_and_leaves_no_process(tmp_path: Any) ->
                               env=dict(os.environ, PYTHONPATH=str(REPO)), stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
     assert server.stdout is not None
-    lines = [server.stdout.readline()]
-    while lines[-1] and not lines[-1].startswith("serving "):
-        lines.append(server.stdout.readline())
-    started = psutil.Process(server.pid).children(recursive=True)
-    server.send_signal(signal.SIGTERM)
-    rest, _ = server.communicate(timeout=120)
+    started: list[psutil.Process] = []
+    try:
+        lines = [server.stdout.readline()]
+        while lines[-1] and not lines[-1].startswith("serving "):
+            lines.append(server.stdout.readline())
+        started = psutil.Process(server.pid).children(recursive=True)
+        server.send_signal(signal.SIGTERM)
+        rest, _ = server.communicate(timeout=120)
+    finally:
+        for process in [psutil.Process(server.pid), *started] if server.poll() is None else []:
+            process.kill()  # what a failed stop left: not for the next test to trip over
     assert server.returncode == 0, "".join(lines) + rest
     _, alive = psutil.wait_procs(started, timeout=30)
     assert [p.name() for p in alive] == []
