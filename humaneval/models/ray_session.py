@@ -110,10 +110,10 @@ def require_reachable(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> Non
 
     Ray itself retries such an address without end, printing only its own gRPC warnings (seen with Ray 2.60:
     still waiting after 10 minutes), so a typo in an address would hang the command."""
-    target = auto_target() if address == "auto" else address
-    parts = host_port(target) if target else None
-    if parts is None:  # auto with no cluster to be found: Ray says so at once
+    reached = _reached(address)
+    if reached is None:  # auto with no cluster to be found: Ray says so at once
         return
+    target, parts = reached
     try:
         with socket.create_connection(parts, timeout=timeout_s):
             pass
@@ -129,9 +129,16 @@ def on_loopback(address: str | None) -> bool:
     cluster = cluster_address(address)
     if cluster is None:
         return True
+    reached = _reached(cluster)
+    return reached is not None and is_loopback(reached[1][0])
+
+
+def _reached(cluster: str) -> tuple[str, tuple[str, int]] | None:
+    """The HOST:PORT a cluster address reaches (itself, or what `auto` finds) and its (host, port); None when
+    `auto` finds nothing."""
     target = auto_target() if cluster == "auto" else cluster
     parts = host_port(target) if target else None
-    return parts is not None and is_loopback(parts[0])
+    return (target, parts) if target and parts else None
 
 
 def import_ray(address: str | None) -> Any:

@@ -11,10 +11,14 @@ import contextlib
 import importlib.util
 import ipaddress
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psutil
+import yaml
 
 RAY_MISSING = importlib.util.find_spec("ray") is None
 
@@ -63,3 +67,27 @@ def refused_address() -> Iterator[str]:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
         held.bind(("127.0.0.1", 0))
         yield f"127.0.0.1:{held.getsockname()[1]}"
+
+
+def demo_serve_config(path: Path, port: int, **top: Any) -> Path:
+    """A `serve --ray` config of the demo bot (profanity classifier off, for speed) on `port`, with `top`-level
+    keys added (a `ray` section, a token_env)."""
+    config = {"port": port, "models": [{"name": "demo_bot"}],
+              "safety": {"checks": {"profanity_classifier": {"enabled": False}}}, **top}
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+def start_serve_ray(config: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
+    """`serve --ray` in its own process, as a user runs it, read up to its "serving ..." line; returns the
+    process and its output so far (for a failure's message). Fails if the server ends before it serves."""
+    server = subprocess.Popen([sys.executable, "-m", "humaneval.models", "serve", "--config", str(config), "--ray"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert server.stdout is not None
+    lines: list[str] = []
+    while not any(line.startswith("serving ") for line in lines):
+        lines.append(server.stdout.readline())
+        if not lines[-1]:
+            server.wait(timeout=60)
+            raise AssertionError("the server ended before it served:\n" + "".join(lines))
+    return server, lines

@@ -20,7 +20,7 @@ from pathlib import Path
 import psutil
 import pytest
 from generator_fixtures import tiny_registry
-from local_ray import RAY_MISSING, listeners_beyond_loopback
+from local_ray import RAY_MISSING, demo_serve_config, listeners_beyond_loopback, start_serve_ray
 
 from humaneval.web.addresses import free_port
 
@@ -135,19 +135,10 @@ def test_serve_on_a_cluster_answers_and_leaves_the_cluster_running(cluster: Clus
     from humaneval.models.client import HttpClient
 
     port = free_port()
-    config = tmp_path / "serve.yaml"
-    config.write_text(f"port: {port}\ntoken_env: HUMANEVAL_SERVER_TOKEN\nmodels:\n  - name: demo_bot\n"
-                      "safety:\n  checks:\n    profanity_classifier:\n      enabled: false\n"
-                      f"ray:\n  address: '{cluster.address}'\n  num_cpus: 0.5\n")
-    server = subprocess.Popen([sys.executable, "-m", "humaneval.models", "serve", "--config", str(config), "--ray"],
-                              env=_environment(HUMANEVAL_SERVER_TOKEN="cluster-token", **cluster.auth),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    config = demo_serve_config(tmp_path / "serve.yaml", port, token_env="HUMANEVAL_SERVER_TOKEN",
+                               ray={"address": cluster.address, "num_cpus": 0.5})
+    server, lines = start_serve_ray(config, _environment(HUMANEVAL_SERVER_TOKEN="cluster-token", **cluster.auth))
     try:
-        assert server.stdout is not None
-        lines = []
-        while not any(line.startswith("serving ") for line in lines):
-            lines.append(server.stdout.readline())
-            assert lines[-1], "".join(lines)  # the server ended before it served
         client = HttpClient(f"http://127.0.0.1:{port}", token="cluster-token", retries=3, backoff_s=0.5)
         try:
             reply = client.reply("demo_bot", ["hello, how was your day?"])

@@ -19,7 +19,8 @@ from typing import Any
 import psutil
 import pytest
 import requests
-from local_ray import RAY_MISSING, listeners_beyond_loopback, local_ray_instance, refused_address
+from local_ray import (RAY_MISSING, demo_serve_config, listeners_beyond_loopback, local_ray_instance,
+                       refused_address, start_serve_ray)
 
 from humaneval.models.client import HttpClient
 from humaneval.models.server import server_config_from_dict
@@ -217,19 +218,10 @@ def test_sigterm_stops_serve_ray_cleanly_and_leaves_no_process(tmp_path: Any) ->
     """SIGTERM (`kill`, `timeout`, a service manager) as Ctrl-C: exit 0, the application removed and the
     local instance stopped. Ray's core worker catches SIGTERM itself and aborted the process (exit 134)
     halfway through the removal."""
-    config = tmp_path / "serve.yaml"
-    config.write_text(f"port: {free_port()}\nmodels:\n  - name: demo_bot\n"
-                      "safety:\n  checks:\n    profanity_classifier:\n      enabled: false\n"
-                      "ray:\n  num_cpus: 0.5\n")
-    server = subprocess.Popen([sys.executable, "-m", "humaneval.models", "serve", "--config", str(config), "--ray"],
-                              env=dict(os.environ, PYTHONPATH=str(REPO)), stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
-    assert server.stdout is not None
+    config = demo_serve_config(tmp_path / "serve.yaml", free_port(), ray={"num_cpus": 0.5})
+    server, lines = start_serve_ray(config, dict(os.environ, PYTHONPATH=str(REPO)))
     started: list[psutil.Process] = []
     try:
-        lines = [server.stdout.readline()]
-        while lines[-1] and not lines[-1].startswith("serving "):
-            lines.append(server.stdout.readline())
         started = psutil.Process(server.pid).children(recursive=True)
         server.send_signal(signal.SIGTERM)
         rest, _ = server.communicate(timeout=120)
