@@ -43,7 +43,7 @@ def pass_onboarding(page) -> None:
     page.keyboard.type("the other one only says it does not know")
     page.get_by_role("button", name="Check my answer").click()
     feedback = page.get_by_test_id("practice-feedback")  # the server's verdict, with the pair's explanation
-    feedback.wait_for(timeout=10_000)
+    feedback.wait_for(timeout=30_000)  # a server round trip, as the other waits here
     assert feedback.get_attribute("data-correct") == "true"
     assert feedback.inner_text().startswith(f"Right: Speaker {1 if good == 'left' else 2} is the better one here.")
     assert axe_violations(page) == []
@@ -224,7 +224,7 @@ def test_a_reload_mid_practice_resumes_where_the_worker_was(page, tmp_path: Path
         page.get_by_label("Why?").fill("this speaker answers my questions")
         page.get_by_test_id("next").click()
         feedback = page.get_by_test_id("practice-feedback")
-        feedback.wait_for(timeout=10_000)
+        feedback.wait_for(timeout=30_000)  # a server round trip, as the other waits here
         assert feedback.get_attribute("data-correct") == "false"
         # the verdict names the better side as this worker saw it, then the onboarding file's explanation
         assert feedback.inner_text().startswith(f"Not quite: {better} is the better one here. The other speaker only")
@@ -239,6 +239,6 @@ def test_a_reload_mid_practice_resumes_where_the_worker_was(page, tmp_path: Path
         page.get_by_test_id(f"choose-{good}").click()
         page.get_by_label("Why?").fill("this speaker answers my questions")
         page.get_by_test_id("next").click()
-        feedback.wait_for(timeout=10_000)
+        feedback.wait_for(timeout=30_000)  # a server round trip, as the other waits here
         assert feedback.get_attribute("data-correct") == "true"
     assert page.errors == []

@@ -56,7 +56,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     with log.open("wb") as out:
         head = subprocess.Popen(
             [str(RAY_CLI), "start", "--head", "--block", "--node-ip-address", "127.0.0.1", "--port", str(port),
-             "--num-cpus", "2", "--include-dashboard", "false", "--disable-usage-stats",
+             "--num-cpus", "1", "--include-dashboard", "false", "--disable-usage-stats",
              "--temp-dir", str(temp / "ray"),
              # ports of their own, not the fixed defaults (10001, 52365) another Ray on this machine may hold
              "--ray-client-server-port", str(free_port()), "--dashboard-agent-listen-port", str(free_port())],
