@@ -107,16 +107,6 @@ def test_generate_on_a_cluster_equals_the_single_process_output(cluster: Cluster
     assert listeners_beyond_loopback(cluster.head) == []
 
 
-def test_auto_joins_the_last_ray_start_on_this_machine(cluster: Cluster, tmp_path: Path) -> None:
-    """`auto` without RAY_ADDRESS: Ray finds the cluster in its temporary folder and sends the token by itself;
-    humaneval reads the same file to give the loopback cluster its loopback switch (without it: no end)."""
-    contexts, registry = _contexts(tmp_path / "contexts.jsonl", count=2), tiny_registry(tmp_path)
-    joined = _generate(tmp_path / "auto", contexts, registry, "--ray", "--ray-address", "auto",
-                       RAY_TMPDIR=cluster.tmpdir, RAY_AUTH_TOKEN_PATH=cluster.auth["RAY_AUTH_TOKEN_PATH"])
-    assert joined.returncode == 0, joined.stderr
-    assert len((tmp_path / "auto" / "logs.jsonl").read_bytes().splitlines()) == 2
-
-
 def test_without_the_token_mode_the_error_says_what_to_set(cluster: Cluster, tmp_path: Path) -> None:
     """Ray sends no token to an address it is given unless RAY_AUTH_MODE=token; it said only "Failed to
     connect to Ray cluster"."""
@@ -129,7 +119,7 @@ def test_without_the_token_mode_the_error_says_what_to_set(cluster: Cluster, tmp
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == []  # no work folder, no output
 
 
-def test_serve_on_a_cluster_answers_and_leaves_the_cluster_running(cluster: Cluster, tmp_path: Path) -> None:
+def test_serve_on_a_cluster_answers_and_leaves_the_cluster_to_auto(cluster: Cluster, tmp_path: Path) -> None:
     """`serve --ray` with the cluster's address: the demo bot answers through the real HTTP API with the token;
     stopping the server (SIGTERM) removes its application and leaves the cluster, which others may share."""
     from humaneval.models.client import HttpClient
@@ -151,6 +141,11 @@ def test_serve_on_a_cluster_answers_and_leaves_the_cluster_running(cluster: Clus
         rest, _ = server.communicate(timeout=120)
     assert server.returncode == 0, "".join(lines) + rest
     assert cluster.head.is_running() and cluster.head.status() != psutil.STATUS_ZOMBIE
+    # The cluster still takes work, joined with `auto` this time: without RAY_ADDRESS Ray finds the cluster in
+    # its temporary folder and sends the token by itself; humaneval reads the same file to give the loopback
+    # cluster its loopback switch (without it the driver waited without end).
     joined = _generate(tmp_path / "after", _contexts(tmp_path / "contexts.jsonl", count=2), tiny_registry(tmp_path),
-                       "--ray", "--ray-address", cluster.address, **cluster.auth)
-    assert joined.returncode == 0, joined.stderr  # the cluster still takes work
+                       "--ray", "--ray-address", "auto", RAY_TMPDIR=cluster.tmpdir,
+                       RAY_AUTH_TOKEN_PATH=cluster.auth["RAY_AUTH_TOKEN_PATH"])
+    assert joined.returncode == 0, joined.stderr
+    assert len((tmp_path / "after" / "logs.jsonl").read_bytes().splitlines()) == 2
